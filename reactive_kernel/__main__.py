@@ -1,0 +1,21 @@
+"""``python -m reactive_kernel``: launch the kernel, or ``install``/``uninstall``."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("install", "uninstall"):
+        from .install import main as install_main
+
+        return install_main(args)
+    from .kernelapp import ReactiveKernelApp
+
+    ReactiveKernelApp.launch_instance()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

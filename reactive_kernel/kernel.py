@@ -1,0 +1,296 @@
+"""ReactiveKernel: IPythonKernel glue between Jupyter messages and the runner.
+
+Implements DESIGN.md contract items 2-8: cell ids from ``metadata.cellId``,
+``deletedCells``, anonymous console history, refusals for cycles and
+ambiguous definitions, cascades with re-run output routed to each cell's own
+last request (after a ``clear_output``), ``metadata.reactive`` on the reply,
+lazy mode.  Planning, graph and run state live in :mod:`.runner`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+from traitlets import CaselessStrEnum, observe
+
+from . import __version__
+from .graph import CellId, GraphError
+from .runner import CascadeReport, Outcome, Runner
+from .session import RoutingSession
+
+#: Exceptions that mean "the user interrupted", whatever the cell was doing.
+_INTERRUPT_NAMES = frozenset({"KeyboardInterrupt", "CancelledError"})
+
+
+class ReactiveKernel(IPythonKernel):
+    """IPython kernel that re-runs dependent cells.
+
+    Responsibilities: read cell identity from requests, hand code to the
+    :class:`Runner`, execute cells through IPython with the right parent
+    header, publish refusals as errors, report the cascade in the reply.
+    """
+
+    implementation = "reactive_kernel"
+    implementation_version = __version__
+
+    mode = CaselessStrEnum(
+        ["auto", "lazy"],
+        default_value="auto",
+        help="auto: re-run dependent cells at once. lazy: mark them stale "
+        "and run them (with their stale ancestors) when they are executed.",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        assert self.shell is not None
+        self.runner = Runner(
+            self.shell.user_ns,
+            transform=self.shell.transform_cell,
+            mode=self.mode,
+        )
+        self._pending_lock = threading.Lock()
+        self._pending: dict[str, str] = {}  # queued execute_request msg_id -> cellId
+        self._reports: dict[str, CascadeReport] = {}
+        self.run_stale_requested = False
+        from .magics import ReactiveMagics
+
+        self.shell.register_magics(ReactiveMagics(self.shell, kernel=self))
+
+    @property
+    def banner(self) -> str:  # type: ignore[override]
+        assert self.shell is not None
+        return f"{self.shell.banner}Reactive kernel {__version__}: dependent cells re-run.\n"
+
+    @observe("mode")
+    def _mode_changed(self, change: dict[str, Any]) -> None:
+        self.runner.mode = change["new"]
+
+    # -- requests already queued (so a cascade does not run them twice) -----
+
+    async def shell_channel_thread_main(self, msg: Any) -> None:
+        """Note queued execute_requests' cell ids as they arrive."""
+        self._note_pending(msg)
+        await super().shell_channel_thread_main(msg)
+
+    def _note_pending(self, msg: Any) -> None:
+        assert self.session is not None
+        try:
+            _idents, frames = self.session.feed_identities(msg, copy=False)
+            header = self.session.unpack(_frame_bytes(frames[1]))
+            if header.get("msg_type") != "execute_request":
+                return
+            metadata = self.session.unpack(_frame_bytes(frames[3]))
+        except Exception:  # malformed: the main thread will log and drop it
+            self.log.debug("Could not peek at a shell message", exc_info=True)
+            return
+        cell = metadata.get("cellId") if isinstance(metadata, dict) else None
+        if isinstance(cell, str):
+            with self._pending_lock:
+                self._pending[header.get("msg_id", "")] = cell
+
+    def set_parent(self, ident: Any, parent: Any, channel: str = "shell") -> None:
+        if channel == "shell" and parent:
+            msg_id = parent.get("header", {}).get("msg_id")
+            if msg_id in self._pending:
+                with self._pending_lock:
+                    self._pending.pop(msg_id, None)
+        super().set_parent(ident, parent, channel)
+
+    def _pending_cells(self) -> set[CellId]:
+        with self._pending_lock:
+            return {CellId(c) for c in self._pending.values()}
+
+    def _is_pending(self, cell: CellId) -> bool:
+        with self._pending_lock:
+            return cell in self._pending.values()
+
+    # -- execution ----------------------------------------------------------
+
+    async def do_execute(  # type: ignore[override]
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, Any] | None = None,
+        allow_stdin: bool = False,
+        *,
+        cell_meta: dict[str, Any] | None = None,
+        cell_id: str | None = None,
+    ) -> dict[str, Any]:
+        base = super().do_execute
+        if silent:
+            # Frontends' own housekeeping: not a cell, no graph, no cascade.
+            return await base(
+                code, silent, store_history, user_expressions, allow_stdin,
+                cell_meta=cell_meta, cell_id=cell_id,
+            )
+        parent = self.get_parent("shell")
+        request_id = parent["header"]["msg_id"]
+        metadata = parent.get("metadata") or {}
+        given = metadata.get("cellId")
+        deleted = [CellId(c) for c in metadata.get("deletedCells") or [] if isinstance(c, str)]
+        trigger_reply: dict[str, Any] = {}
+
+        async def execute(cell: CellId, cell_code: str, trigger: bool) -> Outcome:
+            if trigger:
+                trigger_reply.update(
+                    await base(
+                        cell_code, False, store_history, user_expressions, allow_stdin,
+                        cell_meta=cell_meta, cell_id=cell,
+                    )
+                )
+                state = self.runner.state(cell)
+                state.execution_count = trigger_reply.get("execution_count")
+                state.context = parent
+                return _outcome(trigger_reply)
+            return await self._rerun(cell, cell_code, base)
+
+        try:
+            try:
+                plan = self.runner.submit(
+                    CellId(given) if isinstance(given, str) and given else None,
+                    code,
+                    deleted=deleted,
+                    pending=self._pending_cells(),
+                )
+            except GraphError as err:
+                return self._refuse(err, parent)
+            self._route(request_id, plan.trigger)
+            self.run_stale_requested = False
+            report = await self.runner.run(plan, execute, self._is_pending)
+            if self.run_stale_requested and not report.interrupted:
+                report = await self._run_stale(report, execute)
+        except KeyboardInterrupt:
+            report = CascadeReport(interrupted=True)
+        finally:
+            self._restore_parent(parent)
+        self._reports[request_id] = report
+        if not trigger_reply:
+            return self._interrupted_reply()
+        return trigger_reply
+
+    async def _rerun(self, cell: CellId, code: str, base: Any) -> Outcome:
+        """Run a descendant with its own last request as parent header."""
+        assert self.shell is not None
+        state = self.runner.state(cell)
+        context = state.context
+        if not isinstance(context, dict):
+            # Never executed through a request of its own (e.g. loaded from a
+            # notebook): give it a parent header of its own so its outputs
+            # are still tagged with its cell id.
+            current = self.get_parent("shell")
+            header = dict(current.get("header", {}), msg_id=uuid.uuid4().hex)
+            context = {"header": header, "parent_header": {}, "metadata": {"cellId": cell},
+                       "content": {}, "msg_id": header["msg_id"],
+                       "msg_type": header.get("msg_type", "execute_request")}
+            state.context = context
+        self._route(context["header"]["msg_id"], cell)
+        _flush_std_streams()
+        self._switch_parent(context)
+        self.shell.display_pub.clear_output(wait=False)
+        saved_count = self.shell.execution_count
+        if state.execution_count is not None:
+            # Out[n] of a re-run shows the cell's own count, not the trigger's.
+            # IPython's display hook shows execution_count minus an offset
+            # that differs between IPython versions: measure it.
+            offset = saved_count - self.shell.displayhook.prompt_count
+            self.shell.execution_count = state.execution_count + offset
+        try:
+            reply = await base(code, False, False, {}, False, cell_meta=None, cell_id=cell)
+        finally:
+            self.shell.execution_count = saved_count
+            _flush_std_streams()
+        return _outcome(reply)
+
+    async def _run_stale(self, report: CascadeReport, execute: Any) -> CascadeReport:
+        """``%reactive run-stale``: run every stale cell after this one."""
+        self.run_stale_requested = False
+        plan = self.runner.run_stale()
+        if plan is None:
+            return report
+        more = await self.runner.run(plan, execute, self._is_pending)
+        report.ran += more.ran
+        report.skipped += more.skipped
+        report.stale = [c for c in report.stale if c not in more.ran]
+        report.errors.update(more.errors)
+        report.timings.update(more.timings)
+        report.interrupted = more.interrupted
+        return report
+
+    def _route(self, msg_id: str, cell: CellId) -> None:
+        if isinstance(self.session, RoutingSession):
+            self.session.route(msg_id, cell)
+
+    def _switch_parent(self, parent: dict[str, Any]) -> None:
+        self.set_parent(self._shell_parent_ident.get(), parent, "shell")
+
+    def _restore_parent(self, parent: dict[str, Any]) -> None:
+        _flush_std_streams()
+        if self.get_parent("shell") is not parent:
+            self._switch_parent(parent)
+
+    def _refuse(self, err: GraphError, parent: dict[str, Any]) -> dict[str, Any]:
+        """A cycle or ambiguous name: publish the error, run nothing."""
+        assert self.shell is not None and self.session is not None
+        given = (parent.get("metadata") or {}).get("cellId")
+        if isinstance(given, str):
+            self._route(parent["header"]["msg_id"], CellId(given))
+        count = self.shell.execution_count
+        self.shell.execution_count += 1  # as a failed run would
+        name = type(err).__name__
+        content = {
+            "ename": name,
+            "evalue": str(err),
+            "traceback": [f"\x1b[0;31m{name}\x1b[0m: {err}"],
+        }
+        self.session.send(
+            self.iopub_socket, "error", content, parent=parent, ident=self._topic("error")
+        )
+        self._reports[parent["header"]["msg_id"]] = CascadeReport(
+            errors={CellId(given) if isinstance(given, str) else CellId(""): str(err)}
+        )
+        return {"status": "error", "execution_count": count, "user_expressions": {},
+                "payload": [], **content}
+
+    def _interrupted_reply(self) -> dict[str, Any]:
+        assert self.shell is not None
+        return {
+            "status": "error",
+            "ename": "KeyboardInterrupt",
+            "evalue": "",
+            "traceback": ["KeyboardInterrupt: the cascade was interrupted"],
+            "execution_count": self.shell.execution_count - 1,
+            "user_expressions": {},
+            "payload": [],
+        }
+
+    def finish_metadata(
+        self, parent: dict[str, Any], metadata: dict[str, Any], reply_content: dict[str, Any]
+    ) -> dict[str, Any]:
+        metadata = super().finish_metadata(parent, metadata, reply_content)
+        report = self._reports.pop(parent["header"]["msg_id"], None)
+        if report is not None:
+            metadata["reactive"] = report.as_metadata()
+        return metadata
+
+
+def _outcome(reply: dict[str, Any]) -> Outcome:
+    if reply.get("status") == "ok":
+        return Outcome("ok")
+    ename = str(reply.get("ename", "Error"))
+    status = "interrupted" if ename in _INTERRUPT_NAMES else "error"
+    return Outcome(status, f"{ename}: {reply.get('evalue', '')}")
+
+
+def _frame_bytes(frame: Any) -> bytes:
+    return frame.bytes if hasattr(frame, "bytes") else bytes(frame)
+
+
+def _flush_std_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()

@@ -1,0 +1,66 @@
+"""A jupyter_client Session that tags output messages with their cell id.
+
+Every iopub output message a cell produces carries message metadata
+``{"cellId": ...}`` (DESIGN.md, contract item 6).  Outputs are sent from
+several places (the display hook, the display publisher, ``OutStream``
+flushed later on the IOPub thread), but each carries its request as parent
+header, so the tag is looked up from the parent's msg_id when the message is
+built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_client.session import Session
+
+OUTPUT_MSG_TYPES = frozenset(
+    {
+        "stream",
+        "display_data",
+        "update_display_data",
+        "execute_result",
+        "error",
+        "clear_output",
+    }
+)
+
+
+class RoutingSession(Session):
+    """Session that adds ``metadata.cellId`` to output messages.
+
+    The map from request msg_id to cell id is written by the kernel on the
+    main thread and read on the IOPub thread; plain dict reads and writes are
+    atomic, and the map is bounded (oldest requests forgotten first).
+    """
+
+    max_routes = 20_000
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._routes: dict[str, str] = {}
+
+    def route(self, msg_id: str, cell_id: str) -> None:
+        """Outputs whose parent is ``msg_id`` belong to ``cell_id``."""
+        self._routes[msg_id] = cell_id
+        while len(self._routes) > self.max_routes:
+            del self._routes[next(iter(self._routes))]
+
+    def cell_for(self, msg_id: str) -> str | None:
+        return self._routes.get(msg_id)
+
+    def msg(  # type: ignore[override]
+        self,
+        msg_type: str,
+        content: Any = None,
+        parent: Any = None,
+        header: Any = None,
+        metadata: Any = None,
+    ) -> dict[str, Any]:
+        message = super().msg(msg_type, content, parent, header, metadata)
+        if msg_type in OUTPUT_MSG_TYPES:
+            parent_id = message["parent_header"].get("msg_id")
+            cell = self._routes.get(parent_id) if parent_id else None
+            if cell is not None and "cellId" not in message["metadata"]:
+                message["metadata"]["cellId"] = cell
+        return message
