@@ -94,6 +94,8 @@ class CellUpdate:
     #: Cells that were children before and are not any more (they read a
     #: name this cell stopped defining); they must re-run to show the truth.
     orphaned: frozenset[CellId]
+    #: Cells that lost names to this one (anonymous take-over).
+    displaced: frozenset[CellId] = frozenset()
 
 
 class DependencyGraph:
@@ -217,12 +219,13 @@ class DependencyGraph:
         self._detached[cell] = set()
         for name in new_refs:
             self._readers.setdefault(name, {})[cell] = None
+        displaced: set[CellId] = set()
         for name in sorted(new_defs):
-            self._take_over(cell, name, detach)
+            displaced.update(self._take_over(cell, name, detach))
         for name in new_refs:
             self._link_reader(cell, name)
         orphaned = frozenset(old_children - set(self._children[cell]))
-        return CellUpdate(cell, old_defs - new_defs, orphaned)
+        return CellUpdate(cell, old_defs - new_defs, orphaned, frozenset(displaced))
 
     def replace_code(self, cell: CellId, code: str) -> None:
         """Store new code for a cell without changing its names or edges
@@ -393,7 +396,7 @@ class DependencyGraph:
             if name not in self._detached.get(reader, set()):
                 self._add_edge(definer, reader, name)
 
-    def _take_over(self, cell: CellId, name: str, detach: set[CellId]) -> None:
+    def _take_over(self, cell: CellId, name: str, detach: set[CellId]) -> list[CellId]:
         node = self._cells[cell]
         definers = self._definers.setdefault(name, {})
         losers = [
@@ -416,6 +419,7 @@ class DependencyGraph:
                 else:
                     detached.discard(name)
         self._relink_name(name)
+        return losers
 
     def _unlink_cell(self, node: CellNode) -> None:
         cell = node.id

@@ -166,6 +166,10 @@ class ReactiveKernel(IPythonKernel):
                 report = await self._run_stale(report, execute)
         except KeyboardInterrupt:
             report = CascadeReport(interrupted=True)
+        except Exception as err:  # a bug of ours: still reply, and say so
+            self.log.exception("Reactive kernel failed on a request")
+            self._restore_parent(parent)
+            return self._refuse(err, parent)
         finally:
             self._restore_parent(parent)
         self._reports[request_id] = report
@@ -190,6 +194,7 @@ class ReactiveKernel(IPythonKernel):
             state.context = context
         self._route(context["header"]["msg_id"], cell)
         _flush_std_streams()
+        previous = self.get_parent("shell")
         self._switch_parent(context)
         self.shell.display_pub.clear_output(wait=False)
         saved_count = self.shell.execution_count
@@ -203,7 +208,7 @@ class ReactiveKernel(IPythonKernel):
             reply = await base(code, False, False, {}, False, cell_meta=None, cell_id=cell)
         finally:
             self.shell.execution_count = saved_count
-            _flush_std_streams()
+            self._restore_parent(previous)
         return _outcome(reply)
 
     async def _run_stale(self, report: CascadeReport, execute: Any) -> CascadeReport:
@@ -233,8 +238,11 @@ class ReactiveKernel(IPythonKernel):
         if self.get_parent("shell") is not parent:
             self._switch_parent(parent)
 
-    def _refuse(self, err: GraphError, parent: dict[str, Any]) -> dict[str, Any]:
-        """A cycle or ambiguous name: publish the error, run nothing."""
+    def _refuse(self, err: Exception, parent: dict[str, Any]) -> dict[str, Any]:
+        """A cycle or ambiguous name: publish the error, run nothing.
+
+        Also the last resort for an unexpected failure of the kernel itself,
+        so a request is never left without a reply."""
         assert self.shell is not None and self.session is not None
         given = (parent.get("metadata") or {}).get("cellId")
         if isinstance(given, str):

@@ -153,6 +153,13 @@ class Runner:
         )
         self.state(cell)
         self._forget_names(update.dropped, cell)
+        for loser in update.displaced:
+            node = self.graph.cell(loser)
+            if node.anonymous and not node.defs and not node.refs:
+                # Console history that defines nothing any more can never
+                # re-run: drop it so the graph stays small.
+                self.graph.remove_cell(loser)
+                self.states.pop(loser, None)
         return update.orphaned
 
     def remove(self, cells: Iterable[CellId]) -> frozenset[CellId]:

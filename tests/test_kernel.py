@@ -1,0 +1,333 @@
+"""The reactive kernel over the Jupyter protocol, as a frontend sees it.
+
+Each test uses its own cell ids and variable names, so most share one kernel.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from .conftest import KernelHarness
+
+
+def ids(*names: str) -> list[str]:
+    prefix = KernelHarness.unique("t")
+    return [f"{prefix}-{n}" for n in names]
+
+
+def test_kernel_info_names_the_implementation(kernel: KernelHarness) -> None:
+    kernel.kc.kernel_info()
+    reply = kernel.kc.get_shell_msg(timeout=10)
+    content = reply["content"]
+    assert content["implementation"] == "reactive_kernel"
+    assert content["implementation_version"]
+    assert content["language_info"]["name"] == "python"
+    assert "Reactive kernel" in content["banner"]
+
+
+def test_chain_reruns_in_order_and_routes_outputs(kernel: KernelHarness) -> None:
+    a, b, c = ids("a", "b", "c")
+    ra = kernel.ok("ch_a = 1", a)
+    rb = kernel.ok("ch_b = ch_a + 1\nprint('b is', ch_b)", b)
+    rc = kernel.ok("ch_c = ch_b * 10\nch_c", c)
+    assert rb.text(b) == "b is 2\n"
+    assert rc.text(c) == "20\n"
+
+    edit = kernel.ok("ch_a = 5", a)
+    assert edit.reactive["ran"] == [a, b, c]
+    assert edit.reactive["skipped"] == [] and edit.reactive["stale"] == []
+    assert edit.text(b) == "b is 6\n"
+    assert edit.text(c) == "60\n"
+    # Each re-run cell's outputs: clear_output first, parent = its own request.
+    for cell, original in ((b, rb), (c, rc)):
+        outs = edit.outputs(cell)
+        assert outs[0]["msg_type"] == "clear_output"
+        assert {m["parent_header"]["msg_id"] for m in outs} == {original.msg_id}
+    # No extra status or execute_input for re-runs.
+    assert [m for m in edit.iopub if m["msg_type"] == "execute_input"] == [
+        m for m in edit.iopub if m["parent_header"]["msg_id"] == edit.msg_id
+        and m["msg_type"] == "execute_input"
+    ]
+    statuses = [m for m in edit.iopub if m["msg_type"] == "status"
+                and m["parent_header"]["msg_id"] in (rb.msg_id, rc.msg_id)]
+    assert statuses == []
+    assert ra.msg_id != edit.msg_id
+
+
+def test_execution_count_not_bumped_and_rerun_result_keeps_own_count(
+    kernel: KernelHarness,
+) -> None:
+    a, b = ids("a", "b")
+    kernel.ok("ec_a = 2", a)
+    rb = kernel.ok("ec_a * 3", b)
+    own_count = rb.reply["content"]["execution_count"]
+    edit = kernel.ok("ec_a = 4", a)
+    after = kernel.ok("1 + 1")
+    assert after.reply["content"]["execution_count"] == edit.reply["content"][
+        "execution_count"] + 1
+    results = [m for m in edit.outputs(b) if m["msg_type"] == "execute_result"]
+    assert [r["content"]["data"]["text/plain"] for r in results] == ["12"]
+    assert results[0]["content"]["execution_count"] == own_count
+
+
+def test_diamond_runs_each_cell_once_in_topological_order(kernel: KernelHarness) -> None:
+    top, left, right, bottom = ids("top", "left", "right", "bottom")
+    kernel.ok("dm_x = 1", top)
+    kernel.ok("dm_l = dm_x + 1", left)
+    kernel.ok("dm_r = dm_x * 10", right)
+    kernel.ok("dm_out = dm_l + dm_r\nprint(dm_out)", bottom)
+    edit = kernel.ok("dm_x = 2", top)
+    assert edit.reactive["ran"] == [top, left, right, bottom]
+    assert edit.text(bottom) == "23\n"
+
+
+def test_fan_out_and_ties_follow_first_registration(kernel: KernelHarness) -> None:
+    root, k1, k2, k3 = ids("root", "k1", "k2", "k3")
+    kernel.ok("fo = 'v1'", root)
+    for cell in (k3, k1, k2):  # registration order decides ties
+        kernel.ok(f"print('{cell[-2:]}', fo)", cell)
+    edit = kernel.ok("fo = 'v2'", root)
+    assert edit.reactive["ran"] == [root, k3, k1, k2]
+    assert edit.text() == "k3 v2\nk1 v2\nk2 v2\n"
+
+
+def test_dropped_name_is_deleted_and_readers_fail_with_name_error(
+    kernel: KernelHarness,
+) -> None:
+    a, b = ids("a", "b")
+    kernel.ok("dr_keep = 1\ndr_gone = 2", a)
+    kernel.ok("print(dr_gone)", b)
+    edit = kernel.run("dr_keep = 1", a)
+    assert edit.status == "ok"  # the edited cell itself is fine
+    assert edit.reactive["ran"] == [a, b]
+    assert "NameError" in edit.text(b)
+    assert kernel.value("dr_gone") == "NameError"
+    assert edit.reactive["errors"][b].startswith("NameError")
+
+
+def test_names_are_deleted_before_a_cell_reruns(kernel: KernelHarness) -> None:
+    a, = ids("a")
+    kernel.ok("dl_val = 1", a)
+    failed = kernel.run("dl_val = 1 / 0", a)
+    assert failed.status == "error"
+    # The failed cell's old value does not survive.
+    assert kernel.value("dl_val") == "NameError"
+
+
+def test_redefinition_is_refused_with_a_clear_error(kernel: KernelHarness) -> None:
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("rd = 1", a)
+    kernel.ok("rd_use = rd + 1", b)
+    refused = kernel.run("rd = 99", c)
+    assert refused.status == "error"
+    content = refused.reply["content"]
+    assert content["ename"] == "MultipleDefinitionError"
+    for part in ("'rd'", a, c, "_rd", "Rename", "merge"):
+        assert part in content["evalue"]
+    errors = [m for m in refused.outputs(c) if m["msg_type"] == "error"]
+    assert len(errors) == 1
+    assert refused.reactive["ran"] == []
+    assert kernel.value("rd") == "1"  # nothing ran
+
+
+def test_shared_names_used_only_locally_are_allowed(kernel: KernelHarness) -> None:
+    a, b = ids("a", "b")
+    kernel.ok("sh_fig, sh_ax = object(), []\nsh_ax.append(1)", a)
+    kernel.ok("sh_fig, sh_ax = object(), []\nsh_ax.append(2)", b)
+
+
+def test_cycle_is_refused_and_shows_the_cycle(kernel: KernelHarness) -> None:
+    a, b = ids("a", "b")
+    kernel.run("cy_x = cy_y + 1", a)
+    refused = kernel.run("cy_y = cy_x + 1", b)
+    content = refused.reply["content"]
+    assert content["ename"] == "CycleError"
+    assert f"{b} --cy_y--> {a} --cy_x--> {b}" in content["evalue"]
+    assert refused.reactive["ran"] == []
+
+
+def test_error_skips_descendants(kernel: KernelHarness) -> None:
+    a, b, c, d = ids("a", "b", "c", "d")
+    kernel.ok("es_a = 1", a)
+    kernel.ok("es_b = 10 // es_a", b)
+    kernel.ok("es_c = es_b + 1\nprint('c', es_c)", c)
+    kernel.ok("es_d = es_a + 100\nprint('d', es_d)", d)
+    edit = kernel.ok("es_a = 0", a)
+    assert edit.reactive["ran"] == [a, b, d]
+    assert edit.reactive["skipped"] == [c]
+    assert "ZeroDivisionError" in edit.reactive["errors"][b]
+    assert "ZeroDivisionError" in edit.text(b)
+    assert edit.text(d) == "d 100\n"
+    assert edit.text(c) == ""
+
+
+def test_function_and_import_dependencies(kernel: KernelHarness) -> None:
+    imp, func, use = ids("imp", "func", "use")
+    kernel.ok("import math as fi_m", imp)
+    kernel.ok("fi_scale = 2\ndef fi_f(x):\n    return fi_m.floor(x) * fi_scale", func)
+    kernel.ok("print(fi_f(3.7))", use)
+    edit = kernel.ok("import math as fi_m\nfi_m = type('M', (), {'floor': staticmethod(round)})",
+                     imp)
+    assert edit.reactive["ran"] == [imp, func, use]
+    assert edit.text(use) == "8\n"
+
+
+def test_comprehension_names_are_not_definitions(kernel: KernelHarness) -> None:
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("cp_items = [1, 2, 3]", a)
+    kernel.ok("cp_sq = [cp_i * cp_i for cp_i in cp_items]", b)
+    # A different cell may use the same loop name: no conflict.
+    kernel.ok("cp_tot = sum(cp_i for cp_i in cp_sq)\nprint(cp_tot)", c)
+    edit = kernel.ok("cp_items = [4]", a)
+    assert edit.reactive["ran"] == [a, b, c]
+    assert edit.text(c) == "16\n"
+
+
+def test_deleted_cells_free_their_names(kernel: KernelHarness) -> None:
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("dc_v = 1", a)
+    kernel.ok("print(dc_v)", b)
+    run = kernel.run("dc_other = 2", c, deleted=[a])
+    assert run.status == "ok"
+    assert kernel.value("dc_v") == "NameError"
+    assert b in run.reactive["ran"]
+    assert "NameError" in run.text(b)
+    # The name is free again: another cell may define it.
+    kernel.ok("dc_v = 3", KernelHarness.unique())
+
+
+def test_console_history_without_ids(kernel: KernelHarness) -> None:
+    kernel.ok("ch_q = 1")
+    second = kernel.ok("ch_r = ch_q + 1; print(ch_r)")
+    assert second.text() == "2\n"
+    third = kernel.ok("ch_q = 5")
+    assert third.text() == "6\n"
+    assert len(third.reactive["ran"]) == 2
+    # An update that reads its own old value does not loop or re-run itself.
+    fourth = kernel.ok("ch_q = ch_q + 1")
+    assert fourth.text() == "7\n"
+    fifth = kernel.ok("ch_q = 0")
+    assert fifth.text() == "1\n"
+    # A take-over that would close a loop just runs, as a console would: the
+    # upstream reader keeps its value instead of looping.
+    kernel.ok("ch_s = ch_r * 2")
+    loop = kernel.ok("ch_q = ch_s")
+    assert kernel.value("ch_q") == "2"
+    assert loop.text() == ""
+    assert len(loop.reactive["ran"]) == 1
+    assert kernel.ok("ch_q = 1").text() == "2\n"
+
+
+def test_syntax_error_is_reported_and_skips_descendants(kernel: KernelHarness) -> None:
+    a, b = ids("a", "b")
+    kernel.ok("se_a = 1", a)
+    kernel.ok("print(se_a)", b)
+    broken = kernel.run("se_a = (", a)
+    assert broken.reply["content"]["ename"] == "SyntaxError"
+    assert broken.reactive["skipped"] == [b]
+
+
+def test_top_level_await(kernel: KernelHarness) -> None:
+    a, b = ids("a", "b")
+    kernel.ok("import asyncio\naw = await asyncio.sleep(0, result=3)", a)
+    b_run = kernel.ok("print(aw * 2)", b)
+    assert b_run.text(b) == "6\n"
+    edit = kernel.ok("import asyncio\naw = await asyncio.sleep(0, result=4)", a)
+    assert edit.text(b) == "8\n"
+
+
+def test_silent_requests_do_not_touch_the_graph(kernel: KernelHarness) -> None:
+    a, = ids("a")
+    kernel.ok("sl = 1", a)
+    silent = kernel.run("sl = 2", None, silent=True)
+    assert "reactive" not in silent.reply["metadata"]
+    assert kernel.value("sl") == "2"
+
+
+def test_graph_magic_prints_dependencies(kernel: KernelHarness) -> None:
+    a, b = ids("a", "b")
+    kernel.ok("gm_a = 1", a)
+    kernel.ok("gm_b = gm_a", b)
+    shown = kernel.ok("%reactive graph").text()
+    assert f"[{a[:9]}" in shown or f"[{a}]" in shown
+    assert "defines: gm_a" in shown
+    assert "(gm_a)" in shown
+
+
+def test_pipelined_requests_run_each_cell_exactly_once(kernel: KernelHarness) -> None:
+    """Run All sends every request at once: no cell may run twice."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("ra_log = []\nra_x = 0", a)
+    kernel.ok("ra_y = ra_x + 1\nra_log.append('b')", b)
+    kernel.ok("ra_z = ra_y + 1\nra_log.append('c')", c)
+    requests = [
+        kernel.request("ra_log = []\nra_x = 10", a),
+        kernel.request("ra_y = ra_x + 1\nra_log.append('b')", b),
+        kernel.request("ra_z = ra_y + 1\nra_log.append('c')", c),
+    ]
+    runs = [kernel.collect(r) for r in requests]
+    assert [r.status for r in runs] == ["ok"] * 3, [r.reply["content"] for r in runs]
+    assert kernel.value("ra_log") == "['b', 'c']"
+    assert kernel.value("ra_z") == "12"
+    assert runs[0].reactive["deferred"] == [b, c]
+
+
+def test_lazy_mode_marks_stale_and_runs_stale_ancestors(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    a, b, c = ids("a", "b", "c")
+    k.ok("x = 1", a)
+    k.ok("y = x + 1", b)
+    k.ok("z = y + 1\nprint(z)", c)
+    assert "lazy" in k.ok("%reactive lazy").text()
+    edit = k.ok("x = 10", a)
+    assert edit.reactive["ran"] == [a]
+    assert edit.reactive["stale"] == [b, c]
+    assert k.value("z") == "3"  # not re-run yet
+    status = k.ok("%reactive status").text()
+    assert "stale" in status
+    run_c = k.ok("z = y + 1\nprint(z)", c)
+    assert run_c.reactive["ran"] == [b, c]
+    assert run_c.text(c) == "12\n"
+    # run-stale runs everything stale, in order.
+    k.ok("x = 20", a)
+    runall = k.ok("%reactive run-stale")
+    assert runall.reactive["ran"][1:] == [b, c]
+    assert k.value("z") == "22"
+    k.ok("%reactive auto")
+    assert k.ok("x = 1", a).reactive["ran"] == [a, b, c]
+
+
+def test_interrupt_stops_the_cascade_and_kernel_stays_usable(
+    fresh_kernel: KernelHarness,
+) -> None:
+    k = fresh_kernel
+    a, b, c = ids("a", "b", "c")
+    k.ok("slow = 0", a)
+    k.ok("import time\nfor _ in range(slow * 600):\n    time.sleep(0.05)\nafter = slow", b)
+    k.ok("print('c ran', after)", c)
+    request = k.request("slow = 1", a)
+    # Interrupt once cell b has started (its clear_output arrives).
+    started = threading.Event()
+    seen = []
+    while not started.is_set():
+        m = k.kc.get_iopub_msg(timeout=30)
+        seen.append(m)
+        if m["msg_type"] == "clear_output" and m["metadata"].get("cellId") == b:
+            started.set()
+    k.km.interrupt_kernel()
+    result = k.collect(request, timeout=30)
+    assert result.status == "ok"  # the edited cell itself succeeded
+    assert result.reactive["ran"] == [a, b]
+    assert result.reactive["skipped"] == [c]
+    assert result.reactive["interrupted"] is True
+    assert "KeyboardInterrupt" in result.reactive["errors"][b]
+    assert k.ok("print('alive')").text() == "alive\n"
+
+
+@pytest.mark.parametrize("code", ["1 +", "undefined_name_xyz"])
+def test_errors_always_get_a_reply(kernel: KernelHarness, code: str) -> None:
+    result = kernel.run(code, KernelHarness.unique())
+    assert result.status == "error"
+    assert "reactive" in result.reply["metadata"]
