@@ -9,6 +9,7 @@ lazy mode.  Planning, graph and run state live in :mod:`.runner`.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 import uuid
@@ -47,11 +48,8 @@ class ReactiveKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         assert self.shell is not None
-        self.runner = Runner(
-            self.shell.user_ns,
-            transform=self.shell.transform_cell,
-            mode=self.mode,
-        )
+        self._prepared_cache: dict[str, tuple[str, Any, bool]] = {}
+        self.runner = Runner(self.shell.user_ns, transform=self._transform, mode=self.mode)
         self._pending_lock = threading.Lock()
         self._pending: dict[str, str] = {}  # queued execute_request msg_id -> cellId
         self._reports: dict[str, CascadeReport] = {}
@@ -147,7 +145,7 @@ class ReactiveKernel(IPythonKernel):
                 state.execution_count = trigger_reply.get("execution_count")
                 state.context = parent
                 return _outcome(trigger_reply)
-            return await self._rerun(cell, cell_code, base)
+            return await self._rerun(cell, cell_code)
 
         try:
             try:
@@ -177,7 +175,7 @@ class ReactiveKernel(IPythonKernel):
             return self._interrupted_reply()
         return trigger_reply
 
-    async def _rerun(self, cell: CellId, code: str, base: Any) -> Outcome:
+    async def _rerun(self, cell: CellId, code: str) -> Outcome:
         """Run a descendant with its own last request as parent header."""
         assert self.shell is not None
         state = self.runner.state(cell)
@@ -193,10 +191,14 @@ class ReactiveKernel(IPythonKernel):
                        "msg_type": header.get("msg_type", "execute_request")}
             state.context = context
         self._route(context["header"]["msg_id"], cell)
-        _flush_std_streams()
+        # Stream text is buffered per parent header, so switching parents
+        # needs no flush: each cell's text still lands on its own request.
         previous = self.get_parent("shell")
         self._switch_parent(context)
-        self.shell.display_pub.clear_output(wait=False)
+        self.session.send(
+            self.iopub_socket, "clear_output", {"wait": False},
+            parent=context, ident=self._topic("clear_output"),
+        )
         saved_count = self.shell.execution_count
         if state.execution_count is not None:
             # Out[n] of a re-run shows the cell's own count, not the trigger's.
@@ -205,11 +207,75 @@ class ReactiveKernel(IPythonKernel):
             offset = saved_count - self.shell.displayhook.prompt_count
             self.shell.execution_count = state.execution_count + offset
         try:
-            reply = await base(code, False, False, {}, False, cell_meta=None, cell_id=cell)
+            return await self._run_cell_quietly(cell, code)
         finally:
             self.shell.execution_count = saved_count
             self._restore_parent(previous)
-        return _outcome(reply)
+
+    async def _run_cell_quietly(self, cell: CellId, code: str) -> Outcome:
+        """Run code through IPython without history, as a re-run.
+
+        The trigger goes through ``IPythonKernel.do_execute``; re-runs skip its
+        per-request work (history, payloads, user expressions, re-transforming
+        the same code) and call ``run_cell_async`` with a cached transform.
+        Post-execute hooks still fire, so inline plots of re-runs appear.
+        """
+        shell = self.shell
+        assert shell is not None
+        transformed, error, is_async = self._prepared(code)
+        self._forward_input(False)
+        result = None
+        try:
+            coro = shell.run_cell_async(
+                code, store_history=False, silent=False, transformed_cell=transformed,
+                preprocessing_exc_tuple=error, cell_id=cell,
+            )
+            if is_async:
+                future = asyncio.ensure_future(coro)
+                with self._cancel_on_sigint(future):
+                    result = await future
+            else:
+                result = await coro
+        except asyncio.CancelledError:
+            return Outcome("interrupted", "KeyboardInterrupt: cancelled")
+        finally:
+            self._restore_input()
+            shell.events.trigger("post_execute")
+            shell.events.trigger("post_run_cell", result)
+        failure = result.error_before_exec or result.error_in_exec
+        if failure is None:
+            return Outcome("ok")
+        ename = type(failure).__name__
+        status = "interrupted" if ename in _INTERRUPT_NAMES else "error"
+        return Outcome(status, f"{ename}: {failure}")
+
+    def _prepared(self, code: str) -> tuple[str, Any, bool]:
+        """IPython's transform of ``code`` and whether it needs a loop, cached."""
+        cached = self._prepared_cache.get(code)
+        if cached is not None:
+            return cached
+        assert self.shell is not None
+        error = None
+        try:
+            transformed = self.shell.transform_cell(code)
+        except Exception:
+            transformed, error = code, sys.exc_info()
+        is_async = bool(self.shell.should_run_async(
+            code, transformed_cell=transformed, preprocessing_exc_tuple=error))
+        entry = (transformed, error, is_async)
+        if error is None:
+            if len(self._prepared_cache) >= 4096:
+                del self._prepared_cache[next(iter(self._prepared_cache))]
+            self._prepared_cache[code] = entry
+        return entry
+
+    def _transform(self, code: str) -> str:
+        """The shell's transform, shared with analysis through the cache."""
+        transformed, error, _ = self._prepared(code)
+        if error is not None:
+            # Analysis treats it like a syntax error: the run reports it.
+            raise SyntaxError(str(error[1]))
+        return transformed
 
     async def _run_stale(self, report: CascadeReport, execute: Any) -> CascadeReport:
         """``%reactive run-stale``: run every stale cell after this one."""
@@ -234,7 +300,6 @@ class ReactiveKernel(IPythonKernel):
         self.set_parent(self._shell_parent_ident.get(), parent, "shell")
 
     def _restore_parent(self, parent: dict[str, Any]) -> None:
-        _flush_std_streams()
         if self.get_parent("shell") is not parent:
             self._switch_parent(parent)
 
@@ -296,9 +361,3 @@ def _outcome(reply: dict[str, Any]) -> Outcome:
 
 def _frame_bytes(frame: Any) -> bytes:
     return frame.bytes if hasattr(frame, "bytes") else bytes(frame)
-
-
-def _flush_std_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            stream.flush()
