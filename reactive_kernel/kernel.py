@@ -171,6 +171,7 @@ class ReactiveKernel(IPythonKernel):
         finally:
             self._restore_parent(parent)
         self._reports[request_id] = report
+        self._announce_skipped(report)
         if not trigger_reply:
             return self._interrupted_reply()
         return trigger_reply
@@ -276,6 +277,25 @@ class ReactiveKernel(IPythonKernel):
             # Analysis treats it like a syntax error: the run reports it.
             raise SyntaxError(str(error[1]))
         return transformed
+
+    def _announce_skipped(self, report: CascadeReport) -> None:
+        """Replace a skipped cell's old output by the reason it did not run,
+        so no frontend keeps showing a result that is no longer true."""
+        for cell in report.skipped:
+            state = self.runner.state(cell)
+            if not isinstance(state.context, dict):
+                continue
+            if state.skipped_because:
+                why = f"upstream cell {state.skipped_because} failed"
+            else:
+                why = "the cascade was interrupted"
+            self._route(state.context["header"]["msg_id"], cell)
+            for msg_type, content in (
+                ("clear_output", {"wait": False}),
+                ("stream", {"name": "stderr", "text": f"Not run: {why}.\n"}),
+            ):
+                self.session.send(self.iopub_socket, msg_type, content,
+                                  parent=state.context, ident=self._topic(msg_type))
 
     async def _run_stale(self, report: CascadeReport, execute: Any) -> CascadeReport:
         """``%reactive run-stale``: run every stale cell after this one."""

@@ -315,6 +315,7 @@ class Runner:
                 if blocker is not None:
                     remaining.pop(0)
                     failed.add(cell)
+                    self.clear_names_of(cell)  # its old values are stale now
                     state.status = Status.SKIPPED
                     state.skipped_because = self.state(blocker).skipped_because or blocker
                     report.skipped.append(cell)

@@ -160,7 +160,10 @@ def test_error_skips_descendants(kernel: KernelHarness) -> None:
     assert "ZeroDivisionError" in edit.reactive["errors"][b]
     assert "ZeroDivisionError" in edit.text(b)
     assert edit.text(d) == "d 100\n"
-    assert edit.text(c) == ""
+    # The skipped cell's old output is replaced by the reason.
+    assert [m["msg_type"] for m in edit.outputs(c)] == ["clear_output", "stream"]
+    assert edit.text(c) == f"Not run: upstream cell {b} failed.\n"
+    assert kernel.value("es_c") == "NameError"
 
 
 def test_function_and_import_dependencies(kernel: KernelHarness) -> None:
@@ -262,8 +265,11 @@ def test_pipelined_requests_run_each_cell_exactly_once(kernel: KernelHarness) ->
     kernel.ok("ra_log = []\nra_x = 0", a)
     kernel.ok("ra_y = ra_x + 1\nra_log.append('b')", b)
     kernel.ok("ra_z = ra_y + 1\nra_log.append('c')", c)
+    # The first cell takes a moment, as real cells do, so the other requests
+    # are already queued in the kernel when its cascade is planned; requests
+    # that have not reached the kernel yet cannot be known.
     requests = [
-        kernel.request("ra_log = []\nra_x = 10", a),
+        kernel.request("import time\ntime.sleep(0.3)\nra_log = []\nra_x = 10", a),
         kernel.request("ra_y = ra_x + 1\nra_log.append('b')", b),
         kernel.request("ra_z = ra_y + 1\nra_log.append('c')", c),
     ]
