@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import shlex
+import string
 import symtable
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -118,6 +120,46 @@ def _magic_call(node: ast.Call) -> tuple[str, list[str]] | None:
             return None
         args.append(arg.value)
     return func.attr, args
+
+
+_SHELL_METHODS = frozenset({"system", "getoutput"})
+_DOLLAR_NAME = re.compile(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _expanded_names(line: str) -> set[str]:
+    """Names IPython substitutes into ``!cmd`` and magic lines at run time:
+    ``{expression}`` fields and ``$name``."""
+    found = set(_DOLLAR_NAME.findall(line))
+    try:
+        fields = [f for _text, f, _spec, _conv in string.Formatter().parse(line) if f]
+    except ValueError:
+        fields = []
+    for text in fields:
+        try:
+            tree = ast.parse(text, "<expansion>", "eval")
+        except SyntaxError:
+            continue
+        found |= {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+    return found
+
+
+def _shell_call(node: ast.Call) -> str | None:
+    """``get_ipython().system('...')`` / ``.getoutput('...')`` -> the command."""
+    func = node.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in _SHELL_METHODS
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "get_ipython"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.args[0].value
+    return None
 
 
 def _split_timeit_options(line: str) -> str:
@@ -256,26 +298,42 @@ class _ModuleWalker(ast.NodeVisitor):
             else:
                 self._store(alias.asname or alias.name)
 
-    def _visit_arguments(self, args: ast.arguments) -> None:
-        self._visit_all(args.defaults)
-        self._visit_all(args.kw_defaults)
+    def _visit_arguments(self, args: ast.arguments, *, defaults: bool = True) -> None:
+        if defaults:
+            self._visit_all(args.defaults)
+            self._visit_all(args.kw_defaults)
         every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         every += [a for a in (args.vararg, args.kwarg) if a is not None]
         self._visit_all(a.annotation for a in every)
 
+    def _type_params_bound(self, node: ast.AST) -> set[str]:
+        """Bind PEP 695 type parameters (``def f[T]``) while their annotations
+        are visited; returns the names to unbind afterwards."""
+        params = getattr(node, "type_params", None) or []
+        names = {p.name for p in params if isinstance(getattr(p, "name", None), str)}
+        added = names - self.bound
+        self.bound |= added
+        return added
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._visit_all(node.decorator_list)
-        self._visit_arguments(node.args)
+        self._visit_all(node.args.defaults)
+        self._visit_all(node.args.kw_defaults)
+        added = self._type_params_bound(node)
+        self._visit_arguments(node.args, defaults=False)
         if node.returns is not None:
             self.visit(node.returns)
+        self.bound -= added
         self._store(node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._visit_all(node.decorator_list)
+        added = self._type_params_bound(node)
         self._visit_all(node.bases)
         self._visit_all(node.keywords)
+        self.bound -= added
         self._store(node.name)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
@@ -334,6 +392,11 @@ class _ModuleWalker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
+        command = _shell_call(node)
+        if command is not None:
+            for name in sorted(_expanded_names(command)):
+                self._load(name)
+            return
         magic = _magic_call(node)
         if magic is None:
             return
@@ -343,8 +406,14 @@ class _ModuleWalker(ast.NodeVisitor):
             if name in PYTHON_ARG_LINE_MAGICS:
                 code = _split_timeit_options(line) if name == "timeit" else line
                 self.visit_source(code, strict=False)
+            else:
+                for var in sorted(_expanded_names(line)):
+                    self._load(var)
         elif method == "run_cell_magic" and len(args) == 3:
             name, line, body = args
+            if name not in PYTHON_BODY_CELL_MAGICS:
+                for var in sorted(_expanded_names(line)):
+                    self._load(var)
             if name not in PYTHON_BODY_CELL_MAGICS:
                 return  # not Python: contributes no names
             if name == "timeit":

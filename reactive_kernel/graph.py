@@ -280,8 +280,13 @@ class DependencyGraph:
             definers = self._effective_definers(cell, name, name in defs, anonymous)
             if len(definers) < 2:
                 continue
-            readers = [r for r in self._readers.get(name, {}) if r != cell]
-            if name in refs:
+            # Console readers never make a name ambiguous: they just get no
+            # edge for it while several cells define it.
+            readers = [
+                r for r in self._readers.get(name, {})
+                if r != cell and not self._cells[r].anonymous
+            ]
+            if name in refs and not anonymous:
                 readers.append(cell)
             if readers:
                 ordered = sorted(definers, key=self._order_of)

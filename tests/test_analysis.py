@@ -1,0 +1,385 @@
+"""Pure tests of :func:`reactive_kernel.analysis.analyse`.
+
+Every case compares the *whole* :class:`CellAnalysis` (defs, refs, deletes and
+star_import), never single members, so an extra or missing name fails.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+from reactive_kernel.analysis import CellAnalysis, analyse
+
+T = TransformerManager().transform_cell
+
+
+def cell(
+    defs: set[str] | frozenset[str] = frozenset(),
+    refs: set[str] | frozenset[str] = frozenset(),
+    deletes: set[str] | frozenset[str] = frozenset(),
+    star: bool = False,
+) -> CellAnalysis:
+    """The expected analysis, spelled with plain sets."""
+    return CellAnalysis(
+        defs=frozenset(defs),
+        refs=frozenset(refs),
+        deletes=frozenset(deletes),
+        star_import=star,
+    )
+
+
+def check(code: str, expected: CellAnalysis, transform=None) -> None:
+    got = analyse(code, transform)
+    assert got.defs == expected.defs, f"defs of {code!r}"
+    assert got.refs == expected.refs, f"refs of {code!r}"
+    assert got.deletes == expected.deletes, f"deletes of {code!r}"
+    assert got.star_import == expected.star_import, f"star_import of {code!r}"
+    assert got == expected
+
+
+# -- assignments ------------------------------------------------------------
+
+ASSIGNMENTS = [
+    ("x = 1", cell({"x"})),
+    ("x = y", cell({"x"}, {"y"})),
+    ("a = b = c", cell({"a", "b"}, {"c"})),
+    ("a, b = pair", cell({"a", "b"}, {"pair"})),
+    ("a, (b, *c) = d", cell({"a", "b", "c"}, {"d"})),
+    ("[first, *rest] = seq", cell({"first", "rest"}, {"seq"})),
+    ("a.b = 1", cell(refs={"a"})),
+    ("a[i] = 2", cell(refs={"a", "i"})),
+    ("a[i:j] = v", cell(refs={"a", "i", "j", "v"})),
+    ("a.b.c = v", cell(refs={"a", "v"})),
+    ("x, a.b, m[k] = t", cell({"x"}, {"a", "m", "k", "t"})),
+    ("x += 1", cell({"x"}, {"x"})),
+    ("x -= y", cell({"x"}, {"x", "y"})),
+    ("x = 1\nx += 1", cell({"x"})),
+    ("a.b += 1", cell(refs={"a"})),
+    ("a[i] *= k", cell(refs={"a", "i", "k"})),
+    ("x: int", cell()),
+    ("x: Alias", cell(refs={"Alias"})),
+    ("y: int = z", cell({"y"}, {"z"})),
+    ("y: Alias = z", cell({"y"}, {"Alias", "z"})),
+    ("a.b: int", cell(refs={"a"})),
+    ("a[i]: int = v", cell(refs={"a", "i", "v"})),
+    ("x = 1 if c else other", cell({"x"}, {"c", "other"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), ASSIGNMENTS)
+def test_assignments(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- walrus ---------------------------------------------------------------
+
+WALRUS = [
+    ("(x := f(1))", cell({"x"}, {"f"})),
+    ("if (n := len(items)) > limit:\n    pass", cell({"n"}, {"items", "limit"})),
+    # A walrus in a comprehension binds in the enclosing (module) scope.
+    ("ys = [(y := v) for v in src]", cell({"ys", "y"}, {"src"})),
+    ("[y for v in src if (y := v)]", cell({"y"}, {"src"})),
+    ("[[(z := c) for c in row] for row in grid]", cell({"z"}, {"grid"})),
+    # ... but not from a lambda body, which is its own scope.
+    ("f = lambda: (w := 1)", cell({"f"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), WALRUS)
+def test_walrus(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- compound statements ---------------------------------------------------
+
+COMPOUND = [
+    ("for i in it:\n    pass", cell({"i"}, {"it"})),
+    ("for k, v in d.items():\n    total = v", cell({"k", "v", "total"}, {"d"})),
+    ("for i in it:\n    pass\nelse:\n    done = i", cell({"i", "done"}, {"it"})),
+    ("while n > 0:\n    n -= 1", cell({"n"}, {"n"})),
+    ("with ctx:\n    pass", cell(refs={"ctx"})),
+    ("with open(p) as fh:\n    data = fh.read()", cell({"fh", "data"}, {"p"})),
+    ("with a() as (g, h), b as k:\n    pass", cell({"g", "h", "k"}, {"a", "b"})),
+    # The ``as`` name is unbound when the handler ends: not a definition.
+    ("try:\n    pass\nexcept E as e:\n    print(e)", cell(refs={"E"})),
+    ("try:\n    pass\nexcept (E1, E2) as e:\n    msg = str(e)", cell({"msg"}, {"E1", "E2"})),
+    ("print(e)\ntry:\n    pass\nexcept E as e:\n    pass", cell(refs={"E", "e"})),
+    (
+        "try:\n    import fast as impl\nexcept ImportError:\n    import slow as impl",
+        cell({"impl"}),
+    ),
+    ("if c:\n    x = 1\nelse:\n    x = 2", cell({"x"}, {"c"})),
+    ("assert cond, msg", cell(refs={"cond", "msg"})),
+    ("raise Err from cause", cell(refs={"Err", "cause"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), COMPOUND)
+def test_compound_statements(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- imports ----------------------------------------------------------------
+
+IMPORTS = [
+    ("import x", cell({"x"})),
+    ("import x.y", cell({"x"})),
+    ("import x.y.z", cell({"x"})),
+    ("import x.y as z", cell({"z"})),
+    ("import os.path, numpy as np", cell({"os", "np"})),
+    ("from m import a", cell({"a"})),
+    ("from m import a as b", cell({"b"})),
+    ("from m.sub import a, b as c", cell({"a", "c"})),
+    ("from . import sib", cell({"sib"})),
+    ("from m import *", cell(star=True)),
+    ("from m import *\nfrom n import q", cell({"q"}, star=True)),
+    ("from m import *\nprint(unknown)", cell(refs={"unknown"}, star=True)),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), IMPORTS)
+def test_imports(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- functions, classes, lambdas ------------------------------------------
+
+SCOPES = [
+    ("def f():\n    pass", cell({"f"})),
+    ("async def f():\n    pass", cell({"f"})),
+    ("class C:\n    pass", cell({"C"})),
+    # Decorators, defaults, annotations and bases run at definition time.
+    (
+        "@dec\ndef f(a=d1, *args: A, k=d2, **kw: K) -> R:\n    return a",
+        cell({"f"}, {"dec", "d1", "A", "d2", "K", "R"}),
+    ),
+    ("def f(a: Ann, /, b: Bnn = bdef):\n    pass", cell({"f"}, {"Ann", "Bnn", "bdef"})),
+    ("@dec(arg)\nclass C:\n    pass", cell({"C"}, {"dec", "arg"})),
+    ("class C(Base, Mixin, metaclass=M):\n    pass", cell({"C"}, {"Base", "Mixin", "M"})),
+    ("class C(mod.Base):\n    pass", cell({"C"}, {"mod"})),
+    # Free global reads inside bodies are reads; locals and params are not.
+    ("def f(a):\n    b = a + g\n    return b", cell({"f"}, {"g"})),
+    ("def f():\n    x = 1\n    return x", cell({"f"})),
+    ("async def f():\n    await g", cell({"f"}, {"g"})),
+    (
+        "async def f():\n    async for i in a:\n        pass\n    async with b as c:\n        pass",
+        cell({"f"}, {"a", "b"}),
+    ),
+    ("class C:\n    z = w\n    def m(self):\n        return q", cell({"C"}, {"w", "q"})),
+    ("class C:\n    y = 1\n    z = y", cell({"C"})),
+    ("class C:\n    x: Ann2 = v", cell({"C"}, {"Ann2", "v"})),
+    ("f = lambda u=dd: u + glob", cell({"f"}, {"dd", "glob"})),
+    ("lambda: [x for x in y]", cell(refs={"y"})),
+    ("def f():\n    def g():\n        return h\n    return g", cell({"f"}, {"h"})),
+    # A body reading a name the cell defines (before or after) is not a ref.
+    ("def f():\n    return later\nlater = 1", cell({"f", "later"})),
+    ("x = 1\ndef f():\n    return x", cell({"x", "f"})),
+    ("def f():\n    return f()", cell({"f"})),
+    ("def f():\n    return g()\ndef g():\n    return f()", cell({"f", "g"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), SCOPES)
+def test_functions_classes_lambdas(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- comprehensions -------------------------------------------------------
+
+COMPREHENSIONS = [
+    ("[v for v in src]", cell(refs={"src"})),
+    ("(v for v in src)", cell(refs={"src"})),
+    ("sum(v for v in src)", cell(refs={"src"})),
+    ("{v for v in src}", cell(refs={"src"})),
+    ("{k: v for k, v in items}", cell(refs={"items"})),
+    ("[v for v in src if v > thr]", cell(refs={"src", "thr"})),
+    ("out = [f(v) for v in src]", cell({"out"}, {"f", "src"})),
+    ("[w for v in src for w in v if w > lim]", cell(refs={"src", "lim"})),
+    ("[[c for c in row] for row in grid]", cell(refs={"grid"})),
+    ("[[c for c in other] for row in grid]", cell(refs={"grid", "other"})),
+    ("src = [1]\n[v for v in src]", cell({"src"})),
+    # Loop names are local to the comprehension: a later read is external.
+    ("x = [i for i in range(3)]\ni", cell({"x"}, {"i"})),
+    ("x = [y async for y in agen()]", cell({"x"}, {"agen"})),
+    # Class-body names are not visible inside a comprehension in that body.
+    ("class C:\n    y = 1\n    z = [y for _ in range(3)]", cell({"C"}, {"y"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), COMPREHENSIONS)
+def test_comprehensions(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- global / nonlocal --------------------------------------------------------
+
+GLOBALS = [
+    ("def f():\n    global g\n    g = 1", cell({"f"}, {"g"})),
+    ("def f():\n    global g\n    return g", cell({"f"}, {"g"})),
+    ("def f():\n    global g\n    g += 1", cell({"f"}, {"g"})),
+    ("def f():\n    global g\n    g = 1\ng = 2", cell({"f", "g"})),
+    (
+        "def outer():\n    n = 0\n    def inner():\n        nonlocal n\n        n += 1\n"
+        "    return inner",
+        cell({"outer"}),
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), GLOBALS)
+def test_global_and_nonlocal(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- del ------------------------------------------------------------------------
+
+DELETES = [
+    ("t = 1\ndel t", cell(deletes={"t"})),
+    ("del ext", cell(refs={"ext"}, deletes={"ext"})),
+    ("del (p, q)", cell(refs={"p", "q"}, deletes={"p", "q"})),
+    ("t = 1\ndel t, ext", cell(refs={"ext"}, deletes={"t", "ext"})),
+    ("x = 1\ndel x\nx = 2", cell({"x"}, deletes={"x"})),
+    ("for x in xs:\n    del x", cell(refs={"xs"}, deletes={"x"})),
+    ("del a.b, c[k]", cell(refs={"a", "c", "k"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), DELETES)
+def test_del(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- match ----------------------------------------------------------------------
+
+MATCHES = [
+    ("match cmd:\n    case x:\n        pass", cell({"x"}, {"cmd"})),
+    ("match cmd:\n    case [first, *rest]:\n        pass", cell({"first", "rest"}, {"cmd"})),
+    ("match cmd:\n    case [_, *_]:\n        pass", cell(refs={"cmd"})),
+    ("match cmd:\n    case (1 | 2) as num:\n        pass", cell({"num"}, {"cmd"})),
+    (
+        "match cmd:\n    case {'k': kv, **others}:\n        pass",
+        cell({"kv", "others"}, {"cmd"}),
+    ),
+    ("match cmd:\n    case {mod.K: val}:\n        pass", cell({"val"}, {"cmd", "mod"})),
+    (
+        "match cmd:\n    case Point(x=px, y=py) as pt:\n        pass",
+        cell({"px", "py", "pt"}, {"cmd", "Point"}),
+    ),
+    ("match cmd:\n    case Point(a, b):\n        pass", cell({"a", "b"}, {"cmd", "Point"})),
+    ("match cmd:\n    case Color.RED:\n        pass", cell(refs={"cmd", "Color"})),
+    ("match cmd:\n    case str() | bytes():\n        pass", cell(refs={"cmd"})),
+    ("match cmd:\n    case [a] if a > lim:\n        pass", cell({"a"}, {"cmd", "lim"})),
+    ("match cmd:\n    case _:\n        out = 0", cell({"out"}, {"cmd"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), MATCHES)
+def test_match(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- f-strings, builtins, ambient and private names, ordering -------------------
+
+MISC = [
+    ("s = f'{a} {b!r} {c:{w}}'", cell({"s"}, {"a", "b", "c", "w"})),
+    ("print(f'{obj.attr:>{width}}')", cell(refs={"obj", "width"})),
+    ("print(len(list(x)))", cell(refs={"x"})),
+    ("r = range(n)\nm = max(map(abs, r))", cell({"r", "m"}, {"n"})),
+    ("print(display, In, Out, get_ipython, exit, quit)", cell()),
+    # Shadowing a builtin is still a definition of it.
+    ("list = [1]", cell({"list"})),
+    ("_p = 1\nq = _p + __r", cell({"q"})),
+    ("_private = secret\n__dunder__ = 1", cell(refs={"secret"})),
+    ("def _helper():\n    return _other + g", cell(refs={"g"})),
+    ("del _t", cell()),
+    ("_t = 1\ndel _t", cell()),
+    ("print(x); x = 1", cell({"x"}, {"x"})),
+    ("x = 1; print(x)", cell({"x"})),
+    ("fig, ax = plt.subplots(); ax.plot(d)", cell({"fig", "ax"}, {"plt", "d"})),
+    ("x = await f(y)", cell({"x"}, {"f", "y"})),
+    ("async with lock:\n    v = await get()", cell({"v"}, {"lock", "get"})),
+    ("async for item in stream:\n    pass", cell({"item"}, {"stream"})),
+    ("", cell()),
+    ("# only a comment", cell()),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), MISC)
+def test_misc(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+@pytest.mark.parametrize("code", ["x = = 1", "def f(:\n    pass", "x = (", "return x = 1"])
+def test_syntax_error_raises(code: str) -> None:
+    with pytest.raises(SyntaxError):
+        analyse(code)
+
+
+def test_ignore_names_are_never_refs() -> None:
+    assert analyse("print(a, b)\nc = 1", ignore=["a"]) == cell({"c"}, {"b"})
+
+
+def test_result_is_frozen() -> None:
+    got = analyse("x = y")
+    assert isinstance(got.defs, frozenset)
+    assert isinstance(got.refs, frozenset)
+    assert isinstance(got.deletes, frozenset)
+    with pytest.raises(AttributeError):
+        got.defs = frozenset()  # type: ignore[misc]
+
+
+# -- type parameter syntax (Python >= 3.12) -----------------------------------
+
+TYPE_SYNTAX = [
+    ("type X = int", cell({"X"})),
+    ("type Pair = tuple[A, B]", cell({"Pair"}, {"A", "B"})),
+    ("type L[T] = list[T]", cell({"L"})),
+    ("type X = int\ndel X", cell(deletes={"X"})),
+    # Type parameters are bound by the definition itself, not read from outside.
+    ("def f[T](a: T) -> T:\n    return a", cell({"f"})),
+    ("class C[T](Base[T]):\n    pass", cell({"C"}, {"Base"})),
+]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="type statement needs Python 3.12")
+@pytest.mark.parametrize(("code", "expected"), TYPE_SYNTAX)
+def test_type_parameter_syntax(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- IPython syntax through the shell's transformer -----------------------------
+
+IPYTHON = [
+    ("%time x = y + 1", cell({"x"}, {"y"})),
+    ("%timeit -n 3 f(z)", cell(refs={"f", "z"})),
+    ("%timeit -q -n 3 -r 2 f(z)", cell(refs={"f", "z"})),
+    ("%%time\nw = v", cell({"w"}, {"v"})),
+    ("%%time\nw = v\nu = w + extra", cell({"w", "u"}, {"v", "extra"})),
+    ("%%timeit -n 2 setup_x = s\nr = setup_x + t", cell({"setup_x", "r"}, {"s", "t"})),
+    ("%%capture out\nprint(k)", cell({"out"}, {"k"})),
+    ("%%capture --no-stderr out\nprint(k)", cell({"out"}, {"k"})),
+    ("%%capture\nprint(k)", cell(refs={"k"})),
+    ("%%bash\necho $HOME", cell()),
+    ("%%time\nx = = 1", cell()),
+    ("files = !ls", cell({"files"})),
+    ("%reactive graph", cell()),
+    ("import os\n%time n = len(os.listdir(p))", cell({"os", "n"}, {"p"})),
+    # ``!cmd`` expands ``{expr}`` / ``$name`` from the user namespace at run
+    # time (InteractiveShell.system -> var_expand), so the cell reads ``d``:
+    # changing ``d`` must re-run the shell command.
+    ("!ls {d}", cell(refs={"d"})),
+    ("files = !ls {d}", cell({"files"}, {"d"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), IPYTHON)
+def test_ipython_syntax(code: str, expected: CellAnalysis) -> None:
+    check(code, expected, T)
+
+
+def test_magic_without_transform_is_a_syntax_error() -> None:
+    with pytest.raises(SyntaxError):
+        analyse("%time x = 1")
