@@ -4,7 +4,15 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean system-deps
+
+# The PostgreSQL server the SQL tests start (Debian's package), installed as
+# root when missing; tests start their own throwaway instance.
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL (Debian package) for the SQL tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	fi
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -22,9 +30,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check reactive_kernel tests benchmarks
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/graph.py reactive_kernel/runner.py
+	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/graph.py \
+		reactive_kernel/runner.py reactive_kernel/sql/cells.py
 
-pytest: $(STAMP)
+pytest: $(STAMP) system-deps
 	$(VENV)/bin/python -m pytest
 
 test: lint typecheck pytest

@@ -28,7 +28,7 @@ import re
 import shlex
 import string
 import symtable
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 #: Names IPython puts in every user namespace; reading them is not a dependency.
@@ -64,19 +64,25 @@ def is_private(name: str) -> bool:
     return name.startswith("_")
 
 
+#: Analyses a non-Python cell magic: (line, body) -> (defs, refs).
+MagicAnalyser = Callable[[str, str], tuple[frozenset[str], frozenset[str]]]
+
+
 def analyse(
     code: str,
     transform: Callable[[str], str] | None = None,
     ignore: Iterable[str] = (),
+    cell_magics: Mapping[str, MagicAnalyser] | None = None,
 ) -> CellAnalysis:
     """Analyse one cell.
 
     ``transform`` turns IPython syntax into Python (the shell's
-    ``transform_cell``); ``ignore`` adds names that are never refs.
+    ``transform_cell``); ``ignore`` adds names that are never refs;
+    ``cell_magics`` analyse the bodies of non-Python cell magics (``%%sql``).
     Raises :class:`SyntaxError` when the (transformed) code does not parse.
     """
     source = transform(code) if transform is not None else code
-    walker = _ModuleWalker()
+    walker = _ModuleWalker(cell_magics or {})
     walker.visit_source(source, strict=True)
     ignored = BUILTIN_NAMES | AMBIENT_NAMES | frozenset(ignore)
     defs = frozenset(n for n in walker.bound if not is_private(n))
@@ -182,7 +188,8 @@ class _ModuleWalker(ast.NodeVisitor):
     Python's scoping rules exactly.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cell_magics: Mapping[str, MagicAnalyser]) -> None:
+        self.cell_magics = cell_magics
         self.bound: set[str] = set()
         self.early_refs: set[str] = set()
         self.late_refs: set[str] = set()
@@ -411,6 +418,14 @@ class _ModuleWalker(ast.NodeVisitor):
                     self._load(var)
         elif method == "run_cell_magic" and len(args) == 3:
             name, line, body = args
+            analyser = self.cell_magics.get(name)
+            if analyser is not None:
+                defs, refs = analyser(line, body)
+                for var in sorted(refs):
+                    self._load(var)
+                for var in sorted(defs):
+                    self._store(var)
+                return
             if name not in PYTHON_BODY_CELL_MAGICS:
                 for var in sorted(_expanded_names(line)):
                     self._load(var)

@@ -49,7 +49,17 @@ class ReactiveKernel(IPythonKernel):
         super().__init__(**kwargs)
         assert self.shell is not None
         self._prepared_cache: dict[str, tuple[str, Any, bool]] = {}
-        self.runner = Runner(self.shell.user_ns, transform=self._transform, mode=self.mode)
+        from .sql.cells import analyse_sql
+        from .sql.magics import SqlMagics
+
+        self.runner = Runner(
+            self.shell.user_ns,
+            transform=self._transform,
+            mode=self.mode,
+            cell_magics={"sql": analyse_sql},
+        )
+        self.sql = SqlMagics(self.shell)
+        self.shell.register_magics(self.sql)
         self._pending_lock = threading.Lock()
         self._pending: dict[str, str] = {}  # queued execute_request msg_id -> cellId
         self._reports: dict[str, CascadeReport] = {}

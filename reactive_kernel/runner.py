@@ -13,12 +13,12 @@ once, in topological order with ties broken by first registration.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal, Protocol
 
-from .analysis import CellAnalysis, analyse
+from .analysis import CellAnalysis, MagicAnalyser, analyse
 from .graph import CellId, DependencyGraph
 
 Mode = Literal["auto", "lazy"]
@@ -115,6 +115,7 @@ class Runner:
         transform: Callable[[str], str] | None = None,
         mode: Mode = "auto",
         analyser: Callable[[str], CellAnalysis] | None = None,
+        cell_magics: Mapping[str, MagicAnalyser] | None = None,
     ) -> None:
         self.graph = DependencyGraph()
         self.namespace = namespace
@@ -122,6 +123,7 @@ class Runner:
         self.states: dict[CellId, CellState] = {}
         self._transform = transform
         self._analyser = analyser
+        self._cell_magics = dict(cell_magics or {})
         self._anonymous_count = 0
 
     # -- identity -----------------------------------------------------------
@@ -136,7 +138,7 @@ class Runner:
     def analyse(self, code: str) -> CellAnalysis:
         if self._analyser is not None:
             return self._analyser(code)
-        return analyse(code, self._transform)
+        return analyse(code, self._transform, cell_magics=self._cell_magics)
 
     # -- graph maintenance --------------------------------------------------
 

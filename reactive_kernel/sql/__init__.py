@@ -1,0 +1,1 @@
+"""SQL cells: ``%%sql [OUTPUT_NAME] [--engine NAME]`` on DuckDB or SQLAlchemy."""

@@ -1,0 +1,172 @@
+"""SQL cells in a real kernel: embedded DuckDB and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from .conftest import KernelHarness
+from .postgres import PASSWORD, USER, PostgresServer
+
+
+def ids(*names: str) -> list[str]:
+    prefix = KernelHarness.unique("sql")
+    return [f"{prefix}-{n}" for n in names]
+
+
+def html_of(run, cell: str) -> str:  # type: ignore[no-untyped-def]
+    for m in run.outputs(cell):
+        if m["msg_type"] == "execute_result":
+            return m["content"]["data"].get("text/html", "")
+    return ""
+
+
+def test_python_and_sql_cells_react_to_each_other(kernel: KernelHarness) -> None:
+    frame, limit, query, reader = ids("frame", "limit", "query", "reader")
+    kernel.ok("import pandas as sq_pd\nsq_sales = sq_pd.DataFrame("
+              "{'region': ['n', 's', 'n', 'e'], 'amount': [10, 20, 30, 40]})", frame)
+    kernel.ok("sq_limit = 15", limit)
+    first = kernel.ok("%%sql sq_big\nSELECT region, sum(amount)::INT AS total FROM sq_sales\n"
+                      "WHERE amount > {sq_limit} GROUP BY region ORDER BY region", query)
+    assert "3 rows × 2 columns" in first.text(query)
+    kernel.ok("print(int(sq_big.total.sum()))", reader)
+    edit = kernel.ok("sq_limit = 5", limit)
+    assert edit.reactive["ran"] == [limit, query, reader]
+    assert edit.text(reader) == "100\n"
+    assert kernel.value("type(sq_big).__name__") == "'DataFrame'"
+    # Changing the DataFrame re-runs the query that reads it by name.
+    edit = kernel.ok("import pandas as sq_pd\nsq_sales = sq_pd.DataFrame("
+                     "{'region': ['w'], 'amount': [7]})", frame)
+    assert edit.reactive["ran"] == [frame, query, reader]
+    assert edit.text(reader) == "7\n"
+
+
+def test_placeholders_are_bound_not_spliced(kernel: KernelHarness) -> None:
+    value, query = ids("value", "query")
+    kernel.ok("sq_evil = \"x' OR '1'='1\"", value)
+    run = kernel.ok("%%sql sq_lit\nSELECT {sq_evil} AS v, length({sq_evil}) AS n", query)
+    assert kernel.value("sq_lit.v[0]") == repr("x' OR '1'='1")
+    assert kernel.value("int(sq_lit.n[0])") == "12"
+    assert "x&#x27; OR &#x27;1&#x27;=&#x27;1" in html_of(run, query) or "x' OR" in html_of(
+        run, query)
+    missing = kernel.run("%%sql\nSELECT {sq_not_defined_anywhere}", KernelHarness.unique())
+    assert missing.status == "error"
+    assert "sq_not_defined_anywhere" in missing.reply["content"]["evalue"]
+
+
+def test_dataframe_placeholder_and_arrow_frames(kernel: KernelHarness) -> None:
+    data, query = ids("data", "query")
+    kernel.ok("import pyarrow as sq_pa\nsq_tbl = sq_pa.table({'x': [1, 2, 3, 4]})", data)
+    run = kernel.ok("%%sql sq_sum\nSELECT sum(x)::INT AS s FROM {sq_tbl} WHERE x > 1", query)
+    assert kernel.value("int(sq_sum.s[0])") == "9"
+    assert "1 row × 1 column" in run.text(query)
+
+
+def test_tables_link_sql_cells_and_ddl_reports(kernel: KernelHarness) -> None:
+    make, use, base = ids("make", "use", "base")
+    kernel.ok("sq_n = 3", base)
+    made = kernel.ok("%%sql\nCREATE OR REPLACE TABLE sq_t AS SELECT range AS i FROM range({sq_n})",
+                     make)
+    assert "CREATE: done" in made.text(make)
+    kernel.ok("%%sql sq_count\nSELECT count(*)::INT AS n FROM sq_t", use)
+    edit = kernel.ok("sq_n = 5", base)
+    assert edit.reactive["ran"] == [base, make, use]
+    assert kernel.value("int(sq_count.n[0])") == "5"
+    inserted = kernel.ok("%%sql\nINSERT INTO sq_t VALUES (10), (11)", KernelHarness.unique())
+    assert "INSERT: 2 rows" in inserted.text()
+    # The cell stops creating the table: it leaves the graph, readers re-run.
+    dropped = kernel.run("%%sql\nSELECT 1 AS nothing", make)
+    assert use in dropped.reactive["ran"]
+    graph = kernel.ok("%reactive graph").text()
+    assert "sql:sq_t" not in graph.split(f"[{make[:9]}")[-1].split("\n[")[0]
+
+
+def test_large_results_are_truncated_with_the_true_count(kernel: KernelHarness) -> None:
+    (query,) = ids("query")
+    run = kernel.ok("%%sql sq_many\nSELECT range AS i FROM range(1234)", query)
+    page = html_of(run, query)
+    assert "1,234 rows × 1 column" in page and "showing the first 50" in page
+    assert page.count("<tr>") <= 52
+    assert kernel.value("len(sq_many)") == "1234"
+
+
+def test_sql_errors_name_the_problem_and_the_line(kernel: KernelHarness) -> None:
+    cell = KernelHarness.unique()
+    run = kernel.run("%%sql\nSELECT 1;\nSELECT * FORM nowhere", cell)
+    content = run.reply["content"]
+    assert run.status == "error" and content["ename"] == "SqlExecutionError"
+    assert "syntax error" in content["evalue"] and "cell line 3" in content["evalue"]
+    assert "Traceback" not in "\n".join(content["traceback"])
+    run = kernel.run("%%sql\nSELECT * FROM sq_no_such_table", KernelHarness.unique())
+    assert "sq_no_such_table" in run.reply["content"]["evalue"]
+    assert "Catalog Error" in run.reply["content"]["evalue"]
+    # The kernel keeps going.
+    assert kernel.ok("%%sql\nSELECT 42 AS answer", KernelHarness.unique()).text().startswith(
+        " answer\n     42")
+
+
+def test_polars_output_format(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    k.ok("%config SqlMagics.dataframe = 'polars'")
+    k.ok("%%sql out\nSELECT 1 AS a UNION ALL SELECT 2")
+    assert k.value("type(out).__module__.split('.')[0]") == "'polars'"
+
+
+def test_interrupt_cancels_a_running_duckdb_query(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    request = k.request("%%sql\nSELECT count(*) FROM range(100000000000) a, range(10) b", "q")
+    # Interrupt once the query is running (the kernel went busy on it).
+    seen_busy = threading.Event()
+    while not seen_busy.is_set():
+        m = k.kc.get_iopub_msg(timeout=30)
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "busy" and \
+                m["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+            seen_busy.set()
+    threading.Timer(0.5, k.km.interrupt_kernel).start()
+    result = k.collect(request, timeout=60)
+    assert result.status == "error"
+    assert result.reply["content"]["ename"] == "KeyboardInterrupt"
+    assert k.ok("%%sql\nSELECT 1 AS ok").text().startswith(" ok\n  1")
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+def test_postgresql_through_sqlalchemy(kernel: KernelHarness, postgres: PostgresServer) -> None:
+    connect, make, base, query, reader = ids("connect", "make", "base", "query", "reader")
+    shown = kernel.ok(f"%sql_connect {postgres.url} --name pg --no-default", connect).text()
+    assert "pg: postgresql" in shown and PASSWORD not in shown and "***" in shown
+    kernel.ok("%%sql --engine pg\nDROP TABLE IF EXISTS pg_items;\n"
+              "CREATE TABLE pg_items (name TEXT, price INT);\n"
+              "INSERT INTO pg_items VALUES ('a', 5), ('b', 15), ('c''s', 25)", make)
+    kernel.ok("pg_min = 10\npg_name = \"x' OR '1'='1\"", base)
+    kernel.ok("%%sql pg_rows --engine pg\nSELECT name, price FROM pg_items "
+              "WHERE price > {pg_min} AND name <> {pg_name} ORDER BY price", query)
+    kernel.ok("print(list(pg_rows.name))", reader)
+    edit = kernel.ok("pg_min = 1\npg_name = 'b'", base)
+    assert edit.reactive["ran"] == [base, query, reader]
+    assert edit.text(reader) == "['a', \"c's\"]\n"
+    # A literal that looks like an injection is just a value.
+    injected = kernel.ok("%%sql pg_lit --engine pg\nSELECT {pg_name} || ':' AS v, "
+                         "'12:30'::time AS t", KernelHarness.unique())
+    assert kernel.value("pg_lit.v[0]") == "'b:'"
+    assert "12:30" in injected.text()
+    # Errors: the database's message and line; no password anywhere.
+    bad = kernel.run("%%sql --engine pg\nSELECT price FROM pg_items\nWHERE nosuchcol = 1",
+                     KernelHarness.unique())
+    content = bad.reply["content"]
+    assert bad.status == "error" and "nosuchcol" in content["evalue"]
+    assert PASSWORD not in str(bad.reply) and PASSWORD not in str(bad.outputs())
+    wrong = postgres.url.replace(PASSWORD, "wrong-password")
+    failed = kernel.run(f"%sql_connect {wrong} --name pg2", KernelHarness.unique())
+    assert failed.status == "error"
+    # The user typed it in the request; no output or reply repeats it.
+    assert "wrong-password" not in str(failed.reply) and "wrong-password" not in str(
+        failed.outputs())
+    assert USER in failed.reply["content"]["evalue"]
