@@ -124,6 +124,7 @@ class Runner:
         self._transform = transform
         self._analyser = analyser
         self._cell_magics = dict(cell_magics or {})
+        self._analyses: dict[str, CellAnalysis] = {}
         self._anonymous_count = 0
 
     # -- identity -----------------------------------------------------------
@@ -136,9 +137,18 @@ class Runner:
         return self.states.setdefault(cell, CellState())
 
     def analyse(self, code: str) -> CellAnalysis:
+        """Analysis of ``code``; identical code is analysed once (bounded cache)."""
+        cached = self._analyses.get(code)
+        if cached is not None:
+            return cached
         if self._analyser is not None:
-            return self._analyser(code)
-        return analyse(code, self._transform, cell_magics=self._cell_magics)
+            result = self._analyser(code)
+        else:
+            result = analyse(code, self._transform, cell_magics=self._cell_magics)
+        if len(self._analyses) >= 4096:
+            del self._analyses[next(iter(self._analyses))]
+        self._analyses[code] = result
+        return result
 
     # -- graph maintenance --------------------------------------------------
 
@@ -150,6 +160,11 @@ class Runner:
         Returns the cells that must re-run because they read a name this
         cell stopped defining.  Graph errors propagate, graph unchanged.
         """
+        if cell in self.graph:
+            node = self.graph.cell(cell)
+            if (node.code == code and node.anonymous == anonymous
+                    and node.defs == node.declared_defs):
+                return frozenset()  # re-running unchanged code: the graph is current
         update = self.graph.set_cell(
             cell, code, analysis.defs, analysis.refs, anonymous=anonymous
         )

@@ -16,6 +16,7 @@ sqlglot's parser, never with regular expressions.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -185,6 +186,7 @@ def _protect_placeholders(body: str) -> tuple[str, list[str]]:
     return _PLACEHOLDER.sub(swap, body), names
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_cell(line: str, body: str) -> SqlCell:
     output, engine = parse_header(line)
     return SqlCell(output, engine, body, split_statements(body))
@@ -200,9 +202,11 @@ def table_key(table: exp.Table) -> str:
     return ".".join(parts)
 
 
+@functools.lru_cache(maxsize=1024)
 def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
     """Tables a cell creates, reads and drops, from sqlglot's parse tree.
 
+    Cached: the graph and the engine both ask, and re-runs ask again.
     Raises :class:`sqlglot.errors.SqlglotError` when the SQL does not parse.
     """
     protected, _ = _protect_placeholders(body)

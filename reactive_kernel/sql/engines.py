@@ -178,7 +178,9 @@ class DuckDBEngine(Engine):
         self.path = path
         self.connection = duckdb.connect(path)
         self.description = f"DuckDB {duckdb.__version__} ({path})"
-        self._registered: set[str] = set()
+        # DataFrames registered under their variable names (kept referenced so
+        # views over them keep working; replaced when the variable changes).
+        self._registered: dict[str, Any] = {}
 
     def prepare(self, cell: SqlCell, namespace: Mapping[str, Any]) -> None:
         """Python DataFrames named in FROM/JOIN become queryable by that name
@@ -187,20 +189,24 @@ class DuckDBEngine(Engine):
             names = tables_of(cell.body).python_names
         except Exception:
             return
-        if not names:
-            return
+        wanted = {
+            name: value for name in names
+            if is_dataframe(value := namespace.get(name))
+            and self._registered.get(name) is not value
+        }
+        if not wanted:
+            return  # nothing new to register (the common re-run case)
         existing = {
             row[0]
             for row in self.connection.execute(
                 "SELECT table_name FROM duckdb_tables() "
                 "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
             ).fetchall()
-        } - self._registered
-        for name in names:
-            value = namespace.get(name)
-            if name not in existing and is_dataframe(value):
+        } - set(self._registered)
+        for name, value in wanted.items():
+            if name not in existing:
                 self.connection.register(name, value)
-                self._registered.add(name)
+                self._registered[name] = value
 
     def execute(
         self, statement: Statement, values: dict[str, Any], fmt: str, result: QueryResult
