@@ -60,6 +60,7 @@ class ReactiveKernel(IPythonKernel):
         )
         self.sql = SqlMagics(self.shell)
         self.shell.register_magics(self.sql)
+        self.shell_handlers["reactive_graph_request"] = self.reactive_graph_request
         self._pending_lock = threading.Lock()
         self._pending: dict[str, str] = {}  # queued execute_request msg_id -> cellId
         self._reports: dict[str, CascadeReport] = {}
@@ -115,6 +116,38 @@ class ReactiveKernel(IPythonKernel):
     def _is_pending(self, cell: CellId) -> bool:
         with self._pending_lock:
             return cell in self._pending.values()
+
+    # -- the graph without running anything ----------------------------------
+
+    async def reactive_graph_request(self, stream: Any, ident: Any, parent: Any) -> None:
+        """``reactive_graph_request``: load/remove cells, reply with the graph.
+
+        Content: ``{"register": [{"cellId", "code"}, ...], "remove": [ids]}``
+        (both optional).  Nothing runs; removed cells' names are deleted.
+        Reply ``reactive_graph_reply``: ``{"status", "mode", "order", "cells",
+        "errors"}`` (see :meth:`Runner.describe`).
+        """
+        assert self.session is not None
+        content = parent.get("content") or {}
+        try:
+            remove = [CellId(c) for c in content.get("remove") or [] if isinstance(c, str)]
+            self.runner.remove(remove)
+            cells = []
+            errors: dict[str, str] = {}
+            for item in content.get("register") or []:
+                cell = item.get("cellId") if isinstance(item, dict) else None
+                code = item.get("code", "") if isinstance(item, dict) else None
+                if not isinstance(cell, str) or not cell or not isinstance(code, str):
+                    errors[str(cell)] = "each cell needs a string cellId and code"
+                    continue
+                cells.append((CellId(cell), code))
+            errors.update(self.runner.load(cells))
+            reply: dict[str, Any] = {"status": "ok", "errors": errors, **self.runner.describe()}
+        except Exception as err:  # never leave the requester without a reply
+            self.log.exception("reactive_graph_request failed")
+            reply = {"status": "error", "ename": type(err).__name__, "evalue": str(err),
+                     "traceback": []}
+        self.session.send(stream, "reactive_graph_reply", reply, parent, ident)
 
     # -- execution ----------------------------------------------------------
 

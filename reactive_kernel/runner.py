@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Literal, Protocol
 
 from .analysis import CellAnalysis, MagicAnalyser, analyse
-from .graph import CellId, DependencyGraph
+from .graph import CellId, DependencyGraph, GraphError
 
 Mode = Literal["auto", "lazy"]
 
@@ -212,6 +212,52 @@ class Runner:
             ]
             for name in owned:
                 self.namespace.pop(name, None)
+
+    def describe(self) -> dict[str, object]:
+        """The graph and run state as JSON-ready data (for frontends).
+
+        ``order`` lists every cell in dependency order (ties: registration), so
+        "run all" can follow it; ``cells`` maps ids to names, edges and state.
+        """
+        graph = self.graph
+        order = graph.topological_order(graph.cells())
+        cells: dict[str, object] = {}
+        for cell in order:
+            node = graph.cell(cell)
+            state = self.state(cell)
+            cells[cell] = {
+                "defines": sorted(node.defs),
+                "reads": sorted(node.refs),
+                "parents": {p: sorted(n) for p, n in graph.parents(cell).items()},
+                "children": {c: sorted(n) for c, n in graph.children(cell).items()},
+                "anonymous": node.anonymous,
+                "status": state.status.value,
+                "duration_ms": None if state.duration is None else round(state.duration * 1000, 3),
+                "error": state.error,
+                "skipped_because": state.skipped_because,
+                "execution_count": state.execution_count,
+            }
+        return {"mode": self.mode, "order": list(order), "cells": cells}
+
+    def load(self, cells: Iterable[tuple[CellId, str]]) -> dict[CellId, str]:
+        """Register cells without running them (a notebook being opened).
+
+        Cells are registered in the given order; one that cannot be (cycle,
+        ambiguous name) is left out and reported, one that does not parse is
+        registered without names so it still has a place.  Returns errors.
+        """
+        errors: dict[CellId, str] = {}
+        for cell, code in cells:
+            try:
+                analysis = self.analyse(code)
+            except SyntaxError as err:
+                analysis = CellAnalysis()
+                errors[cell] = f"SyntaxError: {err.msg}"
+            try:
+                self.register(cell, code, analysis)
+            except GraphError as err:
+                errors[cell] = f"{type(err).__name__}: {err}"
+        return errors
 
     # -- planning -----------------------------------------------------------
 

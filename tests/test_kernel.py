@@ -337,3 +337,41 @@ def test_errors_always_get_a_reply(kernel: KernelHarness, code: str) -> None:
     result = kernel.run(code, KernelHarness.unique())
     assert result.status == "error"
     assert "reactive" in result.reply["metadata"]
+
+
+def graph_request(kernel: KernelHarness, **content: object) -> dict:  # type: ignore[type-arg]
+    msg = kernel.kc.session.msg("reactive_graph_request", content)
+    kernel.kc.shell_channel.send(msg)
+    reply = kernel.kc.get_shell_msg(timeout=10)
+    while reply["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+        reply = kernel.kc.get_shell_msg(timeout=10)  # a stale reply of another request
+    assert reply["msg_type"] == "reactive_graph_reply"
+    return reply["content"]  # type: ignore[no-any-return]
+
+
+def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -> None:
+    a, b, c, d = ids("a", "b", "c", "d")
+    # Saved out of order: the reader comes first.
+    reply = graph_request(kernel, register=[
+        {"cellId": b, "code": "gr_b = gr_a + 1\nprint(gr_b)"},
+        {"cellId": a, "code": "gr_a = 1"},
+        {"cellId": c, "code": "gr_c = gr_d"},
+        {"cellId": d, "code": "gr_d = gr_c"},  # closes a cycle: reported, left out
+    ])
+    assert reply["status"] == "ok"
+    order = reply["order"]
+    assert order.index(a) < order.index(b)
+    assert reply["cells"][a]["children"] == {b: ["gr_a"]}
+    assert reply["cells"][b]["status"] == "idle"
+    assert reply["errors"][d].startswith("CycleError")
+    assert d not in reply["cells"]
+    assert kernel.value("gr_a") == "NameError"  # nothing ran
+    # Running the first cell now cascades to the loaded reader.
+    run = kernel.ok("gr_a = 1", a)
+    assert run.reactive["ran"] == [a, b]
+    assert run.text(b) == "2\n"
+    assert graph_request(kernel)["cells"][b]["status"] == "ok"
+    removed = graph_request(kernel, remove=[a])
+    assert a not in removed["cells"] and kernel.value("gr_a") == "NameError"
+    bad = graph_request(kernel, register=[{"cellId": 3}])
+    assert bad["status"] == "ok" and bad["errors"]
