@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean system-deps
+.PHONY: run console test lint typecheck pytest bench clean system-deps
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
@@ -23,15 +23,20 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m reactive_kernel install --sys-prefix
 	touch $(STAMP)
 
+# The server with the web UI, on the embedded DuckDB; prints its URL.
 run: $(STAMP)
+	mkdir -p $(or $(ROOT),notebooks)
+	$(VENV)/bin/reactive-server --root-dir $(or $(ROOT),notebooks)
+
+console: $(STAMP)
 	$(VENV)/bin/jupyter console --kernel reactive
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check reactive_kernel tests benchmarks
+	$(VENV)/bin/ruff check reactive_kernel server tests benchmarks
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/graph.py \
-		reactive_kernel/runner.py reactive_kernel/sql/cells.py
+		reactive_kernel/runner.py reactive_kernel/sql/cells.py server/notebooks.py
 
 pytest: $(STAMP) system-deps
 	$(VENV)/bin/python -m pytest
@@ -40,6 +45,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_kernel.py
+	$(PY) benchmarks/bench_sql.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""reactive-server: Tornado app hosting reactive kernels, notebooks and the web UI."""

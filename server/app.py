@@ -1,0 +1,162 @@
+"""``reactive-server``: the Tornado app that hosts reactive kernels and notebooks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import os
+import secrets
+import signal
+import socket
+import sys
+import webbrowser
+from pathlib import Path
+from typing import Any
+
+from tornado import httpserver, web
+from traitlets.config import Config
+
+from .handlers import (
+    CellHandler,
+    CellMoveHandler,
+    CellsHandler,
+    ChannelsHandler,
+    KernelActionHandler,
+    KernelHandler,
+    KernelsHandler,
+    KernelSpecHandler,
+    KernelSpecResourceHandler,
+    KernelSpecsHandler,
+    NotebookHandler,
+    NotebookKernelHandler,
+    NotebooksHandler,
+)
+from .kernels import KernelHub
+from .notebooks import NotebookStore
+
+STATIC = Path(__file__).parent / "static"
+TOKEN_ENV = "REACTIVE_SERVER_TOKEN"
+MAX_MESSAGE = 64 * 1024 * 1024  # WebSocket frames and request bodies
+
+_ID = r"(?P<kernel_id>[0-9a-f-]{1,64})"
+_NB = r"(?P<path>[^?#]+?\.ipynb)"
+_CELL = r"(?P<cell_id>[A-Za-z0-9_-]{1,64})"
+
+
+class IndexHandler(web.RequestHandler):
+    """The web UI's page; it holds no data (the API needs the token)."""
+
+    def get(self) -> None:
+        self.set_header("Content-Security-Policy",
+                        "default-src 'self'; img-src 'self' data: blob:; "
+                        "style-src 'self' 'unsafe-inline'; frame-src 'self' blob: data:")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.render(str(STATIC / "index.html"))
+
+
+def make_app(hub: KernelHub, store: NotebookStore, token: str,
+             allow_origins: list[str] | None = None) -> web.Application:
+    deps = {"hub": hub, "store": store}
+    routes: list[Any] = [
+        (r"/", IndexHandler),
+        (r"/api/kernelspecs", KernelSpecsHandler, deps),
+        (r"/api/kernelspecs/(?P<name>[^/]+)", KernelSpecHandler, deps),
+        (r"/kernelspecs/(?P<name>[^/]+)/(?P<filename>[^/]+)", KernelSpecResourceHandler, deps),
+        (r"/api/kernels", KernelsHandler, deps),
+        (rf"/api/kernels/{_ID}", KernelHandler, deps),
+        (rf"/api/kernels/{_ID}/(?P<action>interrupt|restart)", KernelActionHandler, deps),
+        (rf"/api/kernels/{_ID}/channels", ChannelsHandler, deps),
+        (r"/api/notebooks", NotebooksHandler, deps),
+        (rf"/api/notebooks/{_NB}/kernel", NotebookKernelHandler, deps),
+        (rf"/api/notebooks/{_NB}/cells", CellsHandler, deps),
+        (rf"/api/notebooks/{_NB}/cells/{_CELL}/move", CellMoveHandler, deps),
+        (rf"/api/notebooks/{_NB}/cells/{_CELL}", CellHandler, deps),
+        (rf"/api/notebooks/{_NB}", NotebookHandler, deps),
+    ]
+    return web.Application(
+        routes,
+        token=token,
+        allow_origins=list(allow_origins or []),
+        static_path=str(STATIC),
+        websocket_max_message_size=MAX_MESSAGE,
+        websocket_ping_interval=30,
+        xsrf_cookies=False,
+        serve_traceback=False,
+        compress_response=True,
+    )
+
+
+def bind(ip: str, port: int, tries: int = 50) -> tuple[list[socket.socket], int]:
+    """Bind ``port``, or the next free one."""
+    from tornado.netutil import bind_sockets
+
+    for candidate in range(port, port + tries):
+        try:
+            sockets = bind_sockets(candidate, address=ip)
+            return sockets, int(sockets[0].getsockname()[1])
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE or port == 0:
+                raise
+    raise OSError(f"no free port in {port}..{port + tries - 1}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="reactive-server",
+        description="Serve reactive notebooks and a Jupyter-compatible kernels API.")
+    parser.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8888,
+                        help="port (default 8888; the next free one if taken)")
+    parser.add_argument("--root-dir", default=os.getcwd(), help="where notebooks live")
+    parser.add_argument("--token", default=os.environ.get(TOKEN_ENV),
+                        help=f"access token (default: ${TOKEN_ENV}, else random)")
+    parser.add_argument("--allow-origin", action="append", default=[],
+                        help="extra origin allowed to open WebSockets (repeatable)")
+    parser.add_argument("--kernel-name", default="reactive", help="kernelspec for new kernels")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    token = args.token or secrets.token_hex(24)
+    config = Config()
+    config.KernelRestarter.time_to_dead = 1.0  # notice a dead kernel within a second
+    config.KernelRestarter.restart_limit = 5
+    hub = KernelHub(kernel_name=args.kernel_name, config=config)
+    store = NotebookStore(Path(args.root_dir).resolve())
+    app = make_app(hub, store, token, args.allow_origin)
+    sockets, port = bind(args.ip, args.port)
+    server = httpserver.HTTPServer(app, max_body_size=MAX_MESSAGE, xheaders=False)
+    server.add_sockets(sockets)
+    host = f"[{args.ip}]" if ":" in args.ip else args.ip
+    url = f"http://{host}:{port}/?token={token}"
+    print(f"Reactive server: notebooks in {store.root}", flush=True)
+    print(f"Open {url}", flush=True)
+    if not args.no_browser:
+        with contextlib.suppress(Exception):
+            webbrowser.open(url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("Shutting down kernels...", flush=True)
+    server.stop()
+    await hub.shutdown_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        asyncio.run(serve(args))
+    except OSError as err:
+        print(f"reactive-server: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""HTTP and WebSocket handlers: kernelspecs, kernels, notebooks, the channels socket.
+
+Every REST and WebSocket endpoint needs the token (``Authorization: token T``;
+WebSockets may pass ``?token=T`` instead).  Errors are JSON without tracebacks.
+WebSocket upgrades must come from the server's own origin or the allow-list.
+No cookies are used, so there is nothing for a cross-site request to ride on.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import mimetypes
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from tornado import web, websocket
+
+from .kernels import ClientConnection, KernelHub
+from .notebooks import NotebookStore, StoreError
+from .protocol import (
+    CLIENT_CHANNELS,
+    V1_SUBPROTOCOL,
+    ProtocolError,
+    from_json,
+    from_v1,
+    server_error,
+    v1_parts_are_json,
+)
+
+
+def token_ok(handler: web.RequestHandler, allow_query: bool) -> bool:
+    expected: str = handler.settings["token"]
+    given = ""
+    auth = handler.request.headers.get("Authorization", "")
+    if auth.lower().startswith("token "):
+        given = auth[6:].strip()
+    elif auth.lower().startswith("bearer "):
+        given = auth[7:].strip()
+    elif allow_query:
+        given = handler.get_query_argument("token", "")
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+class APIHandler(web.RequestHandler):
+    """JSON in, JSON out, token required, no tracebacks."""
+
+    def initialize(self, hub: KernelHub, store: NotebookStore) -> None:
+        self.hub = hub
+        self.store = store
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+
+    def prepare(self) -> None:
+        if not token_ok(self, allow_query=False):
+            raise web.HTTPError(403, "a valid token is required (Authorization: token ...)")
+
+    def check_xsrf_cookie(self) -> None:
+        return None  # token-only auth, no cookies: nothing to forge
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        reason = self._reason
+        exc_info = kwargs.get("exc_info")
+        if exc_info is not None:
+            error = exc_info[1]
+            if isinstance(error, web.HTTPError) and error.log_message:
+                reason = error.log_message % error.args if error.args else error.log_message
+            elif not isinstance(error, web.HTTPError):
+                reason = "internal server error"  # details go to the log, not the client
+        self.finish(json.dumps({"status": status_code, "message": reason}))
+
+    def body(self) -> dict[str, Any]:
+        if not self.request.body:
+            return {}
+        try:
+            value = json.loads(self.request.body)
+        except ValueError:
+            raise web.HTTPError(400, "the request body is not JSON") from None
+        if not isinstance(value, dict):
+            raise web.HTTPError(400, "the request body must be a JSON object")
+        return value
+
+    def reply(self, value: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(value))
+
+    def store_call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StoreError as err:
+            payload = {"status": err.status, "message": str(err)}
+            current = getattr(err, "current", None)
+            if current is not None:
+                payload["version"] = current
+            self.set_status(err.status)
+            self.finish(json.dumps(payload))
+            raise web.Finish() from None
+
+    def kernel_or_404(self, kernel_id: str) -> str:
+        if not self.hub.has(kernel_id):
+            raise web.HTTPError(404, f"no kernel {kernel_id}")
+        return kernel_id
+
+
+# -- kernelspecs ---------------------------------------------------------------
+
+def _spec_model(manager: KernelSpecManager, name: str) -> dict[str, Any]:
+    spec = manager.get_kernel_spec(name)
+    resources = {}
+    for path in sorted(Path(spec.resource_dir).iterdir()):
+        if path.is_file() and path.name != "kernel.json":
+            resources[path.stem] = f"/kernelspecs/{name}/{path.name}"
+    return {"name": name, "spec": spec.to_dict(), "resources": resources}
+
+
+class KernelSpecsHandler(APIHandler):
+    def get(self) -> None:
+        manager = self.hub.specs
+        specs = {}
+        for name in manager.find_kernel_specs():
+            try:
+                specs[name] = _spec_model(manager, name)
+            except Exception:
+                self.hub.log.warning("Unreadable kernelspec %s", name, exc_info=True)
+        self.reply({"default": self.hub.kernel_name, "kernelspecs": specs})
+
+
+class KernelSpecHandler(APIHandler):
+    def get(self, name: str) -> None:
+        try:
+            self.reply(_spec_model(self.hub.specs, name))
+        except NoSuchKernel:
+            raise web.HTTPError(404, f"no kernelspec {name}") from None
+
+
+class KernelSpecResourceHandler(APIHandler):
+    def get(self, name: str, filename: str) -> None:
+        try:
+            spec = self.hub.specs.get_kernel_spec(name)
+        except NoSuchKernel:
+            raise web.HTTPError(404, f"no kernelspec {name}") from None
+        root = Path(spec.resource_dir).resolve()
+        path = (root / filename).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise web.HTTPError(404, "no such resource")
+        self.set_header("Content-Type", mimetypes.guess_type(path.name)[0] or
+                        "application/octet-stream")
+        self.finish(path.read_bytes())
+
+
+# -- kernels -------------------------------------------------------------------
+
+class KernelsHandler(APIHandler):
+    def get(self) -> None:
+        self.reply(self.hub.models())
+
+    async def post(self) -> None:
+        name = self.body().get("name") or None
+        if name is not None and not isinstance(name, str):
+            raise web.HTTPError(400, "name must be a string")
+        try:
+            kernel_id = await self.hub.start_kernel(name)
+        except NoSuchKernel:
+            raise web.HTTPError(404, f"no kernelspec {name}") from None
+        self.set_header("Location", f"/api/kernels/{kernel_id}")
+        self.reply(self.hub.model(kernel_id), 201)
+
+
+class KernelHandler(APIHandler):
+    def get(self, kernel_id: str) -> None:
+        self.reply(self.hub.model(self.kernel_or_404(kernel_id)))
+
+    async def delete(self, kernel_id: str) -> None:
+        await self.hub.shutdown(self.kernel_or_404(kernel_id))
+        self.set_status(204)
+        self.finish()
+
+
+class KernelActionHandler(APIHandler):
+    async def post(self, kernel_id: str, action: str) -> None:
+        self.kernel_or_404(kernel_id)
+        if action == "interrupt":
+            await self.hub.interrupt(kernel_id)
+            self.set_status(204)
+            self.finish()
+        else:
+            await self.hub.restart(kernel_id)
+            self.reply(self.hub.model(kernel_id))
+
+
+# -- notebooks -----------------------------------------------------------------
+
+class NotebooksHandler(APIHandler):
+    def get(self) -> None:
+        self.reply({"notebooks": self.store_call(self.store.list)})
+
+    def post(self) -> None:
+        path = self.body().get("path")
+        if path is not None and not isinstance(path, str):
+            raise web.HTTPError(400, "path must be a string")
+        self.reply(self.store_call(self.store.create, path), 201)
+
+
+class NotebookHandler(APIHandler):
+    def get(self, path: str) -> None:
+        model = self.store_call(self.store.get, path)
+        model["kernel_id"] = self.hub.notebook_kernels.get(path)
+        self.reply(model)
+
+    def put(self, path: str) -> None:
+        body = self.body()
+        notebook = body.get("notebook")
+        if not isinstance(notebook, dict):
+            raise web.HTTPError(400, "notebook must be an nbformat v4 object")
+        self.reply(self.store_call(self.store.save, path, notebook, body.get("version")))
+
+    def patch(self, path: str) -> None:
+        new_path = self.body().get("path")
+        if not isinstance(new_path, str):
+            raise web.HTTPError(400, "path (the new name) is required")
+        model = self.store_call(self.store.rename, path, new_path)
+        self.hub.rename_notebook(path, new_path)
+        self.reply(model)
+
+    async def delete(self, path: str) -> None:
+        self.store_call(self.store.delete, path)
+        kernel_id = self.hub.notebook_kernels.get(path)
+        if kernel_id is not None:
+            await self.hub.shutdown(kernel_id)
+        self.set_status(204)
+        self.finish()
+
+
+class NotebookKernelHandler(APIHandler):
+    async def post(self, path: str) -> None:
+        """Start (or reuse) the notebook's kernel and load its cells into the graph."""
+        model = self.store_call(self.store.get, path)
+        kernel_id, _started = await self.hub.kernel_for_notebook(path)
+        cells = [{"cellId": c["id"], "code": "".join(c.get("source", ""))}
+                 for c in model["notebook"]["cells"] if c.get("cell_type") == "code"]
+        graph = await self.hub.request(kernel_id, "reactive_graph_request", {"register": cells})
+        self.reply({"kernel": self.hub.model(kernel_id), "graph": graph,
+                    "version": model["version"]})
+
+
+class CellsHandler(APIHandler):
+    def post(self, path: str) -> None:
+        body = self.body()
+        model, cell = self.store_call(
+            self.store.add_cell, path, body.get("version"), int(body.get("index", 0)),
+            body.get("cell_type", "code"), body.get("source", ""))
+        self.reply({**model, "cell": cell}, 201)
+
+
+class CellHandler(APIHandler):
+    def patch(self, path: str, cell_id: str) -> None:
+        body = self.body()
+        allowed = {k: body[k] for k in ("source", "cell_type", "outputs", "execution_count",
+                                         "metadata") if k in body}
+        self.reply(self.store_call(self.store.update_cell, path, body.get("version"), cell_id,
+                                   **allowed))
+
+    async def delete(self, path: str, cell_id: str) -> None:
+        version = self.get_query_argument("version", None)
+        model = self.store_call(self.store.delete_cell, path, version, cell_id)
+        kernel_id = self.hub.notebook_kernels.get(path)
+        if kernel_id is not None and self.hub.has(kernel_id):
+            await self.hub.request(kernel_id, "reactive_graph_request", {"remove": [cell_id]})
+        self.reply(model)
+
+
+class CellMoveHandler(APIHandler):
+    def post(self, path: str, cell_id: str) -> None:
+        body = self.body()
+        self.reply(self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
+                                   int(body.get("index", 0))))
+
+
+# -- the kernel's WebSocket ----------------------------------------------------
+
+class ChannelsHandler(websocket.WebSocketHandler):
+    """``/api/kernels/{id}/channels``: JSON text frames or the v1 binary protocol."""
+
+    def initialize(self, hub: KernelHub, store: NotebookStore) -> None:
+        self.hub = hub
+        self.client: ClientConnection | None = None
+        self.protocol = "json"
+
+    def check_origin(self, origin: str) -> bool:
+        allowed: list[str] = self.settings.get("allow_origins", [])
+        if origin in allowed:
+            return True
+        host = self.request.headers.get("Host", "")
+        return urlparse(origin).netloc == host
+
+    async def prepare(self) -> None:
+        if not token_ok(self, allow_query=True):
+            raise web.HTTPError(403, "a valid token is required")
+
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
+        if V1_SUBPROTOCOL in subprotocols:
+            self.protocol = "v1"
+            return V1_SUBPROTOCOL
+        return None
+
+    def get_compression_options(self) -> None:
+        return None
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        kernel_id = kwargs.get("kernel_id") or (args[0] if args else "")
+        if not self.hub.has(kernel_id):
+            raise web.HTTPError(404, f"no kernel {kernel_id}")
+        await super().get(*args, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({"status": status_code, "message": self._reason}))
+
+    async def open(self, kernel_id: str) -> None:  # type: ignore[override]
+        relay = self.hub.relays.get(kernel_id)
+        if relay is None:
+            self.close(1011, "kernel is gone")
+            return
+        self.client = relay.attach(self.protocol, self._deliver)
+        # A (re)connecting client gets what it needs to draw the notebook:
+        # a fresh kernel_info and the per-cell graph state.
+        for msg_type, content in (("kernel_info_request", {}), ("reactive_graph_request", {})):
+            if msg_type == "reactive_graph_request" and relay.km.kernel_name != "reactive":
+                continue
+            message = relay.session.msg(msg_type, content)
+            self.client.to_kernel_json("shell", message)
+
+    def _deliver(self, payload: str | bytes, binary: bool) -> None:
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            return
+        self.write_message(payload, binary=binary)
+
+    def on_message(self, message: str | bytes) -> None:
+        if self.client is None:
+            return
+        try:
+            if isinstance(message, bytes):
+                channel, parts = from_v1(message)
+                v1_parts_are_json(parts)
+                self._check_channel(channel)
+                self.client.to_kernel_parts(channel, parts)
+            else:
+                channel, body = from_json(message)
+                self._check_channel(channel)
+                self.client.to_kernel_json(channel, body)
+        except ProtocolError as err:
+            self._notify(f"malformed message ignored: {err}")
+        except Exception:
+            self.hub.log.warning("Could not relay a client message", exc_info=True)
+            self._notify("message could not be relayed to the kernel")
+
+    @staticmethod
+    def _check_channel(channel: str) -> None:
+        if channel not in CLIENT_CHANNELS:
+            raise ProtocolError(f"unknown channel {channel!r}")
+
+    def _notify(self, text: str) -> None:
+        if self.protocol == "v1":
+            self.write_message(server_error(text))  # a text frame: clients skip it
+        else:
+            self.write_message(server_error(text))
+
+    def on_close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None

@@ -1,0 +1,309 @@
+"""Kernel lifecycle and message relay, through jupyter_client (no hand-written ZMQ).
+
+:class:`KernelHub` owns the kernels (``AsyncMultiKernelManager``), one
+:class:`KernelRelay` per kernel and the notebook -> kernel mapping.  A relay
+subscribes once to the kernel's iopub and broadcasts every message to every
+client of that kernel; each client has its own shell/control/stdin sockets, so
+replies reach only the client that asked.  The hub never parses code and keeps
+no graph: the kernel owns that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import functools
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+from jupyter_client.session import Session
+from traitlets import Instance, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from .protocol import to_json, to_v1
+
+Deliver = Callable[[str | bytes, bool], None]  # (payload, binary)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class ClientConnection:
+    """One WebSocket client of a kernel: its own request sockets, a sink for frames."""
+
+    def __init__(self, relay: KernelRelay, protocol: str, deliver: Deliver) -> None:
+        self.relay = relay
+        self.protocol = protocol  # "json" or "v1"
+        self.deliver = deliver
+        # ZMQStreams (jupyter_client's IOLoop kernel manager hands these out):
+        # replies arrive by callback on the server's event loop.
+        self.sockets: dict[str, Any] = {}
+        identity = uuid.uuid4().hex.encode()
+        km = relay.km
+        for channel, connect in (("shell", km.connect_shell), ("control", km.connect_control),
+                                 ("stdin", km.connect_stdin)):
+            stream = connect(identity=identity)
+            stream.on_recv(functools.partial(self._from_kernel, channel), copy=True)
+            self.sockets[channel] = stream
+
+    def _from_kernel(self, channel: str, frames: list[bytes]) -> None:
+        self.relay.touch()
+        try:
+            self.send_frames(channel, frames)
+        except Exception:
+            self.relay.hub.log.warning("Could not deliver a %s reply", channel, exc_info=True)
+
+    def send_frames(self, channel: str, frames: list[bytes], cache: dict[str, Any] | None = None
+                    ) -> None:
+        """Frames from the kernel, in this client's protocol (cached across clients)."""
+        key = self.protocol
+        if cache is not None and key in cache:
+            payload = cache[key]
+        else:
+            session = self.relay.session
+            _idents, parts = session.feed_identities(frames, copy=True)
+            if self.protocol == "v1":
+                payload = to_v1(channel, [bytes(p) for p in parts[1:]])
+            else:
+                payload = to_json(channel, session.deserialize(parts, content=True))
+            if cache is not None:
+                cache[key] = payload
+        self.deliver(payload, self.protocol == "v1")
+
+    def send_message(self, channel: str, message: dict[str, Any]) -> None:
+        """A message dict built by the server (e.g. a synthetic status)."""
+        session = self.relay.session
+        if self.protocol == "v1":
+            packed = session.serialize(message)
+            self.deliver(to_v1(channel, [bytes(p) for p in packed[2:6]]), True)
+        else:
+            self.deliver(to_json(channel, message), False)
+
+    def to_kernel_json(self, channel: str, message: dict[str, Any]) -> None:
+        buffers = message.pop("buffers", [])
+        self.relay.session.send(self.sockets[channel], message, buffers=buffers or None)
+
+    def to_kernel_parts(self, channel: str, parts: list[bytes]) -> None:
+        self.relay.session.send_raw(self.sockets[channel], parts)
+
+    def close(self) -> None:
+        for stream in self.sockets.values():
+            with contextlib.suppress(Exception):
+                stream.close(linger=0)
+        self.sockets.clear()
+        self.relay.clients.discard(self)
+
+
+class KernelRelay:
+    """The shared iopub subscription of one kernel and its clients."""
+
+    def __init__(self, hub: KernelHub, kernel_id: str, km: Any) -> None:
+        self.hub = hub
+        self.kernel_id = kernel_id
+        self.km = km
+        self.session: Session = km.session
+        self.clients: set[ClientConnection] = set()
+        self.execution_state = "starting"
+        self.last_activity = _now()
+        self.iopub = km.connect_iopub()
+        self.iopub.on_recv(self._from_iopub, copy=True)
+        km.add_restart_callback(self._on_restart, "restart")
+        km.add_restart_callback(self._on_dead, "dead")
+
+    def touch(self) -> None:
+        self.last_activity = _now()
+
+    def _from_iopub(self, frames: list[bytes]) -> None:
+        self.touch()
+        self._note_status(frames)
+        cache: dict[str, Any] = {}
+        for client in list(self.clients):
+            try:
+                client.send_frames("iopub", frames, cache)
+            except Exception:  # one broken client must not stop the others
+                self.hub.log.warning("Dropping a client of %s", self.kernel_id, exc_info=True)
+                client.close()
+
+    def _note_status(self, frames: list[bytes]) -> None:
+        try:
+            _idents, parts = self.session.feed_identities(frames, copy=True)
+            header = self.session.unpack(bytes(parts[1]))
+            if header.get("msg_type") == "status":
+                content = self.session.unpack(bytes(parts[4]))
+                self.execution_state = content.get("execution_state", self.execution_state)
+        except Exception:
+            self.hub.log.debug("Unreadable iopub message", exc_info=True)
+
+    def broadcast_status(self, state: str) -> None:
+        """A status the kernel cannot send itself (restarting, dead)."""
+        self.execution_state = state
+        message = self.session.msg("status", {"execution_state": state})
+        for client in list(self.clients):
+            client.send_message("iopub", message)
+
+    def attach(self, protocol: str, deliver: Deliver) -> ClientConnection:
+        client = ClientConnection(self, protocol, deliver)
+        self.clients.add(client)
+        return client
+
+    def _on_restart(self) -> None:
+        self.hub.log.warning("Kernel %s died; restarting it", self.kernel_id)
+        self.broadcast_status("restarting")
+
+    def _on_dead(self) -> None:
+        self.hub.log.error("Kernel %s died and will not be restarted", self.kernel_id)
+        self.broadcast_status("dead")
+
+    def close(self) -> None:
+        for client in list(self.clients):
+            client.close()
+        with contextlib.suppress(Exception):
+            self.iopub.close(linger=0)
+
+
+class KernelHub(LoggingConfigurable):
+    """Owns kernels and their relays; maps notebooks to kernels."""
+
+    kernel_name = Unicode("reactive", help="Kernelspec for new kernels.").tag(config=True)
+    manager = Instance(AsyncMultiKernelManager)
+
+    specs = Instance(KernelSpecManager)
+
+    @default("specs")
+    def _default_specs(self) -> KernelSpecManager:
+        return KernelSpecManager(parent=self)
+
+    @default("manager")
+    def _default_manager(self) -> AsyncMultiKernelManager:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        runtime = jupyter_runtime_dir()
+        os.makedirs(runtime, exist_ok=True)
+        return AsyncMultiKernelManager(
+            parent=self,
+            connection_dir=runtime,  # connection files live in the Jupyter runtime dir
+            kernel_spec_manager=self.specs,
+            default_kernel_name=self.kernel_name,
+            kernel_manager_class="jupyter_client.ioloop.AsyncIOLoopKernelManager",
+        )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.relays: dict[str, KernelRelay] = {}
+        self.notebook_kernels: dict[str, str] = {}
+        self.kernel_notebooks: dict[str, str] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start_kernel(self, name: str | None = None) -> str:
+        kernel_id = await self.manager.start_kernel(kernel_name=name or self.kernel_name)
+        km = self.manager.get_kernel(kernel_id)
+        km.start_restarter()  # polls every KernelRestarter.time_to_dead seconds
+        self.relays[kernel_id] = KernelRelay(self, kernel_id, km)
+        await self.wait_ready(kernel_id)
+        return kernel_id
+
+    async def wait_ready(self, kernel_id: str, timeout: float = 60) -> None:
+        client = self.manager.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=timeout)
+        finally:
+            client.stop_channels()
+
+    def has(self, kernel_id: str) -> bool:
+        return kernel_id in self.relays
+
+    def model(self, kernel_id: str) -> dict[str, Any]:
+        relay = self.relays[kernel_id]
+        km = relay.km
+        return {
+            "id": kernel_id,
+            "name": km.kernel_name,
+            "last_activity": relay.last_activity,
+            "execution_state": relay.execution_state,
+            "connections": len(relay.clients),
+            "notebook": self.kernel_notebooks.get(kernel_id),
+        }
+
+    def models(self) -> list[dict[str, Any]]:
+        return [self.model(k) for k in list(self.relays)]
+
+    async def interrupt(self, kernel_id: str) -> None:
+        await self.manager.interrupt_kernel(kernel_id)
+
+    async def restart(self, kernel_id: str) -> None:
+        relay = self.relays[kernel_id]
+        relay.broadcast_status("restarting")
+        await self.manager.restart_kernel(kernel_id)
+        await self.wait_ready(kernel_id)
+
+    async def shutdown(self, kernel_id: str) -> None:
+        relay = self.relays.pop(kernel_id)
+        relay.broadcast_status("dead")
+        relay.close()
+        notebook = self.kernel_notebooks.pop(kernel_id, None)
+        if notebook is not None:
+            self.notebook_kernels.pop(notebook, None)
+        await self.manager.shutdown_kernel(kernel_id, now=True)
+
+    async def shutdown_all(self) -> None:
+        for kernel_id in list(self.relays):
+            with contextlib.suppress(Exception):
+                await self.shutdown(kernel_id)
+
+    # -- notebooks -------------------------------------------------------------
+
+    async def kernel_for_notebook(self, path: str) -> tuple[str, bool]:
+        """The notebook's kernel, started if needed: (kernel id, started now)."""
+        lock = self._locks.setdefault(path, asyncio.Lock())
+        async with lock:
+            kernel_id = self.notebook_kernels.get(path)
+            if kernel_id is not None and kernel_id in self.relays and \
+                    await self.manager.get_kernel(kernel_id).is_alive():
+                return kernel_id, False
+            kernel_id = await self.start_kernel()
+            self.notebook_kernels[path] = kernel_id
+            self.kernel_notebooks[kernel_id] = path
+            return kernel_id, True
+
+    def rename_notebook(self, old: str, new: str) -> None:
+        kernel_id = self.notebook_kernels.pop(old, None)
+        if kernel_id is not None:
+            self.notebook_kernels[new] = kernel_id
+            self.kernel_notebooks[kernel_id] = new
+
+    # -- requests of the server's own ------------------------------------------
+
+    async def request(self, kernel_id: str, msg_type: str, content: dict[str, Any],
+                      timeout: float = 30) -> dict[str, Any]:
+        """Send a shell request on a socket of our own and await its reply."""
+        relay = self.relays[kernel_id]
+        stream = relay.km.connect_shell(identity=uuid.uuid4().hex.encode())
+        message = relay.session.msg(msg_type, content)
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+        def on_reply(frames: list[bytes]) -> None:
+            _idents, parts = relay.session.feed_identities(frames, copy=True)
+            reply = relay.session.deserialize(parts, content=True)
+            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"] \
+                    and not answer.done():
+                answer.set_result(dict(reply["content"]))
+
+        stream.on_recv(on_reply, copy=True)
+        try:
+            relay.session.send(stream, message)
+            try:
+                return await asyncio.wait_for(answer, timeout)
+            except asyncio.TimeoutError:
+                raise TimeoutError(f"the kernel did not answer {msg_type} in {timeout} s") \
+                    from None
+        finally:
+            stream.close(linger=0)

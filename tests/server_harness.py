@@ -1,0 +1,181 @@
+"""A real ``reactive-server`` process on 127.0.0.1 and clients for it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tornado import httpclient, websocket
+
+TOKEN = "test-token-" + uuid.uuid4().hex[:8]
+
+
+class ServerProcess:
+    """``python -m reactive_server`` on a free port, stopped at the end."""
+
+    def __init__(self, root: Path, token: str = TOKEN, *extra: str) -> None:
+        self.root = root
+        self.token = token
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "reactive_server", "--port", "0", "--no-browser",
+             "--token", token, "--root-dir", str(root), *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError("server did not start:\n" + "".join(self.log)) from None
+            match = re.search(r"Open http://127\.0\.0\.1:(\d+)/", line)
+            if match:
+                self.port = int(match.group(1))
+                break
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("server did not start:\n" + "".join(self.log))
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.ws_base = f"ws://127.0.0.1:{self.port}"
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.log.append(line)
+            self.lines.put(line)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def http(self, method: str, path: str, body: Any = None, token: str | None = "default",
+             headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        all_headers = dict(headers or {})
+        if token == "default":
+            token = self.token
+        if token is not None:
+            all_headers["Authorization"] = f"token {token}"
+        data = None if body is None else (body if isinstance(body, str | bytes)
+                                          else json.dumps(body))
+        if data is None and method in ("POST", "PUT", "PATCH"):
+            data = ""
+        request = httpclient.HTTPRequest(self.base + path, method=method, body=data,
+                                          headers=all_headers, request_timeout=60,
+                                          allow_nonstandard_methods=True)
+        client = httpclient.HTTPClient()
+        try:
+            response = client.fetch(request, raise_error=False)
+        finally:
+            client.close()
+        try:
+            text = response.body.decode() if response.body else ""
+        except UnicodeDecodeError:
+            return response.code, response.body
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return response.code, parsed
+
+
+def message(msg_type: str, content: dict[str, Any], cell: str | None = None,
+            session: str = "client-session", channel: str = "shell") -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session,
+                   "username": "test", "version": "5.4", "date": "2026-11-23T00:00:00Z"},
+        "parent_header": {},
+        "metadata": {"cellId": cell} if cell else {},
+        "content": content,
+        "buffers": [],
+    }
+
+
+def execute(code: str, cell: str | None = None, **kw: Any) -> dict[str, Any]:
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+               "allow_stdin": False, "stop_on_error": True}
+    return message("execute_request", content, cell, **kw)
+
+
+class WSClient:
+    """A JSON-protocol WebSocket client that keeps every message it receives."""
+
+    def __init__(self, conn: websocket.WebSocketClientConnection) -> None:
+        self.conn = conn
+        self.received: list[dict[str, Any]] = []
+
+    @classmethod
+    async def connect(cls, server: ServerProcess, kernel_id: str, token: str | None = None,
+                      origin: str | None = None, query_token: bool = True) -> WSClient:
+        token = server.token if token is None else token
+        url = f"{server.ws_base}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+        headers = {}
+        if query_token:
+            url += f"&token={token}"
+        else:
+            headers["Authorization"] = f"token {token}"
+        if origin:
+            headers["Origin"] = origin
+        request = httpclient.HTTPRequest(url, headers=headers, request_timeout=30)
+        conn = await websocket.websocket_connect(request)
+        return cls(conn)
+
+    async def send(self, msg: dict[str, Any] | str | bytes) -> None:
+        if isinstance(msg, dict):
+            await self.conn.write_message(json.dumps(msg))
+        else:
+            await self.conn.write_message(msg, binary=isinstance(msg, bytes))
+
+    async def next(self, timeout: float = 30) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.conn.read_message(), timeout)
+        if raw is None:
+            raise ConnectionError("websocket closed")
+        msg = json.loads(raw)
+        self.received.append(msg)
+        return msg  # type: ignore[no-any-return]
+
+    async def until(self, predicate: Any, timeout: float = 30) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        for msg in self.received:
+            if predicate(msg):
+                return msg
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise TimeoutError("expected message never came")
+            msg = await self.next(left)
+            if predicate(msg):
+                return msg
+
+    async def run(self, msg: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+        """Send an execute_request; wait for its reply and its idle status."""
+        msg_id = msg["header"]["msg_id"]
+        await self.send(msg)
+        reply = await self.until(lambda m: m.get("msg_type") == "execute_reply"
+                                 and m["parent_header"].get("msg_id") == msg_id, timeout)
+        await self.until(lambda m: m.get("msg_type") == "status"
+                         and m["parent_header"].get("msg_id") == msg_id
+                         and m["content"]["execution_state"] == "idle", timeout)
+        return reply
+
+    def texts(self, cell: str) -> str:
+        return "".join(m["content"].get("text", "") for m in self.received
+                       if m.get("msg_type") == "stream" and m["metadata"].get("cellId") == cell)
+
+    def close(self) -> None:
+        self.conn.close()

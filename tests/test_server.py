@@ -1,0 +1,321 @@
+"""The reactive server as clients see it: a real process, real kernels, real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tornado import httpclient, websocket
+
+from .server_harness import ServerProcess, WSClient, execute
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("notebooks"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def kernel_id(server: ServerProcess) -> str:
+    status, model = server.http("POST", "/api/kernels", {"name": "reactive"})
+    assert status == 201, model
+    return str(model["id"])
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(asyncio.wait_for(coro, 120))
+
+
+# -- auth and origin -------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/kernelspecs", "/api/kernels", "/api/notebooks",
+                                  "/kernelspecs/reactive/logo-64x64.png"])
+def test_every_endpoint_needs_the_token(server: ServerProcess, path: str) -> None:
+    assert server.http("GET", path, token=None)[0] == 403
+    status, body = server.http("GET", path, token="wrong")
+    assert status == 403 and "token" in body["message"]
+    assert "Traceback" not in json.dumps(body)
+    assert server.http("GET", path)[0] == 200
+
+
+def test_kernelspecs_are_jupyter_shaped(server: ServerProcess) -> None:
+    status, body = server.http("GET", "/api/kernelspecs")
+    assert status == 200 and body["default"] == "reactive"
+    spec = body["kernelspecs"]["reactive"]
+    assert spec["spec"]["display_name"] == "Python 3 (reactive)"
+    assert spec["resources"]["logo-64x64"] == "/kernelspecs/reactive/logo-64x64.png"
+    assert server.http("GET", "/api/kernelspecs/nope")[0] == 404
+
+
+def test_websocket_auth_and_origin(server: ServerProcess, kernel_id: str) -> None:
+    async def attempt(**kw: object) -> int:
+        try:
+            client = await WSClient.connect(server, kernel_id, **kw)  # type: ignore[arg-type]
+        except httpclient.HTTPClientError as err:
+            return err.code
+        client.close()
+        return 101
+
+    assert run(attempt(token="wrong")) == 403
+    assert run(attempt(origin="http://evil.example")) == 403
+    assert run(attempt(origin=f"http://127.0.0.1:{server.port}")) == 101
+    assert run(attempt(query_token=False)) == 101  # header instead of query
+    assert run(attempt()) == 101
+
+
+def test_unknown_kernel_is_404(server: ServerProcess) -> None:
+    assert server.http("GET", "/api/kernels/0000-nope")[0] == 404
+    assert server.http("POST", "/api/kernels/0000-nope/interrupt")[0] == 404
+
+
+# -- relay -----------------------------------------------------------------------
+
+def test_a_cascade_is_seen_by_every_client(server: ServerProcess, kernel_id: str) -> None:
+    async def scenario() -> None:
+        alice = await WSClient.connect(server, kernel_id)
+        bob = await WSClient.connect(server, kernel_id)
+        try:
+            await alice.run(execute("bc_a = 1", "bc-A", session="alice"))
+            await alice.run(execute("bc_b = bc_a + 1\nprint('b is', bc_b)", "bc-B",
+                                    session="alice"))
+            edit = execute("bc_a = 5", "bc-A", session="alice")
+            reply = await alice.run(edit)
+            assert reply["metadata"]["reactive"]["ran"] == ["bc-A", "bc-B"]
+            assert "b is 6" in alice.texts("bc-B")
+            # Bob sees the cascade Alice triggered, tagged with the cell id...
+            await bob.until(lambda m: m.get("msg_type") == "stream"
+                            and m["metadata"].get("cellId") == "bc-B"
+                            and "b is 6" in m["content"]["text"])
+            await bob.until(lambda m: m.get("msg_type") == "status"
+                            and m["parent_header"].get("msg_id") == edit["header"]["msg_id"]
+                            and m["content"]["execution_state"] == "idle")
+            # ...but not Alice's replies.
+            assert not [m for m in bob.received if m.get("msg_type") == "execute_reply"]
+        finally:
+            alice.close()
+            bob.close()
+
+    run(scenario())
+
+
+def test_reconnecting_client_gets_kernel_info_and_graph(server: ServerProcess,
+                                                        kernel_id: str) -> None:
+    async def scenario() -> None:
+        client = await WSClient.connect(server, kernel_id)
+        try:
+            await client.run(execute("rc_x = 1", "rc-X"))
+            client.close()
+            again = await WSClient.connect(server, kernel_id)
+            info = await again.until(lambda m: m.get("msg_type") == "kernel_info_reply")
+            assert info["content"]["implementation"] == "reactive_kernel"
+            graph = await again.until(lambda m: m.get("msg_type") == "reactive_graph_reply")
+            assert graph["content"]["cells"]["rc-X"]["status"] == "ok"
+            again.close()
+        finally:
+            client.close()
+
+    run(scenario())
+
+
+def test_malformed_frames_get_an_error_and_the_socket_stays_open(
+        server: ServerProcess, kernel_id: str) -> None:
+    async def scenario() -> None:
+        client = await WSClient.connect(server, kernel_id)
+        try:
+            for number, bad in enumerate(
+                    ("not json", json.dumps([1, 2]), json.dumps({"header": 5}),
+                     json.dumps({**execute("1"), "channel": "iopub"}),
+                     b"\x01\x02garbage", struct.pack("<Q", 10 ** 6)), start=1):
+                await client.send(bad)
+                while len(seen) < number:
+                    msg = await client.next()
+                    if msg.get("msg_type") == "server_error":
+                        seen.append(msg)
+            reply = await client.run(execute("print('still here')"))
+            assert reply["content"]["status"] == "ok"
+        finally:
+            client.close()
+
+    seen: list[dict[str, object]] = []
+    run(scenario())
+    assert len(seen) == 6
+    assert all("malformed" in m["content"]["message"] for m in seen)  # type: ignore[index]
+
+
+def test_v1_binary_protocol_round_trip(server: ServerProcess, kernel_id: str) -> None:
+    from reactive_server.protocol import V1_SUBPROTOCOL, from_v1, to_v1
+
+    async def scenario() -> None:
+        request = httpclient.HTTPRequest(
+            f"{server.ws_base}/api/kernels/{kernel_id}/channels?token={server.token}")
+        conn = await websocket.websocket_connect(request, subprotocols=[V1_SUBPROTOCOL])
+        assert conn.selected_subprotocol == V1_SUBPROTOCOL
+        msg = execute("v1_val = 6 * 7\nv1_val", "v1-cell")
+        parts = [json.dumps(msg[k]).encode() for k in
+                 ("header", "parent_header", "metadata", "content")]
+        conn.write_message(to_v1("shell", parts), binary=True)
+        results, reply = [], None
+        while reply is None:
+            raw = await asyncio.wait_for(conn.read_message(), 30)
+            assert isinstance(raw, bytes)
+            channel, chunks = from_v1(raw)
+            header = json.loads(chunks[0])
+            if header["msg_type"] == "execute_result":
+                results.append((channel, json.loads(chunks[3])["data"]["text/plain"],
+                                json.loads(chunks[2]).get("cellId")))
+            if header["msg_type"] == "execute_reply":
+                reply = json.loads(chunks[3])
+        assert results == [("iopub", "42", "v1-cell")]
+        assert reply["status"] == "ok"
+        conn.close()
+
+    run(scenario())
+
+
+def test_interrupt(server: ServerProcess, kernel_id: str) -> None:
+    async def scenario() -> None:
+        client = await WSClient.connect(server, kernel_id)
+        try:
+            slow = execute("import time\ntime.sleep(60)")
+            await client.send(slow)
+            await client.until(lambda m: m.get("msg_type") == "execute_input"
+                               and m["parent_header"].get("msg_id") == slow["header"]["msg_id"])
+            status, _ = await asyncio.to_thread(
+                server.http, "POST", f"/api/kernels/{kernel_id}/interrupt")
+            assert status == 204
+            reply = await client.until(lambda m: m.get("msg_type") == "execute_reply"
+                                       and m["parent_header"].get("msg_id")
+                                       == slow["header"]["msg_id"], timeout=20)
+            assert reply["content"]["ename"] == "KeyboardInterrupt"
+        finally:
+            client.close()
+
+    run(scenario())
+
+
+def test_kernel_death_is_reported_and_the_kernel_restarts(server: ServerProcess) -> None:
+    status, model = server.http("POST", "/api/kernels", {})
+    assert status == 201
+    kid = model["id"]
+
+    async def scenario() -> None:
+        client = await WSClient.connect(server, kid)
+        watcher = await WSClient.connect(server, kid)
+        try:
+            await client.run(execute("alive = 1"))
+            await client.send(execute("import os\nos._exit(1)"))
+            await watcher.until(lambda m: m.get("msg_type") == "status"
+                                and m["content"]["execution_state"] == "restarting", 30)
+            # The server survived and the kernel is back, fresh.
+            for _ in range(60):
+                _, info = await asyncio.to_thread(server.http, "GET", f"/api/kernels/{kid}")
+                if info["execution_state"] in ("idle", "starting"):
+                    break
+                await asyncio.sleep(0.5)
+            reply = await client.run(execute("print('back')"), timeout=60)
+            assert reply["content"]["status"] == "ok"
+            check = await client.run(execute("alive"))
+            assert check["content"]["ename"] == "NameError"
+        finally:
+            client.close()
+            watcher.close()
+
+    run(scenario())
+    status, restarted = server.http("POST", f"/api/kernels/{kid}/restart")
+    assert status == 200 and restarted["id"] == kid
+    assert server.http("DELETE", f"/api/kernels/{kid}")[0] == 204
+    assert server.http("GET", f"/api/kernels/{kid}")[0] == 404
+
+
+# -- notebooks -------------------------------------------------------------------
+
+def test_notebook_round_trip_with_graph_loaded(server: ServerProcess) -> None:
+    status, created = server.http("POST", "/api/notebooks", {"path": "flow.ipynb"})
+    assert status == 201
+    notebook = created["notebook"]
+    template = notebook["cells"][0]
+    cells = []
+    # Saved out of dependency order: the reader first.
+    for cid, src in (("reader", "total = base * 2\nprint(total)"), ("base", "base = 21")):
+        cells.append({**template, "id": cid, "source": src, "outputs": [],
+                      "execution_count": None})
+    notebook["cells"] = cells
+    status, saved = server.http("PUT", "/api/notebooks/flow.ipynb",
+                                {"notebook": notebook, "version": created["version"]})
+    assert status == 200, saved
+    status, opened = server.http("POST", "/api/notebooks/flow.ipynb/kernel")
+    assert status == 200, opened
+    graph = opened["graph"]
+    assert graph["order"] == ["base", "reader"]
+    assert graph["cells"]["base"]["children"] == {"reader": ["base"]}
+    # Reopening reuses the kernel.
+    again = server.http("POST", "/api/notebooks/flow.ipynb/kernel")[1]
+    assert again["kernel"]["id"] == opened["kernel"]["id"]
+    # Edit a cell through REST, then read it back.
+    status, edited = server.http("PATCH", "/api/notebooks/flow.ipynb/cells/base",
+                                 {"version": opened["version"], "source": "base = 50"})
+    assert status == 200, edited
+    reread = server.http("GET", "/api/notebooks/flow.ipynb")[1]
+    assert reread["version"] == edited["version"]
+    assert [c["source"] for c in reread["notebook"]["cells"]] == [
+        "total = base * 2\nprint(total)", "base = 50"]
+    assert reread["kernel_id"] == opened["kernel"]["id"]
+    on_disk = json.loads((server.root / "flow.ipynb").read_text())
+    assert [c["id"] for c in on_disk["cells"]] == ["reader", "base"]
+
+
+def test_concurrent_saves_conflict(server: ServerProcess) -> None:
+    created = server.http("POST", "/api/notebooks", {"path": "shared.ipynb"})[1]
+    cell = created["notebook"]["cells"][0]["id"]
+    first = server.http("PATCH", f"/api/notebooks/shared.ipynb/cells/{cell}",
+                        {"version": created["version"], "source": "tab_one = 1"})
+    second = server.http("PATCH", f"/api/notebooks/shared.ipynb/cells/{cell}",
+                         {"version": created["version"], "source": "tab_two = 2"})
+    assert first[0] == 200
+    assert second[0] == 409 and second[1]["version"] == first[1]["version"]
+    body = server.http("GET", "/api/notebooks/shared.ipynb")[1]
+    assert body["notebook"]["cells"][0]["source"] == "tab_one = 1"
+
+
+@pytest.mark.parametrize("path", ["..%2F..%2Fetc%2Fpasswd.ipynb", "%2Fetc%2Fx.ipynb",
+                                  "sub%2F..%2F..%2Fx.ipynb", ".hidden%2Fx.ipynb"])
+def test_paths_cannot_escape_the_root(server: ServerProcess, path: str) -> None:
+    status, body = server.http("GET", f"/api/notebooks/{path}")
+    assert status in (403, 404), body
+    status, body = server.http("POST", "/api/notebooks", {"path": path.replace("%2F", "/")})
+    assert status == 403, body
+    assert not (Path(server.root).parent / "x.ipynb").exists()
+
+
+def test_notebook_list_create_rename_delete(server: ServerProcess) -> None:
+    server.http("POST", "/api/notebooks", {"path": "a_list.ipynb"})
+    names = [n["path"] for n in server.http("GET", "/api/notebooks")[1]["notebooks"]]
+    assert "a_list.ipynb" in names
+    status, renamed = server.http("PATCH", "/api/notebooks/a_list.ipynb",
+                                  {"path": "b_list.ipynb"})
+    assert status == 200 and renamed["path"] == "b_list.ipynb"
+    assert server.http("DELETE", "/api/notebooks/b_list.ipynb")[0] == 204
+    assert server.http("GET", "/api/notebooks/b_list.ipynb")[0] == 404
+    assert server.http("PUT", "/api/notebooks/x.ipynb", "{not json")[0] == 400
+
+
+def test_cell_operations(server: ServerProcess) -> None:
+    created = server.http("POST", "/api/notebooks", {"path": "ops.ipynb"})[1]
+    status, added = server.http("POST", "/api/notebooks/ops.ipynb/cells",
+                                {"version": created["version"], "index": 1,
+                                 "cell_type": "markdown", "source": "# Title"})
+    assert status == 201, added
+    new_id = added["cell"]["id"]
+    status, moved = server.http("POST", f"/api/notebooks/ops.ipynb/cells/{new_id}/move",
+                                {"version": added["version"], "index": 0})
+    assert status == 200, moved
+    assert moved["notebook"]["cells"][0]["id"] == new_id
+    status, deleted = server.http(
+        "DELETE", f"/api/notebooks/ops.ipynb/cells/{new_id}?version={moved['version']}")
+    assert status == 200 and len(deleted["notebook"]["cells"]) == 1
