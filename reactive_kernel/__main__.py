@@ -1,4 +1,4 @@
-"""``python -m reactive_kernel``: launch the kernel, or ``install``/``uninstall``."""
+"""``python -m reactive_kernel``: launch the kernel, or ``install``/``uninstall``/``run``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ def main(argv: list[str] | None = None) -> int:
         from .install import main as install_main
 
         return install_main(args)
+    if args and args[0] == "run":
+        from .run import main as run_main
+
+        return run_main(args[1:])
     from .kernelapp import ReactiveKernelApp
 
     ReactiveKernelApp.launch_instance()
