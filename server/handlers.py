@@ -101,6 +101,12 @@ class APIHandler(web.RequestHandler):
             self.finish(json.dumps(payload))
             raise web.Finish() from None
 
+    def changed(self, path: str, model: dict[str, Any]) -> dict[str, Any]:
+        """After a write: other tabs on this notebook hear about the new version.
+        ``X-Client-Id`` (optional) lets a tab recognise its own change."""
+        self.hub.notebook_changed(path, model["version"], self.request.headers.get("X-Client-Id"))
+        return model
+
     def kernel_or_404(self, kernel_id: str) -> str:
         if not self.hub.has(kernel_id):
             raise web.HTTPError(404, f"no kernel {kernel_id}")
@@ -217,7 +223,8 @@ class NotebookHandler(APIHandler):
         notebook = body.get("notebook")
         if not isinstance(notebook, dict):
             raise web.HTTPError(400, "notebook must be an nbformat v4 object")
-        self.reply(self.store_call(self.store.save, path, notebook, body.get("version")))
+        model = self.store_call(self.store.save, path, notebook, body.get("version"))
+        self.reply(self.changed(path, model))
 
     def patch(self, path: str) -> None:
         new_path = self.body().get("path")
@@ -254,7 +261,7 @@ class CellsHandler(APIHandler):
         model, cell = self.store_call(
             self.store.add_cell, path, body.get("version"), int(body.get("index", 0)),
             body.get("cell_type", "code"), body.get("source", ""))
-        self.reply({**model, "cell": cell}, 201)
+        self.reply({**self.changed(path, model), "cell": cell}, 201)
 
 
 class CellHandler(APIHandler):
@@ -262,8 +269,9 @@ class CellHandler(APIHandler):
         body = self.body()
         allowed = {k: body[k] for k in ("source", "cell_type", "outputs", "execution_count",
                                          "metadata") if k in body}
-        self.reply(self.store_call(self.store.update_cell, path, body.get("version"), cell_id,
-                                   **allowed))
+        model = self.store_call(self.store.update_cell, path, body.get("version"), cell_id,
+                                **allowed)
+        self.reply(self.changed(path, model))
 
     async def delete(self, path: str, cell_id: str) -> None:
         version = self.get_query_argument("version", None)
@@ -271,14 +279,15 @@ class CellHandler(APIHandler):
         kernel_id = self.hub.notebook_kernels.get(path)
         if kernel_id is not None and self.hub.has(kernel_id):
             await self.hub.request(kernel_id, "reactive_graph_request", {"remove": [cell_id]})
-        self.reply(model)
+        self.reply(self.changed(path, model))
 
 
 class CellMoveHandler(APIHandler):
     def post(self, path: str, cell_id: str) -> None:
         body = self.body()
-        self.reply(self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
-                                   int(body.get("index", 0))))
+        model = self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
+                                int(body.get("index", 0)))
+        self.reply(self.changed(path, model))
 
 
 # -- the kernel's WebSocket ----------------------------------------------------

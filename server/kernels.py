@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import datetime
 import functools
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -147,6 +148,15 @@ class KernelRelay:
         for client in list(self.clients):
             client.send_message("iopub", message)
 
+    def broadcast_server(self, msg_type: str, content: dict[str, Any]) -> None:
+        """A server notice (not a kernel message) to JSON clients, e.g. a notebook
+        edit another tab made; v1 clients (JupyterLab) do not expect text frames."""
+        payload = json.dumps({"channel": "server", "msg_type": msg_type,
+                              "header": {"msg_type": msg_type}, "content": content})
+        for client in list(self.clients):
+            if client.protocol == "json":
+                client.deliver(payload, False)
+
     def attach(self, protocol: str, deliver: Deliver) -> ClientConnection:
         client = ClientConnection(self, protocol, deliver)
         self.clients.add(client)
@@ -273,6 +283,14 @@ class KernelHub(LoggingConfigurable):
             self.notebook_kernels[path] = kernel_id
             self.kernel_notebooks[kernel_id] = path
             return kernel_id, True
+
+    def notebook_changed(self, path: str, version: str, origin: str | None = None) -> None:
+        """Tell every client of the notebook's kernel that the file changed."""
+        kernel_id = self.notebook_kernels.get(path)
+        relay = self.relays.get(kernel_id) if kernel_id else None
+        if relay is not None:
+            relay.broadcast_server("notebook_changed",
+                                   {"path": path, "version": version, "origin": origin})
 
     def rename_notebook(self, old: str, new: str) -> None:
         kernel_id = self.notebook_kernels.pop(old, None)

@@ -319,3 +319,27 @@ def test_cell_operations(server: ServerProcess) -> None:
     status, deleted = server.http(
         "DELETE", f"/api/notebooks/ops.ipynb/cells/{new_id}?version={moved['version']}")
     assert status == 200 and len(deleted["notebook"]["cells"]) == 1
+
+
+def test_notebook_edits_are_broadcast_to_its_clients(server: ServerProcess) -> None:
+    created = server.http("POST", "/api/notebooks", {"path": "synced.ipynb"})[1]
+    opened = server.http("POST", "/api/notebooks/synced.ipynb/kernel")[1]
+    cell = created["notebook"]["cells"][0]["id"]
+
+    async def scenario() -> None:
+        tabs = [await WSClient.connect(server, opened["kernel"]["id"]) for _ in range(2)]
+        try:
+            status, edited = await asyncio.to_thread(
+                server.http, "PATCH", f"/api/notebooks/synced.ipynb/cells/{cell}",
+                {"version": opened["version"], "source": "shared = 1"},
+                headers={"X-Client-Id": "tab-1"})
+            assert status == 200
+            for tab in tabs:
+                notice = await tab.until(lambda m: m.get("msg_type") == "notebook_changed")
+                assert notice["content"] == {"path": "synced.ipynb",
+                                             "version": edited["version"], "origin": "tab-1"}
+        finally:
+            for tab in tabs:
+                tab.close()
+
+    run(scenario())
