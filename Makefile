@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
+# Chromium (Debian's) drives the browser tests through Playwright; never `playwright install`.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "Installing PostgreSQL (Debian package) for the SQL tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing PostgreSQL and Chromium (Debian packages) for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			-o DPkg::Lock::Timeout=300 postgresql chromium; \
 	fi
 
 $(PY):

@@ -1,0 +1,198 @@
+"""JupyterLab 4 and Notebook 7, unmodified, driven in headless Chromium.
+
+The same scenario runs on the reactive kernel and on stock ipykernel: with the
+reactive kernel the downstream cells update in place; with stock they stay stale,
+which shows the test can tell the difference.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+TOKEN = "lab-" + uuid.uuid4().hex[:10]
+SPECS = {
+    "reactive": {"name": "reactive", "display_name": "Python 3 (reactive)",
+                 "language": "python"},
+    "python3": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                "language": "python"},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class JupyterApp:
+    """``jupyter lab`` or ``jupyter notebook`` on 127.0.0.1 with a token."""
+
+    def __init__(self, module: str, root: Path) -> None:
+        self.port = _free_port()
+        env = dict(os.environ,
+                   JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
+                   JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", module, "--no-browser", "--allow-root",
+             f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+             f"--ServerApp.root_dir={root}", "--ServerApp.disable_check_xsrf=False"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 120
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if re.search(rf"127\.0\.0\.1:{self.port}/", line) or time.monotonic() > deadline:
+                break
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{module} did not start")
+        import threading
+
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout or []],
+                         daemon=True).start()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JupyterApp, Path]]:
+    root = tmp_path_factory.mktemp("lab")
+    app = JupyterApp("jupyterlab", root)
+    yield app, root
+    app.stop()
+
+
+def write_notebook(root: Path, name: str, kernel: str, *sources: str) -> None:
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = SPECS[kernel]
+    nbformat.write(nb, root / name)
+
+
+def cells(page: Page) -> Any:
+    return page.locator(".jp-Notebook:visible .jp-Cell")
+
+
+def output(page: Page, index: int) -> Any:
+    return cells(page).nth(index).locator(".jp-OutputArea")
+
+
+def open_and_run_all(page: Page, url: str, kernel_label: str) -> None:
+    page.goto(url)
+    expect(cells(page).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(kernel_label).first).to_be_visible(timeout=60_000)
+    # Wait for the kernel to be idle before running.
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first) \
+        .to_be_attached(timeout=60_000)
+    cells(page).nth(0).locator(".cm-content").click()
+    for _ in range(3):
+        page.keyboard.press("Shift+Enter")
+    expect(output(page, 2)).to_contain_text("20", timeout=60_000)
+
+
+def edit_cell(page: Page, index: int, code: str) -> None:
+    editor = cells(page).nth(index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(code)
+    page.keyboard.press("Control+Enter")
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+SOURCES = ("a = 1", "b = a + 1\nprint('b is', b)", "c = b * 10\nc")
+
+
+@pytest.mark.parametrize("kernel", ["reactive", "python3"])
+def test_jupyterlab_updates_downstream_cells_in_place(
+        browser: Browser, lab: tuple[JupyterApp, Path], kernel: str) -> None:
+    app, root = lab
+    name = f"chain-{kernel}.ipynb"
+    write_notebook(root, name, kernel, *SOURCES)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_and_run_all(page, f"{app.base}/lab/tree/{name}?token={TOKEN}",
+                         SPECS[kernel]["display_name"])
+        expect(output(page, 1)).to_contain_text("b is 2")
+        edit_cell(page, 0, "a = 5")
+        if kernel == "reactive":
+            expect(output(page, 1)).to_contain_text("b is 6", timeout=30_000)
+            expect(output(page, 2)).to_contain_text("60", timeout=30_000)
+            expect(output(page, 1)).not_to_contain_text("b is 2")
+            expect(output(page, 2)).not_to_contain_text("20")
+            shot(page, "jupyterlab-cascade.png")
+            # An error in a re-run cell shows in that cell.
+            edit_cell(page, 0, "a = 'x'")
+            expect(output(page, 1)).to_contain_text("TypeError", timeout=30_000)
+            # Deleting a cell frees its names on the next run (deletedCells).
+            edit_cell(page, 0, "a = 2")
+            expect(output(page, 1)).to_contain_text("b is 3", timeout=30_000)
+            before = cells(page).count()
+            cells(page).nth(0).locator(".cm-content").click()
+            page.keyboard.press("Escape")  # command mode on the first cell
+            page.keyboard.press("d")
+            page.keyboard.press("d")
+            expect(cells(page)).to_have_count(before - 1, timeout=10_000)
+            edit_cell(page, 0, "b = a + 1\nprint('b is', b)")
+            expect(output(page, 0)).to_contain_text("NameError", timeout=30_000)
+            shot(page, "jupyterlab-deleted-cell.png")
+        else:
+            # Stock ipykernel: only the edited cell ran; the others are stale.
+            expect(cells(page).nth(0).locator(".jp-InputPrompt")).to_contain_text(
+                "[4]", timeout=30_000)
+            expect(output(page, 1)).to_contain_text("b is 2")
+            expect(output(page, 2)).to_contain_text("20")
+    finally:
+        page.close()
+
+
+def test_notebook7_updates_downstream_cells(browser: Browser,
+                                            tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = tmp_path_factory.mktemp("nb7")
+    write_notebook(root, "chain.ipynb", "reactive", *SOURCES)
+    app = JupyterApp("notebook", root)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_and_run_all(page, f"{app.base}/notebooks/chain.ipynb?token={TOKEN}",
+                         "Python 3 (reactive)")
+        edit_cell(page, 0, "a = 5")
+        expect(output(page, 1)).to_contain_text("b is 6", timeout=30_000)
+        expect(output(page, 2)).to_contain_text("60", timeout=30_000)
+        shot(page, "notebook7-cascade.png")
+    finally:
+        page.close()
+        app.stop()
