@@ -43,7 +43,7 @@ def _free_port() -> int:
 class JupyterApp:
     """``jupyter lab`` or ``jupyter notebook`` on 127.0.0.1 with a token."""
 
-    def __init__(self, module: str, root: Path) -> None:
+    def __init__(self, module: str, root: Path, *extra: str) -> None:
         self.port = _free_port()
         env = dict(os.environ,
                    JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
@@ -51,7 +51,7 @@ class JupyterApp:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", module, "--no-browser", "--allow-root",
              f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-             f"--ServerApp.root_dir={root}", "--ServerApp.disable_check_xsrf=False"],
+             f"--ServerApp.root_dir={root}", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 120
@@ -196,3 +196,63 @@ def test_notebook7_updates_downstream_cells(browser: Browser,
     finally:
         page.close()
         app.stop()
+
+
+def test_run_all_runs_each_cell_exactly_once(browser: Browser,
+                                            lab: tuple[JupyterApp, Path]) -> None:
+    """Run All queues every cell at once: a cascade must not run queued cells again."""
+    app, root = lab
+    write_notebook(root, "runall.ipynb", "reactive",
+                   "import time\ntime.sleep(0.2)\nra = 1",
+                   "rb = ra + 1\nopen('runs.txt', 'a').write('b')",
+                   "rc = rb + 1\nopen('runs.txt', 'a').write('c')")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(f"{app.base}/lab/tree/runall.ipynb?token={TOKEN}")
+        expect(cells(page).first).to_be_visible(timeout=60_000)
+        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first) \
+            .to_be_attached(timeout=60_000)
+        for round_number in (1, 2):
+            cells(page).nth(0).locator(".cm-content").click()
+            page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            expect(cells(page).nth(2).locator(".jp-InputPrompt")).not_to_contain_text(
+                "[*]", timeout=60_000)
+            expect(output(page, 2)).to_contain_text("1", timeout=60_000)
+            runs = root / "runs.txt"
+            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+                   .first).to_be_attached(timeout=60_000)
+            assert runs.read_text() == "bc" * round_number
+    finally:
+        page.close()
+
+
+def test_jupyterlab_through_the_gateway(browser: Browser,
+                                        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``jupyter lab --gateway-url`` with kernels hosted by reactive-server."""
+    from .server_harness import ServerProcess
+
+    ours = ServerProcess(tmp_path_factory.mktemp("gw-kernels"))
+    root = tmp_path_factory.mktemp("gw-lab")
+    write_notebook(root, "chain.ipynb", "reactive", *SOURCES)
+    app = JupyterApp("jupyterlab", root, f"--gateway-url=http://127.0.0.1:{ours.port}",
+                     f"--GatewayClient.auth_token={ours.token}")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_and_run_all(page, f"{app.base}/lab/tree/chain.ipynb?token={TOKEN}",
+                         "Python 3 (reactive)")
+        import json
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{ours.port}/api/kernels",
+                                         headers={"Authorization": f"token {ours.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.load(response), "the kernel should live on our server"
+        edit_cell(page, 0, "a = 5")
+        expect(output(page, 1)).to_contain_text("b is 6", timeout=30_000)
+        expect(output(page, 2)).to_contain_text("60", timeout=30_000)
+        shot(page, "jupyterlab-gateway-cascade.png")
+    finally:
+        page.close()
+        app.stop()
+        ours.stop()
