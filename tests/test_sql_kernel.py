@@ -170,3 +170,21 @@ def test_postgresql_through_sqlalchemy(kernel: KernelHarness, postgres: Postgres
     assert "wrong-password" not in str(failed.reply) and "wrong-password" not in str(
         failed.outputs())
     assert USER in failed.reply["content"]["evalue"]
+
+
+def test_interrupt_cancels_a_running_postgresql_query(fresh_kernel: KernelHarness,
+                                                      postgres: PostgresServer) -> None:
+    k = fresh_kernel
+    k.ok(f"%sql_connect {postgres.url} --name pg")
+    request = k.request("%%sql\nSELECT pg_sleep(60)", "pg-slow")
+    busy = threading.Event()
+    while not busy.is_set():
+        m = k.kc.get_iopub_msg(timeout=30)
+        if m["msg_type"] == "execute_input" and \
+                m["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+            busy.set()
+    threading.Timer(1.0, k.km.interrupt_kernel).start()
+    result = k.collect(request, timeout=30)  # far less than the 60 s sleep
+    assert result.reply["content"]["ename"] == "KeyboardInterrupt"
+    # The server-side query was cancelled: the connection is usable at once.
+    assert k.ok("%%sql --engine pg\nSELECT 7 AS seven").text().startswith(" seven\n     7")
