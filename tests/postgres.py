@@ -6,11 +6,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from .server_harness import free_port
 
 USER = "rk_test"
 PASSWORD = "s3cret-Pw-42"
@@ -26,11 +27,6 @@ def _bin_dir() -> Path:
         )
     return Path(found[-1]).parent
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -52,7 +48,7 @@ class PostgresServer:
     @classmethod
     def start(cls) -> PostgresServer:
         root = Path(tempfile.mkdtemp(prefix="rk-pg-"))
-        server = cls(root, _free_port(), _bin_dir())
+        server = cls(root, free_port(), _bin_dir())
         (root / "pw").write_text(PASSWORD + "\n")
         if os.geteuid() == 0:
             shutil.chown(root, "postgres")

@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +19,23 @@ from typing import Any
 from tornado import httpclient, websocket
 
 TOKEN = "test-token-" + uuid.uuid4().hex[:8]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process(proc: subprocess.Popen[str]) -> None:
+    """Terminate, then kill if it does not go within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 class ServerProcess:
@@ -56,12 +74,7 @@ class ServerProcess:
             self.lines.put(line)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
     def http(self, method: str, path: str, body: Any = None, token: str | None = "default",
              headers: dict[str, str] | None = None) -> tuple[int, Any]:

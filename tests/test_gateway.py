@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -17,22 +16,17 @@ from pathlib import Path
 import pytest
 from tornado import httpclient
 
-from .server_harness import ServerProcess, WSClient, execute
+from .server_harness import ServerProcess, WSClient, execute, free_port, stop_process
 
 JUPYTER_TOKEN = "jupyter-" + uuid.uuid4().hex[:8]
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class JupyterServer:
     """jupyter_server's ServerApp with --gateway-url pointing at our server."""
 
     def __init__(self, gateway: ServerProcess, root: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
              "--allow-root",
@@ -84,11 +78,7 @@ class JupyterServer:
         return response.code, response.body.decode() if response.body else ""
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from .server_harness import free_port, stop_process
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TOKEN = "lab-" + uuid.uuid4().hex[:10]
@@ -34,17 +35,12 @@ SPECS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 class JupyterApp:
     """``jupyter lab`` or ``jupyter notebook`` on 127.0.0.1 with a token."""
 
     def __init__(self, module: str, root: Path, *extra: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         env = dict(os.environ,
                    JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
                    JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"))
@@ -67,11 +63,7 @@ class JupyterApp:
                          daemon=True).start()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="module")
