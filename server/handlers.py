@@ -335,6 +335,8 @@ class ChannelsHandler(websocket.WebSocketHandler):
         if relay is None:
             self.close(1011, "kernel is gone")
             return
+        # Small frames go out at once (Nagle would hold each reply ~40 ms).
+        self.set_nodelay(True)
         self.client = relay.attach(self.protocol, self._deliver)
         # A (re)connecting client gets what it needs to draw the notebook:
         # a fresh kernel_info and the per-cell graph state.

@@ -14,25 +14,24 @@ import asyncio
 import contextlib
 import datetime
 import functools
+import hmac
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_client.session import Session
 from traitlets import Instance, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from .protocol import to_json, to_v1
+from .protocol import raw_to_json, to_json, to_v1
 
 Deliver = Callable[[str | bytes, bool], None]  # (payload, binary)
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class ClientConnection:
@@ -62,17 +61,22 @@ class ClientConnection:
 
     def send_frames(self, channel: str, frames: list[bytes], cache: dict[str, Any] | None = None
                     ) -> None:
-        """Frames from the kernel, in this client's protocol (cached across clients)."""
+        """Frames from the kernel, in this client's protocol (built once per
+        protocol and shared by every client of a broadcast)."""
         key = self.protocol
         if cache is not None and key in cache:
             payload = cache[key]
         else:
-            session = self.relay.session
-            _idents, parts = session.feed_identities(frames, copy=True)
+            parts = self.relay.verified_parts(frames)
+            if parts is None:
+                return
             if self.protocol == "v1":
-                payload = to_v1(channel, [bytes(p) for p in parts[1:]])
+                payload = to_v1(channel, parts)
             else:
-                payload = to_json(channel, session.deserialize(parts, content=True))
+                header = cache.get("header") if cache is not None else None
+                if header is None:
+                    header = orjson.loads(parts[0])
+                payload = raw_to_json(channel, parts, header)
             if cache is not None:
                 cache[key] = payload
         self.deliver(payload, self.protocol == "v1")
@@ -86,12 +90,14 @@ class ClientConnection:
         else:
             self.deliver(to_json(channel, message), False)
 
+    # Requests go straight to the stream's socket: a ZMQStream would queue the
+    # send until the next turn of the event loop.
     def to_kernel_json(self, channel: str, message: dict[str, Any]) -> None:
         buffers = message.pop("buffers", [])
-        self.relay.session.send(self.sockets[channel], message, buffers=buffers or None)
+        self.relay.session.send(self.sockets[channel].socket, message, buffers=buffers or None)
 
     def to_kernel_parts(self, channel: str, parts: list[bytes]) -> None:
-        self.relay.session.send_raw(self.sockets[channel], parts)
+        self.relay.session.send_raw(self.sockets[channel].socket, parts)
 
     def close(self) -> None:
         for stream in self.sockets.values():
@@ -111,35 +117,49 @@ class KernelRelay:
         self.session: Session = km.session
         self.clients: set[ClientConnection] = set()
         self.execution_state = "starting"
-        self.last_activity = _now()
+        self._last_activity = time.time()
         self.iopub = km.connect_iopub()
         self.iopub.on_recv(self._from_iopub, copy=True)
         km.add_restart_callback(self._on_restart, "restart")
         km.add_restart_callback(self._on_dead, "dead")
 
     def touch(self) -> None:
-        self.last_activity = _now()
+        self._last_activity = time.time()
+
+    @property
+    def last_activity(self) -> str:
+        moment = datetime.datetime.fromtimestamp(self._last_activity, datetime.timezone.utc)
+        return moment.isoformat().replace("+00:00", "Z")
+
+    def verified_parts(self, frames: list[bytes]) -> list[bytes] | None:
+        """[header, parent_header, metadata, content, *buffers] of a signed kernel
+        message, or None (logged) if the signature does not match."""
+        _idents, parts = self.session.feed_identities(frames, copy=True)
+        parts = [bytes(p) for p in parts]
+        if self.session.auth is not None:
+            expected = self.session.sign(parts[1:5])
+            if not hmac.compare_digest(expected, parts[0]):
+                self.hub.log.warning("Dropping a message with a bad signature from %s",
+                                     self.kernel_id)
+                return None
+        return parts[1:]
 
     def _from_iopub(self, frames: list[bytes]) -> None:
         self.touch()
-        self._note_status(frames)
-        cache: dict[str, Any] = {}
+        parts = self.verified_parts(frames)
+        if parts is None:
+            return
+        header = orjson.loads(parts[0])
+        if header.get("msg_type") == "status":
+            state = orjson.loads(parts[3]).get("execution_state")
+            self.execution_state = state or self.execution_state
+        cache: dict[str, Any] = {"header": header}
         for client in list(self.clients):
             try:
                 client.send_frames("iopub", frames, cache)
             except Exception:  # one broken client must not stop the others
                 self.hub.log.warning("Dropping a client of %s", self.kernel_id, exc_info=True)
                 client.close()
-
-    def _note_status(self, frames: list[bytes]) -> None:
-        try:
-            _idents, parts = self.session.feed_identities(frames, copy=True)
-            header = self.session.unpack(bytes(parts[1]))
-            if header.get("msg_type") == "status":
-                content = self.session.unpack(bytes(parts[4]))
-                self.execution_state = content.get("execution_state", self.execution_state)
-        except Exception:
-            self.hub.log.debug("Unreadable iopub message", exc_info=True)
 
     def broadcast_status(self, state: str) -> None:
         """A status the kernel cannot send itself (restarting, dead)."""

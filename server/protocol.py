@@ -76,6 +76,26 @@ def to_json(channel: str, message: dict[str, Any]) -> str:
     return json.dumps(body, default=json_default)
 
 
+def raw_to_json(channel: str, parts: list[bytes], header: dict[str, Any]) -> bytes:
+    """A JSON frame spliced from the kernel's own JSON bytes (no re-encoding).
+
+    ``parts`` = [header, parent_header, metadata, content, *buffers]; ``header``
+    is the parsed header (for the convenience fields msg_id / msg_type).
+    """
+    buffers = ",".join(f'"{base64.b64encode(bytes(b)).decode()}"' for b in parts[4:])
+    return b"".join((
+        b'{"channel":', json.dumps(channel).encode(),
+        b',"header":', parts[0],
+        b',"parent_header":', parts[1],
+        b',"metadata":', parts[2],
+        b',"content":', parts[3],
+        b',"buffers":[', buffers.encode(), b"]",
+        b',"msg_id":', json.dumps(header.get("msg_id")).encode(),
+        b',"msg_type":', json.dumps(header.get("msg_type")).encode(),
+        b"}",
+    ))
+
+
 def from_json(text: str) -> tuple[str, dict[str, Any]]:
     """Parse and validate a client's JSON frame."""
     try:
