@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run console test lint typecheck pytest bench clean system-deps
+.PHONY: run console test lint typecheck pytest bench clean system-deps ui
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
@@ -16,17 +16,31 @@ system-deps:
 			-o DPkg::Lock::Timeout=300 postgresql chromium; \
 	fi
 
+# The notebook UI: CodeMirror 6 (npm) and ui/src bundled by esbuild into
+# server/static/build/ (gitignored); rebuilt when ui/ sources or the lockfile change.
+UI_SRC   := $(wildcard ui/src/*.js) ui/build.mjs ui/package.json ui/package-lock.json
+UI_BUILD := server/static/build/notebook.js
+
+ui: $(UI_BUILD)
+
+ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+$(UI_BUILD): $(UI_SRC) ui/node_modules/.package-lock.json
+	cd ui && node build.mjs
+
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml | $(PY) $(UI_BUILD)
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(PY) -m reactive_kernel install --sys-prefix
 	touch $(STAMP)
 
 # The server with the web UI, on the embedded DuckDB; prints its URL.
-run: $(STAMP)
+run: $(STAMP) ui
 	mkdir -p $(or $(ROOT),notebooks)
 	$(VENV)/bin/reactive-server --root-dir $(or $(ROOT),notebooks)
 
@@ -40,7 +54,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/graph.py \
 		reactive_kernel/runner.py reactive_kernel/sql/cells.py server/notebooks.py
 
-pytest: $(STAMP) system-deps
+pytest: $(STAMP) ui system-deps
 	$(VENV)/bin/python -m pytest
 
 test: lint typecheck pytest
@@ -50,4 +64,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_sql.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info ui/node_modules server/static/build

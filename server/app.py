@@ -48,12 +48,21 @@ _CELL = r"(?P<cell_id>[A-Za-z0-9_-]{1,64})"
 class IndexHandler(web.RequestHandler):
     """The web UI's page; it holds no data (the API needs the token)."""
 
-    def get(self) -> None:
+    page = "index.html"
+
+    def get(self, *_args: str, **_kwargs: str) -> None:
         self.set_header("Content-Security-Policy",
                         "default-src 'self'; img-src 'self' data: blob:; "
                         "style-src 'self' 'unsafe-inline'; frame-src 'self' blob: data:")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.render(str(STATIC / "index.html"))
+        self.set_header("Cache-Control", "no-cache")
+        self.render(str(STATIC / self.page))
+
+
+class NotebookPageHandler(IndexHandler):
+    """``/notebooks/{path}``: the notebook editor (the path is read by the page's script)."""
+
+    page = "notebook.html"
 
 
 def make_app(hub: KernelHub, store: NotebookStore, token: str,
@@ -61,6 +70,7 @@ def make_app(hub: KernelHub, store: NotebookStore, token: str,
     deps = {"hub": hub, "store": store}
     routes: list[Any] = [
         (r"/", IndexHandler),
+        (rf"/notebooks/{_NB}", NotebookPageHandler),
         (r"/api/kernelspecs", KernelSpecsHandler, deps),
         (r"/api/kernelspecs/(?P<name>[^/]+)", KernelSpecHandler, deps),
         (r"/kernelspecs/(?P<name>[^/]+)/(?P<filename>[^/]+)", KernelSpecResourceHandler, deps),

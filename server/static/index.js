@@ -14,6 +14,13 @@ async function api(path, options = {}) {
   return body;
 }
 
+// The token rides along so a link opened in a new tab still works; the notebook
+// page moves it to sessionStorage and removes it from the address bar.
+function notebookUrl(path) {
+  const encoded = path.split("/").map(encodeURIComponent).join("/");
+  return `/notebooks/${encoded}?token=${encodeURIComponent(token)}`;
+}
+
 function show(message, isError = false) {
   const status = document.getElementById("status");
   status.textContent = message;
@@ -33,7 +40,9 @@ async function refresh() {
     }
     for (const nb of notebooks) {
       const item = document.createElement("li");
-      const name = document.createElement("span");
+      const name = document.createElement("a");
+      name.href = notebookUrl(nb.path);
+      name.className = "nb-link";
       name.textContent = nb.path;
       const when = document.createElement("span");
       when.className = "muted";
@@ -51,7 +60,7 @@ document.getElementById("new").addEventListener("click", async () => {
   try {
     const model = await api("/api/notebooks", { method: "POST", body: "{}" });
     show(`Created ${model.path}`);
-    refresh();
+    location.href = notebookUrl(model.path);
   } catch (error) {
     show(`Cannot create a notebook: ${error.message}`, true);
   }

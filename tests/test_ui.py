@@ -1,0 +1,270 @@
+"""The web notebook UI (server/static + ui/), driven in headless Chromium.
+
+A real ``reactive-server`` process and a real reactive kernel: cells are typed into
+CodeMirror, run with the keyboard, and the reactive cascade is checked in the DOM of the
+page that ran it and of a second page on the same notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from .server_harness import ServerProcess
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+BUILD = Path(__file__).parent.parent / "server" / "static" / "build" / "notebook.js"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WAIT = 30_000  # ms: the longest any single expectation may wait
+
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(not BUILD.exists(), reason="the UI is not built (make ui)"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    srv = ServerProcess(tmp_path_factory.mktemp("ui-notebooks"))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"), full_page=True)
+
+
+def new_notebook(page: Page, server: ServerProcess) -> str:
+    """Create a notebook from the list page; return its path."""
+    page.goto(f"{server.base}/?token={server.token}")
+    page.get_by_role("button", name="Create a new notebook").click()
+    expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT)
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                           timeout=WAIT)
+    return str(page.locator("#nb-title").inner_text())
+
+
+def open_notebook(page: Page, server: ServerProcess, path: str) -> None:
+    page.goto(f"{server.base}/notebooks/{path}?token={server.token}")
+    expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT)
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                           timeout=WAIT)
+
+
+def cell(page: Page, index: int):  # type: ignore[no-untyped-def]
+    return page.locator(".rk-cell").nth(index)
+
+
+def type_cells(page: Page, sources: list[str]) -> None:
+    """Type each source into successive cells, running each with Shift+Enter."""
+    cell(page, 0).locator(".cm-content").click()
+    for source in sources:
+        page.keyboard.type(source)
+        page.keyboard.press("Shift+Enter")
+
+
+def replace_source(page: Page, index: int, source: str) -> None:
+    cell(page, index).locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(source)
+
+
+def output(page: Page, index: int):  # type: ignore[no-untyped-def]
+    return cell(page, index).locator(".rk-outputs")
+
+
+def badge(page: Page, index: int):  # type: ignore[no-untyped-def]
+    return cell(page, index).locator(".rk-badge")
+
+
+def wait_saved(page: Page) -> None:
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved", timeout=WAIT)
+    expect(page.locator("#save-state")).to_contain_text("Saved", timeout=WAIT)
+
+
+def test_cascade_two_pages_graph_and_reload(page: Page, browser: Browser,
+                                            server: ServerProcess) -> None:
+    path = new_notebook(page, server)
+    type_cells(page, ["a = 1", "b = a + 1\nprint(b)", "c = b * 10\nc"])
+    expect(output(page, 1)).to_have_text("2", timeout=WAIT)
+    expect(output(page, 2)).to_contain_text("20", timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
+    expect(cell(page, 1).locator(".cm-content .tok-variableName, .cm-content span").first
+           ).to_be_visible()
+    wait_saved(page)
+
+    # A second page on the same notebook (another tab).
+    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    other = other_context.new_page()
+    try:
+        open_notebook(other, server, path)
+        expect(output(other, 2)).to_contain_text("20", timeout=WAIT)
+
+        # Edit the first cell and run only it: the others re-run by themselves.
+        replace_source(page, 0, "a = 5")
+        page.keyboard.press("Control+Enter")
+        for pg in (page, other):
+            expect(output(pg, 1)).to_have_text("6", timeout=WAIT)
+            expect(output(pg, 2)).to_contain_text("60", timeout=WAIT)
+            expect(cell(pg, 1)).to_have_class(re.compile(r"\brk-reran\b"), timeout=WAIT)
+            expect(cell(pg, 2)).to_have_class(re.compile(r"\brk-reran\b"), timeout=WAIT)
+            expect(badge(pg, 1)).to_contain_text("ok", timeout=WAIT)
+            expect(badge(pg, 2)).to_contain_text("ok", timeout=WAIT)
+        expect(cell(page, 0)).to_have_class(re.compile(r"\brk-trigger\b"), timeout=WAIT)
+        expect(cell(other, 0)).to_have_class(re.compile(r"\brk-trigger\b"), timeout=WAIT)
+        shot(page, "cascade")
+        shot(other, "cascade-second-page")
+    finally:
+        other_context.close()
+
+    # Graph view: edges a (1 -> 2) and b (2 -> 3); selecting cell 2 lights both sides.
+    page.get_by_role("button", name="Graph").click()
+    graph = page.locator("#graph-canvas")
+    expect(graph.locator(".rk-node")).to_have_count(3, timeout=WAIT)
+    expect(graph.locator(".rk-edge-label")).to_have_count(2, timeout=WAIT)
+    expect(graph.locator(".rk-edge-label").nth(0)).to_have_text("a")
+    expect(graph.locator(".rk-edge-label").nth(1)).to_have_text("b")
+    cell(page, 1).locator(".rk-gutter").click()
+    expect(graph.locator(".rk-node-selected")).to_have_count(1, timeout=WAIT)
+    expect(graph.locator(".rk-node-up")).to_have_count(1)
+    expect(graph.locator(".rk-node-down")).to_have_count(1)
+    expect(cell(page, 0)).to_have_class(re.compile(r"\brk-upstream\b"))
+    expect(cell(page, 2)).to_have_class(re.compile(r"\brk-downstream\b"))
+    shot(page, "graph")
+
+    # Reload: outputs and execution counts come back from the saved .ipynb.
+    wait_saved(page)
+    saved = json.loads((server.root / path).read_text())
+    assert "60" in json.dumps(saved["cells"][2]["outputs"])
+    page.reload()
+    expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT)
+    expect(output(page, 1)).to_have_text("6", timeout=WAIT)
+    expect(output(page, 2)).to_contain_text("60", timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)  # state from the kernel's graph
+
+
+def test_error_skips_descendants(page: Page, server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["a = 1", "x = 1 / a\nprint(x)", "y = x + 1\ny"])
+    expect(output(page, 2)).to_contain_text("2.0", timeout=WAIT)
+    replace_source(page, 0, "a = 0")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_have_text("error", timeout=WAIT)
+    expect(output(page, 1)).to_contain_text("ZeroDivisionError", timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("skipped", timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("upstream #2 failed", timeout=WAIT)
+    expect(output(page, 2)).to_contain_text("Not run: upstream cell", timeout=WAIT)
+    shot(page, "error-skipped")
+    # Fixing the cause re-runs both.
+    replace_source(page, 0, "a = 4")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 1)).to_have_text("0.25", timeout=WAIT)
+    expect(output(page, 2)).to_contain_text("1.25", timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
+
+
+def test_sql_cell_reacts_to_python(page: Page, server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["a = 3", "%%sql out\nSELECT {a} * 2 AS doubled"])
+    sql_cell = cell(page, 1)
+    expect(sql_cell.locator(".rk-lang")).to_have_text("SQL")
+    table = sql_cell.locator("table.rk-sql-table")
+    expect(table).to_be_visible(timeout=WAIT)
+    expect(table.locator("th")).to_have_text(["doubled"])
+    expect(table.locator("td")).to_have_text(["6"], timeout=WAIT)
+    replace_source(page, 0, "a = 21")
+    page.keyboard.press("Control+Enter")
+    expect(table.locator("td")).to_have_text(["42"], timeout=WAIT)
+    expect(sql_cell).to_have_class(re.compile(r"\brk-reran\b"))
+    shot(page, "sql")
+
+
+def test_interrupt_stops_a_long_cascade(page: Page, server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["n = 0", "import time\ntime.sleep(n)\nm = n", "m + 1"])
+    expect(output(page, 2)).to_contain_text("1", timeout=WAIT)
+    replace_source(page, 0, "n = 600")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_contain_text("running", timeout=WAIT)
+    shot(page, "running")
+    page.get_by_role("button", name="Interrupt").click()
+    expect(badge(page, 1)).to_have_text(re.compile("interrupted|error"), timeout=WAIT)
+    expect(output(page, 1)).to_contain_text("KeyboardInterrupt", timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("skipped", timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    shot(page, "interrupted")
+
+
+def test_lazy_mode_marks_stale_and_runs_on_demand(page: Page, server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["a = 1", "b = a + 1\nprint(b)"])
+    expect(output(page, 1)).to_have_text("2", timeout=WAIT)
+    switch = page.get_by_role("switch")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true", timeout=WAIT)
+    replace_source(page, 0, "a = 7")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+    expect(output(page, 1)).to_have_text("2")
+    shot(page, "lazy-stale")
+    cell(page, 1).get_by_role("button", name="Run this stale cell").click()
+    expect(output(page, 1)).to_have_text("8", timeout=WAIT)
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "false", timeout=WAIT)
+
+
+def test_save_conflict_shows_a_banner_and_keeps_edits(page: Page, server: ServerProcess) -> None:
+    path = new_notebook(page, server)
+    type_cells(page, ["x = 1"])
+    wait_saved(page)
+    # Another program rewrites the file behind the page's back.
+    file = server.root / path
+    doc = json.loads(file.read_text())
+    doc["cells"][0]["source"] = "x = 'theirs'"
+    file.write_text(json.dumps(doc))
+    replace_source(page, 0, "x = 'mine'")
+    page.keyboard.press("Control+s")
+    banner = page.locator("#banner")
+    expect(banner).to_be_visible(timeout=WAIT)
+    expect(banner).to_contain_text("changed", timeout=WAIT)
+    expect(cell(page, 0).locator(".cm-content")).to_have_text("x = 'mine'")
+    shot(page, "conflict")
+    banner.get_by_role("button", name="Overwrite with mine").click()
+    expect(banner).to_be_hidden(timeout=WAIT)
+    wait_saved(page)
+    saved = json.loads((server.root / path).read_text())
+    assert "".join(saved["cells"][0]["source"]) == "x = 'mine'"

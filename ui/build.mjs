@@ -1,0 +1,20 @@
+// Bundles the notebook UI (CodeMirror 6 + our modules) into server/static/build/.
+// Run by `make ui` after `npm ci`; the output is gitignored.
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outdir = path.join(here, "..", "server", "static", "build");
+
+await build({
+  entryPoints: { notebook: path.join(here, "src", "notebook.js") },
+  bundle: true,
+  format: "esm",
+  target: ["es2020"],
+  minify: process.argv.includes("--dev") ? false : true,
+  sourcemap: true,
+  outdir,
+  logLevel: "info",
+  legalComments: "linked",
+});

@@ -1,0 +1,109 @@
+// CodeMirror 6 editor for one cell: Python, or SQL for `%%sql` cells.
+import { EditorState, Compartment, Prec } from "@codemirror/state";
+import {
+  EditorView, keymap, drawSelection, highlightActiveLine, highlightSpecialChars,
+  placeholder as placeholderExt,
+} from "@codemirror/view";
+import {
+  defaultKeymap, history, historyKeymap, indentWithTab,
+} from "@codemirror/commands";
+import {
+  syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput, indentUnit,
+} from "@codemirror/language";
+import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
+import { python } from "@codemirror/lang-python";
+import { sql, PostgreSQL } from "@codemirror/lang-sql";
+
+export function cellLanguage(cellType, text) {
+  if (cellType === "markdown") return "markdown";
+  return /^\s*%%sql\b/.test(text) ? "sql" : "python";
+}
+
+function languageExtension(lang) {
+  if (lang === "python") return python();
+  if (lang === "sql") return sql({ dialect: PostgreSQL });
+  return [];
+}
+
+const theme = EditorView.theme({
+  "&": { fontSize: "13.5px", backgroundColor: "transparent" },
+  ".cm-content": {
+    fontFamily: "var(--mono)", padding: "8px 0", caretColor: "var(--accent)",
+  },
+  ".cm-line": { padding: "0 12px" },
+  "&.cm-focused": { outline: "none" },
+  ".cm-activeLine": { backgroundColor: "rgba(79,70,229,0.04)" },
+  "&:not(.cm-focused) .cm-activeLine": { backgroundColor: "transparent" },
+  ".cm-matchingBracket": { backgroundColor: "rgba(79,70,229,0.18)", outline: "none" },
+  ".cm-scroller": { lineHeight: "1.5" },
+  ".cm-placeholder": { color: "#9aa1b1" },
+});
+
+/**
+ * Create an editor. `hooks`: {onChange(text), onRun(advance), onEscape(), onFocus()}.
+ */
+export function createEditor(parent, text, cellType, hooks) {
+  const language = new Compartment();
+  let current = cellLanguage(cellType, text);
+  const runKeys = Prec.highest(keymap.of([
+    { key: "Shift-Enter", run: () => { hooks.onRun(true); return true; } },
+    { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
+    { key: "Escape", run: () => { hooks.onEscape(); return true; } },
+    { key: "Mod-s", run: () => { hooks.onSave(); return true; }, preventDefault: true },
+  ]));
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc: text,
+      extensions: [
+        runKeys,
+        highlightSpecialChars(),
+        history(),
+        drawSelection(),
+        indentOnInput(),
+        indentUnit.of("    "),
+        bracketMatching(),
+        closeBrackets(),
+        highlightActiveLine(),
+        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
+        language.of(languageExtension(current)),
+        placeholderExt(cellType === "markdown" ? "Markdown text…" : "Python, or %%sql …"),
+        EditorView.lineWrapping,
+        theme,
+        EditorView.contentAttributes.of({ "aria-label": "Cell source" }),
+        EditorView.updateListener.of((update) => {
+          if (update.focusChanged && update.view.hasFocus) hooks.onFocus();
+          if (!update.docChanged) return;
+          const doc = update.state.doc.toString();
+          hooks.onChange(doc);
+          const lang = cellLanguage(api.cellType, doc);
+          if (lang !== current) {
+            current = lang;
+            view.dispatch({ effects: language.reconfigure(languageExtension(lang)) });
+          }
+        }),
+      ],
+    }),
+  });
+  const api = {
+    view,
+    cellType,
+    get language() { return current; },
+    get text() { return view.state.doc.toString(); },
+    setText(value) {
+      if (value === view.state.doc.toString()) return;
+      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: value } });
+    },
+    setType(type) {
+      api.cellType = type;
+      const lang = cellLanguage(type, view.state.doc.toString());
+      current = lang;
+      view.dispatch({ effects: language.reconfigure(languageExtension(lang)) });
+    },
+    focus() { view.focus(); },
+    hasFocus() { return view.hasFocus; },
+    destroy() { view.destroy(); },
+  };
+  return api;
+}

@@ -1,0 +1,124 @@
+// WebSocket connection to a kernel (JSON text frames), with reconnect + backoff.
+
+export function newId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class KernelConnection {
+  /**
+   * handlers: {onMessage(msg), onState(state, detail)}; state is "connecting" |
+   * "connected" | "disconnected".
+   */
+  constructor(kernelId, token, handlers) {
+    this.kernelId = kernelId;
+    this.token = token;
+    this.handlers = handlers;
+    this.session = newId();
+    this.ws = null;
+    this.attempt = 0;
+    this.closed = false;
+    this.timer = null;
+    this.waiters = new Map();
+  }
+
+  get open() { return this.ws && this.ws.readyState === WebSocket.OPEN; }
+
+  connect() {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const url = `${proto}//${location.host}/api/kernels/${encodeURIComponent(this.kernelId)}`
+      + `/channels?session_id=${this.session}&token=${encodeURIComponent(this.token)}`;
+    this.handlers.onState("connecting", { attempt: this.attempt });
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (error) {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.handlers.onState("connected", {});
+    };
+    ws.onmessage = (event) => {
+      if (typeof event.data !== "string") return;
+      let msg;
+      try { msg = JSON.parse(event.data); } catch { return; }
+      const parent = msg.parent_header && msg.parent_header.msg_id;
+      const type = (msg.header && msg.header.msg_type) || msg.msg_type;
+      if (parent && this.waiters.has(parent) && type && type.endsWith("_reply")) {
+        const resolve = this.waiters.get(parent);
+        this.waiters.delete(parent);
+        resolve(msg);
+      }
+      this.handlers.onMessage(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      for (const resolve of this.waiters.values()) resolve(null);
+      this.waiters.clear();
+      this.scheduleReconnect();
+    };
+  }
+
+  scheduleReconnect() {
+    if (this.closed) return;
+    const delay = Math.min(15000, 500 * 2 ** this.attempt) * (0.8 + Math.random() * 0.4);
+    this.attempt += 1;
+    this.handlers.onState("disconnected", { retryIn: delay, attempt: this.attempt });
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  reconnectNow() {
+    this.attempt = 0;
+    if (this.ws) { try { this.ws.close(); } catch { /* ignore */ } }
+    this.ws = null;
+    this.connect();
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close();
+  }
+
+  /** Send a message; returns its msg_id (or null when not connected). */
+  send(channel, msgType, content, metadata = {}) {
+    if (!this.open) return null;
+    const msgId = newId();
+    this.ws.send(JSON.stringify({
+      channel,
+      header: { msg_id: msgId, msg_type: msgType, session: this.session, username: "web",
+        version: "5.4", date: new Date().toISOString() },
+      parent_header: {},
+      metadata,
+      content,
+      buffers: [],
+    }));
+    return msgId;
+  }
+
+  /** Send a shell request and resolve with its reply (null if the socket closes). */
+  request(msgType, content, metadata = {}, timeoutMs = 60000) {
+    const msgId = this.send("shell", msgType, content, metadata);
+    if (!msgId) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.waiters.set(msgId, resolve);
+      setTimeout(() => {
+        if (this.waiters.has(msgId)) { this.waiters.delete(msgId); resolve(null); }
+      }, timeoutMs);
+    });
+  }
+
+  execute(code, metadata = {}, silent = false) {
+    return this.send("shell", "execute_request", {
+      code, silent, store_history: !silent, user_expressions: {}, allow_stdin: false,
+      stop_on_error: true,
+    }, metadata);
+  }
+}

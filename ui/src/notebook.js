@@ -1,0 +1,1014 @@
+// The notebook page: cells, editors, outputs, reactive state, kernel controls, graph.
+import { createEditor, cellLanguage } from "./editor.js";
+import { el, renderOutput, renderMarkdown } from "./render.js";
+import { drawGraph, related } from "./graph.js";
+import { KernelConnection, newId } from "./kernel.js";
+
+// ---- state -------------------------------------------------------------------
+const params = new URLSearchParams(location.search);
+const token = params.get("token") || sessionStorage.getItem("rk-token") || "";
+if (token) sessionStorage.setItem("rk-token", token);
+if (params.has("token")) {
+  params.delete("token");
+  const qs = params.toString();
+  history.replaceState(null, "", location.pathname + (qs ? `?${qs}` : "") + location.hash);
+}
+const nbPath = decodeURIComponent(location.pathname.replace(/^\/notebooks\//, ""));
+
+const S = {
+  path: nbPath,
+  clientId: newId(),
+  version: null,
+  meta: {},
+  nbformatMinor: 5,
+  cells: [],
+  byId: new Map(),
+  active: null,
+  kernelId: null,
+  conn: null,
+  kernelState: "unknown",
+  graph: null,
+  mode: "auto",
+  msgToCell: new Map(), // our execute_request msg_id -> cell id
+  internal: new Set(), // our msg_ids that are not cell runs (mode switch, run-stale)
+  deleted: new Set(),
+  dirty: false,
+  saving: false,
+  lastSaved: null,
+  conflict: null,
+  cascade: null, // {parent, own, trigger, current, touched:Set}
+  lastCascadeTouched: new Set(),
+  lastTrigger: null,
+  graphOpen: localStorage.getItem("rk-graph-open") === "1",
+  pendingD: 0,
+};
+
+// ---- REST ----------------------------------------------------------------------
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: { Authorization: `token ${token}`, "Content-Type": "application/json",
+      "X-Client-Id": S.clientId },
+  });
+  let body = null;
+  if (response.status !== 204) {
+    try { body = await response.json(); } catch { body = null; }
+  }
+  if (!response.ok) {
+    const error = new Error(body && body.message ? body.message : response.statusText);
+    error.status = response.status;
+    error.body = body;
+    throw error;
+  }
+  return body;
+}
+const nbUrl = (suffix = "") => `/api/notebooks/${S.path.split("/").map(encodeURIComponent).join("/")}${suffix}`;
+
+// ---- DOM skeleton -------------------------------------------------------------------
+const $ = (id) => document.getElementById(id);
+const cellsEl = $("cells");
+const graphEl = $("graph-canvas");
+
+function toast(message, kind = "info", timeout = 5000) {
+  const node = el("div", { class: `rk-toast rk-toast-${kind}`, role: kind === "error" ? "alert" : "status" },
+    el("span", { text: message }),
+    el("button", { type: "button", class: "rk-icon-btn", "aria-label": "Dismiss", text: "×",
+      onclick: () => node.remove() }));
+  $("toasts").append(node);
+  if (timeout) setTimeout(() => node.remove(), timeout);
+}
+
+function setBanner(kind, message, actions = []) {
+  const banner = $("banner");
+  if (!kind) { banner.hidden = true; banner.replaceChildren(); return; }
+  banner.hidden = false;
+  banner.className = `rk-banner rk-banner-${kind}`;
+  banner.replaceChildren(el("span", { text: message }),
+    el("span", { class: "rk-banner-actions" }, actions.map(([label, fn, primary]) =>
+      el("button", { type: "button", class: primary ? "rk-btn rk-btn-primary" : "rk-btn", text: label, onclick: fn }))));
+}
+
+// ---- cells -------------------------------------------------------------------------------
+const joinSrc = (s) => (Array.isArray(s) ? s.join("") : s || "");
+
+function makeCell(raw) {
+  const cell = {
+    id: raw.id || newId().slice(0, 12),
+    type: raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code",
+    source: joinSrc(raw.source),
+    outputs: raw.cell_type === "code" ? (raw.outputs || []).map((o) => ({ ...o })) : [],
+    execution_count: raw.execution_count ?? null,
+    metadata: raw.metadata || {},
+    attachments: raw.attachments,
+    st: { status: "idle", duration: null, error: null, skippedBecause: null, startedAt: 0 },
+    pendingClear: false,
+    editingMd: false,
+  };
+  buildCellDom(cell);
+  return cell;
+}
+
+function iconButton(label, text, onclick, extra = {}) {
+  return el("button", { type: "button", class: "rk-icon-btn", "aria-label": label, title: label,
+    text, onclick: (e) => { e.stopPropagation(); onclick(); }, ...extra });
+}
+
+function buildCellDom(cell) {
+  cell.promptEl = el("div", { class: "rk-prompt", "aria-hidden": "true" });
+  cell.badgeEl = el("span", { class: "rk-badge", role: "status" });
+  cell.langEl = el("span", { class: "rk-lang" });
+  cell.staleBtn = el("button", { type: "button", class: "rk-btn rk-btn-small", text: "Run stale",
+    "aria-label": "Run this stale cell and its stale ancestors", hidden: true,
+    onclick: (e) => { e.stopPropagation(); runCell(cell); } });
+  const tools = el("div", { class: "rk-cell-tools" },
+    iconButton("Run cell", "▶", () => runCell(cell)),
+    iconButton("Move cell up", "↑", () => moveCell(cell, -1)),
+    iconButton("Move cell down", "↓", () => moveCell(cell, 1)),
+    cell.typeBtn = iconButton("Change cell type", "M", () => setType(cell, cell.type === "code" ? "markdown" : "code")),
+    iconButton("Insert cell below", "+", () => insertCell(indexOf(cell) + 1, "code", true)),
+    iconButton("Delete cell", "✕", () => deleteCell(cell), { class: "rk-icon-btn rk-danger" }));
+  cell.editorEl = el("div", { class: "rk-editor" });
+  cell.mdEl = el("div", { class: "rk-md-view rk-markdown", title: "Double-click to edit",
+    ondblclick: () => editMarkdown(cell, true) });
+  cell.outEl = el("div", { class: "rk-outputs", "aria-live": "polite" });
+  cell.el = el("section", { class: "rk-cell", tabindex: "0", "data-cell-id": cell.id },
+    el("div", { class: "rk-gutter" }, cell.promptEl),
+    el("div", { class: "rk-cell-main" },
+      el("div", { class: "rk-cell-head" }, cell.badgeEl, cell.staleBtn, cell.langEl, tools),
+      el("div", { class: "rk-input" }, cell.editorEl, cell.mdEl),
+      cell.outEl));
+  cell.el.addEventListener("focusin", () => selectCell(cell, false));
+  cell.el.addEventListener("mousedown", () => selectCell(cell, false));
+  cell.editor = createEditor(cell.editorEl, cell.source, cell.type, {
+    onChange(text) {
+      cell.source = text;
+      markDirty();
+      updateCellChrome(cell);
+    },
+    onRun(advance) { runAndMaybeAdvance(cell, advance, true); },
+    onEscape() { commandMode(cell); },
+    onFocus() { selectCell(cell, false); },
+    onSave() { save(); },
+  });
+  updateCellChrome(cell);
+  renderOutputs(cell);
+  renderState(cell);
+}
+
+function indexOf(cell) { return S.cells.indexOf(cell); }
+function cellNumber(id) { const i = S.cells.findIndex((c) => c.id === id); return i < 0 ? "?" : `#${i + 1}`; }
+function firstLine(id) {
+  const cell = S.byId.get(id);
+  if (!cell) return id;
+  const line = cell.source.split("\n").find((l) => l.trim()) || "(empty)";
+  return line.trim();
+}
+
+function updateCellChrome(cell) {
+  cell.el.classList.toggle("rk-markdown-cell", cell.type === "markdown");
+  cell.el.classList.toggle("rk-code-cell", cell.type === "code");
+  const lang = cellLanguage(cell.type, cell.source);
+  cell.langEl.textContent = lang === "sql" ? "SQL" : lang === "markdown" ? "Markdown" : "Python";
+  cell.langEl.dataset.lang = lang;
+  cell.typeBtn.textContent = cell.type === "code" ? "M" : "Py";
+  cell.typeBtn.setAttribute("aria-label", cell.type === "code" ? "Change to Markdown cell" : "Change to code cell");
+  cell.typeBtn.title = cell.typeBtn.getAttribute("aria-label");
+  const showMd = cell.type === "markdown" && !cell.editingMd;
+  cell.mdEl.hidden = !showMd;
+  cell.editorEl.hidden = showMd;
+  if (showMd) {
+    cell.mdEl.innerHTML = cell.source.trim() ? renderMarkdown(cell.source)
+      : '<p class="rk-muted">Empty Markdown cell — double-click to edit.</p>';
+  }
+  cell.promptEl.textContent = cell.type === "code" ? `[${cell.execution_count ?? " "}]` : "";
+  cell.el.setAttribute("aria-label", `Cell ${indexOf(cell) + 1}, ${cell.langEl.textContent}`);
+}
+
+function renderOutputs(cell) {
+  cell.renderQueued = false;
+  const nodes = cell.outputs.map((o) => {
+    const shown = o.output_type === "stream" && o.name === "stderr"
+      ? { ...o, text: joinSrc(o.text).replace(/upstream cell (\S+?) failed/g, (all, id) =>
+        (S.byId.has(id) ? `upstream cell ${cellNumber(id)} (${firstLine(id)}) failed` : all)) }
+      : o;
+    const node = renderOutput(shown);
+    const wrap = el("div", { class: `rk-output rk-output-${o.output_type}` }, node);
+    if (o.output_type === "execute_result" && o.execution_count != null) {
+      wrap.prepend(el("div", { class: "rk-out-prompt", text: `Out[${o.execution_count}]` }));
+    }
+    return wrap;
+  });
+  cell.outEl.replaceChildren(...nodes);
+  cell.outEl.hidden = nodes.length === 0;
+}
+
+function queueRender(cell) {
+  if (cell.renderQueued) return;
+  cell.renderQueued = true;
+  requestAnimationFrame(() => renderOutputs(cell));
+}
+
+const STATUS_LABEL = {
+  idle: "", queued: "queued", running: "running", ok: "ok", error: "error",
+  skipped: "skipped", stale: "stale", interrupted: "interrupted",
+};
+
+function fmtMs(ms) {
+  if (ms == null) return "";
+  if (ms < 1) return "<1 ms";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+  return `${Math.floor(ms / 60000)} m ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+function renderState(cell) {
+  const st = cell.st;
+  const badge = cell.badgeEl;
+  const status = cell.type === "code" ? st.status : "idle";
+  badge.className = `rk-badge rk-badge-${status}`;
+  badge.dataset.status = status;
+  let text = STATUS_LABEL[status] ?? status;
+  let title = "";
+  if (status === "running") text = `running ${fmtMs(performance.now() - st.startedAt)}`;
+  if (status === "ok" && st.duration != null) text = `ok · ${fmtMs(st.duration)}`;
+  if (status === "error" && st.error) title = st.error;
+  if (status === "skipped") {
+    text = st.skippedBecause
+      ? `skipped — upstream ${cellNumber(st.skippedBecause)} failed`
+      : `skipped — ${st.skipReason || "upstream failed"}`;
+    if (st.skippedBecause) title = `Not run because cell ${cellNumber(st.skippedBecause)} (${firstLine(st.skippedBecause)}) failed`;
+  }
+  if (status === "stale") text = "stale";
+  badge.textContent = text;
+  badge.title = title;
+  badge.hidden = !text;
+  cell.staleBtn.hidden = status !== "stale";
+  for (const s of Object.keys(STATUS_LABEL)) cell.el.classList.toggle(`rk-state-${s}`, s === status);
+}
+
+function setState(cell, status, extra = {}) {
+  Object.assign(cell.st, { status }, extra);
+  if (status === "running" && !extra.startedAt) cell.st.startedAt = performance.now();
+  renderState(cell);
+}
+
+setInterval(() => {
+  for (const cell of S.cells) if (cell.st.status === "running") renderState(cell);
+}, 100);
+
+function renumber() {
+  S.cells.forEach((cell, i) => {
+    cell.el.setAttribute("aria-label", `Cell ${i + 1}, ${cell.langEl.textContent}`);
+    if (cell.st.status === "skipped") renderState(cell);
+  });
+  drawGraphPanel();
+}
+
+function mountCells() {
+  cellsEl.replaceChildren(...S.cells.map((c) => c.el));
+  S.byId = new Map(S.cells.map((c) => [c.id, c]));
+  renumber();
+}
+
+// ---- selection and modes ----------------------------------------------------------------------
+function selectCell(cell, focus = true) {
+  if (!cell) return;
+  if (S.active !== cell) {
+    if (S.active) S.active.el.classList.remove("rk-active");
+    S.active = cell;
+    cell.el.classList.add("rk-active");
+    highlightRelations();
+    drawGraphPanel();
+  }
+  if (focus) cell.el.focus({ preventScroll: false });
+}
+
+function commandMode(cell) {
+  if (cell.type === "markdown" && cell.editingMd) editMarkdown(cell, false);
+  selectCell(cell, false);
+  cell.el.focus();
+}
+
+function editMode(cell) {
+  selectCell(cell, false);
+  if (cell.type === "markdown") editMarkdown(cell, true);
+  else cell.editor.focus();
+}
+
+function editMarkdown(cell, on) {
+  cell.editingMd = on;
+  updateCellChrome(cell);
+  if (on) cell.editor.focus();
+}
+
+function highlightRelations() {
+  const graph = S.graph;
+  const sel = S.active && S.active.id;
+  const rel = graph && sel && graph.cells[sel] ? related(graph.cells, sel) : null;
+  for (const cell of S.cells) {
+    cell.el.classList.toggle("rk-upstream", !!rel && rel.up.has(cell.id));
+    cell.el.classList.toggle("rk-downstream", !!rel && rel.down.has(cell.id));
+  }
+}
+
+// ---- editing operations -----------------------------------------------------------------------
+function markDirty() {
+  S.dirty = true;
+  S.editCounter = (S.editCounter || 0) + 1;
+  updateSaveState();
+}
+
+function insertCell(index, type = "code", edit = true, source = "") {
+  const cell = makeCell({ cell_type: type, source, id: newId().slice(0, 12) });
+  S.cells.splice(index, 0, cell);
+  mountCells();
+  markDirty();
+  if (edit) editMode(cell);
+  else selectCell(cell);
+  return cell;
+}
+
+function deleteCell(cell) {
+  const i = indexOf(cell);
+  if (i < 0) return;
+  if (cell.type === "code") S.deleted.add(cell.id);
+  S.cells.splice(i, 1);
+  cell.editor.destroy();
+  if (!S.cells.length) S.cells.push(makeCell({ cell_type: "code", source: "" }));
+  mountCells();
+  markDirty();
+  selectCell(S.cells[Math.min(i, S.cells.length - 1)]);
+  toast(`Deleted cell ${i + 1}`, "info", 2500);
+}
+
+function moveCell(cell, delta) {
+  const i = indexOf(cell);
+  const j = i + delta;
+  if (i < 0 || j < 0 || j >= S.cells.length) return;
+  S.cells.splice(i, 1);
+  S.cells.splice(j, 0, cell);
+  mountCells();
+  markDirty();
+  selectCell(cell);
+}
+
+function setType(cell, type) {
+  if (cell.type === type) return;
+  if (cell.type === "code") S.deleted.add(cell.id);
+  else S.deleted.delete(cell.id);
+  cell.type = type;
+  cell.editor.setType(type);
+  cell.outputs = [];
+  cell.execution_count = null;
+  cell.editingMd = false;
+  setState(cell, "idle");
+  updateCellChrome(cell);
+  renderOutputs(cell);
+  markDirty();
+}
+
+// ---- running ---------------------------------------------------------------------------------
+function ensureConnected() {
+  if (S.conn && S.conn.open) return true;
+  toast("Not connected to the kernel — reconnecting…", "error");
+  if (S.conn) S.conn.reconnectNow();
+  return false;
+}
+
+function runCell(cell) {
+  if (cell.type === "markdown") { editMarkdown(cell, false); return; }
+  if (cell.type !== "code" || !ensureConnected()) return;
+  const metadata = { cellId: cell.id };
+  if (S.deleted.size) metadata.deletedCells = [...S.deleted];
+  const msgId = S.conn.execute(cell.source, metadata);
+  if (!msgId) return;
+  S.deleted.clear();
+  S.msgToCell.set(msgId, cell.id);
+  cell.outputs = [];
+  cell.pendingClear = false;
+  renderOutputs(cell);
+  setState(cell, "queued", { error: null, skippedBecause: null });
+  S.ownRunPending = true;
+  markDirty();
+}
+
+function runAndMaybeAdvance(cell, advance, fromEditor) {
+  runCell(cell);
+  if (!advance) return;
+  const i = indexOf(cell);
+  if (i === S.cells.length - 1) {
+    insertCell(i + 1, "code", true);
+  } else {
+    const next = S.cells[i + 1];
+    if (fromEditor && next.type === "code") editMode(next);
+    else selectCell(next);
+  }
+}
+
+function runMany(ids) {
+  for (const id of ids) {
+    const cell = S.byId.get(id);
+    if (cell && cell.type === "code") runCell(cell);
+  }
+}
+
+function runAll() {
+  if (!ensureConnected()) return;
+  const order = (S.graph && S.graph.order) || [];
+  const codeIds = S.cells.filter((c) => c.type === "code").map((c) => c.id);
+  const inGraph = order.filter((id) => codeIds.includes(id));
+  const rest = codeIds.filter((id) => !inGraph.includes(id));
+  runMany([...inGraph, ...rest]);
+}
+
+function internalExecute(code, silent) {
+  if (!ensureConnected()) return null;
+  const msgId = S.conn.execute(code, {}, silent);
+  if (msgId) S.internal.add(msgId);
+  return msgId;
+}
+
+function setMode(mode) {
+  if (!internalExecute(`%reactive ${mode}`, true)) return;
+  S.mode = mode;
+  updateModeSwitch();
+  setTimeout(requestGraph, 50);
+}
+
+function updateModeSwitch() {
+  const lazy = S.mode === "lazy";
+  $("mode-switch").setAttribute("aria-checked", String(lazy));
+  $("mode-label").textContent = lazy ? "Lazy" : "Auto";
+  $("run-stale").hidden = !lazy;
+}
+
+// ---- kernel messages --------------------------------------------------------------------------------
+function msgType(msg) { return (msg.header && msg.header.msg_type) || msg.msg_type; }
+
+function beginCascade(parent, own) {
+  if (S.cascade) endCascade();
+  S.cascade = { parent, own, trigger: own ? S.msgToCell.get(parent) || null : null,
+    current: null, touched: new Set() };
+  for (const cell of S.cells) cell.el.classList.remove("rk-trigger", "rk-reran");
+  if (S.cascade.trigger) activity(S.cascade.trigger, parent);
+}
+
+function endCascade() {
+  const c = S.cascade;
+  if (!c) return;
+  if (c.current) {
+    const cell = S.byId.get(c.current);
+    if (cell && cell.st.status === "running") {
+      setState(cell, "ok", { duration: performance.now() - cell.st.startedAt });
+    }
+  }
+  S.lastCascadeTouched = c.touched;
+  S.lastCascadeForeign = !c.own;
+  S.cascade = null;
+}
+
+/** A cell showed signs of life (clear_output or an output) during a cascade. */
+function activity(cellId, parent) {
+  const c = S.cascade;
+  const cell = S.byId.get(cellId);
+  if (!c || !cell || c.touched.has(cellId)) return;
+  if (!c.trigger && parent === c.parent) c.trigger = cellId;
+  if (c.current && c.current !== cellId) {
+    const prev = S.byId.get(c.current);
+    if (prev && prev.st.status === "running") {
+      setState(prev, "ok", { duration: performance.now() - prev.st.startedAt });
+    }
+  }
+  c.touched.add(cellId);
+  c.current = cellId;
+  if (!c.own && cellId === c.trigger) { cell.outputs = []; queueRender(cell); }
+  cell.el.classList.add(cellId === c.trigger ? "rk-trigger" : "rk-reran");
+  setState(cell, "running", { error: null, skippedBecause: null });
+}
+
+function addOutput(cell, output) {
+  if (cell.pendingClear) { cell.outputs = []; cell.pendingClear = false; }
+  const last = cell.outputs[cell.outputs.length - 1];
+  if (output.output_type === "stream" && last && last.output_type === "stream" && last.name === output.name) {
+    last.text = joinSrc(last.text) + output.text;
+  } else {
+    cell.outputs.push(output);
+  }
+  queueRender(cell);
+  if (!S.cascade || S.cascade.own) S.outputsChanged = true;
+}
+
+function onMessage(msg) {
+  const type = msgType(msg);
+  if (msg.channel === "server") { onServerMessage(type, msg.content || {}); return; }
+  const content = msg.content || {};
+  const parent = msg.parent_header || {};
+  const parentId = parent.msg_id;
+  const cellId = (msg.metadata && msg.metadata.cellId) || S.msgToCell.get(parentId);
+  const cell = cellId ? S.byId.get(cellId) : null;
+  if (msg.channel === "iopub") {
+    switch (type) {
+      case "status": {
+        setKernelState(content.execution_state);
+        if (parent.msg_type !== "execute_request" || S.internal.has(parentId)) {
+          if (content.execution_state === "idle" && S.internal.has(parentId)) {
+            S.internal.delete(parentId);
+            requestGraph();
+          }
+          return;
+        }
+        if (content.execution_state === "busy") {
+          beginCascade(parentId, S.msgToCell.has(parentId));
+        } else if (content.execution_state === "idle") {
+          const own = S.msgToCell.has(parentId);
+          if (S.cascade && S.cascade.parent === parentId) endCascade();
+          requestGraph();
+          if (own) {
+            S.msgToCell.delete(parentId);
+            if (![...S.msgToCell.keys()].length) scheduleAutosave();
+          }
+        }
+        return;
+      }
+      case "execute_input":
+        if (cell) {
+          cell.execution_count = content.execution_count;
+          updateCellChrome(cell);
+          activity(cell.id, parentId);
+        }
+        return;
+      case "clear_output":
+        if (!cell) return;
+        activity(cell.id, parentId);
+        if (content.wait) cell.pendingClear = true;
+        else { cell.outputs = []; cell.pendingClear = false; queueRender(cell); }
+        return;
+      case "stream": {
+        if (!cell) return;
+        activity(cell.id, parentId);
+        const text = content.text || "";
+        const m = content.name === "stderr" && text.match(/Not run: upstream cell (\S+?) failed\./);
+        if (m) setState(cell, "skipped", { skippedBecause: m[1], skipReason: null });
+        else if (content.name === "stderr" && /Not run: the cascade was interrupted/.test(text)) {
+          setState(cell, "skipped", { skippedBecause: null, skipReason: "cascade interrupted" });
+        }
+        addOutput(cell, { output_type: "stream", name: content.name, text });
+        return;
+      }
+      case "display_data":
+      case "execute_result": {
+        if (!cell) return;
+        activity(cell.id, parentId);
+        const out = { output_type: type, data: content.data || {}, metadata: content.metadata || {} };
+        if (type === "execute_result") {
+          out.execution_count = content.execution_count;
+          cell.execution_count = content.execution_count;
+          updateCellChrome(cell);
+        }
+        const displayId = content.transient && content.transient.display_id;
+        if (displayId) Object.defineProperty(out, "displayId", { value: displayId, enumerable: false, writable: true });
+        addOutput(cell, out);
+        return;
+      }
+      case "update_display_data": {
+        const displayId = content.transient && content.transient.display_id;
+        if (!displayId) return;
+        for (const c of S.cells) {
+          let changed = false;
+          for (const o of c.outputs) {
+            if (o.displayId === displayId) { o.data = content.data || {}; o.metadata = content.metadata || {}; changed = true; }
+          }
+          if (changed) queueRender(c);
+        }
+        return;
+      }
+      case "error":
+        if (!cell) return;
+        activity(cell.id, parentId);
+        addOutput(cell, { output_type: "error", ename: content.ename, evalue: content.evalue,
+          traceback: content.traceback || [] });
+        setState(cell, content.ename === "KeyboardInterrupt" ? "interrupted" : "error",
+          { error: `${content.ename}: ${content.evalue}`, duration: performance.now() - cell.st.startedAt });
+        return;
+      default:
+        return;
+    }
+  }
+  if (msg.channel === "shell") {
+    if (type === "execute_reply") onExecuteReply(msg, cell);
+    else if (type === "reactive_graph_reply") applyGraph(content);
+  }
+}
+
+function onExecuteReply(msg, cell) {
+  const content = msg.content || {};
+  const reactive = (msg.metadata && msg.metadata.reactive) || null;
+  if (cell && content.execution_count != null && cell.type === "code") {
+    cell.execution_count = content.execution_count;
+    updateCellChrome(cell);
+  }
+  if (cell && content.status === "error" && !["error", "interrupted"].includes(cell.st.status)) {
+    // Refused before running (cycle, multiple definition): show why.
+    if (!cell.outputs.some((o) => o.output_type === "error")) {
+      addOutput(cell, { output_type: "error", ename: content.ename, evalue: content.evalue,
+        traceback: content.traceback || [] });
+    }
+    setState(cell, "error", { error: `${content.ename}: ${content.evalue}` });
+  }
+  if (!reactive) {
+    if (cell && cell.st.status !== "error" && cell.st.status !== "interrupted" && content.status === "ok") {
+      setState(cell, "ok", { duration: cell.st.startedAt ? performance.now() - cell.st.startedAt : null });
+    }
+    return;
+  }
+  const timings = reactive.timings || {};
+  const errors = reactive.errors || {};
+  for (const id of reactive.ran || []) {
+    const c = S.byId.get(id);
+    if (!c) continue;
+    if (errors[id]) {
+      const interrupted = /KeyboardInterrupt|interrupt/i.test(errors[id]);
+      setState(c, interrupted ? "interrupted" : "error", { error: errors[id], duration: timings[id] ?? null });
+    } else {
+      setState(c, "ok", { duration: timings[id] ?? null });
+    }
+    if (cell && id !== cell.id) c.el.classList.add("rk-reran");
+  }
+  for (const id of reactive.skipped || []) {
+    const c = S.byId.get(id);
+    if (c) setState(c, "skipped", { skippedBecause: c.st.skippedBecause });
+  }
+  for (const id of reactive.stale || []) {
+    const c = S.byId.get(id);
+    if (c) setState(c, "stale");
+  }
+  for (const id of reactive.deferred || []) {
+    const c = S.byId.get(id);
+    if (c && c.st.status !== "running") setState(c, "queued");
+  }
+  if (cell) cell.el.classList.add("rk-trigger");
+  if (reactive.interrupted) toast("Interrupted: the rest of the cascade was skipped.", "info");
+}
+
+let graphTimer = null;
+function requestGraph() {
+  clearTimeout(graphTimer);
+  graphTimer = setTimeout(() => {
+    if (S.conn && S.conn.open) S.conn.send("shell", "reactive_graph_request", {});
+  }, 30);
+}
+
+function applyGraph(graph) {
+  if (!graph || !graph.cells) return;
+  S.graph = graph;
+  if (graph.mode && graph.mode !== S.mode) { S.mode = graph.mode; updateModeSwitch(); }
+  const busy = !!S.cascade || S.msgToCell.size > 0;
+  for (const cell of S.cells) {
+    const g = graph.cells[cell.id];
+    if (!g || cell.type !== "code") continue;
+    if (busy && ["queued", "running"].includes(cell.st.status)) continue;
+    if (S.lastCascadeForeign && !S.lastCascadeTouched.has(cell.id) && g.execution_count != null
+        && cell.execution_count != null && g.execution_count > cell.execution_count) {
+      // Another tab ran this cell without any output: its old outputs are gone.
+      cell.outputs = [];
+      queueRender(cell);
+      cell.el.classList.add("rk-trigger");
+    }
+    const status = g.status === "idle" && cell.st.status !== "idle" && !g.execution_count ? "idle" : g.status;
+    const extra = { duration: g.duration_ms ?? cell.st.duration, error: g.error || null,
+      skippedBecause: g.skipped_because || null,
+      skipReason: g.status === "skipped" && !g.skipped_because ? cell.st.skipReason : null };
+    if (g.execution_count != null && g.execution_count !== cell.execution_count) {
+      cell.execution_count = g.execution_count;
+      updateCellChrome(cell);
+    }
+    if (status === "idle" && cell.st.status !== "idle" && cell.execution_count != null) continue;
+    setState(cell, status, extra);
+  }
+  S.lastCascadeForeign = false;
+  highlightRelations();
+  drawGraphPanel();
+}
+
+function onServerMessage(type, content) {
+  if (type === "notebook_changed") {
+    if (content.path !== S.path || content.origin === S.clientId || content.version === S.version) return;
+    if (S.dirty) {
+      setBanner("warn", "This notebook was changed in another tab. Your unsaved edits here are kept.", [
+        ["Reload theirs (discard mine)", () => reloadNotebook(true), false],
+        ["Keep mine and save", () => save({ force: content.version }), true],
+      ]);
+    } else {
+      reloadNotebook(false);
+    }
+  } else if (type === "server_error") {
+    toast(`Server: ${content.message}`, "error");
+  }
+}
+
+// ---- kernel + connection state --------------------------------------------------------------------
+function setKernelState(state) {
+  S.kernelState = state;
+  const node = $("kernel-state");
+  node.dataset.state = state;
+  node.textContent = { idle: "Idle", busy: "Busy", starting: "Starting", restarting: "Restarting…",
+    dead: "Dead", unknown: "—" }[state] || state;
+  if (state === "restarting") toast("The kernel died and is restarting; the graph is reset.", "error", 8000);
+  if (state === "dead") setBanner("error", "The kernel is dead and could not be restarted.",
+    [["Restart kernel", () => restartKernel(false), true]]);
+}
+
+function onConnState(state, detail) {
+  const node = $("conn-state");
+  node.dataset.state = state;
+  if (state === "connected") {
+    node.textContent = "Connected";
+    node.title = "WebSocket connected to the kernel";
+  } else if (state === "connecting") {
+    node.textContent = "Connecting…";
+  } else {
+    node.textContent = `Offline · retry in ${Math.ceil(detail.retryIn / 1000)} s`;
+    node.title = "Click to reconnect now";
+  }
+}
+
+// ---- save / load ------------------------------------------------------------------------------------
+function cleanOutput(o) {
+  const out = { ...o };
+  if (out.output_type === "stream") out.text = joinSrc(out.text);
+  return out;
+}
+
+function toNotebook() {
+  return {
+    nbformat: 4,
+    nbformat_minor: Math.max(5, S.nbformatMinor || 5),
+    metadata: S.meta,
+    cells: S.cells.map((c) => {
+      if (c.type === "code") {
+        return { id: c.id, cell_type: "code", metadata: c.metadata, source: c.source,
+          outputs: c.outputs.map(cleanOutput), execution_count: c.execution_count ?? null };
+      }
+      const cell = { id: c.id, cell_type: c.type, metadata: c.metadata, source: c.source };
+      if (c.attachments && c.type === "markdown") cell.attachments = c.attachments;
+      return cell;
+    }),
+  };
+}
+
+function updateSaveState(text) {
+  const node = $("save-state");
+  if (text) { node.textContent = text; return; }
+  if (S.saving) node.textContent = "Saving…";
+  else if (S.conflict) node.textContent = "Not saved (conflict)";
+  else if (S.dirty) node.textContent = "Unsaved changes";
+  else node.textContent = S.lastSaved ? `Saved ${S.lastSaved.toLocaleTimeString()}` : "Saved";
+  node.dataset.state = S.conflict ? "conflict" : S.dirty ? "dirty" : "saved";
+}
+
+let autosaveTimer = null;
+function scheduleAutosave() {
+  clearTimeout(autosaveTimer);
+  autosaveTimer = setTimeout(() => { if (S.dirty && !S.conflict) save(); }, 300);
+}
+
+async function save(opts = {}) {
+  if (S.saving) { S.saveAgain = true; return; }
+  S.saving = true;
+  updateSaveState();
+  const version = opts.force || S.version;
+  const snapshot = toNotebook();
+  const editedDuringSave = () => S.editCounter;
+  const before = editedDuringSave();
+  try {
+    const model = await api(nbUrl(), { method: "PUT", body: JSON.stringify({ notebook: snapshot, version }) });
+    S.version = model.version;
+    S.dirty = editedDuringSave() !== before;
+    S.conflict = null;
+    S.lastSaved = new Date();
+    setBanner(null);
+  } catch (error) {
+    if (error.status === 409) {
+      S.conflict = error.body && error.body.version;
+      setBanner("error", "Could not save: the file changed on disk since you opened it (another tab or program). Your edits are still here.", [
+        ["Reload from disk (discard mine)", () => reloadNotebook(true), false],
+        ["Overwrite with mine", () => save({ force: S.conflict }), true],
+      ]);
+    } else {
+      toast(`Save failed: ${error.message}`, "error");
+    }
+  } finally {
+    S.saving = false;
+    updateSaveState();
+    if (S.saveAgain) { S.saveAgain = false; if (S.dirty) save(); }
+  }
+}
+
+function loadModel(model, keepLive) {
+  S.version = model.version;
+  const nb = model.notebook;
+  S.meta = nb.metadata || {};
+  S.nbformatMinor = nb.nbformat_minor || 5;
+  const old = S.byId;
+  const next = [];
+  for (const raw of nb.cells) {
+    const existing = keepLive && old.get(raw.id);
+    if (existing) {
+      const source = joinSrc(raw.source);
+      const type = raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code";
+      if (existing.type !== type) { existing.type = type; existing.editor.setType(type); }
+      if (existing.source !== source && !existing.editor.hasFocus()) {
+        existing.editor.setText(source);
+        existing.source = source;
+      }
+      if (!S.cascade && type === "code") {
+        existing.outputs = (raw.outputs || []).map((o) => ({ ...o }));
+        existing.execution_count = raw.execution_count ?? existing.execution_count;
+        renderOutputs(existing);
+      }
+      updateCellChrome(existing);
+      next.push(existing);
+    } else {
+      next.push(makeCell(raw));
+    }
+  }
+  for (const [id, cell] of old) if (!next.includes(cell)) { cell.editor.destroy(); void id; }
+  if (!next.length) next.push(makeCell({ cell_type: "code", source: "" }));
+  S.cells = next;
+  mountCells();
+  S.dirty = false;
+  updateSaveState();
+}
+
+async function reloadNotebook(discard) {
+  try {
+    const model = await api(nbUrl());
+    if (discard) {
+      for (const cell of S.cells) cell.editor.destroy();
+      S.byId = new Map();
+      S.cells = [];
+    }
+    loadModel(model, !discard);
+    S.conflict = null;
+    setBanner(null);
+    if (S.conn && S.conn.open) {
+      const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
+      S.conn.send("shell", "reactive_graph_request", { register: cells });
+    }
+    if (!S.active || !S.byId.has(S.active.id)) selectCell(S.cells[0], false);
+  } catch (error) {
+    toast(`Reload failed: ${error.message}`, "error");
+  }
+}
+
+// ---- kernel controls ----------------------------------------------------------------------------
+async function interruptKernel() {
+  if (!S.kernelId) return;
+  try {
+    await api(`/api/kernels/${S.kernelId}/interrupt`, { method: "POST", body: "{}" });
+    toast("Interrupt sent", "info", 2500);
+  } catch (error) {
+    toast(`Interrupt failed: ${error.message}`, "error");
+  }
+}
+
+async function restartKernel(runAllAfter) {
+  if (!S.kernelId) return;
+  setKernelState("restarting");
+  try {
+    await api(`/api/kernels/${S.kernelId}/restart`, { method: "POST", body: "{}" });
+  } catch (error) {
+    toast(`Restart failed: ${error.message}`, "error");
+    return;
+  }
+  S.msgToCell.clear();
+  S.cascade = null;
+  setBanner(null);
+  for (const cell of S.cells) {
+    cell.el.classList.remove("rk-trigger", "rk-reran");
+    setState(cell, "idle", { duration: null, error: null, skippedBecause: null });
+  }
+  if (!S.conn.open) await new Promise((r) => setTimeout(r, 500));
+  const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
+  const reply = await S.conn.request("reactive_graph_request", { register: cells }, {}, 30000);
+  if (reply) applyGraph(reply.content);
+  toast("Kernel restarted", "info", 2500);
+  if (runAllAfter) {
+    // Send every cell at once, in dependency order: each runs exactly once (deferred).
+    if (S.mode === "lazy") { /* lazy mode still runs each requested cell */ }
+    runAll();
+  }
+}
+
+// ---- graph panel ----------------------------------------------------------------------------------
+function drawGraphPanel() {
+  if (!S.graphOpen) return;
+  drawGraph(graphEl, {
+    graph: S.graph,
+    selected: S.active && S.active.id,
+    known: (id) => S.byId.has(id) && S.byId.get(id).type === "code" && !!S.byId.get(id).source.trim(),
+    label: (id) => firstLine(id),
+    number: (id) => cellNumber(id),
+    onSelect: (id) => {
+      const cell = S.byId.get(id);
+      if (cell) { selectCell(cell); cell.el.scrollIntoView({ block: "nearest", behavior: "smooth" }); }
+    },
+  });
+}
+
+function setGraphOpen(open) {
+  S.graphOpen = open;
+  localStorage.setItem("rk-graph-open", open ? "1" : "0");
+  document.body.classList.toggle("rk-graph-open", open);
+  $("graph-panel").hidden = !open;
+  $("toggle-graph").setAttribute("aria-pressed", String(open));
+  if (open) { requestGraph(); drawGraphPanel(); }
+}
+
+// ---- keyboard (command mode) ----------------------------------------------------------------------------
+document.addEventListener("keydown", (e) => {
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); save(); return; }
+  const target = e.target;
+  if (!(target instanceof Element)) return;
+  if (target.closest(".cm-editor, input, textarea, select, [contenteditable]")) return;
+  const cellEl = target.closest(".rk-cell");
+  if (!cellEl || target !== cellEl) return; // buttons and the graph keep their own keys
+  const cell = S.byId.get(cellEl.dataset.cellId);
+  if (!cell) return;
+  const i = indexOf(cell);
+  const key = e.key;
+  if (key === "Enter" && e.shiftKey) { e.preventDefault(); runAndMaybeAdvance(cell, true, false); }
+  else if (key === "Enter" && mod) { e.preventDefault(); runCell(cell); }
+  else if (key === "Enter") { e.preventDefault(); editMode(cell); }
+  else if (mod || e.altKey) return;
+  else if (key === "a" || key === "A") { e.preventDefault(); insertCell(i, "code", false); }
+  else if (key === "b" || key === "B") { e.preventDefault(); insertCell(i + 1, "code", false); }
+  else if (key === "m" || key === "M") { e.preventDefault(); setType(cell, "markdown"); }
+  else if (key === "y" || key === "Y") { e.preventDefault(); setType(cell, "code"); }
+  else if (key === "d" || key === "D") {
+    e.preventDefault();
+    const now = performance.now();
+    if (now - S.pendingD < 800) { S.pendingD = 0; deleteCell(cell); } else S.pendingD = now;
+  } else if (key === "ArrowDown" || key === "j") {
+    e.preventDefault(); if (i < S.cells.length - 1) selectCell(S.cells[i + 1]);
+  } else if (key === "ArrowUp" || key === "k") {
+    e.preventDefault(); if (i > 0) selectCell(S.cells[i - 1]);
+  }
+});
+
+window.addEventListener("beforeunload", (e) => {
+  if (S.dirty) { e.preventDefault(); e.returnValue = ""; }
+});
+
+// ---- toolbar ---------------------------------------------------------------------------------------------
+function wireToolbar() {
+  $("add-code").onclick = () => insertCell(S.active ? indexOf(S.active) + 1 : S.cells.length, "code", true);
+  $("add-md").onclick = () => insertCell(S.active ? indexOf(S.active) + 1 : S.cells.length, "markdown", true);
+  $("run-cell").onclick = () => S.active && runAndMaybeAdvance(S.active, true, false);
+  $("run-all").onclick = () => runAll();
+  $("run-stale").onclick = () => internalExecute("%reactive run-stale", false);
+  $("save").onclick = () => save();
+  $("interrupt").onclick = () => interruptKernel();
+  $("restart").onclick = () => { if (confirm("Restart the kernel? Variables and the graph are forgotten.")) restartKernel(false); };
+  $("restart-run").onclick = () => { if (confirm("Restart the kernel and run every cell in dependency order?")) restartKernel(true); };
+  $("mode-switch").onclick = () => setMode(S.mode === "lazy" ? "auto" : "lazy");
+  $("toggle-graph").onclick = () => setGraphOpen(!S.graphOpen);
+  $("close-graph").onclick = () => setGraphOpen(false);
+  $("conn-state").onclick = () => S.conn && !S.conn.open && S.conn.reconnectNow();
+  $("nb-title").textContent = S.path;
+  document.title = `${S.path.split("/").pop()} — Reactive notebook`;
+  $("home-link").href = "/";
+}
+
+// ---- start -------------------------------------------------------------------------------------------
+async function start() {
+  wireToolbar();
+  setGraphOpen(S.graphOpen);
+  try {
+    const model = await api(nbUrl());
+    loadModel(model, false);
+    selectCell(S.cells[0], false);
+  } catch (error) {
+    setBanner("error", `Cannot open ${S.path}: ${error.message}`);
+    return;
+  }
+  try {
+    const started = await api(nbUrl("/kernel"), { method: "POST", body: "{}" });
+    S.kernelId = started.kernel.id;
+    if (started.graph && started.graph.content) applyGraph(started.graph.content);
+    else if (started.graph && started.graph.cells) applyGraph(started.graph);
+  } catch (error) {
+    setBanner("error", `Cannot start the kernel: ${error.message}`,
+      [["Retry", () => location.reload(), true]]);
+    return;
+  }
+  S.conn = new KernelConnection(S.kernelId, token, { onMessage, onState: onConnState });
+  S.conn.connect();
+  document.body.dataset.ready = "1";
+}
+
+// For tests and debugging.
+window.rk = { S, save, runCell, requestGraph };
+
+start();
