@@ -86,6 +86,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JupyterApp, 
     app.stop()
 
 
+def lab_url(app: JupyterApp, name: str) -> str:
+    """The notebook in a fresh workspace: no tabs restored from earlier tests."""
+    return f"{app.base}/lab/workspaces/{uuid.uuid4().hex[:8]}/tree/{name}?reset&token={TOKEN}"
+
+
 def write_notebook(root: Path, name: str, kernel: str, *sources: str) -> None:
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = SPECS[kernel]
@@ -137,7 +142,7 @@ def test_jupyterlab_updates_downstream_cells_in_place(
     write_notebook(root, name, kernel, *SOURCES)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
-        open_and_run_all(page, f"{app.base}/lab/tree/{name}?token={TOKEN}",
+        open_and_run_all(page, lab_url(app, name),
                          SPECS[kernel]["display_name"])
         expect(output(page, 1)).to_contain_text("b is 2")
         edit_cell(page, 0, "a = 5")
@@ -200,7 +205,7 @@ def test_run_all_runs_each_cell_exactly_once(browser: Browser,
                    "rc = rb + 1\nopen('runs.txt', 'a').write('c')")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
-        page.goto(f"{app.base}/lab/tree/runall.ipynb?token={TOKEN}")
+        page.goto(lab_url(app, "runall.ipynb"))
         expect(cells(page).first).to_be_visible(timeout=60_000)
         expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first) \
             .to_be_attached(timeout=60_000)
@@ -228,7 +233,7 @@ def test_jupyterlab_through_the_gateway(browser: Browser,
                      f"--GatewayClient.auth_token={ours.token}")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
-        open_and_run_all(page, f"{app.base}/lab/tree/chain.ipynb?token={TOKEN}",
+        open_and_run_all(page, lab_url(app, "chain.ipynb"),
                          "Python 3 (reactive)")
         import json
         import urllib.request
