@@ -268,3 +268,30 @@ def test_save_conflict_shows_a_banner_and_keeps_edits(page: Page, server: Server
     wait_saved(page)
     saved = json.loads((server.root / path).read_text())
     assert "".join(saved["cells"][0]["source"]) == "x = 'mine'"
+
+
+def test_tab_completes_and_shift_tab_inspects(page: Page, server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["completion_target_value = 41"])
+    editor = cell(page, 0).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("completion_tar")
+    page.keyboard.press("Tab")  # asks the kernel: complete_request
+    option = page.locator(".cm-tooltip-autocomplete li", has_text="completion_target_value")
+    expect(option).to_be_visible(timeout=WAIT)
+    page.keyboard.press("Enter")
+    expect(editor).to_contain_text("completion_target_value")
+    assert editor.inner_text().count("completion_target_value") == 2
+    # Tab at the start of a line still indents.
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.type("len")
+    assert "    len" in editor.inner_text()
+    page.keyboard.press("Shift+Tab")  # inspect_request: the docstring of len
+    help_box = cell(page, 0).locator(".rk-inspect")
+    expect(help_box).to_contain_text("Return the number of items", timeout=WAIT)
+    shot(page, "inspect")
+    help_box.get_by_role("button", name="Close the help").click()
+    expect(help_box).to_have_count(0)

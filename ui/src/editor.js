@@ -10,7 +10,9 @@ import {
 import {
   syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput, indentUnit,
 } from "@codemirror/language";
-import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
+import {
+  autocompletion, closeBrackets, closeBracketsKeymap, startCompletion,
+} from "@codemirror/autocomplete";
 import { python } from "@codemirror/lang-python";
 import { sql, PostgreSQL } from "@codemirror/lang-sql";
 
@@ -39,8 +41,32 @@ const theme = EditorView.theme({
   ".cm-placeholder": { color: "#9aa1b1" },
 });
 
+/** Completions from the kernel's complete_reply (Tab asks for them). */
+function kernelCompletions(hooks) {
+  return async (context) => {
+    if (!hooks.complete) return null;
+    const reply = await hooks.complete(context.state.doc.toString(), context.pos);
+    if (!reply || reply.status !== "ok" || !reply.matches || !reply.matches.length) return null;
+    return {
+      from: reply.cursor_start,
+      to: reply.cursor_end,
+      options: reply.matches.map((label) => ({ label })),
+      filter: false,
+    };
+  };
+}
+
+/** Is the cursor right after a name (or attribute access)? Then Tab completes. */
+function afterName(view) {
+  const { head, empty } = view.state.selection.main;
+  if (!empty) return false;
+  const line = view.state.doc.lineAt(head);
+  return /[\w.]$/.test(line.text.slice(0, head - line.from));
+}
+
 /**
- * Create an editor. `hooks`: {onChange(text), onRun(advance), onEscape(), onFocus()}.
+ * Create an editor. `hooks`: {onChange(text), onRun(advance), onEscape(), onFocus(),
+ * onSave(), complete(code, pos) -> Promise<complete_reply content>, onInspect(code, pos)}.
  */
 export function createEditor(parent, text, cellType, hooks) {
   const language = new Compartment();
@@ -50,6 +76,16 @@ export function createEditor(parent, text, cellType, hooks) {
     { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
     { key: "Escape", run: () => { hooks.onEscape(); return true; } },
     { key: "Mod-s", run: () => { hooks.onSave(); return true; }, preventDefault: true },
+    // Jupyter's keys: Tab after a name completes (else indents), Shift+Tab inspects.
+    { key: "Tab", run: (view) => (afterName(view) ? startCompletion(view) : false) },
+    {
+      key: "Shift-Tab",
+      run: (view) => {
+        if (!afterName(view) || !hooks.onInspect) return false;
+        hooks.onInspect(view.state.doc.toString(), view.state.selection.main.head);
+        return true;
+      },
+    },
   ]));
   const view = new EditorView({
     parent,
@@ -64,6 +100,7 @@ export function createEditor(parent, text, cellType, hooks) {
         indentUnit.of("    "),
         bracketMatching(),
         closeBrackets(),
+        autocompletion({ override: [kernelCompletions(hooks)], activateOnTyping: false }),
         highlightActiveLine(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),

@@ -149,6 +149,12 @@ function buildCellDom(cell) {
     onEscape() { commandMode(cell); },
     onFocus() { selectCell(cell, false); },
     onSave() { save(); },
+    async complete(code, pos) {
+      if (!S.conn || !S.conn.open) return null;
+      const reply = await S.conn.request("complete_request", { code, cursor_pos: pos }, {}, 10000);
+      return reply ? reply.content : null;
+    },
+    onInspect(code, pos) { inspect(cell, code, pos); },
   });
   updateCellChrome(cell);
   renderOutputs(cell);
@@ -704,6 +710,23 @@ function onServerMessage(type, content) {
   } else if (type === "server_error") {
     toast(`Server: ${content.message}`, "error");
   }
+}
+
+// ---- inspection (Shift+Tab) -----------------------------------------------------------------------
+async function inspect(cell, code, pos) {
+  if (!S.conn || !S.conn.open) return;
+  const reply = await S.conn.request("inspect_request",
+    { code, cursor_pos: pos, detail_level: 0 }, {}, 10000);
+  if (cell.inspectEl) cell.inspectEl.remove();
+  const content = reply && reply.content;
+  const text = content && content.found && content.data ? content.data["text/plain"] : null;
+  const body = renderOutput({ output_type: "stream", name: "stdout",
+                              text: text || "Nothing found to inspect here." });
+  const close = el("button", { class: "rk-inspect-close", type: "button",
+                               "aria-label": "Close the help" }, "×");
+  cell.inspectEl = el("div", { class: "rk-inspect", role: "note" }, close, body);
+  close.addEventListener("click", () => { cell.inspectEl.remove(); cell.editor.focus(); });
+  cell.editorEl.after(cell.inspectEl);
 }
 
 // ---- kernel + connection state --------------------------------------------------------------------
