@@ -200,6 +200,11 @@ class ReactiveKernel(IPythonKernel):
                 )
             except GraphError as err:
                 return self._refuse(err, parent)
+            if metadata.get("reactiveCascade") is False:
+                # The client runs every cell itself, in dependency order ("Run all"):
+                # this request runs its own cell only.
+                plan.run = [c for c in plan.run if c == plan.trigger]
+                plan.stale, plan.deferred = [], []
             self._route(request_id, plan.trigger)
             self.run_stale_requested = False
             report = await self.runner.run(plan, execute, self._is_pending)

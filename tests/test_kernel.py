@@ -375,3 +375,20 @@ def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -
     assert a not in removed["cells"] and kernel.value("gr_a") == "NameError"
     bad = graph_request(kernel, register=[{"cellId": 3}])
     assert bad["status"] == "ok" and bad["errors"]
+
+
+def test_request_without_cascade_runs_only_its_cell(kernel: KernelHarness) -> None:
+    """``metadata.reactiveCascade = false``: the client runs every cell itself."""
+    a, b = ids("a", "b")
+    kernel.ok("nc_a = 1", a)
+    kernel.ok("nc_b = nc_a + 1", b)
+    msg = kernel.kc.session.msg("execute_request", {
+        "code": "nc_a = 10", "silent": False, "store_history": True, "user_expressions": {},
+        "allow_stdin": False, "stop_on_error": True},
+        metadata={"cellId": a, "reactiveCascade": False})
+    kernel.kc.shell_channel.send(msg)
+    run = kernel.collect(msg)
+    assert run.reactive["ran"] == [a]
+    assert kernel.value("nc_b") == "2"  # not re-run: its own request would do it
+    assert kernel.ok("nc_b = nc_a + 1", b).reactive["ran"] == [b]
+    assert kernel.value("nc_b") == "11"

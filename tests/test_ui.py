@@ -295,3 +295,14 @@ def test_tab_completes_and_shift_tab_inspects(page: Page, server: ServerProcess)
     shot(page, "inspect")
     help_box.get_by_role("button", name="Close the help").click()
     expect(help_box).to_have_count(0)
+
+
+def test_run_all_runs_each_cell_once(page: Page, server: ServerProcess) -> None:
+    path = new_notebook(page, server)
+    type_cells(page, ["ra_x = 0", "ra_y = ra_x + 1\nprint('y', ra_y)",
+                      "ra_z = ra_y + 1\nprint('z', ra_z)"])
+    expect(output(page, 2)).to_contain_text("z 2", timeout=WAIT)
+    open_notebook(page, server, path)  # a fresh page: every cell is in the graph
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(output(page, 2)).to_have_text("z 2", timeout=WAIT)
+    expect(output(page, 1)).to_have_text("y 1", timeout=WAIT)

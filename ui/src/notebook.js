@@ -381,10 +381,10 @@ function ensureConnected() {
   return false;
 }
 
-function runCell(cell) {
+function runCell(cell, extra = {}) {
   if (cell.type === "markdown") { editMarkdown(cell, false); return; }
   if (cell.type !== "code" || !ensureConnected()) return;
-  const metadata = { cellId: cell.id };
+  const metadata = { cellId: cell.id, ...extra };
   if (S.deleted.size) metadata.deletedCells = [...S.deleted];
   const msgId = S.conn.execute(cell.source, metadata);
   if (!msgId) return;
@@ -412,9 +412,11 @@ function runAndMaybeAdvance(cell, advance, fromEditor) {
 }
 
 function runMany(ids) {
+  // Every cell gets its own request, in dependency order, so the kernel must not
+  // cascade as well (it could run a cell before that cell's request arrives).
   for (const id of ids) {
     const cell = S.byId.get(id);
-    if (cell && cell.type === "code") runCell(cell);
+    if (cell && cell.type === "code") runCell(cell, { reactiveCascade: false });
   }
 }
 
