@@ -302,7 +302,10 @@ def test_run_all_runs_each_cell_once(page: Page, server: ServerProcess) -> None:
     type_cells(page, ["ra_x = 0", "ra_y = ra_x + 1\nprint('y', ra_y)",
                       "ra_z = ra_y + 1\nprint('z', ra_z)"])
     expect(output(page, 2)).to_contain_text("z 2", timeout=WAIT)
+    page.keyboard.press("Control+s")
+    wait_saved(page)
     open_notebook(page, server, path)  # a fresh page: every cell is in the graph
+    expect(page.locator(".rk-cell")).to_have_count(4, timeout=WAIT)
     page.get_by_role("button", name="Run all", exact=True).click()
     expect(output(page, 2)).to_have_text("z 2", timeout=WAIT)
     expect(output(page, 1)).to_have_text("y 1", timeout=WAIT)
