@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
-# Chromium (Debian's) drives the browser tests through Playwright; never `playwright install`.
+# Chromium (Debian's) drives the browser tests through Playwright (its executable_path),
+# never a browser download.
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing PostgreSQL and Chromium (Debian packages) for the tests"; \
