@@ -85,6 +85,21 @@ class APIHandler(web.RequestHandler):
             raise web.HTTPError(400, "the request body must be a JSON object")
         return value
 
+    @staticmethod
+    def index_of(body: dict[str, Any]) -> int:
+        """The cell position a client sent; a clear 400 if it is not an integer."""
+        value = body.get("index", 0)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise web.HTTPError(400, "index must be an integer")
+        return value
+
+    @staticmethod
+    def text_of(body: dict[str, Any], key: str, default: str) -> str:
+        value = body.get(key, default)
+        if not isinstance(value, str):
+            raise web.HTTPError(400, f"{key} must be a string")
+        return value
+
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(value))
@@ -259,8 +274,8 @@ class CellsHandler(APIHandler):
     def post(self, path: str) -> None:
         body = self.body()
         model, cell = self.store_call(
-            self.store.add_cell, path, body.get("version"), int(body.get("index", 0)),
-            body.get("cell_type", "code"), body.get("source", ""))
+            self.store.add_cell, path, body.get("version"), self.index_of(body),
+            self.text_of(body, "cell_type", "code"), self.text_of(body, "source", ""))
         self.reply({**self.changed(path, model), "cell": cell}, 201)
 
 
@@ -269,6 +284,9 @@ class CellHandler(APIHandler):
         body = self.body()
         allowed = {k: body[k] for k in ("source", "cell_type", "outputs", "execution_count",
                                          "metadata") if k in body}
+        for key in ("source", "cell_type"):
+            if key in allowed:
+                self.text_of(body, key, "")
         model = self.store_call(self.store.update_cell, path, body.get("version"), cell_id,
                                 **allowed)
         self.reply(self.changed(path, model))
@@ -286,7 +304,7 @@ class CellMoveHandler(APIHandler):
     def post(self, path: str, cell_id: str) -> None:
         body = self.body()
         model = self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
-                                int(body.get("index", 0)))
+                                self.index_of(body))
         self.reply(self.changed(path, model))
 
 

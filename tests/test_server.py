@@ -343,3 +343,13 @@ def test_notebook_edits_are_broadcast_to_its_clients(server: ServerProcess) -> N
                 tab.close()
 
     run(scenario())
+
+
+@pytest.mark.parametrize("body", [{"index": "first"}, {"index": 1.5}, {"source": 5},
+                                  {"cell_type": ["code"]}])
+def test_bad_cell_fields_are_400_not_500(server: ServerProcess, body: dict) -> None:  # type: ignore[type-arg]
+    created = server.http("POST", "/api/notebooks", {})[1]
+    status, reply = server.http("POST", f"/api/notebooks/{created['path']}/cells",
+                                {"version": created["version"], **body})
+    assert status == 400, reply
+    assert "must be" in reply["message"]
