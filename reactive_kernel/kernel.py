@@ -18,7 +18,8 @@ from typing import Any
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import CaselessStrEnum, observe
 
-from . import __version__
+from . import __version__, iopub
+from .compiling import CachingCompilerProxy
 from .graph import CellId, GraphError
 from .runner import CascadeReport, Outcome, Runner
 from .session import RoutingSession
@@ -48,7 +49,10 @@ class ReactiveKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         assert self.shell is not None
+        if self.iopub_thread is not None:
+            iopub.install(self.iopub_thread)
         self._prepared_cache: dict[str, tuple[str, Any, bool]] = {}
+        self._compile_cache = CachingCompilerProxy(self.shell.compile)
         from .sql.cells import analyse_sql
         from .sql.magics import SqlMagics
 
@@ -255,9 +259,11 @@ class ReactiveKernel(IPythonKernel):
             # that differs between IPython versions: measure it.
             offset = saved_count - self.shell.displayhook.prompt_count
             self.shell.execution_count = state.execution_count + offset
+        self._compile_cache.label = state.execution_count
         try:
             return await self._run_cell_quietly(cell, code)
         finally:
+            self._compile_cache.label = None
             self.shell.execution_count = saved_count
             self._restore_parent(previous)
 
@@ -266,7 +272,8 @@ class ReactiveKernel(IPythonKernel):
 
         The trigger goes through ``IPythonKernel.do_execute``; re-runs skip its
         per-request work (history, payloads, user expressions, re-transforming
-        the same code) and call ``run_cell_async`` with a cached transform.
+        the same code) and call ``run_cell_async`` with a cached transform and
+        a compiler that parses and compiles unchanged code only once.
         Post-execute hooks still fire, so inline plots of re-runs appear.
         """
         shell = self.shell
@@ -274,6 +281,10 @@ class ReactiveKernel(IPythonKernel):
         transformed, error, is_async = self._prepared(code)
         self._forward_input(False)
         result = None
+        real_compiler = shell.compile
+        proxy = self._compile_cache
+        if proxy.compiler is real_compiler and proxy.usable(shell):
+            shell.compile = proxy
         try:
             coro = shell.run_cell_async(
                 code, store_history=False, silent=False, transformed_cell=transformed,
@@ -288,6 +299,7 @@ class ReactiveKernel(IPythonKernel):
         except asyncio.CancelledError:
             return Outcome("interrupted", "KeyboardInterrupt: cancelled")
         finally:
+            shell.compile = real_compiler
             self._restore_input()
             shell.events.trigger("post_execute")
             shell.events.trigger("post_run_cell", result)

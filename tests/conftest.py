@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -145,6 +146,20 @@ class KernelHarness:
         if data["status"] != "ok":
             return data["ename"]
         return data["data"]["text/plain"]
+
+    def interrupt_until(self, done: threading.Event, first: float, every: float = 1.0) -> None:
+        """Interrupt after ``first`` seconds, then every ``every`` seconds until
+        ``done`` is set (from a thread of its own).  A SIGINT that lands before
+        the kernel started handling the request is ignored by ipykernel, which
+        on a loaded machine can take longer than ``first``."""
+
+        def repeat() -> None:
+            delay = first
+            while not done.wait(delay):
+                self.km.interrupt_kernel()
+                delay = every
+
+        threading.Thread(target=repeat, daemon=True).start()
 
     @classmethod
     def unique(cls, prefix: str = "cell") -> str:

@@ -5,6 +5,7 @@ Each test uses its own cell ids and variable names, so most share one kernel.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -392,3 +393,48 @@ def test_request_without_cascade_runs_only_its_cell(kernel: KernelHarness) -> No
     assert kernel.value("nc_b") == "2"  # not re-run: its own request would do it
     assert kernel.ok("nc_b = nc_a + 1", b).reactive["ran"] == [b]
     assert kernel.value("nc_b") == "11"
+
+
+def test_repeated_cascades_reuse_compiled_cells_correctly(kernel: KernelHarness) -> None:
+    """Re-runs parse and compile unchanged code once; later runs must still show
+    fresh values, their own Out[n], and tracebacks with the cell's source."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("cc_a = 1", a)
+    rb = kernel.ok("cc_b = cc_a * 2\ncc_b + 0", b)
+    rc = kernel.run(
+        "if cc_b > 2:\n    raise ValueError(f'too big {cc_b}')\nprint('small', cc_b)", c)
+    for value in (2, 3, 4):
+        edit = kernel.ok(f"cc_a = {value}", a)
+        assert edit.reactive["ran"] == [a, b, c]
+        results = [m for m in edit.outputs(b) if m["msg_type"] == "execute_result"]
+        assert [m["content"]["data"]["text/plain"] for m in results] == [str(value * 2)]
+        assert results[0]["content"]["execution_count"] == rb.reply["content"]["execution_count"]
+        errors = [m for m in edit.outputs(c) if m["msg_type"] == "error"]
+        assert errors and errors[0]["content"]["evalue"] == f"too big {value * 2}"
+        traceback = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(errors[0]["content"]["traceback"]))
+        assert "raise ValueError(f'too big {cc_b}')" in traceback  # from linecache
+        assert f"In[{rc.reply['content']['execution_count']}]" in traceback
+    # Editing a cell's code is seen at once, even though its old code was cached.
+    kernel.ok("print('small', cc_b)", c)
+    assert kernel.ok("cc_a = 5", a).text(c) == "small 10\n"
+
+
+def test_cascade_outputs_keep_their_order_per_cell(kernel: KernelHarness) -> None:
+    """Queued iopub sends from the main thread and stream flushes from the IOPub
+    thread must keep each cell's order: clear_output first, then its outputs
+    in the order the cell produced them."""
+    root, *cells = ids(*[f"o{i}" for i in range(25)])
+    kernel.ok("ord_0 = 0", root)
+    for i, cell in enumerate(cells, start=1):
+        kernel.ok(
+            f"ord_{i} = ord_{i - 1} + 1\nprint('before', ord_{i})\n"
+            f"display('shown {i}')\nprint('after', ord_{i})",
+            cell,
+        )
+    edit = kernel.ok("ord_0 = 100", root)
+    assert edit.reactive["ran"] == [root, *cells]
+    for i, cell in enumerate(cells, start=1):
+        outs = edit.outputs(cell)
+        kinds = [m["msg_type"] for m in outs]
+        assert kinds[0] == "clear_output" and kinds.count("clear_output") == 1, kinds
+        assert edit.text(cell) == f"before {100 + i}\n'shown {i}'\nafter {100 + i}\n"

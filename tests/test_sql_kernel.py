@@ -124,8 +124,12 @@ def test_interrupt_cancels_a_running_duckdb_query(fresh_kernel: KernelHarness) -
         if m["msg_type"] == "status" and m["content"]["execution_state"] == "busy" and \
                 m["parent_header"].get("msg_id") == request["header"]["msg_id"]:
             seen_busy.set()
-    threading.Timer(0.5, k.km.interrupt_kernel).start()
-    result = k.collect(request, timeout=60)
+    done = threading.Event()
+    k.interrupt_until(done, first=0.5)
+    try:
+        result = k.collect(request, timeout=60)
+    finally:
+        done.set()
     assert result.status == "error"
     assert result.reply["content"]["ename"] == "KeyboardInterrupt"
     assert k.ok("%%sql\nSELECT 1 AS ok").text().startswith(" ok\n  1")
@@ -183,8 +187,12 @@ def test_interrupt_cancels_a_running_postgresql_query(fresh_kernel: KernelHarnes
         if m["msg_type"] == "execute_input" and \
                 m["parent_header"].get("msg_id") == request["header"]["msg_id"]:
             busy.set()
-    threading.Timer(1.0, k.km.interrupt_kernel).start()
-    result = k.collect(request, timeout=30)  # far less than the 60 s sleep
+    done = threading.Event()
+    k.interrupt_until(done, first=1.0)
+    try:
+        result = k.collect(request, timeout=30)  # far less than the 60 s sleep
+    finally:
+        done.set()
     assert result.reply["content"]["ename"] == "KeyboardInterrupt"
     # The server-side query was cancelled: the connection is usable at once.
     assert k.ok("%%sql --engine pg\nSELECT 7 AS seven").text().startswith(" seven\n     7")

@@ -81,25 +81,42 @@ class Engine:
         self.name = name
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"sql-{name}")
         self._lock = threading.Lock()
+        self._running: concurrent.futures.Future[QueryResult] | None = None
 
     # -- running --------------------------------------------------------------
 
     def run(self, cell: SqlCell, namespace: Mapping[str, Any], fmt: str) -> QueryResult:
         """Run a cell; Ctrl-C in the calling thread cancels the query."""
-        future = self._pool.submit(self._run_cell, cell, namespace, fmt)
+        self._settle()
         try:
+            future = self._running = self._pool.submit(self._run_cell, cell, namespace, fmt)
             while True:
                 try:
                     return future.result(timeout=0.25)
                 except concurrent.futures.TimeoutError:
                     continue
         except KeyboardInterrupt:
+            self._settle()
+            raise
+
+    def _settle(self) -> None:
+        """Cancel and wait for a query an interrupt left running, if any.
+
+        The interrupt can land anywhere in :meth:`run`, even between the
+        submission and the wait, or before the driver sent the query; the
+        next query must not find the connection still busy."""
+        running = self._running
+        deadline = time.monotonic() + 30
+        while running is not None and not running.done() and time.monotonic() < deadline:
+            # A cancel that reaches the driver before the query does is lost:
+            # repeat it until the query is over.
             self.interrupt()
             try:
-                future.result(timeout=30)
+                running.result(timeout=0.2)
+            except concurrent.futures.TimeoutError:
+                continue
             except Exception:  # the cancelled query's own error: expected
                 pass
-            raise
 
     def _run_cell(self, cell: SqlCell, namespace: Mapping[str, Any], fmt: str) -> QueryResult:
         started = time.perf_counter()

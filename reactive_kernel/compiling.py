@@ -1,0 +1,118 @@
+"""Parse and compile a re-run cell once, not on every cascade.
+
+A cascade re-runs cells whose code did not change.  IPython's
+``run_cell_async`` names the cell (hashing its code, filling ``linecache``),
+parses it and compiles each top-level statement every time: more than the
+run itself for a typical small cell.  :class:`CachingCompilerProxy` stands
+in for the shell's compiler during a re-run and remembers those results per
+code string, while everything else (display hook, traps, events,
+tracebacks) stays IPython's.
+
+What is cached, and why it stays correct:
+
+- ``cache(code, number)``: the name depends only on the code (ipykernel
+  names cells by a hash of their code); the traceback label ``In[number]``
+  is still updated on every call, and the ``linecache`` entry is restored if
+  something removed it.
+- ``ast_parse(code, name)``: the same tree is returned again.  Only used
+  when no AST transformers are registered and the display mode is
+  ``last_expr`` (IPython's default), the two things that could change or
+  mutate a tree between runs.
+- ``compiler(mod, name, mode)``: keyed by the identity of the statements
+  (trees the cache keeps alive, so identities are never reused), the mode
+  and the compiler's flags, which hold ``__future__`` imports and top-level
+  await.
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections import OrderedDict
+from typing import Any
+
+
+class _Entry:
+    __slots__ = ("codes", "name", "trees")
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.trees: dict[tuple[str, str], Any] = {}
+        self.codes: dict[tuple[Any, ...], Any] = {}
+
+
+class CachingCompilerProxy:
+    """The shell's compiler, with results remembered per code string."""
+
+    max_entries = 4096
+
+    def __init__(self, compiler: Any) -> None:
+        #: Traceback label (``In[label]``) for the next cells, instead of the
+        #: number IPython passes (a re-run shows its cell's own count).
+        self.label: int | None = None
+        self._compiler = compiler
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._by_name: dict[str, _Entry] = {}
+
+    @property
+    def compiler(self) -> Any:
+        return self._compiler
+
+    def usable(self, shell: Any) -> bool:
+        """Whether caching trees is safe with this shell's settings."""
+        return not shell.ast_transformers and shell.ast_node_interactivity == "last_expr"
+
+    def _entry(self, code: str) -> _Entry:
+        entry = self._entries.get(code)
+        if entry is None:
+            entry = self._entries[code] = _Entry()
+            while len(self._entries) > self.max_entries:
+                _old_code, old = self._entries.popitem(last=False)
+                if old.name is not None and self._by_name.get(old.name) is old:
+                    del self._by_name[old.name]
+        return entry
+
+    # -- the three calls run_cell_async makes --------------------------------
+
+    def cache(self, transformed_code: str, number: int = 0, raw_code: str | None = None) -> str:
+        if self.label is not None:
+            number = self.label
+        entry = self._entry(transformed_code)
+        name = entry.name
+        if name is None or name not in linecache.cache:
+            name = self._compiler.cache(transformed_code, number, raw_code=raw_code)
+            entry.name = name
+            self._by_name[name] = entry
+        else:
+            filename_map = getattr(self._compiler, "_filename_map", None)
+            if isinstance(filename_map, dict):
+                filename_map[name] = number
+        return str(name)
+
+    def ast_parse(self, source: str, filename: str = "<unknown>", symbol: str = "exec") -> Any:
+        entry = self._entry(source)
+        key = (filename, symbol)
+        tree = entry.trees.get(key)
+        if tree is None:
+            tree = self._compiler.ast_parse(source, filename=filename, symbol=symbol)
+            entry.trees[key] = tree
+            if entry.name is None:
+                self._by_name.setdefault(filename, entry)
+        return tree
+
+    def __call__(self, mod: Any, filename: str, mode: str) -> Any:
+        entry = self._by_name.get(filename)
+        if entry is None:
+            return self._compiler(mod, filename, mode)
+        key = (tuple(map(id, mod.body)), type(mod), mode, self._compiler.flags)
+        code = entry.codes.get(key)
+        if code is None:
+            code = self._compiler(mod, filename, mode)
+            if len(entry.codes) > 256:  # statements not from the cached tree
+                entry.codes.clear()
+            # Keep the statements alive with the code: their ids stay unique.
+            entry.codes[key] = code
+            entry.codes[(id(code), "nodes")] = list(mod.body)
+        return code
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compiler, name)
