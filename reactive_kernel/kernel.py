@@ -9,6 +9,7 @@ lazy mode.  Planning, graph and run state live in :mod:`.runner`.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import sys
 import threading
@@ -51,7 +52,7 @@ class ReactiveKernel(IPythonKernel):
         assert self.shell is not None
         if self.iopub_thread is not None:
             iopub.install(self.iopub_thread)
-        self._prepared_cache: dict[str, tuple[str, Any, bool]] = {}
+        self._prepared_cache: dict[str, tuple[str, Any, bool, bool]] = {}
         self._compile_cache = CachingCompilerProxy(self.shell.compile)
         from .sql.cells import analyse_sql
         from .sql.magics import SqlMagics
@@ -182,6 +183,8 @@ class ReactiveKernel(IPythonKernel):
 
         async def execute(cell: CellId, cell_code: str, trigger: bool) -> Outcome:
             if trigger:
+                # Lazy mode may have re-run stale ancestors first.
+                self._restore_parent(parent)
                 trigger_reply.update(
                     await base(
                         cell_code, False, store_history, user_expressions, allow_stdin,
@@ -246,14 +249,14 @@ class ReactiveKernel(IPythonKernel):
         self._route(context["header"]["msg_id"], cell)
         # Stream text is buffered per parent header, so switching parents
         # needs no flush: each cell's text still lands on its own request.
-        previous = self.get_parent("shell")
+        # The request's own parent is restored once, after the cascade.
         self._switch_parent(context)
         self.session.send(
             self.iopub_socket, "clear_output", {"wait": False},
             parent=context, ident=self._topic("clear_output"),
         )
         saved_count = self.shell.execution_count
-        if state.execution_count is not None:
+        if state.execution_count is not None and self._prepared(code)[3]:
             # Out[n] of a re-run shows the cell's own count, not the trigger's.
             # IPython's display hook shows execution_count minus an offset
             # that differs between IPython versions: measure it.
@@ -264,8 +267,8 @@ class ReactiveKernel(IPythonKernel):
             return await self._run_cell_quietly(cell, code)
         finally:
             self._compile_cache.label = None
-            self.shell.execution_count = saved_count
-            self._restore_parent(previous)
+            if self.shell.execution_count != saved_count:
+                self.shell.execution_count = saved_count
 
     async def _run_cell_quietly(self, cell: CellId, code: str) -> Outcome:
         """Run code through IPython without history, as a re-run.
@@ -278,7 +281,7 @@ class ReactiveKernel(IPythonKernel):
         """
         shell = self.shell
         assert shell is not None
-        transformed, error, is_async = self._prepared(code)
+        transformed, error, is_async, _ = self._prepared(code)
         self._forward_input(False)
         result = None
         real_compiler = shell.compile
@@ -310,8 +313,9 @@ class ReactiveKernel(IPythonKernel):
         status = "interrupted" if ename in _INTERRUPT_NAMES else "error"
         return Outcome(status, f"{ename}: {failure}")
 
-    def _prepared(self, code: str) -> tuple[str, Any, bool]:
-        """IPython's transform of ``code`` and whether it needs a loop, cached."""
+    def _prepared(self, code: str) -> tuple[str, Any, bool, bool]:
+        """IPython's transform of ``code``, whether it needs a loop and whether
+        it may show a result (ends with an expression), cached."""
         cached = self._prepared_cache.get(code)
         if cached is not None:
             return cached
@@ -323,7 +327,12 @@ class ReactiveKernel(IPythonKernel):
             transformed, error = code, sys.exc_info()
         is_async = bool(self.shell.should_run_async(
             code, transformed_cell=transformed, preprocessing_exc_tuple=error))
-        entry = (transformed, error, is_async)
+        try:
+            body = ast.parse(transformed).body
+            displays = bool(body) and isinstance(body[-1], ast.Expr)
+        except (SyntaxError, ValueError):
+            displays = True  # e.g. top-level await: assume it may
+        entry = (transformed, error, is_async, displays)
         if error is None:
             if len(self._prepared_cache) >= 4096:
                 del self._prepared_cache[next(iter(self._prepared_cache))]
@@ -332,7 +341,7 @@ class ReactiveKernel(IPythonKernel):
 
     def _transform(self, code: str) -> str:
         """The shell's transform, shared with analysis through the cache."""
-        transformed, error, _ = self._prepared(code)
+        transformed, error, _, _ = self._prepared(code)
         if error is not None:
             # Analysis treats it like a syntax error: the run reports it.
             raise SyntaxError(str(error[1]))
