@@ -55,7 +55,12 @@ class CoalescingSender:
             if self._wake_pending:
                 return
             self._wake_pending = True
-        io.schedule(self._drain)
+        try:
+            io.schedule(self._drain)
+        except BaseException:  # e.g. an interrupt: the next send wakes it
+            with self._lock:
+                self._wake_pending = False
+            raise
 
     def _drain(self) -> None:
         """On the IOPub thread: send everything queued, in order."""

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+import zmq
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_client.session import Session
@@ -94,10 +95,14 @@ class ClientConnection:
     # send until the next turn of the event loop.
     def to_kernel_json(self, channel: str, message: dict[str, Any]) -> None:
         buffers = message.pop("buffers", [])
-        self.relay.session.send(self.sockets[channel].socket, message, buffers=buffers or None)
+        stream = self.sockets[channel]
+        self.relay.session.send(stream.socket, message, buffers=buffers or None)
+        _rearm(stream)
 
     def to_kernel_parts(self, channel: str, parts: list[bytes]) -> None:
-        self.relay.session.send_raw(self.sockets[channel].socket, parts)
+        stream = self.sockets[channel]
+        self.relay.session.send_raw(stream.socket, parts)
+        _rearm(stream)
 
     def close(self) -> None:
         for stream in self.sockets.values():
@@ -105,6 +110,20 @@ class ClientConnection:
                 stream.close(linger=0)
         self.sockets.clear()
         self.relay.clients.discard(self)
+
+
+def _rearm(stream: Any) -> None:
+    """After a send behind a ZMQStream's back: deliver a reply it would miss.
+
+    A ZMQ socket's file descriptor is edge-triggered.  A send on the socket
+    processes its pending commands, which can use up the edge of a reply that
+    arrived meanwhile; the stream then never hears of that reply and the client
+    waits forever.  Reading ``EVENTS`` re-arms the descriptor for what comes
+    later, and what is already there is handed to the stream now.
+    """
+    with contextlib.suppress(Exception):
+        if stream.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            stream.io_loop.add_callback(stream.flush, zmq.POLLIN)
 
 
 class KernelRelay:

@@ -123,6 +123,27 @@ def test_reconnecting_client_gets_kernel_info_and_graph(server: ServerProcess,
     run(scenario())
 
 
+def test_every_reply_reaches_new_clients(server: ServerProcess, kernel_id: str) -> None:
+    """Clients come and go; each one's first replies must arrive.  (A send on
+    the client's socket behind its ZMQStream's back once swallowed the
+    edge-triggered wake-up of a reply that arrived meanwhile: the reply sat
+    unread and the client waited forever, some tens of connections in.)"""
+
+    async def scenario() -> None:
+        for i in range(60):
+            client = await WSClient.connect(server, kernel_id)
+            try:
+                await client.until(lambda m: m.get("msg_type") == "kernel_info_reply", 10)
+                await client.until(lambda m: m.get("msg_type") == "reactive_graph_reply", 10)
+                await client.run(execute("pass"), timeout=10)
+            except asyncio.TimeoutError:
+                raise AssertionError(f"client {i} never got its reply") from None
+            finally:
+                client.close()
+
+    run(scenario())
+
+
 def test_malformed_frames_get_an_error_and_the_socket_stays_open(
         server: ServerProcess, kernel_id: str) -> None:
     async def scenario() -> None:
