@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -62,9 +64,9 @@ def page(browser: Browser) -> Iterator[Page]:
     assert not errors, errors
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"), full_page=full_page)
 
 
 def new_notebook(page: Page, server: ServerProcess) -> str:
@@ -108,6 +110,14 @@ def output(page: Page, index: int):  # type: ignore[no-untyped-def]
 
 def badge(page: Page, index: int):  # type: ignore[no-untyped-def]
     return cell(page, index).locator(".rk-badge")
+
+
+def rest(server: ServerProcess, method: str, path: str,
+         body: Any = None) -> tuple[int, Any]:
+    """``server.http`` from a worker thread: Playwright's sync API owns this thread's
+    event loop, and tornado's blocking client needs one of its own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(server.http, method, path, body).result(timeout=90)
 
 
 def wait_saved(page: Page) -> None:
@@ -281,9 +291,11 @@ def test_tab_completes_and_shift_tab_inspects(page: Page, server: ServerProcess)
     page.keyboard.press("Tab")  # asks the kernel: complete_request
     option = page.locator(".cm-tooltip-autocomplete li", has_text="completion_target_value")
     expect(option).to_be_visible(timeout=WAIT)
-    page.keyboard.press("Enter")
-    expect(editor).to_contain_text("completion_target_value")
-    assert editor.inner_text().count("completion_target_value") == 2
+    # A click, not Enter: CodeMirror ignores Enter for 75 ms after the list opens
+    # (interactionDelay), so an immediate Enter would insert a newline instead.
+    option.click()
+    expect(editor).to_have_text(
+        re.compile(r"completion_target_value = 41\s*completion_target_value\s*$"), timeout=WAIT)
     # Tab at the start of a line still indents.
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
@@ -309,3 +321,169 @@ def test_run_all_runs_each_cell_once(page: Page, server: ServerProcess) -> None:
     page.get_by_role("button", name="Run all", exact=True).click()
     expect(output(page, 2)).to_have_text("z 2", timeout=WAIT)
     expect(output(page, 1)).to_have_text("y 1", timeout=WAIT)
+
+
+def test_list_page_renames_and_deletes(page: Page, server: ServerProcess) -> None:
+    for name in ("list-alpha.ipynb", "list-beta.ipynb"):
+        status, _ = rest(server, "POST", "/api/notebooks", {"path": name})
+        assert status == 201
+    page.goto(f"{server.base}/?token={server.token}")
+    link = page.locator("#list a.nb-link")
+    status_line = page.locator("#status")
+    expect(link.filter(has_text="list-alpha.ipynb")).to_have_count(1, timeout=WAIT)
+
+    # Rename alpha to gamma inline: the extension is added when left out.
+    page.get_by_role("button", name="Rename list-alpha.ipynb", exact=True).click()
+    name_box = page.get_by_role("textbox", name="New name for list-alpha.ipynb")
+    expect(name_box).to_be_focused()
+    name_box.fill("list-gamma")
+    name_box.press("Enter")
+    expect(status_line).to_have_text("Renamed list-alpha.ipynb to list-gamma.ipynb", timeout=WAIT)
+    expect(link.filter(has_text="list-gamma.ipynb")).to_have_count(1, timeout=WAIT)
+    expect(link.filter(has_text="list-alpha.ipynb")).to_have_count(0)
+    assert (server.root / "list-gamma.ipynb").is_file()
+    assert not (server.root / "list-alpha.ipynb").exists()
+
+    # A name that is taken: the server's 409 is shown and nothing moves.
+    page.get_by_role("button", name="Rename list-gamma.ipynb", exact=True).click()
+    name_box = page.get_by_role("textbox", name="New name for list-gamma.ipynb")
+    name_box.fill("list-beta.ipynb")
+    page.get_by_role("button", name="Save the new name of list-gamma.ipynb").click()
+    expect(status_line).to_contain_text("Cannot rename list-gamma.ipynb", timeout=WAIT)
+    expect(status_line).to_contain_text("already exists")
+    expect(status_line).to_have_class("error")
+    expect(name_box).to_have_attribute("aria-invalid", "true")
+    shot(page, "list-rename-conflict")
+    assert (server.root / "list-gamma.ipynb").is_file()
+    assert (server.root / "list-beta.ipynb").is_file()
+    name_box.press("Escape")
+    expect(name_box).to_have_count(0)
+    expect(link.filter(has_text="list-gamma.ipynb")).to_have_count(1)
+
+    # The renamed link opens the notebook (and starts its kernel).
+    link.filter(has_text="list-gamma.ipynb").click()
+    expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT)
+    expect(page.locator("#nb-title")).to_have_text("list-gamma.ipynb")
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                           timeout=WAIT)
+    _, kernels = rest(server, "GET", "/api/kernels")
+    assert "list-gamma.ipynb" in [k["notebook"] for k in kernels]
+
+    # Delete from the keyboard, with an inline confirmation; Cancel keeps the file.
+    page.goto(f"{server.base}/?token={server.token}")
+    delete = page.get_by_role("button", name="Delete list-gamma.ipynb", exact=True)
+    delete.focus()
+    page.keyboard.press("Enter")
+    cancel = page.get_by_role("button", name="Cancel, keep list-gamma.ipynb")
+    expect(cancel).to_be_focused(timeout=WAIT)
+    page.keyboard.press("Enter")
+    expect(delete).to_be_focused(timeout=WAIT)
+    assert (server.root / "list-gamma.ipynb").is_file()
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("button", name="Yes, delete list-gamma.ipynb")
+    expect(confirm).to_be_visible(timeout=WAIT)
+    shot(page, "list-delete-confirm")
+    confirm.focus()
+    page.keyboard.press("Enter")
+    expect(status_line).to_have_text("Deleted list-gamma.ipynb", timeout=WAIT)
+    expect(link.filter(has_text="list-gamma.ipynb")).to_have_count(0, timeout=WAIT)
+    expect(link.filter(has_text="list-beta.ipynb")).to_have_count(1)
+    assert not (server.root / "list-gamma.ipynb").exists()
+    _, kernels = rest(server, "GET", "/api/kernels")
+    assert "list-gamma.ipynb" not in [k["notebook"] for k in kernels]  # its kernel is gone
+    shot(page, "list-after-delete")
+
+
+def test_restart_empties_the_namespace_and_restart_run_all(page: Page,
+                                                           server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["rs_a = 41", "rs_b = rs_a + 1\nprint('b', rs_b)",
+                      "print('a', rs_a)"])
+    expect(output(page, 1)).to_have_text("b 42", timeout=WAIT)
+    expect(output(page, 2)).to_have_text("a 41", timeout=WAIT)
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirm() of both buttons
+
+    page.locator("#restart").click()
+    expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".rk-toast", has_text="died")).to_have_count(0)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    expect(badge(page, 1)).to_be_hidden()  # states were reset with the kernel
+    # The namespace is empty: a cell that reads rs_a now fails.
+    cell(page, 1).get_by_role("button", name="Run cell").click()
+    expect(badge(page, 1)).to_have_text("error", timeout=WAIT)
+    expect(output(page, 1)).to_contain_text("NameError", timeout=WAIT)
+    expect(output(page, 1)).to_contain_text("rs_a")
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    shot(page, "restart-name-error")
+
+    # Restart + run all: every cell once, in dependency order, on a fresh counter.
+    page.locator("#restart-run").click()
+    expect(output(page, 1)).to_have_text("b 42", timeout=WAIT)
+    expect(output(page, 2)).to_have_text("a 41", timeout=WAIT)
+    for index in range(3):
+        expect(badge(page, index)).to_contain_text("ok", timeout=WAIT)
+        expect(cell(page, index).locator(".rk-prompt")).to_have_text(f"[{index + 1}]",
+                                                                      timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    shot(page, "restart-run-all")
+
+
+def test_update_display_data_replaces_the_first_cell_output(page: Page,
+                                                             server: ServerProcess) -> None:
+    path = new_notebook(page, server)
+    type_cells(page, ['h = display("one", display_id=True)', 'h.update("two")'])
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    expect(output(page, 0)).to_have_text("'two'", timeout=WAIT)
+    expect(output(page, 1)).to_be_hidden()  # the update is not an output of its own
+    shot(page, "update-display")
+    wait_saved(page)
+    saved_outputs = json.dumps(json.loads((server.root / path).read_text())["cells"][0]["outputs"])
+    assert "'two'" in saved_outputs and "'one'" not in saved_outputs, saved_outputs
+
+
+def test_long_output_is_folded_behind_show_more(page: Page, server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["for i in range(5000):\n    print(f'line {i}')"])
+    text = output(page, 0).locator("pre.rk-stream")
+    more = output(page, 0).get_by_role("button", name=re.compile(r"^Show more"))
+    # The count of hidden characters is exact once every chunk of the stream arrived.
+    total = sum(len(f"line {i}\n") for i in range(5000))
+    hidden = total - len("\n".join(f"line {i}" for i in range(200)))
+    digits = r"[,.\s\u202f]?".join(str(hidden))
+    expect(more).to_have_text(re.compile(rf"Show more \({digits} more characters\)"),
+                              timeout=WAIT)
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+    expect(text).to_contain_text("line 199")
+    expect(text).not_to_contain_text("line 4999")
+    assert text.inner_text().rstrip("\n").endswith("line 198\nline 199")
+    more.scroll_into_view_if_needed()
+    shot(page, "output-folded", full_page=False)
+    more.click()
+    expect(more).to_have_count(0, timeout=WAIT)
+    expect(text).to_contain_text("line 4999", timeout=WAIT)
+    assert text.inner_text().rstrip("\n").endswith("line 4998\nline 4999")
+    last = text.evaluate("""pre => {
+        const range = document.createRange();
+        const node = pre.lastChild;
+        range.setStart(node, Math.max(0, node.textContent.trimEnd().length - 9));
+        range.setEnd(node, node.textContent.trimEnd().length);
+        range.startContainer.parentElement.scrollIntoView({block: "end"});
+        const box = range.getBoundingClientRect();
+        return {top: box.top, bottom: box.bottom, height: innerHeight};
+    }""")
+    assert last["bottom"] > 0 and last["top"] < last["height"], last  # on screen
+    shot(page, "output-expanded", full_page=False)
+
+
+def test_output_after_a_save_is_saved_too(page: Page, server: ServerProcess) -> None:
+    """A save taken while a cell runs must not leave its later output unsaved."""
+    path = new_notebook(page, server)
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.type("import time\ntime.sleep(1.5)\nprint('late output')")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 0)).to_contain_text("running", timeout=WAIT)
+    page.keyboard.press("Control+s")  # snapshot without the output
+    expect(output(page, 0)).to_have_text("late output", timeout=WAIT)
+    wait_saved(page)
+    saved_outputs = json.dumps(json.loads((server.root / path).read_text())["cells"][0]["outputs"])
+    assert "late output" in saved_outputs, saved_outputs

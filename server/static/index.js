@@ -16,15 +16,104 @@ async function api(path, options = {}) {
 
 // The token rides along so a link opened in a new tab still works; the notebook
 // page moves it to sessionStorage and removes it from the address bar.
+const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");
+
 function notebookUrl(path) {
-  const encoded = path.split("/").map(encodeURIComponent).join("/");
-  return `/notebooks/${encoded}?token=${encodeURIComponent(token)}`;
+  return `/notebooks/${encodePath(path)}?token=${encodeURIComponent(token)}`;
 }
 
 function show(message, isError = false) {
   const status = document.getElementById("status");
   status.textContent = message;
   status.className = isError ? "error" : "muted";
+}
+
+function element(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+function button(text, label, className, onclick) {
+  const node = element("button", { type: "button", textContent: text, className, onclick });
+  node.setAttribute("aria-label", label);
+  return node;
+}
+
+// One row: the link, when it changed, and Rename / Delete. Rename and the delete
+// confirmation happen inline, in the row, so the keyboard never leaves the list.
+function notebookRow(nb) {
+  const item = element("li");
+  item.dataset.path = nb.path;
+  const name = element("a", { href: notebookUrl(nb.path), className: "nb-link", textContent: nb.path });
+  const when = element("span", { className: "muted",
+    textContent: new Date(nb.last_modified).toLocaleString() });
+  const showRow = () => {
+    const actions = element("span", { className: "actions" },
+      button("Rename", `Rename ${nb.path}`, "secondary", startRename),
+      button("Delete", `Delete ${nb.path}`, "secondary danger", askDelete));
+    item.replaceChildren(name, element("span", { className: "meta" }, when, actions));
+  };
+  const startRename = () => {
+    const input = element("input", { type: "text", value: nb.path, className: "rename-input",
+      spellcheck: false });
+    input.setAttribute("aria-label", `New name for ${nb.path}`);
+    const form = element("form", { className: "rename-form" }, input,
+      button("Save", `Save the new name of ${nb.path}`, "", null),
+      button("Cancel", `Cancel renaming ${nb.path}`, "secondary", () => { showRow(); item.querySelector("button").focus(); }));
+    form.querySelector("button").type = "submit";
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      rename(nb.path, input.value, input);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { showRow(); item.querySelector("button").focus(); }
+    });
+    item.replaceChildren(form);
+    input.focus();
+    input.setSelectionRange(0, nb.path.replace(/\.ipynb$/, "").length);
+  };
+  const askDelete = () => {
+    const prompt = element("span", { className: "confirm", textContent: `Delete ${nb.path}?` });
+    const yes = button("Delete", `Yes, delete ${nb.path}`, "danger", () => remove(nb.path));
+    const no = button("Cancel", `Cancel, keep ${nb.path}`, "secondary", () => {
+      showRow(); item.querySelectorAll("button")[1].focus();
+    });
+    item.replaceChildren(name, element("span", { className: "meta" }, prompt, yes, no));
+    no.focus();
+  };
+  showRow();
+  return item;
+}
+
+async function rename(path, wanted, input) {
+  let target = wanted.trim();
+  if (target && !target.endsWith(".ipynb")) target += ".ipynb";
+  if (!target || target === path) { await refresh(); return; }
+  try {
+    const model = await api(`/api/notebooks/${encodePath(path)}`, {
+      method: "PATCH", body: JSON.stringify({ path: target }) });
+    show(`Renamed ${path} to ${model.path}`);
+    await refresh();
+    const link = [...document.querySelectorAll("#list a.nb-link")].find((a) => a.textContent === model.path);
+    if (link) link.focus();
+  } catch (error) {
+    show(`Cannot rename ${path}: ${error.message}`, true);
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+}
+
+async function remove(path) {
+  try {
+    await api(`/api/notebooks/${encodePath(path)}`, { method: "DELETE" });
+    show(`Deleted ${path}`);
+  } catch (error) {
+    show(`Cannot delete ${path}: ${error.message}`, true);
+  }
+  await refresh();
+  const first = document.querySelector("#list a.nb-link") || document.getElementById("new");
+  first.focus();
 }
 
 async function refresh() {
@@ -38,18 +127,7 @@ async function refresh() {
       item.textContent = "No notebooks yet.";
       list.append(item);
     }
-    for (const nb of notebooks) {
-      const item = document.createElement("li");
-      const name = document.createElement("a");
-      name.href = notebookUrl(nb.path);
-      name.className = "nb-link";
-      name.textContent = nb.path;
-      const when = document.createElement("span");
-      when.className = "muted";
-      when.textContent = new Date(nb.last_modified).toLocaleString();
-      item.append(name, when);
-      list.append(item);
-    }
+    for (const nb of notebooks) list.append(notebookRow(nb));
   } catch (error) {
     list.replaceChildren();
     show(`Cannot list notebooks: ${error.message}`, true);

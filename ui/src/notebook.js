@@ -208,10 +208,28 @@ function renderOutputs(cell) {
   cell.outEl.hidden = nodes.length === 0;
 }
 
+// Cells to redraw in the next animation frame, all in one callback: a cascade brings
+// several messages per cell between two frames, and only the last state is ever painted.
+const drawQueue = new Set();
+
+function queueDraw(cell) {
+  if (!drawQueue.size) requestAnimationFrame(drawQueued);
+  drawQueue.add(cell);
+}
+
+function drawQueued() {
+  const cells = [...drawQueue];
+  drawQueue.clear();
+  for (const cell of cells) {
+    if (cell.renderQueued) renderOutputs(cell);
+    if (cell.stateQueued) renderState(cell);
+  }
+}
+
 function queueRender(cell) {
   if (cell.renderQueued) return;
   cell.renderQueued = true;
-  requestAnimationFrame(() => renderOutputs(cell));
+  queueDraw(cell);
 }
 
 const STATUS_LABEL = {
@@ -228,11 +246,10 @@ function fmtMs(ms) {
 }
 
 function renderState(cell) {
+  cell.stateQueued = false;
   const st = cell.st;
   const badge = cell.badgeEl;
   const status = cell.type === "code" ? st.status : "idle";
-  badge.className = `rk-badge rk-badge-${status}`;
-  badge.dataset.status = status;
   let text = STATUS_LABEL[status] ?? status;
   let title = "";
   if (status === "running") text = `running ${fmtMs(performance.now() - st.startedAt)}`;
@@ -245,17 +262,29 @@ function renderState(cell) {
     if (st.skippedBecause) title = `Not run because cell ${cellNumber(st.skippedBecause)} (${firstLine(st.skippedBecause)}) failed`;
   }
   if (status === "stale") text = "stale";
-  badge.textContent = text;
-  badge.title = title;
-  badge.hidden = !text;
-  cell.staleBtn.hidden = status !== "stale";
-  for (const s of Object.keys(STATUS_LABEL)) cell.el.classList.toggle(`rk-state-${s}`, s === status);
+  // Only what changed is written: every write invalidates style.
+  const shown = cell.shownState || {};
+  if (shown.status !== status) {
+    badge.className = `rk-badge rk-badge-${status}`;
+    badge.dataset.status = status;
+    cell.staleBtn.hidden = status !== "stale";
+    for (const s of Object.keys(STATUS_LABEL)) cell.el.classList.toggle(`rk-state-${s}`, s === status);
+  }
+  if (shown.text !== text) {
+    badge.textContent = text;
+    badge.hidden = !text;
+  }
+  if (shown.title !== title) badge.title = title;
+  cell.shownState = { status, text, title };
 }
 
+/** Set a cell's run state; the badge and classes follow in the next frame. */
 function setState(cell, status, extra = {}) {
   Object.assign(cell.st, { status }, extra);
   if (status === "running" && !extra.startedAt) cell.st.startedAt = performance.now();
-  renderState(cell);
+  if (cell.stateQueued) return;
+  cell.stateQueued = true;
+  queueDraw(cell);
 }
 
 setInterval(() => {
@@ -466,6 +495,7 @@ function endCascade() {
   if (!c) return;
   if (c.current) {
     const cell = S.byId.get(c.current);
+    if (cell) applyDeferredClear(cell);
     if (cell && cell.st.status === "running") {
       setState(cell, "ok", { duration: performance.now() - cell.st.startedAt });
     }
@@ -483,6 +513,7 @@ function activity(cellId, parent) {
   if (!c.trigger && parent === c.parent) c.trigger = cellId;
   if (c.current && c.current !== cellId) {
     const prev = S.byId.get(c.current);
+    if (prev) applyDeferredClear(prev);
     if (prev && prev.st.status === "running") {
       setState(prev, "ok", { duration: performance.now() - prev.st.startedAt });
     }
@@ -494,6 +525,29 @@ function activity(cellId, parent) {
   setState(cell, "running", { error: null, skippedBecause: null });
 }
 
+// A clear_output(wait=False) takes effect with the cell's next output, when the cell is done
+// (the cascade moves on or ends) or after CLEAR_DELAY_MS, whichever comes first. Emptied
+// and refilled in different frames, an output area would move every cell below it twice,
+// and that relayout and repaint of the whole notebook was most of a cascade's UI time.
+const CLEAR_DELAY_MS = 100;
+
+function deferClear(cell) {
+  cell.pendingClear = true;
+  clearTimeout(cell.clearTimer);
+  cell.clearTimer = setTimeout(() => applyDeferredClear(cell), CLEAR_DELAY_MS);
+}
+
+/** Apply a clear deferred by deferClear (not one asked with wait=True). */
+function applyDeferredClear(cell) {
+  if (!cell.clearTimer) return;
+  clearTimeout(cell.clearTimer);
+  cell.clearTimer = null;
+  if (!cell.pendingClear) return;
+  cell.outputs = [];
+  cell.pendingClear = false;
+  queueRender(cell);
+}
+
 function addOutput(cell, output) {
   if (cell.pendingClear) { cell.outputs = []; cell.pendingClear = false; }
   const last = cell.outputs[cell.outputs.length - 1];
@@ -503,7 +557,15 @@ function addOutput(cell, output) {
     cell.outputs.push(output);
   }
   queueRender(cell);
-  if (!S.cascade || S.cascade.own) S.outputsChanged = true;
+  if (!S.cascade || S.cascade.own) outputsChanged();
+}
+
+// Outputs are part of the file. One that arrives while a save is in flight (or after
+// it) must leave the page dirty, or the autosave after the run finds nothing to do and
+// the output never reaches the disk. Outputs of other tabs' runs are theirs to save.
+function outputsChanged() {
+  S.editCounter = (S.editCounter || 0) + 1;
+  if (!S.dirty) { S.dirty = true; updateSaveState(); }
 }
 
 function onMessage(msg) {
@@ -549,7 +611,8 @@ function onMessage(msg) {
         if (!cell) return;
         activity(cell.id, parentId);
         if (content.wait) cell.pendingClear = true;
-        else { cell.outputs = []; cell.pendingClear = false; queueRender(cell); }
+        else deferClear(cell);
+        if (!content.wait && (!S.cascade || S.cascade.own)) outputsChanged();
         return;
       case "stream": {
         if (!cell) return;
@@ -587,6 +650,8 @@ function onMessage(msg) {
             if (o.displayId === displayId) { o.data = content.data || {}; o.metadata = content.metadata || {}; changed = true; }
           }
           if (changed) queueRender(c);
+          // Only during our own run: a background thread's updates would make every tab dirty.
+          if (changed && S.cascade && S.cascade.own) outputsChanged();
         }
         return;
       }
@@ -738,7 +803,8 @@ function setKernelState(state) {
   node.dataset.state = state;
   node.textContent = { idle: "Idle", busy: "Busy", starting: "Starting", restarting: "Restarting…",
     dead: "Dead", unknown: "—" }[state] || state;
-  if (state === "restarting") toast("The kernel died and is restarting; the graph is reset.", "error", 8000);
+  // The server also says "restarting" when this page asked for the restart: no alarm then.
+  if (state === "restarting" && !S.userRestart) toast("The kernel died and is restarting; the graph is reset.", "error", 8000);
   if (state === "dead") setBanner("error", "The kernel is dead and could not be restarted.",
     [["Restart kernel", () => restartKernel(false), true]]);
 }
@@ -898,13 +964,17 @@ async function interruptKernel() {
 }
 
 async function restartKernel(runAllAfter) {
-  if (!S.kernelId) return;
+  // One restart at a time: overlapping restart requests make jupyter_client fail.
+  if (!S.kernelId || S.userRestart) return;
+  S.userRestart = true;
   setKernelState("restarting");
   try {
     await api(`/api/kernels/${S.kernelId}/restart`, { method: "POST", body: "{}" });
   } catch (error) {
     toast(`Restart failed: ${error.message}`, "error");
     return;
+  } finally {
+    S.userRestart = false;
   }
   S.msgToCell.clear();
   S.cascade = null;
