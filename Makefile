@@ -60,9 +60,10 @@ pytest: $(STAMP) ui system-deps
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(STAMP) ui system-deps
 	$(PY) benchmarks/bench_kernel.py
 	$(PY) benchmarks/bench_sql.py
+	$(PY) benchmarks/bench_ui.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info ui/node_modules server/static/build
