@@ -423,7 +423,6 @@ function runCell(cell, extra = {}) {
   cell.pendingClear = false;
   renderOutputs(cell);
   setState(cell, "queued", { error: null, skippedBecause: null });
-  S.ownRunPending = true;
   markDirty();
 }
 
@@ -972,6 +971,13 @@ async function restartKernel(runAllAfter) {
     await api(`/api/kernels/${S.kernelId}/restart`, { method: "POST", body: "{}" });
   } catch (error) {
     toast(`Restart failed: ${error.message}`, "error");
+    // Show what the kernel really is now, not "Restarting…" forever.
+    try {
+      const model = await api(`/api/kernels/${S.kernelId}`);
+      setKernelState(model.execution_state || "unknown");
+    } catch {
+      setKernelState("unknown");
+    }
     return;
   } finally {
     S.userRestart = false;
@@ -990,7 +996,6 @@ async function restartKernel(runAllAfter) {
   toast("Kernel restarted", "info", 2500);
   if (runAllAfter) {
     // Send every cell at once, in dependency order: each runs exactly once (deferred).
-    if (S.mode === "lazy") { /* lazy mode still runs each requested cell */ }
     runAll();
   }
 }
