@@ -501,6 +501,9 @@ class FanoutClient:
     def __init__(self, group: FanoutGroup) -> None:
         self.group = group
         self.conn: websocket.WebSocketClientConnection | None = None
+        # The client that sends the request also waits for its execute_reply,
+        # which may arrive before or after the idle status (other socket).
+        self.wants_reply = False
         self.arm(None, 0)
 
     def arm(self, target: str | None, expected: int) -> None:
@@ -536,9 +539,12 @@ class FanoutClient:
                 self.done_at = now
         elif msg_type == "execute_reply":
             self.reply = msg["content"]
+            if self.idle and self.wants_reply:
+                self.group.client_finished()
         elif msg_type == "status" and msg["content"].get("execution_state") == "idle":
             self.idle = True
-            self.group.client_finished()
+            if not self.wants_reply or self.reply is not None:
+                self.group.client_finished()
 
 
 class FanoutGroup:
@@ -687,6 +693,7 @@ async def fanout_session(server: BenchServer, kernel_id: str, config: Config, pr
         if workers is not None:
             await workers.expect("ready", 60)
         sender = local.clients[0]
+        sender.wants_reply = True
         assert sender.conn is not None
         await asyncio.sleep(0.5)  # let every client's kernel_info etc. settle
 
