@@ -672,6 +672,21 @@ def open_playwright_notebook(browser: Browser, server: ServerProcess,
     return driver, page
 
 
+def evaluate_until(driver: CdpDriver, predicate_js: str, timeout_s: float, failure: str) -> None:
+    """Poll a page that may still be navigating (evaluations can fail meanwhile) until
+    ``predicate_js`` is true; BenchError(``failure``) after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if driver.evaluate(predicate_js):
+                return
+        except BenchError:
+            pass
+        if time.monotonic() > deadline:
+            raise BenchError(failure)
+        time.sleep(0.1)
+
+
 def open_bare_notebook(chromium: BareChromium, server: ServerProcess, path: str) -> CdpDriver:
     driver = chromium.new_page("about:blank")
     driver.call("Page.enable")
@@ -679,16 +694,9 @@ def open_bare_notebook(chromium: BareChromium, server: ServerProcess, path: str)
     driver.call("Emulation.setDeviceMetricsOverride", deviceScaleFactor=1, mobile=False,
                 **VIEWPORT)
     driver.call("Page.navigate", url=f"{server.base}/notebooks/{path}?token={server.token}")
-    deadline = time.monotonic() + SETUP_MS / 1000
-    while True:  # the first evaluations may land in about:blank or mid-navigation
-        try:
-            if driver.evaluate("() => location.pathname").startswith("/notebooks/"):
-                break
-        except BenchError:
-            pass
-        if time.monotonic() > deadline:
-            raise BenchError("the bare Chromium did not open the notebook")
-        time.sleep(0.1)
+    # The first evaluations may land in about:blank or mid-navigation.
+    evaluate_until(driver, "() => location.pathname.startsWith('/notebooks/')",
+                   SETUP_MS / 1000, "the bare Chromium did not open the notebook")
     driver.wait_for(READY_JS, timeout_ms=SETUP_MS)
     if not driver.evaluate("() => !!window.__rkBench"):
         raise BenchError("the bare Chromium did not run the page-side clock")
@@ -787,16 +795,8 @@ def open_browser_floor(chromium: BareChromium, server: ServerProcess, kernel_id:
     """A bare page (the server's logo, same origin) of the uncontrolled Chromium holding a
     WebSocket to ``kernel_id``, with the n-cell chain registered and run once."""
     page = chromium.new_page(f"{server.base}/static/logo.svg")
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while True:
-        try:
-            if page.evaluate("() => document.readyState") == "complete":
-                break
-        except BenchError:
-            pass
-        if time.monotonic() > deadline:
-            raise BenchError("browser floor: the bare page did not load")
-        time.sleep(0.1)
+    evaluate_until(page, "() => document.readyState === 'complete'", WAIT_MS / 1000,
+                   "browser floor: the bare page did not load")
     page.evaluate(FLOOR_OPEN_JS, {"url": channels_url(server, kernel_id), "timeoutMs": WAIT_MS})
     failed = page.evaluate(FLOOR_SETUP_JS, {"sources": [chain_code(i) for i in range(n)],
                                             "timeoutMs": WAIT_MS}, timeout_s=SETUP_MS / 1000)
