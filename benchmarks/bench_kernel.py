@@ -19,11 +19,18 @@ Run from the repository root::
 The machine is shared and noisy: every kernel figure is a median over several
 runs after warm-ups, reactive and stock runs are interleaved, and ratios are
 ratios of medians.
+
+The client checks every message's signature and parses its four JSON parts,
+like a lean frontend.  ``Session.deserialize`` also parses the header dates
+with dateutil (about 100 us a message): slower than a cascade publishes, so
+it would time the client, not the kernel.  ``--full-deserialize`` measures
+with it anyway.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import os
 import platform
@@ -37,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -59,6 +67,9 @@ TARGETS = {
 }
 
 
+DELIM = b"<IDS|MSG>"
+
+
 class BenchError(RuntimeError):
     """A benchmark could not complete or produced a wrong result."""
 
@@ -73,6 +84,7 @@ class Kernel:
         self.label = label
         self.km = km
         self.kc = kc
+        self.full_deserialize = False
         self.session = kc.session
         shell = kc.shell_channel.socket
         iopub = kc.iopub_channel.socket
@@ -121,8 +133,35 @@ class Kernel:
                         frames = socket.recv_multipart(zmq.NOBLOCK)
                     except zmq.Again:
                         break
-                    _idents, parts = self.session.feed_identities(frames)
-                    yield channel, self.session.deserialize(parts)
+                    yield channel, self.decode(frames)
+
+    def decode(self, frames: list[bytes]) -> dict[str, Any]:
+        """Check the signature and parse a message, as a lean client does.
+
+        ``Session.deserialize`` also turns every header date into a datetime
+        with dateutil: about 100 µs a message, slower than the kernel sends
+        a cascade's outputs, so the benchmark would time the client
+        (``--full-deserialize`` measures with it anyway, for comparison).
+        """
+        if not self.full_deserialize:
+            idx = frames.index(DELIM)
+            signature, header, parent, metadata, content = frames[idx + 1 : idx + 6]
+            mac = self.session.auth.copy() if self.session.auth else None
+            if mac is not None:
+                for part in (header, parent, metadata, content):
+                    mac.update(part)
+                if not hmac.compare_digest(mac.hexdigest().encode(), signature):
+                    raise BenchError(f"{self.label}: bad message signature")
+            head = orjson.loads(header)
+            return {
+                "header": head,
+                "msg_type": head["msg_type"],
+                "parent_header": orjson.loads(parent),
+                "metadata": orjson.loads(metadata),
+                "content": orjson.loads(content),
+            }
+        _idents, parts = self.session.feed_identities(frames)
+        return self.session.deserialize(parts)
 
     def execute(
         self, code: str, cell: str | None = None, timeout: float = REQUEST_TIMEOUT
@@ -217,6 +256,9 @@ def _stop(kernel: Kernel | None) -> None:
         kernel.km.shutdown_kernel(now=False)
 
 
+FULL_DESERIALIZE = False  # set by --full-deserialize
+
+
 @contextmanager
 def kernel_pair(info: dict[str, Any]) -> Iterator[tuple[Kernel, Kernel]]:
     """A reactive and a stock kernel, both shut down on exit."""
@@ -231,6 +273,8 @@ def kernel_pair(info: dict[str, Any]) -> Iterator[tuple[Kernel, Kernel]]:
             stock_km, how = _stock_kernel_manager(Path(tmp))
             stock = _start("stock", stock_km, logs["stock"])
             info.setdefault("stock_kernel", how)
+            info["client_decode"] = "Session.deserialize" if FULL_DESERIALIZE else "lean"
+            reactive.full_deserialize = stock.full_deserialize = FULL_DESERIALIZE
             for kernel in (reactive, stock):
                 info.setdefault(f"{kernel.label}_kernel_cmd", kernel.km.format_kernel_cmd())
             yield reactive, stock
@@ -650,7 +694,14 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="run only these benchmarks (repeatable)",
     )
+    parser.add_argument(
+        "--full-deserialize",
+        action="store_true",
+        help="decode messages with jupyter_client's Session.deserialize (dates parsed)",
+    )
     args = parser.parse_args(argv)
+    global FULL_DESERIALIZE
+    FULL_DESERIALIZE = args.full_deserialize
     config = Config()
     if args.quick:
         config = Config(rt_n=60, rt_warmup=10, rt_block=10, chain_runs=3, graph_reps=2)

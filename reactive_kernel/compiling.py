@@ -26,18 +26,20 @@ What is cached, and why it stays correct:
 
 from __future__ import annotations
 
+import ast
 import linecache
 from collections import OrderedDict
 from typing import Any
 
 
 class _Entry:
-    __slots__ = ("codes", "name", "trees")
+    __slots__ = ("codes", "name", "plan", "trees")
 
     def __init__(self) -> None:
         self.name: str | None = None
         self.trees: dict[tuple[str, str], Any] = {}
         self.codes: dict[tuple[Any, ...], Any] = {}
+        self.plan: tuple[tuple[Any, ...], tuple[Any, ...], bool] | None = None
 
 
 class CachingCompilerProxy:
@@ -113,6 +115,36 @@ class CachingCompilerProxy:
             entry.codes[key] = code
             entry.codes[(id(code), "nodes")] = list(mod.body)
         return code
+
+    # -- a whole cell at once (the kernel's lean re-run path) ------------------
+
+    def statements(
+        self, source: str, number: int, raw_code: str, extra_flags: int
+    ) -> tuple[str, tuple[Any, ...], bool]:
+        """Name a cell and return the code objects IPython would run for it.
+
+        ``run_ast_nodes`` in ``last_expr`` mode compiles each top-level
+        statement on its own, the last one in ``single`` mode (so its value
+        is displayed) if it is an expression.  Returns ``(name, codes,
+        displays)``, compiled once per code, name and compiler flags.  Raises
+        what parsing or compiling raises (the caller lets IPython report it).
+        """
+        name = self.cache(source, number, raw_code)
+        entry = self._entry(source)
+        key = (name, self._compiler.flags, extra_flags)
+        plan = entry.plan
+        if plan is None or plan[0] != key:
+            nodes = self.ast_parse(source, filename=name).body
+            displays = bool(nodes) and isinstance(nodes[-1], ast.Expr)
+            mods: list[tuple[Any, str]] = [
+                (ast.Module([node], []), "exec") for node in (nodes[:-1] if displays else nodes)
+            ]
+            if displays:
+                mods.append((ast.Interactive([nodes[-1]]), "single"))
+            with self._compiler.extra_flags(extra_flags):
+                codes = tuple(self(mod, name, mode) for mod, mode in mods)
+            plan = entry.plan = (key, codes, displays)
+        return name, plan[1], plan[2]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._compiler, name)

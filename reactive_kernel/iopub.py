@@ -1,54 +1,114 @@
-"""Cheaper IOPub sends: coalesced hand-offs to ipykernel's IOPub thread.
+"""Cheaper IOPub sends: coalesced hand-offs, and a lent socket during cascades.
 
 ipykernel sends every iopub message from its IOPub thread: a send from any
 thread appends a callback to the thread's queue and wakes it through an
-inproc "event pipe"; even ``OutStream``'s flush, which already runs on the
-IOPub thread, goes through the pipe again.  A cascade publishes a
-``clear_output`` and a ``stream`` per re-run cell, so each wake-up (a pipe
-message, a ZMQStream dispatch, a GIL hand-over) cost more than the cell.
+inproc "event pipe".  A cascade publishes a ``clear_output`` and a
+``stream`` per re-run cell, a fraction of a millisecond apart, and handing
+each one over cost more than running the cell: a wake-up, a fight for the
+GIL, and ipykernel's generic send path on a thread whose caches are cold.
 
-:func:`install` replaces the thread's ``send_multipart`` so that
+:func:`install` replaces the thread's ``send_multipart`` (and ``schedule``)
+with a :class:`CoalescingSender`:
 
 - on the IOPub thread, a message is sent at once (after anything queued);
 - from other threads, it is appended to a queue, and the thread is woken
   only if no wake-up is already on its way: one wake-up sends everything
-  queued by then.
+  queued by then;
+- a thread that *borrowed* the socket (:meth:`CoalescingSender.borrow`, the
+  kernel does it for a cascade) sends on it itself, in batches: a batch
+  leaves when it holds :attr:`~CoalescingSender.batch_size` messages, when
+  its first message is :attr:`~CoalescingSender.batch_delay` seconds old,
+  and when the socket is given back.
 
-Messages leave in the order ``send_multipart`` was called, whatever the
-thread, which is what ipykernel guarantees too: a cell's ``clear_output``
-is always sent before that cell's stream text, even when ``OutStream``
-flushes from a timer on the IOPub thread, because such a send first empties
-the queue.  Forked subprocesses and a stopped thread keep ipykernel's path.
+While the socket is lent, the IOPub thread waits inside one of its own
+callbacks and touches nothing, so the socket is used by one thread at a
+time, always under ``_socket_lock`` (whose acquire and release are the
+memory barriers ZMQ asks for when a socket changes threads).  The waiting
+thread wakes every ``batch_delay`` to send a batch that got old (a long
+cell in the middle of a cascade), and takes the socket back after at most
+:attr:`~CoalescingSender.lend_for` seconds, then runs what was scheduled
+meanwhile (timer flushes of a long cell's text, other threads' outputs, new
+subscribers); the borrower goes back to queueing and may borrow again.
+``OutStream.flush`` called by the borrower flushes directly (see
+:func:`flush_directly`): waiting for the parked thread would be slow.
+
+Messages of one thread leave in the order they were sent; in particular a
+cell's ``clear_output`` is always sent before that cell's stream text.
+Forked subprocesses and a stopped thread keep ipykernel's path.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import zmq
+
 _Send = tuple[tuple[Any, ...], dict[str, Any]]
+
+log = logging.getLogger(__name__)
 
 
 class CoalescingSender:
     """Replacement for ``IOPubThread.send_multipart`` (see module docstring)."""
 
+    #: Longest time the IOPub thread lends its socket at once (seconds).
+    lend_for = 0.05
+    #: A borrower's batch leaves when it is this old (seconds) ...
+    batch_delay = 0.005
+    #: ... or holds this many messages.
+    batch_size = 64
+
     def __init__(self, io_thread: Any) -> None:
         self._io = io_thread
         self._original: Callable[..., Any] = io_thread.send_multipart
+        self._original_schedule: Callable[..., Any] = io_thread.schedule
         self._lock = threading.Lock()
         self._queue: list[_Send] = []
         self._wake_pending = False
+        # Whoever uses the socket holds this while it may be lent.
+        self._socket_lock = threading.RLock()
+        self._lent = threading.Condition(threading.Lock())
+        self._borrower: int | None = None  # thread ident, only while lent
+        self._lending = False  # the IOPub thread waits in _lend
+        self._returned = True  # no borrow is asked for or under way
+        self._batch: list[_Send] = []
+        self._batch_started = 0.0
 
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
+    # -- sending ------------------------------------------------------------
+
+    def _usable(self) -> bool:
         io = self._io
         thread = io.thread
-        if thread is None or not thread.is_alive() or not io._is_master_process():
+        return bool(thread is not None and thread.is_alive() and io._is_master_process())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        me = threading.get_ident()
+        if me == self._borrower:
+            with self._socket_lock:
+                if me == self._borrower:
+                    batch = self._batch
+                    if not batch:
+                        self._batch_started = time.monotonic()
+                    batch.append((args, kwargs))
+                    if (
+                        len(batch) >= self.batch_size
+                        or time.monotonic() - self._batch_started >= self.batch_delay
+                    ):
+                        self._send_batch_locked()
+                    return
+        io = self._io
+        if not self._usable():
             self._original(*args, **kwargs)
             return
-        if thread.ident == threading.get_ident():
-            self._drain()
-            io._really_send(*args, **kwargs)
+        if me == io.thread.ident:
+            with self._socket_lock:
+                self._drain_locked()
+                io._really_send(*args, **kwargs)
             return
         with self._lock:
             self._queue.append((args, kwargs))
@@ -56,7 +116,7 @@ class CoalescingSender:
                 return
             self._wake_pending = True
         try:
-            io.schedule(self._drain)
+            self.schedule(self._drain)
         except BaseException:  # e.g. an interrupt: the next send wakes it
             with self._lock:
                 self._wake_pending = False
@@ -64,19 +124,165 @@ class CoalescingSender:
 
     def _drain(self) -> None:
         """On the IOPub thread: send everything queued, in order."""
+        with self._socket_lock:
+            self._drain_locked()
+
+    def _drain_locked(self) -> None:
         with self._lock:
             queue, self._queue = self._queue, []
             self._wake_pending = False
         for args, kwargs in queue:
             self._io._really_send(*args, **kwargs)
 
+    def _send_batch_locked(self) -> None:
+        """Send other threads' queue, then the borrower's batch (socket lock held)."""
+        self._drain_locked()
+        batch, self._batch = self._batch, []
+        sock = self._io.socket
+        if not batch or sock is None or sock.closed:
+            return
+        send = sock.send
+        try:
+            for args, kwargs in batch:
+                if len(args) != 1 or set(kwargs) - {"copy"}:
+                    self._io._really_send(*args, **kwargs)
+                    continue
+                parts = args[0]
+                copy = kwargs.get("copy", True)
+                for part in parts[:-1]:
+                    send(part, zmq.SNDMORE, copy=copy)
+                send(parts[-1], 0, copy=copy)
+        except zmq.ZMQError as err:  # the socket closed under us (shutdown)
+            log.debug("iopub batch not sent: %s", err)
 
-def install(io_thread: Any) -> bool:
-    """Make ``io_thread`` coalesce its wake-ups; False if this ipykernel differs."""
-    needed = ("_really_send", "schedule", "_is_master_process", "thread")
-    if not all(hasattr(io_thread, name) for name in needed):
-        return False
-    if isinstance(getattr(io_thread, "send_multipart", None), CoalescingSender):
+    def schedule(self, f: Callable[[], Any]) -> None:
+        """Replacement for ``IOPubThread.schedule``: while the thread is parked
+        lending its socket, callbacks wait in its queue without a wake-up
+        each; it runs them when it takes the socket back."""
+        with self._lent:
+            if self._lending:
+                self._io._events.append(f)
+                return
+        self._original_schedule(f)
+
+    # -- lending the socket ---------------------------------------------------
+
+    def owns_socket(self) -> bool:
+        """Whether the calling thread may send on the socket right now."""
+        return self._borrower is not None and self._borrower == threading.get_ident()
+
+    def holding(self) -> contextlib.AbstractContextManager[Any]:
+        """Keep the socket (if this thread borrowed it) for a few sends in a row."""
+        return self._socket_lock if self.owns_socket() else contextlib.nullcontext()
+
+    def borrow(self, timeout: float = 0.5) -> bool:
+        """Borrow the socket for the calling thread; True if it now owns it.
+
+        Cheap when the thread already owns it.  Waits for the IOPub thread to
+        park (at most ``timeout``); if it is busy for longer, or the socket is
+        lent to another thread, the caller just keeps queueing.
+        """
+        if self.owns_socket():
+            return True
+        if not self._usable() or self._io.thread.ident == threading.get_ident():
+            return False
+        with self._lent:
+            if not self._returned:
+                return False  # asked for or lent by another thread
+            self._returned = False
+        try:
+            self._original_schedule(self._lend)
+        except BaseException:
+            with self._lent:
+                self._returned = True
+            raise
+        deadline = time.monotonic() + timeout
+        with self._lent:
+            while not self._lending and not self._returned:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._returned = True  # _lend will not wait when it runs
+                    return False
+                self._lent.wait(left)
+            if self._returned:
+                return False
+            with self._socket_lock:
+                self._borrower = threading.get_ident()
         return True
-    io_thread.send_multipart = CoalescingSender(io_thread)
-    return True
+
+    def give_back(self) -> None:
+        """End a borrow: send what is batched (no-op if this thread owns nothing)."""
+        with self._lent:
+            if self._borrower is None or self._borrower != threading.get_ident():
+                return
+            with self._socket_lock:
+                self._send_batch_locked()
+                self._borrower = None
+            self._returned = True
+            self._lent.notify_all()
+
+    def _lend(self) -> None:
+        """On the IOPub thread: lend the socket, wait, take it back."""
+        with self._lent:
+            if self._returned:
+                return
+            self._lending = True
+            self._lent.notify_all()
+            until = time.monotonic() + self.lend_for
+            while not self._returned:
+                left = until - time.monotonic()
+                if left <= 0:
+                    break
+                self._lent.wait(min(left, self.batch_delay))
+                if self._batch and time.monotonic() - self._batch_started >= self.batch_delay:
+                    with self._socket_lock:  # the borrower is in a long cell
+                        if self._batch:
+                            self._send_batch_locked()
+            with self._socket_lock:
+                self._send_batch_locked()
+                self._borrower = None
+            self._returned = True
+            self._lending = False
+            self._lent.notify_all()
+        events = self._io._events
+        for _ in range(len(events)):  # what was scheduled meanwhile
+            events.popleft()()
+        # The borrower's sends may have used up the edge of the socket's file
+        # descriptor (a new subscriber): look for one now.
+        stream = getattr(self._io, "_xpub_stream", None)
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                if stream.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    stream.io_loop.add_callback(stream.flush, zmq.POLLIN)
+
+
+def flush_directly(stream: Any, sender: CoalescingSender) -> None:
+    """Make ``stream.flush()`` (an ``OutStream``) flush at once when called by
+    the thread that borrowed the iopub socket, instead of waiting for the
+    parked IOPub thread; anyone else keeps ipykernel's behaviour."""
+    if "flush" in vars(stream):
+        return  # already wrapped (or replaced by someone else)
+    original = stream.flush
+
+    def flush() -> None:
+        if sender.owns_socket():
+            with sender.holding():
+                stream._flush()
+        else:
+            original()
+
+    stream.flush = flush
+
+
+def install(io_thread: Any) -> CoalescingSender | None:
+    """Make ``io_thread`` coalesce its wake-ups; None if this ipykernel differs."""
+    needed = ("_really_send", "schedule", "_is_master_process", "thread", "_events", "socket")
+    if not all(hasattr(io_thread, name) for name in needed):
+        return None
+    current = getattr(io_thread, "send_multipart", None)
+    if isinstance(current, CoalescingSender):
+        return current
+    sender = CoalescingSender(io_thread)
+    io_thread.send_multipart = sender
+    io_thread.schedule = sender.schedule
+    return sender

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import inspect
 import sys
 import threading
 import uuid
 from typing import Any
 
+from ipykernel.iostream import OutStream
 from ipykernel.ipkernel import IPythonKernel
+from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 from traitlets import CaselessStrEnum, observe
 
 from . import __version__, iopub
@@ -50,8 +53,13 @@ class ReactiveKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         assert self.shell is not None
-        if self.iopub_thread is not None:
-            iopub.install(self.iopub_thread)
+        self._iopub_sender = (
+            iopub.install(self.iopub_thread) if self.iopub_thread is not None else None
+        )
+        if self._iopub_sender is not None:
+            for stream in (sys.stdout, sys.stderr):
+                if isinstance(stream, OutStream) and stream.pub_thread is self.iopub_thread:
+                    iopub.flush_directly(stream, self._iopub_sender)
         self._prepared_cache: dict[str, tuple[str, Any, bool, bool]] = {}
         self._compile_cache = CachingCompilerProxy(self.shell.compile)
         from .sql.cells import analyse_sql
@@ -224,6 +232,8 @@ class ReactiveKernel(IPythonKernel):
             self._restore_parent(parent)
             return self._refuse(err, parent)
         finally:
+            if self._iopub_sender is not None:
+                self._iopub_sender.give_back()
             self._restore_parent(parent)
         self._reports[request_id] = report
         self._announce_skipped(report)
@@ -247,14 +257,13 @@ class ReactiveKernel(IPythonKernel):
                        "msg_type": header.get("msg_type", "execute_request")}
             state.context = context
         self._route(context["header"]["msg_id"], cell)
+        if self._iopub_sender is not None:
+            self._iopub_sender.borrow()
         # Stream text is buffered per parent header, so switching parents
         # needs no flush: each cell's text still lands on its own request.
         # The request's own parent is restored once, after the cascade.
         self._switch_parent(context)
-        self.session.send(
-            self.iopub_socket, "clear_output", {"wait": False},
-            parent=context, ident=self._topic("clear_output"),
-        )
+        self._publish_output(cell, context["header"], "clear_output", {"wait": False})
         saved_count = self.shell.execution_count
         if state.execution_count is not None and self._prepared(code)[3]:
             # Out[n] of a re-run shows the cell's own count, not the trigger's.
@@ -266,6 +275,7 @@ class ReactiveKernel(IPythonKernel):
         try:
             return await self._run_cell_quietly(cell, code)
         finally:
+            self._flush_streams_directly()
             self._compile_cache.label = None
             if self.shell.execution_count != saved_count:
                 self.shell.execution_count = saved_count
@@ -288,7 +298,19 @@ class ReactiveKernel(IPythonKernel):
         proxy = self._compile_cache
         if proxy.compiler is real_compiler and proxy.usable(shell):
             shell.compile = proxy
+        lean = None
+        if shell.compile is proxy and not is_async and error is None and transformed.strip():
+            flags = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0) if shell.autoawait else 0
+            try:
+                lean = proxy.statements(transformed, shell.execution_count, code, flags)
+            except Exception:
+                lean = None  # e.g. a syntax error: IPython's own path reports it
+            if lean is not None and any(c.co_flags & inspect.CO_COROUTINE for c in lean[1]):
+                lean = None
         try:
+            if lean is not None:
+                result = await self._run_statements(cell, code, transformed, *lean[1:])
+                return _outcome_of(result)
             coro = shell.run_cell_async(
                 code, store_history=False, silent=False, transformed_cell=transformed,
                 preprocessing_exc_tuple=error, cell_id=cell,
@@ -306,12 +328,43 @@ class ReactiveKernel(IPythonKernel):
             self._restore_input()
             shell.events.trigger("post_execute")
             shell.events.trigger("post_run_cell", result)
-        failure = result.error_before_exec or result.error_in_exec
-        if failure is None:
-            return Outcome("ok")
-        ename = type(failure).__name__
-        status = "interrupted" if ename in _INTERRUPT_NAMES else "error"
-        return Outcome(status, f"{ename}: {failure}")
+        return _outcome_of(result)
+
+    async def _run_statements(
+        self, cell: CellId, code: str, transformed: str, codes: tuple[Any, ...], displays: bool
+    ) -> ExecutionResult:
+        """``run_cell_async`` for a re-run of unchanged, synchronous code.
+
+        The same steps, minus those that only concern a new or changed cell
+        (history, transforming, naming, parsing and compiling: all cached):
+        ``pre_execute`` and ``pre_run_cell`` events, the builtin and display
+        traps, then each statement through ``run_code`` (which reports
+        errors exactly as IPython does).  The caller fires the post events.
+        """
+        shell = self.shell
+        assert shell is not None
+        info = ExecutionInfo(code, False, False, True, cell, transformed_cell=transformed)
+        result = ExecutionResult(info)
+        result.execution_count = shell.execution_count
+        shell.events.trigger("pre_execute")
+        shell.events.trigger("pre_run_cell", info)
+        shell.logger.log(transformed, code)
+        raised = False
+        with shell.builtin_trap, shell.display_trap:
+            if displays:
+                shell.displayhook.exec_result = result
+            try:
+                for code_obj in codes:
+                    if await shell.run_code(code_obj, result):
+                        raised = True
+                        break
+            finally:
+                if displays:
+                    shell.displayhook.exec_result = None
+            if shell.last_execution_succeeded is raised:
+                shell.last_execution_succeeded = not raised
+            shell.last_execution_result = result
+        return result
 
     def _prepared(self, code: str) -> tuple[str, Any, bool, bool]:
         """IPython's transform of ``code``, whether it needs a loop and whether
@@ -385,6 +438,49 @@ class ReactiveKernel(IPythonKernel):
         if isinstance(self.session, RoutingSession):
             self.session.route(msg_id, cell)
 
+    def _flush_streams_directly(self) -> None:
+        """Send a re-run cell's buffered stdout/stderr now, from this thread,
+        if it holds the iopub socket (a cascade): no hand-off to the IOPub
+        thread, and the text leaves right after the cell, not after the cascade."""
+        sender = self._iopub_sender
+        if sender is None:
+            return
+        with sender.holding():
+            if not sender.owns_socket():
+                return
+            for stream in (sys.stdout, sys.stderr):
+                if not isinstance(stream, OutStream) or stream.pub_thread is not self.iopub_thread:
+                    continue
+                if stream.echo is not None or stream._hooks:
+                    stream._flush()  # ipykernel's way, with its echo and hooks
+                    continue
+                # OutStream._flush, minus what a re-run does not need: its
+                # pending timer flush (if any) stays scheduled and finds
+                # nothing, and text written later is flushed by it or here.
+                for header, text in stream._flush_buffers():
+                    if text:
+                        cell = self.session.cell_for(header.get("msg_id", ""))
+                        content = {"name": stream.name, "text": text}
+                        if cell is None:
+                            self.session.send(self.iopub_thread, "stream", content,
+                                              parent=header, ident=stream.topic)
+                        else:
+                            self._publish_output(cell, header, "stream", content, stream.topic)
+
+    def _publish_output(
+        self, cell: CellId, header: dict[str, Any], msg_type: str, content: dict[str, Any],
+        topic: bytes | None = None,
+    ) -> None:
+        """Publish an output of a re-run cell on iopub (the lean path of a cascade)."""
+        ident = topic if topic is not None else self._topic(msg_type)
+        session = self.session
+        if isinstance(session, RoutingSession) and self.iopub_thread is not None:
+            self.iopub_thread.send_multipart(
+                session.output_frames(msg_type, content, header, cell, ident)
+            )
+        else:
+            session.send(self.iopub_socket, msg_type, content, parent=header, ident=ident)
+
     def _switch_parent(self, parent: dict[str, Any]) -> None:
         self.set_parent(self._shell_parent_ident.get(), parent, "shell")
 
@@ -438,6 +534,15 @@ class ReactiveKernel(IPythonKernel):
         if report is not None:
             metadata["reactive"] = report.as_metadata()
         return metadata
+
+
+def _outcome_of(result: ExecutionResult) -> Outcome:
+    failure = result.error_before_exec or result.error_in_exec
+    if failure is None:
+        return Outcome("ok")
+    ename = type(failure).__name__
+    status = "interrupted" if ename in _INTERRUPT_NAMES else "error"
+    return Outcome(status, f"{ename}: {failure}")
 
 
 def _outcome(reply: dict[str, Any]) -> Outcome:

@@ -13,7 +13,7 @@ once, in topological order with ties broken by first registration.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal, Protocol
@@ -314,8 +314,10 @@ class Runner:
         roots = {trigger, *(c for c in extra if c in self.graph)}
         affected = (self.graph.descendants(roots) | roots) - {trigger}
         blocked = set(pending) & affected
-        deferred = (blocked | self.graph.descendants(blocked)) & affected
-        affected -= deferred
+        deferred: set[CellId] = set()
+        if blocked:
+            deferred = (blocked | self.graph.descendants(blocked)) & affected
+            affected -= deferred
         if self.mode == "auto":
             ordered = self.graph.topological_order(affected)
             return Plan(trigger, [trigger, *ordered], [], self._ordered(deferred), code)
@@ -336,8 +338,8 @@ class Runner:
         # No trigger: every cell in it is a re-run.
         return Plan(CellId(""), self.graph.topological_order(stale))
 
-    def _ordered(self, cells: Iterable[CellId]) -> list[CellId]:
-        return self.graph.topological_order(cells)
+    def _ordered(self, cells: Collection[CellId]) -> list[CellId]:
+        return self.graph.topological_order(cells) if cells else []
 
     # -- running ------------------------------------------------------------
 

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from jupyter_client.session import Session
+from jupyter_client.session import (
+    DELIM,
+    Session,
+    protocol_version,  # type: ignore[attr-defined]
+    utcnow,
+)
 
 OUTPUT_MSG_TYPES = frozenset(
     {
@@ -39,6 +44,8 @@ class RoutingSession(Session):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._routes: dict[str, str] = {}
+        self._packed_parents: dict[str, bytes] = {}
+        self._packed_meta: dict[str, bytes] = {}
 
     def route(self, msg_id: str, cell_id: str) -> None:
         """Outputs whose parent is ``msg_id`` belong to ``cell_id``."""
@@ -64,3 +71,44 @@ class RoutingSession(Session):
             if cell is not None and "cellId" not in message["metadata"]:
                 message["metadata"]["cellId"] = cell
         return message
+
+    # -- a lean path for the two messages every re-run cell publishes -------
+
+    _parents_cache_size = 4_096
+
+    def output_frames(
+        self, msg_type: str, content: dict[str, Any], header: dict[str, Any], cell: str,
+        ident: bytes,
+    ) -> list[bytes]:
+        """Wire frames of an output message of ``cell`` whose parent header is ``header``.
+
+        The same message ``Session.send`` would build (header, parent header,
+        ``metadata.cellId``, signature), for the ``clear_output`` and
+        ``stream`` a re-run publishes.  The packed parent header and metadata
+        are computed once per request and per cell instead of once per
+        message: in a cascade that halves the cost of a message.
+        """
+        key = header["msg_id"]
+        packed = self._packed_parents.get(key)
+        if packed is None:
+            packed = self.pack(header)
+            cache = self._packed_parents
+            cache[key] = packed
+            if len(cache) > self._parents_cache_size:
+                del cache[next(iter(cache))]
+        meta = self._packed_meta.get(cell)
+        if meta is None:
+            meta = self.pack({**self.metadata, "cellId": cell})
+            if len(self._packed_meta) > self._parents_cache_size:
+                self._packed_meta.clear()
+            self._packed_meta[cell] = meta
+        real = [
+            self.pack({
+                "msg_id": self.msg_id, "msg_type": msg_type, "username": self.username,
+                "session": self.session, "date": utcnow(), "version": protocol_version,
+            }),
+            packed,
+            meta,
+            self.pack(content),
+        ]
+        return [ident, DELIM, self.sign(real), *real]

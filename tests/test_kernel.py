@@ -5,8 +5,10 @@ Each test uses its own cell ids and variable names, so most share one kernel.
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
+import time
 
 import pytest
 
@@ -438,3 +440,60 @@ def test_cascade_outputs_keep_their_order_per_cell(kernel: KernelHarness) -> Non
         kinds = [m["msg_type"] for m in outs]
         assert kinds[0] == "clear_output" and kinds.count("clear_output") == 1, kinds
         assert edit.text(cell) == f"before {100 + i}\n'shown {i}'\nafter {100 + i}\n"
+
+
+@pytest.mark.parametrize("flush", [False, True], ids=["timer-flush", "explicit-flush"])
+def test_a_long_rerun_cell_shows_its_output_while_it_runs(
+    kernel: KernelHarness, tmp_path, flush: bool
+) -> None:
+    """During a cascade the kernel keeps the iopub socket to itself; a cell that
+    takes long must still show what it printed so far, not only at its end.
+    The cell waits for a file the test creates only after seeing the text."""
+    root, slow, after = ids("lr0", "lr1", "lr2")
+    n = "lr_" + ("f" if flush else "t")
+    gate = tmp_path / f"gate-{flush}"
+    gate.touch()  # registering runs the cell once: let it through
+    kernel.ok(f"{n}_v = 1", root)
+    kernel.ok(
+        "import os, time\n"
+        f"print('started', {n}_v, flush={flush})\n"
+        "lr_deadline = time.monotonic() + 20\n"
+        f"while not os.path.exists({str(gate)!r}) and time.monotonic() < lr_deadline:\n"
+        "    time.sleep(0.005)\n"
+        f"{n}_w = {n}_v\nprint('released' if os.path.exists({str(gate)!r}) else 'timed out')",
+        slow,
+    )
+    kernel.ok(f"print('after', {n}_w)", after)
+    gate.unlink()
+    request = kernel.request(f"{n}_v = 2", root)
+    seen: list[str] = []
+    deadline = time.monotonic() + 15
+    while not any("started 2" in t for t in seen):
+        assert time.monotonic() < deadline, f"no output of the running cell yet: {seen}"
+        try:
+            m = kernel.kc.get_iopub_msg(timeout=1.0)
+        except queue.Empty:
+            continue
+        if m["msg_type"] == "stream" and m["metadata"].get("cellId") == slow:
+            seen.append(m["content"]["text"])
+    gate.touch()
+    rest = kernel.collect(request)
+    assert rest.status == "ok"
+    assert "released" in rest.text(slow) and "timed out" not in rest.text(slow)
+    assert rest.reactive["ran"] == [root, slow, after]
+    assert rest.text(after) == "after 2\n"
+
+
+def test_flushing_in_a_rerun_keeps_the_text_whole_and_in_order(kernel: KernelHarness) -> None:
+    """``sys.stdout.flush()`` from a re-run cell flushes on the kernel's own
+    thread while the cascade holds the iopub socket (see test_iopub.py)."""
+    root, child = ids("fl0", "fl1")
+    kernel.ok("fl_v = 0", root)
+    kernel.ok(
+        "import sys\nfor fl_i in range(100):\n"
+        "    print(fl_v + fl_i, end=' ')\n    sys.stdout.flush()\nprint()",
+        child,
+    )
+    edit = kernel.ok("fl_v = 1000", root)
+    assert edit.text(child).split() == [str(1000 + i) for i in range(100)]
+    assert edit.outputs(child)[0]["msg_type"] == "clear_output"

@@ -1,0 +1,193 @@
+"""The iopub sender against ipykernel's real IOPubThread and a real ZMQ socket.
+
+Behaviours: messages of one thread keep their order, whether queued from
+another thread, sent by the IOPub thread or batched by a borrower; a
+borrower's lone message still leaves while it keeps the socket; the IOPub
+thread takes its socket back on time; what is scheduled while it is lent
+runs afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import zmq
+from ipykernel.iostream import IOPubThread, OutStream
+from jupyter_client.session import Session
+
+from reactive_kernel import iopub
+
+WAIT_MS = 5_000
+
+
+@pytest.fixture
+def pub() -> Iterator[tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket]]:
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.PUB)
+    port = sock.bind_to_random_port("tcp://127.0.0.1")
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.connect(f"tcp://127.0.0.1:{port}")
+    thread = IOPubThread(sock)
+    thread.start()
+    sender = iopub.install(thread)
+    assert sender is not None
+    # PUB drops messages until the subscription has arrived: probe until one lands.
+    for _ in range(200):
+        thread.send_multipart([b"probe"])
+        if sub.poll(25):
+            break
+    else:
+        pytest.fail("the subscriber never connected")
+    while sub.poll(50):
+        sub.recv_multipart()
+    try:
+        yield thread, sender, sub
+    finally:
+        thread.stop()
+        thread.close()
+        sub.close(linger=0)
+        ctx.term()
+
+
+def _receive(sub: zmq.Socket, count: int) -> list[list[bytes]]:
+    got = []
+    while len(got) < count:
+        assert sub.poll(WAIT_MS), f"only {len(got)} of {count} messages arrived"
+        got.append(sub.recv_multipart())
+    return got
+
+
+def test_install_is_idempotent(pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket]):
+    thread, sender, _sub = pub
+    assert iopub.install(thread) is sender
+    assert thread.schedule == sender.schedule
+
+
+def test_each_thread_keeps_its_order_borrowed_or_not(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    thread, sender, sub = pub
+    other_done = threading.Event()
+
+    def other() -> None:
+        for i in range(150):
+            thread.send_multipart([b"other", str(i).encode()])
+        other_done.set()
+
+    for i in range(50):  # queued to the IOPub thread
+        thread.send_multipart([b"main", str(i).encode()])
+    assert sender.borrow()
+    worker = threading.Thread(target=other)
+    worker.start()
+    for i in range(50, 250):  # batched by the borrower
+        thread.send_multipart([b"main", str(i).encode()])
+    sender.give_back()
+    assert other_done.wait(WAIT_MS / 1000)
+    worker.join()
+    for i in range(250, 300):  # queued again
+        thread.send_multipart([b"main", str(i).encode()])
+    got = _receive(sub, 450)
+    assert [int(m[1]) for m in got if m[0] == b"main"] == list(range(300))
+    assert [int(m[1]) for m in got if m[0] == b"other"] == list(range(150))
+    assert not sub.poll(50)
+
+
+def test_a_borrowers_lone_message_leaves_while_it_keeps_the_socket(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    """A long cell in a cascade: what it sent before does not wait for its end."""
+    thread, sender, sub = pub
+    sender.lend_for = 30.0  # the lend does not end while we wait
+    try:
+        assert sender.borrow()
+        thread.send_multipart([b"lone"])
+        assert sub.poll(WAIT_MS), "the batch stayed with the borrower"
+        assert sub.recv_multipart() == [b"lone"]
+        assert sender.owns_socket()
+    finally:
+        sender.give_back()
+    assert not sender.owns_socket()
+
+
+def test_the_lend_ends_on_time_and_scheduled_work_runs_after(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    thread, sender, sub = pub
+    sender.lend_for = 0.05
+    ran = threading.Event()
+    assert sender.borrow()
+    thread.schedule(ran.set)  # waits: the IOPub thread is parked
+    with sender._lent:
+        assert sender._lent.wait_for(lambda: not sender._lending, WAIT_MS / 1000)
+    assert ran.wait(WAIT_MS / 1000)
+    assert not sender.owns_socket()
+    # The former borrower now queues, and can borrow again.
+    thread.send_multipart([b"after"])
+    assert _receive(sub, 1) == [[b"after"]]
+    assert sender.borrow()
+    thread.send_multipart([b"again"])
+    sender.give_back()
+    assert _receive(sub, 1) == [[b"again"]]
+
+
+def test_only_one_thread_borrows_at_a_time(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    _thread, sender, _sub = pub
+    sender.lend_for = 30.0
+    assert sender.borrow()
+    result: list[bool] = []
+    worker = threading.Thread(target=lambda: result.append(sender.borrow()))
+    worker.start()
+    worker.join(WAIT_MS / 1000)
+    assert result == [False]
+    sender.give_back()
+
+
+def test_the_io_thread_never_borrows(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    thread, sender, _sub = pub
+    result: list[bool] = []
+    done = threading.Event()
+
+    def on_io_thread() -> None:
+        result.append(sender.borrow())
+        done.set()
+
+    thread.schedule(on_io_thread)
+    assert done.wait(WAIT_MS / 1000)
+    assert result == [False]
+
+
+def test_the_borrowers_flush_does_not_wait_for_the_parked_thread(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    """ipykernel's ``OutStream.flush`` hands the flush to the IOPub thread and
+    waits for it; that thread is parked while the socket is lent, so without
+    :func:`iopub.flush_directly` the text would wait for the lend to end."""
+    thread, sender, sub = pub
+    session = Session(key=b"")
+    stream = OutStream(session, thread, "stdout", watchfd=False)
+    stream.flush_timeout = 0.2  # ipykernel gives up waiting after this
+    iopub.flush_directly(stream, sender)
+    sender.lend_for = 30.0
+    try:
+        assert sender.borrow()
+        stream.write("hello\n")
+        stream.flush()
+        assert sub.poll(WAIT_MS), "the flushed text waited for the lend to end"
+        frames = sub.recv_multipart()
+        assert b"hello" in frames[-1]
+        assert sender.owns_socket()
+    finally:
+        sender.give_back()
+    # Not the borrower: ipykernel's own flush through the IOPub thread.
+    stream.write("bye\n")
+    stream.flush()
+    assert sub.poll(WAIT_MS)
+    assert b"bye" in sub.recv_multipart()[-1]
+    stream.close()
