@@ -109,11 +109,19 @@ class DependencyGraph:
         self._children: dict[CellId, dict[CellId, set[str]]] = {}
         self._detached: dict[CellId, set[str]] = {}
         self._next_order = 0
+        self._version = 0
 
     # -- queries ------------------------------------------------------------
 
     def __contains__(self, cell: object) -> bool:
         return cell in self._cells
+
+    @property
+    def version(self) -> int:
+        """Changes whenever an edge or a cell is added or removed (not when a
+        cell is registered again with the same edges), so orders computed
+        from the graph can be reused while it stays the same."""
+        return self._version
 
     def __len__(self) -> int:
         return len(self._cells)
@@ -209,6 +217,7 @@ class DependencyGraph:
 
         old_defs = frozenset(old.defs) if old is not None else frozenset()
         old_children = set(self._children.get(cell, {}))
+        before = self._adjacency(cell) if old is not None and not anonymous else None
         order = old.order if old is not None else self._take_order()
         if old is not None:
             self._unlink_cell(old)
@@ -225,6 +234,8 @@ class DependencyGraph:
         for name in new_refs:
             self._link_reader(cell, name)
         orphaned = frozenset(old_children - set(self._children[cell]))
+        if before is None or detach or displaced or before != self._adjacency(cell):
+            self._version += 1
         return CellUpdate(cell, old_defs - new_defs, orphaned, frozenset(displaced))
 
     def replace_code(self, cell: CellId, code: str) -> None:
@@ -238,6 +249,7 @@ class DependencyGraph:
         if node is None:
             return frozenset()
         children = frozenset(self._children.get(cell, {}))
+        self._version += 1
         self._unlink_cell(node)
         del self._cells[cell]
         for table in (self._parents, self._children, self._detached):
@@ -245,6 +257,14 @@ class DependencyGraph:
         return children
 
     # -- internals ----------------------------------------------------------
+
+    def _adjacency(self, cell: CellId) -> tuple[object, ...]:
+        """A cell's edges (with their names) and detached names, for comparing."""
+        return (
+            {p: frozenset(n) for p, n in self._parents.get(cell, {}).items()},
+            {c: frozenset(n) for c, n in self._children.get(cell, {}).items()},
+            frozenset(self._detached.get(cell, ())),
+        )
 
     def _take_order(self) -> int:
         self._next_order += 1

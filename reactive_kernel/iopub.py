@@ -47,7 +47,9 @@ from collections.abc import Callable
 from typing import Any
 
 import zmq
+from zmq.backend import Socket as _BackendSocket
 
+_backend_send = _BackendSocket.send
 _Send = tuple[tuple[Any, ...], dict[str, Any]]
 
 log = logging.getLogger(__name__)
@@ -70,12 +72,14 @@ class CoalescingSender:
         self._lock = threading.Lock()
         self._queue: list[_Send] = []
         self._wake_pending = False
+        self._draining = False
         # Whoever uses the socket holds this while it may be lent.
         self._socket_lock = threading.RLock()
         self._lent = threading.Condition(threading.Lock())
         self._borrower: int | None = None  # thread ident, only while lent
         self._lending = False  # the IOPub thread waits in _lend
         self._returned = True  # no borrow is asked for or under way
+        self._asker: int | None = None  # the thread that asked for it
         self._batch: list[_Send] = []
         self._batch_started = 0.0
 
@@ -108,7 +112,7 @@ class CoalescingSender:
         if me == io.thread.ident:
             with self._socket_lock:
                 self._drain_locked()
-                io._really_send(*args, **kwargs)
+                self._send_now(args, kwargs)
             return
         with self._lock:
             self._queue.append((args, kwargs))
@@ -131,29 +135,38 @@ class CoalescingSender:
         with self._lock:
             queue, self._queue = self._queue, []
             self._wake_pending = False
-        for args, kwargs in queue:
-            self._io._really_send(*args, **kwargs)
+            self._draining = bool(queue)
+        try:
+            for args, kwargs in queue:
+                self._send_now(args, kwargs)
+        finally:
+            self._draining = False
 
     def _send_batch_locked(self) -> None:
         """Send other threads' queue, then the borrower's batch (socket lock held)."""
         self._drain_locked()
         batch, self._batch = self._batch, []
-        sock = self._io.socket
-        if not batch or sock is None or sock.closed:
+        for args, kwargs in batch:
+            self._send_now(args, kwargs)
+
+    def _send_now(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """``IOPubThread._really_send``, cheaper: one call per frame into pyzmq's
+        compiled ``send`` (``send_multipart`` and the Python-level ``send`` cost
+        several times more than the send itself for small frames)."""
+        io = self._io
+        sock = io.socket
+        if len(args) != 1 or set(kwargs) - {"copy"} or not isinstance(sock, _BackendSocket):
+            io._really_send(*args, **kwargs)
             return
-        send = sock.send
+        parts = args[0]
+        copy = kwargs.get("copy", True)
+        send = _backend_send
         try:
-            for args, kwargs in batch:
-                if len(args) != 1 or set(kwargs) - {"copy"}:
-                    self._io._really_send(*args, **kwargs)
-                    continue
-                parts = args[0]
-                copy = kwargs.get("copy", True)
-                for part in parts[:-1]:
-                    send(part, zmq.SNDMORE, copy=copy)
-                send(parts[-1], 0, copy=copy)
+            for part in parts[:-1]:
+                send(sock, part, zmq.SNDMORE, copy)
+            send(sock, parts[-1], 0, copy)
         except zmq.ZMQError as err:  # the socket closed under us (shutdown)
-            log.debug("iopub batch not sent: %s", err)
+            log.debug("iopub message not sent: %s", err)
 
     def schedule(self, f: Callable[[], Any]) -> None:
         """Replacement for ``IOPubThread.schedule``: while the thread is parked
@@ -165,6 +178,10 @@ class CoalescingSender:
                 return
         self._original_schedule(f)
 
+    def settled(self) -> bool:
+        """Nothing queued, batched or being drained, and the socket not lent."""
+        return not (self._queue or self._batch or self._draining or self._lending)
+
     # -- lending the socket ---------------------------------------------------
 
     def owns_socket(self) -> bool:
@@ -175,6 +192,28 @@ class CoalescingSender:
         """Keep the socket (if this thread borrowed it) for a few sends in a row."""
         return self._socket_lock if self.owns_socket() else contextlib.nullcontext()
 
+    def ask(self) -> bool:
+        """Ask the IOPub thread to lend its socket to the calling thread soon,
+        without waiting (a later :meth:`borrow` finds it parked, or waits for
+        it).  False if the socket is asked for or lent by another thread."""
+        if self.owns_socket():
+            return True
+        if not self._usable() or self._io.thread.ident == threading.get_ident():
+            return False
+        me = threading.get_ident()
+        with self._lent:
+            if not self._returned:
+                return self._asker == me
+            self._returned = False
+            self._asker = me
+        try:
+            self._original_schedule(self._lend)
+        except BaseException:
+            with self._lent:
+                self._returned = True
+            raise
+        return True
+
     def borrow(self, timeout: float = 0.5) -> bool:
         """Borrow the socket for the calling thread; True if it now owns it.
 
@@ -184,18 +223,8 @@ class CoalescingSender:
         """
         if self.owns_socket():
             return True
-        if not self._usable() or self._io.thread.ident == threading.get_ident():
+        if not self.ask():
             return False
-        with self._lent:
-            if not self._returned:
-                return False  # asked for or lent by another thread
-            self._returned = False
-        try:
-            self._original_schedule(self._lend)
-        except BaseException:
-            with self._lent:
-                self._returned = True
-            raise
         deadline = time.monotonic() + timeout
         with self._lent:
             while not self._lending and not self._returned:
@@ -211,14 +240,18 @@ class CoalescingSender:
         return True
 
     def give_back(self) -> None:
-        """End a borrow: send what is batched (no-op if this thread owns nothing)."""
+        """End a borrow (send what is batched) or withdraw an :meth:`ask`;
+        no-op if the calling thread neither owns nor asked for the socket."""
+        me = threading.get_ident()
         with self._lent:
-            if self._borrower is None or self._borrower != threading.get_ident():
+            if self._borrower is not None and self._borrower == me:
+                with self._socket_lock:
+                    self._send_batch_locked()
+                    self._borrower = None
+            elif self._asker != me or self._returned:
                 return
-            with self._socket_lock:
-                self._send_batch_locked()
-                self._borrower = None
             self._returned = True
+            self._asker = None
             self._lent.notify_all()
 
     def _lend(self) -> None:
@@ -257,9 +290,17 @@ class CoalescingSender:
 
 
 def flush_directly(stream: Any, sender: CoalescingSender) -> None:
-    """Make ``stream.flush()`` (an ``OutStream``) flush at once when called by
-    the thread that borrowed the iopub socket, instead of waiting for the
-    parked IOPub thread; anyone else keeps ipykernel's behaviour."""
+    """Make ``stream.flush()`` (an ``OutStream``) cheaper.
+
+    ipykernel's flush hands the flush to the IOPub thread and waits for it
+    (twice per request, after every execution).  Instead:
+
+    - called by the thread that borrowed the iopub socket, it flushes at
+      once (the IOPub thread is parked: waiting for it would be slow);
+    - with nothing written since the last flush and no message waiting to
+      be sent, it returns at once;
+    - otherwise it is ipykernel's flush.
+    """
     if "flush" in vars(stream):
         return  # already wrapped (or replaced by someone else)
     original = stream.flush
@@ -268,6 +309,8 @@ def flush_directly(stream: Any, sender: CoalescingSender) -> None:
         if sender.owns_socket():
             with sender.holding():
                 stream._flush()
+        elif stream.echo is None and not stream._buffers and sender.settled():
+            return  # nothing written, nothing queued: no round trip to the thread
         else:
             original()
 

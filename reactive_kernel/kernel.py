@@ -221,6 +221,9 @@ class ReactiveKernel(IPythonKernel):
                 plan.run = [c for c in plan.run if c == plan.trigger]
                 plan.stale, plan.deferred = [], []
             self._route(request_id, plan.trigger)
+            if len(plan.run) > 1 and self._iopub_sender is not None:
+                # Re-runs will borrow the iopub socket: have it lent meanwhile.
+                self._iopub_sender.ask()
             self.run_stale_requested = False
             report = await self.runner.run(plan, execute, self._is_pending)
             if self.run_stale_requested and not report.interrupted:

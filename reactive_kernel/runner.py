@@ -121,6 +121,7 @@ class Runner:
         self.namespace = namespace
         self.mode: Mode = mode
         self.states: dict[CellId, CellState] = {}
+        self._plans: dict[tuple[object, ...], tuple[tuple[CellId, ...], tuple[CellId, ...]]] = {}
         self._transform = transform
         self._analyser = analyser
         self._cell_magics = dict(cell_magics or {})
@@ -312,6 +313,14 @@ class Runner:
         if code is None:
             code = self.graph.cell(trigger).code
         roots = {trigger, *(c for c in extra if c in self.graph)}
+        pending = frozenset(pending)
+        if self.mode == "auto":
+            # Editing the same cell again and again is the common case: its
+            # cascade is the same as long as the graph's edges are.
+            key = (trigger, frozenset(roots), pending, self.graph.version)
+            cached = self._plans.get(key)
+            if cached is not None:
+                return Plan(trigger, list(cached[0]), [], list(cached[1]), code)
         affected = (self.graph.descendants(roots) | roots) - {trigger}
         blocked = set(pending) & affected
         deferred: set[CellId] = set()
@@ -319,8 +328,12 @@ class Runner:
             deferred = (blocked | self.graph.descendants(blocked)) & affected
             affected -= deferred
         if self.mode == "auto":
-            ordered = self.graph.topological_order(affected)
-            return Plan(trigger, [trigger, *ordered], [], self._ordered(deferred), code)
+            run = [trigger, *self.graph.topological_order(affected)]
+            later = self._ordered(deferred)
+            if len(self._plans) >= 64:
+                self._plans.clear()
+            self._plans[key] = (tuple(run), tuple(later))
+            return Plan(trigger, run, [], later, code)
         stale_up = {
             a for a in self.graph.ancestors([trigger]) if self.state(a).status is Status.STALE
         }

@@ -191,3 +191,28 @@ def test_the_borrowers_flush_does_not_wait_for_the_parked_thread(
     assert sub.poll(WAIT_MS)
     assert b"bye" in sub.recv_multipart()[-1]
     stream.close()
+
+
+def test_an_ask_withdrawn_unused_frees_the_thread_at_once(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    """The kernel asks for the socket before a cascade's trigger runs; if no
+    re-run ends up borrowing it, giving it back must not leave the IOPub
+    thread parked (its queue would wait for the lend to time out)."""
+    thread, sender, sub = pub
+    sender.lend_for = 30.0
+    assert sender.ask()
+    with sender._lent:
+        assert sender._lent.wait_for(lambda: sender._lending, WAIT_MS / 1000)
+    assert not sender.owns_socket()
+    sender.give_back()
+    with sender._lent:
+        assert sender._lent.wait_for(lambda: not sender._lending, WAIT_MS / 1000)
+    thread.send_multipart([b"free"])
+    assert _receive(sub, 1) == [[b"free"]]
+    # Asked, then borrowed: the borrow takes the lend already under way.
+    assert sender.ask()
+    assert sender.borrow()
+    thread.send_multipart([b"mine"])
+    sender.give_back()
+    assert _receive(sub, 1) == [[b"mine"]]

@@ -151,3 +151,32 @@ def test_console_inputs_without_names_leave_no_node() -> None:
     nb.run(None, "v = 1")
     nb.run(None, "v = 2")  # takes over v; the first definer is dropped
     assert len(nb.runner.graph) == 1
+
+
+def test_repeated_edits_reuse_the_plan_only_while_the_edges_stay() -> None:
+    """The cascade of a cell edited again is reused while the graph's edges are
+    the same, and recomputed as soon as any edge or cell changes."""
+    nb = Notebook()
+    graph = nb.runner.graph
+    nb.run("a", "x = 1")
+    nb.run("b", "y = x + 1")
+    nb.run("c", "z = y + 1")
+    version = graph.version
+    assert nb.run("a", "x = 2").ran == ["a", "b", "c"]
+    assert nb.run("a", "x = 3").ran == ["a", "b", "c"]
+    assert graph.version == version  # same names: same edges
+    nb.run("d", "w = x * 2")  # a new reader of x
+    assert graph.version != version
+    assert nb.run("a", "x = 4").ran == ["a", "b", "c", "d"]
+    assert nb.ns["w"] == 8 and nb.ns["z"] == 6
+    version = graph.version
+    nb.run("b", "y = 100")  # b no longer reads x
+    assert graph.version != version
+    assert nb.run("a", "x = 5").ran == ["a", "d"]
+    assert nb.ns["y"] == 100 and nb.ns["z"] == 101
+    version = graph.version
+    nb.run("a", "x = 6\nv = 1")  # a defines a new name nobody reads yet
+    nb.run("e", "u = v + 1")
+    assert nb.run("a", "x = 7\nv = 2").ran == ["a", "d", "e"]
+    nb.run("f", "t = 0", deleted=["e"])
+    assert nb.run("a", "x = 8\nv = 3").ran == ["a", "d"]
