@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import zmq
@@ -82,6 +83,7 @@ class CoalescingSender:
         self._asker: int | None = None  # the thread that asked for it
         self._batch: list[_Send] = []
         self._batch_started = 0.0
+        self._deferred = 0  # callbacks queued without a wake-up while lent
 
     # -- sending ------------------------------------------------------------
 
@@ -144,10 +146,11 @@ class CoalescingSender:
 
     def _send_batch_locked(self) -> None:
         """Send other threads' queue, then the borrower's batch (socket lock held)."""
-        self._drain_locked()
-        batch, self._batch = self._batch, []
-        for args, kwargs in batch:
-            self._send_now(args, kwargs)
+        with sigint_deferred():
+            self._drain_locked()
+            batch, self._batch = self._batch, []
+            for args, kwargs in batch:
+                self._send_now(args, kwargs)
 
     def _send_now(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``IOPubThread._really_send``, cheaper: one call per frame into pyzmq's
@@ -175,6 +178,7 @@ class CoalescingSender:
         with self._lent:
             if self._lending:
                 self._io._events.append(f)
+                self._deferred += 1
                 return
         self._original_schedule(f)
 
@@ -187,6 +191,13 @@ class CoalescingSender:
     def owns_socket(self) -> bool:
         """Whether the calling thread may send on the socket right now."""
         return self._borrower is not None and self._borrower == threading.get_ident()
+
+    def asked_by_me(self) -> bool:
+        """Whether the calling thread asked for the socket and did not get it yet."""
+        return (
+            not self._returned and self._borrower is None
+            and self._asker == threading.get_ident()
+        )
 
     def holding(self) -> contextlib.AbstractContextManager[Any]:
         """Keep the socket (if this thread borrowed it) for a few sends in a row."""
@@ -277,9 +288,12 @@ class CoalescingSender:
             self._returned = True
             self._lending = False
             self._lent.notify_all()
-        events = self._io._events
-        for _ in range(len(events)):  # what was scheduled meanwhile
-            events.popleft()()
+            deferred, self._deferred = self._deferred, 0
+        if deferred:
+            # What was scheduled meanwhile is in the thread's queue, in order,
+            # without a wake-up of its own: one wake-up runs it all (running it
+            # here would take events from under ipykernel's own handler).
+            self._original_schedule(_nothing)
         # The borrower's sends may have used up the edge of the socket's file
         # descriptor (a new subscriber): look for one now.
         stream = getattr(self._io, "_xpub_stream", None)
@@ -287,6 +301,36 @@ class CoalescingSender:
             with contextlib.suppress(Exception):
                 if stream.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                     stream.io_loop.add_callback(stream.flush, zmq.POLLIN)
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold back a Ctrl-C (an interrupt_request) until the block is done.
+
+    On the main thread, a KeyboardInterrupt between two frames of a message
+    would leave half a multipart message in the socket, glued to the next
+    one, and one between taking text from a buffer and sending it would lose
+    the text.  Elsewhere (no signals there) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):
+        yield
+        return
+    caught: list[tuple[int, Any]] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            previous(*caught[0])
+
+
+def _nothing() -> None:
+    """A wake-up of the IOPub thread, for the callbacks queued before it."""
 
 
 def flush_directly(stream: Any, sender: CoalescingSender) -> None:
@@ -306,6 +350,8 @@ def flush_directly(stream: Any, sender: CoalescingSender) -> None:
     original = stream.flush
 
     def flush() -> None:
+        if sender.asked_by_me():
+            sender.borrow()  # e.g. a cascade's trigger: the lend is on its way
         if sender.owns_socket():
             with sender.holding():
                 stream._flush()

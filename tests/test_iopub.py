@@ -216,3 +216,28 @@ def test_an_ask_withdrawn_unused_frees_the_thread_at_once(
     thread.send_multipart([b"mine"])
     sender.give_back()
     assert _receive(sub, 1) == [[b"mine"]]
+
+
+def test_callbacks_around_a_lend_all_run_in_order(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket],
+):
+    """Callbacks scheduled just before the thread parks (with their own wake-up)
+    and while it is parked (without) all run, in order, and the thread keeps
+    handling later ones (it once took queued callbacks from under ipykernel's
+    handler, which then failed on an empty queue and stopped waking up)."""
+    thread, sender, _sub = pub
+    sender.lend_for = 30.0
+    ran: list[int] = []
+    done = threading.Event()
+    for _round in range(20):
+        ran.clear()
+        done.clear()
+        assert sender.ask()
+        thread.schedule(lambda: ran.append(1))
+        assert sender.borrow()
+        thread.schedule(lambda: ran.append(2))
+        sender.give_back()
+        thread.schedule(lambda: ran.append(3))
+        thread.schedule(done.set)
+        assert done.wait(WAIT_MS / 1000), f"callbacks stopped running: {ran}"
+        assert ran == [1, 2, 3]
