@@ -41,10 +41,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import zmq
@@ -84,6 +83,7 @@ class CoalescingSender:
         self._batch: list[_Send] = []
         self._batch_started = 0.0
         self._deferred = 0  # callbacks queued without a wake-up while lent
+        self._completed = False  # an interrupted send finished its message
 
     # -- sending ------------------------------------------------------------
 
@@ -138,19 +138,36 @@ class CoalescingSender:
             queue, self._queue = self._queue, []
             self._wake_pending = False
             self._draining = bool(queue)
+        sent = 0
         try:
             for args, kwargs in queue:
                 self._send_now(args, kwargs)
+                sent += 1
+        except BaseException:  # keep what was not sent, in order
+            if self._completed:
+                sent += 1
+            self._completed = False
+            with self._lock:
+                self._queue[:0] = queue[sent:]
+            raise
         finally:
             self._draining = False
 
     def _send_batch_locked(self) -> None:
         """Send other threads' queue, then the borrower's batch (socket lock held)."""
-        with sigint_deferred():
-            self._drain_locked()
-            batch, self._batch = self._batch, []
+        self._drain_locked()
+        batch, self._batch = self._batch, []
+        sent = 0
+        try:
             for args, kwargs in batch:
                 self._send_now(args, kwargs)
+                sent += 1
+        except BaseException:  # e.g. Ctrl-C on the borrowing main thread
+            if self._completed:  # the interrupted message was finished
+                sent += 1
+            self._completed = False
+            self._batch[:0] = batch[sent:]
+            raise
 
     def _send_now(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``IOPubThread._really_send``, cheaper: one call per frame into pyzmq's
@@ -164,12 +181,26 @@ class CoalescingSender:
         parts = args[0]
         copy = kwargs.get("copy", True)
         send = _backend_send
+        last = len(parts) - 1
+        done = 0
         try:
-            for part in parts[:-1]:
-                send(sock, part, zmq.SNDMORE, copy)
-            send(sock, parts[-1], 0, copy)
+            while done < last:
+                send(sock, parts[done], zmq.SNDMORE, copy)
+                done += 1
+            send(sock, parts[last], 0, copy)
         except zmq.ZMQError as err:  # the socket closed under us (shutdown)
             log.debug("iopub message not sent: %s", err)
+        except BaseException:
+            # A Ctrl-C on the main thread between two frames (raised where the
+            # loop jumps back: parts[:done] are sent): finish the message, or
+            # its first frames would be glued to the next one.
+            if done:
+                with contextlib.suppress(zmq.ZMQError):
+                    for part in parts[done:last]:
+                        send(sock, part, zmq.SNDMORE, copy)
+                    send(sock, parts[last], 0, copy)
+                self._completed = True
+            raise
 
     def schedule(self, f: Callable[[], Any]) -> None:
         """Replacement for ``IOPubThread.schedule``: while the thread is parked
@@ -255,15 +286,20 @@ class CoalescingSender:
         no-op if the calling thread neither owns nor asked for the socket."""
         me = threading.get_ident()
         with self._lent:
-            if self._borrower is not None and self._borrower == me:
-                with self._socket_lock:
-                    self._send_batch_locked()
-                    self._borrower = None
-            elif self._asker != me or self._returned:
-                return
-            self._returned = True
-            self._asker = None
-            self._lent.notify_all()
+            try:
+                if self._borrower is not None and self._borrower == me:
+                    with self._socket_lock:
+                        try:
+                            self._send_batch_locked()
+                        finally:  # an interrupt: the IOPub thread sends the rest
+                            self._borrower = None
+                elif self._asker != me or self._returned:
+                    return
+            finally:
+                if self._borrower is None and (self._asker == me or not self._returned):
+                    self._returned = True
+                    self._asker = None
+                    self._lent.notify_all()
 
     def _lend(self) -> None:
         """On the IOPub thread: lend the socket, wait, take it back."""
@@ -301,32 +337,6 @@ class CoalescingSender:
             with contextlib.suppress(Exception):
                 if stream.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                     stream.io_loop.add_callback(stream.flush, zmq.POLLIN)
-
-
-@contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Hold back a Ctrl-C (an interrupt_request) until the block is done.
-
-    On the main thread, a KeyboardInterrupt between two frames of a message
-    would leave half a multipart message in the socket, glued to the next
-    one, and one between taking text from a buffer and sending it would lose
-    the text.  Elsewhere (no signals there) this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if not callable(previous):
-        yield
-        return
-    caught: list[tuple[int, Any]] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            previous(*caught[0])
 
 
 def _nothing() -> None:

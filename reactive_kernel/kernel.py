@@ -448,7 +448,7 @@ class ReactiveKernel(IPythonKernel):
         sender = self._iopub_sender
         if sender is None:
             return
-        with sender.holding(), iopub.sigint_deferred():
+        with sender.holding():
             if not sender.owns_socket():
                 return
             for stream in (sys.stdout, sys.stderr):

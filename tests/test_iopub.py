@@ -241,3 +241,33 @@ def test_callbacks_around_a_lend_all_run_in_order(
         thread.schedule(done.set)
         assert done.wait(WAIT_MS / 1000), f"callbacks stopped running: {ran}"
         assert ran == [1, 2, 3]
+
+
+def test_an_interrupt_between_frames_leaves_every_message_whole(
+    pub: tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket], monkeypatch: pytest.MonkeyPatch,
+):
+    """Ctrl-C reaches the borrowing main thread between two frames of a message:
+    the message is finished (not glued to the next one), none is lost or sent
+    twice, and the socket goes back to the IOPub thread."""
+    thread, sender, sub = pub
+    real_send = iopub._backend_send
+    calls = {"n": 0}
+
+    def interrupted_send(sock, data, flags=0, copy=True):
+        calls["n"] += 1
+        if calls["n"] == 6:  # the third frame of the second message
+            raise KeyboardInterrupt
+        return real_send(sock, data, flags, copy)
+
+    sender.lend_for = 30.0
+    assert sender.borrow()
+    for i in range(5):
+        thread.send_multipart([b"m", str(i).encode(), b"end"])
+    monkeypatch.setattr(iopub, "_backend_send", interrupted_send)
+    with pytest.raises(KeyboardInterrupt):
+        sender.give_back()
+    monkeypatch.setattr(iopub, "_backend_send", real_send)
+    assert not sender.owns_socket()
+    got = _receive(sub, 5)
+    assert got == [[b"m", str(i).encode(), b"end"] for i in range(5)]
+    assert not sub.poll(100)
