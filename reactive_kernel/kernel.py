@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import builtins
 import inspect
 import sys
 import threading
@@ -60,7 +61,7 @@ class ReactiveKernel(IPythonKernel):
             for stream in (sys.stdout, sys.stderr):
                 if isinstance(stream, OutStream) and stream.pub_thread is self.iopub_thread:
                     iopub.flush_directly(stream, self._iopub_sender)
-        self._prepared_cache: dict[str, tuple[str, Any, bool, bool]] = {}
+        self._prepared_cache: dict[str, tuple[str, Any, bool, bool | str]] = {}
         self._compile_cache = CachingCompilerProxy(self.shell.compile)
         from .sql.cells import analyse_sql
         from .sql.magics import SqlMagics
@@ -127,6 +128,8 @@ class ReactiveKernel(IPythonKernel):
             return {CellId(c) for c in self._pending.values()}
 
     def _is_pending(self, cell: CellId) -> bool:
+        if not self._pending:
+            return False
         with self._pending_lock:
             return cell in self._pending.values()
 
@@ -268,7 +271,10 @@ class ReactiveKernel(IPythonKernel):
         self._switch_parent(context)
         self._publish_output(cell, context["header"], "clear_output", {"wait": False})
         saved_count = self.shell.execution_count
-        if state.execution_count is not None and self._prepared(code)[3]:
+        displays = self._prepared(code)[3]
+        if displays == "print":
+            displays = self.shell.user_ns.get("print", builtins.print) is not builtins.print
+        if state.execution_count is not None and displays:
             # Out[n] of a re-run shows the cell's own count, not the trigger's.
             # IPython's display hook shows execution_count minus an offset
             # that differs between IPython versions: measure it.
@@ -369,7 +375,7 @@ class ReactiveKernel(IPythonKernel):
             shell.last_execution_result = result
         return result
 
-    def _prepared(self, code: str) -> tuple[str, Any, bool, bool]:
+    def _prepared(self, code: str) -> tuple[str, Any, bool, bool | str]:
         """IPython's transform of ``code``, whether it needs a loop and whether
         it may show a result (ends with an expression), cached."""
         cached = self._prepared_cache.get(code)
@@ -385,7 +391,9 @@ class ReactiveKernel(IPythonKernel):
             code, transformed_cell=transformed, preprocessing_exc_tuple=error))
         try:
             body = ast.parse(transformed).body
-            displays = bool(body) and isinstance(body[-1], ast.Expr)
+            displays: bool | str = bool(body) and isinstance(body[-1], ast.Expr)
+            if displays and _is_print_call(body[-1]):
+                displays = "print"  # shows nothing, unless print is redefined
         except (SyntaxError, ValueError):
             displays = True  # e.g. top-level await: assume it may
         entry = (transformed, error, is_async, displays)
@@ -452,7 +460,8 @@ class ReactiveKernel(IPythonKernel):
             if not sender.owns_socket():
                 return
             for stream in (sys.stdout, sys.stderr):
-                if not isinstance(stream, OutStream) or stream.pub_thread is not self.iopub_thread:
+                if (not isinstance(stream, OutStream) or stream.pub_thread is not self.iopub_thread
+                        or not stream._buffers):
                     continue
                 if stream.echo is not None or stream._hooks:
                     stream._flush()  # ipykernel's way, with its echo and hooks
@@ -537,6 +546,14 @@ class ReactiveKernel(IPythonKernel):
         if report is not None:
             metadata["reactive"] = report.as_metadata()
         return metadata
+
+
+def _is_print_call(node: ast.stmt) -> bool:
+    """``print(...)`` as a statement: its value, None, is never displayed."""
+    return (
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name) and node.value.func.id == "print"
+    )
 
 
 def _outcome_of(result: ExecutionResult) -> Outcome:

@@ -75,6 +75,23 @@ def test_execution_count_not_bumped_and_rerun_result_keeps_own_count(
     assert results[0]["content"]["execution_count"] == own_count
 
 
+def test_a_rerun_ending_in_a_redefined_print_still_shows_its_result(
+    fresh_kernel: KernelHarness,
+) -> None:
+    """Cells ending in ``print(...)`` skip setting the display count (print returns
+    None), unless ``print`` is not the builtin any more."""
+    a, b = ids("a", "b")
+    fresh_kernel.ok("rp_x = 1", a)
+    plain = fresh_kernel.ok("print(rp_x)", b)
+    edit = fresh_kernel.ok("rp_x = 2", a)
+    assert edit.text(b) == "2\n"
+    fresh_kernel.ok("print = lambda *args: ('printed', *args)")
+    edit = fresh_kernel.ok("rp_x = 3", a)
+    results = [m for m in edit.outputs(b) if m["msg_type"] == "execute_result"]
+    assert [r["content"]["data"]["text/plain"] for r in results] == ["('printed', 3)"]
+    assert results[0]["content"]["execution_count"] == plain.reply["content"]["execution_count"]
+
+
 def test_diamond_runs_each_cell_once_in_topological_order(kernel: KernelHarness) -> None:
     top, left, right, bottom = ids("top", "left", "right", "bottom")
     kernel.ok("dm_x = 1", top)
