@@ -11,12 +11,15 @@ from __future__ import annotations
 import hmac
 import json
 import mimetypes
+import struct
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from tornado import web, websocket
+from tornado.ioloop import IOLoop
+from tornado.iostream import StreamClosedError
 
 from .kernels import ClientConnection, KernelHub
 from .notebooks import NotebookStore, StoreError
@@ -310,6 +313,16 @@ class CellMoveHandler(APIHandler):
 
 # -- the kernel's WebSocket ----------------------------------------------------
 
+def _frame_header(length: int, binary: bool) -> bytes:
+    """Header of a final, unmasked WebSocket frame (RFC 6455, 5.2) from the server."""
+    first = 0x82 if binary else 0x81
+    if length < 126:
+        return bytes((first, length))
+    if length <= 0xFFFF:
+        return struct.pack("!BBH", first, 126, length)
+    return struct.pack("!BBQ", first, 127, length)
+
+
 class ChannelsHandler(websocket.WebSocketHandler):
     """``/api/kernels/{id}/channels``: JSON text frames or the v1 binary protocol."""
 
@@ -317,6 +330,8 @@ class ChannelsHandler(websocket.WebSocketHandler):
         self.hub = hub
         self.client: ClientConnection | None = None
         self.protocol = "json"
+        self._outgoing: list[bytes] = []
+        self._flush_scheduled = False
 
     def check_origin(self, origin: str) -> bool:
         allowed: list[str] = self.settings.get("allow_origins", [])
@@ -365,9 +380,38 @@ class ChannelsHandler(websocket.WebSocketHandler):
             self.client.to_kernel_json("shell", message)
 
     def _deliver(self, payload: str | bytes, binary: bool) -> None:
-        if self.ws_connection is None or self.ws_connection.is_closing():
+        """Queue one frame for this client; everything queued in one turn of the
+        event loop leaves in one write.
+
+        Tornado's ``write_message`` makes an asyncio task and a socket write per
+        message; an iopub burst (a cascade) is hundreds of messages, and each
+        relayed message cost the server more than the kernel spent on it.  The
+        frames are the same (unmasked, uncompressed: compression is off here),
+        only the writes are fewer.
+        """
+        conn = self.ws_connection
+        if conn is None or conn.is_closing():
             return
-        self.write_message(payload, binary=binary)
+        if getattr(conn, "stream", None) is None or getattr(conn, "_compressor", None):
+            self.write_message(payload, binary=binary)  # not the connection we know
+            return
+        data = payload.encode() if isinstance(payload, str) else payload
+        self._outgoing.append(_frame_header(len(data), binary))
+        self._outgoing.append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            IOLoop.current().add_callback(self._flush_outgoing)
+
+    def _flush_outgoing(self) -> None:
+        self._flush_scheduled = False
+        frames, self._outgoing = self._outgoing, []
+        conn = self.ws_connection
+        if not frames or conn is None or conn.is_closing():
+            return
+        try:
+            conn.stream.write(b"".join(frames))
+        except StreamClosedError:
+            pass  # on_close detaches the client
 
     def on_message(self, message: str | bytes) -> None:
         if self.client is None:

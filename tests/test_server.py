@@ -104,6 +104,33 @@ def test_a_cascade_is_seen_by_every_client(server: ServerProcess, kernel_id: str
     run(scenario())
 
 
+def test_outputs_of_every_size_arrive_whole_and_in_order(server: ServerProcess,
+                                                        kernel_id: str) -> None:
+    """The relay writes its own WebSocket frames, several per write: each size
+    class of the frame header (7-bit, 16-bit, 64-bit length) and a burst of
+    small frames reach the client intact and in order."""
+    async def scenario() -> None:
+        client = await WSClient.connect(server, kernel_id)
+        try:
+            sizes = [1, 125, 126, 65535, 65536, 300_000]
+            code = ("import sys\n"
+                    f"for n in {sizes}:\n"
+                    "    sys.stdout.write('x' * (n - 1) + '\\n'); sys.stdout.flush()\n"
+                    "for i in range(300):\n"
+                    "    display(i)")
+            await client.run(execute(code, "sizes-cell"), timeout=60)
+            streams = [m["content"]["text"] for m in client.received
+                       if m.get("msg_type") == "stream"]
+            assert [len(t) for t in streams] == sizes
+            shown = [m["content"]["data"]["text/plain"] for m in client.received
+                     if m.get("msg_type") == "display_data"]
+            assert shown == [str(i) for i in range(300)]
+        finally:
+            client.close()
+
+    run(scenario())
+
+
 def test_reconnecting_client_gets_kernel_info_and_graph(server: ServerProcess,
                                                         kernel_id: str) -> None:
     async def scenario() -> None:
