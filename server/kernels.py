@@ -129,6 +129,9 @@ def _rearm(stream: Any) -> None:
 class KernelRelay:
     """The shared iopub subscription of one kernel and its clients."""
 
+    #: Most iopub messages read in one callback after the stream's own.
+    drain_limit = 255
+
     def __init__(self, hub: KernelHub, kernel_id: str, km: Any) -> None:
         self.hub = hub
         self.kernel_id = kernel_id
@@ -164,7 +167,24 @@ class KernelRelay:
         return parts[1:]
 
     def _from_iopub(self, frames: list[bytes]) -> None:
+        """One iopub message from the stream, then the ones already queued.
+
+        A ZMQStream hands over one message per turn of the event loop, reading
+        the socket's state twice for each; a cascade publishes hundreds in a
+        burst.  Reading the rest here (at most a bounded number, then other
+        work gets its turn) costs one turn per burst.  The stream re-reads the
+        socket's state after this callback, so nothing arriving later is missed."""
         self.touch()
+        self._broadcast(frames)
+        socket = self.iopub.socket
+        for _ in range(self.drain_limit):
+            try:
+                frames = socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.ZMQError:  # nothing more (Again), or closed meanwhile
+                return
+            self._broadcast(frames)
+
+    def _broadcast(self, frames: list[bytes]) -> None:
         parts = self.verified_parts(frames)
         if parts is None:
             return

@@ -106,9 +106,10 @@ def test_a_cascade_is_seen_by_every_client(server: ServerProcess, kernel_id: str
 
 def test_outputs_of_every_size_arrive_whole_and_in_order(server: ServerProcess,
                                                         kernel_id: str) -> None:
-    """The relay writes its own WebSocket frames, several per write: each size
-    class of the frame header (7-bit, 16-bit, 64-bit length) and a burst of
-    small frames reach the client intact and in order."""
+    """The relay reads iopub bursts many messages per callback and writes its own
+    WebSocket frames, several per write: each size class of the frame header
+    (7-bit, 16-bit, 64-bit length) and a burst of 1,000 small messages (more than
+    one callback reads) reach the client intact, in order, none lost."""
     async def scenario() -> None:
         client = await WSClient.connect(server, kernel_id)
         try:
@@ -116,7 +117,7 @@ def test_outputs_of_every_size_arrive_whole_and_in_order(server: ServerProcess,
             code = ("import sys\n"
                     f"for n in {sizes}:\n"
                     "    sys.stdout.write('x' * (n - 1) + '\\n'); sys.stdout.flush()\n"
-                    "for i in range(300):\n"
+                    "for i in range(1000):\n"
                     "    display(i)")
             await client.run(execute(code, "sizes-cell"), timeout=60)
             streams = [m["content"]["text"] for m in client.received
@@ -124,7 +125,7 @@ def test_outputs_of_every_size_arrive_whole_and_in_order(server: ServerProcess,
             assert [len(t) for t in streams] == sizes
             shown = [m["content"]["data"]["text/plain"] for m in client.received
                      if m.get("msg_type") == "display_data"]
-            assert shown == [str(i) for i in range(300)]
+            assert shown == [str(i) for i in range(1000)]
         finally:
             client.close()
 
