@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -84,6 +85,19 @@ class CoalescingSender:
         self._batch_started = 0.0
         self._deferred = 0  # callbacks queued without a wake-up while lent
         self._completed = False  # an interrupted send finished its message
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child (multiprocessing in a cell) owns nothing of the parent's:
+        it must not use the socket, whatever the parent was doing."""
+        self._lock = threading.Lock()
+        self._queue = []
+        self._wake_pending = self._draining = False
+        self._socket_lock = threading.RLock()
+        self._lent = threading.Condition(threading.Lock())
+        self._borrower = self._asker = None
+        self._lending, self._returned = False, True
+        self._batch = []
+        self._deferred = 0
 
     # -- sending ------------------------------------------------------------
 
@@ -384,4 +398,5 @@ def install(io_thread: Any) -> CoalescingSender | None:
     sender = CoalescingSender(io_thread)
     io_thread.send_multipart = sender
     io_thread.schedule = sender.schedule
+    os.register_at_fork(after_in_child=sender._after_fork_in_child)
     return sender

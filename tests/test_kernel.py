@@ -514,3 +514,34 @@ def test_flushing_in_a_rerun_keeps_the_text_whole_and_in_order(kernel: KernelHar
     edit = kernel.ok("fl_v = 1000", root)
     assert edit.text(child).split() == [str(1000 + i) for i in range(100)]
     assert edit.outputs(child)[0]["msg_type"] == "clear_output"
+
+
+def test_a_rerun_cell_that_forks_keeps_the_kernel_working(kernel: KernelHarness) -> None:
+    """A child forked during a cascade (multiprocessing) does not inherit the
+    iopub socket the cascade holds: its output reaches the client the way
+    ipykernel relays a subprocess's output, the parent's outputs arrive whole,
+    and the kernel keeps working."""
+    root, child = ids("fk0", "fk1")
+    kernel.ok("fk_v = 1", root)
+    kernel.ok(
+        "import os\nfk_pid = os.fork()\n"
+        "if fk_pid == 0:\n    print('from the child', fk_v, flush=True)\n    os._exit(0)\n"
+        "os.waitpid(fk_pid, 0)\nprint('parent sees', fk_v)",
+        child,
+    )
+    for value in (2, 3):
+        edit = kernel.ok(f"fk_v = {value}", root)
+        assert f"parent sees {value}\n" in edit.text(child)
+        assert edit.reactive["ran"] == [root, child]
+        # The child's text comes through ipykernel's subprocess pipe, maybe later.
+        text = edit.text(child)
+        deadline = time.monotonic() + 10
+        while f"from the child {value}" not in text:
+            assert time.monotonic() < deadline, f"the child's output was lost: {text!r}"
+            try:
+                m = kernel.kc.get_iopub_msg(timeout=0.5)
+            except queue.Empty:
+                continue
+            if m["msg_type"] == "stream":
+                text += m["content"]["text"]
+    assert kernel.value("fk_v") == "3"
