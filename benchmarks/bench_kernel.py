@@ -776,10 +776,15 @@ def main(argv: list[str] | None = None) -> int:
         failed = True
     results["elapsed_s"] = time.perf_counter() - started
     print_summary(results)
+    return finish(results, args.json, failed)
+
+
+def finish(results: dict[str, Any], json_path: str | None, failed: bool) -> int:
+    """Print the total time, write the JSON results if asked; the exit status."""
     print(f"total {results['elapsed_s']:.1f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
-        print(f"results written to {args.json}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"results written to {json_path}")
     return 1 if failed else 0
 
 

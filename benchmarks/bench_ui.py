@@ -73,6 +73,7 @@ from bench_kernel import (  # noqa: E402  (same directory: the kernel benchmark'
     _stop,
     cell_id,
     chain_code,
+    finish,
     median,
     reactive_chain_once,
     setup_reactive_chain,
@@ -1188,11 +1189,7 @@ def main(argv: list[str] | None = None) -> int:
     results["elapsed_s"] = time.perf_counter() - started
     if "chain" in results:
         print_summary(results["chain"])
-    print(f"total {results['elapsed_s']:.1f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
-        print(f"results written to {args.json}")
-    return 1 if failed else 0
+    return finish(results, args.json, failed)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import zmq
 from jupyter_client.manager import KernelManager
 
 DEFAULT_TIMEOUT = 30.0
+
+
+def connected_pub_sub(ctx: zmq.Context) -> tuple[zmq.Socket, zmq.Socket]:
+    """A PUB socket on 127.0.0.1 and a SUB subscribed to everything, returned once
+    the subscription is live (PUB drops what it sends before that): probed,
+    with every probe read back."""
+    pub = ctx.socket(zmq.PUB)
+    port = pub.bind_to_random_port("tcp://127.0.0.1")
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.connect(f"tcp://127.0.0.1:{port}")
+    for _ in range(200):
+        pub.send(b"probe")
+        if sub.poll(25):
+            break
+    else:
+        pub.close(linger=0)
+        sub.close(linger=0)
+        pytest.fail("the subscriber never connected")
+    while sub.poll(50):
+        sub.recv_multipart()
+    return pub, sub
 
 
 @dataclass

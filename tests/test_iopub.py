@@ -19,30 +19,19 @@ from jupyter_client.session import Session
 
 from reactive_kernel import iopub
 
+from .conftest import connected_pub_sub
+
 WAIT_MS = 5_000
 
 
 @pytest.fixture
 def pub() -> Iterator[tuple[IOPubThread, iopub.CoalescingSender, zmq.Socket]]:
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.PUB)
-    port = sock.bind_to_random_port("tcp://127.0.0.1")
-    sub = ctx.socket(zmq.SUB)
-    sub.setsockopt(zmq.SUBSCRIBE, b"")
-    sub.connect(f"tcp://127.0.0.1:{port}")
+    sock, sub = connected_pub_sub(ctx)
     thread = IOPubThread(sock)
     thread.start()
     sender = iopub.install(thread)
     assert sender is not None
-    # PUB drops messages until the subscription has arrived: probe until one lands.
-    for _ in range(200):
-        thread.send_multipart([b"probe"])
-        if sub.poll(25):
-            break
-    else:
-        pytest.fail("the subscriber never connected")
-    while sub.poll(50):
-        sub.recv_multipart()
     try:
         yield thread, sender, sub
     finally:

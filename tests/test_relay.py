@@ -10,6 +10,8 @@ from jupyter_client.session import Session
 
 from reactive_server.kernels import KernelRelay
 
+from .conftest import connected_pub_sub
+
 
 class _Client:
     def __init__(self) -> None:
@@ -31,19 +33,9 @@ class _Hub:
 
 def test_a_burst_is_read_in_bounded_callbacks_without_losing_any() -> None:
     ctx = zmq.Context()
-    pub = ctx.socket(zmq.PUB)
-    port = pub.bind_to_random_port("tcp://127.0.0.1")
-    sub = ctx.socket(zmq.SUB)
-    sub.setsockopt(zmq.SUBSCRIBE, b"")
-    sub.connect(f"tcp://127.0.0.1:{port}")
+    pub, sub = connected_pub_sub(ctx)
     session = Session(key=b"secret")
     try:
-        for _ in range(200):  # wait until the subscription is live
-            session.send(pub, "status", {"execution_state": "probe"})
-            if sub.poll(25):
-                break
-        while sub.poll(50):
-            sub.recv_multipart()
         relay = KernelRelay.__new__(KernelRelay)
         relay.hub = _Hub()
         relay.kernel_id = "k"
