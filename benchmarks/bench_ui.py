@@ -62,6 +62,8 @@ from jupyter_client.manager import KernelManager
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from reactive_server.protocol import BATCH_SUBPROTOCOL
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.server_harness
 
@@ -127,7 +129,7 @@ INIT_JS = r"""
       const run = B.run;
       if (run && B.t0 !== null && run.tPaint === null) {
         run[field] += performance.now() - start;
-        if (field === "handlerMs") run.messages += 1;
+        if (field === "handlerMs") run.messages += 1;  // WebSocket frames
       }
     }
   };
@@ -150,9 +152,15 @@ INIT_JS = r"""
         if (!run || run.tArrive !== null || B.t0 === null || typeof e.data !== "string") return;
         if (!e.data.includes(run.needle) || !e.data.includes('"stream"')
             || !e.data.includes(run.expected)) return;
+        // A frame is one message, or a JSON array of them (the UI's batch subprotocol).
+        const data = JSON.parse(e.data);
+        const msg = (Array.isArray(data) ? data : [data]).find((m) =>
+          m.metadata && m.metadata.cellId === run.cell && m.header.msg_type === "stream"
+          && String(m.content.text).includes(run.expected));
+        if (!msg) return;
         run.tArrive = performance.now();
         // When the kernel sent it (its header's wall-clock date, ms precision).
-        const date = Date.parse(JSON.parse(e.data).header.date);
+        const date = Date.parse(msg.header.date);
         if (!Number.isNaN(date)) run.tKernel = date - performance.timeOrigin;
       });
     }
@@ -184,7 +192,7 @@ ARM_JS = r"""
   const cellEl = document.querySelectorAll(".rk-cell")[index];
   const out = cellEl.querySelector(".rk-outputs");
   const badge = cellEl.querySelector(".rk-badge");
-  const run = B.run = { expected: String(expected), needle: JSON.stringify(cell),
+  const run = B.run = { expected: String(expected), needle: JSON.stringify(cell), cell,
     tSend: null, tKernel: null, tArrive: null, tDom: null, tPaint: null, tSettled: null,
     domInFrame: null, error: null, mutations: 0, messages: 0, handlerMs: 0, rafMs: 0 };
   const onOutput = () => {
@@ -290,15 +298,17 @@ ALL_OK_JS = r"""
 FLOOR_OPEN_JS = r"""
 async ({ url, timeoutMs }) => {
   const F = window.__floor = { waiters: new Set(), session: crypto.randomUUID() };
-  const ws = F.ws = new WebSocket(url);
+  const ws = F.ws = new WebSocket(url, ["batch.reactive-kernel.v1"]);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("WebSocket open timed out")), timeoutMs);
     ws.onopen = () => { clearTimeout(timer); resolve(); };
     ws.onerror = () => { clearTimeout(timer); reject(new Error("WebSocket error")); };
   });
   ws.onmessage = (e) => {
-    const msg = JSON.parse(e.data);
-    for (const waiter of [...F.waiters]) waiter(msg);
+    const data = JSON.parse(e.data);
+    for (const msg of Array.isArray(data) ? data : [data]) {
+      for (const waiter of [...F.waiters]) waiter(msg);
+    }
   };
   F.execute = (code, cellId) => {
     const id = crypto.randomUUID();
@@ -780,7 +790,7 @@ def ui_chain_once(page: Driver, n: int, root_value: int, key: str,
         "mutations": r["mutations"],
         "long_frames": r["long"],  # long animation frames between keystroke and paint
         # the page's own JS between keystroke and paint: WebSocket message handlers
-        # (and how many messages) and requestAnimationFrame callbacks
+        # (and how many frames) and requestAnimationFrame callbacks
         "messages": r["messages"],
         "handler_ms": r["handlerMs"],
         "raf_ms": r["rafMs"],
@@ -826,11 +836,12 @@ def browser_floor_once(page: CdpDriver, n: int, root_value: int,
 class ServerFloor:
     """A Python WebSocket client of another reactive kernel of the same server: the
     cascade through the server relay without a browser (blocking, every receive with a
-    timeout; JSON text frames parsed as the page parses them)."""
+    timeout; framed as the page asks, JSON batches, parsed as the page parses them)."""
 
     def __init__(self, server: ServerProcess, kernel_id: str) -> None:
         self.ws = websocket.create_connection(
             channels_url(server, kernel_id), timeout=WAIT_MS / 1000,
+            subprotocols=[BATCH_SUBPROTOCOL],
             sockopt=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),))  # as browsers do
         self.session = uuid.uuid4().hex
 
@@ -856,9 +867,10 @@ class ServerFloor:
                 raise BenchError("server floor: timed out waiting for the kernel")
             self.ws.settimeout(left)
             try:
-                yield orjson.loads(self.ws.recv())
+                data = orjson.loads(self.ws.recv())
             except websocket.WebSocketTimeoutException:
                 raise BenchError("server floor: timed out waiting for the kernel") from None
+            yield from data if isinstance(data, list) else [data]
 
     def reply(self, msg_id: str, timeout_s: float) -> dict[str, Any]:
         for msg in self.messages(timeout_s):
@@ -1107,7 +1119,7 @@ def print_summary(r: dict[str, Any]) -> None:
               f"{_fmt(s['send_to_kernel_sent_ms'])} after the request); -> in the DOM "
               f"{_fmt(s['arrival_to_dom_ms'])}; -> painted {_fmt(s['dom_to_paint_ms'])}; "
               f"kernel idle and last badge ok at {_fmt(s['settled_ms'])}")
-        print(f"  page JS: {_fmt(s['messages'], 0)} WebSocket messages handled in "
+        print(f"  page JS: {_fmt(s['messages'], 0)} WebSocket frames handled in "
               f"{_fmt(s['handler_ms'])} ms, animation-frame callbacks {_fmt(s['raf_ms'])} ms; "
               f"long animation frames: {lf['count']:.0f}, {lf['ms']:.0f} ms, rendering "
               f"{lf['renderMs']:.0f} ms")

@@ -24,6 +24,7 @@ from tornado.iostream import StreamClosedError
 from .kernels import ClientConnection, KernelHub
 from .notebooks import NotebookStore, StoreError
 from .protocol import (
+    BATCH_SUBPROTOCOL,
     CLIENT_CHANNELS,
     V1_SUBPROTOCOL,
     ProtocolError,
@@ -324,13 +325,16 @@ def _frame_header(length: int, binary: bool) -> bytes:
 
 
 class ChannelsHandler(websocket.WebSocketHandler):
-    """``/api/kernels/{id}/channels``: JSON text frames or the v1 binary protocol."""
+    """``/api/kernels/{id}/channels``: JSON text frames, JSON batches (the web UI's
+    ``batch.reactive-kernel.v1``) or the v1 binary protocol."""
 
     def initialize(self, hub: KernelHub, store: NotebookStore) -> None:
         self.hub = hub
         self.client: ClientConnection | None = None
         self.protocol = "json"
+        self.batch = False
         self._outgoing: list[bytes] = []
+        self._batched: list[bytes] = []
         self._flush_scheduled = False
 
     def check_origin(self, origin: str) -> bool:
@@ -345,9 +349,15 @@ class ChannelsHandler(websocket.WebSocketHandler):
             raise web.HTTPError(403, "a valid token is required")
 
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
-        if V1_SUBPROTOCOL in subprotocols:
-            self.protocol = "v1"
-            return V1_SUBPROTOCOL
+        """The first of the client's offers that the server speaks (offers are in
+        the client's order of preference); none: plain JSON frames."""
+        for offer in subprotocols:
+            if offer == V1_SUBPROTOCOL:
+                self.protocol = "v1"
+                return offer
+            if offer == BATCH_SUBPROTOCOL:
+                self.batch = True
+                return offer
         return None
 
     def get_compression_options(self) -> None:
@@ -381,7 +391,7 @@ class ChannelsHandler(websocket.WebSocketHandler):
 
     def _deliver(self, payload: str | bytes, binary: bool) -> None:
         """Queue one frame for this client; everything queued in one turn of the
-        event loop leaves in one write.
+        event loop leaves in one write (for a batch client: in one frame).
 
         Tornado's ``write_message`` makes an asyncio task and a socket write per
         message; an iopub burst (a cascade) is hundreds of messages, and each
@@ -392,12 +402,16 @@ class ChannelsHandler(websocket.WebSocketHandler):
         conn = self.ws_connection
         if conn is None or conn.is_closing():
             return
-        if getattr(conn, "stream", None) is None or getattr(conn, "_compressor", None):
-            self.write_message(payload, binary=binary)  # not the connection we know
-            return
         data = payload.encode() if isinstance(payload, str) else payload
-        self._outgoing.append(_frame_header(len(data), binary))
-        self._outgoing.append(data)
+        if getattr(conn, "stream", None) is None or getattr(conn, "_compressor", None):
+            # not the connection we know: let tornado frame it
+            self.write_message(b"[" + data + b"]" if self.batch else data, binary=binary)
+            return
+        if self.batch:
+            self._batched.append(data)
+        else:
+            self._outgoing.append(_frame_header(len(data), binary))
+            self._outgoing.append(data)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             IOLoop.current().add_callback(self._flush_outgoing)
@@ -405,6 +419,10 @@ class ChannelsHandler(websocket.WebSocketHandler):
     def _flush_outgoing(self) -> None:
         self._flush_scheduled = False
         frames, self._outgoing = self._outgoing, []
+        if self._batched:
+            batch = b"[" + b",".join(self._batched) + b"]"
+            self._batched = []
+            frames += (_frame_header(len(batch), False), batch)
         conn = self.ws_connection
         if not frames or conn is None or conn.is_closing():
             return
@@ -438,10 +456,9 @@ class ChannelsHandler(websocket.WebSocketHandler):
             raise ProtocolError(f"unknown channel {channel!r}")
 
     def _notify(self, text: str) -> None:
-        if self.protocol == "v1":
-            self.write_message(server_error(text))  # a text frame: clients skip it
-        else:
-            self.write_message(server_error(text))
+        # a text frame, queued behind what the client is already owed (v1
+        # clients skip text frames)
+        self._deliver(server_error(text), False)
 
     def on_close(self) -> None:
         if self.client is not None:

@@ -1,7 +1,9 @@
 """WebSocket framing of Jupyter messages: JSON text frames and the v1 binary protocol.
 
 JSON frames are ``{channel, header, parent_header, metadata, content, buffers}``
-(buffers base64-encoded).  The ``v1.kernel.websocket.jupyter.org`` binary frame is::
+(buffers base64-encoded).  With the ``batch.reactive-kernel.v1`` subprotocol,
+server frames are JSON arrays of those messages.  The
+``v1.kernel.websocket.jupyter.org`` binary frame is::
 
     uint64 LE  n = number of offsets
     n x uint64 LE offsets (from the start of the frame; the last one is the end)
@@ -22,6 +24,12 @@ from typing import Any
 from jupyter_client.jsonutil import json_default
 
 V1_SUBPROTOCOL = "v1.kernel.websocket.jupyter.org"
+#: JSON messages, but every server -> client text frame is a JSON *array* of
+#: them, in order (everything the server had for the client in one turn of its
+#: event loop).  Client -> server frames stay one JSON object each.  A cascade is
+#: hundreds of small messages; a browser pays per frame (an event, a parse, an
+#: IPC hop, a DevTools event when one is attached), so the web UI asks for this.
+BATCH_SUBPROTOCOL = "batch.reactive-kernel.v1"
 CHANNELS = frozenset({"shell", "control", "stdin", "iopub"})
 CLIENT_CHANNELS = frozenset({"shell", "control", "stdin"})
 

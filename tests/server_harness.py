@@ -126,15 +126,19 @@ def execute(code: str, cell: str | None = None, **kw: Any) -> dict[str, Any]:
 
 
 class WSClient:
-    """A JSON-protocol WebSocket client that keeps every message it receives."""
+    """A JSON-protocol WebSocket client that keeps every message it receives
+    (with ``subprotocols=[BATCH_SUBPROTOCOL]``, frames are arrays of messages)."""
 
     def __init__(self, conn: websocket.WebSocketClientConnection) -> None:
         self.conn = conn
         self.received: list[dict[str, Any]] = []
+        self.frames = 0
+        self._pending: list[dict[str, Any]] = []
 
     @classmethod
     async def connect(cls, server: ServerProcess, kernel_id: str, token: str | None = None,
-                      origin: str | None = None, query_token: bool = True) -> WSClient:
+                      origin: str | None = None, query_token: bool = True,
+                      subprotocols: list[str] | None = None) -> WSClient:
         token = server.token if token is None else token
         url = f"{server.ws_base}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
         headers = {}
@@ -145,7 +149,7 @@ class WSClient:
         if origin:
             headers["Origin"] = origin
         request = httpclient.HTTPRequest(url, headers=headers, request_timeout=30)
-        conn = await websocket.websocket_connect(request)
+        conn = await websocket.websocket_connect(request, subprotocols=subprotocols)
         return cls(conn)
 
     async def send(self, msg: dict[str, Any] | str | bytes) -> None:
@@ -155,10 +159,14 @@ class WSClient:
             await self.conn.write_message(msg, binary=isinstance(msg, bytes))
 
     async def next(self, timeout: float = 30) -> dict[str, Any]:
-        raw = await asyncio.wait_for(self.conn.read_message(), timeout)
-        if raw is None:
-            raise ConnectionError("websocket closed")
-        msg = json.loads(raw)
+        if not self._pending:
+            raw = await asyncio.wait_for(self.conn.read_message(), timeout)
+            if raw is None:
+                raise ConnectionError("websocket closed")
+            self.frames += 1
+            data = json.loads(raw)
+            self._pending = data if isinstance(data, list) else [data]
+        msg = self._pending.pop(0)
         self.received.append(msg)
         return msg  # type: ignore[no-any-return]
 

@@ -132,6 +132,48 @@ def test_outputs_of_every_size_arrive_whole_and_in_order(server: ServerProcess,
     run(scenario())
 
 
+def test_batch_subprotocol_packs_bursts_into_arrays(server: ServerProcess,
+                                                   kernel_id: str) -> None:
+    """``batch.reactive-kernel.v1`` (the web UI's framing): every server frame is a
+    JSON array of messages.  A client beside it on plain JSON frames sees the same
+    messages in the same order, one per frame; a burst reaches the batch client in
+    fewer frames than messages (how many fewer depends on how far the kernel gets
+    ahead of the server: about 0.6 frames per message for this burst here)."""
+    from reactive_server.protocol import BATCH_SUBPROTOCOL
+
+    async def scenario() -> None:
+        batch = await WSClient.connect(server, kernel_id, subprotocols=[BATCH_SUBPROTOCOL])
+        plain = await WSClient.connect(server, kernel_id)
+        try:
+            assert batch.conn.selected_subprotocol == BATCH_SUBPROTOCOL
+            assert plain.conn.selected_subprotocol is None
+            request = execute("for i in range(1000):\n    display(i)", "batch-cell")
+            await batch.run(request, timeout=60)
+            await plain.until(lambda m: m.get("msg_type") == "status"
+                              and m["parent_header"].get("msg_id") == request["header"]["msg_id"]
+                              and m["content"]["execution_state"] == "idle")
+
+            def shown(client: WSClient) -> list[str]:
+                return [m["content"]["data"]["text/plain"] for m in client.received
+                        if m.get("msg_type") == "display_data"
+                        and m["metadata"].get("cellId") == "batch-cell"]
+
+            assert shown(batch) == shown(plain) == [str(i) for i in range(1000)]
+            assert plain.frames == len(plain.received)
+            assert batch.frames < len(batch.received), (batch.frames, len(batch.received))
+            # Server notices come as arrays too, and requests stay single objects.
+            await batch.send("not json")
+            notice = await batch.until(lambda m: m.get("msg_type") == "server_error")
+            assert "malformed" in notice["content"]["message"]
+            reply = await batch.run(execute("1 + 1"))
+            assert reply["content"]["status"] == "ok"
+        finally:
+            batch.close()
+            plain.close()
+
+    run(scenario())
+
+
 def test_reconnecting_client_gets_kernel_info_and_graph(server: ServerProcess,
                                                         kernel_id: str) -> None:
     async def scenario() -> None:

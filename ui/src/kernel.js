@@ -1,4 +1,8 @@
 // WebSocket connection to a kernel (JSON text frames), with reconnect + backoff.
+// It asks for the server's batch subprotocol: each server frame is then a JSON array
+// of messages (a cascade's hundreds of outputs arrive in a few frames, not one each).
+
+const BATCH_SUBPROTOCOL = "batch.reactive-kernel.v1";
 
 export function newId() {
   const bytes = new Uint8Array(16);
@@ -34,7 +38,7 @@ export class KernelConnection {
     this.handlers.onState("connecting", { attempt: this.attempt });
     let ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(url, [BATCH_SUBPROTOCOL]);
     } catch (error) {
       this.scheduleReconnect();
       return;
@@ -46,16 +50,10 @@ export class KernelConnection {
     };
     ws.onmessage = (event) => {
       if (typeof event.data !== "string") return;
-      let msg;
-      try { msg = JSON.parse(event.data); } catch { return; }
-      const parent = msg.parent_header && msg.parent_header.msg_id;
-      const type = (msg.header && msg.header.msg_type) || msg.msg_type;
-      if (parent && this.waiters.has(parent) && type && type.endsWith("_reply")) {
-        const resolve = this.waiters.get(parent);
-        this.waiters.delete(parent);
-        resolve(msg);
-      }
-      this.handlers.onMessage(msg);
+      let data;
+      try { data = JSON.parse(event.data); } catch { return; }
+      if (!Array.isArray(data)) { this.dispatch(data); return; }
+      for (const msg of data) this.dispatch(msg);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
@@ -64,6 +62,24 @@ export class KernelConnection {
       this.waiters.clear();
       this.scheduleReconnect();
     };
+  }
+
+  dispatch(msg) {
+    if (!msg || typeof msg !== "object") return;
+    const parent = msg.parent_header && msg.parent_header.msg_id;
+    const type = (msg.header && msg.header.msg_type) || msg.msg_type;
+    if (parent && this.waiters.has(parent) && type && type.endsWith("_reply")) {
+      const resolve = this.waiters.get(parent);
+      this.waiters.delete(parent);
+      resolve(msg);
+    }
+    try {
+      this.handlers.onMessage(msg);
+    } catch (error) {
+      // Reported as uncaught (the page's error handlers and tests see it), but the
+      // rest of the batch is still handled.
+      setTimeout(() => { throw error; });
+    }
   }
 
   scheduleReconnect() {
