@@ -216,10 +216,17 @@ ARM_JS = r"""
   };
   const outputs = new MutationObserver(() => { onOutput(); onState(); });
   outputs.observe(out, { childList: true, subtree: true, characterData: true });
-  const states = new MutationObserver(onState);
+  // A batch of messages can take the kernel state from busy to idle in one task:
+  // the records' old values still show it was busy.
+  const states = new MutationObserver((records) => {
+    if (B.t0 !== null && records.some((r) => r.target === kernelState && r.oldValue === "busy")) {
+      busy = true;
+    }
+    onState();
+  });
   for (const node of [badge, kernelState]) {
-    states.observe(node, { attributes: true, childList: true, subtree: true,
-                           characterData: true });
+    states.observe(node, { attributes: true, attributeOldValue: true, childList: true,
+                           subtree: true, characterData: true });
   }
   const timer = setTimeout(() => { run.error = "timed out in the page"; run.stop(); },
                            timeoutMs);

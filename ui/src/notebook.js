@@ -208,16 +208,43 @@ function renderOutputs(cell) {
   cell.outEl.hidden = nodes.length === 0;
 }
 
-// Cells to redraw in the next animation frame, all in one callback: a cascade brings
-// several messages per cell between two frames, and only the last state is ever painted.
+// Cells to redraw, all in one animation-frame callback: a cascade brings several
+// messages per cell between two frames, and only the last state is ever painted.
+// While a cascade streams in, the page draws at most once every CASCADE_FRAME_MS:
+// each frame of a long notebook costs the browser several ms of style, layout and
+// paint, and on a small machine that CPU is taken from the kernel and the server
+// relaying the cascade, so a page drawing every frame made the cascade itself slower.
+// The cascade's end (its idle status) draws at once, in the task that handled it: the
+// next frame paints it without waiting for an animation-frame callback first.
+const CASCADE_FRAME_MS = 100;
 const drawQueue = new Set();
+let drawPending = false;
+let drawTimer = null;
+let lastDraw = -Infinity;
 
 function queueDraw(cell) {
-  if (!drawQueue.size) requestAnimationFrame(drawQueued);
   drawQueue.add(cell);
+  if (drawPending) return;
+  drawPending = true;
+  const wait = S.cascade ? lastDraw + CASCADE_FRAME_MS - performance.now() : 0;
+  if (wait > 0) {
+    drawTimer = setTimeout(() => { drawTimer = null; requestAnimationFrame(drawQueued); }, wait);
+  } else {
+    requestAnimationFrame(drawQueued);
+  }
+}
+
+/** Draw what is queued now, not in a later frame or after the cascade's interval. */
+function drawSoon() {
+  clearTimeout(drawTimer);
+  drawTimer = null;
+  if (drawPending) drawQueued();
 }
 
 function drawQueued() {
+  if (!drawPending) return;  // drawn already (drawSoon) before this frame's callback
+  drawPending = false;
+  lastDraw = performance.now();
   const cells = [...drawQueue];
   drawQueue.clear();
   for (const cell of cells) {
@@ -275,7 +302,22 @@ function renderState(cell) {
     badge.hidden = !text;
   }
   if (shown.title !== title) badge.title = title;
-  cell.shownState = { status, text, title };
+  const mark = cell.mark || null;
+  if (shown.mark !== mark) {
+    cell.el.classList.toggle("rk-trigger", mark === "trigger");
+    cell.el.classList.toggle("rk-reran", mark === "reran");
+  }
+  cell.shownState = { status, text, title, mark };
+}
+
+/** Mark a cell as the trigger of the last cascade, one it re-ran, or neither (null);
+ * drawn with its state. */
+function setMark(cell, mark) {
+  if ((cell.mark || null) === mark) return;
+  cell.mark = mark;
+  if (cell.stateQueued) return;
+  cell.stateQueued = true;
+  queueDraw(cell);
 }
 
 /** Set a cell's run state; the badge and classes follow in the next frame. */
@@ -485,7 +527,7 @@ function beginCascade(parent, own) {
   if (S.cascade) endCascade();
   S.cascade = { parent, own, trigger: own ? S.msgToCell.get(parent) || null : null,
     current: null, touched: new Set() };
-  for (const cell of S.cells) cell.el.classList.remove("rk-trigger", "rk-reran");
+  for (const cell of S.cells) setMark(cell, null);
   if (S.cascade.trigger) activity(S.cascade.trigger, parent);
 }
 
@@ -502,6 +544,7 @@ function endCascade() {
   S.lastCascadeTouched = c.touched;
   S.lastCascadeForeign = !c.own;
   S.cascade = null;
+  drawSoon();
 }
 
 /** A cell showed signs of life (clear_output or an output) during a cascade. */
@@ -520,7 +563,7 @@ function activity(cellId, parent) {
   c.touched.add(cellId);
   c.current = cellId;
   if (!c.own && cellId === c.trigger) { cell.outputs = []; queueRender(cell); }
-  cell.el.classList.add(cellId === c.trigger ? "rk-trigger" : "rk-reran");
+  setMark(cell, cellId === c.trigger ? "trigger" : "reran");
   setState(cell, "running", { error: null, skippedBecause: null });
 }
 
@@ -704,7 +747,7 @@ function onExecuteReply(msg, cell) {
     } else {
       setState(c, "ok", { duration: timings[id] ?? null });
     }
-    if (cell && id !== cell.id) c.el.classList.add("rk-reran");
+    if (cell && id !== cell.id) setMark(c, "reran");
   }
   for (const id of reactive.skipped || []) {
     const c = S.byId.get(id);
@@ -718,7 +761,7 @@ function onExecuteReply(msg, cell) {
     const c = S.byId.get(id);
     if (c && c.st.status !== "running") setState(c, "queued");
   }
-  if (cell) cell.el.classList.add("rk-trigger");
+  if (cell) setMark(cell, "trigger");
   if (reactive.interrupted) toast("Interrupted: the rest of the cascade was skipped.", "info");
 }
 
@@ -744,7 +787,7 @@ function applyGraph(graph) {
       // Another tab ran this cell without any output: its old outputs are gone.
       cell.outputs = [];
       queueRender(cell);
-      cell.el.classList.add("rk-trigger");
+      setMark(cell, "trigger");
     }
     const status = g.status === "idle" && cell.st.status !== "idle" && !g.execution_count ? "idle" : g.status;
     const extra = { duration: g.duration_ms ?? cell.st.duration, error: g.error || null,
@@ -986,7 +1029,7 @@ async function restartKernel(runAllAfter) {
   S.cascade = null;
   setBanner(null);
   for (const cell of S.cells) {
-    cell.el.classList.remove("rk-trigger", "rk-reran");
+    setMark(cell, null);
     setState(cell, "idle", { duration: null, error: null, skippedBecause: null });
   }
   if (!S.conn.open) await new Promise((r) => setTimeout(r, 500));
