@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import functools
-import hmac
 import json
 import os
 import time
@@ -23,7 +21,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import zmq
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_client.session import Session
@@ -31,6 +28,7 @@ from traitlets import Instance, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from .protocol import raw_to_json, to_json, to_v1
+from .sockets import SocketReader, Verifier, connect
 
 Deliver = Callable[[str | bytes, bool], None]  # (payload, binary)
 
@@ -42,23 +40,19 @@ class ClientConnection:
         self.relay = relay
         self.protocol = protocol  # "json" or "v1"
         self.deliver = deliver
-        # ZMQStreams (jupyter_client's IOLoop kernel manager hands these out):
-        # replies arrive by callback on the server's event loop.
-        self.sockets: dict[str, Any] = {}
+        # Replies arrive by callback on the server's event loop.
+        self.sockets: dict[str, SocketReader] = {}
         identity = uuid.uuid4().hex.encode()
-        km = relay.km
-        for channel, connect in (("shell", km.connect_shell), ("control", km.connect_control),
-                                 ("stdin", km.connect_stdin)):
-            stream = connect(identity=identity)
-            stream.on_recv(functools.partial(self._from_kernel, channel), copy=True)
-            self.sockets[channel] = stream
+        for channel in ("shell", "control", "stdin"):
+            socket, owner = connect(relay.km, channel, identity)
+            self.sockets[channel] = SocketReader(socket, owner,
+                                                 self._from_kernel_on(channel))
 
-    def _from_kernel(self, channel: str, frames: list[bytes]) -> None:
-        self.relay.touch()
-        try:
+    def _from_kernel_on(self, channel: str) -> Callable[[list[bytes]], None]:
+        def from_kernel(frames: list[bytes]) -> None:
+            self.relay.touch()
             self.send_frames(channel, frames)
-        except Exception:
-            self.relay.hub.log.warning("Could not deliver a %s reply", channel, exc_info=True)
+        return from_kernel
 
     def send_frames(self, channel: str, frames: list[bytes], cache: dict[str, Any] | None = None
                     ) -> None:
@@ -91,57 +85,39 @@ class ClientConnection:
         else:
             self.deliver(to_json(channel, message), False)
 
-    # Requests go straight to the stream's socket: a ZMQStream would queue the
-    # send until the next turn of the event loop.
+    # Requests go straight out on the socket, signed by the kernel's Session.
     def to_kernel_json(self, channel: str, message: dict[str, Any]) -> None:
-        buffers = message.pop("buffers", [])
-        stream = self.sockets[channel]
-        self.relay.session.send(stream.socket, message, buffers=buffers or None)
-        _rearm(stream)
+        parts = [orjson.dumps(message[key]) for key in
+                 ("header", "parent_header", "metadata", "content")]
+        self.to_kernel_parts(channel, parts + list(message.get("buffers") or []))
 
     def to_kernel_parts(self, channel: str, parts: list[bytes]) -> None:
-        stream = self.sockets[channel]
-        self.relay.session.send_raw(stream.socket, parts)
-        _rearm(stream)
+        reader = self.sockets[channel]
+        self.relay.session.send_raw(reader.socket, parts)
+        reader.after_send()
 
     def close(self) -> None:
-        for stream in self.sockets.values():
+        for reader in self.sockets.values():
             with contextlib.suppress(Exception):
-                stream.close(linger=0)
+                reader.close()
         self.sockets.clear()
         self.relay.clients.discard(self)
 
 
-def _rearm(stream: Any) -> None:
-    """After a send behind a ZMQStream's back: deliver a reply it would miss.
-
-    A ZMQ socket's file descriptor is edge-triggered.  A send on the socket
-    processes its pending commands, which can use up the edge of a reply that
-    arrived meanwhile; the stream then never hears of that reply and the client
-    waits forever.  Reading ``EVENTS`` re-arms the descriptor for what comes
-    later, and what is already there is handed to the stream now.
-    """
-    with contextlib.suppress(Exception):
-        if stream.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-            stream.io_loop.add_callback(stream.flush, zmq.POLLIN)
-
-
 class KernelRelay:
     """The shared iopub subscription of one kernel and its clients."""
-
-    #: Most iopub messages read in one callback after the stream's own.
-    drain_limit = 255
 
     def __init__(self, hub: KernelHub, kernel_id: str, km: Any) -> None:
         self.hub = hub
         self.kernel_id = kernel_id
         self.km = km
         self.session: Session = km.session
+        self.verifier = Verifier(self.session)
         self.clients: set[ClientConnection] = set()
         self.execution_state = "starting"
         self._last_activity = time.time()
-        self.iopub = km.connect_iopub()
-        self.iopub.on_recv(self._from_iopub, copy=True)
+        socket, owner = connect(km, "iopub")
+        self.iopub = SocketReader(socket, owner, self._broadcast)
         km.add_restart_callback(self._on_restart, "restart")
         km.add_restart_callback(self._on_dead, "dead")
 
@@ -156,35 +132,15 @@ class KernelRelay:
     def verified_parts(self, frames: list[bytes]) -> list[bytes] | None:
         """[header, parent_header, metadata, content, *buffers] of a signed kernel
         message, or None (logged) if the signature does not match."""
-        _idents, parts = self.session.feed_identities(frames, copy=True)
-        parts = [bytes(p) for p in parts]
-        if self.session.auth is not None:
-            expected = self.session.sign(parts[1:5])
-            if not hmac.compare_digest(expected, parts[0]):
-                self.hub.log.warning("Dropping a message with a bad signature from %s",
-                                     self.kernel_id)
-                return None
-        return parts[1:]
-
-    def _from_iopub(self, frames: list[bytes]) -> None:
-        """One iopub message from the stream, then the ones already queued.
-
-        A ZMQStream hands over one message per turn of the event loop, reading
-        the socket's state twice for each; a cascade publishes hundreds in a
-        burst.  Reading the rest here (at most a bounded number, then other
-        work gets its turn) costs one turn per burst.  The stream re-reads the
-        socket's state after this callback, so nothing arriving later is missed."""
-        self.touch()
-        self._broadcast(frames)
-        socket = self.iopub.socket
-        for _ in range(self.drain_limit):
-            try:
-                frames = socket.recv_multipart(zmq.NOBLOCK)
-            except zmq.ZMQError:  # nothing more (Again), or closed meanwhile
-                return
-            self._broadcast(frames)
+        parts = self.verifier.parts(frames)
+        if parts is None:
+            self.hub.log.warning("Dropping a message with a bad signature from %s",
+                                 self.kernel_id)
+        return parts
 
     def _broadcast(self, frames: list[bytes]) -> None:
+        """One iopub message to every client (encoded once per protocol)."""
+        self.touch()
         parts = self.verified_parts(frames)
         if parts is None:
             return
@@ -233,7 +189,7 @@ class KernelRelay:
         for client in list(self.clients):
             client.close()
         with contextlib.suppress(Exception):
-            self.iopub.close(linger=0)
+            self.iopub.close()
 
 
 class KernelHub(LoggingConfigurable):
