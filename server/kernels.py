@@ -33,6 +33,15 @@ from .sockets import SocketReader, Verifier, connect
 Deliver = Callable[[str | bytes, bool], None]  # (payload, binary)
 
 
+def _dumps(value: Any) -> bytes:
+    """JSON bytes of a client's message part (orjson; the stdlib for what orjson
+    refuses, such as integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False).encode()
+
+
 class ClientConnection:
     """One WebSocket client of a kernel: its own request sockets, a sink for frames."""
 
@@ -87,7 +96,7 @@ class ClientConnection:
 
     # Requests go straight out on the socket, signed by the kernel's Session.
     def to_kernel_json(self, channel: str, message: dict[str, Any]) -> None:
-        parts = [orjson.dumps(message[key]) for key in
+        parts = [_dumps(message[key]) for key in
                  ("header", "parent_header", "metadata", "content")]
         self.to_kernel_parts(channel, parts + list(message.get("buffers") or []))
 

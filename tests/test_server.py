@@ -230,6 +230,11 @@ def test_malformed_frames_get_an_error_and_the_socket_stays_open(
                         seen.append(msg)
             reply = await client.run(execute("print('still here')"))
             assert reply["content"]["status"] == "ok"
+            # Odd but valid JSON reaches the kernel too (an integer beyond 64 bits).
+            odd = execute("odd_ok = 1")
+            odd["metadata"]["big"] = 2 ** 70
+            reply = await client.run(odd)
+            assert reply["content"]["status"] == "ok"
         finally:
             client.close()
 
