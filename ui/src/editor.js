@@ -2,7 +2,7 @@
 import { EditorState, Compartment, Prec } from "@codemirror/state";
 import {
   EditorView, keymap, drawSelection, highlightActiveLine, highlightSpecialChars,
-  placeholder as placeholderExt,
+  placeholder as placeholderExt, tooltips,
 } from "@codemirror/view";
 import {
   defaultKeymap, history, historyKeymap, indentWithTab,
@@ -101,6 +101,8 @@ export function createEditor(parent, text, cellType, hooks) {
         bracketMatching(),
         closeBrackets(),
         autocompletion({ override: [kernelCompletions(hooks)], activateOnTyping: false }),
+        // Tooltips (completions) in <body>: a cell's containment would clip them.
+        tooltips({ parent: document.body }),
         highlightActiveLine(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),

@@ -573,18 +573,33 @@ function activity(cellId, parent) {
 // and that relayout and repaint of the whole notebook was most of a cascade's UI time.
 const CLEAR_DELAY_MS = 100;
 
+// One timer for all deferred clears (a cascade defers one per cell): cells in the order
+// of their deadlines.
+const deferredClears = new Map();
+let clearTimer = null;
+
 function deferClear(cell) {
   cell.pendingClear = true;
-  clearTimeout(cell.clearTimer);
-  cell.clearTimer = setTimeout(() => applyDeferredClear(cell), CLEAR_DELAY_MS);
+  deferredClears.delete(cell);
+  deferredClears.set(cell, performance.now() + CLEAR_DELAY_MS);
+  if (!clearTimer) clearTimer = setTimeout(expireClears, CLEAR_DELAY_MS);
+}
+
+function expireClears() {
+  clearTimer = null;
+  const now = performance.now();
+  for (const [cell, deadline] of deferredClears) {
+    if (deadline > now) {
+      clearTimer = setTimeout(expireClears, deadline - now);
+      return;
+    }
+    applyDeferredClear(cell);
+  }
 }
 
 /** Apply a clear deferred by deferClear (not one asked with wait=True). */
 function applyDeferredClear(cell) {
-  if (!cell.clearTimer) return;
-  clearTimeout(cell.clearTimer);
-  cell.clearTimer = null;
-  if (!cell.pendingClear) return;
+  if (!deferredClears.delete(cell) || !cell.pendingClear) return;
   cell.outputs = [];
   cell.pendingClear = false;
   queueRender(cell);
