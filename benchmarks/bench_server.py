@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import hashlib
 import hmac
 import json
 import math
@@ -40,7 +42,9 @@ import multiprocessing
 import os
 import platform
 import shutil
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -59,6 +63,7 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_core.paths import jupyter_runtime_dir
 from tornado import httpclient, websocket
+from tornado.util import _websocket_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.server_harness
 
@@ -252,6 +257,102 @@ class WSRoundTrip:
             await asyncio.wait_for(closed(), 5.0)
 
 
+class LeanWSRoundTrip:
+    """A blocking WebSocket client on a plain socket, framing by hand (RFC 6455),
+    the counterpart of the blocking ZMQ client: what a client with a compiled
+    WebSocket stack (a browser) costs, rather than tornado's coroutine per frame.
+    Messages are classified exactly as the tornado client does."""
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, server: BenchServer, kernel_id: str, binary: bool) -> None:
+        self.binary = binary
+        self.session = uuid.uuid4().hex
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=CONNECT_TIMEOUT)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as browsers do
+        key = base64.b64encode(os.urandom(16)).decode()
+        path = server.ws_url(kernel_id).split(str(server.port), 1)[1]
+        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+                 "Upgrade: websocket", "Connection: Upgrade", f"Sec-WebSocket-Key: {key}",
+                 "Sec-WebSocket-Version: 13"]
+        if binary:
+            lines.append(f"Sec-WebSocket-Protocol: {V1_SUBPROTOCOL}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.buf = bytearray()
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, _, rest = bytes(self.buf).partition(b"\r\n\r\n")
+        self.buf = bytearray(rest)
+        accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
+        if not head.startswith(b"HTTP/1.1 101") or accept.encode() not in head:
+            raise BenchError(f"WebSocket upgrade refused: {head[:200]!r}")
+        self.sock.settimeout(REQUEST_TIMEOUT)
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise BenchError("the server closed the WebSocket")
+        self.buf += chunk
+
+    def _take(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            self._fill()
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        return data
+
+    def send(self, payload: bytes) -> None:
+        n = len(payload)
+        first = 0x82 if self.binary else 0x81
+        if n < 126:
+            header = bytes((first, 0x80 | n))
+        elif n <= 0xFFFF:
+            header = struct.pack("!BBH", first, 0x80 | 126, n)
+        else:
+            header = struct.pack("!BBQ", first, 0x80 | 127, n)
+        mask = os.urandom(4)
+        self.sock.sendall(header + mask + _websocket_mask(mask, payload))
+
+    def recv(self) -> str | bytes:
+        while True:
+            first, second = self._take(2)
+            n = second & 0x7F
+            if n == 126:
+                (n,) = struct.unpack("!H", self._take(2))
+            elif n == 127:
+                (n,) = struct.unpack("!Q", self._take(8))
+            payload = self._take(n)
+            opcode = first & 0x0F
+            if opcode == 1:
+                return payload.decode()
+            if opcode == 2:
+                return payload
+            if opcode == 8:
+                raise BenchError("the server closed the WebSocket")
+
+    def once(self, code: str = "pass") -> float:
+        msg = execute(code, session=self.session)
+        msg_id = msg["header"]["msg_id"]
+        if self.binary:
+            data = to_v1("shell", [json.dumps(msg[key]).encode() for key in
+                                   ("header", "parent_header", "metadata", "content")])
+        else:
+            data = json.dumps(msg).encode()
+        start = time.perf_counter()
+        self.send(data)
+        seen: set[str] = set()
+        while len(seen) < 2:
+            kind = classify_ws(self.recv(), msg_id)
+            if kind is not None:
+                seen.add(kind)
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.sendall(b"\x88\x80" + os.urandom(4))  # a masked, empty close frame
+            self.sock.close()
+
+
 class ZMQRoundTrip:
     """A jupyter_client kernel client on the kernel's own sockets (blocking or asyncio).
 
@@ -365,8 +466,10 @@ class ZMQRoundTrip:
 # -- 1. round trip -----------------------------------------------------------------
 
 
-VARIANTS = ("ws_json", "ws_v1", "zmq_blocking", "zmq_async")
+VARIANTS = ("ws_json", "ws_v1", "ws_lean_json", "ws_lean_v1", "zmq_blocking", "zmq_async")
+WS_VARIANTS = ("ws_json", "ws_v1", "ws_lean_json", "ws_lean_v1")
 LABELS = {"ws_json": "WebSocket, JSON frames", "ws_v1": "WebSocket, v1 binary",
+          "ws_lean_json": "WebSocket (lean), JSON", "ws_lean_v1": "WebSocket (lean), v1",
           "zmq_blocking": "ZMQ direct, blocking", "zmq_async": "ZMQ direct, asyncio"}
 
 
@@ -410,7 +513,14 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
 
         async def block(variant: str, n: int, warmup: int) -> list[float]:
             ws: WSRoundTrip | None = None
-            if variant.startswith("ws"):
+            lean: LeanWSRoundTrip | None = None
+            if variant.startswith("ws_lean"):
+                lean = LeanWSRoundTrip(server, kernel_id, binary=variant.endswith("v1"))
+                client_once = lean.once
+
+                async def once() -> float:
+                    return client_once()  # blocks the loop, as the blocking ZMQ client
+            elif variant.startswith("ws"):
                 ws = await WSRoundTrip.connect(server, kernel_id, binary=variant == "ws_v1")
                 once = ws.once
             else:
@@ -430,6 +540,8 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
             finally:
                 if ws is not None:
                     await ws.close()
+                if lean is not None:
+                    lean.close()
             return times
 
         for variant in VARIANTS:
@@ -459,7 +571,7 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
                            # CPU per request (psutil, 10 ms ticks summed over the blocks)
                            "cpu_ms_per_request": {k: v / len(values) * 1e3
                                                   for k, v in cpu_used[variant].items()}}
-    for ws in ("ws_json", "ws_v1"):
+    for ws in WS_VARIANTS:
         for zmq_name in ("zmq_blocking", "zmq_async"):
             key = f"{ws}/{zmq_name}"
             result.setdefault("ratios", {})[key] = (result[ws]["median_ms"]
@@ -472,6 +584,8 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
     result["reference"] = best
     result["ratio"] = result["ratios"][f"ws_json/{best}"]
     result["ratio_v1"] = result["ratios"][f"ws_v1/{best}"]
+    result["ratio_lean"] = result["ratios"][f"ws_lean_json/{best}"]
+    result["ratio_lean_v1"] = result["ratios"][f"ws_lean_v1/{best}"]
     result["target"] = TARGET_RATIO
     result["met"] = result["ratio"] <= TARGET_RATIO
     return result
@@ -946,8 +1060,11 @@ def print_summary(results: dict[str, Any]) -> None:
                          ""))
         ref = LABELS[rt["reference"]].split(", ")[1]
         paired = rt["paired_ratios"]
-        for ws, ratio in (("JSON", rt["ratio"]), ("v1", rt["ratio_v1"])):
-            key = f"ws_{ws.lower()}/{rt['reference']}"
+        for ws, ratio, variant in (("JSON", rt["ratio"], "ws_json"),
+                                   ("v1", rt["ratio_v1"], "ws_v1"),
+                                   ("JSON, lean client", rt["ratio_lean"], "ws_lean_json"),
+                                   ("v1, lean client", rt["ratio_lean_v1"], "ws_lean_v1")):
+            key = f"{variant}/{rt['reference']}"
             rows.append((f"ratio WS {ws} / ZMQ {ref}",
                          f"{ratio:.3f} (paired {paired[key]:.3f})",
                          f"<= {TARGET_RATIO:.2f} {_verdict(ratio <= TARGET_RATIO)}"))
