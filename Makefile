@@ -63,6 +63,7 @@ test: lint typecheck pytest
 bench: $(STAMP) ui system-deps
 	$(PY) benchmarks/bench_kernel.py
 	$(PY) benchmarks/bench_sql.py
+	$(PY) benchmarks/bench_server.py
 	$(PY) benchmarks/bench_ui.py
 
 clean:
