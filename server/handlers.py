@@ -250,7 +250,8 @@ class NotebookHandler(APIHandler):
         if not isinstance(new_path, str):
             raise web.HTTPError(400, "path (the new name) is required")
         model = self.store_call(self.store.rename, path, new_path)
-        self.hub.rename_notebook(path, new_path)
+        self.hub.rename_notebook(path, model["path"], model["version"],
+                                 self.request.headers.get("X-Client-Id"))
         self.reply(model)
 
     async def delete(self, path: str) -> None:

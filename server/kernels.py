@@ -316,11 +316,19 @@ class KernelHub(LoggingConfigurable):
             relay.broadcast_server("notebook_changed",
                                    {"path": path, "version": version, "origin": origin})
 
-    def rename_notebook(self, old: str, new: str) -> None:
+    def rename_notebook(self, old: str, new: str, version: str,
+                        origin: str | None = None) -> None:
+        """The notebook's kernel follows its new name, and every client of it hears
+        (``notebook_renamed``), so other tabs save under the new name."""
         kernel_id = self.notebook_kernels.pop(old, None)
-        if kernel_id is not None:
-            self.notebook_kernels[new] = kernel_id
-            self.kernel_notebooks[kernel_id] = new
+        if kernel_id is None:
+            return
+        self.notebook_kernels[new] = kernel_id
+        self.kernel_notebooks[kernel_id] = new
+        relay = self.relays.get(kernel_id)
+        if relay is not None:
+            relay.broadcast_server("notebook_renamed", {"path": old, "new_path": new,
+                                                        "version": version, "origin": origin})
 
     # -- requests of the server's own ------------------------------------------
 

@@ -434,6 +434,19 @@ def test_notebook_edits_are_broadcast_to_its_clients(server: ServerProcess) -> N
                 notice = await tab.until(lambda m: m.get("msg_type") == "notebook_changed")
                 assert notice["content"] == {"path": "synced.ipynb",
                                              "version": edited["version"], "origin": "tab-1"}
+            # A rename: every tab hears the new name, and the kernel goes with it.
+            status, renamed = await asyncio.to_thread(
+                server.http, "PATCH", "/api/notebooks/synced.ipynb",
+                {"path": "synced-renamed.ipynb"}, headers={"X-Client-Id": "tab-2"})
+            assert status == 200
+            for tab in tabs:
+                notice = await tab.until(lambda m: m.get("msg_type") == "notebook_renamed")
+                assert notice["content"] == {"path": "synced.ipynb",
+                                             "new_path": "synced-renamed.ipynb",
+                                             "version": renamed["version"], "origin": "tab-2"}
+            _, kernels = await asyncio.to_thread(server.http, "GET", "/api/kernels")
+            notebooks = {k["id"]: k["notebook"] for k in kernels}
+            assert notebooks[opened["kernel"]["id"]] == "synced-renamed.ipynb"
         finally:
             for tab in tabs:
                 tab.close()

@@ -323,6 +323,28 @@ def test_run_all_runs_each_cell_once(page: Page, server: ServerProcess) -> None:
     expect(output(page, 1)).to_have_text("y 1", timeout=WAIT)
 
 
+def test_an_open_notebook_follows_a_rename(page: Page, server: ServerProcess) -> None:
+    """Renamed elsewhere (the list page in another tab, here the REST call it makes):
+    the open page takes the new name, its URL too, and its next save lands in the
+    renamed file instead of failing on the old name."""
+    path = new_notebook(page, server)
+    type_cells(page, ["followed = 1"])
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+    wait_saved(page)
+    new_path = "renamed-" + path
+    status, _ = rest(server, "PATCH", f"/api/notebooks/{path}", {"path": new_path})
+    assert status == 200
+    expect(page.locator("#nb-title")).to_have_text(new_path, timeout=WAIT)
+    assert page.evaluate("() => location.pathname") == f"/notebooks/{new_path}"
+    replace_source(page, 0, "followed = 2")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    saved = json.loads((server.root / new_path).read_text())
+    assert "".join(saved["cells"][0]["source"]) == "followed = 2"
+    assert not (server.root / path).exists()
+    expect(page.locator("#banner")).to_be_hidden()
+
+
 def test_list_page_renames_and_deletes(page: Page, server: ServerProcess) -> None:
     for name in ("list-alpha.ipynb", "list-beta.ipynb"):
         status, _ = rest(server, "POST", "/api/notebooks", {"path": name})

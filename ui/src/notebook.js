@@ -831,9 +831,23 @@ function onServerMessage(type, content) {
     } else {
       reloadNotebook(false);
     }
+  } else if (type === "notebook_renamed") {
+    if (content.path !== S.path || typeof content.new_path !== "string") return;
+    // Renamed elsewhere (the list page, another tab): this tab follows, so its saves
+    // go to the file under its new name instead of failing on the old one.
+    S.path = content.new_path;
+    showPath();
+    const url = `/notebooks/${S.path.split("/").map(encodeURIComponent).join("/")}`;
+    history.replaceState(null, "", url + location.hash);
+    if (content.origin !== S.clientId) toast(`This notebook was renamed to ${S.path}.`, "info");
   } else if (type === "server_error") {
     toast(`Server: ${content.message}`, "error");
   }
+}
+
+function showPath() {
+  $("nb-title").textContent = S.path;
+  document.title = `${S.path.split("/").pop()} — Reactive notebook`;
 }
 
 // ---- inspection (Shift+Tab) -----------------------------------------------------------------------
@@ -1134,8 +1148,7 @@ function wireToolbar() {
   $("toggle-graph").onclick = () => setGraphOpen(!S.graphOpen);
   $("close-graph").onclick = () => setGraphOpen(false);
   $("conn-state").onclick = () => S.conn && !S.conn.open && S.conn.reconnectNow();
-  $("nb-title").textContent = S.path;
-  document.title = `${S.path.split("/").pop()} — Reactive notebook`;
+  showPath();
   $("home-link").href = "/";
 }
 
