@@ -465,7 +465,8 @@ def test_update_display_data_replaces_the_first_cell_output(page: Page,
 
 def test_long_output_is_folded_behind_show_more(page: Page, server: ServerProcess) -> None:
     new_notebook(page, server)
-    type_cells(page, ["for i in range(5000):\n    print(f'line {i}')"])
+    type_cells(page, ["shown = display('first', display_id=True)\n"
+                      "for i in range(5000):\n    print(f'line {i}')"])
     text = output(page, 0).locator("pre.rk-stream")
     more = output(page, 0).get_by_role("button", name=re.compile(r"^Show more"))
     # The count of hidden characters is exact once every chunk of the stream arrived.
@@ -495,6 +496,14 @@ def test_long_output_is_folded_behind_show_more(page: Page, server: ServerProces
     }""")
     assert last["bottom"] > 0 and last["top"] < last["height"], last  # on screen
     shot(page, "output-expanded", full_page=False)
+    # Redrawing the cell (another of its outputs is updated from the next cell) keeps
+    # what the user unfolded.
+    cell(page, 1).locator(".cm-content").click()
+    page.keyboard.type("shown.update('second')")
+    page.keyboard.press("Shift+Enter")
+    expect(output(page, 0)).to_contain_text("'second'", timeout=WAIT)
+    expect(text).to_contain_text("line 4999")
+    expect(more).to_have_count(0)
 
 
 def test_output_after_a_save_is_saved_too(page: Page, server: ServerProcess) -> None:

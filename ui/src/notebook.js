@@ -197,7 +197,7 @@ function renderOutputs(cell) {
       ? { ...o, text: joinSrc(o.text).replace(/upstream cell (\S+?) failed/g, (all, id) =>
         (S.byId.has(id) ? `upstream cell ${cellNumber(id)} (${firstLine(id)}) failed` : all)) }
       : o;
-    const node = renderOutput(shown);
+    const node = renderOutput(shown, o);
     const wrap = el("div", { class: `rk-output rk-output-${o.output_type}` }, node);
     if (o.output_type === "execute_result" && o.execution_count != null) {
       wrap.prepend(el("div", { class: "rk-out-prompt", text: `Out[${o.execution_count}]` }));

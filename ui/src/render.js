@@ -235,11 +235,14 @@ export function sanitizeHtml(html) {
 const MAX_LINES = 200;
 const MAX_CHARS = 20000;
 
-function textBlock(text, className) {
+// `state` is the output the block shows: "Show more" marks it expanded (a property
+// that is not saved), so redrawing the same output, or more text appended to it,
+// stays unfolded.
+function textBlock(text, className, state = {}) {
   const pre = el("pre", { class: className });
   const clean = collapseCR(text);
   const lines = clean.split("\n");
-  if (clean.length <= MAX_CHARS && lines.length <= MAX_LINES) {
+  if (state.expanded || (clean.length <= MAX_CHARS && lines.length <= MAX_LINES)) {
     appendAnsi(pre, clean);
     return pre;
   }
@@ -250,7 +253,12 @@ function textBlock(text, className) {
   const wrap = el("div", { class: "rk-truncated" }, pre);
   const more = el("button", {
     type: "button", class: "rk-link", text: `Show more (${hidden.toLocaleString()} more characters)`,
-    onclick: () => { pre.replaceChildren(); appendAnsi(pre, clean); more.remove(); },
+    onclick: () => {
+      Object.defineProperty(state, "expanded", { value: true, writable: true, configurable: true });
+      pre.replaceChildren();
+      appendAnsi(pre, clean);
+      more.remove();
+    },
   });
   wrap.append(more);
   return wrap;
@@ -272,7 +280,7 @@ function htmlOutput(html) {
   return div;
 }
 
-function richOutput(data) {
+function richOutput(data, state) {
   if (data["text/html"] !== undefined) return htmlOutput(joinText(data["text/html"]));
   for (const mime of ["image/png", "image/jpeg", "image/gif"]) {
     if (data[mime] !== undefined) {
@@ -291,31 +299,32 @@ function richOutput(data) {
     return div;
   }
   if (data["text/latex"] !== undefined && data["text/plain"] === undefined) {
-    return textBlock(joinText(data["text/latex"]), "rk-text");
+    return textBlock(joinText(data["text/latex"]), "rk-text", state);
   }
   if (data["application/json"] !== undefined && data["text/plain"] === undefined) {
-    return textBlock(JSON.stringify(data["application/json"], null, 2), "rk-text");
+    return textBlock(JSON.stringify(data["application/json"], null, 2), "rk-text", state);
   }
-  if (data["text/plain"] !== undefined) return textBlock(joinText(data["text/plain"]), "rk-text");
+  if (data["text/plain"] !== undefined) return textBlock(joinText(data["text/plain"]), "rk-text", state);
   return el("div", { class: "rk-muted", text: `[unsupported output: ${Object.keys(data).join(", ")}]` });
 }
 
-/** One nbformat output as a DOM node. */
-export function renderOutput(output) {
+/** One nbformat output as a DOM node; `state` (default: the output) remembers what the
+ * user unfolded. */
+export function renderOutput(output, state = output) {
   switch (output.output_type) {
     case "stream":
-      return textBlock(joinText(output.text), output.name === "stderr" ? "rk-stream rk-stderr" : "rk-stream");
+      return textBlock(joinText(output.text), output.name === "stderr" ? "rk-stream rk-stderr" : "rk-stream", state);
     case "error": {
       const box = el("div", { class: "rk-error", role: "alert" });
       const tb = (output.traceback || []).join("\n");
       box.append(el("div", { class: "rk-error-title" },
         el("strong", { text: output.ename || "Error" }), output.evalue ? `: ${stripAnsi(output.evalue)}` : ""));
-      if (tb.trim()) box.append(textBlock(tb, "rk-traceback"));
+      if (tb.trim()) box.append(textBlock(tb, "rk-traceback", state));
       return box;
     }
     case "execute_result":
     case "display_data":
-      return richOutput(output.data || {});
+      return richOutput(output.data || {}, state);
     default:
       return el("div", { class: "rk-muted", text: `[${output.output_type}]` });
   }
