@@ -323,6 +323,43 @@ def test_run_all_runs_each_cell_once(page: Page, server: ServerProcess) -> None:
     expect(output(page, 1)).to_have_text("y 1", timeout=WAIT)
 
 
+def test_cells_become_editors_where_they_are_clicked(page: Page, server: ServerProcess) -> None:
+    """A notebook opens with its code highlighted but no editor made yet (a long
+    notebook would pay for every editor on each focus move); clicking a cell makes its
+    editor with the caret where the click was, and only that one."""
+    status, model = rest(server, "POST", "/api/notebooks", {"path": "lazy.ipynb"})
+    assert status == 201
+    sources = ["alpha = 1", "beta = alpha + 1", "gamma = beta * 2"]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"id": f"lazy{i}", "cell_type": "code", "metadata": {}, "source": source,
+         "outputs": [], "execution_count": None} for i, source in enumerate(sources)]}
+    status, _ = rest(server, "PUT", "/api/notebooks/lazy.ipynb",
+                     {"notebook": notebook, "version": model["version"]})
+    assert status == 200
+    open_notebook(page, server, "lazy.ipynb")
+    expect(page.locator(".rk-cell .cm-editor")).to_have_count(0)
+    source = cell(page, 1).locator(".cm-content")
+    expect(source).to_have_text("beta = alpha + 1")
+    expect(source.locator("span").first).to_be_visible()  # highlighted
+    point = source.evaluate("""content => {
+        const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+        let node;
+        while ((node = walker.nextNode()) && !node.textContent.includes("alpha")) {}
+        const range = document.createRange();
+        const end = node.textContent.indexOf("alpha") + 5;
+        range.setStart(node, end - 1);
+        range.setEnd(node, end);
+        const box = range.getBoundingClientRect();
+        return { x: box.right - 1, y: box.top + box.height / 2 };
+    }""")
+    page.mouse.click(point["x"], point["y"])
+    expect(cell(page, 1).locator(".cm-editor.cm-focused")).to_have_count(1, timeout=WAIT)
+    expect(page.locator(".rk-cell .cm-editor")).to_have_count(1)
+    page.keyboard.type("_x")
+    expect(source).to_have_text("beta = alpha_x + 1")
+    expect(cell(page, 0).locator(".cm-content")).to_have_text("alpha = 1")
+
+
 def test_an_open_notebook_follows_a_rename(page: Page, server: ServerProcess) -> None:
     """Renamed elsewhere (the list page in another tab, here the REST call it makes):
     the open page takes the new name, its URL too, and its next save lands in the

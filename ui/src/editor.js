@@ -15,16 +15,12 @@ import {
 } from "@codemirror/autocomplete";
 import { python } from "@codemirror/lang-python";
 import { sql, PostgreSQL } from "@codemirror/lang-sql";
+import { highlightCode } from "@lezer/highlight";
+import { StyleModule } from "style-mod";
 
 export function cellLanguage(cellType, text) {
   if (cellType === "markdown") return "markdown";
   return /^\s*%%sql\b/.test(text) ? "sql" : "python";
-}
-
-function languageExtension(lang) {
-  if (lang === "python") return python();
-  if (lang === "sql") return sql({ dialect: PostgreSQL });
-  return [];
 }
 
 const theme = EditorView.theme({
@@ -64,85 +60,186 @@ function afterName(view) {
   return /[\w.]$/.test(line.text.slice(0, head - line.from));
 }
 
+// Two instances shared by every editor and the static views.
+const LANGUAGES = { python: python(), sql: sql({ dialect: PostgreSQL }) };
+
+function languageSupport(lang) {
+  return LANGUAGES[lang] || null;
+}
+
+let highlightMounted = false;
+
+/** The code as highlighted lines, without an editor (what a cell shows until it is
+ * edited): the same parser and highlight style, so nothing changes when the editor
+ * takes its place. */
+function renderStatic(content, text, lang, placeholder) {
+  if (!highlightMounted && defaultHighlightStyle.module) {
+    StyleModule.mount(document, defaultHighlightStyle.module);
+    highlightMounted = true;
+  }
+  const lines = [];
+  let line = document.createElement("div");
+  line.className = "cm-line";
+  const breakLine = () => {
+    if (!line.firstChild) line.append(document.createElement("br"));
+    lines.push(line);
+    line = document.createElement("div");
+    line.className = "cm-line";
+  };
+  const put = (chunk, classes) => {
+    if (!classes) { line.append(chunk); return; }
+    const span = document.createElement("span");
+    span.className = classes;
+    span.textContent = chunk;
+    line.append(span);
+  };
+  const support = languageSupport(lang);
+  if (!text && placeholder) {
+    const span = document.createElement("span");
+    span.className = "cm-placeholder";
+    span.textContent = placeholder;
+    line.append(span);
+  } else if (support) {
+    highlightCode(text, support.language.parser.parse(text), defaultHighlightStyle, put, breakLine);
+  } else {
+    text.split("\n").forEach((part, i) => { if (i) breakLine(); if (part) put(part, ""); });
+  }
+  breakLine();
+  content.replaceChildren(...lines);
+}
+
 /**
  * Create an editor. `hooks`: {onChange(text), onRun(advance), onEscape(), onFocus(),
  * onSave(), complete(code, pos) -> Promise<complete_reply content>, onInspect(code, pos)}.
+ *
+ * The CodeMirror view is made when the cell is first edited (focused, clicked, or
+ * asked to focus); until then the cell shows its highlighted code.  Every view
+ * listens to the whole document (selection changes, scrolling, intersections), so
+ * a hundred views made each focus move on a long notebook cost several ms more.
  */
 export function createEditor(parent, text, cellType, hooks) {
-  const language = new Compartment();
   let current = cellLanguage(cellType, text);
-  const runKeys = Prec.highest(keymap.of([
-    { key: "Shift-Enter", run: () => { hooks.onRun(true); return true; } },
-    { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
-    { key: "Escape", run: () => { hooks.onEscape(); return true; } },
-    { key: "Mod-s", run: () => { hooks.onSave(); return true; }, preventDefault: true },
-    // Jupyter's keys: Tab after a name completes (else indents), Shift+Tab inspects.
-    { key: "Tab", run: (view) => (afterName(view) ? startCompletion(view) : false) },
-    {
-      key: "Shift-Tab",
-      run: (view) => {
-        if (!afterName(view) || !hooks.onInspect) return false;
-        hooks.onInspect(view.state.doc.toString(), view.state.selection.main.head);
-        return true;
-      },
-    },
-  ]));
-  const view = new EditorView({
-    parent,
-    state: EditorState.create({
-      doc: text,
-      extensions: [
-        runKeys,
-        highlightSpecialChars(),
-        history(),
-        drawSelection(),
-        indentOnInput(),
-        indentUnit.of("    "),
-        bracketMatching(),
-        closeBrackets(),
-        autocompletion({ override: [kernelCompletions(hooks)], activateOnTyping: false }),
-        // Tooltips (completions) in <body>: a cell's containment would clip them.
-        tooltips({ parent: document.body }),
-        highlightActiveLine(),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-        keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
-        language.of(languageExtension(current)),
-        placeholderExt(cellType === "markdown" ? "Markdown text…" : "Python, or %%sql …"),
-        EditorView.lineWrapping,
-        theme,
-        EditorView.contentAttributes.of({ "aria-label": "Cell source" }),
-        EditorView.updateListener.of((update) => {
-          if (update.focusChanged && update.view.hasFocus) hooks.onFocus();
-          if (!update.docChanged) return;
-          const doc = update.state.doc.toString();
-          hooks.onChange(doc);
-          const lang = cellLanguage(api.cellType, doc);
-          if (lang !== current) {
-            current = lang;
-            view.dispatch({ effects: language.reconfigure(languageExtension(lang)) });
-          }
-        }),
-      ],
-    }),
+  let doc = text;
+  let view = null;
+  const placeholder = cellType === "markdown" ? "Markdown text…" : "Python, or %%sql …";
+
+  const staticContent = document.createElement("div");
+  staticContent.className = "cm-content rk-static-content";
+  staticContent.tabIndex = 0;
+  staticContent.setAttribute("role", "textbox");
+  staticContent.setAttribute("aria-multiline", "true");
+  staticContent.setAttribute("aria-label", "Cell source");
+  const staticView = document.createElement("div");
+  staticView.className = "rk-static-editor";
+  staticView.append(staticContent);
+  renderStatic(staticContent, doc, current, placeholder);
+  parent.append(staticView);
+  staticView.addEventListener("mousedown", (event) => {
+    if (event.button !== 0) return;
+    event.preventDefault();  // the editor takes the focus, not the cell around it
+    materialize({ x: event.clientX, y: event.clientY });
   });
+  staticContent.addEventListener("focus", () => materialize(null));
+
+  function materialize(coords) {
+    if (!view) {
+      staticView.remove();
+      view = makeView(parent, doc);
+      if (coords) {
+        const pos = view.posAtCoords(coords);
+        if (pos != null) view.dispatch({ selection: { anchor: pos } });
+      }
+    }
+    view.focus();
+    return view;
+  }
+
+  function makeView(into, initial) {
+    const language = new Compartment();
+    const runKeys = Prec.highest(keymap.of([
+      { key: "Shift-Enter", run: () => { hooks.onRun(true); return true; } },
+      { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
+      { key: "Escape", run: () => { hooks.onEscape(); return true; } },
+      { key: "Mod-s", run: () => { hooks.onSave(); return true; }, preventDefault: true },
+      // Jupyter's keys: Tab after a name completes (else indents), Shift+Tab inspects.
+      { key: "Tab", run: (v) => (afterName(v) ? startCompletion(v) : false) },
+      {
+        key: "Shift-Tab",
+        run: (v) => {
+          if (!afterName(v) || !hooks.onInspect) return false;
+          hooks.onInspect(v.state.doc.toString(), v.state.selection.main.head);
+          return true;
+        },
+      },
+    ]));
+    const made = new EditorView({
+      parent: into,
+      state: EditorState.create({
+        doc: initial,
+        extensions: [
+          runKeys,
+          highlightSpecialChars(),
+          history(),
+          drawSelection(),
+          indentOnInput(),
+          indentUnit.of("    "),
+          bracketMatching(),
+          closeBrackets(),
+          autocompletion({ override: [kernelCompletions(hooks)], activateOnTyping: false }),
+          // Tooltips (completions) in <body>: a cell's containment would clip them.
+          tooltips({ parent: document.body }),
+          highlightActiveLine(),
+          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+          keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
+          language.of(languageSupport(current) || []),
+          placeholderExt(placeholder),
+          EditorView.lineWrapping,
+          theme,
+          EditorView.contentAttributes.of({ "aria-label": "Cell source" }),
+          EditorView.updateListener.of((update) => {
+            if (update.focusChanged && update.view.hasFocus) hooks.onFocus();
+            if (!update.docChanged) return;
+            const changed = update.state.doc.toString();
+            hooks.onChange(changed);
+            const lang = cellLanguage(api.cellType, changed);
+            if (lang !== current) {
+              current = lang;
+              made.dispatch({ effects: language.reconfigure(languageSupport(lang) || []) });
+            }
+          }),
+        ],
+      }),
+    });
+    made.reconfigureLanguage = (lang) =>
+      made.dispatch({ effects: language.reconfigure(languageSupport(lang) || []) });
+    return made;
+  }
+
   const api = {
-    view,
+    get view() { return view; },
     cellType,
     get language() { return current; },
-    get text() { return view.state.doc.toString(); },
+    get text() { return view ? view.state.doc.toString() : doc; },
     setText(value) {
-      if (value === view.state.doc.toString()) return;
-      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: value } });
+      if (view) {
+        if (value === view.state.doc.toString()) return;
+        view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: value } });
+        return;
+      }
+      if (value === doc) return;
+      doc = value;
+      current = cellLanguage(api.cellType, doc);
+      renderStatic(staticContent, doc, current, placeholder);
     },
     setType(type) {
       api.cellType = type;
-      const lang = cellLanguage(type, view.state.doc.toString());
-      current = lang;
-      view.dispatch({ effects: language.reconfigure(languageExtension(lang)) });
+      current = cellLanguage(type, api.text);
+      if (view) view.reconfigureLanguage(current);
+      else renderStatic(staticContent, doc, current, placeholder);
     },
-    focus() { view.focus(); },
-    hasFocus() { return view.hasFocus; },
-    destroy() { view.destroy(); },
+    focus() { materialize(null); },
+    hasFocus() { return !!view && view.hasFocus; },
+    destroy() { if (view) view.destroy(); else staticView.remove(); },
   };
   return api;
 }
