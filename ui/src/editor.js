@@ -121,6 +121,8 @@ export function createEditor(parent, text, cellType, hooks) {
   let current = cellLanguage(cellType, text);
   let doc = text;
   let view = null;
+  const language = new Compartment();
+  const setLanguage = (lang) => view.dispatch({ effects: language.reconfigure(languageSupport(lang) || []) });
   const placeholder = cellType === "markdown" ? "Markdown text…" : "Python, or %%sql …";
 
   const staticContent = document.createElement("div");
@@ -155,7 +157,6 @@ export function createEditor(parent, text, cellType, hooks) {
   }
 
   function makeView(into, initial) {
-    const language = new Compartment();
     const runKeys = Prec.highest(keymap.of([
       { key: "Shift-Enter", run: () => { hooks.onRun(true); return true; } },
       { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
@@ -172,7 +173,7 @@ export function createEditor(parent, text, cellType, hooks) {
         },
       },
     ]));
-    const made = new EditorView({
+    return new EditorView({
       parent: into,
       state: EditorState.create({
         doc: initial,
@@ -204,15 +205,12 @@ export function createEditor(parent, text, cellType, hooks) {
             const lang = cellLanguage(api.cellType, changed);
             if (lang !== current) {
               current = lang;
-              made.dispatch({ effects: language.reconfigure(languageSupport(lang) || []) });
+              setLanguage(lang);
             }
           }),
         ],
       }),
     });
-    made.reconfigureLanguage = (lang) =>
-      made.dispatch({ effects: language.reconfigure(languageSupport(lang) || []) });
-    return made;
   }
 
   const api = {
@@ -234,7 +232,7 @@ export function createEditor(parent, text, cellType, hooks) {
     setType(type) {
       api.cellType = type;
       current = cellLanguage(type, api.text);
-      if (view) view.reconfigureLanguage(current);
+      if (view) setLanguage(current);
       else renderStatic(staticContent, doc, current, placeholder);
     },
     focus() { materialize(null); },
