@@ -269,6 +269,13 @@ class LeanWSRoundTrip:
         self.binary = binary
         self.session = uuid.uuid4().hex
         self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=CONNECT_TIMEOUT)
+        try:
+            self._handshake(server, kernel_id, binary)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _handshake(self, server: BenchServer, kernel_id: str, binary: bool) -> None:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as browsers do
         key = base64.b64encode(os.urandom(16)).decode()
         path = server.ws_url(kernel_id).split(str(server.port), 1)[1]

@@ -336,7 +336,6 @@ class KernelHub(LoggingConfigurable):
                       timeout: float = 30) -> dict[str, Any]:
         """Send a shell request on a socket of our own and await its reply."""
         relay = self.relays[kernel_id]
-        stream = relay.km.connect_shell(identity=uuid.uuid4().hex.encode())
         message = relay.session.msg(msg_type, content)
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
 
@@ -347,13 +346,15 @@ class KernelHub(LoggingConfigurable):
                     and not answer.done():
                 answer.set_result(dict(reply["content"]))
 
-        stream.on_recv(on_reply, copy=True)
+        socket, owner = connect(relay.km, "shell", uuid.uuid4().hex.encode())
+        reader = SocketReader(socket, owner, on_reply)
         try:
-            relay.session.send(stream, message)
+            relay.session.send(socket, message)
+            reader.after_send()
             try:
                 return await asyncio.wait_for(answer, timeout)
             except asyncio.TimeoutError:
                 raise TimeoutError(f"the kernel did not answer {msg_type} in {timeout} s") \
                     from None
         finally:
-            stream.close(linger=0)
+            reader.close()

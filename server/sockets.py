@@ -85,8 +85,12 @@ class SocketReader:
         if self.closed:
             return
         self.closed = True
-        self.loop.remove_reader(self.fd)
-        self.owner.close(linger=0)
+        try:
+            self.loop.remove_reader(self.fd)
+        except RuntimeError:  # the loop is closed already (server shutdown)
+            pass
+        finally:
+            self.owner.close(linger=0)  # the socket goes whatever the loop's state
 
 
 class Verifier:
