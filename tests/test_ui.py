@@ -360,6 +360,64 @@ def test_cells_become_editors_where_they_are_clicked(page: Page, server: ServerP
     expect(cell(page, 0).locator(".cm-content")).to_have_text("alpha = 1")
 
 
+def test_keys_right_after_shift_enter_reach_the_next_cell(page: Page,
+                                                          server: ServerProcess) -> None:
+    """Shift+Enter moves the focus into the next cell at once, and that cell's editor is
+    made (or focused) once the run is over: keys typed before then must still land in
+    it, the first one included, whether the editor handles it (End, Shift+Enter) or it
+    types a character; with the editor made already, at the caret it had."""
+    status, model = rest(server, "POST", "/api/notebooks", {"path": "soon.ipynb"})
+    assert status == 201
+    sources = ["import time\ntime.sleep(1)\na = 1", "import time as t1\nt1.sleep(0.3)\nb = 2",
+               "c = 3"]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"id": f"soon{i}", "cell_type": "code", "metadata": {}, "source": source,
+         "outputs": [], "execution_count": None} for i, source in enumerate(sources)]}
+    status, _ = rest(server, "PUT", "/api/notebooks/soon.ipynb",
+                     {"notebook": notebook, "version": model["version"]})
+    assert status == 200
+    open_notebook(page, server, "soon.ipynb")
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")  # cell 0 runs for a second
+    # Cell 1 has the focus, still as highlighted code with a caret: no editor yet.
+    expect(cell(page, 1).locator(".rk-editor-soon")).to_have_count(1)
+    expect(cell(page, 1).locator(".cm-editor")).to_have_count(0)
+    shot(page, "editor-soon", full_page=False)
+    # The editor's own key (Tab indents; the browser's Tab would leave the cell): the
+    # editor is made now, and the key replayed into it.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Control+End")
+    page.keyboard.type("0")
+    source = cell(page, 1).locator(".cm-content")
+    expect(source).to_have_text("    import time as t1t1.sleep(0.3)b = 20")  # lines, no newlines
+    expect(cell(page, 1).locator(".cm-editor.cm-focused")).to_have_count(1)
+    replace_source(page, 1, "import time as t1\nt1.sleep(0.3)\nb = 20")
+    page.keyboard.press("Shift+Enter")  # cell 1 runs for 0.3 s; the focus goes into cell 2
+    expect(cell(page, 2).locator(".rk-editor-soon")).to_have_count(1)
+    page.keyboard.press("Shift+Enter")  # the first key in cell 2 runs it and advances
+    expect(page.locator(".rk-cell")).to_have_count(4, timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+    expect(cell(page, 2).locator(".cm-content")).to_have_text("c = 3")
+    # Cell 1's editor exists now: it is focused later, and a key typed before that goes
+    # where its caret was (after "b = 20").
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    expect(cell(page, 1).locator(".rk-editor-soon")).to_have_count(1)
+    page.keyboard.type("1")
+    expect(source).to_have_text("import time as t1t1.sleep(0.3)b = 201")
+    expect(cell(page, 1).locator(".cm-editor.cm-focused")).to_have_count(1)
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+    # Not typed into: the editor takes the focus by itself once the run is over.
+    cell(page, 1).locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    expect(cell(page, 1).locator(".cm-editor.cm-focused")).to_have_count(1, timeout=WAIT)
+    expect(cell(page, 1).locator(".rk-editor-soon")).to_have_count(0)
+
+
 def test_an_open_notebook_follows_a_rename(page: Page, server: ServerProcess) -> None:
     """Renamed elsewhere (the list page in another tab, here the REST call it makes):
     the open page takes the new name, its URL too, and its next save lands in the

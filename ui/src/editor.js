@@ -141,9 +141,37 @@ export function createEditor(parent, text, cellType, hooks) {
     event.preventDefault();  // the editor takes the focus, not the cell around it
     materialize({ x: event.clientX, y: event.clientY });
   });
+  // Focused "soon" (focusSoon): the cell's editor area takes the focus and shows a caret
+  // (the highlighted code's first position, or the editor's own caret where it was),
+  // and the editor is made and focused by settle(), or at the first key (replayed into
+  // it) or click.
+  let waiting = false;
   staticContent.addEventListener("focus", () => materialize(null));
+  parent.addEventListener("blur", () => stopWaiting());
+  parent.addEventListener("keydown", (event) => {
+    if (!waiting || event.target !== parent) return;
+    const v = materialize(null);
+    // The focus is in the editor now: a key it does not handle (a character) types
+    // there; one its keymap handles (Shift+Enter, arrows, Backspace...) is replayed.
+    event.stopPropagation();
+    const replay = new KeyboardEvent("keydown", {
+      key: event.key, code: event.code, location: event.location, repeat: event.repeat,
+      keyCode: event.keyCode, which: event.which, isComposing: event.isComposing,
+      ctrlKey: event.ctrlKey, shiftKey: event.shiftKey, altKey: event.altKey, metaKey: event.metaKey,
+      bubbles: true, cancelable: true,
+    });
+    if (!v.contentDOM.dispatchEvent(replay)) event.preventDefault();
+  });
+
+  function stopWaiting() {
+    if (!waiting) return;
+    waiting = false;
+    parent.classList.remove("rk-editor-soon");
+    parent.removeAttribute("tabindex");
+  }
 
   function materialize(coords) {
+    stopWaiting();
     if (!view) {
       staticView.remove();
       view = makeView(parent, doc);
@@ -236,7 +264,18 @@ export function createEditor(parent, text, cellType, hooks) {
       else renderStatic(staticContent, doc, current, placeholder);
     },
     focus() { materialize(null); },
-    hasFocus() { return !!view && view.hasFocus; },
+    /** Take the focus now, with a caret; make the editor at settle(), a key or a click. */
+    focusSoon() {
+      if (view && view.hasFocus) return;
+      waiting = true;
+      parent.classList.add("rk-editor-soon");
+      parent.tabIndex = -1;
+      parent.focus();
+      if (document.activeElement !== parent) stopWaiting();
+    },
+    /** Make and focus the editor that focusSoon() promised, if it still has the focus. */
+    settle() { if (waiting && document.activeElement === parent) materialize(null); },
+    hasFocus() { return waiting || (!!view && view.hasFocus); },
     destroy() { if (view) view.destroy(); else staticView.remove(); },
   };
   return api;

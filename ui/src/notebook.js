@@ -1,6 +1,6 @@
 // The notebook page: cells, editors, outputs, reactive state, kernel controls, graph.
 import { createEditor, cellLanguage } from "./editor.js";
-import { el, renderOutput, renderMarkdown } from "./render.js";
+import { el, renderOutput, renderMarkdown, plainStreamText } from "./render.js";
 import { drawGraph, related } from "./graph.js";
 import { KernelConnection, newId } from "./kernel.js";
 
@@ -192,6 +192,7 @@ function updateCellChrome(cell) {
 
 function renderOutputs(cell) {
   cell.renderQueued = false;
+  if (patchStreams(cell)) return;
   const nodes = cell.outputs.map((o) => {
     const shown = o.output_type === "stream" && o.name === "stderr"
       ? { ...o, text: joinSrc(o.text).replace(/upstream cell (\S+?) failed/g, (all, id) =>
@@ -202,15 +203,44 @@ function renderOutputs(cell) {
     if (o.output_type === "execute_result" && o.execution_count != null) {
       wrap.prepend(el("div", { class: "rk-out-prompt", text: `Out[${o.execution_count}]` }));
     }
+    const text = o.name === "stdout" ? plainStreamText(o) : null;
+    if (text !== null && node.childNodes.length <= 1) {
+      if (!node.firstChild) node.append(document.createTextNode(""));
+      plainStreams.set(wrap, node.firstChild);
+    }
     return wrap;
   });
   cell.outEl.replaceChildren(...nodes);
   cell.outEl.hidden = nodes.length === 0;
 }
 
+// A re-run cell usually prints what it printed before with other values: its stdout
+// blocks are kept and only their text replaced, which spares the browser building and
+// styling new elements for every cell of a cascade (the frame that paints it is shorter).
+const plainStreams = new WeakMap(); // .rk-output wrapper of a plain stdout block -> its text node
+
+function patchStreams(cell) {
+  const shown = cell.outEl.children;
+  const outputs = cell.outputs;
+  if (!outputs.length || shown.length !== outputs.length) return false;
+  const texts = [];
+  for (let i = 0; i < outputs.length; i++) {
+    const text = outputs[i].name === "stdout" ? plainStreamText(outputs[i]) : null;
+    if (text === null || !plainStreams.has(shown[i])) return false;
+    texts.push(text);
+  }
+  texts.forEach((text, i) => {
+    const node = plainStreams.get(shown[i]);
+    if (node.data !== text) node.data = text;
+  });
+  cell.outEl.hidden = false;
+  return true;
+}
+
 // Cells to redraw, all in one animation-frame callback: a cascade brings several
 // messages per cell between two frames, and only the last state is ever painted.
-// While a cascade streams in, the page draws at most once every CASCADE_FRAME_MS:
+// While a cascade streams in, the page draws at most once every CASCADE_FRAME_MS, the
+// first time CASCADE_FRAME_MS after it began (one too short to see is drawn once):
 // each frame of a long notebook costs the browser several ms of style, layout and
 // paint, and on a small machine that CPU is taken from the kernel and the server
 // relaying the cascade, so a page drawing every frame made the cascade itself slower.
@@ -476,9 +506,38 @@ function runAndMaybeAdvance(cell, advance, fromEditor) {
     insertCell(i + 1, "code", true);
   } else {
     const next = S.cells[i + 1];
-    if (fromEditor && next.type === "code") editMode(next);
+    if (fromEditor && next.type === "code") editModeSoon(next);
     else selectCell(next);
   }
+}
+
+// Shift+Enter moves the focus into the next cell at once, but that cell's CodeMirror
+// view is made once the run is over (or at the first key or click in it, or after
+// EDITOR_WAIT_MS): making it is script, a forced layout and two more frames on a long
+// notebook, which on a small machine competed with the cascade the keystroke started.
+const EDITOR_WAIT_MS = 400;
+let waitingEditor = null;
+let waitingTimer = null;
+
+function editModeSoon(cell) {
+  settleEditor();
+  selectCell(cell, false);
+  cell.editor.focusSoon();
+  waitingEditor = cell;
+  waitingTimer = setTimeout(settleEditor, EDITOR_WAIT_MS);
+}
+
+function settleEditor() {
+  clearTimeout(waitingTimer);
+  const cell = waitingEditor;
+  waitingEditor = null;
+  if (cell && S.byId.get(cell.id) === cell) cell.editor.settle();
+}
+
+function settleEditorWhenIdle() {
+  if (!waitingEditor) return;
+  if (window.requestIdleCallback) requestIdleCallback(settleEditor, { timeout: 100 });
+  else setTimeout(settleEditor, 0);
 }
 
 function runMany(ids) {
@@ -527,6 +586,7 @@ function beginCascade(parent, own) {
   if (S.cascade) endCascade();
   S.cascade = { parent, own, trigger: own ? S.msgToCell.get(parent) || null : null,
     current: null, touched: new Set() };
+  lastDraw = Math.max(lastDraw, performance.now()); // a short cascade draws once, at its end
   for (const cell of S.cells) setMark(cell, null);
   if (S.cascade.trigger) activity(S.cascade.trigger, parent);
 }
@@ -651,6 +711,7 @@ function onMessage(msg) {
           if (S.cascade && S.cascade.parent === parentId) endCascade();
           requestGraph();
           if (own) {
+            settleEditorWhenIdle();
             S.msgToCell.delete(parentId);
             if (![...S.msgToCell.keys()].length) scheduleAutosave();
           }

@@ -266,6 +266,20 @@ function textBlock(text, className, state = {}) {
 
 const joinText = (v) => (Array.isArray(v) ? v.join("") : v || "");
 
+/** The text of a stream output that renders as one plain text node in a <pre> (no ANSI
+ * escapes, no carriage returns, under the "show more" limits), or null. Such an output's
+ * text can be replaced in place when it changes, instead of building a new block. */
+export function plainStreamText(output) {
+  if (output.output_type !== "stream") return null;
+  const text = joinText(output.text);
+  if (text.length > MAX_CHARS || /[\x1b\r]/.test(text)) return null;
+  let lines = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) {
+    if (++lines > MAX_LINES) return null;
+  }
+  return text;
+}
+
 function htmlOutput(html) {
   if (/<script|<iframe|<canvas|<svg[\s>]|<style|javascript:|\son\w+\s*=/i.test(html)) {
     const frame = el("iframe", {
