@@ -275,7 +275,9 @@ export function createEditor(parent, text, cellType, hooks) {
     },
     /** Make and focus the editor that focusSoon() promised, if it still has the focus. */
     settle() { if (waiting && document.activeElement === parent) materialize(null); },
-    hasFocus() { return waiting || (!!view && view.hasFocus); },
+    /** Being edited: a remote change to the cell must not replace its text. Waiting for
+     * its editor (focusSoon) does not count: nothing was typed yet. */
+    hasFocus() { return !!view && view.hasFocus; },
     destroy() { if (view) view.destroy(); else staticView.remove(); },
   };
   return api;
