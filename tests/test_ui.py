@@ -206,6 +206,38 @@ def test_error_skips_descendants(page: Page, server: ServerProcess) -> None:
     expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
 
 
+def test_rerun_outputs_change_shape(page: Page, server: ServerProcess) -> None:
+    """A re-run cell's stdout is updated in place when it prints plain text again; any
+    other shape (stderr next to it, ANSI colours, no output at all) is drawn anew."""
+    new_notebook(page, server)
+    type_cells(page, ["v = 1", "import sys\nprint(v)\nprint(v * 10)"])
+    out = output(page, 1)
+    expect(out).to_have_text("1\n10\n", timeout=WAIT)
+    for source, want in (("v = 2", "2\n20\n"), ("v = 3", "3\n30\n")):
+        replace_source(page, 0, source)
+        page.keyboard.press("Control+Enter")
+        expect(out).to_have_text(want, timeout=WAIT)
+    expect(out.locator(".rk-output")).to_have_count(1)  # the two prints: one stream
+    replace_source(page, 1, "import sys\nprint(v)\nprint('careful', file=sys.stderr)")
+    page.keyboard.press("Control+Enter")
+    expect(out.locator(".rk-stderr")).to_have_text("careful\n", timeout=WAIT)
+    replace_source(page, 0, "v = 4")
+    page.keyboard.press("Control+Enter")
+    expect(out.locator(".rk-output").first).to_have_text("4\n", timeout=WAIT)
+    expect(out.locator(".rk-stderr")).to_have_text("careful\n")
+    replace_source(page, 1, "print(f'\\x1b[31m{v}\\x1b[0m')")
+    page.keyboard.press("Control+Enter")
+    expect(out.locator("span")).to_have_text("4", timeout=WAIT)
+    expect(out.locator(".rk-stderr")).to_have_count(0)
+    replace_source(page, 0, "v = 5")
+    page.keyboard.press("Control+Enter")
+    expect(out.locator("span")).to_have_text("5", timeout=WAIT)
+    replace_source(page, 1, "w = v")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    expect(out).to_be_hidden()
+
+
 def test_sql_cell_reacts_to_python(page: Page, server: ServerProcess) -> None:
     new_notebook(page, server)
     type_cells(page, ["a = 3", "%%sql out\nSELECT {a} * 2 AS doubled"])
@@ -363,13 +395,15 @@ def test_cells_become_editors_where_they_are_clicked(page: Page, server: ServerP
 def test_keys_right_after_shift_enter_reach_the_next_cell(page: Page,
                                                           server: ServerProcess) -> None:
     """Shift+Enter moves the focus into the next cell at once, and that cell's editor is
-    made (or focused) once the run is over: keys typed before then must still land in
-    it, the first one included, whether the editor handles it (End, Shift+Enter) or it
-    types a character; with the editor made already, at the caret it had."""
+    made (or focused) once the run is over: keys typed before then must land in it, the
+    first one included, whether the editor handles it (Tab, Shift+Enter) or it types a
+    character, and so must text composed with an input method; with the editor made
+    already, at the caret it had."""
     status, model = rest(server, "POST", "/api/notebooks", {"path": "soon.ipynb"})
     assert status == 201
-    sources = ["import time\ntime.sleep(1)\na = 1", "import time as t1\nt1.sleep(0.3)\nb = 2",
-               "c = 3"]
+    sources = ["import time\ntime.sleep(1.5)\na = 1",
+               "import time as t1\nt1.sleep(0.5)\nb = 2",
+               "import time as t2\nt2.sleep(0.5)\nc = 3", "d = 4", "e = 5"]
     notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"id": f"soon{i}", "cell_type": "code", "metadata": {}, "source": source,
          "outputs": [], "execution_count": None} for i, source in enumerate(sources)]}
@@ -377,45 +411,66 @@ def test_keys_right_after_shift_enter_reach_the_next_cell(page: Page,
                      {"notebook": notebook, "version": model["version"]})
     assert status == 200
     open_notebook(page, server, "soon.ipynb")
+    # Only the run's end (or a key) may make the editors here, not the fallback timer.
+    page.evaluate("() => { window.rk.S.editorWaitMs = 60000; }")
+    source = [cell(page, i).locator(".cm-content") for i in range(len(sources))]
+
     cell(page, 0).locator(".cm-content").click()
-    page.keyboard.press("Shift+Enter")  # cell 0 runs for a second
-    # Cell 1 has the focus, still as highlighted code with a caret: no editor yet.
-    expect(cell(page, 1).locator(".rk-editor-soon")).to_have_count(1)
+    page.keyboard.press("Shift+Enter")  # cell 0 runs for 1.5 s
+    # Cell 1 has the focus, in a text area over its highlighted code, with a caret.
+    expect(cell(page, 1).locator(".rk-key-catcher")).to_be_focused()
     expect(cell(page, 1).locator(".cm-editor")).to_have_count(0)
     shot(page, "editor-soon", full_page=False)
     # The editor's own key (Tab indents; the browser's Tab would leave the cell): the
-    # editor is made now, and the key replayed into it.
+    # editor is made now and the key replayed into it.
     page.keyboard.press("Tab")
     page.keyboard.press("Control+End")
     page.keyboard.type("0")
-    source = cell(page, 1).locator(".cm-content")
-    expect(source).to_have_text("    import time as t1t1.sleep(0.3)b = 20")  # lines, no newlines
+    expect(source[1]).to_have_text("    import time as t1t1.sleep(0.5)b = 20")  # lines, no newlines
     expect(cell(page, 1).locator(".cm-editor.cm-focused")).to_have_count(1)
-    replace_source(page, 1, "import time as t1\nt1.sleep(0.3)\nb = 20")
-    page.keyboard.press("Shift+Enter")  # cell 1 runs for 0.3 s; the focus goes into cell 2
-    expect(cell(page, 2).locator(".rk-editor-soon")).to_have_count(1)
+    replace_source(page, 1, "import time as t1\nt1.sleep(0.5)\nb = 20")
+
+    page.keyboard.press("Shift+Enter")  # cell 1 runs for 0.5 s; the focus goes into cell 2
+    expect(cell(page, 2).locator(".rk-key-catcher")).to_be_focused()
     page.keyboard.press("Shift+Enter")  # the first key in cell 2 runs it and advances
-    expect(page.locator(".rk-cell")).to_have_count(4, timeout=WAIT)
-    expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
-    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
-    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
-    expect(cell(page, 2).locator(".cm-content")).to_have_text("c = 3")
+    expect(cell(page, 3).locator(".rk-key-catcher")).to_be_focused()
+    page.keyboard.type("x")  # a character first: typed once, where the caret was shown
+    expect(source[3]).to_have_text("xd = 4")
+    expect(cell(page, 3).locator(".cm-editor.cm-focused")).to_have_count(1)
+    page.keyboard.press("Control+a")
+    page.keyboard.type("import time as t3\nt3.sleep(0.5)\nd = 4")
+
+    page.keyboard.press("Shift+Enter")  # cell 3 runs for 0.5 s; the focus goes into cell 4
+    catcher = cell(page, 4).locator(".rk-key-catcher")
+    expect(catcher).to_be_focused()
+    cdp = page.context.new_cdp_session(page)  # an input method composes, then commits
+    cdp.send("Input.imeSetComposition", {"text": "ka", "selectionStart": 2, "selectionEnd": 2})
+    expect(catcher).to_have_class(re.compile("rk-composing"))
+    cdp.send("Input.imeSetComposition", {"text": "か", "selectionStart": 1, "selectionEnd": 1})
+    cdp.send("Input.insertText", {"text": "か"})
+    expect(source[4]).to_have_text("かe = 5")
+    expect(cell(page, 4).locator(".cm-editor.cm-focused")).to_have_count(1)
+    cdp.detach()
+    for i in range(4):
+        expect(badge(page, i)).to_contain_text("ok", timeout=WAIT)
+    expect(page.locator(".rk-cell")).to_have_count(5)
+
     # Cell 1's editor exists now: it is focused later, and a key typed before that goes
     # where its caret was (after "b = 20").
     cell(page, 0).locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
-    expect(cell(page, 1).locator(".rk-editor-soon")).to_have_count(1)
+    expect(cell(page, 1).locator(".rk-key-catcher")).to_be_focused()
     page.keyboard.type("1")
-    expect(source).to_have_text("import time as t1t1.sleep(0.3)b = 201")
+    expect(source[1]).to_have_text("import time as t1t1.sleep(0.5)b = 201")
     expect(cell(page, 1).locator(".cm-editor.cm-focused")).to_have_count(1)
     expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
     # Not typed into: the editor takes the focus by itself once the run is over.
-    cell(page, 1).locator(".cm-content").click()
-    page.keyboard.press("Control+Enter")
     cell(page, 0).locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
+    expect(cell(page, 1).locator(".rk-key-catcher")).to_be_focused()
     expect(cell(page, 1).locator(".cm-editor.cm-focused")).to_have_count(1, timeout=WAIT)
-    expect(cell(page, 1).locator(".rk-editor-soon")).to_have_count(0)
+    expect(cell(page, 1).locator(".rk-key-catcher")).to_have_count(0)
+    expect(source[1]).to_have_text("import time as t1t1.sleep(0.5)b = 201")
 
 
 def test_an_open_notebook_follows_a_rename(page: Page, server: ServerProcess) -> None:

@@ -141,46 +141,98 @@ export function createEditor(parent, text, cellType, hooks) {
     event.preventDefault();  // the editor takes the focus, not the cell around it
     materialize({ x: event.clientX, y: event.clientY });
   });
-  // Focused "soon" (focusSoon): the cell's editor area takes the focus and shows a caret
-  // (the highlighted code's first position, or the editor's own caret where it was),
-  // and the editor is made and focused by settle(), or at the first key (replayed into
-  // it) or click.
+  // Focused "soon" (focusSoon): a plain text area in the cell takes the focus (cheap,
+  // and a real text input: input methods and dead keys work in it) while the cell shows
+  // a caret (the highlighted code's first position, or the editor's own caret where it
+  // was). The editor is made and focused by settle(), or at the first key: a key the
+  // editor's keymap handles (Tab, Shift+Enter, arrows...) is replayed into it, a
+  // character types into it; text composed in the text area (an input method, a dead
+  // key) is inserted at the editor's caret when it is committed.
   let waiting = false;
+  let composing = false;
+  let catcher = null;
   staticContent.addEventListener("focus", () => materialize(null));
-  parent.addEventListener("blur", () => stopWaiting());
-  parent.addEventListener("keydown", (event) => {
-    if (!waiting || event.target !== parent) return;
-    const v = materialize(null);
-    // The focus is in the editor now: a key it does not handle (a character) types
-    // there; one its keymap handles (Shift+Enter, arrows, Backspace...) is replayed.
-    event.stopPropagation();
-    const replay = new KeyboardEvent("keydown", {
-      key: event.key, code: event.code, location: event.location, repeat: event.repeat,
-      keyCode: event.keyCode, which: event.which, isComposing: event.isComposing,
-      ctrlKey: event.ctrlKey, shiftKey: event.shiftKey, altKey: event.altKey, metaKey: event.metaKey,
-      bubbles: true, cancelable: true,
+
+  function makeCatcher() {
+    const area = document.createElement("textarea");
+    area.className = "rk-key-catcher";
+    area.setAttribute("aria-label", "Cell source");
+    area.rows = 1;
+    area.spellcheck = false;
+    area.setAttribute("autocomplete", "off");
+    area.setAttribute("autocapitalize", "off");
+    area.addEventListener("keydown", (event) => {
+      if (!waiting) return;
+      event.stopPropagation();  // the page's command keys never see the cell's keys
+      if (composing || event.isComposing || event.key === "Process" || event.key === "Dead") {
+        build();  // the editor exists when the composed text is committed
+        return;
+      }
+      const v = materialize(null);
+      const replay = new KeyboardEvent("keydown", {
+        key: event.key, code: event.code, location: event.location, repeat: event.repeat,
+        keyCode: event.keyCode, which: event.which,
+        ctrlKey: event.ctrlKey, shiftKey: event.shiftKey, altKey: event.altKey, metaKey: event.metaKey,
+        bubbles: true, cancelable: true,
+      });
+      if (!v.contentDOM.dispatchEvent(replay)) event.preventDefault();
     });
-    if (!v.contentDOM.dispatchEvent(replay)) event.preventDefault();
-  });
+    area.addEventListener("compositionstart", () => { composing = true; area.classList.add("rk-composing"); });
+    area.addEventListener("compositionend", () => {
+      composing = false;
+      area.classList.remove("rk-composing");
+      commitCaught();
+    });
+    area.addEventListener("input", () => { if (!composing) commitCaught(); });
+    area.addEventListener("blur", () => {
+      if (document.activeElement === area) return;  // the window lost the focus, not the cell
+      flushCaught();
+      stopWaiting();
+    });
+    return area;
+  }
+
+  /** Text typed or composed into the text area goes to the editor, which takes the focus. */
+  function commitCaught() {
+    if (!waiting || !catcher || !catcher.value) return;
+    flushCaught();
+    materialize(null);
+  }
+
+  function flushCaught() {
+    if (!catcher || !catcher.value) return;
+    const text = catcher.value;
+    catcher.value = "";
+    const v = build();
+    v.dispatch(v.state.replaceSelection(text), { userEvent: "input.type", scrollIntoView: true });
+  }
 
   function stopWaiting() {
     if (!waiting) return;
     waiting = false;
+    composing = false;
     parent.classList.remove("rk-editor-soon");
-    parent.removeAttribute("tabindex");
+    if (catcher) catcher.remove();
   }
 
-  function materialize(coords) {
-    stopWaiting();
+  /** The CodeMirror view, made now if it was not yet (not focused). */
+  function build() {
     if (!view) {
       staticView.remove();
       view = makeView(parent, doc);
-      if (coords) {
-        const pos = view.posAtCoords(coords);
-        if (pos != null) view.dispatch({ selection: { anchor: pos } });
-      }
+    }
+    return view;
+  }
+
+  function materialize(coords) {
+    const made = !view;
+    build();
+    if (made && coords) {
+      const pos = view.posAtCoords(coords);
+      if (pos != null) view.dispatch({ selection: { anchor: pos } });
     }
     view.focus();
+    stopWaiting();
     return view;
   }
 
@@ -267,14 +319,24 @@ export function createEditor(parent, text, cellType, hooks) {
     /** Take the focus now, with a caret; make the editor at settle(), a key or a click. */
     focusSoon() {
       if (view && view.hasFocus) return;
+      if (!catcher) catcher = makeCatcher();
       waiting = true;
       parent.classList.add("rk-editor-soon");
-      parent.tabIndex = -1;
-      parent.focus();
-      if (document.activeElement !== parent) stopWaiting();
+      parent.prepend(catcher);
+      catcher.focus();
+      if (document.activeElement !== catcher) stopWaiting();
     },
-    /** Make and focus the editor that focusSoon() promised, if it still has the focus. */
-    settle() { if (waiting && document.activeElement === parent) materialize(null); },
+    /** Make and focus the editor that focusSoon() promised, if its cell still has the
+     * focus (and no text is being composed there). */
+    settle() {
+      if (!waiting || composing) return;
+      if (document.activeElement === catcher) {
+        flushCaught();
+        materialize(null);
+      } else {
+        stopWaiting();
+      }
+    },
     /** Being edited: a remote change to the cell must not replace its text. Waiting for
      * its editor (focusSoon) does not count: nothing was typed yet. */
     hasFocus() { return !!view && view.hasFocus; },

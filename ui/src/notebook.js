@@ -359,8 +359,13 @@ function setState(cell, status, extra = {}) {
   queueDraw(cell);
 }
 
+// A running cell's elapsed time ticks; one that started under 100 ms ago is left to
+// the next draw (a cascade's cells mostly run for less: no frame just for them).
 setInterval(() => {
-  for (const cell of S.cells) if (cell.st.status === "running") renderState(cell);
+  const now = performance.now();
+  for (const cell of S.cells) {
+    if (cell.st.status === "running" && now - cell.st.startedAt >= 100) renderState(cell);
+  }
 }, 100);
 
 function renumber() {
@@ -513,31 +518,33 @@ function runAndMaybeAdvance(cell, advance, fromEditor) {
 
 // Shift+Enter moves the focus into the next cell at once, but that cell's CodeMirror
 // view is made once the run is over (or at the first key or click in it, or after
-// EDITOR_WAIT_MS): making it is script, a forced layout and two more frames on a long
+// S.editorWaitMs): making it is script, a forced layout and two more frames on a long
 // notebook, which on a small machine competed with the cascade the keystroke started.
-const EDITOR_WAIT_MS = 400;
+S.editorWaitMs = 400;
 let waitingEditor = null;
 let waitingTimer = null;
+let waitingIdle = null;
 
 function editModeSoon(cell) {
   settleEditor();
   selectCell(cell, false);
   cell.editor.focusSoon();
   waitingEditor = cell;
-  waitingTimer = setTimeout(settleEditor, EDITOR_WAIT_MS);
+  waitingTimer = setTimeout(settleEditor, S.editorWaitMs);
 }
 
 function settleEditor() {
   clearTimeout(waitingTimer);
+  if (waitingIdle !== null) cancelIdleCallback(waitingIdle);
+  waitingIdle = null;
   const cell = waitingEditor;
   waitingEditor = null;
   if (cell && S.byId.get(cell.id) === cell) cell.editor.settle();
 }
 
 function settleEditorWhenIdle() {
-  if (!waitingEditor) return;
-  if (window.requestIdleCallback) requestIdleCallback(settleEditor, { timeout: 100 });
-  else setTimeout(settleEditor, 0);
+  if (!waitingEditor || waitingIdle !== null) return;
+  waitingIdle = requestIdleCallback(() => { waitingIdle = null; settleEditor(); }, { timeout: 100 });
 }
 
 function runMany(ids) {
@@ -1161,7 +1168,11 @@ function setGraphOpen(open) {
 // ---- keyboard (command mode) ----------------------------------------------------------------------------
 document.addEventListener("keydown", (e) => {
   const mod = e.ctrlKey || e.metaKey;
-  if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); save(); return; }
+  if (mod && e.key.toLowerCase() === "s") {
+    // An editor's own Mod-s saved already (and prevented the default).
+    if (!e.defaultPrevented) { e.preventDefault(); save(); }
+    return;
+  }
   const target = e.target;
   if (!(target instanceof Element)) return;
   if (target.closest(".cm-editor, input, textarea, select, [contenteditable]")) return;
