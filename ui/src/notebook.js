@@ -170,15 +170,21 @@ function firstLine(id) {
   return line.trim();
 }
 
+// Text and attributes are written only when they change: every write invalidates the
+// page's layout, and this runs for the trigger cell while its cascade streams in.
+function putText(node, text) { if (node.textContent !== text) node.textContent = text; }
+function putAttr(node, name, value) { if (node.getAttribute(name) !== value) node.setAttribute(name, value); }
+
 function updateCellChrome(cell) {
   cell.el.classList.toggle("rk-markdown-cell", cell.type === "markdown");
   cell.el.classList.toggle("rk-code-cell", cell.type === "code");
   const lang = cellLanguage(cell.type, cell.source);
-  cell.langEl.textContent = lang === "sql" ? "SQL" : lang === "markdown" ? "Markdown" : "Python";
-  cell.langEl.dataset.lang = lang;
-  cell.typeBtn.textContent = cell.type === "code" ? "M" : "Py";
-  cell.typeBtn.setAttribute("aria-label", cell.type === "code" ? "Change to Markdown cell" : "Change to code cell");
-  cell.typeBtn.title = cell.typeBtn.getAttribute("aria-label");
+  putText(cell.langEl, lang === "sql" ? "SQL" : lang === "markdown" ? "Markdown" : "Python");
+  putAttr(cell.langEl, "data-lang", lang);
+  putText(cell.typeBtn, cell.type === "code" ? "M" : "Py");
+  const typeLabel = cell.type === "code" ? "Change to Markdown cell" : "Change to code cell";
+  putAttr(cell.typeBtn, "aria-label", typeLabel);
+  putAttr(cell.typeBtn, "title", typeLabel);
   const showMd = cell.type === "markdown" && !cell.editingMd;
   cell.mdEl.hidden = !showMd;
   cell.editorEl.hidden = showMd;
@@ -186,8 +192,8 @@ function updateCellChrome(cell) {
     cell.mdEl.innerHTML = cell.source.trim() ? renderMarkdown(cell.source)
       : '<p class="rk-muted">Empty Markdown cell — double-click to edit.</p>';
   }
-  cell.promptEl.textContent = cell.type === "code" ? `[${cell.execution_count ?? " "}]` : "";
-  cell.el.setAttribute("aria-label", `Cell ${indexOf(cell) + 1}, ${cell.langEl.textContent}`);
+  putText(cell.promptEl, cell.type === "code" ? `[${cell.execution_count ?? " "}]` : "");
+  putAttr(cell.el, "aria-label", `Cell ${indexOf(cell) + 1}, ${cell.langEl.textContent}`);
 }
 
 function renderOutputs(cell) {
@@ -939,9 +945,9 @@ async function inspect(cell, code, pos) {
 function setKernelState(state) {
   S.kernelState = state;
   const node = $("kernel-state");
-  node.dataset.state = state;
-  node.textContent = { idle: "Idle", busy: "Busy", starting: "Starting", restarting: "Restarting…",
-    dead: "Dead", unknown: "—" }[state] || state;
+  putAttr(node, "data-state", state);
+  putText(node, { idle: "Idle", busy: "Busy", starting: "Starting", restarting: "Restarting…",
+    dead: "Dead", unknown: "—" }[state] || state);
   // The server also says "restarting" when this page asked for the restart: no alarm then.
   if (state === "restarting" && !S.userRestart) toast("The kernel died and is restarting; the graph is reset.", "error", 8000);
   if (state === "dead") setBanner("error", "The kernel is dead and could not be restarted.",
