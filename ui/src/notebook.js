@@ -493,13 +493,14 @@ function ensureConnected() {
   return false;
 }
 
+/** Run a cell; its execute_request's msg_id, or null if none was sent. */
 function runCell(cell, extra = {}) {
-  if (cell.type === "markdown") { editMarkdown(cell, false); return; }
-  if (cell.type !== "code" || !ensureConnected()) return;
+  if (cell.type === "markdown") { editMarkdown(cell, false); return null; }
+  if (cell.type !== "code" || !ensureConnected()) return null;
   const metadata = { cellId: cell.id, ...extra };
   if (S.deleted.size) metadata.deletedCells = [...S.deleted];
   const msgId = S.conn.execute(cell.source, metadata);
-  if (!msgId) return;
+  if (!msgId) return null;
   S.deleted.clear();
   S.msgToCell.set(msgId, cell.id);
   cell.outputs = [];
@@ -507,17 +508,19 @@ function runCell(cell, extra = {}) {
   renderOutputs(cell);
   setState(cell, "queued", { error: null, skippedBecause: null });
   markDirty();
+  return msgId;
 }
 
 function runAndMaybeAdvance(cell, advance, fromEditor) {
-  runCell(cell);
+  const msgId = runCell(cell);
   if (!advance) return;
   const i = indexOf(cell);
   if (i === S.cells.length - 1) {
     insertCell(i + 1, "code", true);
   } else {
     const next = S.cells[i + 1];
-    if (fromEditor && next.type === "code") editModeSoon(next);
+    if (fromEditor && next.type === "code" && msgId) editModeSoon(next, msgId);
+    else if (fromEditor && next.type === "code") editMode(next);
     else selectCell(next);
   }
 }
@@ -528,14 +531,16 @@ function runAndMaybeAdvance(cell, advance, fromEditor) {
 // notebook, which on a small machine competed with the cascade the keystroke started.
 S.editorWaitMs = 400;
 let waitingEditor = null;
+let waitingFor = null; // the execute_request whose end makes the editor
 let waitingTimer = null;
 let waitingIdle = null;
 
-function editModeSoon(cell) {
+function editModeSoon(cell, msgId) {
   settleEditor();
   selectCell(cell, false);
   cell.editor.focusSoon();
   waitingEditor = cell;
+  waitingFor = msgId;
   waitingTimer = setTimeout(settleEditor, S.editorWaitMs);
 }
 
@@ -545,11 +550,12 @@ function settleEditor() {
   waitingIdle = null;
   const cell = waitingEditor;
   waitingEditor = null;
+  waitingFor = null;
   if (cell && S.byId.get(cell.id) === cell) cell.editor.settle();
 }
 
-function settleEditorWhenIdle() {
-  if (!waitingEditor || waitingIdle !== null) return;
+function settleEditorWhenIdle(msgId) {
+  if (!waitingEditor || msgId !== waitingFor || waitingIdle !== null) return;
   waitingIdle = requestIdleCallback(() => { waitingIdle = null; settleEditor(); }, { timeout: 100 });
 }
 
@@ -724,7 +730,7 @@ function onMessage(msg) {
           if (S.cascade && S.cascade.parent === parentId) endCascade();
           requestGraph();
           if (own) {
-            settleEditorWhenIdle();
+            settleEditorWhenIdle(parentId);
             S.msgToCell.delete(parentId);
             if (![...S.msgToCell.keys()].length) scheduleAutosave();
           }
