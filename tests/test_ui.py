@@ -390,6 +390,35 @@ def test_cells_become_editors_where_they_are_clicked(page: Page, server: ServerP
     page.keyboard.type("_x")
     expect(source).to_have_text("beta = alpha_x + 1")
     expect(cell(page, 0).locator(".cm-content")).to_have_text("alpha = 1")
+    # A drag that starts on a cell that is not an editor yet selects text in the editor
+    # made under it.
+    third = cell(page, 2).locator(".cm-content")
+    ends = third.evaluate("""content => {
+        const text = content.querySelector(".cm-line");
+        const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+        const nodes = [];
+        for (let node; (node = walker.nextNode());) nodes.push(node);
+        const box = (node, offset) => {
+            const range = document.createRange();
+            range.setStart(node, offset);
+            range.setEnd(node, offset + 1);
+            return range.getBoundingClientRect();
+        };
+        const first = box(nodes[0], 0);
+        const beta = nodes.find((node) => node.textContent.includes("beta"));
+        const last = box(beta, beta.textContent.indexOf("beta") + 3);
+        return { x0: first.left + 1, y0: first.top + first.height / 2,
+                 x1: last.right - 1, y1: last.top + last.height / 2 };
+    }""")
+    page.mouse.move(ends["x0"], ends["y0"])
+    page.mouse.down()
+    page.mouse.move((ends["x0"] + ends["x1"]) / 2, ends["y1"], steps=3)
+    page.mouse.move(ends["x1"], ends["y1"], steps=3)
+    page.mouse.up()
+    expect(cell(page, 2).locator(".cm-editor.cm-focused")).to_have_count(1, timeout=WAIT)
+    page.keyboard.type("z")
+    expect(third).to_have_text("z * 2")
+    expect(page.locator(".rk-cell .cm-editor")).to_have_count(2)
 
 
 def test_keys_right_after_shift_enter_reach_the_next_cell(page: Page,

@@ -136,10 +136,20 @@ export function createEditor(parent, text, cellType, hooks) {
   staticView.append(staticContent);
   renderStatic(staticContent, doc, current, placeholder);
   parent.append(staticView);
+  // The editor replaces the code under the pointer and is handed the same press: the
+  // caret lands where it was pressed, a drag started there selects, a double click
+  // selects a word.
   staticView.addEventListener("mousedown", (event) => {
     if (event.button !== 0) return;
     event.preventDefault();  // the editor takes the focus, not the cell around it
-    materialize({ x: event.clientX, y: event.clientY });
+    const v = build();
+    v.contentDOM.dispatchEvent(new MouseEvent("mousedown", {
+      bubbles: true, cancelable: true, view: window, detail: event.detail,
+      screenX: event.screenX, screenY: event.screenY, clientX: event.clientX, clientY: event.clientY,
+      ctrlKey: event.ctrlKey, shiftKey: event.shiftKey, altKey: event.altKey, metaKey: event.metaKey,
+      button: event.button, buttons: event.buttons,
+    }));
+    materialize();
   });
   // Focused "soon" (focusSoon): a plain text area in the cell takes the focus (cheap,
   // and a real text input: input methods and dead keys work in it) while the cell shows
@@ -151,7 +161,7 @@ export function createEditor(parent, text, cellType, hooks) {
   let waiting = false;
   let composing = false;
   let catcher = null;
-  staticContent.addEventListener("focus", () => materialize(null));
+  staticContent.addEventListener("focus", () => materialize());
 
   function makeCatcher() {
     const area = document.createElement("textarea");
@@ -168,7 +178,7 @@ export function createEditor(parent, text, cellType, hooks) {
         build();  // the editor exists when the composed text is committed
         return;
       }
-      const v = materialize(null);
+      const v = materialize();
       const replay = new KeyboardEvent("keydown", {
         key: event.key, code: event.code, location: event.location, repeat: event.repeat,
         keyCode: event.keyCode, which: event.which,
@@ -196,7 +206,7 @@ export function createEditor(parent, text, cellType, hooks) {
   function commitCaught() {
     if (!waiting || !catcher || !catcher.value) return;
     flushCaught();
-    materialize(null);
+    materialize();
   }
 
   function flushCaught() {
@@ -224,14 +234,9 @@ export function createEditor(parent, text, cellType, hooks) {
     return view;
   }
 
-  function materialize(coords) {
-    const made = !view;
+  function materialize() {
     build();
-    if (made && coords) {
-      const pos = view.posAtCoords(coords);
-      if (pos != null) view.dispatch({ selection: { anchor: pos } });
-    }
-    view.focus();
+    if (!view.hasFocus) view.focus();
     stopWaiting();
     return view;
   }
@@ -315,7 +320,7 @@ export function createEditor(parent, text, cellType, hooks) {
       if (view) setLanguage(current);
       else renderStatic(staticContent, doc, current, placeholder);
     },
-    focus() { materialize(null); },
+    focus() { materialize(); },
     /** Take the focus now, with a caret; make the editor at settle(), a key or a click. */
     focusSoon() {
       if (view && view.hasFocus) return;
@@ -332,7 +337,7 @@ export function createEditor(parent, text, cellType, hooks) {
       if (!waiting || composing) return;
       if (document.activeElement === catcher) {
         flushCaught();
-        materialize(null);
+        materialize();
       } else {
         stopWaiting();
       }
