@@ -544,9 +544,14 @@ function editModeSoon(cell, msgId) {
   waitingTimer = setTimeout(settleEditor, S.editorWaitMs);
 }
 
+// requestIdleCallback is missing from some browsers (Safari): a zero timeout then.
+const whenIdle = window.requestIdleCallback
+  ? (fn) => requestIdleCallback(fn, { timeout: 100 }) : (fn) => setTimeout(fn, 0);
+const cancelIdle = window.cancelIdleCallback ? (handle) => cancelIdleCallback(handle) : clearTimeout;
+
 function settleEditor() {
   clearTimeout(waitingTimer);
-  if (waitingIdle !== null) cancelIdleCallback(waitingIdle);
+  if (waitingIdle !== null) cancelIdle(waitingIdle);
   waitingIdle = null;
   const cell = waitingEditor;
   waitingEditor = null;
@@ -556,7 +561,7 @@ function settleEditor() {
 
 function settleEditorWhenIdle(msgId) {
   if (!waitingEditor || msgId !== waitingFor || waitingIdle !== null) return;
-  waitingIdle = requestIdleCallback(() => { waitingIdle = null; settleEditor(); }, { timeout: 100 });
+  waitingIdle = whenIdle(() => { waitingIdle = null; settleEditor(); });
 }
 
 function runMany(ids) {
