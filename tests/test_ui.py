@@ -120,6 +120,22 @@ def rest(server: ServerProcess, method: str, path: str,
         return pool.submit(server.http, method, path, body).result(timeout=90)
 
 
+def open_code_notebook(page: Page, server: ServerProcess, path: str,
+                       sources: list[str]) -> None:
+    """Create ``path`` through the REST API with one code cell per source (none run,
+    ids ``<stem>0``, ``<stem>1``...), and open it."""
+    status, model = rest(server, "POST", "/api/notebooks", {"path": path})
+    assert status == 201
+    stem = path.removesuffix(".ipynb")
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"id": f"{stem}{i}", "cell_type": "code", "metadata": {}, "source": source,
+         "outputs": [], "execution_count": None} for i, source in enumerate(sources)]}
+    status, _ = rest(server, "PUT", f"/api/notebooks/{path}",
+                     {"notebook": notebook, "version": model["version"]})
+    assert status == 200
+    open_notebook(page, server, path)
+
+
 def wait_saved(page: Page) -> None:
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved", timeout=WAIT)
     expect(page.locator("#save-state")).to_contain_text("Saved", timeout=WAIT)
@@ -359,16 +375,8 @@ def test_cells_become_editors_where_they_are_clicked(page: Page, server: ServerP
     """A notebook opens with its code highlighted but no editor made yet (a long
     notebook would pay for every editor on each focus move); clicking a cell makes its
     editor with the caret where the click was, and only that one."""
-    status, model = rest(server, "POST", "/api/notebooks", {"path": "lazy.ipynb"})
-    assert status == 201
     sources = ["alpha = 1", "beta = alpha + 1", "gamma = beta * 2"]
-    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"id": f"lazy{i}", "cell_type": "code", "metadata": {}, "source": source,
-         "outputs": [], "execution_count": None} for i, source in enumerate(sources)]}
-    status, _ = rest(server, "PUT", "/api/notebooks/lazy.ipynb",
-                     {"notebook": notebook, "version": model["version"]})
-    assert status == 200
-    open_notebook(page, server, "lazy.ipynb")
+    open_code_notebook(page, server, "lazy.ipynb", sources)
     expect(page.locator(".rk-cell .cm-editor")).to_have_count(0)
     source = cell(page, 1).locator(".cm-content")
     expect(source).to_have_text("beta = alpha + 1")
@@ -428,18 +436,10 @@ def test_keys_right_after_shift_enter_reach_the_next_cell(page: Page,
     first one included, whether the editor handles it (Tab, Shift+Enter) or it types a
     character, and so must text composed with an input method; with the editor made
     already, at the caret it had."""
-    status, model = rest(server, "POST", "/api/notebooks", {"path": "soon.ipynb"})
-    assert status == 201
     sources = ["import time\ntime.sleep(1.5)\na = 1",
                "import time as t1\nt1.sleep(0.5)\nb = 2",
                "import time as t2\nt2.sleep(0.5)\nc = 3", "d = 4", "e = 5"]
-    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"id": f"soon{i}", "cell_type": "code", "metadata": {}, "source": source,
-         "outputs": [], "execution_count": None} for i, source in enumerate(sources)]}
-    status, _ = rest(server, "PUT", "/api/notebooks/soon.ipynb",
-                     {"notebook": notebook, "version": model["version"]})
-    assert status == 200
-    open_notebook(page, server, "soon.ipynb")
+    open_code_notebook(page, server, "soon.ipynb", sources)
     # Only the run's end (or a key) may make the editors here, not the fallback timer.
     page.evaluate("() => { window.rk.S.editorWaitMs = 60000; }")
     source = [cell(page, i).locator(".cm-content") for i in range(len(sources))]
