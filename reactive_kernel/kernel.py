@@ -21,11 +21,12 @@ from typing import Any
 from ipykernel.iostream import OutStream
 from ipykernel.ipkernel import IPythonKernel
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
-from traitlets import CaselessStrEnum, observe
+from traitlets import CaselessStrEnum, Float, observe
 
 from . import __version__, iopub
 from .compiling import CachingCompilerProxy
 from .graph import CellId, GraphError
+from .history import HistoryWriter
 from .runner import CascadeReport, Outcome, Runner
 from .session import RoutingSession
 
@@ -51,9 +52,17 @@ class ReactiveKernel(IPythonKernel):
         "and run them (with their stale ancestors) when they are executed.",
     ).tag(config=True)
 
+    history_write_interval = Float(
+        1.0,
+        help="Write the input history to IPython's database at most this often "
+        "(seconds), instead of after every input; 0: after every input, as IPython "
+        "does. Ignored if HistoryManager.db_cache_size is configured above 1.",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         assert self.shell is not None
+        self._history = HistoryWriter(self.shell.history_manager, self.history_write_interval)
         self._iopub_sender = (
             iopub.install(self.iopub_thread) if self.iopub_thread is not None else None
         )
@@ -177,6 +186,23 @@ class ReactiveKernel(IPythonKernel):
         *,
         cell_meta: dict[str, Any] | None = None,
         cell_id: str | None = None,
+    ) -> dict[str, Any]:
+        try:
+            return await self._do_execute(code, silent, store_history, user_expressions,
+                                          allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
+        finally:
+            self._history.note()
+
+    async def _do_execute(
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool,
+        user_expressions: dict[str, Any] | None,
+        allow_stdin: bool,
+        *,
+        cell_meta: dict[str, Any] | None,
+        cell_id: str | None,
     ) -> dict[str, Any]:
         base = super().do_execute
         if silent:

@@ -163,8 +163,11 @@ class KernelHarness:
     def value(self, expression: str) -> Any:
         """Evaluate an expression silently (no graph) and return its repr."""
         msg = self.request("", user_expressions={"v": expression}, silent=True)
-        reply = self.kc.get_shell_msg(timeout=DEFAULT_TIMEOUT)
-        assert reply["parent_header"]["msg_id"] == msg["header"]["msg_id"]
+        deadline = time.monotonic() + DEFAULT_TIMEOUT
+        while True:  # skip stray replies (e.g. wait_for_ready's extra kernel_info)
+            reply = self.kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                break
         data = reply["content"]["user_expressions"]["v"]
         if data["status"] != "ok":
             return data["ename"]
