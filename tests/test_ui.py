@@ -697,3 +697,124 @@ def test_output_after_a_save_is_saved_too(page: Page, server: ServerProcess) -> 
     wait_saved(page)
     saved_outputs = json.dumps(json.loads((server.root / path).read_text())["cells"][0]["outputs"])
     assert "late output" in saved_outputs, saved_outputs
+
+
+def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
+                                                             server: ServerProcess) -> None:
+    """JupyterLab's command-mode keys: C/X/V/Shift+V, Z, O, Alt+Enter, I,I, 0,0, H."""
+    path = new_notebook(page, server)
+    type_cells(page, ["cb_a = 2", "cb_b = cb_a * 10\nprint('b', cb_b)"])
+    expect(output(page, 1)).to_have_text("b 20", timeout=WAIT)
+    cells = page.locator(".rk-cell")
+    expect(cells).to_have_count(3)
+    page.keyboard.press("Escape")  # the new, empty third cell, in command mode
+    page.keyboard.press("ArrowUp")
+    expect(cell(page, 1)).to_be_focused()
+    printer_id = cell(page, 1).get_attribute("data-cell-id")
+
+    # C, V, Shift+V: new cells with the code, no outputs, ids of their own.
+    page.keyboard.press("c")
+    page.keyboard.press("v")
+    expect(cells).to_have_count(4)
+    expect(cell(page, 2)).to_be_focused()
+    expect(cell(page, 2)).to_contain_text("print('b', cb_b)")
+    expect(output(page, 2)).to_be_hidden()
+    page.keyboard.press("Shift+V")
+    expect(cells).to_have_count(5)
+    expect(cell(page, 2)).to_contain_text("print('b', cb_b)")
+    ids = [cells.nth(i).get_attribute("data-cell-id") for i in range(5)]
+    assert len(set(ids)) == 5, ids
+
+    # X cuts, Z brings the cell back where it was, with its id.
+    pasted_id = ids[2]
+    page.keyboard.press("x")
+    expect(cells).to_have_count(4)
+    page.keyboard.press("z")
+    expect(cells).to_have_count(5)
+    expect(cell(page, 2)).to_have_attribute("data-cell-id", pasted_id)
+    for _ in range(2):  # drop both pasted cells again (D,D)
+        cell(page, 2).focus()
+        page.keyboard.press("d")
+        page.keyboard.press("d")
+    expect(cells).to_have_count(3)
+
+    # D,D then Z before anything ran: the cell comes back as it was, output included.
+    cell(page, 1).focus()
+    page.keyboard.press("d")
+    page.keyboard.press("d")
+    expect(cells).to_have_count(2)
+    page.keyboard.press("z")
+    expect(cell(page, 1)).to_have_attribute("data-cell-id", printer_id)
+    expect(output(page, 1)).to_have_text("b 20")
+    # D,D, a run (which tells the kernel the cell is gone), then Z: its code is back
+    # in the graph, its outputs are not (nothing in the kernel backs them), and the
+    # next cascade runs it again.
+    cell(page, 1).focus()
+    page.keyboard.press("d")
+    page.keyboard.press("d")
+    replace_source(page, 0, "cb_a = 3")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("z")
+    expect(cell(page, 1)).to_have_attribute("data-cell-id", printer_id)
+    expect(output(page, 1)).to_be_hidden()
+    replace_source(page, 0, "cb_a = 4")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 1)).to_have_text("b 40", timeout=WAIT)
+
+    # O hides the outputs (saved as metadata.jupyter.outputs_hidden); clicking shows them.
+    page.keyboard.press("Escape")
+    cell(page, 1).focus()
+    page.keyboard.press("o")
+    expect(output(page, 1)).to_have_text("1 output hidden · show")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    status, model = rest(server, "GET", f"/api/notebooks/{path}")
+    assert status == 200
+    saved = {c["id"]: c for c in model["notebook"]["cells"]}
+    assert saved[printer_id]["metadata"]["jupyter"]["outputs_hidden"] is True
+    assert saved[printer_id]["outputs"], "hidden outputs are still saved"
+    output(page, 1).get_by_role("button").click()
+    expect(output(page, 1)).to_have_text("b 40")
+
+    # Alt+Enter runs the cell and inserts an empty one below, in edit mode.
+    cell(page, 0).focus()
+    page.keyboard.press("Alt+Enter")
+    expect(cells).to_have_count(4)
+    expect(cell(page, 1).locator(".cm-content")).to_be_focused()
+    expect(cell(page, 1)).to_contain_text("")
+    # I,I interrupts what runs.
+    page.keyboard.type("import time\ntime.sleep(600)")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_contain_text("running", timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("i")
+    page.keyboard.press("i")
+    expect(output(page, 1)).to_contain_text("KeyboardInterrupt", timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    # 0,0 restarts, after the same confirmation as the toolbar's button.
+    questions: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    cell(page, 1).focus()
+    page.keyboard.press("0")
+    page.keyboard.press("0")
+    expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(timeout=WAIT)
+    assert questions and "Restart the kernel" in questions[0]
+
+    # H lists the shortcuts; Esc closes the list and the cell has the focus again.
+    cell(page, 1).focus()
+    page.keyboard.press("h")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Undo the last delete or cut")
+    shot(page, "shortcuts", full_page=False)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(cell(page, 1)).to_be_focused()

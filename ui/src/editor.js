@@ -244,6 +244,7 @@ export function createEditor(parent, text, cellType, hooks) {
   function makeView(into, initial) {
     const runKeys = Prec.highest(keymap.of([
       { key: "Shift-Enter", run: () => { hooks.onRun(true); return true; } },
+      { key: "Alt-Enter", run: () => { hooks.onRun("insert"); return true; } },
       { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
       { key: "Escape", run: () => { hooks.onEscape(); return true; } },
       { key: "Mod-s", run: () => { hooks.onSave(); return true; }, preventDefault: true },

@@ -40,7 +40,8 @@ const S = {
   lastCascadeTouched: new Set(),
   lastTrigger: null,
   graphOpen: localStorage.getItem("rk-graph-open") === "1",
-  pendingD: 0,
+  undoDeletes: [], // {index, cell (nbformat JSON), st}: Z brings the last one back
+  clipboard: null, // the copied cell if localStorage is unavailable
 };
 
 // ---- REST ----------------------------------------------------------------------
@@ -196,8 +197,19 @@ function updateCellChrome(cell) {
   putAttr(cell.el, "aria-label", `Cell ${indexOf(cell) + 1}, ${cell.langEl.textContent}`);
 }
 
+const outputsHidden = (cell) => !!(cell.metadata.jupyter && cell.metadata.jupyter.outputs_hidden);
+
 function renderOutputs(cell) {
   cell.renderQueued = false;
+  if (cell.outputs.length && outputsHidden(cell)) {
+    const n = cell.outputs.length;
+    cell.outEl.replaceChildren(el("button", {
+      type: "button", class: "rk-outputs-collapsed", text: `${n} output${n === 1 ? "" : "s"} hidden · show`,
+      title: "Show the outputs (O)", onclick: (e) => { e.stopPropagation(); toggleOutputs(cell); },
+    }));
+    cell.outEl.hidden = false;
+    return;
+  }
   if (patchStreams(cell)) return;
   const nodes = cell.outputs.map((o) => {
     const shown = o.output_type === "stream" && o.name === "stderr"
@@ -446,17 +458,103 @@ function insertCell(index, type = "code", edit = true, source = "") {
   return cell;
 }
 
-function deleteCell(cell) {
+function deleteCell(cell, verb = "Deleted") {
   const i = indexOf(cell);
   if (i < 0) return;
   if (cell.type === "code") S.deleted.add(cell.id);
+  S.undoDeletes.push({ index: i, cell: snapshotCell(cell), st: { ...cell.st } });
+  if (S.undoDeletes.length > 50) S.undoDeletes.shift();
   S.cells.splice(i, 1);
   cell.editor.destroy();
   if (!S.cells.length) S.cells.push(makeCell({ cell_type: "code", source: "" }));
   mountCells();
   markDirty();
   selectCell(S.cells[Math.min(i, S.cells.length - 1)]);
-  toast(`Deleted cell ${i + 1}`, "info", 2500);
+  toast(`${verb} cell ${i + 1} · Z to undo`, "info", 2500);
+}
+
+/** The cell as nbformat JSON (outputs included). */
+function snapshotCell(cell) {
+  const raw = { id: cell.id, cell_type: cell.type, metadata: structuredClone(cell.metadata), source: cell.source };
+  if (cell.type === "code") {
+    raw.outputs = structuredClone(cell.outputs);
+    raw.execution_count = cell.execution_count;
+  }
+  if (cell.attachments) raw.attachments = cell.attachments;
+  return raw;
+}
+
+// Z: the last deleted (or cut) cell comes back where it was.  If the deletion has not
+// reached the kernel yet (it travels with the next execute_request), the kernel still
+// holds the cell's definitions: it comes back as it was.  If it has, the kernel removed
+// them: its code is registered again (nothing runs) and its old outputs are dropped,
+// since nothing in the kernel backs them any more.
+function undoDelete() {
+  const last = S.undoDeletes.pop();
+  if (!last) { toast("Nothing to undo", "info", 2000); return; }
+  const raw = last.cell;
+  const id = S.byId.has(raw.id) ? newId().slice(0, 12) : raw.id;
+  const stillKnown = id === raw.id && S.deleted.delete(raw.id);
+  const cell = makeCell({ ...raw, id, ...(stillKnown ? {} : { outputs: [], execution_count: null }) });
+  if (stillKnown) Object.assign(cell.st, last.st);
+  S.cells.splice(Math.min(last.index, S.cells.length), 0, cell);
+  mountCells();
+  if (stillKnown) renderState(cell);
+  else if (cell.type === "code" && S.conn && S.conn.open) {
+    S.conn.request("reactive_graph_request", { register: [{ cellId: cell.id, code: cell.source }] }, {}, 30000)
+      .then((reply) => { if (reply) applyGraph(reply.content); });
+  }
+  markDirty();
+  selectCell(cell);
+}
+
+// C / X / V: one cell at a time, through localStorage so that it can be pasted into
+// another notebook (or tab) of this server.  A pasted cell is a new cell: new id, no
+// outputs (they came from another cell's run).
+const CLIPBOARD_KEY = "rk-cell-clipboard";
+function copyCell(cell, quiet = false) {
+  const raw = snapshotCell(cell);
+  delete raw.outputs;
+  delete raw.execution_count;
+  delete raw.id;
+  S.clipboard = raw;
+  try { localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(raw)); } catch { /* private mode: memory only */ }
+  if (!quiet) toast(`Copied cell ${indexOf(cell) + 1}`, "info", 2000);
+}
+
+function clipboardCell() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(CLIPBOARD_KEY) || "null");
+    if (stored && typeof stored.source === "string") return stored;
+  } catch { /* ignore a malformed entry */ }
+  return S.clipboard;
+}
+
+function cutCell(cell) {
+  copyCell(cell, true);
+  deleteCell(cell, "Cut");
+}
+
+function pasteCell(index) {
+  const raw = clipboardCell();
+  if (!raw) { toast("Nothing to paste: copy a cell with C first", "info", 2500); return; }
+  const cell = makeCell({ ...raw, id: newId().slice(0, 12), outputs: [], execution_count: null });
+  S.cells.splice(index, 0, cell);
+  mountCells();
+  markDirty();
+  selectCell(cell);
+}
+
+function toggleOutputs(cell) {
+  if (cell.type !== "code") return;
+  const jupyter = { ...(cell.metadata.jupyter || {}) };
+  if (jupyter.outputs_hidden) delete jupyter.outputs_hidden;
+  else jupyter.outputs_hidden = true;
+  const metadata = { ...cell.metadata, jupyter };
+  if (!Object.keys(jupyter).length) delete metadata.jupyter;
+  cell.metadata = metadata;
+  renderOutputs(cell);
+  markDirty();
 }
 
 function moveCell(cell, delta) {
@@ -511,11 +609,13 @@ function runCell(cell, extra = {}) {
   return msgId;
 }
 
+/** advance: false (stay), true (next cell, a new one after the last) or "insert"
+ * (a new cell below, edited). */
 function runAndMaybeAdvance(cell, advance, fromEditor) {
   const msgId = runCell(cell);
   if (!advance) return;
   const i = indexOf(cell);
-  if (i === S.cells.length - 1) {
+  if (advance === "insert" || i === S.cells.length - 1) {
     insertCell(i + 1, "code", true);
   } else {
     const next = S.cells[i + 1];
@@ -1201,22 +1301,49 @@ document.addEventListener("keydown", (e) => {
   const key = e.key;
   if (key === "Enter" && e.shiftKey) { e.preventDefault(); runAndMaybeAdvance(cell, true, false); }
   else if (key === "Enter" && mod) { e.preventDefault(); runCell(cell); }
+  else if (key === "Enter" && e.altKey) { e.preventDefault(); runAndMaybeAdvance(cell, "insert", false); }
   else if (key === "Enter") { e.preventDefault(); editMode(cell); }
   else if (mod || e.altKey) return;
   else if (key === "a" || key === "A") { e.preventDefault(); insertCell(i, "code", false); }
   else if (key === "b" || key === "B") { e.preventDefault(); insertCell(i + 1, "code", false); }
   else if (key === "m" || key === "M") { e.preventDefault(); setType(cell, "markdown"); }
   else if (key === "y" || key === "Y") { e.preventDefault(); setType(cell, "code"); }
-  else if (key === "d" || key === "D") {
-    e.preventDefault();
-    const now = performance.now();
-    if (now - S.pendingD < 800) { S.pendingD = 0; deleteCell(cell); } else S.pendingD = now;
-  } else if (key === "ArrowDown" || key === "j") {
+  else if (key === "c" || key === "C") { e.preventDefault(); copyCell(cell); }
+  else if (key === "x" || key === "X") { e.preventDefault(); cutCell(cell); }
+  else if (key === "v") { e.preventDefault(); pasteCell(i + 1); }
+  else if (key === "V") { e.preventDefault(); pasteCell(i); }
+  else if (key === "z" || key === "Z") { e.preventDefault(); undoDelete(); }
+  else if (key === "o" || key === "O") { e.preventDefault(); toggleOutputs(cell); }
+  else if (key === "h" || key === "H") { e.preventDefault(); showShortcuts(); }
+  else if (key === "d" || key === "D") { e.preventDefault(); if (pressedTwice("d")) deleteCell(cell); }
+  else if (key === "i" || key === "I") { e.preventDefault(); if (pressedTwice("i")) interruptKernel(); }
+  else if (key === "0") { e.preventDefault(); if (pressedTwice("0")) confirmRestart(false); }
+  else if (key === "ArrowDown" || key === "j") {
     e.preventDefault(); if (i < S.cells.length - 1) selectCell(S.cells[i + 1]);
   } else if (key === "ArrowUp" || key === "k") {
     e.preventDefault(); if (i > 0) selectCell(S.cells[i - 1]);
   }
 });
+
+/** D,D / I,I / 0,0: true on the second press of ``key`` within 800 ms. */
+let lastPress = { key: null, at: 0 };
+function pressedTwice(key) {
+  const now = performance.now();
+  const twice = lastPress.key === key && now - lastPress.at < 800;
+  lastPress = twice ? { key: null, at: 0 } : { key, at: now };
+  return twice;
+}
+
+function confirmRestart(runAllAfter) {
+  const question = runAllAfter ? "Restart the kernel and run every cell in dependency order?"
+    : "Restart the kernel? Variables and the graph are forgotten.";
+  if (confirm(question)) restartKernel(runAllAfter);
+}
+
+function showShortcuts() {
+  const dialog = $("shortcuts");
+  if (!dialog.open) dialog.showModal();
+}
 
 window.addEventListener("beforeunload", (e) => {
   if (S.dirty) { e.preventDefault(); e.returnValue = ""; }
@@ -1231,8 +1358,13 @@ function wireToolbar() {
   $("run-stale").onclick = () => internalExecute("%reactive run-stale", false);
   $("save").onclick = () => save();
   $("interrupt").onclick = () => interruptKernel();
-  $("restart").onclick = () => { if (confirm("Restart the kernel? Variables and the graph are forgotten.")) restartKernel(false); };
-  $("restart-run").onclick = () => { if (confirm("Restart the kernel and run every cell in dependency order?")) restartKernel(true); };
+  $("restart").onclick = () => confirmRestart(false);
+  $("restart-run").onclick = () => confirmRestart(true);
+  $("show-shortcuts").onclick = () => showShortcuts();
+  const shortcuts = $("shortcuts");
+  shortcuts.querySelector("[data-close]").onclick = () => shortcuts.close();
+  shortcuts.addEventListener("click", (e) => { if (e.target === shortcuts) shortcuts.close(); });
+  shortcuts.addEventListener("close", () => { if (S.active) S.active.el.focus(); });
   $("mode-switch").onclick = () => setMode(S.mode === "lazy" ? "auto" : "lazy");
   $("toggle-graph").onclick = () => setGraphOpen(!S.graphOpen);
   $("close-graph").onclick = () => setGraphOpen(false);
