@@ -818,3 +818,29 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(cell(page, 1)).to_be_focused()
+
+
+def test_kernel_death_is_reported_and_the_new_kernel_knows_the_cells(
+        page: Page, server: ServerProcess) -> None:
+    """User code kills the kernel: the cell says so, the server restarts the kernel, and
+    the page registers every cell in the new kernel's graph, so the next edit re-runs
+    its dependents instead of leaving the dead kernel's outputs standing."""
+    new_notebook(page, server)
+    type_cells(page, ["kd_a = 1", "kd_b = kd_a + 1\nprint('b', kd_b)"])
+    expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
+    page.keyboard.type("import os\nos._exit(1)")
+    page.keyboard.press("Shift+Enter")
+    expect(page.locator(".rk-toast", has_text="kernel died")).to_be_visible(timeout=WAIT)
+    expect(badge(page, 2)).to_have_text("error", timeout=WAIT)
+    expect(output(page, 2)).to_contain_text("KernelDied", timeout=WAIT)
+    expect(page.locator(".rk-toast", has_text="cells are registered again")).to_be_visible(
+        timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    expect(badge(page, 1)).to_be_hidden()  # no state of the old kernel is left
+    shot(page, "kernel-died")
+
+    replace_source(page, 0, "kd_a = 5")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 1)).to_have_text("b 6", timeout=WAIT)
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    expect(badge(page, 2)).to_have_text("error")  # the new kernel never ran it

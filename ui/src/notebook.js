@@ -604,7 +604,7 @@ function runCell(cell, extra = {}) {
   cell.outputs = [];
   cell.pendingClear = false;
   renderOutputs(cell);
-  setState(cell, "queued", { error: null, skippedBecause: null });
+  setState(cell, "queued", { error: null, skippedBecause: null, died: false });
   markDirty();
   return msgId;
 }
@@ -982,6 +982,7 @@ function applyGraph(graph) {
     const g = graph.cells[cell.id];
     if (!g || cell.type !== "code") continue;
     if (busy && ["queued", "running"].includes(cell.st.status)) continue;
+    if (cell.st.died && g.status === "idle") continue;  // the new kernel never ran it
     if (S.lastCascadeForeign && !S.lastCascadeTouched.has(cell.id) && g.execution_count != null
         && cell.execution_count != null && g.execution_count > cell.execution_count) {
       // Another tab ran this cell without any output: its old outputs are gone.
@@ -1060,7 +1061,10 @@ function setKernelState(state) {
   putText(node, { idle: "Idle", busy: "Busy", starting: "Starting", restarting: "Restarting…",
     dead: "Dead", unknown: "—" }[state] || state);
   // The server also says "restarting" when this page asked for the restart: no alarm then.
-  if (state === "restarting" && !S.userRestart) toast("The kernel died and is restarting; the graph is reset.", "error", 8000);
+  if (state === "restarting" && !S.userRestart) {
+    toast("The kernel died and is restarting; variables are gone.", "error", 8000);
+    onKernelDied();
+  }
   if (state === "dead") setBanner("error", "The kernel is dead and could not be restarted.",
     [["Restart kernel", () => restartKernel(false), true]]);
 }
@@ -1219,6 +1223,56 @@ async function interruptKernel() {
   }
 }
 
+/** After a restart: no cell has a state or a mark, no request is pending. */
+function resetCellStates() {
+  S.msgToCell.clear();
+  S.cascade = null;
+  for (const cell of S.cells) {
+    setMark(cell, null);
+    setState(cell, "idle", { duration: null, error: null, skippedBecause: null, died: false });
+  }
+}
+
+/** Every code cell into the (new) kernel's graph, nothing run; true if it answered. */
+async function registerCells(timeoutMs = 30000) {
+  const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
+  const reply = await S.conn.request("reactive_graph_request", { register: cells }, {}, timeoutMs);
+  if (reply) applyGraph(reply.content);
+  return !!reply;
+}
+
+// The kernel died (the user's code called os._exit, a crash, the OOM killer) and the
+// server is restarting it: the new kernel has an empty namespace and an empty graph.
+// The cell whose request was being run gets an error saying so, and no cell keeps a
+// state of the old kernel.  Once the new kernel answers, every code cell is registered
+// in its graph again: without that, editing a cell would re-run nothing downstream and
+// leave the old kernel's outputs standing as if they were current.
+let diedAt = 0;
+async function onKernelDied() {
+  const started = diedAt = performance.now();
+  const pending = [...S.msgToCell.values()].map((id) => S.byId.get(id))
+    .filter((c) => c && (c.st.status === "running" || c.st.status === "queued"));
+  const victim = pending.find((c) => c.st.status === "running") || pending[0];
+  resetCellStates();
+  if (victim) {
+    addOutput(victim, { output_type: "error", ename: "KernelDied",
+      evalue: "the kernel died while running this cell, and was restarted: variables are gone",
+      traceback: [] });
+    setState(victim, "error", { error: "The kernel died while running this cell", died: true });
+  }
+  // The new kernel answers once it is up: ask (bounded) until it does.
+  const deadline = started + 60000;
+  while (performance.now() < deadline && diedAt === started) {
+    if (S.conn && S.conn.open && await S.conn.request("kernel_info_request", {}, {}, 2000)) {
+      if (diedAt === started && await registerCells()) {
+        toast("The kernel is back: cells are registered again (nothing was run).", "info", 4000);
+      }
+      return;
+    }
+    if (!(S.conn && S.conn.open)) await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function restartKernel(runAllAfter) {
   // One restart at a time: overlapping restart requests make jupyter_client fail.
   if (!S.kernelId || S.userRestart) return;
@@ -1239,17 +1293,10 @@ async function restartKernel(runAllAfter) {
   } finally {
     S.userRestart = false;
   }
-  S.msgToCell.clear();
-  S.cascade = null;
+  resetCellStates();
   setBanner(null);
-  for (const cell of S.cells) {
-    setMark(cell, null);
-    setState(cell, "idle", { duration: null, error: null, skippedBecause: null });
-  }
   if (!S.conn.open) await new Promise((r) => setTimeout(r, 500));
-  const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
-  const reply = await S.conn.request("reactive_graph_request", { register: cells }, {}, 30000);
-  if (reply) applyGraph(reply.content);
+  await registerCells();
   toast("Kernel restarted", "info", 2500);
   if (runAllAfter) {
     // Send every cell at once, in dependency order: each runs exactly once (deferred).
