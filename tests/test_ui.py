@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .server_harness import ServerProcess
+from .server_harness import ServerProcess, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -844,3 +844,44 @@ def test_kernel_death_is_reported_and_the_new_kernel_knows_the_cells(
     expect(output(page, 1)).to_have_text("b 6", timeout=WAIT)
     expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
     expect(badge(page, 2)).to_have_text("error")  # the new kernel never ran it
+
+
+def test_a_restarted_server_gives_the_page_a_new_kernel(browser: Browser,
+                                                        tmp_path: Path) -> None:
+    """The server stops (its kernels with it) and comes back on the same port: the page
+    reconnects, finds its kernel gone, gets the notebook a new one and registers its
+    cells there as the page has them, so the next edit cascades again."""
+    port = str(free_port())
+    first = ServerProcess(tmp_path, "restart-token", "--port", port)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    second: ServerProcess | None = None
+    try:
+        new_notebook(page, first)
+        type_cells(page, ["sr_a = 1", "sr_b = sr_a + 1\nprint('b', sr_b)"])
+        expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
+        old_kernel = page.evaluate("() => window.rk.S.kernelId")
+        first.stop()
+        expect(page.locator("#conn-state")).not_to_have_attribute("data-state", "connected",
+                                                                   timeout=WAIT)
+        # An edit the file does not have (nothing saves while the server is away): the
+        # new kernel must get the page's code, not the file's.
+        replace_source(page, 1, "sr_b = sr_a + 2\nprint('b', sr_b)")
+        second = ServerProcess(tmp_path, "restart-token", "--port", port)
+        expect(page.locator(".rk-toast", has_text="has a new kernel")).to_be_visible(
+            timeout=WAIT)
+        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                               timeout=WAIT)
+        assert page.evaluate("() => window.rk.S.kernelId") != old_kernel
+        expect(badge(page, 1)).to_be_hidden()  # no state of the old kernel is left
+        replace_source(page, 0, "sr_a = 5")
+        page.keyboard.press("Control+Enter")
+        expect(output(page, 1)).to_have_text("b 7", timeout=WAIT)
+    finally:
+        context.close()
+        if second is not None:
+            second.stop()
+        first.stop()
+    assert not errors, errors

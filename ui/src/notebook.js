@@ -1072,6 +1072,11 @@ function setKernelState(state) {
 function onConnState(state, detail) {
   const node = $("conn-state");
   node.dataset.state = state;
+  if (state === "disconnected") checkKernelGone();
+  if (state === "connected" && S.registerOnConnect) {
+    S.registerOnConnect = false;
+    registerCells();
+  }
   if (state === "connected") {
     node.textContent = "Connected";
     node.title = "WebSocket connected to the kernel";
@@ -1433,18 +1438,48 @@ async function start() {
     return;
   }
   try {
-    const started = await api(nbUrl("/kernel"), { method: "POST", body: "{}" });
-    S.kernelId = started.kernel.id;
-    if (started.graph && started.graph.content) applyGraph(started.graph.content);
-    else if (started.graph && started.graph.cells) applyGraph(started.graph);
+    await openKernel();
   } catch (error) {
     setBanner("error", `Cannot start the kernel: ${error.message}`,
       [["Retry", () => location.reload(), true]]);
     return;
   }
+  document.body.dataset.ready = "1";
+}
+
+/** The notebook's kernel (started, with the saved cells registered, if it had none)
+ * and a connection to it. */
+async function openKernel() {
+  const started = await api(nbUrl("/kernel"), { method: "POST", body: "{}" });
+  if (S.conn) S.conn.close();  // (the old kernel's, which kept failing)
+  S.kernelId = started.kernel.id;
+  if (started.graph && started.graph.content) applyGraph(started.graph.content);
+  else if (started.graph && started.graph.cells) applyGraph(started.graph);
   S.conn = new KernelConnection(S.kernelId, token, { onMessage, onState: onConnState });
   S.conn.connect();
-  document.body.dataset.ready = "1";
+}
+
+// A connection that keeps failing may have lost its kernel, not the server: the
+// server restarted (its kernels went with it) or someone shut the kernel down.  Then
+// the notebook gets a new kernel, and the page registers its cells as they are on the
+// page (edits not saved yet included) once connected.
+let kernelCheck = null;
+function checkKernelGone() {
+  if (kernelCheck || !S.kernelId) return;
+  const kernelId = S.kernelId;
+  kernelCheck = (async () => {
+    try {
+      await api(`/api/kernels/${encodeURIComponent(kernelId)}`);
+    } catch (error) {
+      if (error.status !== 404 || S.kernelId !== kernelId) return;
+      await openKernel();  // if this fails, the old connection's next failure tries again
+      resetCellStates();
+      S.registerOnConnect = true;
+      toast("This notebook has a new kernel (the old one is gone): variables are gone, "
+        + "cells are registered again, nothing was run.", "info", 6000);
+    }
+  })().catch(() => { /* the server is down: the connection keeps retrying */ })
+    .finally(() => { kernelCheck = null; });
 }
 
 // For tests and debugging.
