@@ -165,10 +165,12 @@ class KernelRelay:
                 self.hub.log.warning("Dropping a client of %s", self.kernel_id, exc_info=True)
                 client.close()
 
-    def broadcast_status(self, state: str) -> None:
-        """A status the kernel cannot send itself (restarting, dead)."""
+    def broadcast_status(self, state: str, reason: str) -> None:
+        """A status the kernel cannot send itself (restarting, dead), with why:
+        ``reason`` is "died" (the restarter found it dead), "requested" (a restart
+        asked for through the REST API) or "shutdown"."""
         self.execution_state = state
-        message = self.session.msg("status", {"execution_state": state})
+        message = self.session.msg("status", {"execution_state": state, "reason": reason})
         for client in list(self.clients):
             client.send_message("iopub", message)
 
@@ -188,11 +190,11 @@ class KernelRelay:
 
     def _on_restart(self) -> None:
         self.hub.log.warning("Kernel %s died; restarting it", self.kernel_id)
-        self.broadcast_status("restarting")
+        self.broadcast_status("restarting", "died")
 
     def _on_dead(self) -> None:
         self.hub.log.error("Kernel %s died and will not be restarted", self.kernel_id)
-        self.broadcast_status("dead")
+        self.broadcast_status("dead", "died")
 
     def close(self) -> None:
         for client in list(self.clients):
@@ -275,13 +277,13 @@ class KernelHub(LoggingConfigurable):
 
     async def restart(self, kernel_id: str) -> None:
         relay = self.relays[kernel_id]
-        relay.broadcast_status("restarting")
+        relay.broadcast_status("restarting", "requested")
         await self.manager.restart_kernel(kernel_id)
         await self.wait_ready(kernel_id)
 
     async def shutdown(self, kernel_id: str) -> None:
         relay = self.relays.pop(kernel_id)
-        relay.broadcast_status("dead")
+        relay.broadcast_status("dead", "shutdown")
         relay.close()
         notebook = self.kernel_notebooks.pop(kernel_id, None)
         if notebook is not None:

@@ -306,8 +306,10 @@ def test_kernel_death_is_reported_and_the_kernel_restarts(server: ServerProcess)
         try:
             await client.run(execute("alive = 1"))
             await client.send(execute("import os\nos._exit(1)"))
-            await watcher.until(lambda m: m.get("msg_type") == "status"
-                                and m["content"]["execution_state"] == "restarting", 30)
+            restarting = await watcher.until(
+                lambda m: m.get("msg_type") == "status"
+                and m["content"]["execution_state"] == "restarting", 30)
+            assert restarting["content"]["reason"] == "died"
             # The server survived and the kernel is back, fresh.
             for _ in range(60):
                 _, info = await asyncio.to_thread(server.http, "GET", f"/api/kernels/{kid}")
@@ -323,9 +325,28 @@ def test_kernel_death_is_reported_and_the_kernel_restarts(server: ServerProcess)
             watcher.close()
 
     run(scenario())
-    status, restarted = server.http("POST", f"/api/kernels/{kid}/restart")
-    assert status == 200 and restarted["id"] == kid
-    assert server.http("DELETE", f"/api/kernels/{kid}")[0] == 204
+
+    async def requested() -> None:
+        # A restart asked for through the API says so (a page that did not ask for it
+        # must not report a crash); a shutdown too.
+        watcher = await WSClient.connect(server, kid)
+        try:
+            status, restarted = await asyncio.to_thread(
+                server.http, "POST", f"/api/kernels/{kid}/restart")
+            assert status == 200 and restarted["id"] == kid
+            restarting = await watcher.until(
+                lambda m: m.get("msg_type") == "status"
+                and m["content"]["execution_state"] == "restarting", 30)
+            assert restarting["content"]["reason"] == "requested"
+            status, _ = await asyncio.to_thread(server.http, "DELETE", f"/api/kernels/{kid}")
+            assert status == 204
+            dead = await watcher.until(lambda m: m.get("msg_type") == "status"
+                                       and m["content"]["execution_state"] == "dead", 30)
+            assert dead["content"]["reason"] == "shutdown"
+        finally:
+            watcher.close()
+
+    run(requested())
     assert server.http("GET", f"/api/kernels/{kid}")[0] == 404
 
 

@@ -885,3 +885,41 @@ def test_a_restarted_server_gives_the_page_a_new_kernel(browser: Browser,
             second.stop()
         first.stop()
     assert not errors, errors
+
+
+def test_a_restart_from_another_tab_is_not_reported_as_a_crash(
+        page: Page, browser: Browser, server: ServerProcess) -> None:
+    """Tab A restarts the kernel while tab B runs a cell: B says the kernel was
+    restarted (not that it died), the cell that was running says it did not finish,
+    and B's cells are registered in the new kernel."""
+    path = new_notebook(page, server)
+    type_cells(page, ["rt_a = 1", "rt_b = rt_a + 1\nprint('b', rt_b)",
+                      "import time\ntime.sleep(rt_a * 0)"])
+    expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
+    wait_saved(page)
+    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    other = other_context.new_page()
+    try:
+        open_notebook(other, server, path)
+        replace_source(other, 2, "import time\ntime.sleep(600)")
+        other.keyboard.press("Control+Enter")
+        expect(badge(other, 2)).to_contain_text("running", timeout=WAIT)
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.locator("#restart").click()
+        expect(other.locator(".rk-toast", has_text="restarted by another tab")).to_be_visible(
+            timeout=WAIT)
+        expect(other.locator(".rk-toast", has_text="died")).to_have_count(0)
+        expect(output(other, 2)).to_contain_text("KernelRestarted", timeout=WAIT)
+        expect(badge(other, 2)).to_have_text("error")
+        expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(
+            timeout=WAIT)
+        expect(page.locator(".rk-toast", has_text="died")).to_have_count(0)
+        expect(other.locator(".rk-toast", has_text="cells are registered again")).to_be_visible(
+            timeout=WAIT)
+        # The new kernel knows the cells: an edit in B cascades.
+        replace_source(other, 0, "rt_a = 7")
+        other.keyboard.press("Control+Enter")
+        expect(output(other, 1)).to_have_text("b 8", timeout=WAIT)
+        expect(output(page, 1)).to_have_text("b 8", timeout=WAIT)
+    finally:
+        other_context.close()

@@ -820,7 +820,7 @@ function onMessage(msg) {
   if (msg.channel === "iopub") {
     switch (type) {
       case "status": {
-        setKernelState(content.execution_state);
+        setKernelState(content.execution_state, content.reason);
         if (parent.msg_type !== "execute_request" || S.internal.has(parentId)) {
           if (content.execution_state === "idle" && S.internal.has(parentId)) {
             S.internal.delete(parentId);
@@ -1054,7 +1054,9 @@ async function inspect(cell, code, pos) {
 }
 
 // ---- kernel + connection state --------------------------------------------------------------------
-function setKernelState(state) {
+/** ``reason``: the server's, on the statuses it sends itself (restarting, dead):
+ * "died", "requested" (a restart asked for, here or by another client), "shutdown". */
+function setKernelState(state, reason) {
   S.kernelState = state;
   const node = $("kernel-state");
   putAttr(node, "data-state", state);
@@ -1062,11 +1064,22 @@ function setKernelState(state) {
     dead: "Dead", unknown: "—" }[state] || state);
   // The server also says "restarting" when this page asked for the restart: no alarm then.
   if (state === "restarting" && !S.userRestart) {
-    toast("The kernel died and is restarting; variables are gone.", "error", 8000);
-    onKernelDied();
+    if (reason === "requested") {
+      toast("The kernel was restarted by another tab or client; variables are gone.", "info", 6000);
+    } else {
+      toast("The kernel died and is restarting; variables are gone.", "error", 8000);
+    }
+    onKernelRestarted(reason === "requested" ? "restarted" : "died");
   }
-  if (state === "dead") setBanner("error", "The kernel is dead and could not be restarted.",
-    [["Restart kernel", () => restartKernel(false), true]]);
+  if (state === "dead" && reason === "shutdown") {
+    setBanner("error", "The kernel was shut down.", [["Start a new kernel", () => {
+      setBanner(null);
+      checkKernelGone();
+    }, true]]);
+  } else if (state === "dead") {
+    setBanner("error", "The kernel is dead and could not be restarted.",
+      [["Restart kernel", () => restartKernel(false), true]]);
+  }
 }
 
 function onConnState(state, detail) {
@@ -1247,23 +1260,26 @@ async function registerCells(timeoutMs = 30000) {
 }
 
 // The kernel died (the user's code called os._exit, a crash, the OOM killer) and the
-// server is restarting it: the new kernel has an empty namespace and an empty graph.
-// The cell whose request was being run gets an error saying so, and no cell keeps a
-// state of the old kernel.  Once the new kernel answers, every code cell is registered
+// server is restarting it, or another tab or client restarted it: the new kernel has an
+// empty namespace and an empty graph.  The cell whose request was being run gets an
+// error saying so, and no cell keeps a state of the old kernel.  Once the new kernel answers, every code cell is registered
 // in its graph again: without that, editing a cell would re-run nothing downstream and
 // leave the old kernel's outputs standing as if they were current.
 let diedAt = 0;
-async function onKernelDied() {
+async function onKernelRestarted(how) {
   const started = diedAt = performance.now();
   const pending = [...S.msgToCell.values()].map((id) => S.byId.get(id))
     .filter((c) => c && (c.st.status === "running" || c.st.status === "queued"));
   const victim = pending.find((c) => c.st.status === "running") || pending[0];
   resetCellStates();
   if (victim) {
-    addOutput(victim, { output_type: "error", ename: "KernelDied",
-      evalue: "the kernel died while running this cell, and was restarted: variables are gone",
+    const died = how === "died";
+    addOutput(victim, { output_type: "error", ename: died ? "KernelDied" : "KernelRestarted",
+      evalue: died ? "the kernel died while running this cell, and was restarted: variables are gone"
+        : "the kernel was restarted by another tab or client while this cell ran: variables are gone",
       traceback: [] });
-    setState(victim, "error", { error: "The kernel died while running this cell", died: true });
+    setState(victim, "error", { died: true,
+      error: died ? "The kernel died while running this cell" : "The kernel was restarted while this cell ran" });
   }
   // The new kernel answers once it is up: ask (bounded) until it does.
   const deadline = started + 60000;
