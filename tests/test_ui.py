@@ -923,3 +923,21 @@ def test_a_restart_from_another_tab_is_not_reported_as_a_crash(
         expect(output(page, 1)).to_have_text("b 8", timeout=WAIT)
     finally:
         other_context.close()
+
+
+def test_a_kernel_shut_down_elsewhere_can_be_replaced(page: Page,
+                                                      server: ServerProcess) -> None:
+    new_notebook(page, server)
+    type_cells(page, ["sd_a = 1", "sd_b = sd_a + 1\nprint('b', sd_b)"])
+    expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
+    kernel_id = page.evaluate("() => window.rk.S.kernelId")
+    assert rest(server, "DELETE", f"/api/kernels/{kernel_id}")[0] == 204
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text("The kernel was shut down", timeout=WAIT)
+    banner.get_by_role("button", name="Start a new kernel").click()
+    expect(page.locator(".rk-toast", has_text="has a new kernel")).to_be_visible(timeout=WAIT)
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                           timeout=WAIT)
+    replace_source(page, 0, "sd_a = 3")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 1)).to_have_text("b 4", timeout=WAIT)
