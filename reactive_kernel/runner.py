@@ -46,6 +46,10 @@ class CellState:
     error: str | None = None  # "ename: evalue" of the last failure
     skipped_because: CellId | None = None
     execution_count: int | None = None
+    #: How many times the cell ran in this kernel (trigger or re-run): a client back
+    #: from a disconnection compares it to tell which cells ran meanwhile (a re-run
+    #: keeps its execution_count).
+    runs: int = 0
     #: Opaque handle the kernel uses to route this cell's re-run output
     #: (the cell's last execute_request); the runner only stores it.
     context: object = None
@@ -237,6 +241,7 @@ class Runner:
                 "error": state.error,
                 "skipped_because": state.skipped_because,
                 "execution_count": state.execution_count,
+                "runs": state.runs,
             }
         return {"mode": self.mode, "order": list(order), "cells": cells}
 
@@ -428,6 +433,7 @@ class Runner:
     ) -> Outcome:
         state.status = Status.RUNNING
         state.skipped_because = None
+        state.runs += 1
         started = time.perf_counter()
         try:
             outcome = await execute(cell, code, trigger)

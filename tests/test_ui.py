@@ -7,6 +7,7 @@ page that ran it and of a second page on the same notebook.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .server_harness import ServerProcess, free_port
+from .server_harness import ServerProcess, WSClient, execute, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -941,3 +942,72 @@ def test_a_kernel_shut_down_elsewhere_can_be_replaced(page: Page,
     replace_source(page, 0, "sd_a = 3")
     page.keyboard.press("Control+Enter")
     expect(output(page, 1)).to_have_text("b 4", timeout=WAIT)
+
+
+DISCONNECT_JS = "() => { const c = window.rk.S.conn; c.closed = true; c.ws.close(); }"
+RECONNECT_JS = "() => { const c = window.rk.S.conn; c.closed = false; c.reconnectNow(); }"
+
+
+def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browser,
+                                                     server: ServerProcess) -> None:
+    """Cells that ran while a page was disconnected: their outputs come from the file
+    if a tab saved them, and otherwise the page says it missed them, instead of showing
+    the old outputs as current."""
+    path = new_notebook(page, server)
+    type_cells(page, ["dc_a = 1", "dc_b = dc_a + 1\nprint('b', dc_b)"])
+    expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
+    wait_saved(page)
+    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    other = other_context.new_page()
+    try:
+        open_notebook(other, server, path)
+        expect(output(other, 1)).to_have_text("b 2", timeout=WAIT)
+
+        # The first page cascades and saves while the other is away.
+        other.evaluate(DISCONNECT_JS)
+        replace_source(page, 0, "dc_a = 5")
+        page.keyboard.press("Control+Enter")
+        expect(output(page, 1)).to_have_text("b 6", timeout=WAIT)
+        wait_saved(page)
+        other.evaluate(RECONNECT_JS)
+        expect(other.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                                timeout=WAIT)
+        expect(output(other, 1)).to_have_text("b 6", timeout=WAIT)
+        expect(cell(other, 0)).to_contain_text("dc_a = 5")
+
+        # A client that saves nothing (a script on the kernel's WebSocket) cascades.
+        other.evaluate(DISCONNECT_JS)
+        kernel_id = page.evaluate("() => window.rk.S.kernelId")
+        root_id = cell(page, 0).get_attribute("data-cell-id")
+
+        async def script() -> None:
+            client = await WSClient.connect(server, kernel_id)
+            try:
+                reply = await client.run(execute("dc_a = 9", cell=root_id))
+                assert reply["content"]["status"] == "ok"
+            finally:
+                client.conn.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, script()).result(timeout=90)
+        expect(output(page, 1)).to_have_text("b 10", timeout=WAIT)  # connected: live
+        other.evaluate(RECONNECT_JS)
+        expect(output(other, 1)).to_contain_text("ran while this page was disconnected",
+                                                 timeout=WAIT)
+        expect(other.locator(".rk-toast", has_text="were not received")).to_be_visible(
+            timeout=WAIT)
+        # A page that saw every run live misses nothing when it reconnects.
+        expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+        page.wait_for_function("() => window.rk.S.cells[1].runs === "
+                               "window.rk.S.graph.cells[window.rk.S.cells[1].id].runs",
+                               timeout=WAIT)
+        page.evaluate(DISCONNECT_JS)
+        page.evaluate(RECONNECT_JS)
+        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                               timeout=WAIT)
+        page.evaluate("() => new Promise((done) => window.rk.S.conn.request("
+                      "'reactive_graph_request', {}, {}, 20000).then(done))")
+        expect(output(page, 1)).to_have_text("b 10")
+        expect(page.locator(".rk-toast", has_text="were not received")).to_have_count(0)
+    finally:
+        other_context.close()

@@ -745,6 +745,7 @@ function activity(cellId, parent) {
     }
   }
   c.touched.add(cellId);
+  if (typeof cell.runs === "number") cell.runs += 1;
   c.current = cellId;
   if (!c.own && cellId === c.trigger) { cell.outputs = []; queueRender(cell); }
   setMark(cell, cellId === c.trigger ? "trigger" : "reran");
@@ -978,9 +979,20 @@ function applyGraph(graph) {
   S.graph = graph;
   if (graph.mode && graph.mode !== S.mode) { S.mode = graph.mode; updateModeSwitch(); }
   const busy = !!S.cascade || S.msgToCell.size > 0;
+  const resync = S.resync;
+  S.resync = false;
+  const missed = [];
   for (const cell of S.cells) {
     const g = graph.cells[cell.id];
     if (!g || cell.type !== "code") continue;
+    // Runs of the cell in this kernel: the page counts the ones it sees, the graph says
+    // how many there were (a re-run keeps its execution count, so that cannot tell).
+    if (typeof g.runs === "number" && (resync || !busy)) {
+      if (resync && typeof cell.runs === "number" && g.runs > cell.runs) {
+        missed.push({ id: cell.id, count: g.execution_count });
+      }
+      cell.runs = g.runs;
+    }
     if (busy && ["queued", "running"].includes(cell.st.status)) continue;
     if (cell.st.died && g.status === "idle") continue;  // the new kernel never ran it
     if (S.lastCascadeForeign && !S.lastCascadeTouched.has(cell.id) && g.execution_count != null
@@ -1004,6 +1016,35 @@ function applyGraph(graph) {
   S.lastCascadeForeign = false;
   highlightRelations();
   drawGraphPanel();
+  if (missed.length) catchUp(missed);
+}
+
+// Back after a disconnection, the kernel's graph says which cells ran meanwhile.  Their
+// outputs went to the tabs that were connected, and a tab saves its runs' outputs: if
+// the file changed meanwhile, it is loaded (as the notice this page missed would have
+// loaded it).  If it did not, the new outputs are nowhere, and each cell that ran says
+// so instead of showing its old output as if it were current.
+async function catchUp(missed) {
+  let model = null;
+  try { model = await api(nbUrl()); } catch { return; /* offline again */ }
+  if (model.version !== S.version) {
+    if (S.dirty) onServerMessage("notebook_changed", { path: S.path, version: model.version, origin: null });
+    else loadModel(model, true);
+    return;
+  }
+  let lost = 0;
+  for (const { id, count } of missed) {
+    const cell = S.byId.get(id);
+    if (!cell || cell.type !== "code") continue;
+    if (count != null) cell.execution_count = count;
+    cell.outputs = [{ output_type: "stream", name: "stderr",
+      text: "This cell ran while this page was disconnected, and its output did not reach "
+        + "the page. Run it again to see it.\n" }];
+    updateCellChrome(cell);
+    queueRender(cell);
+    lost += 1;
+  }
+  if (lost) toast(`${lost} cell${lost === 1 ? "" : "s"} ran while this page was disconnected; their outputs were not received.`, "info", 6000);
 }
 
 function onServerMessage(type, content) {
@@ -1086,6 +1127,11 @@ function onConnState(state, detail) {
   const node = $("conn-state");
   node.dataset.state = state;
   if (state === "disconnected") checkKernelGone();
+  if (state === "connected") {
+    // A reconnection: the graph reply that follows tells what ran meanwhile.
+    if (S.wasConnected && !S.registerOnConnect) S.resync = true;
+    S.wasConnected = true;
+  }
   if (state === "connected" && S.registerOnConnect) {
     S.registerOnConnect = false;
     registerCells();
