@@ -288,12 +288,16 @@ class KernelHub(LoggingConfigurable):
         notebook = self.kernel_notebooks.pop(kernel_id, None)
         if notebook is not None:
             self.notebook_kernels.pop(notebook, None)
-        await self.manager.shutdown_kernel(kernel_id, now=True)
+        # A shutdown_request first (killed after KernelManager.shutdown_wait_time), so
+        # the kernel exits cleanly: IPython writes out its input history at exit.
+        await self.manager.shutdown_kernel(kernel_id, now=False)
 
     async def shutdown_all(self) -> None:
-        for kernel_id in list(self.relays):
+        async def one(kernel_id: str) -> None:
             with contextlib.suppress(Exception):
                 await self.shutdown(kernel_id)
+
+        await asyncio.gather(*(one(k) for k in list(self.relays)))
 
     # -- notebooks -------------------------------------------------------------
 

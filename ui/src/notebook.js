@@ -79,8 +79,11 @@ function toast(message, kind = "info", timeout = 5000) {
   if (timeout) setTimeout(() => node.remove(), timeout);
 }
 
-function setBanner(kind, message, actions = []) {
+/** ``topic``: "file" for the banners about the file (a conflict, another tab's
+ * changes), which a save or a reload settles; other banners (the kernel's) stay. */
+function setBanner(kind, message, actions = [], topic = null) {
   const banner = $("banner");
+  S.bannerTopic = kind ? topic : null;
   if (!kind) { banner.hidden = true; banner.replaceChildren(); return; }
   banner.hidden = false;
   banner.className = `rk-banner rk-banner-${kind}`;
@@ -462,7 +465,7 @@ function deleteCell(cell, verb = "Deleted") {
   const i = indexOf(cell);
   if (i < 0) return;
   if (cell.type === "code") S.deleted.add(cell.id);
-  S.undoDeletes.push({ index: i, cell: snapshotCell(cell), st: { ...cell.st } });
+  S.undoDeletes.push({ index: i, cell: snapshotCell(cell), st: { ...cell.st }, runs: cell.runs });
   if (S.undoDeletes.length > 50) S.undoDeletes.shift();
   S.cells.splice(i, 1);
   cell.editor.destroy();
@@ -494,7 +497,12 @@ function undoDelete() {
   if (!last) { toast("Nothing to undo", "info", 2000); return; }
   const raw = last.cell;
   const id = S.byId.has(raw.id) ? newId().slice(0, 12) : raw.id;
-  const stillKnown = id === raw.id && S.deleted.delete(raw.id);
+  // As it was only if the kernel has not moved on: the deletion not sent yet, the cell
+  // not re-run since (by another tab's cascade), not deleted while it ran.
+  const known = S.graph && S.graph.cells[raw.id];
+  const stillKnown = raw.cell_type === "code" && id === raw.id && S.deleted.has(raw.id)
+    && !!known && known.runs === last.runs && !["queued", "running"].includes(last.st.status);
+  if (raw.cell_type === "code" && id === raw.id) S.deleted.delete(raw.id);
   const cell = makeCell({ ...raw, id, ...(stillKnown ? {} : { outputs: [], execution_count: null }) });
   if (stillKnown) Object.assign(cell.st, last.st);
   S.cells.splice(Math.min(last.index, S.cells.length), 0, cell);
@@ -913,6 +921,21 @@ function onMessage(msg) {
   if (msg.channel === "shell") {
     if (type === "execute_reply") onExecuteReply(msg, cell);
     else if (type === "reactive_graph_reply") applyGraph(content);
+    else if (type === "kernel_info_reply") noteKernelSession(msg);
+  }
+}
+
+// Every kernel process has a session id of its own (its replies' header.session): a
+// new one means the kernel was restarted, e.g. while this page was disconnected, when
+// no "restarting" status could reach it.
+function noteKernelSession(msg) {
+  const session = msg.header && msg.header.session;
+  if (!session) return;
+  const known = S.kernelSession;
+  S.kernelSession = session;
+  if (known && known !== session && !S.restartHandling && !S.userRestart) {
+    S.resync = false;  // nothing of the old kernel's graph to compare with
+    onKernelRestarted("offline");
   }
 }
 
@@ -981,6 +1004,12 @@ function applyGraph(graph) {
   const busy = !!S.cascade || S.msgToCell.size > 0;
   const resync = S.resync;
   S.resync = false;
+  if (resync && Object.keys(graph.cells).length === 0 && S.cells.some((c) => c.type === "code")) {
+    // A kernel that knows none of the cells (restarted while this page was away).
+    S.kernelSession = null;
+    onKernelRestarted("offline");
+    return;
+  }
   const missed = [];
   for (const cell of S.cells) {
     const g = graph.cells[cell.id];
@@ -988,7 +1017,8 @@ function applyGraph(graph) {
     // Runs of the cell in this kernel: the page counts the ones it sees, the graph says
     // how many there were (a re-run keeps its execution count, so that cannot tell).
     if (typeof g.runs === "number" && (resync || !busy)) {
-      if (resync && typeof cell.runs === "number" && g.runs > cell.runs) {
+      const cutShort = resync && S.interrupted && S.interrupted.has(cell.id) && g.status !== "running";
+      if (resync && typeof cell.runs === "number" && (g.runs > cell.runs || cutShort)) {
         missed.push({ id: cell.id, count: g.execution_count });
       }
       cell.runs = g.runs;
@@ -1014,6 +1044,7 @@ function applyGraph(graph) {
     setState(cell, status, extra);
   }
   S.lastCascadeForeign = false;
+  if (resync) S.interrupted = null;
   highlightRelations();
   drawGraphPanel();
   if (missed.length) catchUp(missed);
@@ -1024,14 +1055,26 @@ function applyGraph(graph) {
 // the file changed meanwhile, it is loaded (as the notice this page missed would have
 // loaded it).  If it did not, the new outputs are nowhere, and each cell that ran says
 // so instead of showing its old output as if it were current.
-async function catchUp(missed) {
-  let model = null;
-  try { model = await api(nbUrl()); } catch { return; /* offline again */ }
-  if (model.version !== S.version) {
-    if (S.dirty) onServerMessage("notebook_changed", { path: S.path, version: model.version, origin: null });
-    else loadModel(model, true);
-    return;
-  }
+function catchUp(missed) {
+  S.catchingUp = (async () => {
+    const version = S.version;
+    const runs = new Map(missed.map(({ id }) => [id, S.byId.get(id) && S.byId.get(id).runs]));
+    let model = null;
+    try { model = await api(nbUrl()); } catch { return; /* offline again */ }
+    if (S.version !== version) return;  // reloaded or saved meanwhile: that is newer
+    if (model.version !== version && !S.dirty) { loadModel(model, true); return; }
+    if (model.version !== version) {
+      onServerMessage("notebook_changed", { path: S.path, version: model.version, origin: null });
+    }
+    markMissed(missed.filter(({ id }) => {
+      const cell = S.byId.get(id);
+      return cell && cell.runs === runs.get(id) && !["queued", "running"].includes(cell.st.status);
+    }));
+  })();
+  return S.catchingUp;
+}
+
+function markMissed(missed) {
   let lost = 0;
   for (const { id, count } of missed) {
     const cell = S.byId.get(id);
@@ -1054,7 +1097,7 @@ function onServerMessage(type, content) {
       setBanner("warn", "This notebook was changed in another tab. Your unsaved edits here are kept.", [
         ["Reload theirs (discard mine)", () => reloadNotebook(true), false],
         ["Keep mine and save", () => save({ force: content.version }), true],
-      ]);
+      ], "file");
     } else {
       reloadNotebook(false);
     }
@@ -1114,8 +1157,12 @@ function setKernelState(state, reason) {
   }
   if (state === "dead" && reason === "shutdown") {
     setBanner("error", "The kernel was shut down.", [["Start a new kernel", () => {
-      setBanner(null);
-      checkKernelGone();
+      setBanner("info", "Starting a new kernel…");
+      checkKernelGone().then((replaced) => {
+        if (!replaced) {
+          setBanner("error", "Could not start a new kernel.", [["Try again", () => location.reload(), true]]);
+        }
+      });
     }, true]]);
   } else if (state === "dead") {
     setBanner("error", "The kernel is dead and could not be restarted.",
@@ -1128,8 +1175,15 @@ function onConnState(state, detail) {
   node.dataset.state = state;
   if (state === "disconnected") checkKernelGone();
   if (state === "connected") {
-    // A reconnection: the graph reply that follows tells what ran meanwhile.
-    if (S.wasConnected && !S.registerOnConnect) S.resync = true;
+    // A reconnection: the graph reply that follows tells what ran meanwhile.  Replies
+    // to this page's requests went to the old socket: none is pending any more, and a
+    // cell that was running then has shown only part of its output.
+    if (S.wasConnected && !S.registerOnConnect) {
+      S.resync = true;
+      S.interrupted = new Set(S.cells.filter((c) => c.st.status === "running").map((c) => c.id));
+      S.msgToCell.clear();
+      S.cascade = null;
+    }
     S.wasConnected = true;
   }
   if (state === "connected" && S.registerOnConnect) {
@@ -1201,14 +1255,14 @@ async function save(opts = {}) {
     S.dirty = editedDuringSave() !== before;
     S.conflict = null;
     S.lastSaved = new Date();
-    setBanner(null);
+    if (S.bannerTopic === "file") setBanner(null);
   } catch (error) {
     if (error.status === 409) {
       S.conflict = error.body && error.body.version;
       setBanner("error", "Could not save: the file changed on disk since you opened it (another tab or program). Your edits are still here.", [
         ["Reload from disk (discard mine)", () => reloadNotebook(true), false],
         ["Overwrite with mine", () => save({ force: S.conflict }), true],
-      ]);
+      ], "file");
     } else {
       toast(`Save failed: ${error.message}`, "error");
     }
@@ -1232,6 +1286,9 @@ function loadModel(model, keepLive) {
       const source = joinSrc(raw.source);
       const type = raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code";
       if (existing.type !== type) { existing.type = type; existing.editor.setType(type); }
+      const hidden = outputsHidden(existing);
+      existing.metadata = raw.metadata || {};
+      if (outputsHidden(existing) !== hidden) renderOutputs(existing);
       if (existing.source !== source && !existing.editor.hasFocus()) {
         existing.editor.setText(source);
         existing.source = source;
@@ -1265,7 +1322,7 @@ async function reloadNotebook(discard) {
     }
     loadModel(model, !discard);
     S.conflict = null;
-    setBanner(null);
+    if (S.bannerTopic === "file") setBanner(null);
     if (S.conn && S.conn.open) {
       const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
       S.conn.send("shell", "reactive_graph_request", { register: cells });
@@ -1291,7 +1348,9 @@ async function interruptKernel() {
 function resetCellStates() {
   S.msgToCell.clear();
   S.cascade = null;
+  S.deleted.clear();  // a new kernel never had the deleted cells
   for (const cell of S.cells) {
+    cell.runs = 0;
     setMark(cell, null);
     setState(cell, "idle", { duration: null, error: null, skippedBecause: null, died: false });
   }
@@ -1300,8 +1359,8 @@ function resetCellStates() {
 /** Every code cell into the (new) kernel's graph, nothing run; true if it answered. */
 async function registerCells(timeoutMs = 30000) {
   const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
-  const reply = await S.conn.request("reactive_graph_request", { register: cells }, {}, timeoutMs);
-  if (reply) applyGraph(reply.content);
+  const reply = S.conn ? await S.conn.request("reactive_graph_request", { register: cells }, {}, timeoutMs) : null;
+  if (reply) { applyGraph(reply.content); S.registrations = (S.registrations || 0) + 1; }
   return !!reply;
 }
 
@@ -1314,9 +1373,16 @@ async function registerCells(timeoutMs = 30000) {
 let diedAt = 0;
 async function onKernelRestarted(how) {
   const started = diedAt = performance.now();
+  const oldSession = S.kernelSession;
+  S.restartHandling = true;
+  // The cell cut short: the one running (a cascade's current cell), else the first
+  // request still waiting to start; the cells queued behind it simply did not run.
+  const current = S.cascade && S.cascade.current ? S.byId.get(S.cascade.current) : null;
   const pending = [...S.msgToCell.values()].map((id) => S.byId.get(id))
-    .filter((c) => c && (c.st.status === "running" || c.st.status === "queued"));
-  const victim = pending.find((c) => c.st.status === "running") || pending[0];
+    .filter((c) => c && c.st.status === "queued");
+  const victim = how === "offline" ? null
+    : (current && current.st.status === "running" ? current : null)
+      || S.cells.find((c) => c.st.status === "running") || pending[0];
   resetCellStates();
   if (victim) {
     const died = how === "died";
@@ -1327,16 +1393,25 @@ async function onKernelRestarted(how) {
     setState(victim, "error", { died: true,
       error: died ? "The kernel died while running this cell" : "The kernel was restarted while this cell ran" });
   }
-  // The new kernel answers once it is up: ask (bounded) until it does.
+  // The new kernel answers once it is up (the old one may still answer before it
+  // exits: its session tells them apart): ask, bounded, until the new one has the cells.
   const deadline = started + 60000;
-  while (performance.now() < deadline && diedAt === started) {
-    if (S.conn && S.conn.open && await S.conn.request("kernel_info_request", {}, {}, 2000)) {
-      if (diedAt === started && await registerCells()) {
-        toast("The kernel is back: cells are registered again (nothing was run).", "info", 4000);
+  try {
+    while (performance.now() < deadline && diedAt === started) {
+      const info = S.conn && S.conn.open
+        ? await S.conn.request("kernel_info_request", {}, {}, 2000) : null;
+      const fresh = info && (how === "offline" || info.header.session !== oldSession);
+      if (fresh && diedAt === started && await registerCells(10000)) {
+        S.kernelSession = info.header.session;
+        toast(how === "offline"
+          ? "The kernel was restarted while this page was disconnected: variables are gone, cells are registered again (nothing was run)."
+          : "The kernel is back: cells are registered again (nothing was run).", "info", 5000);
+        return;
       }
-      return;
+      if (!fresh) await new Promise((r) => setTimeout(r, 250));
     }
-    if (!(S.conn && S.conn.open)) await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    if (diedAt === started) S.restartHandling = false;
   }
 }
 
@@ -1344,6 +1419,7 @@ async function restartKernel(runAllAfter) {
   // One restart at a time: overlapping restart requests make jupyter_client fail.
   if (!S.kernelId || S.userRestart) return;
   S.userRestart = true;
+  S.kernelSession = null;  // the new kernel's first reply sets it
   setKernelState("restarting");
   try {
     await api(`/api/kernels/${S.kernelId}/restart`, { method: "POST", body: "{}" });
@@ -1413,6 +1489,8 @@ document.addEventListener("keydown", (e) => {
   if (!cell) return;
   const i = indexOf(cell);
   const key = e.key;
+  if (e.repeat && "dDxXzZvV".includes(key)) { e.preventDefault(); return; }  // held down
+  if (!"dDiI0".includes(key) || key === "") lastPress = { key: null, at: 0 };
   if (key === "Enter" && e.shiftKey) { e.preventDefault(); runAndMaybeAdvance(cell, true, false); }
   else if (key === "Enter" && mod) { e.preventDefault(); runCell(cell); }
   else if (key === "Enter" && e.altKey) { e.preventDefault(); runAndMaybeAdvance(cell, "insert", false); }
@@ -1515,6 +1593,7 @@ async function openKernel() {
   const started = await api(nbUrl("/kernel"), { method: "POST", body: "{}" });
   if (S.conn) S.conn.close();  // (the old kernel's, which kept failing)
   S.kernelId = started.kernel.id;
+  S.kernelSession = null;  // another kernel: its first reply tells its session
   if (started.graph && started.graph.content) applyGraph(started.graph.content);
   else if (started.graph && started.graph.cells) applyGraph(started.graph);
   S.conn = new KernelConnection(S.kernelId, token, { onMessage, onState: onConnState });
@@ -1527,20 +1606,25 @@ async function openKernel() {
 // page (edits not saved yet included) once connected.
 let kernelCheck = null;
 function checkKernelGone() {
-  if (kernelCheck || !S.kernelId) return;
+  if (kernelCheck) return kernelCheck;
+  if (!S.kernelId) return Promise.resolve(false);
   const kernelId = S.kernelId;
-  kernelCheck = (async () => {
+  return kernelCheck = (async () => {
     try {
       await api(`/api/kernels/${encodeURIComponent(kernelId)}`);
+      return false;  // still there
     } catch (error) {
-      if (error.status !== 404 || S.kernelId !== kernelId) return;
+      if (error.status !== 404 || S.kernelId !== kernelId) return false;
       await openKernel();  // if this fails, the old connection's next failure tries again
+      setBanner(null);
+      setKernelState("starting");
       resetCellStates();
       S.registerOnConnect = true;
       toast("This notebook has a new kernel (the old one is gone): variables are gone, "
         + "cells are registered again, nothing was run.", "info", 6000);
+      return true;
     }
-  })().catch(() => { /* the server is down: the connection keeps retrying */ })
+  })().catch(() => false /* the server is down: the connection keeps retrying */)
     .finally(() => { kernelCheck = null; });
 }
 
