@@ -821,6 +821,9 @@ function outputsChanged() {
 function onMessage(msg) {
   const type = msgType(msg);
   if (msg.channel === "server") { onServerMessage(type, msg.content || {}); return; }
+  // The last words of a kernel being replaced (a cell it interrupts on its way out, its
+  // replies) must not overwrite what the page decided when it heard of the restart.
+  if (S.goneSession && msg.header && msg.header.session === S.goneSession) return;
   const content = msg.content || {};
   const parent = msg.parent_header || {};
   const parentId = parent.msg_id;
@@ -1374,6 +1377,7 @@ let diedAt = 0;
 async function onKernelRestarted(how) {
   const started = diedAt = performance.now();
   const oldSession = S.kernelSession;
+  if (how !== "offline") S.goneSession = oldSession;
   S.restartHandling = true;
   // The cell cut short: the one running (a cascade's current cell), else the first
   // request still waiting to start; the cells queued behind it simply did not run.
@@ -1419,6 +1423,7 @@ async function restartKernel(runAllAfter) {
   // One restart at a time: overlapping restart requests make jupyter_client fail.
   if (!S.kernelId || S.userRestart) return;
   S.userRestart = true;
+  S.goneSession = S.kernelSession;
   S.kernelSession = null;  // the new kernel's first reply sets it
   setKernelState("restarting");
   try {
