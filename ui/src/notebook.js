@@ -526,7 +526,11 @@ function copyCell(cell, quiet = false) {
   delete raw.execution_count;
   delete raw.id;
   S.clipboard = raw;
-  try { localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(raw)); } catch { /* private mode: memory only */ }
+  try {
+    localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(raw));
+  } catch {  // full, or private mode: memory only, and no older stored cell to paste
+    try { localStorage.removeItem(CLIPBOARD_KEY); } catch { /* unavailable */ }
+  }
   if (!quiet) toast(`Copied cell ${indexOf(cell) + 1}`, "info", 2000);
 }
 
