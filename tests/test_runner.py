@@ -52,15 +52,16 @@ def test_chain_cascade_updates_values_in_order() -> None:
 
 def test_runs_count_triggers_and_reruns_but_not_skips() -> None:
     nb = Notebook()
-    nb.run("a", "x = 1")
-    nb.run("b", "y = 1 / x")
-    nb.run("c", "z = y + 1")
-    nb.run("a", "x = 2")
-    runs = {c: info["runs"] for c, info in nb.runner.describe()["cells"].items()}  # type: ignore[attr-defined]
-    assert runs == {"a": 2, "b": 2, "c": 2}
+    for cell, code in (("a", "x = 1"), ("b", "y = 1 / x"), ("c", "z = y + 1"), ("a", "x = 2")):
+        nb.run(cell, code)
+
+    def runs() -> dict[str, int]:
+        cells: dict[str, Any] = nb.runner.describe()["cells"]  # type: ignore[assignment]
+        return {c: info["runs"] for c, info in cells.items()}
+
+    assert runs() == {"a": 2, "b": 2, "c": 2}
     nb.run("a", "x = 0")  # b fails, c is skipped: it did not run
-    runs = {c: info["runs"] for c, info in nb.runner.describe()["cells"].items()}  # type: ignore[attr-defined]
-    assert runs == {"a": 3, "b": 3, "c": 2}
+    assert runs() == {"a": 3, "b": 3, "c": 2}
 
 
 def test_failure_skips_descendants_and_names_the_cause() -> None:

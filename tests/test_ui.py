@@ -8,6 +8,7 @@ page that ran it and of a second page on the same notebook.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -137,6 +138,18 @@ def open_code_notebook(page: Page, server: ServerProcess, path: str,
     open_notebook(page, server, path)
 
 
+@contextlib.contextmanager
+def second_page(browser: Browser, server: ServerProcess, path: str) -> Iterator[Page]:
+    """Another tab (a browser context of its own) on the notebook at ``path``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        other = context.new_page()
+        open_notebook(other, server, path)
+        yield other
+    finally:
+        context.close()
+
+
 def wait_saved(page: Page) -> None:
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved", timeout=WAIT)
     expect(page.locator("#save-state")).to_contain_text("Saved", timeout=WAIT)
@@ -154,10 +167,7 @@ def test_cascade_two_pages_graph_and_reload(page: Page, browser: Browser,
     wait_saved(page)
 
     # A second page on the same notebook (another tab).
-    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
-    other = other_context.new_page()
-    try:
-        open_notebook(other, server, path)
+    with second_page(browser, server, path) as other:
         expect(output(other, 2)).to_contain_text("20", timeout=WAIT)
 
         # Edit the first cell and run only it: the others re-run by themselves.
@@ -174,8 +184,6 @@ def test_cascade_two_pages_graph_and_reload(page: Page, browser: Browser,
         expect(cell(other, 0)).to_have_class(re.compile(r"\brk-trigger\b"), timeout=WAIT)
         shot(page, "cascade")
         shot(other, "cascade-second-page")
-    finally:
-        other_context.close()
 
     # Graph view: edges a (1 -> 2) and b (2 -> 3); selecting cell 2 lights both sides.
     page.get_by_role("button", name="Graph").click()
@@ -897,10 +905,7 @@ def test_a_restart_from_another_tab_is_not_reported_as_a_crash(
                       "import time\ntime.sleep(rt_a * 0)"])
     expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
     wait_saved(page)
-    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
-    other = other_context.new_page()
-    try:
-        open_notebook(other, server, path)
+    with second_page(browser, server, path) as other:
         replace_source(other, 2, "import time\ntime.sleep(600)")
         other.keyboard.press("Control+Enter")
         expect(badge(other, 2)).to_contain_text("running", timeout=WAIT)
@@ -920,8 +925,6 @@ def test_a_restart_from_another_tab_is_not_reported_as_a_crash(
         other.keyboard.press("Control+Enter")
         expect(output(other, 1)).to_have_text("b 8", timeout=WAIT)
         expect(output(page, 1)).to_have_text("b 8", timeout=WAIT)
-    finally:
-        other_context.close()
 
 
 def test_a_kernel_shut_down_elsewhere_can_be_replaced(page: Page,
@@ -944,6 +947,9 @@ def test_a_kernel_shut_down_elsewhere_can_be_replaced(page: Page,
     expect(output(page, 1)).to_have_text("b 4", timeout=WAIT)
 
 
+# Waits (bounded) for the page's catch-up after a reconnection, if one started.
+CAUGHT_UP_JS = ("() => Promise.race([window.rk.S.catchingUp, "
+                "new Promise((done) => setTimeout(done, 20000))])")
 DISCONNECT_JS = "() => { const c = window.rk.S.conn; c.closed = true; c.ws.close(); }"
 RECONNECT_JS = "() => { const c = window.rk.S.conn; c.closed = false; c.reconnectNow(); }"
 
@@ -957,10 +963,7 @@ def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browse
     type_cells(page, ["dc_a = 1", "dc_b = dc_a + 1\nprint('b', dc_b)"])
     expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
     wait_saved(page)
-    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
-    other = other_context.new_page()
-    try:
-        open_notebook(other, server, path)
+    with second_page(browser, server, path) as other:
         expect(output(other, 1)).to_have_text("b 2", timeout=WAIT)
 
         # The first page cascades and saves while the other is away.
@@ -994,7 +997,7 @@ def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browse
         other.evaluate(RECONNECT_JS)
         expect(output(other, 1)).to_contain_text("ran while this page was disconnected",
                                                  timeout=WAIT)
-        other.evaluate("() => window.rk.S.catchingUp")
+        other.evaluate(CAUGHT_UP_JS)
         # Away while its own cell runs: the cell's output is known to be incomplete.
         replace_source(other, 1, "import time\ndc_b = dc_a + 1\nprint('b', dc_b)\n"
                        "time.sleep(1.5)\nprint('done')")
@@ -1007,7 +1010,7 @@ def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browse
         expect(output(other, 1)).to_contain_text("ran while this page was disconnected",
                                                  timeout=WAIT)
         expect(badge(other, 1)).not_to_contain_text("running", timeout=WAIT)
-        other.evaluate("() => window.rk.S.catchingUp")
+        other.evaluate(CAUGHT_UP_JS)
         assert other.evaluate("() => window.rk.S.msgToCell.size") == 0
 
         # Away while the kernel is restarted: the page finds a new kernel session and
@@ -1032,8 +1035,6 @@ def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browse
                                                                timeout=WAIT)
         page.evaluate("() => new Promise((done) => window.rk.S.conn.request("
                       "'reactive_graph_request', {}, {}, 20000).then(done))")
-        page.evaluate("() => window.rk.S.catchingUp")  # if a catch-up started, it is over
+        page.evaluate(CAUGHT_UP_JS)  # if a catch-up started, it is over
         expect(output(page, 1)).to_contain_text("b 21")
         expect(page.locator(".rk-toast", has_text="were not received")).to_have_count(0)
-    finally:
-        other_context.close()
