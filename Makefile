@@ -53,8 +53,8 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/graph.py \
-		reactive_kernel/runner.py reactive_kernel/sql/cells.py reactive_kernel/history.py \
-		server/notebooks.py
+		reactive_kernel/runner.py reactive_kernel/values.py reactive_kernel/calls.py \
+		reactive_kernel/sql/cells.py reactive_kernel/history.py server/notebooks.py
 
 pytest: $(STAMP) ui system-deps
 	$(VENV)/bin/python -m pytest

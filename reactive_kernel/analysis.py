@@ -4,20 +4,36 @@ Pure: code strings in, a frozen dataclass out; nothing here imports IPython,
 ipykernel, zmq or tornado.  IPython syntax (``%magic``, ``!cmd``, ``%%magic``)
 is handled by passing the shell's own input transformer as ``transform``.
 
+The walk follows the cell's module-level code in execution order, through
+its branches, loops, ``try``/``with`` statements (any statement of a ``with``
+body may be skipped by a context manager that suppresses an exception) and
+``match`` cases, keeping the set of names *every* path has bound or deleted
+so far.  Class bodies and comprehensions run where they stand; function and
+lambda bodies run when called, and :mod:`symtable` says which globals they
+read and write.
+
 Invariants of :class:`CellAnalysis`:
 
-- ``defs`` are the module-level names still bound when the cell finishes
-  (assignments, imports, ``def``/``class``, ``for``/``with``/``except`` targets,
-  walrus targets, ``match`` captures, type aliases).  A name bound and then
-  ``del``-eted in the same cell is a temporary, not a definition.
-- ``refs`` are the names the cell reads from *outside* itself: a module-level
-  read that happens before the cell binds the name (``x += 1`` reads ``x``),
-  and every global name read inside a function, class, lambda or comprehension
-  body that the cell does not itself define.  Attribute and subscript targets
-  (``a.b = 1``, ``a[0] = 1``) are reads of the base name.
+- ``defs`` are the module-level names the cell may change: bind (assignment,
+  import, ``def``/``class``, ``for``/``with``/``except`` targets, walrus,
+  ``match`` captures, ``global`` writes in class bodies), delete, change in
+  place (``inplace``), or write through ``global`` in a function it calls.
+- ``refs`` are the names the cell may read from outside itself: a load on a
+  path where the cell has not bound the name yet, the globals read by the
+  functions it calls (its own, when it loads their name), and every name in
+  ``defs`` that some path leaves as it was (``if flag: mode = 'fast'``: the
+  value after the cell may be the one from before).
+- ``weak`` are refs that only pass a definition above through: on some path
+  the cell bound the name first, so it never needs a definer below it.
+- ``inplace`` are names whose object the cell changes in place at module level:
+  the base of a subscript or attribute target (``df["b"] = ...``, ``obj.x = 1``,
+  ``del d[k]``) and augmented assignments (``x += 1``).  Method calls
+  (``lst.append(1)``) are reads only.
+- ``calls`` give, per function or class the cell defines, the globals its
+  bodies read and write when called (from any cell).
+- ``deletes`` are module-level names the cell may ``del``.
 - Builtins and IPython's ambient names (``get_ipython``, ``display``, ...) are
   never refs.  Names starting with ``_`` are cell-private and appear nowhere.
-- ``deletes`` are module-level names the cell ``del``-etes.
 """
 
 from __future__ import annotations
@@ -28,7 +44,7 @@ import re
 import shlex
 import string
 import symtable
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 #: Names IPython puts in every user namespace; reading them is not a dependency.
@@ -44,8 +60,14 @@ PYTHON_ARG_LINE_MAGICS: frozenset[str] = frozenset({"time", "timeit"})
 # timeit options that take a value ("-n 3") versus plain flags ("-q").
 _TIMEIT_VALUE_OPTIONS = frozenset({"-n", "-r", "-p"})
 
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+@dataclass(frozen=True)
+class CallEffects:
+    """What calling a function (or a class's methods) reads and writes globally."""
+
+    name: str
+    reads: frozenset[str] = field(default_factory=frozenset)
+    writes: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,10 @@ class CellAnalysis:
     deletes: frozenset[str] = field(default_factory=frozenset)
     #: ``from m import *`` was seen: the cell defines names we cannot list.
     star_import: bool = False
+    inplace: frozenset[str] = field(default_factory=frozenset)
+    weak: frozenset[str] = field(default_factory=frozenset)
+    #: Per function or class the cell leaves defined, sorted by name.
+    calls: tuple[CallEffects, ...] = ()
 
 
 def is_private(name: str) -> bool:
@@ -82,31 +108,59 @@ def analyse(
     Raises :class:`SyntaxError` when the (transformed) code does not parse.
     """
     source = transform(code) if transform is not None else code
-    walker = _ModuleWalker(cell_magics or {})
-    walker.visit_source(source, strict=True)
-    ignored = BUILTIN_NAMES | AMBIENT_NAMES | frozenset(ignore)
-    defs = frozenset(n for n in walker.bound if not is_private(n))
-    late = walker.late_refs - walker.bound
-    refs = frozenset(
-        n
-        for n in (walker.early_refs | late)
-        if not is_private(n) and n not in ignored
-    )
-    deletes = frozenset(n for n in walker.deleted if not is_private(n))
-    return CellAnalysis(defs=defs, refs=refs, deletes=deletes, star_import=walker.star)
+    walker = _Walker(cell_magics or {})
+    walker.walk_source(source, strict=True)
+    return walker.result(BUILTIN_NAMES | AMBIENT_NAMES | frozenset(ignore))
 
 
-def _nested_global_reads(table: symtable.SymbolTable) -> set[str]:
-    """Global names read (or written through ``global``) in nested scopes."""
-    found: set[str] = set()
+# -- function bodies: symtable -------------------------------------------------------
+
+
+def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
+    yield table
     for child in table.get_children():
-        for sym in child.get_symbols():
-            if not sym.is_global():
-                continue
-            if sym.is_referenced() or (sym.is_declared_global() and sym.is_assigned()):
-                found.add(sym.get_name())
-        found |= _nested_global_reads(child)
-    return found
+        yield from _tables(child)
+
+
+def _effects(tables: Iterable[symtable.SymbolTable]) -> tuple[set[str], set[str]]:
+    """Globals read and written by code in ``tables`` (and their nested scopes)."""
+    reads: set[str] = set()
+    writes: set[str] = set()
+    for top in tables:
+        for table in _tables(top):
+            for sym in table.get_symbols():
+                if not sym.is_global():
+                    continue
+                if sym.is_referenced():
+                    reads.add(sym.get_name())
+                if sym.is_declared_global() and sym.is_assigned():
+                    writes.add(sym.get_name())
+    return reads, writes
+
+
+class _Scopes:
+    """Function, lambda and class scopes of a source, found by kind, name and line."""
+
+    def __init__(self, source: str) -> None:
+        self.by_key: dict[tuple[str, str, int], list[symtable.SymbolTable]] = {}
+        for table in _tables(symtable.symtable(source, "<cell>", "exec")):
+            key = (table.get_type(), table.get_name(), table.get_lineno())
+            self.by_key.setdefault(key, []).append(table)
+
+    def function(self, name: str, lineno: int) -> tuple[set[str], set[str]]:
+        return _effects(self.by_key.get(("function", name, lineno), []))
+
+    def methods(self, name: str, lineno: int) -> tuple[set[str], set[str]]:
+        """Effects of the functions nested in a class (not its body, which runs now)."""
+        nested = [
+            child
+            for table in self.by_key.get(("class", name, lineno), [])
+            for child in table.get_children()
+        ]
+        return _effects(nested)
+
+
+# -- IPython magics --------------------------------------------------------------------
 
 
 def _magic_call(node: ast.Call) -> tuple[str, list[str]] | None:
@@ -180,56 +234,299 @@ def _split_timeit_options(line: str) -> str:
     return " ".join(words[i:])
 
 
-class _ModuleWalker(ast.NodeVisitor):
-    """Walks module-level code in execution order, tracking what is bound.
+# -- the walk ----------------------------------------------------------------------------
 
-    Bodies of functions, classes, lambdas and comprehensions run later (or in
-    their own scope); their global reads come from :mod:`symtable`, which knows
-    Python's scoping rules exactly.
-    """
+#: Names bound or deleted on every path so far; None: no path gets here.
+_Must = set[str] | None
+
+
+def _join(*states: _Must) -> _Must:
+    reached = [s for s in states if s is not None]
+    if not reached:
+        return None
+    joined = set(reached[0])
+    for state in reached[1:]:
+        joined &= state
+    return joined
+
+
+@dataclass
+class _Frame:
+    """The namespace statements bind into: the module, or a class body."""
+
+    must: _Must = field(default_factory=set)
+    #: Bound or deleted on some path so far.
+    may: set[str] = field(default_factory=set)
+    #: Class bodies: names declared ``global``.
+    globals: set[str] = field(default_factory=set)
+    is_class: bool = False
+
+
+class _Walker(ast.NodeVisitor):
+    """Walks a cell in execution order (see the module docstring)."""
 
     def __init__(self, cell_magics: Mapping[str, MagicAnalyser]) -> None:
         self.cell_magics = cell_magics
-        self.bound: set[str] = set()
-        self.early_refs: set[str] = set()
-        self.late_refs: set[str] = set()
+        self.module = _Frame()
+        self.frame = self.module
+        self.strong: set[str] = set()
+        self.weak: set[str] = set()
+        self.defs: set[str] = set()
         self.deleted: set[str] = set()
+        self.changed: set[str] = set()
+        self.calls: dict[str, tuple[set[str], set[str]]] = {}
         self.star = False
+        self.future_annotations = False
+        self.breaks: list[list[_Must]] = []
+        #: Names local to the comprehensions being walked, innermost last.
+        self.comprehensions: list[set[str]] = []
+        self.scopes: _Scopes | None = None
 
     # -- entry points -------------------------------------------------------
 
-    def visit_source(self, source: str, *, strict: bool) -> None:
+    def walk_source(self, source: str, *, strict: bool) -> None:
         try:
             tree = ast.parse(source, "<cell>", "exec")
-            table = symtable.symtable(source, "<cell>", "exec")
+            scopes = _Scopes(source)
         except SyntaxError:
             if strict:
                 raise
             return  # a magic's body that is not Python: it defines nothing
-        self.late_refs |= _nested_global_reads(table)
-        for stmt in tree.body:
-            self.visit(stmt)
+        outer, self.scopes = self.scopes, scopes
+        try:
+            self._block(tree.body)
+        finally:
+            self.scopes = outer
+
+    def result(self, ignored: frozenset[str]) -> CellAnalysis:
+        must = self.module.must if self.module.must is not None else set()
+        passed = self.defs - must
+        refs = self.strong | self.weak | passed
+
+        def public(names: Iterable[str]) -> frozenset[str]:
+            return frozenset(n for n in names if not is_private(n))
+
+        def readable(names: Iterable[str]) -> frozenset[str]:
+            return frozenset(n for n in names if not is_private(n) and n not in ignored)
+
+        calls = tuple(
+            CallEffects(name, readable(reads), public(writes))
+            for name, (reads, writes) in sorted(self.calls.items())
+            if not is_private(name) and (readable(reads) or public(writes))
+        )
+        return CellAnalysis(
+            defs=public(self.defs),
+            refs=readable(refs),
+            deletes=public(self.deleted),
+            star_import=self.star,
+            inplace=readable(self.changed),
+            weak=readable(refs - self.strong),
+            calls=calls,
+        )
+
+    # -- names ----------------------------------------------------------------
+
+    def _read_module(self, name: str) -> None:
+        """A read that reaches the module namespace."""
+        if name in self.calls:
+            self._call(name, set())
+        must = self.module.must
+        if must is None or name in must:
+            return
+        (self.weak if name in self.module.may else self.strong).add(name)
+
+    def _call(self, name: str, seen: set[str]) -> None:
+        """``name`` (a function or class of this cell) may be called here."""
+        seen.add(name)
+        reads, writes = self.calls[name]
+        for read in reads:
+            if read in self.calls and read not in seen:
+                self._call(read, seen)
+            must = self.module.must
+            if must is not None and read not in must:
+                (self.weak if read in self.module.may else self.strong).add(read)
+        for write in writes:
+            self._store_module(write, certain=False)
 
     def _load(self, name: str) -> None:
-        if name not in self.bound:
-            self.early_refs.add(name)
+        if any(name in local for local in self.comprehensions):
+            return
+        frame = self.frame
+        if frame.is_class and not self.comprehensions:
+            if name in frame.globals:
+                self._read_module(name)
+                return
+            if frame.must is not None and name in frame.must:
+                return
+        self._read_module(name)
+
+    def _store_module(self, name: str, *, certain: bool) -> None:
+        self.defs.add(name)
+        self.module.may.add(name)
+        if certain and self.module.must is not None:
+            self.module.must.add(name)
 
     def _store(self, name: str) -> None:
-        self.bound.add(name)
+        frame = self.frame
+        if not frame.is_class or name in frame.globals:
+            self.calls.pop(name, None)  # rebound: no longer that function
+        if frame.is_class and name not in frame.globals:
+            frame.may.add(name)
+            if frame.must is not None:
+                frame.must.add(name)
+            return
+        # A class body's ``global`` write happens only if the class runs: maybe.
+        self._store_module(name, certain=not frame.is_class)
 
     def _delete(self, name: str) -> None:
-        if name in self.bound:
-            self.bound.discard(name)
-        else:
-            self.early_refs.add(name)
+        frame = self.frame
+        if frame.is_class and name not in frame.globals:
+            self._store(name)
+            return
+        self._read_module(name)  # ``del`` fails if the name does not exist
         self.deleted.add(name)
+        self._store(name)
 
-    def _visit_all(self, nodes: Iterable[ast.AST | None]) -> None:
-        for node in nodes:
-            if node is not None:
-                self.visit(node)
+    def _changed_in_place(self, target: ast.expr) -> None:
+        base = target
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        if not isinstance(base, ast.Name):
+            return
+        frame = self.frame
+        local = frame.is_class and base.id not in frame.globals and frame.must is not None \
+            and base.id in frame.must
+        if not local:
+            self.changed.add(base.id)
+            self._store_module(base.id, certain=not frame.is_class)
 
-    # -- names --------------------------------------------------------------
+    # -- blocks and control flow ------------------------------------------------
+
+    def _block(self, body: Iterable[ast.stmt]) -> None:
+        for stmt in body:
+            self.visit(stmt)
+
+    def _copy(self) -> _Must:
+        return None if self.frame.must is None else set(self.frame.must)
+
+    def _branches(self, start: _Must, *bodies: list[ast.stmt]) -> list[_Must]:
+        ends = []
+        for body in bodies:
+            self.frame.must = None if start is None else set(start)
+            self._block(body)
+            ends.append(self.frame.must)
+        return ends
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        self.frame.must = _join(*self._branches(self._copy(), node.body, node.orelse))
+
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While,
+              target: ast.expr | None) -> None:
+        start = self._copy()
+        self.breaks.append([])
+        if target is not None:
+            self._target(target)
+        self._block(node.body)
+        breaks = self.breaks.pop()
+        # The loop may run no time at all; its else runs unless it broke out.
+        (normal,) = self._branches(start, node.orelse)
+        self.frame.must = _join(normal, *breaks)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self._loop(node, node.target)
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
+        self.visit(node.test)
+        self._loop(node, None)
+
+    def visit_Break(self, node: ast.Break) -> None:
+        if self.breaks:
+            self.breaks[-1].append(self._copy())
+        self.frame.must = None
+
+    def visit_Continue(self, node: ast.Continue) -> None:
+        self.frame.must = None
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        self.generic_visit(node)
+        self.frame.must = None
+
+    def visit_Return(self, node: ast.Return) -> None:
+        self.generic_visit(node)
+        self.frame.must = None
+
+    def visit_Try(self, node: ast.Try) -> None:
+        self._try(node)
+
+    def visit_TryStar(self, node: ast.TryStar) -> None:
+        self._try(node)
+
+    def _try(self, node: ast.Try | ast.TryStar) -> None:
+        start = self._copy()
+        self._block(node.body)
+        self._block(node.orelse)
+        ends = [self.frame.must]
+        for handler in node.handlers:
+            # An exception may leave the body at any statement.
+            self.frame.must = None if start is None else set(start)
+            if handler.type is not None:
+                self.visit(handler.type)
+            if handler.name:
+                self._store(handler.name)
+            self._block(handler.body)
+            if handler.name:
+                self._delete_silently(handler.name)
+            ends.append(self.frame.must)
+        after = _join(*ends)
+        if node.finalbody:
+            weakest = _join(after, start) if after is not None else start
+            self.frame.must = None if weakest is None else set(weakest)
+            self._block(node.finalbody)
+            end = self.frame.must
+            if end is None or after is None:
+                after = None
+            else:
+                after = after | (end - (weakest or set()))
+        self.frame.must = after
+
+    def _delete_silently(self, name: str) -> None:
+        """Python unbinds an ``except ... as`` name when the handler ends."""
+        frame = self.frame
+        if frame.is_class and name not in frame.globals:
+            return
+        self.deleted.add(name)
+        self._store_module(name, certain=not frame.is_class)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                self._target(item.optional_vars)
+        after = self._copy()
+        self._block(node.body)
+        # A context manager may suppress an exception from any statement.
+        self.frame.must = after
+
+    visit_AsyncWith = visit_With
+
+    def visit_Match(self, node: ast.Match) -> None:
+        self.visit(node.subject)
+        start = self._copy()
+        ends: list[_Must] = [start]  # no case may match
+        for case in node.cases:
+            self.frame.must = None if start is None else set(start)
+            self.visit(case.pattern)
+            if case.guard is not None:
+                self.visit(case.guard)
+            self._block(case.body)
+            ends.append(self.frame.must)
+        self.frame.must = _join(*ends)
+
+    # -- names ----------------------------------------------------------------
 
     def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, ast.Load):
@@ -239,143 +536,211 @@ class _ModuleWalker(ast.NodeVisitor):
         else:
             self._delete(node.id)
 
+    def _target(self, target: ast.expr) -> None:
+        """An assignment target, evaluated as Python does (bases read first)."""
+        if isinstance(target, ast.Name):
+            self._store(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._target(element)
+        elif isinstance(target, ast.Starred):
+            self._target(target.value)
+        elif isinstance(target, ast.Attribute):
+            self.visit(target.value)
+            self._changed_in_place(target)
+        elif isinstance(target, ast.Subscript):
+            self.visit(target.value)
+            self.visit(target.slice)
+            self._changed_in_place(target)
+        else:
+            self.visit(target)
+
     # -- statements, in the order Python evaluates them ---------------------
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        named = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(node.value, ast.Lambda) and isinstance(named, ast.Name):
+            # ``f = lambda: ...`` is a function: its body runs when called.
+            self._arguments(node.value.args)
+            self._define(named.id, self._effects_of("lambda", node.value.lineno))
+            return
         self.visit(node.value)
-        self._visit_all(node.targets)
+        for target in node.targets:
+            self._target(target)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
         if isinstance(node.target, ast.Name):
             self._load(node.target.id)
             self._store(node.target.id)
+            frame = self.frame
+            if not frame.is_class or node.target.id in frame.globals:
+                self.changed.add(node.target.id)
         else:
-            self.visit(node.target)
+            self._target(node.target)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self.visit(node.annotation)
-        if node.value is None:
-            # ``x: int`` binds nothing at run time; only its base is read.
-            if not isinstance(node.target, ast.Name):
-                self.visit(node.target)
-            return
-        self.visit(node.value)
-        self.visit(node.target)
+        if node.value is not None:
+            self.visit(node.value)
+        if not self.future_annotations:
+            self.visit(node.annotation)
+        if node.value is not None:
+            self._target(node.target)
+        elif isinstance(node.target, ast.Attribute | ast.Subscript):
+            # ``a.b: int`` evaluates ``a`` (and a subscript) but binds nothing.
+            self.visit(node.target.value)
+            if isinstance(node.target, ast.Subscript):
+                self.visit(node.target.slice)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, (ast.Attribute, ast.Subscript)):
+                self._target(target)
+            else:
+                self.visit(target)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
-        self._store(node.target.id)
-
-    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
-        self.visit(node.iter)
-        self.visit(node.target)
-        self._visit_all(node.body)
-        self._visit_all(node.orelse)
-
-    visit_AsyncFor = visit_For
-
-    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
-        for item in node.items:
-            self.visit(item.context_expr)
-            if item.optional_vars is not None:
-                self.visit(item.optional_vars)
-        self._visit_all(node.body)
-
-    visit_AsyncWith = visit_With
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if node.type is not None:
-            self.visit(node.type)
-        if node.name:
-            self._store(node.name)
-        self._visit_all(node.body)
-        if node.name:
-            # Python unbinds the ``as`` name when the handler ends.
-            self.bound.discard(node.name)
+        if self.comprehensions:
+            # Binds in the enclosing scope, if the comprehension runs at all.
+            self._store_module(node.target.id, certain=False)
+        else:
+            self._store(node.target.id)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._store(alias.asname or alias.name.split(".")[0])
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module == "__future__":
+            if any(alias.name == "annotations" for alias in node.names):
+                self.future_annotations = True
+            return
         for alias in node.names:
             if alias.name == "*":
                 self.star = True
             else:
                 self._store(alias.asname or alias.name)
 
-    def _visit_arguments(self, args: ast.arguments, *, defaults: bool = True) -> None:
-        if defaults:
-            self._visit_all(args.defaults)
-            self._visit_all(args.kw_defaults)
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-        every += [a for a in (args.vararg, args.kwarg) if a is not None]
-        self._visit_all(a.annotation for a in every)
+    def visit_Global(self, node: ast.Global) -> None:
+        if self.frame.is_class:
+            self.frame.globals.update(node.names)
 
-    def _type_params_bound(self, node: ast.AST) -> set[str]:
-        """Bind PEP 695 type parameters (``def f[T]``) while their annotations
-        are visited; returns the names to unbind afterwards."""
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        return None
+
+    # -- definitions --------------------------------------------------------
+
+    def _effects_of(self, kind: str, lineno: int, name: str = "lambda") -> tuple[set[str],
+                                                                                   set[str]]:
+        if self.scopes is None:
+            return set(), set()
+        if kind == "class":
+            return self.scopes.methods(name, lineno)
+        return self.scopes.function(name, lineno)
+
+    def _define(self, name: str, effects: tuple[set[str], set[str]]) -> None:
+        self._store(name)
+        if not self.frame.is_class or name in self.frame.globals:
+            self.calls[name] = effects
+
+    def _arguments(self, args: ast.arguments, *, annotations: bool = False) -> None:
+        for default in [*args.defaults, *args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        if annotations and not self.future_annotations:
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            every += [a for a in (args.vararg, args.kwarg) if a is not None]
+            for arg in every:
+                if arg.annotation is not None:
+                    self.visit(arg.annotation)
+
+    def _type_params(self, node: ast.AST) -> set[str]:
+        """PEP 695 type parameters (``def f[T]``) are bound by the definition."""
         params = getattr(node, "type_params", None) or []
-        names = {p.name for p in params if isinstance(getattr(p, "name", None), str)}
-        added = names - self.bound
-        self.bound |= added
-        return added
+        return {p.name for p in params if isinstance(getattr(p, "name", None), str)}
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        self._visit_all(node.decorator_list)
-        self._visit_all(node.args.defaults)
-        self._visit_all(node.args.kw_defaults)
-        added = self._type_params_bound(node)
-        self._visit_arguments(node.args, defaults=False)
-        if node.returns is not None:
-            self.visit(node.returns)
-        self.bound -= added
-        self._store(node.name)
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        params = self._type_params(node)
+        if params:
+            self.comprehensions.append(params)  # visible to annotations only
+        try:
+            self._arguments(node.args, annotations=True)
+            if node.returns is not None and not self.future_annotations:
+                self.visit(node.returns)
+        finally:
+            if params:
+                self.comprehensions.pop()
+        self._define(node.name, self._effects_of("function", node.lineno, node.name))
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self._visit_all(node.decorator_list)
-        added = self._type_params_bound(node)
-        self._visit_all(node.bases)
-        self._visit_all(node.keywords)
-        self.bound -= added
-        self._store(node.name)
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        params = self._type_params(node)
+        if params:
+            self.comprehensions.append(params)
+        try:
+            for base in node.bases:
+                self.visit(base)
+            for keyword in node.keywords:
+                self.visit(keyword)
+        finally:
+            if params:
+                self.comprehensions.pop()
+        outer = self.frame
+        self.frame = _Frame(is_class=True)
+        breaks, self.breaks = self.breaks, []
+        try:
+            self._block(node.body)
+        finally:
+            self.frame, self.breaks = outer, breaks
+        self._define(node.name, self._effects_of("class", node.lineno, node.name))
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
-        self._visit_arguments(node.args)
+        # Not bound to a name: most likely called right away (``key=lambda r: r[k]``).
+        self._arguments(node.args)
+        reads, _writes = self._effects_of("function", node.lineno)
+        for name in reads:
+            self._read_module(name)
+
+    def visit_TypeAlias(self, node: ast.AST) -> None:  # Python >= 3.12
+        name = getattr(node, "name", None)
+        if isinstance(name, ast.Name):
+            self._store(name.id)  # its value is evaluated lazily
+
+    # -- comprehensions ------------------------------------------------------
 
     def _visit_comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
     ) -> None:
         # Only the first iterable is evaluated in the enclosing scope.
         self.visit(node.generators[0].iter)
-        # A walrus inside a comprehension binds in the enclosing scope (PEP 572).
-        stack: list[ast.AST] = [node]
-        while stack:
-            current = stack.pop()
-            if isinstance(current, ast.NamedExpr):
-                self._store(current.target.id)
-            if current is not node and isinstance(current, _SCOPES):
-                continue
-            stack.extend(ast.iter_child_nodes(current))
+        local: set[str] = set()
+        for generator in node.generators:
+            local |= {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)}
+        self.comprehensions.append(local)
+        try:
+            for i, generator in enumerate(node.generators):
+                if i:
+                    self.visit(generator.iter)
+                for condition in generator.ifs:
+                    self.visit(condition)
+            if isinstance(node, ast.DictComp):
+                self.visit(node.key)
+                self.visit(node.value)
+            else:
+                self.visit(node.elt)
+        finally:
+            self.comprehensions.pop()
 
     visit_ListComp = _visit_comprehension
     visit_SetComp = _visit_comprehension
     visit_DictComp = _visit_comprehension
     visit_GeneratorExp = _visit_comprehension
-
-    def visit_Global(self, node: ast.Global) -> None:
-        return None  # only meaningful inside functions
-
-    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
-        return None
-
-    def visit_TypeAlias(self, node: ast.AST) -> None:  # Python >= 3.12
-        name = getattr(node, "name", None)
-        if isinstance(name, ast.Name):
-            self._store(name.id)
 
     # -- match statement captures ------------------------------------------
 
@@ -390,8 +755,10 @@ class _ModuleWalker(ast.NodeVisitor):
             self._store(node.name)
 
     def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
-        self._visit_all(node.keys)
-        self._visit_all(node.patterns)
+        for key in node.keys:
+            self.visit(key)
+        for pattern in node.patterns:
+            self.visit(pattern)
         if node.rest is not None:
             self._store(node.rest)
 
@@ -412,7 +779,7 @@ class _ModuleWalker(ast.NodeVisitor):
             name, line = args
             if name in PYTHON_ARG_LINE_MAGICS:
                 code = _split_timeit_options(line) if name == "timeit" else line
-                self.visit_source(code, strict=False)
+                self.walk_source(code, strict=False)
             else:
                 for var in sorted(_expanded_names(line)):
                     self._load(var)
@@ -429,11 +796,10 @@ class _ModuleWalker(ast.NodeVisitor):
             if name not in PYTHON_BODY_CELL_MAGICS:
                 for var in sorted(_expanded_names(line)):
                     self._load(var)
-            if name not in PYTHON_BODY_CELL_MAGICS:
                 return  # not Python: contributes no names
             if name == "timeit":
-                self.visit_source(_split_timeit_options(line), strict=False)
-            self.visit_source(body, strict=False)
+                self.walk_source(_split_timeit_options(line), strict=False)
+            self.walk_source(body, strict=False)
             if name == "capture":
                 targets = [w for w in line.split() if not w.startswith("-")]
                 if targets and targets[0].isidentifier():

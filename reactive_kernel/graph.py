@@ -1,35 +1,49 @@
-"""A pure, incremental dependency graph of cells.
+"""A pure dependency graph of cells in notebook order.
 
-Nodes are cells keyed by :data:`CellId`; an edge ``d -> r`` labelled ``n``
-means cell ``r`` reads name ``n`` and ``d`` is the one cell that defines it.
-The graph owns each cell's code, defs, refs and edges; it holds no run state.
+Every cell has a *position* (its place in the notebook).  A cell defines names
+and reads names; any number of cells may define the same name.  A read of
+``x`` in cell C *binds* to C's reaching definition: the nearest cell above C
+that defines ``x``; only if no cell above does, the nearest one below
+(notebooks saved out of order).  An edge ``d -> r`` labelled ``x`` means r's
+read of ``x`` binds to d.
 
-Invariants (checked before any mutation, so a refused update changes nothing):
+Edges are not stored: they are computed from two sorted position indexes per
+name (its definers, its readers).  A binding is one bisection; the readers a
+definer feeds lie between it and the next definer of the name.  So updating a
+cell costs O(log n) per name plus the readers it re-binds, and the graph holds
+no copy of a fact it can compute.
 
-- A name that some cell reads has at most one definer.  Several cells may
-  define a name nobody else reads (``fig, ax = plt.subplots()`` in many cells).
-- The graph is acyclic.
-- *Anonymous* cells (console history without a cell id) never conflict: a new
-  anonymous cell takes over the names it defines from earlier definers, and any
-  cell takes over names from anonymous definers.  Readers of a taken-over name
-  become children of the new definer, except readers that used to write the
-  name themselves (``x = x + 1``) or that are its ancestors (which would close a
-  cycle); those are *detached* for that name until the next take-over.
+Invariants:
 
-Costs: updating a cell touches its own names and their readers; a cycle check
-walks only downstream of a cell that gained both parents and children.
-Ordering ties are broken by first registration.
+- Positions are unique integers.  :meth:`DependencyGraph.set_order` sets them
+  from the notebook order a client gives (ids it does not know yet keep their
+  place for when they arrive); otherwise a new cell goes after every known cell.
+- Edges go downward, except bindings to a definer below.  A cycle needs such an
+  upward binding; :meth:`DependencyGraph.set_cell` refuses a cell that would
+  close one (:class:`CycleError`, graph unchanged).  :meth:`remove_cell` and
+  :meth:`set_order` cannot refuse; cells left on a cycle by them are reported
+  by :meth:`DependencyGraph.order`.
+- *Take-over* (inputs of an interactive console, which has no notebook to
+  edit): a new input that defines ``x`` takes ``x`` from every earlier
+  anonymous definer, so the earlier inputs that read ``x`` bind to the new one.
+  An input that wrote ``x`` itself (``x = x + 1``), or whose re-run would close
+  a cycle, is *detached* from ``x``: its read binds to nothing.
+
+Ordering ties are broken by position.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NewType
 
 CellId = NewType("CellId", str)
+
+#: Edges of a cycle: ``(definer, reader, names)`` triples.
+CycleEdges = list[tuple[CellId, CellId, frozenset[str]]]
 
 
 class GraphError(Exception):
@@ -40,48 +54,44 @@ class CycleError(GraphError):
     """Registering a cell would close a cycle.
 
     ``edges`` lists the cycle as ``(definer, reader, names)`` triples, starting
-    and ending at the cell being registered.
+    and ending at the cell being registered; ``label`` names cells as users
+    see them.
     """
 
-    def __init__(self, edges: list[tuple[CellId, CellId, frozenset[str]]]) -> None:
+    def __init__(self, edges: CycleEdges, label: Callable[[CellId], str] = str) -> None:
         self.edges = edges
         self.cells = [edge[0] for edge in edges]
-        steps = "".join(f"{a} --{', '.join(sorted(names))}--> " for a, _b, names in edges)
-        first = edges[0][0] if edges else "?"
-        super().__init__(
-            f"Cycle between cells: {steps}{first} (an arrow means 'defines a name "
-            "the next cell reads'). "
-            "Cells may not depend on each other in a loop; move the shared "
-            "computation into one cell."
+        steps = "; ".join(
+            f"{label(b)} reads {', '.join(sorted(names))} from {label(a)}"
+            for a, b, names in edges
         )
-
-
-class MultipleDefinitionError(GraphError):
-    """A name that some cell reads would be defined by more than one cell."""
-
-    def __init__(self, name: str, cells: list[CellId], readers: list[CellId]) -> None:
-        self.name = name
-        self.cells = cells
-        self.readers = readers
         super().__init__(
-            f"The name {name!r} is defined by more than one cell "
-            f"({', '.join(cells)}) and read by {', '.join(readers)}, so it is "
-            f"ambiguous. Rename it in one cell, merge the cells, or prefix it "
-            f"with '_' (e.g. '_{name}') to keep it private to its cell."
+            f"These cells depend on each other in a loop: {steps}. "
+            "A cell reads a name from a cell below it only when no cell above "
+            "defines it; define the name above its first reader, or move the "
+            "shared computation into one cell."
         )
 
 
 @dataclass
 class CellNode:
-    """One registered cell.  ``defs`` shrinks when names are taken over."""
+    """One registered cell.
+
+    ``defs`` are the names the cell defines in the graph: ``declared_defs``
+    minus names taken over by a later console input.
+    """
 
     id: CellId
     code: str
     declared_defs: frozenset[str]
     refs: frozenset[str]
-    order: int
+    position: int
     anonymous: bool
     defs: set[str] = field(default_factory=set)
+    #: Reads that bind to nothing (see take-over in the module docstring).
+    detached: set[str] = field(default_factory=set)
+    #: Reads that only pass a definition above through: never bound below.
+    weak: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,96 +101,191 @@ class CellUpdate:
     cell: CellId
     #: Names the cell defined before this update and no longer does.
     dropped: frozenset[str]
-    #: Cells that were children before and are not any more (they read a
-    #: name this cell stopped defining); they must re-run to show the truth.
-    orphaned: frozenset[CellId]
-    #: Cells that lost names to this one (anonymous take-over).
+    #: Other cells whose reads now bind to a different definer (they read
+    #: something new and must re-run to show the truth).
+    rebound: frozenset[CellId]
+    #: Cells that lost names to this one (take-over).
     displaced: frozenset[CellId] = frozenset()
 
 
-class DependencyGraph:
-    """Incremental DAG of cells: registration, removal, ordering, queries."""
+class _Index:
+    """Sorted positions per name; ``multiple`` holds the names with several."""
 
     def __init__(self) -> None:
+        self.by_name: dict[str, list[int]] = {}
+        self.multiple: set[str] = set()
+
+    def add(self, name: str, position: int) -> None:
+        found = self.by_name.setdefault(name, [])
+        insort(found, position)
+        if len(found) == 2:
+            self.multiple.add(name)
+
+    def discard(self, name: str, position: int) -> None:
+        found = self.by_name.get(name)
+        if found is None:
+            return
+        i = bisect_left(found, position)
+        if i < len(found) and found[i] == position:
+            del found[i]
+            if len(found) == 1:
+                self.multiple.discard(name)
+            elif not found:
+                del self.by_name[name]
+
+    def get(self, name: str) -> list[int]:
+        return self.by_name.get(name, [])
+
+
+class DependencyGraph:
+    """Cells in notebook order with position-aware bindings (see module docstring)."""
+
+    def __init__(self, label: Callable[[CellId], str] | None = None) -> None:
         self._cells: dict[CellId, CellNode] = {}
-        self._definers: dict[str, dict[CellId, None]] = {}
-        self._readers: dict[str, dict[CellId, None]] = {}
-        self._parents: dict[CellId, dict[CellId, set[str]]] = {}
-        self._children: dict[CellId, dict[CellId, set[str]]] = {}
-        self._detached: dict[CellId, set[str]] = {}
-        self._next_order = 0
+        self._at: dict[int, CellId] = {}
+        self._defs = _Index()
+        self._refs = _Index()
+        self._hints: dict[CellId, int] = {}
+        self._next_position = 0
         self._version = 0
+        self.label: Callable[[CellId], str] = label or self._first_line
 
     # -- queries ------------------------------------------------------------
 
     def __contains__(self, cell: object) -> bool:
         return cell in self._cells
 
-    @property
-    def version(self) -> int:
-        """Changes whenever an edge or a cell is added or removed (not when a
-        cell is registered again with the same edges), so orders computed
-        from the graph can be reused while it stays the same."""
-        return self._version
-
     def __len__(self) -> int:
         return len(self._cells)
+
+    @property
+    def version(self) -> int:
+        """Changes whenever a binding may have changed, so orders computed from
+        the graph can be reused while it stays the same."""
+        return self._version
 
     def cell(self, cell: CellId) -> CellNode:
         return self._cells[cell]
 
+    def position(self, cell: CellId) -> int:
+        return self._cells[cell].position
+
     def cells(self) -> list[CellId]:
-        """All cells in registration order."""
-        return sorted(self._cells, key=lambda c: self._cells[c].order)
-
-    def parents(self, cell: CellId) -> dict[CellId, frozenset[str]]:
-        return {p: frozenset(n) for p, n in self._parents.get(cell, {}).items()}
-
-    def children(self, cell: CellId) -> dict[CellId, frozenset[str]]:
-        return {c: frozenset(n) for c, n in self._children.get(cell, {}).items()}
+        """All cells in notebook order."""
+        return [self._at[p] for p in sorted(self._at)]
 
     def definers(self, name: str) -> list[CellId]:
-        return list(self._definers.get(name, {}))
-
-    def definer(self, name: str) -> CellId | None:
-        """The single cell defining ``name``, if exactly one does."""
-        found = self._definers.get(name)
-        if found is not None and len(found) == 1:
-            return next(iter(found))
-        return None
+        """Cells defining ``name``, in notebook order."""
+        return [self._at[p] for p in self._defs.get(name)]
 
     def readers(self, name: str) -> list[CellId]:
-        return list(self._readers.get(name, {}))
+        return [self._at[p] for p in self._refs.get(name)]
+
+    def multiply_defined(self) -> frozenset[str]:
+        """Names more than one cell defines."""
+        return frozenset(self._defs.multiple)
+
+    def definer_above(self, cell: CellId, name: str) -> CellId | None:
+        """The nearest cell above ``cell`` that defines ``name``."""
+        found = self._defs.get(name)
+        i = bisect_left(found, self._cells[cell].position)
+        return self._at[found[i - 1]] if i > 0 else None
+
+    def definer_below(self, cell: CellId, name: str) -> CellId | None:
+        """The nearest cell below ``cell`` that defines ``name``."""
+        found = self._defs.get(name)
+        i = bisect_right(found, self._cells[cell].position)
+        return self._at[found[i]] if i < len(found) else None
+
+    def binding(self, cell: CellId, name: str) -> CellId | None:
+        """The cell whose definition of ``name`` a read in ``cell`` binds to."""
+        node = self._cells[cell]
+        if name in node.detached:
+            return None
+        found = self._defs.get(name)
+        if not found:
+            return None
+        i = bisect_left(found, node.position)
+        if i > 0:
+            return self._at[found[i - 1]]
+        if name in node.weak:
+            return None
+        if i < len(found) and found[i] == node.position:
+            i += 1
+        return self._at[found[i]] if i < len(found) else None
+
+    def parents(self, cell: CellId) -> dict[CellId, frozenset[str]]:
+        found: dict[CellId, set[str]] = {}
+        for name in self._cells[cell].refs:
+            definer = self.binding(cell, name)
+            if definer is not None and definer != cell:
+                found.setdefault(definer, set()).add(name)
+        return {p: frozenset(n) for p, n in found.items()}
+
+    def children(self, cell: CellId) -> dict[CellId, frozenset[str]]:
+        found: dict[CellId, set[str]] = {}
+        for name in self._cells[cell].defs:
+            for reader in self._fed_by(cell, name):
+                found.setdefault(reader, set()).add(name)
+        return {c: frozenset(n) for c, n in found.items()}
 
     def descendants(self, roots: Iterable[CellId]) -> set[CellId]:
         """Every cell reachable from ``roots`` (roots excluded unless reached)."""
-        return self._reach(roots, self._children)
+        return self._reach(roots, self.children)
 
     def ancestors(self, roots: Iterable[CellId]) -> set[CellId]:
-        return self._reach(roots, self._parents)
+        return self._reach(roots, self.parents)
 
-    def topological_order(self, cells: Iterable[CellId]) -> list[CellId]:
-        """``cells`` sorted so every parent precedes its children.
-
-        Only edges among ``cells`` count; ties go to the earlier registered
-        cell.  Costs O(k log k + edges among them) for k cells.
-        """
+    def order(self, cells: Iterable[CellId]) -> tuple[list[CellId], list[CellId]]:
+        """``cells`` sorted so every parent precedes its children, ties by
+        position; and, apart, those on a cycle among them (in position order)."""
         subset = {c for c in cells if c in self._cells}
-        indegree = {
-            c: sum(1 for p in self._parents.get(c, {}) if p in subset) for c in subset
-        }
-        heap = [(self._cells[c].order, c) for c, d in indegree.items() if d == 0]
+        parents = {c: {p for p in self.parents(c) if p in subset} for c in subset}
+        children: dict[CellId, list[CellId]] = {}
+        for cell, found in parents.items():
+            for parent in found:
+                children.setdefault(parent, []).append(cell)
+        indegree = {c: len(found) for c, found in parents.items()}
+        heap = [(self._cells[c].position, c) for c, d in indegree.items() if d == 0]
         heapq.heapify(heap)
         ordered: list[CellId] = []
         while heap:
-            _order, cell = heapq.heappop(heap)
+            _position, cell = heapq.heappop(heap)
             ordered.append(cell)
-            for child in self._children.get(cell, {}):
-                if child in indegree:
-                    indegree[child] -= 1
-                    if indegree[child] == 0:
-                        heapq.heappush(heap, (self._cells[child].order, child))
-        return ordered
+            for child in children.get(cell, ()):
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    heapq.heappush(heap, (self._cells[child].position, child))
+        left = sorted((c for c, d in indegree.items() if d > 0),
+                      key=lambda c: self._cells[c].position)
+        return ordered, left
+
+    def topological_order(self, cells: Iterable[CellId]) -> list[CellId]:
+        """:meth:`order`, with cells on cycles last."""
+        ordered, cyclic = self.order(cells)
+        return ordered + cyclic
+
+    def find_cycle(self, cell: CellId) -> CycleEdges | None:
+        """A path ``cell -> ... -> cell`` through bindings, if one exists."""
+        came_from: dict[CellId, tuple[CellId, frozenset[str]]] = {}
+        stack = [cell]
+        seen = {cell}
+        while stack:
+            node = stack.pop()
+            for child, names in self.children(node).items():
+                if child == cell:
+                    edges: CycleEdges = [(node, cell, names)]
+                    while node != cell:
+                        parent, via = came_from[node]
+                        edges.append((parent, node, via))
+                        node = parent
+                    edges.reverse()
+                    return edges
+                if child not in seen:
+                    seen.add(child)
+                    came_from[child] = (node, names)
+                    stack.append(child)
+        return None
 
     # -- updates ------------------------------------------------------------
 
@@ -192,277 +297,220 @@ class DependencyGraph:
         refs: Iterable[str],
         *,
         anonymous: bool = False,
+        take_over: bool = False,
+        weak: Iterable[str] = (),
     ) -> CellUpdate:
         """Register or replace a cell.
 
-        Raises :class:`MultipleDefinitionError` or :class:`CycleError` (for
-        cells with ids) and leaves the graph unchanged in that case.
+        ``weak`` reads bind only to a definer above (a value the cell may
+        pass through unchanged, as ``if flag: mode = 1`` does).
+
+        ``take_over`` (console inputs) takes the names it defines from earlier
+        anonymous definers.  Raises :class:`CycleError` and leaves the graph
+        unchanged if the cell would close a cycle (a take-over detaches
+        instead).
         """
         new_defs = frozenset(defs)
         new_refs = frozenset(refs)
+        new_weak = frozenset(weak) & new_refs
         old = self._cells.get(cell)
-        self._check_definitions(cell, new_defs, new_refs, anonymous)
-        parents = self._proposed_parents(cell, new_defs, new_refs, anonymous)
-        children = self._proposed_children(cell, new_defs, anonymous)
-        detach: set[CellId] = set()
-        if parents and children:
-            cycle = self._find_cycle(cell, parents, children)
-            if cycle is not None:
-                if not anonymous:
-                    raise CycleError(cycle)
-                # Console history: readers upstream of this cell keep the old
-                # value instead of closing a loop.
-                detach = self.ancestors(parents) & children.keys()
-                detach |= set(parents) & children.keys()
-
-        old_defs = frozenset(old.defs) if old is not None else frozenset()
-        old_children = set(self._children.get(cell, {}))
-        before = self._adjacency(cell) if old is not None and not anonymous else None
-        order = old.order if old is not None else self._take_order()
+        hint = self._hints.pop(cell, None) if old is None else None
+        if old is None:
+            position = hint if hint is not None and hint not in self._at else None
+            if position is None:
+                position = self._take_position()
+        else:
+            position = old.position
+        if (old is not None and not take_over and old.declared_defs == new_defs
+                and old.refs == new_refs and old.defs == set(new_defs)
+                and old.anonymous == anonymous and old.weak == new_weak):
+            old.code = code  # same names: same bindings
+            return CellUpdate(cell, frozenset(), frozenset())
+        before = self._fed_readers(old) if old is not None else {}
+        node = CellNode(cell, code, new_defs, new_refs, position, anonymous, set(new_defs),
+                        weak=new_weak)
         if old is not None:
-            self._unlink_cell(old)
-        node = CellNode(cell, code, new_defs, new_refs, order, anonymous, set(new_defs))
-        self._cells[cell] = node
-        self._parents.setdefault(cell, {})
-        self._children.setdefault(cell, {})
-        self._detached[cell] = set()
-        for name in new_refs:
-            self._readers.setdefault(name, {})[cell] = None
-        displaced: set[CellId] = set()
-        for name in sorted(new_defs):
-            displaced.update(self._take_over(cell, name, detach))
-        for name in new_refs:
-            self._link_reader(cell, name)
-        orphaned = frozenset(old_children - set(self._children[cell]))
-        if before is None or detach or displaced or before != self._adjacency(cell):
-            self._version += 1
-        return CellUpdate(cell, old_defs - new_defs, orphaned, frozenset(displaced))
+            node.detached = old.detached & new_refs
+            self._unindex(old)
+        displaced: dict[CellId, set[str]] = {}
+        if take_over:
+            displaced = self._take_from_earlier(node)
+        self._index(node)
+        if take_over:
+            self._detach_cycles(node)
+        elif self.parents(cell) and self.children(cell):
+            cycle = self.find_cycle(cell)
+            if cycle is not None:
+                error = CycleError(cycle, self.label)  # labels of the proposed cell
+                self._unindex(node)
+                if old is not None:
+                    self._index(old)
+                else:
+                    del self._cells[cell]
+                    del self._at[position]
+                    if hint is not None:
+                        self._hints[cell] = hint
+                raise error
+        self._version += 1
+        after = self._fed_readers(node)
+        rebound = {r for r in before.keys() | after.keys() if before.get(r) != after.get(r)}
+        rebound.discard(cell)
+        old_defs = frozenset(old.defs) if old is not None else frozenset()
+        return CellUpdate(cell, old_defs - new_defs, frozenset(rebound),
+                          frozenset(displaced))
 
     def replace_code(self, cell: CellId, code: str) -> None:
-        """Store new code for a cell without changing its names or edges
+        """Store new code for a cell without changing its names or bindings
         (used when the new code does not parse: re-runs then show the error)."""
         self._cells[cell].code = code
 
     def remove_cell(self, cell: CellId) -> frozenset[CellId]:
-        """Forget a cell; returns the cells that read names it defined."""
+        """Forget a cell; returns the cells whose reads bound to it."""
         node = self._cells.get(cell)
         if node is None:
             return frozenset()
-        children = frozenset(self._children.get(cell, {}))
-        self._version += 1
-        self._unlink_cell(node)
+        fed = self._fed_readers(node)
+        self._unindex(node)
         del self._cells[cell]
-        for table in (self._parents, self._children, self._detached):
-            table.pop(cell, None)
-        return children
+        del self._at[node.position]
+        self._version += 1
+        return frozenset(fed)
+
+    def set_order(self, order: Iterable[CellId]) -> frozenset[CellId]:
+        """Give cells the notebook order ``order``; returns the cells whose
+        reads now bind to a different definer.
+
+        Known cells missing from ``order`` keep their relative order after the
+        listed ones; listed ids not registered yet get that place when they are.
+        """
+        listed = list(dict.fromkeys(order))
+        seen = set(listed)
+        unlisted = [c for c in self.cells() if c not in seen]
+        before = self._all_bindings()
+        for node in self._cells.values():
+            self._unindex(node)
+        self._at.clear()
+        self._hints.clear()
+        for position, cell in enumerate([*listed, *unlisted]):
+            found = self._cells.get(cell)
+            if found is None:
+                self._hints[cell] = position
+                continue
+            found.position = position
+            self._at[position] = cell
+            self._index(found)
+        self._next_position = len(listed) + len(unlisted)
+        self._version += 1
+        after = self._all_bindings()
+        return frozenset(c for c in after if before.get(c) != after[c])
 
     # -- internals ----------------------------------------------------------
 
-    def _adjacency(self, cell: CellId) -> tuple[object, ...]:
-        """A cell's edges (with their names) and detached names, for comparing."""
-        return (
-            {p: frozenset(n) for p, n in self._parents.get(cell, {}).items()},
-            {c: frozenset(n) for c, n in self._children.get(cell, {}).items()},
-            frozenset(self._detached.get(cell, ())),
-        )
+    @staticmethod
+    def _first_line(cell: CellId) -> str:
+        return str(cell)
 
-    def _take_order(self) -> int:
-        self._next_order += 1
-        return self._next_order
+    def _take_position(self) -> int:
+        position = self._next_position
+        self._next_position += 1
+        return position
+
+    def _index(self, node: CellNode) -> None:
+        self._cells[node.id] = node
+        self._at[node.position] = node.id
+        for name in node.defs:
+            self._defs.add(name, node.position)
+        for name in node.refs:
+            self._refs.add(name, node.position)
+
+    def _unindex(self, node: CellNode) -> None:
+        for name in node.defs:
+            self._defs.discard(name, node.position)
+        for name in node.refs:
+            self._refs.discard(name, node.position)
+
+    def _fed_by(self, cell: CellId, name: str) -> list[CellId]:
+        """Readers whose read of ``name`` binds to ``cell``."""
+        position = self._cells[cell].position
+        found = self._defs.get(name)
+        i = bisect_left(found, position)
+        if i >= len(found) or found[i] != position:
+            return []
+        readers = self._refs.get(name)
+        if not readers:
+            return []
+        # Readers in (position, next definer] bind to it ...
+        end = bisect_right(readers, found[i + 1]) if i + 1 < len(found) else len(readers)
+        candidates = readers[bisect_right(readers, position):end]
+        if i == 0:  # ... and so do readers above the first definer,
+            candidates = readers[:bisect_left(readers, position)] + candidates
+        if i == 1:  # ... and the first definer if it reads the name itself.
+            j = bisect_left(readers, found[0])
+            if j < len(readers) and readers[j] == found[0]:
+                candidates.append(found[0])
+        result = []
+        for reader_position in candidates:
+            reader = self._at[reader_position]
+            if reader != cell and self.binding(reader, name) == cell:
+                result.append(reader)
+        return result
+
+    def _fed_readers(self, node: CellNode) -> dict[CellId, frozenset[str]]:
+        """Readers fed by ``node``, with the names, as registered now."""
+        if self._cells.get(node.id) is not node:
+            return {}
+        return self.children(node.id)
+
+    def _all_bindings(self) -> dict[CellId, dict[str, CellId | None]]:
+        return {
+            cell: {name: self.binding(cell, name) for name in node.refs}
+            for cell, node in self._cells.items()
+        }
+
+    def _take_from_earlier(self, node: CellNode) -> dict[CellId, set[str]]:
+        """Take-over: earlier anonymous definers lose the names ``node`` defines;
+        readers that wrote a name themselves are detached from it."""
+        displaced: dict[CellId, set[str]] = {}
+        for name in node.defs:
+            for position in list(self._defs.get(name)):
+                other = self._cells[self._at[position]]
+                if other.id == node.id or not other.anonymous or position > node.position:
+                    continue
+                self._defs.discard(name, position)
+                other.defs.discard(name)
+                displaced.setdefault(other.id, set()).add(name)
+                if name in node.refs:
+                    # ``n += 1`` typed after ``n = 1``: it reads n as it is now.
+                    node.detached.add(name)
+            for reader in self.readers(name):
+                if reader == node.id:
+                    continue
+                writer = self._cells[reader]
+                if name in writer.declared_defs and name not in writer.defs:
+                    writer.detached.add(name)
+                else:
+                    writer.detached.discard(name)
+        return displaced
+
+    def _detach_cycles(self, node: CellNode) -> None:
+        """Take-over: readers whose re-run would close a cycle through ``node``
+        keep their old value instead (they are detached from its names)."""
+        while True:
+            cycle = self.find_cycle(node.id)
+            if cycle is None:
+                return
+            _definer, reader, names = cycle[0]
+            self._cells[reader].detached.update(names)
 
     def _reach(
-        self, roots: Iterable[CellId], edges: Mapping[CellId, Mapping[CellId, object]]
+        self, roots: Iterable[CellId],
+        edges: Callable[[CellId], Mapping[CellId, object]],
     ) -> set[CellId]:
         seen: set[CellId] = set()
-        stack = [n for r in roots for n in edges.get(r, {})]
+        stack = [n for r in roots if r in self._cells for n in edges(r)]
         while stack:
             cell = stack.pop()
             if cell not in seen:
                 seen.add(cell)
-                stack.extend(edges.get(cell, {}))
+                stack.extend(edges(cell))
         return seen
-
-    def _effective_definers(
-        self, cell: CellId, name: str, defines: bool, anonymous: bool
-    ) -> list[CellId]:
-        """Definers of ``name`` once ``cell`` is registered (take-overs applied)."""
-        others = [d for d in self._definers.get(name, {}) if d != cell]
-        if not defines:
-            return others
-        if anonymous:
-            return [cell]
-        return [d for d in others if not self._cells[d].anonymous] + [cell]
-
-    def _check_definitions(
-        self, cell: CellId, defs: frozenset[str], refs: frozenset[str], anonymous: bool
-    ) -> None:
-        for name in sorted(defs | refs):
-            definers = self._effective_definers(cell, name, name in defs, anonymous)
-            if len(definers) < 2:
-                continue
-            # Console readers never make a name ambiguous: they just get no
-            # edge for it while several cells define it.
-            readers = [
-                r for r in self._readers.get(name, {})
-                if r != cell and not self._cells[r].anonymous
-            ]
-            if name in refs and not anonymous:
-                readers.append(cell)
-            if readers:
-                ordered = sorted(definers, key=self._order_of)
-                raise MultipleDefinitionError(name, ordered, sorted(readers, key=self._order_of))
-
-    def _order_of(self, cell: CellId) -> int:
-        node = self._cells.get(cell)
-        return node.order if node is not None else self._next_order + 1
-
-    def _proposed_parents(
-        self, cell: CellId, defs: frozenset[str], refs: frozenset[str], anonymous: bool
-    ) -> dict[CellId, set[str]]:
-        parents: dict[CellId, set[str]] = {}
-        for name in refs:
-            definers = self._effective_definers(cell, name, name in defs, anonymous)
-            if len(definers) == 1 and definers[0] != cell:
-                parents.setdefault(definers[0], set()).add(name)
-        return parents
-
-    def _proposed_children(
-        self, cell: CellId, defs: frozenset[str], anonymous: bool
-    ) -> dict[CellId, set[str]]:
-        children: dict[CellId, set[str]] = {}
-        for name in defs:
-            if len(self._effective_definers(cell, name, True, anonymous)) != 1:
-                continue
-            for reader in self._readers.get(name, {}):
-                if reader == cell or self._writes(reader, name):
-                    continue
-                children.setdefault(reader, set()).add(name)
-        return children
-
-    def _writes(self, reader: CellId, name: str) -> bool:
-        node = self._cells.get(reader)
-        return node is not None and node.anonymous and name in node.declared_defs
-
-    def _find_cycle(
-        self,
-        cell: CellId,
-        parents: Mapping[CellId, set[str]],
-        children: Mapping[CellId, set[str]],
-    ) -> list[tuple[CellId, CellId, frozenset[str]]] | None:
-        """A path cell -> child -> ... -> parent -> cell, if one exists.
-
-        Walks existing edges downstream of the proposed children, ignoring
-        ``cell``'s current edges (they are being replaced).
-        """
-        came_from: dict[CellId, CellId] = {}
-        stack = list(children)
-        seen = set(stack)
-        while stack:
-            node = stack.pop()
-            if node in parents:
-                path = [node]
-                while path[-1] not in children:
-                    path.append(came_from[path[-1]])
-                path.reverse()
-                hops = [cell, *path, cell]
-                edges: list[tuple[CellId, CellId, frozenset[str]]] = []
-                for a, b in itertools.pairwise(hops):
-                    if a == cell:
-                        names = frozenset(children[b])
-                    elif b == cell:
-                        names = frozenset(parents[a])
-                    else:
-                        names = frozenset(self._children[a][b])
-                    edges.append((a, b, names))
-                return edges
-            for child in self._children.get(node, {}):
-                if child != cell and child not in seen:
-                    seen.add(child)
-                    came_from[child] = node
-                    stack.append(child)
-        return None
-
-    def _add_edge(self, parent: CellId, child: CellId, name: str) -> None:
-        self._children.setdefault(parent, {}).setdefault(child, set()).add(name)
-        self._parents.setdefault(child, {}).setdefault(parent, set()).add(name)
-
-    def _remove_edge(self, parent: CellId, child: CellId, name: str) -> None:
-        names = self._children.get(parent, {}).get(child)
-        if names is None:
-            return
-        names.discard(name)
-        if not names:
-            del self._children[parent][child]
-        names = self._parents.get(child, {}).get(parent)
-        if names is not None:
-            names.discard(name)
-            if not names:
-                del self._parents[child][parent]
-
-    def _unlink_name(self, name: str) -> None:
-        """Remove every edge labelled ``name`` (its definer's out-edges)."""
-        for definer in self._definers.get(name, {}):
-            for reader in list(self._children.get(definer, {})):
-                self._remove_edge(definer, reader, name)
-
-    def _relink_name(self, name: str) -> None:
-        """Re-create the edges labelled ``name`` from its current definers."""
-        self._unlink_name(name)
-        definer = self.definer(name)
-        if definer is None:
-            return
-        for reader in self._readers.get(name, {}):
-            if reader != definer and name not in self._detached.get(reader, set()):
-                self._add_edge(definer, reader, name)
-
-    def _link_reader(self, reader: CellId, name: str) -> None:
-        definer = self.definer(name)
-        if definer is not None and definer != reader:
-            if name not in self._detached.get(reader, set()):
-                self._add_edge(definer, reader, name)
-
-    def _take_over(self, cell: CellId, name: str, detach: set[CellId]) -> list[CellId]:
-        node = self._cells[cell]
-        definers = self._definers.setdefault(name, {})
-        losers = [
-            d
-            for d in definers
-            if d != cell and (node.anonymous or self._cells[d].anonymous)
-        ]
-        self._unlink_name(name)
-        for loser in losers:
-            del definers[loser]
-            self._cells[loser].defs.discard(name)
-        definers[cell] = None
-        if losers or node.anonymous:
-            for reader in self._readers.get(name, {}):
-                if reader == cell:
-                    continue
-                detached = self._detached.setdefault(reader, set())
-                if reader in detach or self._writes(reader, name):
-                    detached.add(name)
-                else:
-                    detached.discard(name)
-        self._relink_name(name)
-        return losers
-
-    def _unlink_cell(self, node: CellNode) -> None:
-        cell = node.id
-        for name in node.refs:
-            readers = self._readers.get(name)
-            if readers is not None:
-                readers.pop(cell, None)
-                if not readers:
-                    del self._readers[name]
-        for parent, names in list(self._parents.get(cell, {}).items()):
-            for name in list(names):
-                self._remove_edge(parent, cell, name)
-        for name in list(node.defs):
-            self._unlink_name(name)
-            definers = self._definers.get(name)
-            if definers is not None:
-                definers.pop(cell, None)
-                if not definers:
-                    del self._definers[name]
-            self._relink_name(name)
-        self._detached.pop(cell, None)

@@ -20,14 +20,15 @@ from typing import Any
 
 from ipykernel.iostream import OutStream
 from ipykernel.ipkernel import IPythonKernel
+from IPython.core.displayhook import DisplayHook
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
-from traitlets import CaselessStrEnum, Float, observe
+from traitlets import CaselessStrEnum, Float, Int, observe
 
 from . import __version__, iopub
 from .compiling import CachingCompilerProxy
 from .graph import CellId, GraphError
 from .history import HistoryWriter
-from .runner import CascadeReport, Outcome, Runner
+from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
 
 #: Exceptions that mean "the user interrupted", whatever the cell was doing.
@@ -50,6 +51,24 @@ class ReactiveKernel(IPythonKernel):
         default_value="auto",
         help="auto: re-run dependent cells at once. lazy: mark them stale "
         "and run them (with their stale ancestors) when they are executed.",
+    ).tag(config=True)
+
+    anonymous_cells = CaselessStrEnum(
+        ["auto", "interactive", "batch"],
+        default_value="auto",
+        help="Requests without a cellId. interactive: a new input that redefines a "
+        "name is taken as an edit of its earlier definer, so the inputs that read it "
+        "re-run (jupyter console). batch: inputs run exactly as stock IPython runs "
+        "them, nothing earlier ever re-runs (nbclient, papermill, scripts). auto: "
+        "interactive when the request allows stdin (as consoles send), else batch.",
+    ).tag(config=True)
+
+    superseded_memory_limit = Int(
+        1 << 30,
+        help="Bytes of superseded values kept so that a cell above a redefinition "
+        "can re-run without re-running the cells above it (df = load() then "
+        "df = df.dropna() keeps both frames). Past it, the oldest are dropped and "
+        "their cells re-run when a value is needed. 0 keeps none.",
     ).tag(config=True)
 
     history_write_interval = Float(
@@ -80,6 +99,7 @@ class ReactiveKernel(IPythonKernel):
             transform=self._transform,
             mode=self.mode,
             cell_magics={"sql": analyse_sql},
+            budget=self.superseded_memory_limit,
         )
         self.sql = SqlMagics(self.shell)
         self.shell.register_magics(self.sql)
@@ -100,6 +120,28 @@ class ReactiveKernel(IPythonKernel):
     @observe("mode")
     def _mode_changed(self, change: dict[str, Any]) -> None:
         self.runner.mode = change["new"]
+
+    @observe("superseded_memory_limit")
+    def _budget_changed(self, change: dict[str, Any]) -> None:
+        self.runner.values.budget = change["new"]
+
+    def anonymous_description(self) -> str:
+        """What ``%reactive status`` says about inputs without a cell id."""
+        parent = self.get_parent("shell") or {}
+        allow = bool((parent.get("content") or {}).get("allow_stdin"))
+        chosen = self.anonymous_mode(allow)
+        how = ("a redefinition re-runs the earlier inputs that read the name"
+               if chosen == "interactive" else "run as stock IPython runs them, "
+               "nothing earlier re-runs")
+        source = ("ReactiveKernel.anonymous_cells" if self.anonymous_cells != "auto"
+                  else "this client " + ("allows" if allow else "does not allow") + " stdin")
+        return f"{chosen} ({source}): {how}"
+
+    def anonymous_mode(self, allow_stdin: bool) -> str:
+        """How an input without a cellId is taken: "interactive" or "batch"."""
+        if self.anonymous_cells != "auto":
+            return str(self.anonymous_cells)
+        return "interactive" if allow_stdin else "batch"
 
     # -- requests already queued (so a cascade does not run them twice) -----
 
@@ -142,23 +184,35 @@ class ReactiveKernel(IPythonKernel):
         with self._pending_lock:
             return cell in self._pending.values()
 
-    # -- the graph without running anything ----------------------------------
+    # -- the graph, the notebook order -----------------------------------------
 
     async def reactive_graph_request(self, stream: Any, ident: Any, parent: Any) -> None:
-        """``reactive_graph_request``: load/remove cells, reply with the graph.
+        """``reactive_graph_request``: order, load or remove cells; reply with the graph.
 
-        Content: ``{"register": [{"cellId", "code"}, ...], "remove": [ids]}``
-        (both optional).  Nothing runs; removed cells' names are deleted.
-        Reply ``reactive_graph_reply``: ``{"status", "mode", "order", "cells",
-        "errors"}`` (see :meth:`Runner.describe`).
+        Content (every key optional): ``{"order": [cellIds], "register":
+        [{"cellId", "code"}, ...], "remove": [ids]}``.  ``order`` is the notebook
+        order (ids not registered yet keep their place for when they are).
+        Registering runs nothing (cells whose reads now bind to a cell that
+        never ran go stale); a move or a removal re-runs the cells whose reads
+        now bind elsewhere (lazy mode: marks them stale).  Reply
+        ``reactive_graph_reply``: ``{"status", "mode", "order", "notebook_order",
+        "cells", "errors", "reactive"}`` (see :meth:`Runner.describe`).
         """
         assert self.session is not None
         content = parent.get("content") or {}
+        report: CascadeReport | None = None
         try:
-            remove = [CellId(c) for c in content.get("remove") or [] if isinstance(c, str)]
-            self.runner.remove(remove)
-            cells = []
             errors: dict[str, str] = {}
+            rebound: set[CellId] = set()
+            order = content.get("order")
+            if order is not None:
+                if not isinstance(order, list) or not all(
+                        isinstance(c, str) and c for c in order):
+                    raise ValueError("order must be a list of cell ids (strings)")
+                rebound |= self.runner.set_order([CellId(c) for c in order])
+            remove = [CellId(c) for c in content.get("remove") or [] if isinstance(c, str)]
+            rebound |= self.runner.remove(remove)
+            cells = []
             for item in content.get("register") or []:
                 cell = item.get("cellId") if isinstance(item, dict) else None
                 code = item.get("code", "") if isinstance(item, dict) else None
@@ -167,11 +221,16 @@ class ReactiveKernel(IPythonKernel):
                     continue
                 cells.append((CellId(cell), code))
             errors.update(self.runner.load(cells))
-            reply: dict[str, Any] = {"status": "ok", "errors": errors, **self.runner.describe()}
+            if order is not None or remove:
+                plan = self.runner.plan_rebound(rebound)
+                report = await self._run_plan(plan, parent, self._rerun_executor)
         except Exception as err:  # never leave the requester without a reply
             self.log.exception("reactive_graph_request failed")
-            reply = {"status": "error", "ename": type(err).__name__, "evalue": str(err),
-                     "traceback": []}
+            reply: dict[str, Any] = {"status": "error", "ename": type(err).__name__,
+                                     "evalue": str(err), "traceback": []}
+        else:
+            reply = {"status": "ok", "errors": errors, **self.runner.describe(),
+                     "reactive": report.as_metadata() if report is not None else None}
         self.session.send(stream, "reactive_graph_reply", reply, parent, ident)
 
     # -- execution ----------------------------------------------------------
@@ -220,7 +279,7 @@ class ReactiveKernel(IPythonKernel):
 
         async def execute(cell: CellId, cell_code: str, trigger: bool) -> Outcome:
             if trigger:
-                # Lazy mode may have re-run stale ancestors first.
+                # Cells it needed may have run first.
                 self._restore_parent(parent)
                 trigger_reply.update(
                     await base(
@@ -241,53 +300,57 @@ class ReactiveKernel(IPythonKernel):
                     code,
                     deleted=deleted,
                     pending=self._pending_cells(),
+                    interactive=self.anonymous_mode(allow_stdin) == "interactive",
                 )
             except GraphError as err:
                 return self._refuse(err, parent)
             if metadata.get("reactiveCascade") is False:
                 # The client runs every cell itself, in dependency order ("Run all"):
-                # this request runs its own cell only.
+                # this request runs its own cell (and what it needs) only.
                 plan.run = [c for c in plan.run if c == plan.trigger]
-                plan.stale, plan.deferred = [], []
+                plan.stale, plan.deferred, plan.cyclic = [], [], []
             self._route(request_id, plan.trigger)
-            if len(plan.run) > 1 and self._iopub_sender is not None:
-                # Re-runs will borrow the iopub socket: have it lent meanwhile.
-                self._iopub_sender.ask()
             self.run_stale_requested = False
-            report = await self.runner.run(plan, execute, self._is_pending)
+            report = await self._run_plan(plan, parent, execute)
             if self.run_stale_requested and not report.interrupted:
-                report = await self._run_stale(report, execute)
+                self.run_stale_requested = False
+                more = self.runner.run_stale()
+                if more is not None:
+                    report.merge(await self._run_plan(more, parent, execute))
         except KeyboardInterrupt:
             report = CascadeReport(interrupted=True)
         except Exception as err:  # a bug of ours: still reply, and say so
             self.log.exception("Reactive kernel failed on a request")
             self._restore_parent(parent)
             return self._refuse(err, parent)
+        self._reports[request_id] = report
+        if not trigger_reply:
+            return self._interrupted_reply()
+        return trigger_reply
+
+    async def _rerun_executor(self, cell: CellId, code: str, trigger: bool) -> Outcome:
+        return await self._rerun(cell, code)
+
+    async def _run_plan(self, plan: Plan, parent: dict[str, Any], execute: Any) -> CascadeReport:
+        """Run a plan for the request ``parent``; re-runs publish on their own
+        cells' requests, and skipped cells say why."""
+        try:
+            if self._iopub_sender is not None and len(plan.run) > 1:
+                # Re-runs will borrow the iopub socket: have it lent meanwhile.
+                self._iopub_sender.ask()
+            report = await self.runner.run(plan, execute, self._is_pending)
         finally:
             if self._iopub_sender is not None:
                 self._iopub_sender.give_back()
             self._restore_parent(parent)
-        self._reports[request_id] = report
         self._announce_skipped(report)
-        if not trigger_reply:
-            return self._interrupted_reply()
-        return trigger_reply
+        return report
 
     async def _rerun(self, cell: CellId, code: str) -> Outcome:
         """Run a descendant with its own last request as parent header."""
         assert self.shell is not None
         state = self.runner.state(cell)
-        context = state.context
-        if not isinstance(context, dict):
-            # Never executed through a request of its own (e.g. loaded from a
-            # notebook): give it a parent header of its own so its outputs
-            # are still tagged with its cell id.
-            current = self.get_parent("shell")
-            header = dict(current.get("header", {}), msg_id=uuid.uuid4().hex)
-            context = {"header": header, "parent_header": {}, "metadata": {"cellId": cell},
-                       "content": {}, "msg_id": header["msg_id"],
-                       "msg_type": header.get("msg_type", "execute_request")}
-            state.context = context
+        context = self._context_of(cell)
         self._route(context["header"]["msg_id"], cell)
         if self._iopub_sender is not None:
             self._iopub_sender.borrow()
@@ -300,16 +363,24 @@ class ReactiveKernel(IPythonKernel):
         displays = self._prepared(code)[3]
         if displays == "print":
             displays = self.shell.user_ns.get("print", builtins.print) is not builtins.print
-        if state.execution_count is not None and displays:
+        quiet = displays == "quiet"
+        if state.execution_count is not None and displays and not quiet:
             # Out[n] of a re-run shows the cell's own count, not the trigger's.
             # IPython's display hook shows execution_count minus an offset
             # that differs between IPython versions: measure it.
             offset = saved_count - self.shell.displayhook.prompt_count
             self.shell.execution_count = state.execution_count + offset
         self._compile_cache.label = state.execution_count
+        interactivity = self.shell.ast_node_interactivity
+        if quiet:
+            # IPython reads the ';' off the last input in its history, which is
+            # the trigger's, not this re-run's: show no result, as the ';' asks.
+            self.shell.ast_node_interactivity = "none"
         try:
             return await self._run_cell_quietly(cell, code)
         finally:
+            if quiet:
+                self.shell.ast_node_interactivity = interactivity
             self._flush_streams_directly()
             self._compile_cache.label = None
             if self.shell.execution_count != saved_count:
@@ -418,7 +489,9 @@ class ReactiveKernel(IPythonKernel):
         try:
             body = ast.parse(transformed).body
             displays: bool | str = bool(body) and isinstance(body[-1], ast.Expr)
-            if displays and _is_print_call(body[-1]):
+            if displays and DisplayHook.semicolon_at_end_of_expression(transformed):
+                displays = "quiet"  # a trailing ';' hides the result
+            elif displays and _is_print_call(body[-1]):
                 displays = "print"  # shows nothing, unless print is redefined
         except (SyntaxError, ValueError):
             displays = True  # e.g. top-level await: assume it may
@@ -442,34 +515,34 @@ class ReactiveKernel(IPythonKernel):
         so no frontend keeps showing a result that is no longer true."""
         for cell in report.skipped:
             state = self.runner.state(cell)
-            if not isinstance(state.context, dict):
-                continue
             if state.skipped_because:
-                why = f"upstream cell {state.skipped_because} failed"
+                why = f"upstream cell {self.runner.label(state.skipped_because)} failed."
+            elif state.error and state.error.startswith("CycleError"):
+                why = state.error
             else:
-                why = "the cascade was interrupted"
-            self._route(state.context["header"]["msg_id"], cell)
+                why = "the cascade was interrupted."
+            context = self._context_of(cell)
+            self._route(context["header"]["msg_id"], cell)
             for msg_type, content in (
                 ("clear_output", {"wait": False}),
-                ("stream", {"name": "stderr", "text": f"Not run: {why}.\n"}),
+                ("stream", {"name": "stderr", "text": f"Not run: {why}\n"}),
             ):
                 self.session.send(self.iopub_socket, msg_type, content,
-                                  parent=state.context, ident=self._topic(msg_type))
+                                  parent=context, ident=self._topic(msg_type))
 
-    async def _run_stale(self, report: CascadeReport, execute: Any) -> CascadeReport:
-        """``%reactive run-stale``: run every stale cell after this one."""
-        self.run_stale_requested = False
-        plan = self.runner.run_stale()
-        if plan is None:
-            return report
-        more = await self.runner.run(plan, execute, self._is_pending)
-        report.ran += more.ran
-        report.skipped += more.skipped
-        report.stale = [c for c in report.stale if c not in more.ran]
-        report.errors.update(more.errors)
-        report.timings.update(more.timings)
-        report.interrupted = more.interrupted
-        return report
+    def _context_of(self, cell: CellId) -> dict[str, Any]:
+        """The request a cell's outputs are published on: its own last one, or,
+        for a cell never run through a request of its own (loaded from a
+        notebook), a parent header of its own so its outputs are still tagged."""
+        state = self.runner.state(cell)
+        if not isinstance(state.context, dict):
+            current = self.get_parent("shell")
+            header = dict(current.get("header", {}), msg_id=uuid.uuid4().hex,
+                          msg_type="execute_request")
+            state.context = {"header": header, "parent_header": {},
+                             "metadata": {"cellId": cell}, "content": {},
+                             "msg_id": header["msg_id"], "msg_type": "execute_request"}
+        return state.context
 
     def _route(self, msg_id: str, cell: CellId) -> None:
         if isinstance(self.session, RoutingSession):
@@ -527,7 +600,7 @@ class ReactiveKernel(IPythonKernel):
             self._switch_parent(parent)
 
     def _refuse(self, err: Exception, parent: dict[str, Any]) -> dict[str, Any]:
-        """A cycle or ambiguous name: publish the error, run nothing.
+        """A cycle: publish the error, run nothing.
 
         Also the last resort for an unexpected failure of the kernel itself,
         so a request is never left without a reply."""
@@ -547,7 +620,7 @@ class ReactiveKernel(IPythonKernel):
             self.iopub_socket, "error", content, parent=parent, ident=self._topic("error")
         )
         self._reports[parent["header"]["msg_id"]] = CascadeReport(
-            errors={CellId(given) if isinstance(given, str) else CellId(""): str(err)}
+            errors={CellId(given) if isinstance(given, str) else CellId(""): f"{name}: {err}"}
         )
         return {"status": "error", "execution_count": count, "user_expressions": {},
                 "payload": [], **content}

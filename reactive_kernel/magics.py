@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from .graph import CellId
 from .runner import Runner, Status
 
 if TYPE_CHECKING:
@@ -18,12 +17,9 @@ USAGE = """\
 %reactive lazy       mark dependent cells stale instead of running them
 %reactive run-stale  run every stale cell (after this one), in order
 %reactive graph      print the dependency graph: who defines and reads what
-%reactive status     print each cell's last run state
+%reactive status     print each cell's last run state, and how inputs without
+                     a cell id are taken (interactive or batch)
 """
-
-
-def _short(cell: CellId, width: int = 10) -> str:
-    return cell if len(cell) <= width else cell[: width - 1] + "…"
 
 
 def _names(names: Any) -> str:
@@ -31,41 +27,43 @@ def _names(names: Any) -> str:
 
 
 def format_graph(runner: Runner) -> str:
-    """A terminal-friendly listing of cells in dependency order."""
+    """A terminal-friendly listing of cells in notebook order, with every
+    binding: which cell's definition of each name a cell reads."""
     graph = runner.graph
-    cells = graph.topological_order(graph.cells())
+    cells = graph.cells()
     if not cells:
         return "The dependency graph is empty: no cell defines or reads a name yet."
-    lines = [f"Dependency graph: {len(cells)} cells, mode {runner.mode}"]
+    lines = [f"Dependency graph: {len(cells)} cells in notebook order, mode {runner.mode}"]
     for cell in cells:
         node = graph.cell(cell)
         state = runner.state(cell)
-        first = node.code.strip().splitlines()[0] if node.code.strip() else ""
-        if len(first) > 50:
-            first = first[:49] + "…"
-        lines.append(f"[{_short(cell)}] {state.status.value:<8} {first}")
+        lines.append(f"{runner.label(cell)}  [{state.status.value}]")
         lines.append(f"    defines: {_names(node.defs)}")
-        lines.append(f"    reads:   {_names(node.refs)}")
         parents = graph.parents(cell)
-        children = graph.children(cell)
         if parents:
-            lines.append("    after:   " + "; ".join(
-                f"{_short(p)} ({_names(n)})" for p, n in sorted(parents.items())))
+            lines.append("    reads:   " + "; ".join(
+                f"{_names(n)} from {runner.label(p)}"
+                for p, n in sorted(parents.items(), key=lambda i: graph.position(i[0]))))
+        unbound = sorted(n for n in node.refs if graph.binding(cell, n) is None)
+        if unbound:
+            lines.append(f"    reads (no cell defines): {', '.join(unbound)}")
+        children = graph.children(cell)
         if children:
             lines.append("    re-runs: " + "; ".join(
-                f"{_short(c)} ({_names(n)})" for c, n in sorted(children.items())))
+                f"{runner.label(c)} ({_names(n)})"
+                for c, n in sorted(children.items(), key=lambda i: graph.position(i[0]))))
     return "\n".join(lines)
 
 
-def format_status(runner: Runner) -> str:
-    rows = [f"{'cell':<12} {'status':<12} {'ms':>8}  note"]
-    for cell in runner.graph.topological_order(runner.graph.cells()):
+def format_status(runner: Runner, anonymous: str) -> str:
+    rows = [f"Inputs without a cell id: {anonymous}", f"{'status':<12} {'ms':>8}  cell"]
+    for cell in runner.graph.cells():
         state = runner.state(cell)
         ms = f"{state.duration * 1000:.1f}" if state.duration is not None else "-"
-        note = state.error or ""
+        note = f"  {state.error}" if state.error else ""
         if state.status is Status.SKIPPED and state.skipped_because:
-            note = f"skipped because {state.skipped_because} failed"
-        rows.append(f"{_short(cell, 12):<12} {state.status.value:<12} {ms:>8}  {note}")
+            note = f"  (skipped: {runner.label(state.skipped_because)} failed)"
+        rows.append(f"{state.status.value:<12} {ms:>8}  {runner.label(cell)}{note}")
     return "\n".join(rows)
 
 
@@ -88,7 +86,7 @@ class ReactiveMagics(Magics):
         elif command == "graph":
             print(format_graph(runner))
         elif command == "status":
-            print(format_status(runner))
+            print(format_status(runner, self.kernel.anonymous_description()))
         elif command in ("run-stale", "run_stale"):
             self.kernel.run_stale_requested = True
         elif command in ("", "help"):

@@ -1,13 +1,18 @@
 """Cascade planning and execution, and the one home of per-cell run state.
 
-The :class:`Runner` owns a :class:`~reactive_kernel.graph.DependencyGraph`
-and a :class:`CellState` per cell.  It turns "cell X was submitted with this
-code" into a plan (analyse, update the graph, decide what runs and what goes
-stale), deletes names that must not survive, and runs the plan through an
-executor callback supplied by the kernel glue.  It never touches messages.
+The :class:`Runner` owns a :class:`~reactive_kernel.graph.DependencyGraph`,
+a :class:`~reactive_kernel.values.ValueStore` and a :class:`CellState` per
+cell.  It turns "cell X was submitted with this code" into a plan (analyse,
+update the graph, decide what runs and what goes stale) and runs the plan
+through an executor callback supplied by the kernel glue, each cell with the
+namespace it would see running the notebook top to bottom.  It never touches
+messages.
 
 Ordering: a cascade runs the submitted cell first, then every affected cell
-once, in topological order with ties broken by first registration.
+once, parents before children, ties broken by notebook position.  Before a
+cell runs, the cells whose values it reads and that hold none usable (never
+ran, dropped for memory, changed in place since, stale) run first: they are
+*restored*, once per cascade.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from enum import Enum
 from typing import Literal, Protocol
 
 from .analysis import CellAnalysis, MagicAnalyser, analyse
-from .graph import CellId, DependencyGraph, GraphError
+from .calls import CallTimeReads
+from .graph import CellId, CellUpdate, CycleError, DependencyGraph, GraphError
+from .values import ABSENT, IMMUTABLE, PASS, ValueStore
 
 Mode = Literal["auto", "lazy"]
 
@@ -78,6 +85,14 @@ class Plan:
     deferred: list[CellId] = field(default_factory=list)
     #: The trigger's code (also used when the trigger is not in the graph).
     code: str = ""
+    #: Affected cells on a cycle: reported, never run.
+    cyclic: list[CellId] = field(default_factory=list)
+    #: Run the trigger as it is: no namespace placement, no values kept
+    #: (batch inputs without a cell id, as stock ipykernel runs them).
+    plain: bool = False
+    #: Cells that run whatever their parents did (their reads bind elsewhere
+    #: now, or the user asked); the others run only if a value they read changed.
+    roots: frozenset[CellId] = frozenset()
 
 
 @dataclass
@@ -88,8 +103,13 @@ class CascadeReport:
     skipped: list[CellId] = field(default_factory=list)
     stale: list[CellId] = field(default_factory=list)
     deferred: list[CellId] = field(default_factory=list)
+    #: Cells run first because a cell needed their values (a subset of ``ran``).
+    restored: list[CellId] = field(default_factory=list)
+    #: Cells not re-run: every value they read is the one they read last time.
+    unchanged: list[CellId] = field(default_factory=list)
     errors: dict[CellId, str] = field(default_factory=dict)
     timings: dict[CellId, float] = field(default_factory=dict)
+    skipped_because: dict[CellId, CellId] = field(default_factory=dict)
     interrupted: bool = False
 
     def as_metadata(self) -> dict[str, object]:
@@ -98,19 +118,39 @@ class CascadeReport:
             "skipped": list(self.skipped),
             "stale": list(self.stale),
             "deferred": list(self.deferred),
+            "restored": list(self.restored),
+            "unchanged": list(self.unchanged),
             "errors": dict(self.errors),
             "timings": {c: round(t * 1000, 3) for c, t in self.timings.items()},
+            "skipped_because": dict(self.skipped_because),
             "interrupted": self.interrupted,
         }
 
+    def merge(self, more: CascadeReport) -> None:
+        """Append a later cascade of the same request (run-stale)."""
+        self.ran += more.ran
+        self.skipped += more.skipped
+        self.restored += more.restored
+        self.unchanged += more.unchanged
+        self.stale = [c for c in self.stale if c not in more.ran]
+        self.errors.update(more.errors)
+        self.timings.update(more.timings)
+        self.skipped_because.update(more.skipped_because)
+        self.interrupted = more.interrupted
+
+
+class _Stop(Exception):
+    """An interrupt ended the cascade."""
+
 
 class Runner:
-    """Plans and runs cascades; owns the graph and per-cell run state.
+    """Plans and runs cascades; owns the graph, the kept values and run state.
 
-    Responsibilities: analyse submitted code, keep the graph current, delete
-    names whose definitions went away, decide which cells run or go stale
-    (auto vs lazy mode), run them in order, skip descendants of failures,
-    stop on interrupt, and record each cell's status and duration.
+    Responsibilities: analyse submitted code, keep the graph current, decide
+    which cells run or go stale (auto vs lazy mode), restore the values a cell
+    needs, place each cell's view of the namespace and record what it left,
+    run cells in order, skip descendants of failures, stop on interrupt, and
+    record each cell's status and duration.
     """
 
     def __init__(
@@ -120,17 +160,26 @@ class Runner:
         mode: Mode = "auto",
         analyser: Callable[[str], CellAnalysis] | None = None,
         cell_magics: Mapping[str, MagicAnalyser] | None = None,
+        budget: int = 1 << 30,
     ) -> None:
-        self.graph = DependencyGraph()
+        self.graph = DependencyGraph(label=self.label)
+        self.values = ValueStore(namespace, self.graph, budget)
         self.namespace = namespace
         self.mode: Mode = mode
         self.states: dict[CellId, CellState] = {}
-        self._plans: dict[tuple[object, ...], tuple[tuple[CellId, ...], tuple[CellId, ...]]] = {}
+        self._plans: dict[tuple[object, ...], tuple[tuple[CellId, ...], ...]] = {}
         self._transform = transform
         self._analyser = analyser
         self._cell_magics = dict(cell_magics or {})
         self._analyses: dict[str, CellAnalysis] = {}
         self._anonymous_count = 0
+        #: Per cell: names it changes in place.
+        self._inplace: dict[CellId, frozenset[str]] = {}
+        self.calls = CallTimeReads(self.graph.definers)
+        #: Batch inputs (no cell id, no stdin): never re-run, values not kept.
+        self.batch = self.values.unkept
+        #: Names whose definers changed since the last cascade (see _Cascade.settle).
+        self._unsettled: set[str] = set()
 
     # -- identity -----------------------------------------------------------
 
@@ -140,6 +189,17 @@ class Runner:
 
     def state(self, cell: CellId) -> CellState:
         return self.states.setdefault(cell, CellState())
+
+    def label(self, cell: CellId) -> str:
+        """A cell as users see it: ``In [5] `df = load()``` (its first line)."""
+        code = self.graph.cell(cell).code if cell in self.graph else ""
+        first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+        if len(first) > 40:
+            first = first[:39] + "…"
+        state = self.states.get(cell)
+        count = state.execution_count if state is not None else None
+        prompt = f"In [{count}]" if count is not None else "a cell not run yet"
+        return f"{prompt} `{first}`" if first else prompt
 
     def analyse(self, code: str) -> CellAnalysis:
         """Analysis of ``code``; identical code is analysed once (bounded cache)."""
@@ -158,71 +218,116 @@ class Runner:
     # -- graph maintenance --------------------------------------------------
 
     def register(
-        self, cell: CellId, code: str, analysis: CellAnalysis, *, anonymous: bool = False
-    ) -> frozenset[CellId]:
+        self, cell: CellId, code: str, analysis: CellAnalysis, *,
+        anonymous: bool = False, take_over: bool = False,
+    ) -> CellUpdate:
         """Put a cell in the graph without running it.
 
-        Returns the cells that must re-run because they read a name this
-        cell stopped defining.  Graph errors propagate, graph unchanged.
+        A name the cell defines, deletes or changes in place is a definition
+        for the cells below; the cell reads its own reads and those of the
+        functions it may call (:mod:`.calls`).  Graph errors propagate, graph
+        unchanged.
         """
-        if cell in self.graph:
-            node = self.graph.cell(cell)
-            if (node.code == code and node.anonymous == anonymous
-                    and node.defs == node.declared_defs):
-                return frozenset()  # re-running unchanged code: the graph is current
-        update = self.graph.set_cell(
-            cell, code, analysis.defs, analysis.refs, anonymous=anonymous
-        )
+        previous = self.calls.analysis(cell)
+        names, changed = self.calls.update(cell, analysis)
+        try:
+            update = self.graph.set_cell(
+                cell, code, names.defs, names.refs, weak=names.weak,
+                anonymous=anonymous, take_over=take_over,
+            )
+        except GraphError:
+            self.calls.restore(cell, previous)
+            raise
         self.state(cell)
-        self._forget_names(update.dropped, cell)
+        self._inplace[cell] = analysis.inplace
+        self._dropped(cell, update.dropped)
         for loser in update.displaced:
             node = self.graph.cell(loser)
+            kept = self.values.records.get(loser)
+            if kept is not None:
+                self.values.forget(loser, [n for n in kept if n not in node.defs])
             if node.anonymous and not node.defs and not node.refs:
                 # Console history that defines nothing any more can never
                 # re-run: drop it so the graph stays small.
-                self.graph.remove_cell(loser)
-                self.states.pop(loser, None)
-        return update.orphaned
+                self._drop(loser)
+        rebound = set(update.rebound)
+        if changed:
+            # What its functions read or write reaches the cells calling them.
+            rebound |= self._refresh_calls(changed, skip=cell)
+        return CellUpdate(cell, update.dropped, frozenset(rebound), update.displaced)
+
+    def _refresh_calls(self, names: Iterable[str], skip: CellId | None) -> set[CellId]:
+        """Recompute the effective names of cells reading ``names``; returns
+        the cells whose names or bindings changed (they must re-run)."""
+        changed: set[CellId] = set()
+        reader: CellId
+        for reader in sorted(self.calls.readers(names)):
+            if reader == skip or reader not in self.graph:
+                continue
+            node = self.graph.cell(reader)
+            found = self.calls.names(reader)
+            if (found.defs, found.refs, found.weak) == (node.declared_defs, node.refs, node.weak):
+                continue
+            try:
+                update = self.graph.set_cell(reader, node.code, found.defs, found.refs,
+                                             weak=found.weak, anonymous=node.anonymous)
+            except GraphError:
+                continue  # it keeps its old names until it is run again
+            self._dropped(reader, update.dropped)
+            changed.add(reader)
+            changed |= update.rebound
+        return changed
+
+    def _dropped(self, cell: CellId, names: frozenset[str]) -> None:
+        """``cell`` no longer defines ``names``: its values of them go, and the
+        namespace takes what the remaining definers left."""
+        if names:
+            self.values.forget(cell, names)
+            self.values.release(names)
+            self._unsettled |= names
+
+    def _drop(self, cell: CellId) -> frozenset[CellId]:
+        readers = self.graph.remove_cell(cell)
+        self.states.pop(cell, None)
+        self.values.forget(cell)
+        self.batch.discard(cell)
+        self._inplace.pop(cell, None)
+        functions = self.calls.forget(cell)
+        if functions:
+            readers = readers | self._refresh_calls(functions, skip=cell)
+        return frozenset(readers)
 
     def remove(self, cells: Iterable[CellId]) -> frozenset[CellId]:
-        """Drop deleted cells and their names; returns their former readers."""
+        """Drop deleted cells; their names now hold what the remaining
+        definers left.  Returns the cells whose reads bound to them."""
         readers: set[CellId] = set()
         removed: set[CellId] = set()
+        names: set[str] = set()
         for cell in cells:
-            if cell not in self.graph:
-                continue
-            defs = set(self.graph.cell(cell).defs)
-            readers |= self.graph.remove_cell(cell)
-            self.states.pop(cell, None)
-            removed.add(cell)
-            self._forget_names(defs, None)
+            if cell in self.graph:
+                names |= self.graph.cell(cell).defs
+                readers |= self._drop(cell)
+                removed.add(cell)
+        self.values.release(names)
+        self._unsettled |= names
         return frozenset(readers - removed)
 
-    def _forget_names(self, names: Iterable[str], keep_for: CellId | None) -> None:
-        """Delete names from the namespace unless another cell defines them."""
-        for name in names:
-            if any(d != keep_for for d in self.graph.definers(name)):
-                continue
-            self.namespace.pop(name, None)
-
-    def clear_names_of(self, cell: CellId) -> None:
-        """Before a cell runs: delete what it alone defines, so nothing stale
-        survives a failure.  Names it also reads first (``x += 1``) are kept."""
-        if cell in self.graph:
-            node = self.graph.cell(cell)
-            owned = [
-                n
-                for n in node.defs
-                if n not in node.refs and self.graph.definers(n) == [cell]
-            ]
-            for name in owned:
-                self.namespace.pop(name, None)
+    def set_order(self, order: Iterable[CellId]) -> frozenset[CellId]:
+        """Take the notebook order a client gives; returns the cells whose
+        reads now bind elsewhere (they must re-run, or go stale)."""
+        rebound = self.graph.set_order(order)
+        names = {n for c in self.graph.cells() for n in self.graph.cell(c).defs}
+        self.values.finalize(names)
+        self._unsettled |= names
+        return rebound
 
     def describe(self) -> dict[str, object]:
         """The graph and run state as JSON-ready data (for frontends).
 
-        ``order`` lists every cell in dependency order (ties: registration), so
-        "run all" can follow it; ``cells`` maps ids to names, edges and state.
+        ``order`` lists every cell in dependency order (ties: notebook position),
+        so "run all" can follow it; ``notebook_order`` is the positions' order;
+        ``cells`` maps ids to names, position-aware edges (labelled with names)
+        and state.
         """
         graph = self.graph
         order = graph.topological_order(graph.cells())
@@ -235,6 +340,8 @@ class Runner:
                 "reads": sorted(node.refs),
                 "parents": {p: sorted(n) for p, n in graph.parents(cell).items()},
                 "children": {c: sorted(n) for c, n in graph.children(cell).items()},
+                "position": node.position,
+                "label": self.label(cell),
                 "anonymous": node.anonymous,
                 "status": state.status.value,
                 "duration_ms": None if state.duration is None else round(state.duration * 1000, 3),
@@ -243,13 +350,14 @@ class Runner:
                 "execution_count": state.execution_count,
                 "runs": state.runs,
             }
-        return {"mode": self.mode, "order": list(order), "cells": cells}
+        return {"mode": self.mode, "order": list(order), "notebook_order": graph.cells(),
+                "cells": cells}
 
     def load(self, cells: Iterable[tuple[CellId, str]]) -> dict[CellId, str]:
         """Register cells without running them (a notebook being opened).
 
-        Cells are registered in the given order; one that cannot be (cycle,
-        ambiguous name) is left out and reported, one that does not parse is
+        Cells are registered in the given order; one that cannot be (it would
+        close a cycle) is left out and reported, one that does not parse is
         registered without names so it still has a place.  Returns errors.
         """
         errors: dict[CellId, str] = {}
@@ -274,15 +382,20 @@ class Runner:
         *,
         deleted: Iterable[CellId] = (),
         pending: Iterable[CellId] = (),
+        interactive: bool = True,
     ) -> Plan:
         """Register a submitted cell and plan its cascade.
 
-        ``cell`` None means an anonymous console input (a fresh id is made).
-        Raises :class:`SyntaxError` (graph untouched, nothing planned) or a
+        ``cell`` None means an input without a cell id (a fresh id is made):
+        from an ``interactive`` client (a console) it takes over the names it
+        defines, so earlier inputs that read them re-run; otherwise (a batch
+        client: nbclient, papermill) it runs exactly as stock IPython would,
+        and nothing earlier ever re-runs.  Raises :class:`SyntaxError` (graph
+        untouched, nothing planned) or a
         :class:`~reactive_kernel.graph.GraphError` (graph untouched).
         """
         anonymous = cell is None
-        readers_of_deleted = self.remove(deleted)
+        rebound = self.remove(deleted)
         cell_id = self.new_anonymous_id() if cell is None else cell
         try:
             analysis = self.analyse(code)
@@ -290,14 +403,19 @@ class Runner:
             # Run it anyway so the user sees Python's own error; descendants
             # are skipped, and later cascades re-run the broken code too.
             if cell_id not in self.graph:
-                return Plan(cell_id, [cell_id], code=code)
+                return Plan(cell_id, [cell_id], code=code, plain=anonymous)
             self.graph.replace_code(cell_id, code)
-            return self.plan(cell_id, readers_of_deleted, pending, code=code)
-        if anonymous and not analysis.defs and not analysis.refs:
+            return self.plan(cell_id, rebound, pending, code=code)
+        if anonymous and not analysis.defs and not analysis.refs and not analysis.deletes:
             # Nothing to link: run it once, keep no node.
-            return Plan(cell_id, [cell_id], code=code)
-        orphaned = self.register(cell_id, code, analysis, anonymous=anonymous)
-        return self.plan(cell_id, readers_of_deleted | orphaned, pending, code=code)
+            return Plan(cell_id, [cell_id], code=code, plain=True)
+        batch = anonymous and not interactive
+        update = self.register(cell_id, code, analysis, anonymous=anonymous,
+                               take_over=anonymous and interactive)
+        if batch:
+            self.batch.add(cell_id)
+            return Plan(cell_id, [cell_id], code=code, plain=True)
+        return self.plan(cell_id, rebound | update.rebound, pending, code=code)
 
     def plan(
         self,
@@ -309,52 +427,57 @@ class Runner:
     ) -> Plan:
         """Decide what running ``trigger`` runs, in order.
 
-        ``extra`` are cells that must re-run too (orphaned readers, readers
-        of deleted cells).  ``pending`` are cells whose own execute_request is
-        already queued: they and their descendants are left to that request.
-        In lazy mode affected cells go stale instead, and stale ancestors of
-        ``trigger`` run first.
+        ``extra`` are cells that must re-run too (their reads bind elsewhere
+        now).  ``pending`` are cells whose own execute_request is already
+        queued: they and their descendants are left to that request.  In lazy
+        mode affected cells go stale instead (stale cells a cell reads from
+        are restored before it runs).
         """
         if code is None:
             code = self.graph.cell(trigger).code
         roots = {trigger, *(c for c in extra if c in self.graph)}
         pending = frozenset(pending)
-        if self.mode == "auto":
-            # Editing the same cell again and again is the common case: its
-            # cascade is the same as long as the graph's edges are.
-            key = (trigger, frozenset(roots), pending, self.graph.version)
-            cached = self._plans.get(key)
-            if cached is not None:
-                return Plan(trigger, list(cached[0]), [], list(cached[1]), code)
-        affected = (self.graph.descendants(roots) | roots) - {trigger}
+        key = (self.mode, trigger, frozenset(roots), pending, self.graph.version)
+        cached = self._plans.get(key)
+        if cached is not None:
+            run, stale, later, cyclic = (list(c) for c in cached)
+            return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
+        affected = (self.graph.descendants(roots) | roots) - {trigger} - self.batch
         blocked = set(pending) & affected
         deferred: set[CellId] = set()
         if blocked:
             deferred = (blocked | self.graph.descendants(blocked)) & affected
             affected -= deferred
+        ordered, cyclic = self.graph.order(affected)
+        later = self._ordered(deferred)
         if self.mode == "auto":
-            run = [trigger, *self.graph.topological_order(affected)]
-            later = self._ordered(deferred)
-            if len(self._plans) >= 64:
-                self._plans.clear()
-            self._plans[key] = (tuple(run), tuple(later))
-            return Plan(trigger, run, [], later, code)
-        stale_up = {
-            a for a in self.graph.ancestors([trigger]) if self.state(a).status is Status.STALE
-        }
-        head = self.graph.topological_order(stale_up)
-        stale = (affected | self.graph.descendants(stale_up)) - stale_up - {trigger} - deferred
-        return Plan(
-            trigger, [*head, trigger], self._ordered(stale), self._ordered(deferred), code
-        )
+            run, stale = [trigger, *ordered], []
+        else:
+            run, stale = [trigger], ordered
+        if len(self._plans) >= 64:
+            self._plans.clear()
+        self._plans[key] = (tuple(run), tuple(stale), tuple(later), tuple(cyclic))
+        return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
+
+    def plan_rebound(self, cells: Iterable[CellId]) -> Plan:
+        """Re-run (auto) or mark stale (lazy) cells whose reads bind elsewhere
+        after a move or deletion, with their descendants; no trigger."""
+        roots = {c for c in cells if c in self.graph} - self.batch
+        affected = (self.graph.descendants(roots) | roots) - self.batch
+        ordered, cyclic = self.graph.order(affected)
+        if self.mode == "auto":
+            return Plan(CellId(""), ordered, cyclic=cyclic, roots=frozenset(roots))
+        return Plan(CellId(""), [], stale=ordered, cyclic=cyclic)
 
     def run_stale(self) -> Plan | None:
         """Plan running every stale cell (lazy mode's "run stale")."""
-        stale = [c for c, s in self.states.items() if s.status is Status.STALE]
+        stale = [c for c, s in self.states.items()
+                 if s.status is Status.STALE and c in self.graph]
         if not stale:
             return None
+        ordered, cyclic = self.graph.order(stale)
         # No trigger: every cell in it is a re-run.
-        return Plan(CellId(""), self.graph.topological_order(stale))
+        return Plan(CellId(""), ordered, cyclic=cyclic, roots=frozenset(ordered))
 
     def _ordered(self, cells: Collection[CellId]) -> list[CellId]:
         return self.graph.topological_order(cells) if cells else []
@@ -377,66 +500,176 @@ class Runner:
         report = CascadeReport(stale=list(plan.stale), deferred=list(plan.deferred))
         for cell in plan.stale:
             self.state(cell).status = Status.STALE
+        cascade = _Cascade(self, plan, execute, report)
         for cell in plan.run:
-            self.state(cell).status = Status.QUEUED
-        failed: set[CellId] = set()
-        remaining = list(plan.run)
-        try:
-            while remaining:
-                cell = remaining[0]
-                state = self.state(cell)
-                blocker = None
-                if cell != plan.trigger and cell in self.graph:
-                    parents = self.graph.parents(cell)
-                    if (is_pending is not None and is_pending(cell)) or any(
-                        p in report.deferred for p in parents
-                    ):
-                        remaining.pop(0)
-                        report.deferred.append(cell)
-                        continue
-                    blocker = next((p for p in parents if p in failed), None)
-                if blocker is not None:
-                    remaining.pop(0)
-                    failed.add(cell)
-                    self.clear_names_of(cell)  # its old values are stale now
-                    state.status = Status.SKIPPED
-                    state.skipped_because = self.state(blocker).skipped_because or blocker
-                    report.skipped.append(cell)
-                    continue
-                self.clear_names_of(cell)
-                code = self.graph.cell(cell).code if cell in self.graph else plan.code
-                outcome = await self._run_one(cell, code, state, execute, cell == plan.trigger)
-                remaining.pop(0)
-                report.ran.append(cell)
-                report.timings[cell] = state.duration or 0.0
-                if outcome.status != "ok":
-                    failed.add(cell)
-                    report.errors[cell] = outcome.error or outcome.status
-                if outcome.status == "interrupted":
-                    report.interrupted = True
-                    break
-        except KeyboardInterrupt:
-            report.interrupted = True
-        for cell in remaining:
             state = self.state(cell)
-            if state.status is Status.QUEUED:
-                state.status = Status.SKIPPED
-            elif state.status is Status.RUNNING:
-                state.status = Status.INTERRUPTED
-            state.skipped_because = None
-            if cell not in report.ran:
-                report.skipped.append(cell)
+            cascade.before[cell] = state.status
+            state.status = Status.QUEUED
+        remaining = list(reversed(plan.run))
+        try:
+            try:
+                while remaining:
+                    cell = remaining[-1]
+                    await cascade.step(cell, is_pending)
+                    remaining.pop()
+                if not plan.plain:
+                    await cascade.settle()
+            except KeyboardInterrupt:
+                report.interrupted = True
+            except _Stop:
+                pass
+        finally:
+            if not plan.plain:
+                for cell in reversed(remaining):
+                    cascade.not_run(cell)
+                for cell in plan.cyclic:
+                    cascade.on_cycle(cell)
+                self.values.finalize(cascade.touched)
+                self.values.enforce_budget()
         return report
 
-    async def _run_one(
-        self, cell: CellId, code: str, state: CellState, execute: Executor, trigger: bool
+
+class _Cascade:
+    """One run of a plan: restores, placement, skips, and the report."""
+
+    def __init__(self, runner: Runner, plan: Plan, execute: Executor,
+                 report: CascadeReport) -> None:
+        self.runner = runner
+        self.graph = runner.graph
+        self.plan = plan
+        self.execute = execute
+        self.report = report
+        self.failed: set[CellId] = set()
+        self.done: set[CellId] = set()
+        self.touched: set[str] = set(runner._unsettled)
+        runner._unsettled.clear()
+        #: Statuses before the cascade queued the cells.
+        self.before: dict[CellId, Status] = {}
+        #: Per cell run here: names whose value is the very object it had before.
+        self.same: dict[CellId, dict[str, object]] = {}
+
+    async def step(self, cell: CellId, is_pending: Callable[[CellId], bool] | None) -> None:
+        runner, report = self.runner, self.report
+        trigger = cell == self.plan.trigger
+        if cell in self.done:
+            return  # ran already, restored for a cell before it
+        if not trigger and cell in self.graph:
+            parents = self.graph.parents(cell)
+            if (is_pending is not None and is_pending(cell)) or any(
+                p in report.deferred for p in parents
+            ):
+                report.deferred.append(cell)
+                return
+        if not self.plan.plain and cell in self.graph:
+            for need in self._restore_order(cell):
+                if need not in self.failed and not self._blocked(need):
+                    report.restored.append(need)
+                    await self._run(need, False)
+        if not trigger and not self._must_run(cell):
+            runner.state(cell).status = self.before.get(cell, Status.OK)
+            report.unchanged.append(cell)
+            return
+        if not trigger:
+            blocker = self._blocked(cell)
+            if blocker is not None:
+                self.failed.add(cell)
+                state = runner.state(cell)
+                state.status = Status.SKIPPED
+                state.skipped_because = runner.state(blocker).skipped_because or blocker
+                report.skipped.append(cell)
+                report.skipped_because[cell] = state.skipped_because
+                self._pass(cell)
+                return
+        await self._run(cell, trigger)
+
+    async def settle(self) -> None:
+        """Before the namespace is left as the last definers left it: a last
+        definer whose value a cell below changed in place, and which that cell
+        no longer changes (it was edited, moved or deleted), runs again."""
+        graph, values = self.graph, self.runner.values
+        for name in sorted(self.touched):
+            definers = graph.definers(name) if name.isidentifier() else []
+            if not definers:
+                continue
+            last = definers[-1]
+            record = values.records.get(last, {}).get(name)
+            if (record is None or last in self.done or last in self.failed
+                    or last in self.runner.batch or not (record.changed or record.dropped)):
+                continue
+            for need in [*self._restore_order(last), last]:
+                if need not in self.done and need not in self.failed and not self._blocked(need):
+                    self.report.restored.append(need)
+                    await self._run(need, False)
+
+    def _must_run(self, cell: CellId) -> bool:
+        """Whether a planned cell reads a value that changed in this cascade
+        (or must run anyway).  A value that is the very object its definer
+        left before did not change if it cannot change (a number, a string, a
+        module...) or if the cell only passes it through (a weak read)."""
+        if cell in self.plan.roots or cell not in self.graph:
+            return True
+        weak = self.graph.cell(cell).weak
+        for parent, names in self.graph.parents(cell).items():
+            if parent in self.failed:
+                return True  # it will be skipped, and say why
+            same = self.same.get(parent)
+            if same is None:
+                continue  # did not run in this cascade
+            for name in names:
+                if name not in same:
+                    return True
+                if name not in weak and not isinstance(same[name], IMMUTABLE) \
+                        and same[name] is not ABSENT:
+                    return True
+        return False
+
+    def _blocked(self, cell: CellId) -> CellId | None:
+        if cell not in self.graph:
+            return None
+        return next((p for p in self.graph.parents(cell) if p in self.failed), None)
+
+    async def _run(self, cell: CellId, trigger: bool) -> None:
+        runner, report = self.runner, self.report
+        placed = not self.plan.plain and cell in self.graph
+        if placed:
+            node = self.graph.cell(cell)
+            self.touched |= node.declared_defs
+            self.touched |= node.refs
+            runner.values.place(cell)
+        code = self.graph.cell(cell).code if cell in self.graph else self.plan.code
+        state = runner.state(cell)
+        before = dict(runner.values.records.get(cell, {}))
+        outcome = await self._execute(cell, code, state, trigger)
+        if placed:
+            inplace = runner._inplace.get(cell, frozenset())
+            runner.values.record(cell, inplace)
+            after = runner.values.records.get(cell, {})
+            self.same[cell] = {
+                n: r.value for n, r in after.items()
+                if n in before and n not in inplace and before[n].value is r.value
+                and not before[n].changed and not before[n].dropped and r.value is not PASS
+            }
+        else:
+            self.same[cell] = {}
+        self.done.add(cell)
+        report.ran.append(cell)
+        report.timings[cell] = state.duration or 0.0
+        if outcome.status != "ok":
+            self.failed.add(cell)
+            report.errors[cell] = outcome.error or outcome.status
+        if outcome.status == "interrupted":
+            report.interrupted = True
+            raise _Stop
+
+    async def _execute(
+        self, cell: CellId, code: str, state: CellState, trigger: bool
     ) -> Outcome:
         state.status = Status.RUNNING
         state.skipped_because = None
         state.runs += 1
         started = time.perf_counter()
         try:
-            outcome = await execute(cell, code, trigger)
+            outcome = await self.execute(cell, code, trigger)
         except KeyboardInterrupt:
             outcome = Outcome("interrupted", "KeyboardInterrupt")
         state.duration = time.perf_counter() - started
@@ -447,3 +680,63 @@ class Runner:
         else:
             state.status, state.error = Status.ERROR, outcome.error
         return outcome
+
+    def _restore_order(self, cell: CellId) -> list[CellId]:
+        """Cells to run before ``cell`` because it reads values they do not hold
+        usably, parents first (their own such inputs included)."""
+        order: list[CellId] = []
+        seen = {cell}
+        stack: list[tuple[CellId, list[CellId]]] = [(cell, self._needs(cell, seen))]
+        while stack:
+            current, needs = stack[-1]
+            if needs:
+                need = needs.pop()
+                if need not in seen:
+                    seen.add(need)
+                    stack.append((need, self._needs(need, seen)))
+                continue
+            stack.pop()
+            if current != cell:
+                order.append(current)
+        return order
+
+    def _needs(self, cell: CellId, seen: set[CellId]) -> list[CellId]:
+        runner, graph = self.runner, self.graph
+        found: list[CellId] = []
+        node = graph.cell(cell)
+        for name in sorted(node.refs, reverse=True):
+            definer = graph.binding(cell, name)
+            if (definer is None or definer == cell or definer in self.done or definer in seen
+                    or definer in runner.batch or definer in found):
+                continue
+            if runner.state(definer).status is Status.STALE or not runner.values.available(
+                    definer, name):
+                found.append(definer)
+        return found
+
+    def _pass(self, cell: CellId) -> None:
+        if cell in self.graph and not self.plan.plain:
+            self.touched |= self.graph.cell(cell).defs
+            self.runner.values.passed(cell)
+
+    def not_run(self, cell: CellId) -> None:
+        """A planned cell the cascade did not reach (interrupted)."""
+        state = self.runner.state(cell)
+        if state.status is Status.QUEUED:
+            state.status = Status.SKIPPED
+        elif state.status is Status.RUNNING:
+            state.status = Status.INTERRUPTED
+        state.skipped_because = None
+        if cell not in self.report.ran and cell not in self.report.deferred:
+            self.report.skipped.append(cell)
+            self._pass(cell)
+
+    def on_cycle(self, cell: CellId) -> None:
+        """An affected cell on a cycle (left by a move or deletion): not run."""
+        edges = self.graph.find_cycle(cell)
+        message = str(CycleError(edges, self.runner.label)) if edges else "on a cycle"
+        state = self.runner.state(cell)
+        state.status, state.error = Status.ERROR, f"CycleError: {message}"
+        self.report.skipped.append(cell)
+        self.report.errors[cell] = state.error
+        self._pass(cell)

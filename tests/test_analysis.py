@@ -1,7 +1,9 @@
 """Pure tests of :func:`reactive_kernel.analysis.analyse`.
 
-Every case compares the *whole* :class:`CellAnalysis` (defs, refs, deletes and
-star_import), never single members, so an extra or missing name fails.
+Every case compares the *whole* :class:`CellAnalysis` (defs, refs, weak
+reads, deletes, in-place changes, call effects and star_import), never single
+members, so an extra or missing name fails.  ``tests/test_analysis_oracle.py``
+checks the analysis against CPython's own bytecode.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.analysis import CellAnalysis, analyse
+from reactive_kernel.analysis import CallEffects, CellAnalysis, analyse
 
 T = TransformerManager().transform_cell
 
@@ -21,22 +23,31 @@ def cell(
     refs: set[str] | frozenset[str] = frozenset(),
     deletes: set[str] | frozenset[str] = frozenset(),
     star: bool = False,
+    *,
+    weak: set[str] | frozenset[str] = frozenset(),
+    inplace: set[str] | frozenset[str] = frozenset(),
+    calls: dict[str, tuple[set[str], set[str]]] | None = None,
 ) -> CellAnalysis:
-    """The expected analysis, spelled with plain sets."""
+    """The expected analysis, spelled with plain sets.  ``weak`` names are
+    refs too; ``inplace`` and deleted names are defs too."""
     return CellAnalysis(
-        defs=frozenset(defs),
-        refs=frozenset(refs),
+        defs=frozenset(defs) | frozenset(inplace) | frozenset(deletes),
+        refs=frozenset(refs) | frozenset(weak),
         deletes=frozenset(deletes),
         star_import=star,
+        inplace=frozenset(inplace),
+        weak=frozenset(weak),
+        calls=tuple(
+            CallEffects(name, frozenset(reads), frozenset(writes))
+            for name, (reads, writes) in sorted((calls or {}).items())
+        ),
     )
 
 
 def check(code: str, expected: CellAnalysis, transform=None) -> None:
     got = analyse(code, transform)
-    assert got.defs == expected.defs, f"defs of {code!r}"
-    assert got.refs == expected.refs, f"refs of {code!r}"
-    assert got.deletes == expected.deletes, f"deletes of {code!r}"
-    assert got.star_import == expected.star_import, f"star_import of {code!r}"
+    for part in ("defs", "refs", "weak", "deletes", "inplace", "calls", "star_import"):
+        assert getattr(got, part) == getattr(expected, part), f"{part} of {code!r}"
     assert got == expected
 
 
@@ -49,22 +60,24 @@ ASSIGNMENTS = [
     ("a, b = pair", cell({"a", "b"}, {"pair"})),
     ("a, (b, *c) = d", cell({"a", "b", "c"}, {"d"})),
     ("[first, *rest] = seq", cell({"first", "rest"}, {"seq"})),
-    ("a.b = 1", cell(refs={"a"})),
-    ("a[i] = 2", cell(refs={"a", "i"})),
-    ("a[i:j] = v", cell(refs={"a", "i", "j", "v"})),
-    ("a.b.c = v", cell(refs={"a", "v"})),
-    ("x, a.b, m[k] = t", cell({"x"}, {"a", "m", "k", "t"})),
-    ("x += 1", cell({"x"}, {"x"})),
-    ("x -= y", cell({"x"}, {"x", "y"})),
-    ("x = 1\nx += 1", cell({"x"})),
-    ("a.b += 1", cell(refs={"a"})),
-    ("a[i] *= k", cell(refs={"a", "i", "k"})),
+    # A change in place is a new definition for the cells below (and a read).
+    ("a.b = 1", cell(refs={"a"}, inplace={"a"})),
+    ("a[i] = 2", cell(refs={"a", "i"}, inplace={"a"})),
+    ("a[i:j] = v", cell(refs={"a", "i", "j", "v"}, inplace={"a"})),
+    ("a.b.c = v", cell(refs={"a", "v"}, inplace={"a"})),
+    ("x, a.b, m[k] = t", cell({"x"}, {"a", "m", "k", "t"}, inplace={"a", "m"})),
+    ("x += 1", cell({"x"}, {"x"}, inplace={"x"})),
+    ("x -= y", cell({"x"}, {"x", "y"}, inplace={"x"})),
+    ("x = 1\nx += 1", cell({"x"}, inplace={"x"})),
+    ("a.b += 1", cell(refs={"a"}, inplace={"a"})),
+    ("a[i] *= k", cell(refs={"a", "i", "k"}, inplace={"a"})),
+    ("f(x).y = 1", cell(refs={"f", "x"})),
     ("x: int", cell()),
     ("x: Alias", cell(refs={"Alias"})),
     ("y: int = z", cell({"y"}, {"z"})),
     ("y: Alias = z", cell({"y"}, {"Alias", "z"})),
     ("a.b: int", cell(refs={"a"})),
-    ("a[i]: int = v", cell(refs={"a", "i", "v"})),
+    ("a[i]: int = v", cell(refs={"a", "i", "v"}, inplace={"a"})),
     ("x = 1 if c else other", cell({"x"}, {"c", "other"})),
 ]
 
@@ -80,9 +93,10 @@ WALRUS = [
     ("(x := f(1))", cell({"x"}, {"f"})),
     ("if (n := len(items)) > limit:\n    pass", cell({"n"}, {"items", "limit"})),
     # A walrus in a comprehension binds in the enclosing (module) scope.
-    ("ys = [(y := v) for v in src]", cell({"ys", "y"}, {"src"})),
-    ("[y for v in src if (y := v)]", cell({"y"}, {"src"})),
-    ("[[(z := c) for c in row] for row in grid]", cell({"z"}, {"grid"})),
+    # ... if the comprehension runs at all: else the name keeps its value.
+    ("ys = [(y := v) for v in src]", cell({"ys", "y"}, {"src"}, weak={"y"})),
+    ("[y for v in src if (y := v)]", cell({"y"}, {"src"}, weak={"y"})),
+    ("[[(z := c) for c in row] for row in grid]", cell({"z"}, {"grid"}, weak={"z"})),
     # ... but not from a lambda body, which is its own scope.
     ("f = lambda: (w := 1)", cell({"f"})),
 ]
@@ -96,17 +110,23 @@ def test_walrus(code: str, expected: CellAnalysis) -> None:
 # -- compound statements ---------------------------------------------------
 
 COMPOUND = [
-    ("for i in it:\n    pass", cell({"i"}, {"it"})),
-    ("for k, v in d.items():\n    total = v", cell({"k", "v", "total"}, {"d"})),
-    ("for i in it:\n    pass\nelse:\n    done = i", cell({"i", "done"}, {"it"})),
-    ("while n > 0:\n    n -= 1", cell({"n"}, {"n"})),
+    # A loop may run no time: what it binds may keep the value from before.
+    ("for i in it:\n    pass", cell({"i"}, {"it"}, weak={"i"})),
+    ("for k, v in d.items():\n    total = v",
+     cell({"k", "v", "total"}, {"d"}, weak={"k", "v", "total"})),
+    ("for i in it:\n    pass\nelse:\n    done = i", cell({"i", "done"}, {"it"}, weak={"i"})),
+    ("while n > 0:\n    n -= 1", cell({"n"}, {"n"}, inplace={"n"})),
+    ("for i in it:\n    y = i\n    break\nprint(y)", cell({"i", "y"}, {"it"}, weak={"i", "y"})),
     ("with ctx:\n    pass", cell(refs={"ctx"})),
-    ("with open(p) as fh:\n    data = fh.read()", cell({"fh", "data"}, {"p"})),
+    # A context manager may suppress an exception: the body's names are maybe.
+    ("with open(p) as fh:\n    data = fh.read()", cell({"fh", "data"}, {"p"}, weak={"data"})),
     ("with a() as (g, h), b as k:\n    pass", cell({"g", "h", "k"}, {"a", "b"})),
-    # The ``as`` name is unbound when the handler ends: not a definition.
-    ("try:\n    pass\nexcept E as e:\n    print(e)", cell(refs={"E"})),
-    ("try:\n    pass\nexcept (E1, E2) as e:\n    msg = str(e)", cell({"msg"}, {"E1", "E2"})),
-    ("print(e)\ntry:\n    pass\nexcept E as e:\n    pass", cell(refs={"E", "e"})),
+    # The ``as`` name is unbound when the handler ends, if the handler ran.
+    ("try:\n    pass\nexcept E as e:\n    print(e)",
+     cell(refs={"E"}, deletes={"e"}, weak={"e"})),
+    ("try:\n    pass\nexcept (E1, E2) as e:\n    msg = str(e)",
+     cell({"msg"}, {"E1", "E2"}, deletes={"e"}, weak={"e", "msg"})),
+    ("print(e)\ntry:\n    pass\nexcept E as e:\n    pass", cell(refs={"E", "e"}, deletes={"e"})),
     (
         "try:\n    import fast as impl\nexcept ImportError:\n    import slow as impl",
         cell({"impl"}),
@@ -161,24 +181,35 @@ SCOPES = [
     ("class C(Base, Mixin, metaclass=M):\n    pass", cell({"C"}, {"Base", "Mixin", "M"})),
     ("class C(mod.Base):\n    pass", cell({"C"}, {"mod"})),
     # Free global reads inside bodies are reads; locals and params are not.
-    ("def f(a):\n    b = a + g\n    return b", cell({"f"}, {"g"})),
+    # Global reads inside bodies happen when the function is called: they are
+    # its call effects, reads of the cells (this one included) that call it.
+    ("def f(a):\n    b = a + g\n    return b", cell({"f"}, calls={"f": ({"g"}, set())})),
+    ("def f(a):\n    return a + g\nf(1)", cell({"f"}, {"g"}, calls={"f": ({"g"}, set())})),
     ("def f():\n    x = 1\n    return x", cell({"f"})),
-    ("async def f():\n    await g", cell({"f"}, {"g"})),
+    ("async def f():\n    await g", cell({"f"}, calls={"f": ({"g"}, set())})),
     (
         "async def f():\n    async for i in a:\n        pass\n    async with b as c:\n        pass",
-        cell({"f"}, {"a", "b"}),
+        cell({"f"}, calls={"f": ({"a", "b"}, set())}),
     ),
-    ("class C:\n    z = w\n    def m(self):\n        return q", cell({"C"}, {"w", "q"})),
+    ("class C:\n    z = w\n    def m(self):\n        return q",
+     cell({"C"}, {"w"}, calls={"C": ({"q"}, set())})),
     ("class C:\n    y = 1\n    z = y", cell({"C"})),
     ("class C:\n    x: Ann2 = v", cell({"C"}, {"Ann2", "v"})),
-    ("f = lambda u=dd: u + glob", cell({"f"}, {"dd", "glob"})),
+    ("f = lambda u=dd: u + glob", cell({"f"}, {"dd"}, calls={"f": ({"glob"}, set())})),
+    # A lambda not bound to a name is most likely called at once.
     ("lambda: [x for x in y]", cell(refs={"y"})),
-    ("def f():\n    def g():\n        return h\n    return g", cell({"f"}, {"h"})),
-    # A body reading a name the cell defines (before or after) is not a ref.
-    ("def f():\n    return later\nlater = 1", cell({"f", "later"})),
-    ("x = 1\ndef f():\n    return x", cell({"x", "f"})),
-    ("def f():\n    return f()", cell({"f"})),
-    ("def f():\n    return g()\ndef g():\n    return f()", cell({"f", "g"})),
+    ("s = sorted(rows, key=lambda r: r[k])", cell({"s"}, {"rows", "k"})),
+    ("def f():\n    def g():\n        return h\n    return g",
+     cell({"f"}, calls={"f": ({"h"}, set())})),
+    # Calling a function reads what its body reads, when it is called.
+    ("def f():\n    return later\nlater = 1", cell({"f", "later"},
+                                                  calls={"f": ({"later"}, set())})),
+    ("def f():\n    return later\nprint(f())\nlater = 1",
+     cell({"f", "later"}, {"later"}, calls={"f": ({"later"}, set())})),
+    ("x = 1\ndef f():\n    return x", cell({"x", "f"}, calls={"f": ({"x"}, set())})),
+    ("def f():\n    return f()", cell({"f"}, calls={"f": ({"f"}, set())})),
+    ("def f():\n    return g()\ndef g():\n    return h\nf()",
+     cell({"f", "g"}, {"h"}, calls={"f": ({"g"}, set()), "g": ({"h"}, set())})),
 ]
 
 
@@ -205,7 +236,8 @@ COMPREHENSIONS = [
     ("x = [i for i in range(3)]\ni", cell({"x"}, {"i"})),
     ("x = [y async for y in agen()]", cell({"x"}, {"agen"})),
     # Class-body names are not visible inside a comprehension in that body.
-    ("class C:\n    y = 1\n    z = [y for _ in range(3)]", cell({"C"}, {"y"})),
+    ("class C:\n    y = 1\n    z = [y for _ in range(3)]", cell({"C"}, {"y"},
+                                                             calls={"C": ({"y"}, set())})),
 ]
 
 
@@ -217,10 +249,15 @@ def test_comprehensions(code: str, expected: CellAnalysis) -> None:
 # -- global / nonlocal --------------------------------------------------------
 
 GLOBALS = [
-    ("def f():\n    global g\n    g = 1", cell({"f"}, {"g"})),
-    ("def f():\n    global g\n    return g", cell({"f"}, {"g"})),
-    ("def f():\n    global g\n    g += 1", cell({"f"}, {"g"})),
-    ("def f():\n    global g\n    g = 1\ng = 2", cell({"f", "g"})),
+    ("def f():\n    global g\n    g = 1", cell({"f"}, calls={"f": (set(), {"g"})})),
+    ("def f():\n    global g\n    return g", cell({"f"}, calls={"f": ({"g"}, set())})),
+    # symtable marks an augmented global assignment as a write only; a write
+    # is a (weak) read of the callers anyway.
+    ("def f():\n    global g\n    g += 1", cell({"f"}, calls={"f": (set(), {"g"})})),
+    ("def f():\n    global g\n    g = 1\ng = 2", cell({"f", "g"}, calls={"f": (set(), {"g"})})),
+    # Calling it in the cell: the cell may define the name (or leave it as it was).
+    ("def setup():\n    global config\n    config = 1\nsetup()",
+     cell({"setup", "config"}, weak={"config"}, calls={"setup": (set(), {"config"})})),
     (
         "def outer():\n    n = 0\n    def inner():\n        nonlocal n\n        n += 1\n"
         "    return inner",
@@ -237,13 +274,15 @@ def test_global_and_nonlocal(code: str, expected: CellAnalysis) -> None:
 # -- del ------------------------------------------------------------------------
 
 DELETES = [
+    # A deletion is a definition for the cells below: the name is gone.
     ("t = 1\ndel t", cell(deletes={"t"})),
     ("del ext", cell(refs={"ext"}, deletes={"ext"})),
     ("del (p, q)", cell(refs={"p", "q"}, deletes={"p", "q"})),
     ("t = 1\ndel t, ext", cell(refs={"ext"}, deletes={"t", "ext"})),
     ("x = 1\ndel x\nx = 2", cell({"x"}, deletes={"x"})),
-    ("for x in xs:\n    del x", cell(refs={"xs"}, deletes={"x"})),
-    ("del a.b, c[k]", cell(refs={"a", "c", "k"})),
+    ("for x in xs:\n    del x", cell(refs={"xs"}, deletes={"x"}, weak={"x"})),
+    ("del a.b, c[k]", cell(refs={"a", "c", "k"}, inplace={"a", "c"})),
+    ("cache = {}\nif reset:\n    del cache", cell({"cache"}, {"reset"}, deletes={"cache"})),
 ]
 
 
@@ -255,29 +294,63 @@ def test_del(code: str, expected: CellAnalysis) -> None:
 # -- match ----------------------------------------------------------------------
 
 MATCHES = [
-    ("match cmd:\n    case x:\n        pass", cell({"x"}, {"cmd"})),
-    ("match cmd:\n    case [first, *rest]:\n        pass", cell({"first", "rest"}, {"cmd"})),
+    # No case may match: what the cases bind is maybe.
+    ("match cmd:\n    case x:\n        pass", cell({"x"}, {"cmd"}, weak={"x"})),
+    ("match cmd:\n    case [first, *rest]:\n        pass",
+     cell({"first", "rest"}, {"cmd"}, weak={"first", "rest"})),
     ("match cmd:\n    case [_, *_]:\n        pass", cell(refs={"cmd"})),
-    ("match cmd:\n    case (1 | 2) as num:\n        pass", cell({"num"}, {"cmd"})),
+    ("match cmd:\n    case (1 | 2) as num:\n        pass", cell({"num"}, {"cmd"}, weak={"num"})),
     (
         "match cmd:\n    case {'k': kv, **others}:\n        pass",
-        cell({"kv", "others"}, {"cmd"}),
+        cell({"kv", "others"}, {"cmd"}, weak={"kv", "others"}),
     ),
-    ("match cmd:\n    case {mod.K: val}:\n        pass", cell({"val"}, {"cmd", "mod"})),
+    ("match cmd:\n    case {mod.K: val}:\n        pass",
+     cell({"val"}, {"cmd", "mod"}, weak={"val"})),
     (
         "match cmd:\n    case Point(x=px, y=py) as pt:\n        pass",
-        cell({"px", "py", "pt"}, {"cmd", "Point"}),
+        cell({"px", "py", "pt"}, {"cmd", "Point"}, weak={"px", "py", "pt"}),
     ),
-    ("match cmd:\n    case Point(a, b):\n        pass", cell({"a", "b"}, {"cmd", "Point"})),
+    ("match cmd:\n    case Point(a, b):\n        pass",
+     cell({"a", "b"}, {"cmd", "Point"}, weak={"a", "b"})),
     ("match cmd:\n    case Color.RED:\n        pass", cell(refs={"cmd", "Color"})),
     ("match cmd:\n    case str() | bytes():\n        pass", cell(refs={"cmd"})),
-    ("match cmd:\n    case [a] if a > lim:\n        pass", cell({"a"}, {"cmd", "lim"})),
-    ("match cmd:\n    case _:\n        out = 0", cell({"out"}, {"cmd"})),
+    ("match cmd:\n    case [a] if a > lim:\n        pass",
+     cell({"a"}, {"cmd", "lim"}, weak={"a"})),
+    ("match cmd:\n    case _:\n        out = 0", cell({"out"}, {"cmd"}, weak={"out"})),
 ]
 
 
 @pytest.mark.parametrize(("code", "expected"), MATCHES)
 def test_match(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# -- issue 15's root causes, each with its minimal cell --------------------------
+
+ROOT_CAUSES = [
+    # 1. A ``global`` write inside a function is a definition of the cell calling it.
+    ("def setup():\n    global config\n    config = 1\nsetup()",
+     cell({"setup", "config"}, weak={"config"}, calls={"setup": (set(), {"config"})})),
+    # 2. A class body reading a name it also binds reads the global first.
+    ("class B:\n    codec = codec", cell({"B"}, {"codec"})),
+    # 3. Class bodies and comprehensions run where they stand.
+    ("class C:\n    size = LIMIT\nLIMIT = 10", cell({"C", "LIMIT"}, {"LIMIT"})),
+    ("total = sum([w * price for w in weights])\nprice = 3",
+     cell({"total", "price"}, {"weights", "price"})),
+    # 4. A binding on some paths only: a definition and a possible read.
+    ("if flag:\n    mode = 'fast'\nprint(mode)", cell({"mode"}, {"flag"}, weak={"mode"})),
+    ("try:\n    import ssl\nexcept ImportError:\n    pass", cell({"ssl"}, weak={"ssl"})),
+    ("with suppress(KeyError):\n    val = d['k']", cell({"val"}, {"suppress", "d"}, weak={"val"})),
+    # 5. A ``del`` or ``except ... as`` on some paths only keeps the definition.
+    ("cache = {}\nif reset:\n    del cache", cell({"cache"}, {"reset"}, deletes={"cache"})),
+    ("e = 1\ntry:\n    pass\nexcept Exception as e:\n    pass", cell({"e"}, deletes={"e"})),
+    ("class K:\n    global registry\n    registry = {}",
+     cell({"K", "registry"}, weak={"registry"})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), ROOT_CAUSES)
+def test_root_causes_of_missed_names(code: str, expected: CellAnalysis) -> None:
     check(code, expected)
 
 
@@ -293,15 +366,15 @@ MISC = [
     ("list = [1]", cell({"list"})),
     ("_p = 1\nq = _p + __r", cell({"q"})),
     ("_private = secret\n__dunder__ = 1", cell(refs={"secret"})),
-    ("def _helper():\n    return _other + g", cell(refs={"g"})),
+    ("def _helper():\n    return _other + g\n_helper()", cell(refs={"g"})),
     ("del _t", cell()),
     ("_t = 1\ndel _t", cell()),
     ("print(x); x = 1", cell({"x"}, {"x"})),
     ("x = 1; print(x)", cell({"x"})),
     ("fig, ax = plt.subplots(); ax.plot(d)", cell({"fig", "ax"}, {"plt", "d"})),
     ("x = await f(y)", cell({"x"}, {"f", "y"})),
-    ("async with lock:\n    v = await get()", cell({"v"}, {"lock", "get"})),
-    ("async for item in stream:\n    pass", cell({"item"}, {"stream"})),
+    ("async with lock:\n    v = await get()", cell({"v"}, {"lock", "get"}, weak={"v"})),
+    ("async for item in stream:\n    pass", cell({"item"}, {"stream"}, weak={"item"})),
     ("", cell()),
     ("# only a comment", cell()),
 ]

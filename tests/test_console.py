@@ -35,7 +35,7 @@ def test_console_shows_a_cascade_and_the_graph(tmp_path: Path) -> None:
         child.sendline("%reactive graph")
         child.expect("Dependency graph: 2 cells")
         child.expect("defines: a")
-        child.expect(r"re-runs: anon-\d+ \(a\)")
+        child.expect(r"re-runs: In \[2\] `b = a \+ 1; print\('b is', b\)` \(a\)")
         child.expect(r"In \[5\]: ")
         child.sendline("exit")
         child.expect(pexpect.EOF)

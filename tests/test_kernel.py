@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from .conftest import KernelHarness
+from .conftest import Execution, KernelHarness
 
 
 def ids(*names: str) -> list[str]:
@@ -136,20 +136,21 @@ def test_names_are_deleted_before_a_cell_reruns(kernel: KernelHarness) -> None:
     assert kernel.value("dl_val") == "NameError"
 
 
-def test_redefinition_is_refused_with_a_clear_error(kernel: KernelHarness) -> None:
-    a, b, c = ids("a", "b", "c")
-    kernel.ok("rd = 1", a)
-    kernel.ok("rd_use = rd + 1", b)
-    refused = kernel.run("rd = 99", c)
-    assert refused.status == "error"
-    content = refused.reply["content"]
-    assert content["ename"] == "MultipleDefinitionError"
-    for part in ("'rd'", a, c, "_rd", "Rename", "merge"):
-        assert part in content["evalue"]
-    errors = [m for m in refused.outputs(c) if m["msg_type"] == "error"]
-    assert len(errors) == 1
-    assert refused.reactive["ran"] == []
-    assert kernel.value("rd") == "1"  # nothing ran
+def test_redefinitions_follow_notebook_order(kernel: KernelHarness) -> None:
+    """The issue's example: a later redefinition is not refused, and each
+    reader sees the nearest definition above it, before and after an edit."""
+    c1, c2, c3, c4 = ids("1", "2", "3", "4")
+    kernel.ok("rd_a = 5", c1)
+    assert kernel.ok("rd_b = 3; print(rd_a + rd_b)", c2).text(c2) == "8\n"
+    kernel.ok("rd_a = 0; rd_b = 1", c3)
+    assert kernel.ok("print(rd_a + rd_b)", c4).text(c4) == "1\n"
+    edit = kernel.ok("rd_a = 6", c1)
+    assert edit.reactive["ran"] == [c1, c2]
+    assert edit.text(c2) == "9\n"
+    assert edit.outputs(c4) == []  # it reads c3's values: still true
+    assert kernel.value("rd_a") == "0" and kernel.value("rd_b") == "1"
+    edit = kernel.ok("rd_a = 0; rd_b = 2", c3)
+    assert edit.reactive["ran"] == [c3, c4] and edit.text(c4) == "2\n"
 
 
 def test_shared_names_used_only_locally_are_allowed(kernel: KernelHarness) -> None:
@@ -160,18 +161,22 @@ def test_shared_names_used_only_locally_are_allowed(kernel: KernelHarness) -> No
 
 def test_cycle_is_refused_and_shows_the_cycle(kernel: KernelHarness) -> None:
     a, b = ids("a", "b")
-    kernel.run("cy_x = cy_y + 1", a)
+    first = kernel.run("cy_x = cy_y + 1", a)  # NameError: cy_y is not defined yet
+    count = first.reply["content"]["execution_count"]
     refused = kernel.run("cy_y = cy_x + 1", b)
     content = refused.reply["content"]
     assert content["ename"] == "CycleError"
-    assert f"{b} --cy_y--> {a} --cy_x--> {b}" in content["evalue"]
+    assert (f"In [{count}] `cy_x = cy_y + 1` reads cy_y from a cell not run yet "
+            "`cy_y = cy_x + 1`") in content["evalue"]
+    assert "reads cy_x from In [" in content["evalue"]
     assert refused.reactive["ran"] == []
+    assert refused.reactive["errors"][b].startswith("CycleError: ")
 
 
 def test_error_skips_descendants(kernel: KernelHarness) -> None:
     a, b, c, d = ids("a", "b", "c", "d")
     kernel.ok("es_a = 1", a)
-    kernel.ok("es_b = 10 // es_a", b)
+    count = kernel.ok("es_b = 10 // es_a", b).reply["content"]["execution_count"]
     kernel.ok("es_c = es_b + 1\nprint('c', es_c)", c)
     kernel.ok("es_d = es_a + 100\nprint('d', es_d)", d)
     edit = kernel.ok("es_a = 0", a)
@@ -182,7 +187,8 @@ def test_error_skips_descendants(kernel: KernelHarness) -> None:
     assert edit.text(d) == "d 100\n"
     # The skipped cell's old output is replaced by the reason.
     assert [m["msg_type"] for m in edit.outputs(c)] == ["clear_output", "stream"]
-    assert edit.text(c) == f"Not run: upstream cell {b} failed.\n"
+    assert edit.text(c) == f"Not run: upstream cell In [{count}] `es_b = 10 // es_a` failed.\n"
+    assert edit.reactive["skipped_because"] == {c: b}
     assert kernel.value("es_c") == "NameError"
 
 
@@ -193,7 +199,8 @@ def test_function_and_import_dependencies(kernel: KernelHarness) -> None:
     kernel.ok("print(fi_f(3.7))", use)
     edit = kernel.ok("import math as fi_m\nfi_m = type('M', (), {'floor': staticmethod(round)})",
                      imp)
-    assert edit.reactive["ran"] == [imp, func, use]
+    # The function reads fi_m when called: its caller re-runs, not its definition.
+    assert edit.reactive["ran"] == [imp, use]
     assert edit.text(use) == "8\n"
 
 
@@ -222,25 +229,44 @@ def test_deleted_cells_free_their_names(kernel: KernelHarness) -> None:
 
 
 def test_console_history_without_ids(kernel: KernelHarness) -> None:
-    kernel.ok("ch_q = 1")
-    second = kernel.ok("ch_r = ch_q + 1; print(ch_r)")
+    """An interactive client (allow_stdin, as jupyter console sends): a new
+    input that redefines a name re-runs the earlier inputs that read it."""
+    def console(code: str) -> Execution:
+        return kernel.ok(code, allow_stdin=True)
+
+    console("ch_q = 1")
+    second = console("ch_r = ch_q + 1; print(ch_r)")
     assert second.text() == "2\n"
-    third = kernel.ok("ch_q = 5")
+    third = console("ch_q = 5")
     assert third.text() == "6\n"
     assert len(third.reactive["ran"]) == 2
     # An update that reads its own old value does not loop or re-run itself.
-    fourth = kernel.ok("ch_q = ch_q + 1")
+    fourth = console("ch_q = ch_q + 1")
     assert fourth.text() == "7\n"
-    fifth = kernel.ok("ch_q = 0")
+    fifth = console("ch_q = 0")
     assert fifth.text() == "1\n"
     # A take-over that would close a loop just runs, as a console would: the
     # upstream reader keeps its value instead of looping.
-    kernel.ok("ch_s = ch_r * 2")
-    loop = kernel.ok("ch_q = ch_s")
+    console("ch_s = ch_r * 2")
+    loop = console("ch_q = ch_s")
     assert kernel.value("ch_q") == "2"
     assert loop.text() == ""
     assert len(loop.reactive["ran"]) == 1
-    assert kernel.ok("ch_q = 1").text() == "2\n"
+    assert console("ch_q = 1").text() == "2\n"
+
+
+def test_batch_inputs_without_ids_run_as_stock(kernel: KernelHarness) -> None:
+    """nbclient and papermill send no cell ids and no stdin: nothing earlier
+    re-runs, so a redefinition cannot corrupt data (the issue's example)."""
+    kernel.ok('bt_data = {"a": 1}')
+    kernel.ok('bt_data["e"] = 1.25')
+    third = kernel.ok('bt_data = {"b": 2}')
+    assert third.reactive["ran"] == [third.reactive["ran"][0]]
+    assert kernel.ok("print(bt_data)").text() == "{'b': 2}\n"
+    status = kernel.ok("%reactive status").text()
+    assert "batch" in status and "does not allow stdin" in status
+    status = kernel.ok("%reactive status", allow_stdin=True).text()
+    assert "interactive" in status
 
 
 def test_syntax_error_is_reported_and_skips_descendants(kernel: KernelHarness) -> None:
@@ -270,13 +296,15 @@ def test_silent_requests_do_not_touch_the_graph(kernel: KernelHarness) -> None:
 
 
 def test_graph_magic_prints_dependencies(kernel: KernelHarness) -> None:
-    a, b = ids("a", "b")
+    a, b, c = ids("a", "b", "c")
     kernel.ok("gm_a = 1", a)
-    kernel.ok("gm_b = gm_a", b)
+    kernel.ok("gm_a = 2", b)
+    count = kernel.ok("gm_b = gm_a", c).reply["content"]["execution_count"]
     shown = kernel.ok("%reactive graph").text()
-    assert f"[{a[:9]}" in shown or f"[{a}]" in shown
     assert "defines: gm_a" in shown
-    assert "(gm_a)" in shown
+    # The binding names the definer the read reaches: the second one.
+    assert f"reads:   gm_a from In [{count - 1}] `gm_a = 2`" in shown
+    assert f"re-runs: In [{count}] `gm_b = gm_a` (gm_a)" in shown
 
 
 def test_pipelined_requests_run_each_cell_exactly_once(kernel: KernelHarness) -> None:

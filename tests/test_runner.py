@@ -194,3 +194,158 @@ def test_repeated_edits_reuse_the_plan_only_while_the_edges_stay() -> None:
     assert nb.run("a", "x = 7\nv = 2").ran == ["a", "d", "e"]
     nb.run("f", "t = 0", deleted=["e"])
     assert nb.run("a", "x = 8\nv = 3").ran == ["a", "d"]
+
+
+# -- notebook order: values by definition -----------------------------------------
+
+
+def test_redefinitions_bind_to_the_nearest_definer_above() -> None:
+    """The issue's example: each reader sees the nearest definition above it."""
+    nb = Notebook()
+    nb.run("1", "a = 5")
+    nb.run("2", "b = 3; out2 = a + b")
+    nb.run("3", "a = 0; b = 1")
+    nb.run("4", "out4 = a + b")
+    assert (nb.ns["out2"], nb.ns["out4"]) == (8, 1)
+    report = nb.run("1", "a = 6")
+    assert report.ran == ["1", "2"]
+    assert (nb.ns["out2"], nb.ns["out4"], nb.ns["a"], nb.ns["b"]) == (9, 1, 0, 1)
+    report = nb.run("3", "a = 10; b = 1")
+    assert report.ran == ["3", "4"] and nb.ns["out4"] == 11
+
+
+def test_a_self_update_chain_reruns_from_the_edit() -> None:
+    nb = Notebook()
+    nb.run("load", "df = [3, None, 1]")
+    nb.run("clean", "df = [v for v in df if v is not None]")
+    nb.run("sort", "df = sorted(df)")
+    nb.run("show", "shown = list(df)")
+    assert nb.ns["shown"] == [1, 3]
+    report = nb.run("load", "df = [5, None, 2, 4]")
+    assert report.ran == ["load", "clean", "sort", "show"]
+    assert nb.ns["shown"] == [2, 4, 5]
+    report = nb.run("clean", "df = [v for v in df if v is not None and v > 2]")
+    assert report.ran == ["clean", "sort", "show"]
+    assert nb.ns["shown"] == [4, 5]
+
+
+def test_rerunning_an_in_place_change_starts_from_the_definer() -> None:
+    nb = Notebook()
+    nb.run("make", "lst = [1]")
+    nb.run("grow", "lst += [2]")
+    nb.run("show", "shown = list(lst)")
+    for _ in range(2):
+        report = nb.run("grow", "lst += [2]")
+        assert report.restored == ["make"]
+        assert report.ran == ["make", "grow", "show"]
+        assert nb.ns["shown"] == [1, 2]
+    assert nb.ns["lst"] == [1, 2]
+
+
+def test_a_reader_of_an_object_changed_below_gets_a_fresh_one() -> None:
+    nb = Notebook()
+    nb.run("make", "d = {}")
+    nb.run("count", "n = len(d)")
+    nb.run("fill", "d['k'] = 1")
+    report = nb.run("count", "n = len(d)")
+    assert report.restored == ["make"] and nb.ns["n"] == 0
+    assert nb.ns["d"] == {"k": 1}  # the notebook's last word on d
+
+
+def test_past_the_budget_superseded_values_go_and_their_cell_reruns() -> None:
+    nb = Notebook()
+    nb.runner.values.budget = 0
+    nb.run("a", "x = list(range(1000))")
+    nb.run("b", "total = sum(x)")
+    nb.run("c", "x = [0]")
+    assert nb.runner.values.superseded_bytes() == 0  # dropped at once
+    report = nb.run("b", "total = sum(x) + 1")
+    assert report.restored == ["a"] and nb.ns["total"] == 499501
+    assert nb.ns["x"] == [0]
+
+
+def test_superseded_values_are_measured() -> None:
+    nb = Notebook()
+    nb.run("a", "x = bytes(10_000_000)")
+    assert nb.runner.values.superseded_bytes() == 0
+    nb.run("b", "x = bytes(10)")
+    assert 10_000_000 <= nb.runner.values.superseded_bytes() < 10_100_000
+
+
+def test_cells_loaded_but_never_run_run_when_their_values_are_needed() -> None:
+    nb = Notebook()
+    assert nb.runner.load([(CellId("a"), "x = 1"), (CellId("b"), "y = x + 1"),
+                           (CellId("c"), "z = y * 10")]) == {}
+    report = nb.run("c", "z = y * 10")
+    assert report.restored == ["a", "b"] and report.ran == ["a", "b", "c"]
+    assert nb.ns["z"] == 20
+
+
+def test_moving_a_definer_reruns_the_readers_it_now_feeds() -> None:
+    nb = Notebook()
+    nb.run("first", "x = 1")
+    nb.run("reader", "seen = x")
+    nb.run("second", "x = 2")
+    assert nb.ns["seen"] == 1
+    rebound = nb.runner.set_order([CellId(c) for c in ("first", "second", "reader")])
+    assert rebound == {"reader"}
+    report = asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
+    assert report.ran == ["reader"] and nb.ns["seen"] == 2
+
+
+def test_a_function_reads_globals_where_it_is_called() -> None:
+    nb = Notebook()
+    nb.run("def", "def f():\n    return k * 10")
+    nb.run("k1", "k = 1")
+    nb.run("use1", "r1 = f()")
+    nb.run("k2", "k = 2")
+    nb.run("use2", "r2 = f()")
+    assert (nb.ns["r1"], nb.ns["r2"]) == (10, 20)
+    report = nb.run("k2", "k = 3")
+    assert report.ran == ["k2", "use2"] and nb.ns["r2"] == 30 and nb.ns["r1"] == 10
+    report = nb.run("def", "def f():\n    return k * 100")
+    assert report.ran == ["def", "use1", "use2"]
+    assert (nb.ns["r1"], nb.ns["r2"]) == (100, 300)
+
+
+def test_a_function_writing_a_global_defines_it_in_the_calling_cell() -> None:
+    nb = Notebook()
+    nb.run("def", "def load():\n    global model\n    model = source * 2")
+    nb.run("src", "source = 1")
+    nb.run("call", "load()")
+    nb.run("use", "pred = model + 1")
+    assert nb.ns["pred"] == 3
+    report = nb.run("src", "source = 5")
+    assert report.ran == ["src", "call", "use"] and nb.ns["pred"] == 11
+
+
+def test_readers_of_values_that_did_not_change_are_not_rerun() -> None:
+    nb = Notebook()
+    nb.run("imp", "import math")
+    nb.run("use", "r = math.floor(2.5)")
+    report = nb.run("imp", "import math  # again")
+    assert report.ran == ["imp"] and report.unchanged == ["use"]
+    assert nb.runner.state(CellId("use")).status is Status.OK
+    # A value that changed does re-run its readers.
+    nb.run("imp", "import math\nmath = type('M', (), {'floor': staticmethod(round)})")
+    assert nb.log == ["imp", "use"]
+
+
+def test_batch_inputs_never_rerun_earlier_inputs() -> None:
+    nb = Notebook()
+    for code in ('data = {"a": 1}', 'data["e"] = 1.25', 'data = {"b": 2}', "out = dict(data)"):
+        report = asyncio.run(nb.runner.run(
+            nb.runner.submit(None, code, interactive=False), nb._execute))
+        assert len(report.ran) == 1
+    assert nb.ns["out"] == {"b": 2}
+
+
+def test_a_skipped_cell_leaves_the_names_as_the_cells_above_left_them() -> None:
+    nb = Notebook()
+    nb.run("a", "x = 1")
+    nb.run("b", "y = 1 / z_src")
+    nb.run("src", "z_src = 1")
+    nb.run("c", "x = y")
+    nb.runner.set_order([CellId(c) for c in ("a", "src", "b", "c")])
+    report = nb.run("src", "z_src = 0")
+    assert report.skipped == ["c"] and nb.ns["x"] == 1

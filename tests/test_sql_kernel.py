@@ -79,8 +79,11 @@ def test_tables_link_sql_cells_and_ddl_reports(kernel: KernelHarness) -> None:
     # The cell stops creating the table: it leaves the graph, readers re-run.
     dropped = kernel.run("%%sql\nSELECT 1 AS nothing", make)
     assert use in dropped.reactive["ran"]
-    graph = kernel.ok("%reactive graph").text()
-    assert "sql:sq_t" not in graph.split(f"[{make[:9]}")[-1].split("\n[")[0]
+    msg = kernel.kc.session.msg("reactive_graph_request", {})
+    kernel.kc.shell_channel.send(msg)
+    cells = kernel.collect(msg).reply["content"]["cells"]
+    assert "sql:sq_t" not in cells[make]["defines"]
+    assert "sql:sq_t" in cells[use]["reads"]
 
 
 def test_large_results_are_truncated_with_the_true_count(kernel: KernelHarness) -> None:

@@ -1,0 +1,125 @@
+"""What a cell reads and writes through the functions it calls.
+
+``def f(): return a`` reads ``a`` when ``f`` runs, not when its cell runs.  A
+cell that loads ``f`` (``print(f())``) therefore also reads ``a``, at its own
+place in the notebook: top to bottom, the ``a`` it sees is the nearest
+definition above *it*.  Likewise ``def load(): global model; model = ...``
+makes a cell calling ``load()`` a (possible) definer of ``model``.
+
+:class:`CallTimeReads` gives each cell its effective names: its own reads and
+definitions, plus the globals the functions it may call read and write, found
+through the cells defining any name it reads, transitively (``f`` calling
+``g`` reading ``b``).  It over-approximates: every definer of a name counts,
+wherever it is.  A name written only through a call is a *weak* read as well:
+the call may not write it, leaving the value from above.
+
+Pure: the graph is asked only for the definers of a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from .analysis import CallEffects, CellAnalysis
+from .graph import CellId
+
+
+@dataclass(frozen=True)
+class Names:
+    """A cell's effective definitions and reads (``weak`` ⊆ ``refs``)."""
+
+    defs: frozenset[str]
+    refs: frozenset[str]
+    weak: frozenset[str]
+
+
+class CallTimeReads:
+    """Effective names per cell, and which cells to refresh when the
+    functions a cell defines change."""
+
+    def __init__(self, definers: Callable[[str], list[CellId]]) -> None:
+        self._definers = definers
+        self._own: dict[CellId, CellAnalysis] = {}
+        self._calls: dict[CellId, Mapping[str, CallEffects]] = {}
+        #: Name -> cells whose effective reads went through it.
+        self._readers: dict[str, set[CellId]] = {}
+        self._through: dict[CellId, frozenset[str]] = {}
+
+    def update(self, cell: CellId, analysis: CellAnalysis) -> tuple[Names, set[str]]:
+        """Record a cell's own analysis; returns its effective names and the
+        function names whose call effects changed (their readers need a
+        :meth:`refresh`)."""
+        old = self._calls.get(cell, {})
+        new = {effects.name: effects for effects in analysis.calls}
+        self._own[cell] = analysis
+        self._calls[cell] = new
+        changed = {n for n in old.keys() | new.keys() if old.get(n) != new.get(n)}
+        return self.names(cell), changed
+
+    def restore(self, cell: CellId, analysis: CellAnalysis | None) -> None:
+        """Undo :meth:`update` (the graph refused the cell)."""
+        if analysis is None:
+            self.forget(cell)
+        else:
+            self.update(cell, analysis)
+
+    def analysis(self, cell: CellId) -> CellAnalysis | None:
+        return self._own.get(cell)
+
+    def names(self, cell: CellId) -> Names:
+        own = self._own[cell]
+        defs = set(own.defs)
+        written: set[str] = set()
+        strong = set(own.refs - own.weak)
+        weak = set(own.weak)
+        seen = set(own.refs)
+        frontier = list(own.refs)
+        while frontier:
+            name = frontier.pop()
+            for definer in self._definers(name):
+                effects = self._calls.get(definer, {}).get(name)
+                if effects is None:
+                    continue
+                for read in effects.reads:
+                    # The cell may bind it itself before calling: then it never
+                    # needs a definer below.
+                    (weak if read in own.defs else strong).add(read)
+                    if read not in seen:
+                        seen.add(read)
+                        frontier.append(read)
+                for write in effects.writes:
+                    defs.add(write)
+                    written.add(write)
+        self._index(cell, frozenset(seen))
+        # A name a call may write (before the cell reads it, or not at all)
+        # never needs a definer below the cell.
+        strong -= written
+        weak |= written
+        weak -= strong
+        return Names(frozenset(defs), frozenset(strong | weak), frozenset(weak))
+
+    def _index(self, cell: CellId, through: frozenset[str]) -> None:
+        for name in self._through.get(cell, frozenset()) - through:
+            readers = self._readers.get(name)
+            if readers is not None:
+                readers.discard(cell)
+                if not readers:
+                    del self._readers[name]
+        for name in through:
+            self._readers.setdefault(name, set()).add(cell)
+        self._through[cell] = through
+
+    def forget(self, cell: CellId) -> set[str]:
+        """Drop a cell; returns the function names whose effects went with it."""
+        self._index(cell, frozenset())
+        self._through.pop(cell, None)
+        self._own.pop(cell, None)
+        return set(self._calls.pop(cell, {}))
+
+    def readers(self, names: Iterable[str]) -> set[CellId]:
+        """Cells whose effective names went through one of ``names``."""
+        found: set[CellId] = set()
+        for name in names:
+            found |= self._readers.get(name, set())
+        return found

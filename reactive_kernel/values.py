@@ -1,0 +1,285 @@
+"""Values by definition: what each cell gave each name, and the namespace a cell sees.
+
+A notebook that redefines names (``df = df.dropna()``, ``x`` reused) means
+different values at different places.  :class:`ValueStore` keeps, by
+reference, the value each definer left each name in its latest run, and puts
+in the namespace, before a cell runs, the values the cell would see running
+the notebook top to bottom: for each name it reads or defines, and each name
+several cells define, the value of the nearest definer above it (for a read
+with no definer above, the nearest below).  After a cascade every name holds
+its last definer's value.
+
+A kept value is *unavailable* (its definer must run again before a cell can
+read it) when its definer never ran, when it was dropped to stay under the
+memory budget, or when a later cell changed that very object in place
+(``df["b"] = ...`` ran on it): re-running a cell on an object its own last
+run already changed would give what no top-to-bottom run gives.
+
+Pure: no IPython, ipykernel, zmq or tornado; the namespace is any mapping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import types
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, field
+
+from .graph import CellId, DependencyGraph
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: A name the definer left unbound (``del x``, a failed first assignment).
+ABSENT = _Marker("ABSENT")
+#: The definer did not run this time (skipped): it left the name as it was.
+PASS = _Marker("PASS")
+
+#: Objects changed in place only by rebinding: an ``x += 1`` on one makes a new object.
+IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset, tuple, range,
+              types.ModuleType)
+
+
+@dataclass
+class Record:
+    """The value one cell left one name in its latest run."""
+
+    value: object
+    stamp: int
+    #: A later cell changed this object in place: it is not what the cell left.
+    changed: bool = False
+    dropped: bool = False
+    size: int | None = None
+
+
+@dataclass
+class Resolution:
+    """Where a cell's view of a name comes from."""
+
+    definer: CellId | None
+    value: object = ABSENT
+    #: The definer holds no usable value (never ran, dropped, changed in place).
+    unavailable: bool = False
+
+
+def _is_name(name: str) -> bool:
+    return name.isidentifier()
+
+
+def estimate_size(value: object) -> int:
+    """Bytes a value keeps alive, roughly: pandas' deep memory usage and
+    NumPy/Arrow buffers through ``__sizeof__``/``nbytes``, containers one level deep."""
+    try:
+        size = sys.getsizeof(value)
+    except Exception:  # a broken __sizeof__ must not break a cascade
+        size = 64
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int) and nbytes > size:
+        size = nbytes
+    if isinstance(value, (list, tuple, set, frozenset)):
+        size += sum(_shallow(v) for v in itertools.islice(value, 10_000))
+    elif isinstance(value, dict):
+        size += sum(_shallow(v) for v in itertools.islice(value.values(), 10_000))
+    return size
+
+
+def _shallow(value: object) -> int:
+    try:
+        size = sys.getsizeof(value)
+    except Exception:
+        return 64
+    nbytes = getattr(value, "nbytes", None)
+    return nbytes if isinstance(nbytes, int) and nbytes > size else size
+
+
+@dataclass
+class ValueStore:
+    """Kept values per (definer, name), the namespace placement, the memory budget.
+
+    Responsibilities: record what a cell left (:meth:`record`), prepare the
+    namespace for a cell at its position (:meth:`place`), leave the namespace
+    as the last definers left it (:meth:`finalize`), say which kept values
+    are unusable (:meth:`resolve`), and drop superseded values past
+    ``budget`` bytes, oldest first (:meth:`enforce_budget`).
+    """
+
+    namespace: MutableMapping[str, object]
+    graph: DependencyGraph
+    budget: int = 1 << 30
+    records: dict[CellId, dict[str, Record]] = field(default_factory=dict)
+    #: Cells whose values are not kept (batch inputs that never re-run): a
+    #: name bound to one reads the namespace as it is.
+    unkept: set[CellId] = field(default_factory=set)
+    _stamps: itertools.count[int] = field(default_factory=itertools.count)
+
+    # -- reading ------------------------------------------------------------
+
+    def resolve(self, cell: CellId, name: str, *, below: bool) -> Resolution | None:
+        """What ``cell`` sees for ``name``: the value of the nearest definer above
+        (passing over cells that did not run), else with ``below`` the nearest
+        definer below.  None: leave the namespace alone (no definer anywhere,
+        or the definer's values are not kept)."""
+        graph = self.graph
+        definer = graph.binding(cell, name) if below else graph.definer_above(cell, name)
+        if definer is None:
+            # Only cells below (or this one) define it: unbound here.
+            return Resolution(None) if graph.definers(name) else None
+        while definer is not None and definer != cell:
+            if definer in self.unkept:
+                return None
+            record = self.records.get(definer, {}).get(name)
+            if record is None:
+                return Resolution(definer, unavailable=True)
+            if record.value is not PASS:
+                unusable = record.dropped or record.changed
+                return Resolution(definer, ABSENT if record.dropped else record.value, unusable)
+            definer = graph.definer_above(definer, name)
+        return Resolution(None)
+
+    def available(self, definer: CellId, name: str) -> bool:
+        """Whether ``definer``'s value of ``name`` can be read as it is."""
+        if definer in self.unkept or not _is_name(name):
+            return True
+        record = self.records.get(definer, {}).get(name)
+        if record is None:
+            return False
+        return not (record.dropped or record.changed or record.value is PASS)
+
+    # -- the namespace around one cell ----------------------------------------
+
+    def place(self, cell: CellId) -> None:
+        """Put in the namespace what ``cell`` sees at its position: the names it
+        reads (through the functions it calls too) or defines."""
+        node = self.graph.cell(cell)
+        names = dict.fromkeys(node.defs, False)
+        names.update(dict.fromkeys(node.refs - node.weak, True))
+        for name, reads in names.items():
+            if not _is_name(name) or (reads and name in node.detached):
+                continue
+            found = self.resolve(cell, name, below=reads)
+            if found is not None:
+                self._put(name, found.value)
+
+    def record(self, cell: CellId, changed_in_place: Iterable[str] = ()) -> None:
+        """Keep what ``cell`` left its names after running.  A name it may have
+        changed in place (and read) marks the object it was given as changed,
+        unless that object cannot change (``x += 1`` on a number)."""
+        node = self.graph.cell(cell)
+        stamp = next(self._stamps)
+        kept = self.records[cell] = {}
+        for name in node.defs:
+            if _is_name(name):
+                kept[name] = Record(self.namespace.get(name, ABSENT), stamp)
+        for name in changed_in_place:
+            if name not in node.refs or name not in kept:
+                continue
+            given = self.graph.binding(cell, name)
+            if given is None or given == cell:
+                continue
+            # The object it was given may have been changed, even if the cell
+            # rebound the name afterwards (``lst += [1]; lst = [2]``).
+            record = self.records.get(given, {}).get(name)
+            if record is not None and not isinstance(record.value, IMMUTABLE) \
+                    and record.value is not ABSENT and record.value is not PASS:
+                record.changed = True
+
+    def passed(self, cell: CellId) -> None:
+        """``cell`` did not run: it leaves its names as the cells above left them."""
+        stamp = next(self._stamps)
+        node = self.graph.cell(cell)
+        self.records[cell] = {n: Record(PASS, stamp) for n in node.defs if _is_name(n)}
+
+    def forget(self, cell: CellId, names: Iterable[str] | None = None) -> None:
+        kept = self.records.get(cell)
+        if kept is None:
+            return
+        if names is None:
+            del self.records[cell]
+            return
+        for name in names:
+            kept.pop(name, None)
+
+    def finalize(self, names: Iterable[str]) -> None:
+        """Leave each name as its last definer in notebook order left it."""
+        for name in set(names):
+            if _is_name(name):
+                found = self._final(name)
+                if found is not None:
+                    self._put(name, found[0])
+
+    def release(self, names: Iterable[str]) -> None:
+        """Names some cell stopped defining: gone if no cell defines them any
+        more, else what their last definer left."""
+        for name in set(names):
+            if not self.graph.definers(name):
+                self.namespace.pop(name, None)
+        self.finalize(names)
+
+    def _final(self, name: str) -> tuple[object] | None:
+        """The last definer's value of ``name`` (None: leave the namespace alone)."""
+        definers = self.graph.definers(name)
+        if not definers:
+            return None
+        for definer in reversed(definers):
+            if definer in self.unkept:
+                return None
+            record = self.records.get(definer, {}).get(name)
+            if record is None or record.value is PASS or record.dropped:
+                continue
+            return (record.value,)
+        return (ABSENT,)
+
+    def _put(self, name: str, value: object) -> None:
+        if value is ABSENT or value is PASS:
+            self.namespace.pop(name, None)
+        elif self.namespace.get(name, ABSENT) is not value:
+            self.namespace[name] = value
+
+    # -- memory ----------------------------------------------------------------
+
+    def superseded_bytes(self) -> int:
+        """Bytes of kept values that the namespace no longer holds."""
+        return sum(size for _r, size in self._superseded())
+
+    def enforce_budget(self) -> list[tuple[CellId, str]]:
+        """Drop superseded values, oldest first, until they fit the budget;
+        returns what was dropped."""
+        superseded = self._superseded()
+        total = sum(size for _r, size in superseded)
+        dropped: list[tuple[CellId, str]] = []
+        if total <= self.budget:
+            return dropped
+        superseded.sort(key=lambda item: item[0][2].stamp)
+        for (cell, name, record), size in superseded:
+            if total <= self.budget:
+                break
+            record.value, record.dropped = ABSENT, True
+            total -= size
+            dropped.append((cell, name))
+        return dropped
+
+    def _superseded(self) -> list[tuple[tuple[CellId, str, Record], int]]:
+        live = {id(v) for v in self.namespace.values()}
+        found: list[tuple[tuple[CellId, str, Record], int]] = []
+        counted: set[int] = set()
+        for name in self.graph.multiply_defined():
+            for definer in self.graph.definers(name):
+                record = self.records.get(definer, {}).get(name)
+                if (record is None or record.dropped or record.value is ABSENT
+                        or record.value is PASS):
+                    continue
+                key = id(record.value)
+                if key in live or key in counted:
+                    continue
+                counted.add(key)
+                if record.size is None:
+                    record.size = estimate_size(record.value)
+                found.append(((definer, name, record), record.size))
+        return found

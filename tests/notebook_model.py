@@ -1,0 +1,154 @@
+"""Random notebooks and edits for the edit-equivalence tests, and the oracle:
+the same notebook run top to bottom in a fresh namespace.
+
+Cells redefine names (``a`` reused), update them from themselves
+(``a = a * 2``), change objects in place (``lst += [b]``, ``d['k'] = ...``),
+read globals through functions defined elsewhere, and print what they see.
+Every generated cell reads only names it or a cell above may define, so a
+notebook is *well formed* (runs top to bottom) unless an edit moved or
+deleted the definer above a reader; tests compare only well-formed notebooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+#: Statements, each with the names it needs defined above it.
+STATEMENTS: list[tuple[str, frozenset[str]]] = [
+    ("a = {n}", frozenset()),
+    ("b = a + {n}", frozenset({"a"})),
+    ("a = a * 2", frozenset({"a"})),
+    ("c = a + b", frozenset({"a", "b"})),
+    ("lst = [a]", frozenset({"a"})),
+    ("lst += [b]", frozenset({"lst", "b"})),
+    ("d = {{'k': a}}", frozenset({"a"})),
+    ("d['k'] = d['k'] + {n}", frozenset({"d"})),
+    ("def f():\n    return a + {n}", frozenset()),
+    ("print('f', f())", frozenset({"f", "a"})),
+    ("print('ab', a, b)", frozenset({"a", "b"})),
+    ("print('lst', lst)", frozenset({"lst"})),
+    ("print('d', d)", frozenset({"d"})),
+    ("print('c', c)", frozenset({"c"})),
+    ("if a > 3:\n    b = {n}", frozenset({"a"})),
+    ("a, b = b, a", frozenset({"a", "b"})),
+    ("b", frozenset({"b"})),
+    ("a;", frozenset({"a"})),
+    ("def g():\n    global b\n    b = a + {n}", frozenset()),
+    ("g()", frozenset({"g", "a"})),
+    ("for i in range({n}):\n    a = a + i", frozenset({"a"})),
+    ("try:\n    c = a // b\nexcept ZeroDivisionError:\n    c = -1", frozenset({"a", "b"})),
+    ("class K:\n    v = a\n    w = v + {n}", frozenset({"a"})),
+    ("print('K', K.w)", frozenset({"K"})),
+    ("import contextlib\nwith contextlib.suppress(ZeroDivisionError):\n    c = a // b",
+     frozenset({"a", "b"})),
+    ("del c", frozenset({"c"})),
+]
+NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K")
+DEFINES = {
+    "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
+    "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
+    "d['k'] = d['k'] + {n}": {"d"}, "def f():\n    return a + {n}": {"f"},
+    "if a > 3:\n    b = {n}": {"b"}, "a, b = b, a": {"a", "b"},
+    "def g():\n    global b\n    b = a + {n}": {"g"}, "g()": {"b"},
+    "for i in range({n}):\n    a = a + i": {"i", "a"},
+    "try:\n    c = a // b\nexcept ZeroDivisionError:\n    c = -1": {"c"},
+    "class K:\n    v = a\n    w = v + {n}": {"K"},
+    "import contextlib\nwith contextlib.suppress(ZeroDivisionError):\n    c = a // b": {"c"},
+}
+
+
+@st.composite
+def cell_code(draw: st.DrawFn, defined: frozenset[str]) -> tuple[str, frozenset[str]]:
+    """One cell of 1-3 statements using only names in ``defined`` (or its own);
+    returns the code and the names defined after it."""
+    lines = []
+    names = set(defined)
+    for _ in range(draw(st.integers(1, 3))):
+        usable = [(t, needs) for t, needs in STATEMENTS if needs <= names]
+        template, _needs = draw(st.sampled_from(usable))
+        lines.append(template.format(n=draw(st.integers(0, 9))))
+        names |= DEFINES.get(template, set())
+    return "\n".join(lines), frozenset(names)
+
+
+@st.composite
+def notebooks(draw: st.DrawFn) -> list[str]:
+    """A well-formed notebook of 2-7 cells."""
+    cells: list[str] = []
+    defined: frozenset[str] = frozenset()
+    for _ in range(draw(st.integers(2, 7))):
+        code, defined = draw(cell_code(defined))
+        cells.append(code)
+    return cells
+
+
+@dataclass
+class Edit:
+    kind: str  # "edit", "insert", "delete", "move"
+    index: int
+    target: int = 0
+    code: str = ""
+
+
+@st.composite
+def edits(draw: st.DrawFn) -> list[Edit]:
+    """A few structural or code edits (indexes are taken modulo the length)."""
+    result = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["edit", "edit", "insert", "delete", "move"]))
+        code, _ = draw(cell_code(frozenset(NAMES)))
+        result.append(Edit(kind, draw(st.integers(0, 20)), draw(st.integers(0, 20)), code))
+    return result
+
+
+@dataclass
+class TopToBottom:
+    """Outputs of each cell and the final namespace, running cells in order."""
+
+    outputs: list[str] = field(default_factory=list)
+    namespace: dict[str, str] = field(default_factory=dict)
+
+
+def run_top_to_bottom(cells: list[str]) -> TopToBottom:
+    namespace: dict[str, object] = {}
+    result = TopToBottom()
+    for code in cells:
+        result.outputs.append(exec_cell(code, namespace))
+    result.namespace = shown_namespace(namespace)
+    return result
+
+
+def shown_namespace(namespace: dict[str, object]) -> dict[str, str]:
+    """The values of the model's names (functions and classes by presence)."""
+    return {n: repr(namespace[n]) if n not in ("f", "g", "K") else "defined"
+            for n in NAMES if n in namespace}
+
+
+def exec_cell(code: str, namespace: dict[str, object]) -> str:
+    """What a cell shows: printed text, the value of a last bare expression
+    (unless it ends with ';'), or the error's name."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            lines = code.split("\n")
+            last = lines[-1]
+            if last and last[0].isalpha() and last.rstrip(";").isidentifier():
+                exec("\n".join(lines[:-1]), namespace)
+                value = eval(last.rstrip(";"), namespace)
+                if not last.endswith(";"):
+                    print(repr(value))
+            else:
+                exec(code, namespace)
+    except Exception as err:
+        buffer.write(f"{type(err).__name__}\n")
+    return buffer.getvalue()
+
+
+def well_formed(cells: list[str]) -> bool:
+    """Every cell's reads are defined by a cell above it or by itself first:
+    a top-to-bottom run raises no NameError."""
+    return "NameError" not in "".join(run_top_to_bottom(cells).outputs)
