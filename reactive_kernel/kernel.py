@@ -22,10 +22,11 @@ from ipykernel.iostream import OutStream
 from ipykernel.ipkernel import IPythonKernel
 from IPython.core.displayhook import DisplayHook
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
-from traitlets import CaselessStrEnum, Float, Int, observe
+from traitlets import CaselessStrEnum, Float, Int, Type, observe
 
 from . import __version__, iopub
 from .compiling import CachingCompilerProxy
+from .displayhook import ReactiveDisplayHook, ReactiveShell
 from .graph import CellId, GraphError
 from .history import HistoryWriter
 from .runner import CascadeReport, Outcome, Plan, Runner
@@ -45,6 +46,7 @@ class ReactiveKernel(IPythonKernel):
 
     implementation = "reactive_kernel"
     implementation_version = __version__
+    shell_class = Type(ReactiveShell)
 
     mode = CaselessStrEnum(
         ["auto", "lazy"],
@@ -371,16 +373,14 @@ class ReactiveKernel(IPythonKernel):
             offset = saved_count - self.shell.displayhook.prompt_count
             self.shell.execution_count = state.execution_count + offset
         self._compile_cache.label = state.execution_count
-        interactivity = self.shell.ast_node_interactivity
-        if quiet:
-            # IPython reads the ';' off the last input in its history, which is
-            # the trigger's, not this re-run's: show no result, as the ';' asks.
-            self.shell.ast_node_interactivity = "none"
+        hook = self.shell.displayhook
+        if isinstance(hook, ReactiveDisplayHook):
+            hook.source = self._prepared(code)[0]  # its own ';', not the trigger's
         try:
             return await self._run_cell_quietly(cell, code)
         finally:
-            if quiet:
-                self.shell.ast_node_interactivity = interactivity
+            if isinstance(hook, ReactiveDisplayHook):
+                hook.source = None
             self._flush_streams_directly()
             self._compile_cache.label = None
             if self.shell.execution_count != saved_count:

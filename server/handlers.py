@@ -8,8 +8,10 @@ No cookies are used, so there is nothing for a cross-site request to ride on.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
+import logging
 import mimetypes
 import struct
 from pathlib import Path
@@ -47,6 +49,14 @@ def token_ok(handler: web.RequestHandler, allow_query: bool) -> bool:
         given = handler.get_query_argument("token", "")
     return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
 
+
+
+log = logging.getLogger(__name__)
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("The kernel did not take a notebook's new order: %s", task.exception())
 
 class APIHandler(web.RequestHandler):
     """JSON in, JSON out, token required, no tracebacks."""
@@ -125,6 +135,23 @@ class APIHandler(web.RequestHandler):
         ``X-Client-Id`` (optional) lets a tab recognise its own change."""
         self.hub.notebook_changed(path, model["version"], self.request.headers.get("X-Client-Id"))
         return model
+
+    def tell_kernel(self, path: str, model: dict[str, Any],
+                    remove: list[str] | None = None) -> None:
+        """After a structural change through the REST API: the notebook's kernel
+        takes its new cell order (reads bind to the nearest definer above)."""
+        kernel_id = self.hub.notebook_kernels.get(path)
+        if kernel_id is None or not self.hub.has(kernel_id):
+            return
+        order = [c["id"] for c in model["notebook"]["cells"] if c.get("cell_type") == "code"]
+        content: dict[str, Any] = {"order": order}
+        if remove:
+            content["remove"] = remove
+        # Queued in the kernel behind whatever it runs: the reply is not awaited, so
+        # a busy kernel does not hold up the REST answer.
+        task = asyncio.ensure_future(self.hub.request(kernel_id, "reactive_graph_request",
+                                                      content, timeout=600))
+        task.add_done_callback(_log_failure)
 
     def kernel_or_404(self, kernel_id: str) -> str:
         if not self.hub.has(kernel_id):
@@ -270,7 +297,9 @@ class NotebookKernelHandler(APIHandler):
         kernel_id, _started = await self.hub.kernel_for_notebook(path)
         cells = [{"cellId": c["id"], "code": "".join(c.get("source", ""))}
                  for c in model["notebook"]["cells"] if c.get("cell_type") == "code"]
-        graph = await self.hub.request(kernel_id, "reactive_graph_request", {"register": cells})
+        order = [c["cellId"] for c in cells]
+        graph = await self.hub.request(kernel_id, "reactive_graph_request",
+                                       {"order": order, "register": cells})
         self.reply({"kernel": self.hub.model(kernel_id), "graph": graph,
                     "version": model["version"]})
 
@@ -281,6 +310,7 @@ class CellsHandler(APIHandler):
         model, cell = self.store_call(
             self.store.add_cell, path, body.get("version"), self.index_of(body),
             self.text_of(body, "cell_type", "code"), self.text_of(body, "source", ""))
+        self.tell_kernel(path, model)
         self.reply({**self.changed(path, model), "cell": cell}, 201)
 
 
@@ -296,12 +326,10 @@ class CellHandler(APIHandler):
                                 **allowed)
         self.reply(self.changed(path, model))
 
-    async def delete(self, path: str, cell_id: str) -> None:
+    def delete(self, path: str, cell_id: str) -> None:
         version = self.get_query_argument("version", None)
         model = self.store_call(self.store.delete_cell, path, version, cell_id)
-        kernel_id = self.hub.notebook_kernels.get(path)
-        if kernel_id is not None and self.hub.has(kernel_id):
-            await self.hub.request(kernel_id, "reactive_graph_request", {"remove": [cell_id]})
+        self.tell_kernel(path, model, remove=[cell_id])
         self.reply(self.changed(path, model))
 
 
@@ -310,6 +338,7 @@ class CellMoveHandler(APIHandler):
         body = self.body()
         model = self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
                                 self.index_of(body))
+        self.tell_kernel(path, model)
         self.reply(self.changed(path, model))
 
 

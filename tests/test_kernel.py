@@ -573,3 +573,18 @@ def test_a_rerun_cell_that_forks_keeps_the_kernel_working(kernel: KernelHarness)
             if m["msg_type"] == "stream":
                 text += m["content"]["text"]
     assert kernel.value("fk_v") == "3"
+
+
+def test_reruns_honour_their_own_trailing_semicolon(kernel: KernelHarness) -> None:
+    """IPython reads the ';' off its history's last input, the trigger's: a re-run
+    cell's own ';' decides whether its result shows."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("sc_v = 1", a)
+    kernel.ok("sc_v * 2;", b)
+    kernel.ok("sc_v * 3", c)
+    edit = kernel.ok("sc_v = 2", a)
+    assert [m["msg_type"] for m in edit.outputs(b)] == ["clear_output"]
+    assert edit.text(c) == "6\n"
+    edit = kernel.ok("sc_v = 3;", a)  # a trigger ending with ';' hides only itself
+    assert [m["msg_type"] for m in edit.outputs(b)] == ["clear_output"]
+    assert edit.text(c) == "9\n"

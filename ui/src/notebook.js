@@ -31,7 +31,10 @@ const S = {
   mode: "auto",
   msgToCell: new Map(), // our execute_request msg_id -> cell id
   internal: new Set(), // our msg_ids that are not cell runs (mode switch, run-stale)
-  deleted: new Set(),
+  // Code cells deleted here whose deletion has not reached the kernel yet (it travels
+  // with the next execute_request): id -> the code cell that preceded it, so the order
+  // sent meanwhile keeps it where the kernel still has it.
+  deleted: new Map(),
   dirty: false,
   saving: false,
   lastSaved: null,
@@ -401,6 +404,43 @@ function mountCells() {
   cellsEl.replaceChildren(...S.cells.map((c) => c.el));
   S.byId = new Map(S.cells.map((c) => [c.id, c]));
   renumber();
+  sendOrder();
+}
+
+// The kernel binds a cell's reads to the nearest cell above that defines the name, so it
+// needs the notebook's order: on open, and after every insert, move, delete and paste.
+function previousCodeId(cell) {
+  let previous = null;
+  for (const c of S.cells) {
+    if (c === cell) return previous;
+    if (c.type === "code") previous = c.id;
+  }
+  return previous;
+}
+
+/** Code cell ids in notebook order, deleted cells the kernel still has kept in place. */
+function notebookOrder() {
+  const order = S.cells.filter((c) => c.type === "code").map((c) => c.id);
+  for (const [id, after] of S.deleted) {
+    if (order.includes(id)) continue;
+    const at = after === null ? -1 : order.indexOf(after);
+    order.splice(at + 1, 0, id);
+  }
+  return order;
+}
+
+let orderQueued = false;
+function sendOrder() {
+  if (orderQueued) return;
+  orderQueued = true;
+  queueMicrotask(() => {
+    orderQueued = false;
+    const order = notebookOrder();
+    const key = order.join(" ");
+    if (!S.conn || !S.conn.open || key === S.sentOrder) return;
+    S.sentOrder = key;
+    S.conn.send("shell", "reactive_graph_request", { order });
+  });
 }
 
 // ---- selection and modes ----------------------------------------------------------------------
@@ -464,7 +504,7 @@ function insertCell(index, type = "code", edit = true, source = "") {
 function deleteCell(cell, verb = "Deleted") {
   const i = indexOf(cell);
   if (i < 0) return;
-  if (cell.type === "code") S.deleted.add(cell.id);
+  if (cell.type === "code") S.deleted.set(cell.id, previousCodeId(cell));
   S.undoDeletes.push({ index: i, cell: snapshotCell(cell), st: { ...cell.st }, runs: cell.runs });
   if (S.undoDeletes.length > 50) S.undoDeletes.shift();
   S.cells.splice(i, 1);
@@ -582,7 +622,7 @@ function moveCell(cell, delta) {
 
 function setType(cell, type) {
   if (cell.type === type) return;
-  if (cell.type === "code") S.deleted.add(cell.id);
+  if (cell.type === "code") S.deleted.set(cell.id, previousCodeId(cell));
   else S.deleted.delete(cell.id);
   cell.type = type;
   cell.editor.setType(type);
@@ -608,7 +648,7 @@ function runCell(cell, extra = {}) {
   if (cell.type === "markdown") { editMarkdown(cell, false); return null; }
   if (cell.type !== "code" || !ensureConnected()) return null;
   const metadata = { cellId: cell.id, ...extra };
-  if (S.deleted.size) metadata.deletedCells = [...S.deleted];
+  if (S.deleted.size) metadata.deletedCells = [...S.deleted.keys()];
   const msgId = S.conn.execute(cell.source, metadata);
   if (!msgId) return null;
   S.deleted.clear();
@@ -876,9 +916,10 @@ function onMessage(msg) {
         if (!cell) return;
         activity(cell.id, parentId);
         const text = content.text || "";
-        const m = content.name === "stderr" && text.match(/Not run: upstream cell (\S+?) failed\./);
-        if (m) setState(cell, "skipped", { skippedBecause: m[1], skipReason: null });
-        else if (content.name === "stderr" && /Not run: the cascade was interrupted/.test(text)) {
+        // The upstream cell is named in the reply's metadata.reactive.skipped_because.
+        if (content.name === "stderr" && text.startsWith("Not run: upstream cell")) {
+          setState(cell, "skipped", { skipReason: null });
+        } else if (content.name === "stderr" && /Not run: the cascade was interrupted/.test(text)) {
           setState(cell, "skipped", { skippedBecause: null, skipReason: "cascade interrupted" });
         }
         addOutput(cell, { output_type: "stream", name: content.name, text });
@@ -927,7 +968,10 @@ function onMessage(msg) {
   }
   if (msg.channel === "shell") {
     if (type === "execute_reply") onExecuteReply(msg, cell);
-    else if (type === "reactive_graph_reply") applyGraph(content);
+    else if (type === "reactive_graph_reply") {
+      if (content.reactive && (content.reactive.ran || []).length) applyReport(content.reactive, null);
+      applyGraph(content);
+    }
     else if (type === "kernel_info_reply") noteKernelSession(msg);
   }
 }
@@ -967,6 +1011,12 @@ function onExecuteReply(msg, cell) {
     }
     return;
   }
+  applyReport(reactive, cell);
+}
+
+/** A cascade's report (an execute_reply's metadata.reactive, or a graph reply's
+ * reactive after a move or deletion re-ran cells): each cell's new state. */
+function applyReport(reactive, cell) {
   const timings = reactive.timings || {};
   const errors = reactive.errors || {};
   for (const id of reactive.ran || []) {
@@ -978,11 +1028,12 @@ function onExecuteReply(msg, cell) {
     } else {
       setState(c, "ok", { duration: timings[id] ?? null });
     }
-    if (cell && id !== cell.id) setMark(c, "reran");
+    if (!cell || id !== cell.id) setMark(c, "reran");
   }
+  const because = reactive.skipped_because || {};
   for (const id of reactive.skipped || []) {
     const c = S.byId.get(id);
-    if (c) setState(c, "skipped", { skippedBecause: c.st.skippedBecause });
+    if (c) setState(c, "skipped", { skippedBecause: because[id] || c.st.skippedBecause });
   }
   for (const id of reactive.stale || []) {
     const c = S.byId.get(id);
@@ -1332,7 +1383,8 @@ async function reloadNotebook(discard) {
     if (S.bannerTopic === "file") setBanner(null);
     if (S.conn && S.conn.open) {
       const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
-      S.conn.send("shell", "reactive_graph_request", { register: cells });
+      S.sentOrder = notebookOrder().join(" ");
+      S.conn.send("shell", "reactive_graph_request", { order: notebookOrder(), register: cells });
     }
     if (!S.active || !S.byId.has(S.active.id)) selectCell(S.cells[0], false);
   } catch (error) {
@@ -1366,7 +1418,10 @@ function resetCellStates() {
 /** Every code cell into the (new) kernel's graph, nothing run; true if it answered. */
 async function registerCells(timeoutMs = 30000) {
   const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
-  const reply = S.conn ? await S.conn.request("reactive_graph_request", { register: cells }, {}, timeoutMs) : null;
+  const order = notebookOrder();
+  S.sentOrder = order.join(" ");
+  const reply = S.conn
+    ? await S.conn.request("reactive_graph_request", { order, register: cells }, {}, timeoutMs) : null;
   if (reply) { applyGraph(reply.content); S.registrations = (S.registrations || 0) + 1; }
   return !!reply;
 }

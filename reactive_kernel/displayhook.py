@@ -1,0 +1,34 @@
+"""The shell and display hook of the reactive kernel.
+
+IPython decides whether a cell's last expression is shown by looking for a
+trailing ``;`` in the last input of its history.  A re-run cell is not in the
+history (its execution count is not bumped), so that input is the trigger's:
+``plt.hist(data);`` re-run by a trigger without ``;`` showed its tuple, and a
+trigger ending with ``;`` hid every re-run cell's result.  The kernel names
+the code being re-run (:attr:`ReactiveDisplayHook.source`), and the ``;``
+is looked for there.
+"""
+
+from __future__ import annotations
+
+from ipykernel.displayhook import ZMQShellDisplayHook
+from ipykernel.zmqshell import ZMQInteractiveShell
+from traitlets import Type
+
+
+class ReactiveDisplayHook(ZMQShellDisplayHook):
+    """ipykernel's display hook, with the ``;`` of the cell being re-run."""
+
+    #: The (transformed) code of the cell being re-run, None outside re-runs.
+    source: str | None = None
+
+    def quiet(self) -> bool:
+        if self.source is not None:
+            return bool(self.semicolon_at_end_of_expression(self.source))
+        return bool(super().quiet())
+
+
+class ReactiveShell(ZMQInteractiveShell):
+    """ipykernel's shell with :class:`ReactiveDisplayHook`."""
+
+    displayhook_class = Type(ReactiveDisplayHook)
