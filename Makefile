@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run console test lint typecheck pytest bench clean system-deps ui
+.PHONY: run console test lint typecheck pytest bench clean system-deps ui check-analysis
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
@@ -61,11 +61,18 @@ pytest: $(STAMP) ui system-deps
 
 test: lint typecheck pytest
 
+# The analysis against CPython's bytecode over the whole standard library, pandas and
+# IPython (a sample of the standard library runs in `make test`).
+check-analysis: $(STAMP)
+	$(PY) benchmarks/check_analysis.py
+
 bench: $(STAMP) ui system-deps
 	$(PY) benchmarks/bench_kernel.py
 	$(PY) benchmarks/bench_sql.py
 	$(PY) benchmarks/bench_server.py
 	$(PY) benchmarks/bench_ui.py
+	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_nbclient.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info ui/node_modules server/static/build

@@ -29,8 +29,8 @@ Invariants of :class:`CellAnalysis`:
   the base of a subscript or attribute target (``df["b"] = ...``, ``obj.x = 1``,
   ``del d[k]``) and augmented assignments (``x += 1``).  Method calls
   (``lst.append(1)``) are reads only.
-- ``calls`` give, per function or class the cell defines, the globals its
-  bodies read and write when called (from any cell).
+- ``calls`` give, per function or class the cell defines (private ones too),
+  the globals its bodies read and write when called (from any cell).
 - ``deletes`` are module-level names the cell may ``del``.
 - Builtins and IPython's ambient names (``get_ipython``, ``display``, ...) are
   never refs.  Names starting with ``_`` are cell-private and appear nowhere.
@@ -129,11 +129,15 @@ def _effects(tables: Iterable[symtable.SymbolTable]) -> tuple[set[str], set[str]
     for top in tables:
         for table in _tables(top):
             for sym in table.get_symbols():
+                if table.get_type() == "class" and sym.is_referenced() and sym.is_annotated():
+                    # ``x: int`` in a class body binds nothing, and symtable does
+                    # not tell it from ``x: int = 1``: a read may look outside.
+                    reads.add(sym.get_name())
                 if not sym.is_global():
                     continue
                 if sym.is_referenced():
                     reads.add(sym.get_name())
-                if sym.is_declared_global() and sym.is_assigned():
+                if sym.is_declared_global() and (sym.is_assigned() or sym.is_imported()):
                     writes.add(sym.get_name())
     return reads, writes
 
@@ -309,10 +313,12 @@ class _Walker(ast.NodeVisitor):
         def readable(names: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in names if not is_private(n) and n not in ignored)
 
+        # Private functions (``_helper``) keep their effects: they never link
+        # cells, but the cell itself may call them.
         calls = tuple(
             CallEffects(name, readable(reads), public(writes))
             for name, (reads, writes) in sorted(self.calls.items())
-            if not is_private(name) and (readable(reads) or public(writes))
+            if readable(reads) or public(writes)
         )
         return CellAnalysis(
             defs=public(self.defs),
@@ -368,8 +374,6 @@ class _Walker(ast.NodeVisitor):
 
     def _store(self, name: str) -> None:
         frame = self.frame
-        if not frame.is_class or name in frame.globals:
-            self.calls.pop(name, None)  # rebound: no longer that function
         if frame.is_class and name not in frame.globals:
             frame.may.add(name)
             if frame.must is not None:
@@ -612,10 +616,8 @@ class _Walker(ast.NodeVisitor):
             self._store(alias.asname or alias.name.split(".")[0])
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module == "__future__":
-            if any(alias.name == "annotations" for alias in node.names):
-                self.future_annotations = True
-            return
+        if node.module == "__future__" and any(a.name == "annotations" for a in node.names):
+            self.future_annotations = True
         for alias in node.names:
             if alias.name == "*":
                 self.star = True
@@ -640,9 +642,14 @@ class _Walker(ast.NodeVisitor):
         return self.scopes.function(name, lineno)
 
     def _define(self, name: str, effects: tuple[set[str], set[str]]) -> None:
+        """A function or class: what calling it reads and writes.  Several
+        definitions of a name in one cell (in ``try``/``except`` branches, say)
+        add up."""
         self._store(name)
         if not self.frame.is_class or name in self.frame.globals:
-            self.calls[name] = effects
+            reads, writes = self.calls.setdefault(name, (set(), set()))
+            reads |= effects[0]
+            writes |= effects[1]
 
     def _arguments(self, args: ast.arguments, *, annotations: bool = False) -> None:
         for default in [*args.defaults, *args.kw_defaults]:

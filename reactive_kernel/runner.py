@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 from .analysis import CellAnalysis, MagicAnalyser, analyse
 from .calls import CallTimeReads
-from .graph import CellId, CellUpdate, CycleError, DependencyGraph, GraphError
+from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .values import ABSENT, IMMUTABLE, PASS, ValueStore
 
 Mode = Literal["auto", "lazy"]
@@ -85,7 +85,9 @@ class Plan:
     deferred: list[CellId] = field(default_factory=list)
     #: The trigger's code (also used when the trigger is not in the graph).
     code: str = ""
-    #: Affected cells on a cycle: reported, never run.
+    #: Affected cells on a cycle (left by a move or a deletion) or below one, in
+    #: notebook order: they run last, their reads of cells below them on the
+    #: cycle unbound, as top to bottom.  Also listed in ``run`` (or ``stale``).
     cyclic: list[CellId] = field(default_factory=list)
     #: Run the trigger as it is: no namespace placement, no values kept
     #: (batch inputs without a cell id, as stock ipykernel runs them).
@@ -451,9 +453,9 @@ class Runner:
         ordered, cyclic = self.graph.order(affected)
         later = self._ordered(deferred)
         if self.mode == "auto":
-            run, stale = [trigger, *ordered], []
+            run, stale = [trigger, *ordered, *cyclic], []
         else:
-            run, stale = [trigger], ordered
+            run, stale = [trigger], [*ordered, *cyclic]
         if len(self._plans) >= 64:
             self._plans.clear()
         self._plans[key] = (tuple(run), tuple(stale), tuple(later), tuple(cyclic))
@@ -466,8 +468,8 @@ class Runner:
         affected = (self.graph.descendants(roots) | roots) - self.batch
         ordered, cyclic = self.graph.order(affected)
         if self.mode == "auto":
-            return Plan(CellId(""), ordered, cyclic=cyclic, roots=frozenset(roots))
-        return Plan(CellId(""), [], stale=ordered, cyclic=cyclic)
+            return Plan(CellId(""), [*ordered, *cyclic], cyclic=cyclic, roots=frozenset(roots))
+        return Plan(CellId(""), [], stale=[*ordered, *cyclic], cyclic=cyclic)
 
     def run_stale(self) -> Plan | None:
         """Plan running every stale cell (lazy mode's "run stale")."""
@@ -477,7 +479,8 @@ class Runner:
             return None
         ordered, cyclic = self.graph.order(stale)
         # No trigger: every cell in it is a re-run.
-        return Plan(CellId(""), ordered, cyclic=cyclic, roots=frozenset(ordered))
+        run = [*ordered, *cyclic]
+        return Plan(CellId(""), run, cyclic=cyclic, roots=frozenset(run))
 
     def _ordered(self, cells: Collection[CellId]) -> list[CellId]:
         return self.graph.topological_order(cells) if cells else []
@@ -522,8 +525,6 @@ class Runner:
             if not plan.plain:
                 for cell in reversed(remaining):
                     cascade.not_run(cell)
-                for cell in plan.cyclic:
-                    cascade.on_cycle(cell)
                 self.values.finalize(cascade.touched)
                 self.values.enforce_budget()
         return report
@@ -547,6 +548,15 @@ class _Cascade:
         self.before: dict[CellId, Status] = {}
         #: Per cell run here: names whose value is the very object it had before.
         self.same: dict[CellId, dict[str, object]] = {}
+        #: Cells on a cycle: their reads bound to a cell below them on it are
+        #: unbound here (top to bottom, nothing below has run yet).
+        self.cut: dict[CellId, set[str]] = {}
+        cyclic = set(plan.cyclic)
+        for cell in plan.cyclic:
+            position = self.graph.position(cell)
+            for parent, names in self.graph.parents(cell).items():
+                if parent in cyclic and self.graph.position(parent) > position:
+                    self.cut.setdefault(cell, set()).update(names)
 
     async def step(self, cell: CellId, is_pending: Callable[[CellId], bool] | None) -> None:
         runner, report = self.runner, self.report
@@ -554,7 +564,7 @@ class _Cascade:
         if cell in self.done:
             return  # ran already, restored for a cell before it
         if not trigger and cell in self.graph:
-            parents = self.graph.parents(cell)
+            parents = self._parents(cell)
             if (is_pending is not None and is_pending(cell)) or any(
                 p in report.deferred for p in parents
             ):
@@ -608,8 +618,10 @@ class _Cascade:
         module...) or if the cell only passes it through (a weak read)."""
         if cell in self.plan.roots or cell not in self.graph:
             return True
+        if self.before.get(cell) not in (Status.OK, Status.ERROR):
+            return True  # skipped, interrupted or never run: what it shows is not current
         weak = self.graph.cell(cell).weak
-        for parent, names in self.graph.parents(cell).items():
+        for parent, names in self._parents(cell).items():
             if parent in self.failed:
                 return True  # it will be skipped, and say why
             same = self.same.get(parent)
@@ -626,7 +638,15 @@ class _Cascade:
     def _blocked(self, cell: CellId) -> CellId | None:
         if cell not in self.graph:
             return None
-        return next((p for p in self.graph.parents(cell) if p in self.failed), None)
+        return next((p for p in self._parents(cell) if p in self.failed), None)
+
+    def _parents(self, cell: CellId) -> dict[CellId, frozenset[str]]:
+        """The cell's parents, without the reads cut on a cycle."""
+        parents = self.graph.parents(cell)
+        cut = self.cut.get(cell)
+        if cut:
+            parents = {p: n - cut for p, n in parents.items() if n - cut}
+        return parents
 
     async def _run(self, cell: CellId, trigger: bool) -> None:
         runner, report = self.runner, self.report
@@ -635,7 +655,7 @@ class _Cascade:
             node = self.graph.cell(cell)
             self.touched |= node.declared_defs
             self.touched |= node.refs
-            runner.values.place(cell)
+            runner.values.place(cell, unbound=self.cut.get(cell, ()))
         code = self.graph.cell(cell).code if cell in self.graph else self.plan.code
         state = runner.state(cell)
         before = dict(runner.values.records.get(cell, {}))
@@ -704,7 +724,8 @@ class _Cascade:
         runner, graph = self.runner, self.graph
         found: list[CellId] = []
         node = graph.cell(cell)
-        for name in sorted(node.refs, reverse=True):
+        cut = self.cut.get(cell, set())
+        for name in sorted(node.refs - cut, reverse=True):
             definer = graph.binding(cell, name)
             if (definer is None or definer == cell or definer in self.done or definer in seen
                     or definer in runner.batch or definer in found):
@@ -730,13 +751,3 @@ class _Cascade:
         if cell not in self.report.ran and cell not in self.report.deferred:
             self.report.skipped.append(cell)
             self._pass(cell)
-
-    def on_cycle(self, cell: CellId) -> None:
-        """An affected cell on a cycle (left by a move or deletion): not run."""
-        edges = self.graph.find_cycle(cell)
-        message = str(CycleError(edges, self.runner.label)) if edges else "on a cycle"
-        state = self.runner.state(cell)
-        state.status, state.error = Status.ERROR, f"CycleError: {message}"
-        self.report.skipped.append(cell)
-        self.report.errors[cell] = state.error
-        self._pass(cell)

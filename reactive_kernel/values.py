@@ -154,12 +154,15 @@ class ValueStore:
 
     # -- the namespace around one cell ----------------------------------------
 
-    def place(self, cell: CellId) -> None:
+    def place(self, cell: CellId, unbound: Iterable[str] = ()) -> None:
         """Put in the namespace what ``cell`` sees at its position: the names it
-        reads (through the functions it calls too) or defines."""
+        reads (through the functions it calls too) or defines.  ``unbound``
+        reads take no value from a cell below (a cycle's cut reads)."""
         node = self.graph.cell(cell)
         names = dict.fromkeys(node.defs, False)
-        names.update(dict.fromkeys(node.refs - node.weak, True))
+        cut = set(unbound)
+        names.update(dict.fromkeys(node.refs - node.weak - cut, True))
+        names.update(dict.fromkeys(node.refs & cut, False))
         for name, reads in names.items():
             if not _is_name(name) or (reads and name in node.detached):
                 continue
@@ -266,17 +269,20 @@ class ValueStore:
         return dropped
 
     def _superseded(self) -> list[tuple[tuple[CellId, str, Record], int]]:
-        live = {id(v) for v in self.namespace.values()}
+        """Kept values of names several cells define that are not the value the
+        name ends with (an object shared with another name counts, once)."""
         found: list[tuple[tuple[CellId, str, Record], int]] = []
         counted: set[int] = set()
         for name in self.graph.multiply_defined():
+            final = self._final(name)
+            current = id(final[0]) if final is not None else None
             for definer in self.graph.definers(name):
                 record = self.records.get(definer, {}).get(name)
                 if (record is None or record.dropped or record.value is ABSENT
                         or record.value is PASS):
                     continue
                 key = id(record.value)
-                if key in live or key in counted:
+                if key == current or key in counted:
                     continue
                 counted.add(key)
                 if record.size is None:

@@ -366,7 +366,9 @@ MISC = [
     ("list = [1]", cell({"list"})),
     ("_p = 1\nq = _p + __r", cell({"q"})),
     ("_private = secret\n__dunder__ = 1", cell(refs={"secret"})),
-    ("def _helper():\n    return _other + g\n_helper()", cell(refs={"g"})),
+    # A private function never links cells, but calling it reads what it reads.
+    ("def _helper():\n    return _other + g\n_helper()",
+     cell(refs={"g"}, calls={"_helper": ({"g"}, set())})),
     ("del _t", cell()),
     ("_t = 1\ndel _t", cell()),
     ("print(x); x = 1", cell({"x"}, {"x"})),

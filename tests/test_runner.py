@@ -349,3 +349,19 @@ def test_a_skipped_cell_leaves_the_names_as_the_cells_above_left_them() -> None:
     nb.runner.set_order([CellId(c) for c in ("a", "src", "b", "c")])
     report = nb.run("src", "z_src = 0")
     assert report.skipped == ["c"] and nb.ns["x"] == 1
+
+
+def test_a_deletion_that_leaves_a_cycle_runs_the_cells_top_to_bottom() -> None:
+    """b reads x from c below once a is gone, and c reads b's y: on that cycle, a
+    read of a cell below is unbound, as running the notebook top to bottom."""
+    nb = Notebook()
+    nb.run("a", "x = 1")
+    nb.run("b", "y = x + 1")
+    nb.run("c", "x = y * 10")
+    report = nb.run("d", "z = 0", deleted=[CellId("a")])
+    assert report.ran == ["d", "b"] and report.skipped == ["c"]
+    assert report.errors["b"].startswith("NameError") and "x" not in nb.ns
+    # Defining x above b again breaks the cycle: everything runs.
+    nb.runner.set_order([CellId(c) for c in ("e", "b", "c", "d")])
+    report = nb.run("e", "x = 2")
+    assert report.ran == ["e", "b", "c"] and nb.ns["x"] == 30
