@@ -461,11 +461,17 @@ class DependencyGraph:
             return {}
         return self.children(node.id)
 
-    def _all_bindings(self) -> dict[CellId, dict[str, CellId | None]]:
-        return {
-            cell: {name: self.binding(cell, name) for name in node.refs}
-            for cell, node in self._cells.items()
-        }
+    def _all_bindings(self) -> dict[CellId, dict[str, tuple[CellId | None, bool]]]:
+        """Every read's definer, and whether it is below the reader (a read of a
+        cell below means something else than one of a cell above)."""
+        found: dict[CellId, dict[str, tuple[CellId | None, bool]]] = {}
+        for cell, node in self._cells.items():
+            reads = found[cell] = {}
+            for name in node.refs:
+                definer = self.binding(cell, name)
+                below = definer is not None and self._cells[definer].position > node.position
+                reads[name] = (definer, below)
+        return found
 
     def _take_from_earlier(self, node: CellNode) -> dict[CellId, set[str]]:
         """Take-over: earlier anonymous definers lose the names ``node`` defines;

@@ -412,12 +412,18 @@ class Runner:
             # Nothing to link: run it once, keep no node.
             return Plan(cell_id, [cell_id], code=code, plain=True)
         batch = anonymous and not interactive
+        first_run = cell_id not in self.graph or self.state(cell_id).runs == 0
         update = self.register(cell_id, code, analysis, anonymous=anonymous,
                                take_over=anonymous and interactive)
         if batch:
             self.batch.add(cell_id)
             return Plan(cell_id, [cell_id], code=code, plain=True)
-        return self.plan(cell_id, rebound | update.rebound, pending, code=code)
+        fed = update.rebound
+        if first_run:
+            # Cells above it reading from it ran before it, top to bottom.
+            here = self.graph.position(cell_id)
+            fed = frozenset(c for c in fed if self.graph.position(c) > here)
+        return self.plan(cell_id, rebound | fed, pending, code=code, first_run=first_run)
 
     def plan(
         self,
@@ -426,6 +432,7 @@ class Runner:
         pending: Iterable[CellId] = (),
         *,
         code: str | None = None,
+        first_run: bool = False,
     ) -> Plan:
         """Decide what running ``trigger`` runs, in order.
 
@@ -433,18 +440,26 @@ class Runner:
         now).  ``pending`` are cells whose own execute_request is already
         queued: they and their descendants are left to that request.  In lazy
         mode affected cells go stale instead (stale cells a cell reads from
-        are restored before it runs).
+        are restored before it runs).  On a cell's ``first_run``, the cells
+        above it that read from it (having no definer above them) do not
+        re-run: running a notebook top to bottom, they ran before it.
         """
         if code is None:
             code = self.graph.cell(trigger).code
         roots = {trigger, *(c for c in extra if c in self.graph)}
         pending = frozenset(pending)
-        key = (self.mode, trigger, frozenset(roots), pending, self.graph.version)
+        key = (self.mode, trigger, frozenset(roots), pending, self.graph.version, first_run)
         cached = self._plans.get(key)
         if cached is not None:
             run, stale, later, cyclic = (list(c) for c in cached)
             return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
-        affected = (self.graph.descendants(roots) | roots) - {trigger} - self.batch
+        if first_run and trigger in self.graph:
+            here = self.graph.position(trigger)
+            below = {c for c in self.graph.children(trigger) if self.graph.position(c) > here}
+            starts = below | (roots - {trigger})
+            affected = (self.graph.descendants(starts) | starts) - {trigger} - self.batch
+        else:
+            affected = (self.graph.descendants(roots) | roots) - {trigger} - self.batch
         blocked = set(pending) & affected
         deferred: set[CellId] = set()
         if blocked:

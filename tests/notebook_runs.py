@@ -16,7 +16,7 @@ from jupyter_client.manager import KernelManager
 
 TIMEOUT = 120.0
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,16}")
-_TIMING = re.compile(r"\d+(\.\d+)? ?(ns|µs|us|ms|s) ± [\d.]+ ?(ns|µs|us|ms|s) per loop.*")
+_TIMING = re.compile(r"\d+(\.\d+)? ?(ns|µs|μs|us|ms|s) ± [\d.]+ ?(ns|µs|μs|us|ms|s) per loop.*")
 _WALL = re.compile(r"(CPU times|Wall time):.*")
 
 
@@ -29,6 +29,7 @@ def normalise(text: str) -> str:
 def render(messages: list[dict[str, Any]]) -> str:
     """A cell's visible output as text: streams, results, displays, errors."""
     parts: list[str] = []
+    streaming = False
     for m in messages:
         kind, content = m["msg_type"], m["content"]
         if kind == "clear_output":
@@ -36,14 +37,19 @@ def render(messages: list[dict[str, Any]]) -> str:
         elif kind == "stream":
             if content["text"].startswith("Not run:"):
                 parts.append("<not run>")
+            elif streaming:
+                parts[-1] += content["text"]  # one text, however it was flushed
             else:
                 parts.append(content["text"])
+            streaming = not content["text"].startswith("Not run:")
+            continue
         elif kind in ("execute_result", "display_data"):
             data = content.get("data", {})
             images = sorted(k for k in data if k.startswith("image/"))
             parts.append(f"<{','.join(images)}>" if images else data.get("text/plain", ""))
         elif kind == "error":
             parts.append(f"{content['ename']}: {content['evalue']}")
+        streaming = False
     return normalise("\n".join(parts))
 
 

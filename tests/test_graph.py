@@ -407,8 +407,16 @@ def model_edges(order: list[str], cells: dict[str, tuple[set[str], set[str]]]) -
 
 
 def model_bindings(order: list[str], cells: dict[str, tuple[set[str], set[str]]]
-                   ) -> dict[str, dict[str, str | None]]:
-    return {r: {n: model_binding(order, cells, r, n) for n in cells[r][1]} for r in order}
+                   ) -> dict[str, dict[str, tuple[str | None, bool]]]:
+    """Each read's definer, and whether it is below the reader."""
+    found: dict[str, dict[str, tuple[str | None, bool]]] = {}
+    for reader in order:
+        found[reader] = {}
+        for name in cells[reader][1]:
+            definer = model_binding(order, cells, reader, name)
+            below = definer is not None and order.index(definer) > order.index(reader)
+            found[reader][name] = (definer, below)
+    return found
 
 
 def model_has_cycle(edges: EdgeMap) -> bool:
@@ -440,7 +448,7 @@ def test_random_updates_match_a_from_scratch_model(seed: int) -> None:
         before_bindings = model_bindings(order, cells)
         roll = rnd.random()
         if roll < 0.1:
-            expected = {r for r, b in before_bindings.items() for d in b.values() if d == cid}
+            expected = {r for r, b in before_bindings.items() for d, _ in b.values() if d == cid}
             assert g.remove_cell(CellId(cid)) == expected - {cid}
             if cid in cells:
                 order.remove(cid)

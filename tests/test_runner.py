@@ -365,3 +365,16 @@ def test_a_deletion_that_leaves_a_cycle_runs_the_cells_top_to_bottom() -> None:
     nb.runner.set_order([CellId(c) for c in ("e", "b", "c", "d")])
     report = nb.run("e", "x = 2")
     assert report.ran == ["e", "b", "c"] and nb.ns["x"] == 30
+
+
+def test_a_first_run_does_not_rerun_a_forward_reference_above_it() -> None:
+    """Top to bottom, ``print(y)`` above ``y = 1`` fails: running the notebook in
+    order leaves it failed; running it again reads y from below (the notebook
+    was saved out of order), and from then on it follows y."""
+    nb = Notebook()
+    assert nb.run("use", "seen = y").errors["use"].startswith("NameError")
+    report = nb.run("def", "y = 1")
+    assert report.ran == ["def"] and "seen" not in nb.ns
+    nb.run("use", "seen = y")
+    assert nb.ns["seen"] == 1
+    assert nb.run("def", "y = 2").ran == ["def", "use"] and nb.ns["seen"] == 2

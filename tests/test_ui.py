@@ -1043,3 +1043,26 @@ def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browse
         page.evaluate(CAUGHT_UP_JS)  # if a catch-up started, it is over
         expect(output(page, 1)).to_contain_text("b 21")
         expect(page.locator(".rk-toast", has_text="were not received")).to_have_count(0)
+
+
+def test_redefinitions_follow_the_notebook_order(page: Page, server: ServerProcess) -> None:
+    """The page sends the notebook order: a cell inserted in the middle that
+    redefines a name feeds the cells below it, and moving it below them gives
+    them back the first definition (they re-run by themselves)."""
+    new_notebook(page, server)
+    type_cells(page, ["nb_a = 1", "print('a is', nb_a)"])
+    expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
+    cell(page, 1).focus()
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")  # a new cell above the reader
+    expect(page.locator(".rk-cell")).to_have_count(4)
+    page.keyboard.press("Enter")  # edit mode
+    page.keyboard.type("nb_a = 2")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 2)).to_have_text("a is 2", timeout=WAIT)
+    expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
+    cell(page, 1).get_by_role("button", name="Move cell down").click()
+    expect(cell(page, 2)).to_contain_text("nb_a = 2")
+    expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
+    expect(cell(page, 1)).to_have_class(re.compile(r"\brk-reran\b"), timeout=WAIT)
+    shot(page, "order-move")

@@ -969,7 +969,9 @@ function onMessage(msg) {
   if (msg.channel === "shell") {
     if (type === "execute_reply") onExecuteReply(msg, cell);
     else if (type === "reactive_graph_reply") {
-      if (content.reactive && (content.reactive.ran || []).length) applyReport(content.reactive, null);
+      if (content.reactive && (content.reactive.ran || []).length) {
+        applyReport(content.reactive, null, true);
+      }
       applyGraph(content);
     }
     else if (type === "kernel_info_reply") noteKernelSession(msg);
@@ -1011,12 +1013,13 @@ function onExecuteReply(msg, cell) {
     }
     return;
   }
-  applyReport(reactive, cell);
+  applyReport(reactive, cell, false);
 }
 
 /** A cascade's report (an execute_reply's metadata.reactive, or a graph reply's
- * reactive after a move or deletion re-ran cells): each cell's new state. */
-function applyReport(reactive, cell) {
+ * reactive after a move or deletion re-ran cells: every cell it ran is a re-run):
+ * each cell's new state.  ``cell`` is the execute_reply's own cell, if known. */
+function applyReport(reactive, cell, allReruns) {
   const timings = reactive.timings || {};
   const errors = reactive.errors || {};
   for (const id of reactive.ran || []) {
@@ -1028,7 +1031,7 @@ function applyReport(reactive, cell) {
     } else {
       setState(c, "ok", { duration: timings[id] ?? null });
     }
-    if (!cell || id !== cell.id) setMark(c, "reran");
+    if (allReruns || (cell && id !== cell.id)) setMark(c, "reran");
   }
   const because = reactive.skipped_because || {};
   for (const id of reactive.skipped || []) {
