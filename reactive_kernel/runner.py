@@ -412,7 +412,10 @@ class Runner:
             # Nothing to link: run it once, keep no node.
             return Plan(cell_id, [cell_id], code=code, plain=True)
         batch = anonymous and not interactive
-        first_run = cell_id not in self.graph or self.state(cell_id).runs == 0
+        # A cell's first run, from a notebook (a console input is an edit of
+        # the earlier definer, which its readers above do follow).
+        first_run = not anonymous and (cell_id not in self.graph
+                                       or self.state(cell_id).runs == 0)
         update = self.register(cell_id, code, analysis, anonymous=anonymous,
                                take_over=anonymous and interactive)
         if batch:
@@ -420,9 +423,7 @@ class Runner:
             return Plan(cell_id, [cell_id], code=code, plain=True)
         fed = update.rebound
         if first_run:
-            # Cells above it reading from it ran before it, top to bottom.
-            here = self.graph.position(cell_id)
-            fed = frozenset(c for c in fed if self.graph.position(c) > here)
+            fed = frozenset(c for c in fed if not self._ran_before(c, cell_id))
         return self.plan(cell_id, rebound | fed, pending, code=code, first_run=first_run)
 
     def plan(
@@ -441,8 +442,9 @@ class Runner:
         queued: they and their descendants are left to that request.  In lazy
         mode affected cells go stale instead (stale cells a cell reads from
         are restored before it runs).  On a cell's ``first_run``, the cells
-        above it that read from it (having no definer above them) do not
-        re-run: running a notebook top to bottom, they ran before it.
+        above it that read from it (having no definer above them) and ran
+        already do not re-run: running a notebook top to bottom, they ran
+        before it.
         """
         if code is None:
             code = self.graph.cell(trigger).code
@@ -454,9 +456,8 @@ class Runner:
             run, stale, later, cyclic = (list(c) for c in cached)
             return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
         if first_run and trigger in self.graph:
-            here = self.graph.position(trigger)
-            below = {c for c in self.graph.children(trigger) if self.graph.position(c) > here}
-            starts = below | (roots - {trigger})
+            fed = {c for c in self.graph.children(trigger) if not self._ran_before(c, trigger)}
+            starts = fed | (roots - {trigger})
             affected = (self.graph.descendants(starts) | starts) - {trigger} - self.batch
         else:
             affected = (self.graph.descendants(roots) | roots) - {trigger} - self.batch
@@ -475,6 +476,14 @@ class Runner:
             self._plans.clear()
         self._plans[key] = (tuple(run), tuple(stale), tuple(later), tuple(cyclic))
         return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
+
+    def _ran_before(self, reader: CellId, definer: CellId) -> bool:
+        """A reader above a definer's first run that has run already: top to
+        bottom it ran before the definer, so the definer's first run does not
+        re-run it (a forward reference keeps its NameError).  A reader that
+        never ran (a notebook saved out of order, just opened) does run."""
+        return (self.graph.position(reader) < self.graph.position(definer)
+                and self.state(reader).runs > 0)
 
     def plan_rebound(self, cells: Iterable[CellId]) -> Plan:
         """Re-run (auto) or mark stale (lazy) cells whose reads bind elsewhere
