@@ -93,14 +93,13 @@ class ReactiveKernel(IPythonKernel):
                     iopub.flush_directly(stream, self._iopub_sender)
         self._prepared_cache: dict[str, tuple[str, Any, bool, bool | str]] = {}
         self._compile_cache = CachingCompilerProxy(self.shell.compile)
-        from .sql.cells import analyse_sql
         from .sql.magics import SqlMagics
 
         self.runner = Runner(
             self.shell.user_ns,
             transform=self._transform,
             mode=self.mode,
-            cell_magics={"sql": analyse_sql},
+            cell_magics={"sql": _analyse_sql},
             budget=self.superseded_memory_limit,
         )
         self.sql = SqlMagics(self.shell)
@@ -645,6 +644,13 @@ class ReactiveKernel(IPythonKernel):
         if report is not None:
             metadata["reactive"] = report.as_metadata()
         return metadata
+
+
+def _analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The names of a ``%%sql`` cell (sqlglot is loaded by the first one)."""
+    from .sql.cells import analyse_sql
+
+    return analyse_sql(line, body)
 
 
 def _is_print_call(node: ast.stmt) -> bool:

@@ -20,9 +20,6 @@ from typing import Any
 
 from .cells import SqlCell, Statement, tables_of
 
-#: Result formats a SQL cell can produce.
-FORMATS = ("pandas", "polars", "arrow")
-
 
 class SqlExecutionError(Exception):
     """A database error, located in the cell; shown without a Python traceback."""

@@ -1,23 +1,31 @@
-"""``%%sql`` and ``%sql_connect``: SQL cells inside the reactive kernel."""
+"""``%%sql`` and ``%sql_connect``: SQL cells inside the reactive kernel.
+
+The SQL machinery (sqlglot, the engines) is imported when a SQL cell first
+runs, not when the kernel starts: most notebooks never use it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import CaselessStrEnum, Integer, Unicode
 
-from .cells import SqlCellError, parse_cell
-from .display import SqlResultView
-from .engines import FORMATS, DuckDBEngine, Engine, SQLAlchemyEngine
+from .formats import FORMATS
+
+if TYPE_CHECKING:
+    from .display import SqlResultView
+    from .engines import Engine
 
 EMBEDDED = "duckdb"
 
 
 def _engine_for_url(name: str, url: str) -> Engine:
+    from .engines import DuckDBEngine, SQLAlchemyEngine
+
     if url.startswith("duckdb://"):
         path = url[len("duckdb://"):].lstrip("/") or ":memory:"
         if url.startswith("duckdb:////"):
@@ -59,6 +67,8 @@ class SqlMagics(Magics):
         if engine is not None:
             return engine
         if name == EMBEDDED:
+            from .engines import DuckDBEngine
+
             engine = DuckDBEngine(EMBEDDED, self.duckdb_path)
         elif name == "default" and self.default_url:
             engine = _engine_for_url("default", self.default_url)
@@ -72,6 +82,9 @@ class SqlMagics(Magics):
     @cell_magic
     def sql(self, line: str, cell: str) -> SqlResultView | None:
         """Run SQL; ``{name}`` placeholders are bound as parameters."""
+        from .cells import SqlCellError, parse_cell
+        from .display import SqlResultView
+
         try:
             spec = parse_cell(line, cell)
         except SqlCellError as err:
@@ -120,6 +133,8 @@ class SqlMagics(Magics):
             name = scheme.split("+", 1)[0] or "db"
         try:
             engine = _engine_for_url(name, url)
+            from .engines import SQLAlchemyEngine
+
             if isinstance(engine, SQLAlchemyEngine):
                 with engine.engine.connect():
                     pass
