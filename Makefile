@@ -52,8 +52,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check reactive_kernel server tests benchmarks
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/graph.py \
-		reactive_kernel/runner.py reactive_kernel/values.py reactive_kernel/calls.py \
+	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/ipython_syntax.py \
+		reactive_kernel/graph.py reactive_kernel/runner.py reactive_kernel/cascade.py \
+		reactive_kernel/state.py reactive_kernel/values.py reactive_kernel/calls.py \
 		reactive_kernel/sql/cells.py reactive_kernel/history.py server/notebooks.py
 
 pytest: $(STAMP) ui system-deps

@@ -40,12 +40,18 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
-import shlex
-import string
 import symtable
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+
+from .ipython_syntax import (
+    PYTHON_ARG_LINE_MAGICS,
+    PYTHON_BODY_CELL_MAGICS,
+    expanded_names,
+    magic_call,
+    shell_call,
+    split_timeit_options,
+)
 
 #: Names IPython puts in every user namespace; reading them is not a dependency.
 AMBIENT_NAMES: frozenset[str] = frozenset(
@@ -53,12 +59,6 @@ AMBIENT_NAMES: frozenset[str] = frozenset(
 )
 BUILTIN_NAMES: frozenset[str] = frozenset(dir(builtins))
 
-#: Cell magics whose body is Python code that runs in the user namespace.
-PYTHON_BODY_CELL_MAGICS: frozenset[str] = frozenset({"time", "timeit", "capture"})
-#: Line magics whose argument is a Python statement.
-PYTHON_ARG_LINE_MAGICS: frozenset[str] = frozenset({"time", "timeit"})
-# timeit options that take a value ("-n 3") versus plain flags ("-q").
-_TIMEIT_VALUE_OPTIONS = frozenset({"-n", "-r", "-p"})
 
 
 @dataclass(frozen=True)
@@ -162,80 +162,6 @@ class _Scopes:
             for child in table.get_children()
         ]
         return _effects(nested)
-
-
-# -- IPython magics --------------------------------------------------------------------
-
-
-def _magic_call(node: ast.Call) -> tuple[str, list[str]] | None:
-    """``get_ipython().run_line_magic('name', ...)`` -> (method, string args)."""
-    func = node.func
-    if not (
-        isinstance(func, ast.Attribute)
-        and func.attr in ("run_line_magic", "run_cell_magic")
-        and isinstance(func.value, ast.Call)
-        and isinstance(func.value.func, ast.Name)
-        and func.value.func.id == "get_ipython"
-    ):
-        return None
-    args: list[str] = []
-    for arg in node.args:
-        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-            return None
-        args.append(arg.value)
-    return func.attr, args
-
-
-_SHELL_METHODS = frozenset({"system", "getoutput"})
-_DOLLAR_NAME = re.compile(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _expanded_names(line: str) -> set[str]:
-    """Names IPython substitutes into ``!cmd`` and magic lines at run time:
-    ``{expression}`` fields and ``$name``."""
-    found = set(_DOLLAR_NAME.findall(line))
-    try:
-        fields = [f for _text, f, _spec, _conv in string.Formatter().parse(line) if f]
-    except ValueError:
-        fields = []
-    for text in fields:
-        try:
-            tree = ast.parse(text, "<expansion>", "eval")
-        except SyntaxError:
-            continue
-        found |= {
-            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-        }
-    return found
-
-
-def _shell_call(node: ast.Call) -> str | None:
-    """``get_ipython().system('...')`` / ``.getoutput('...')`` -> the command."""
-    func = node.func
-    if (
-        isinstance(func, ast.Attribute)
-        and func.attr in _SHELL_METHODS
-        and isinstance(func.value, ast.Call)
-        and isinstance(func.value.func, ast.Name)
-        and func.value.func.id == "get_ipython"
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str)
-    ):
-        return node.args[0].value
-    return None
-
-
-def _split_timeit_options(line: str) -> str:
-    """Drop ``%timeit``'s leading options, keep the statement."""
-    try:
-        words = shlex.split(line, posix=False)
-    except ValueError:
-        return line
-    i = 0
-    while i < len(words) and words[i].startswith("-"):
-        i += 2 if words[i] in _TIMEIT_VALUE_OPTIONS else 1
-    return " ".join(words[i:])
 
 
 # -- the walk ----------------------------------------------------------------------------
@@ -773,22 +699,22 @@ class _Walker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
-        command = _shell_call(node)
+        command = shell_call(node)
         if command is not None:
-            for name in sorted(_expanded_names(command)):
+            for name in sorted(expanded_names(command)):
                 self._load(name)
             return
-        magic = _magic_call(node)
+        magic = magic_call(node)
         if magic is None:
             return
         method, args = magic
         if method == "run_line_magic" and len(args) == 2:
             name, line = args
             if name in PYTHON_ARG_LINE_MAGICS:
-                code = _split_timeit_options(line) if name == "timeit" else line
+                code = split_timeit_options(line) if name == "timeit" else line
                 self.walk_source(code, strict=False)
             else:
-                for var in sorted(_expanded_names(line)):
+                for var in sorted(expanded_names(line)):
                     self._load(var)
         elif method == "run_cell_magic" and len(args) == 3:
             name, line, body = args
@@ -801,11 +727,11 @@ class _Walker(ast.NodeVisitor):
                     self._store(var)
                 return
             if name not in PYTHON_BODY_CELL_MAGICS:
-                for var in sorted(_expanded_names(line)):
+                for var in sorted(expanded_names(line)):
                     self._load(var)
                 return  # not Python: contributes no names
             if name == "timeit":
-                self.walk_source(_split_timeit_options(line), strict=False)
+                self.walk_source(split_timeit_options(line), strict=False)
             self.walk_source(body, strict=False)
             if name == "capture":
                 targets = [w for w in line.split() if not w.startswith("-")]

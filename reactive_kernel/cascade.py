@@ -1,0 +1,250 @@
+"""Running one plan: restores, the namespace around each cell, skips, cutoffs.
+
+A :class:`Cascade` runs the cells of a :class:`~reactive_kernel.state.Plan`
+in order through the kernel's executor.  Before a cell runs, the cells whose
+values it reads and that hold none usable (never ran, dropped for memory,
+changed in place since, stale) run first (*restored*, once per cascade); the
+namespace is then set to what the cell sees at its position; afterwards its
+values are kept.  A cell whose parent failed is skipped; a cell whose inputs
+are the very values it read last time is left as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .graph import CellId
+from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
+from .values import ABSENT, IMMUTABLE, PASS
+
+if TYPE_CHECKING:
+    from .runner import Runner
+
+
+class Stop(Exception):
+    """An interrupt ended the cascade."""
+
+
+class Cascade:
+    """One run of a plan: restores, placement, skips, and the report."""
+
+    def __init__(self, runner: Runner, plan: Plan, execute: Executor,
+                 report: CascadeReport) -> None:
+        self.runner = runner
+        self.graph = runner.graph
+        self.plan = plan
+        self.execute = execute
+        self.report = report
+        self.failed: set[CellId] = set()
+        self.done: set[CellId] = set()
+        self.touched: set[str] = set(runner._unsettled)
+        runner._unsettled.clear()
+        #: Statuses before the cascade queued the cells.
+        self.before: dict[CellId, Status] = {}
+        #: Per cell run here: names whose value is the very object it had before.
+        self.same: dict[CellId, dict[str, object]] = {}
+        #: Cells on a cycle: their reads bound to a cell below them on it are
+        #: unbound here (top to bottom, nothing below has run yet).
+        self.cut: dict[CellId, set[str]] = {}
+        cyclic = set(plan.cyclic)
+        for cell in plan.cyclic:
+            position = self.graph.position(cell)
+            for parent, names in self.graph.parents(cell).items():
+                if parent in cyclic and self.graph.position(parent) > position:
+                    self.cut.setdefault(cell, set()).update(names)
+
+    async def step(self, cell: CellId, is_pending: Callable[[CellId], bool] | None) -> None:
+        runner, report = self.runner, self.report
+        trigger = cell == self.plan.trigger
+        if cell in self.done:
+            return  # ran already, restored for a cell before it
+        if not trigger and cell in self.graph:
+            parents = self._parents(cell)
+            if (is_pending is not None and is_pending(cell)) or any(
+                p in report.deferred for p in parents
+            ):
+                report.deferred.append(cell)
+                return
+        if not self.plan.plain and cell in self.graph:
+            for need in self._restore_order(cell):
+                if need not in self.failed and not self._blocked(need):
+                    report.restored.append(need)
+                    await self._run(need, False)
+        if not trigger and not self._must_run(cell):
+            runner.state(cell).status = self.before.get(cell, Status.OK)
+            report.unchanged.append(cell)
+            return
+        if not trigger:
+            blocker = self._blocked(cell)
+            if blocker is not None:
+                self.failed.add(cell)
+                state = runner.state(cell)
+                state.status = Status.SKIPPED
+                state.skipped_because = runner.state(blocker).skipped_because or blocker
+                report.skipped.append(cell)
+                report.skipped_because[cell] = state.skipped_because
+                self._pass(cell)
+                return
+        await self._run(cell, trigger)
+
+    async def settle(self) -> None:
+        """Before the namespace is left as the last definers left it: a last
+        definer whose value a cell below changed in place, and which that cell
+        no longer changes (it was edited, moved or deleted), runs again."""
+        graph, values = self.graph, self.runner.values
+        for name in sorted(self.touched):
+            definers = graph.definers(name) if name.isidentifier() else []
+            if not definers:
+                continue
+            last = definers[-1]
+            record = values.records.get(last, {}).get(name)
+            if (record is None or last in self.done or last in self.failed
+                    or last in self.runner.batch or not (record.changed or record.dropped)):
+                continue
+            for need in [*self._restore_order(last), last]:
+                if need not in self.done and need not in self.failed and not self._blocked(need):
+                    self.report.restored.append(need)
+                    await self._run(need, False)
+
+    def _must_run(self, cell: CellId) -> bool:
+        """Whether a planned cell reads a value that changed in this cascade
+        (or must run anyway).  A value that is the very object its definer
+        left before did not change if it cannot change (a number, a string, a
+        module...) or if the cell only passes it through (a weak read)."""
+        if cell in self.plan.roots or cell not in self.graph:
+            return True
+        if self.before.get(cell) not in (Status.OK, Status.ERROR):
+            return True  # skipped, interrupted or never run: what it shows is not current
+        weak = self.graph.cell(cell).weak
+        for parent, names in self._parents(cell).items():
+            if parent in self.failed:
+                return True  # it will be skipped, and say why
+            same = self.same.get(parent)
+            if same is None:
+                continue  # did not run in this cascade
+            for name in names:
+                if name not in same:
+                    return True
+                if name not in weak and not isinstance(same[name], IMMUTABLE) \
+                        and same[name] is not ABSENT:
+                    return True
+        return False
+
+    def _blocked(self, cell: CellId) -> CellId | None:
+        if cell not in self.graph:
+            return None
+        return next((p for p in self._parents(cell) if p in self.failed), None)
+
+    def _parents(self, cell: CellId) -> dict[CellId, frozenset[str]]:
+        """The cell's parents, without the reads cut on a cycle."""
+        parents = self.graph.parents(cell)
+        cut = self.cut.get(cell)
+        if cut:
+            parents = {p: n - cut for p, n in parents.items() if n - cut}
+        return parents
+
+    async def _run(self, cell: CellId, trigger: bool) -> None:
+        runner, report = self.runner, self.report
+        placed = not self.plan.plain and cell in self.graph
+        if placed:
+            node = self.graph.cell(cell)
+            self.touched |= node.declared_defs
+            self.touched |= node.refs
+            runner.values.place(cell, unbound=self.cut.get(cell, ()))
+        code = self.graph.cell(cell).code if cell in self.graph else self.plan.code
+        state = runner.state(cell)
+        before = dict(runner.values.records.get(cell, {}))
+        outcome = await self._execute(cell, code, state, trigger)
+        if placed:
+            inplace = runner._inplace.get(cell, frozenset())
+            runner.values.record(cell, inplace)
+            after = runner.values.records.get(cell, {})
+            self.same[cell] = {
+                n: r.value for n, r in after.items()
+                if n in before and n not in inplace and before[n].value is r.value
+                and not before[n].changed and not before[n].dropped and r.value is not PASS
+            }
+        else:
+            self.same[cell] = {}
+        self.done.add(cell)
+        report.ran.append(cell)
+        report.timings[cell] = state.duration or 0.0
+        if outcome.status != "ok":
+            self.failed.add(cell)
+            report.errors[cell] = outcome.error or outcome.status
+        if outcome.status == "interrupted":
+            report.interrupted = True
+            raise Stop
+
+    async def _execute(
+        self, cell: CellId, code: str, state: CellState, trigger: bool
+    ) -> Outcome:
+        state.status = Status.RUNNING
+        state.skipped_because = None
+        state.runs += 1
+        started = time.perf_counter()
+        try:
+            outcome = await self.execute(cell, code, trigger)
+        except KeyboardInterrupt:
+            outcome = Outcome("interrupted", "KeyboardInterrupt")
+        state.duration = time.perf_counter() - started
+        if outcome.status == "ok":
+            state.status, state.error = Status.OK, None
+        elif outcome.status == "interrupted":
+            state.status, state.error = Status.INTERRUPTED, outcome.error
+        else:
+            state.status, state.error = Status.ERROR, outcome.error
+        return outcome
+
+    def _restore_order(self, cell: CellId) -> list[CellId]:
+        """Cells to run before ``cell`` because it reads values they do not hold
+        usably, parents first (their own such inputs included)."""
+        order: list[CellId] = []
+        seen = {cell}
+        stack: list[tuple[CellId, list[CellId]]] = [(cell, self._needs(cell, seen))]
+        while stack:
+            current, needs = stack[-1]
+            if needs:
+                need = needs.pop()
+                if need not in seen:
+                    seen.add(need)
+                    stack.append((need, self._needs(need, seen)))
+                continue
+            stack.pop()
+            if current != cell:
+                order.append(current)
+        return order
+
+    def _needs(self, cell: CellId, seen: set[CellId]) -> list[CellId]:
+        runner, graph = self.runner, self.graph
+        found: list[CellId] = []
+        node = graph.cell(cell)
+        cut = self.cut.get(cell, set())
+        for name in sorted(node.refs - cut, reverse=True):
+            definer = graph.binding(cell, name)
+            if (definer is None or definer == cell or definer in self.done or definer in seen
+                    or definer in runner.batch or definer in found):
+                continue
+            if runner.state(definer).status is Status.STALE or not runner.values.available(
+                    definer, name):
+                found.append(definer)
+        return found
+
+    def _pass(self, cell: CellId) -> None:
+        if cell in self.graph and not self.plan.plain:
+            self.touched |= self.graph.cell(cell).defs
+            self.runner.values.passed(cell)
+
+    def not_run(self, cell: CellId) -> None:
+        """A planned cell the cascade did not reach (interrupted)."""
+        state = self.runner.state(cell)
+        if state.status is Status.QUEUED:
+            state.status = Status.SKIPPED
+        elif state.status is Status.RUNNING:
+            state.status = Status.INTERRUPTED
+        state.skipped_because = None
+        if cell not in self.report.ran and cell not in self.report.deferred:
+            self.report.skipped.append(cell)
+            self._pass(cell)
