@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run console test lint typecheck pytest bench clean system-deps ui check-analysis
+.PHONY: run console test lint typecheck pytest pytest-public-paths bench clean system-deps ui check-analysis
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
@@ -55,12 +55,19 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/ipython_syntax.py \
 		reactive_kernel/graph.py reactive_kernel/runner.py reactive_kernel/cascade.py \
 		reactive_kernel/state.py reactive_kernel/values.py reactive_kernel/calls.py \
-		reactive_kernel/sql/cells.py reactive_kernel/history.py server/notebooks.py
+		reactive_kernel/sql/cells.py reactive_kernel/_compat/history.py server/notebooks.py
 
 pytest: $(STAMP) ui system-deps
 	$(VENV)/bin/python -m pytest
 
-test: lint typecheck pytest
+# The kernel's tests again with every fast path (reactive_kernel/_compat) off: the
+# public paths the kernel falls back to on ipykernel/IPython versions it does not know.
+pytest-public-paths: $(STAMP) system-deps
+	REACTIVE_KERNEL_FAST_PATHS=0 $(VENV)/bin/python -m pytest tests/test_kernel.py \
+		tests/test_history.py tests/test_notebooks_vs_stock.py \
+		tests/test_edit_equivalence_kernel.py tests/test_conformance.py tests/test_sql_kernel.py
+
+test: lint typecheck pytest pytest-public-paths
 
 # The analysis against CPython's bytecode over the whole standard library, pandas and
 # IPython (a sample of the standard library runs in `make test`).

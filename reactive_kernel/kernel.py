@@ -18,17 +18,16 @@ import threading
 import uuid
 from typing import Any
 
-from ipykernel.iostream import OutStream
 from ipykernel.ipkernel import IPythonKernel
 from IPython.core.displayhook import DisplayHook
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
-from traitlets import CaselessStrEnum, Float, Int, Type, observe
+from traitlets import Bool, CaselessStrEnum, Float, Int, Type, observe
 
-from . import __version__, iopub
-from .compiling import CachingCompilerProxy
+from . import __version__, _compat
+from ._compat.compiling import CachingCompilerProxy
+from ._compat.history import HistoryWriter
 from .displayhook import ReactiveDisplayHook, ReactiveShell
 from .graph import CellId, GraphError
-from .history import HistoryWriter
 from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
 
@@ -73,6 +72,14 @@ class ReactiveKernel(IPythonKernel):
         "their cells re-run when a value is needed. 0 keeps none.",
     ).tag(config=True)
 
+    fast_paths = Bool(
+        True,
+        help="Use the speed-ups that rely on private internals of ipykernel and "
+        "IPython (reactive_kernel/_compat), on the versions they were tested with. "
+        "False (or REACTIVE_KERNEL_FAST_PATHS=0 in the environment) keeps every "
+        "public path.",
+    ).tag(config=True)
+
     history_write_interval = Float(
         1.0,
         help="Write the input history to IPython's database at most this often "
@@ -83,16 +90,10 @@ class ReactiveKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         assert self.shell is not None
-        self._history = HistoryWriter(self.shell.history_manager, self.history_write_interval)
-        self._iopub_sender = (
-            iopub.install(self.iopub_thread) if self.iopub_thread is not None else None
-        )
-        if self._iopub_sender is not None:
-            for stream in (sys.stdout, sys.stderr):
-                if isinstance(stream, OutStream) and stream.pub_thread is self.iopub_thread:
-                    iopub.flush_directly(stream, self._iopub_sender)
+        self._history: HistoryWriter | None = None
+        self._compile_cache: CachingCompilerProxy | None = None
+        self._fast = _compat.install(self, self.fast_paths, self.history_write_interval)
         self._prepared_cache: dict[str, tuple[str, Any, bool, bool | str]] = {}
-        self._compile_cache = CachingCompilerProxy(self.shell.compile)
         from .sql.magics import SqlMagics
 
         self.runner = Runner(
@@ -251,7 +252,8 @@ class ReactiveKernel(IPythonKernel):
             return await self._do_execute(code, silent, store_history, user_expressions,
                                           allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         finally:
-            self._history.note()
+            if self._history is not None:
+                self._history.note()
 
     async def _do_execute(
         self,
@@ -336,13 +338,8 @@ class ReactiveKernel(IPythonKernel):
         """Run a plan for the request ``parent``; re-runs publish on their own
         cells' requests, and skipped cells say why."""
         try:
-            if self._iopub_sender is not None and len(plan.run) > 1:
-                # Re-runs will borrow the iopub socket: have it lent meanwhile.
-                self._iopub_sender.ask()
             report = await self.runner.run(plan, execute, self._is_pending)
         finally:
-            if self._iopub_sender is not None:
-                self._iopub_sender.give_back()
             self._restore_parent(parent)
         self._announce_skipped(report)
         return report
@@ -353,8 +350,6 @@ class ReactiveKernel(IPythonKernel):
         state = self.runner.state(cell)
         context = self._context_of(cell)
         self._route(context["header"]["msg_id"], cell)
-        if self._iopub_sender is not None:
-            self._iopub_sender.borrow()
         # Stream text is buffered per parent header, so switching parents
         # needs no flush: each cell's text still lands on its own request.
         # The request's own parent is restored once, after the cascade.
@@ -371,7 +366,11 @@ class ReactiveKernel(IPythonKernel):
             # that differs between IPython versions: measure it.
             offset = saved_count - self.shell.displayhook.prompt_count
             self.shell.execution_count = state.execution_count + offset
-        self._compile_cache.label = state.execution_count
+        elif state.execution_count is not None and not self._fast.reruns:
+            # IPython's own path labels tracebacks In[execution_count].
+            self.shell.execution_count = state.execution_count
+        if self._compile_cache is not None:
+            self._compile_cache.label = state.execution_count
         hook = self.shell.displayhook
         if isinstance(hook, ReactiveDisplayHook):
             hook.source = self._prepared(code)[0]  # its own ';', not the trigger's
@@ -380,8 +379,8 @@ class ReactiveKernel(IPythonKernel):
         finally:
             if isinstance(hook, ReactiveDisplayHook):
                 hook.source = None
-            self._flush_streams_directly()
-            self._compile_cache.label = None
+            if self._compile_cache is not None:
+                self._compile_cache.label = None
             if self.shell.execution_count != saved_count:
                 self.shell.execution_count = saved_count
 
@@ -400,11 +399,12 @@ class ReactiveKernel(IPythonKernel):
         self._forward_input(False)
         result = None
         real_compiler = shell.compile
-        proxy = self._compile_cache
-        if proxy.compiler is real_compiler and proxy.usable(shell):
+        proxy = self._compile_cache if self._fast.reruns else None
+        if proxy is not None and proxy.compiler is real_compiler and proxy.usable(shell):
             shell.compile = proxy
         lean = None
-        if shell.compile is proxy and not is_async and error is None and transformed.strip():
+        if (proxy is not None and shell.compile is proxy and not is_async and error is None
+                and transformed.strip()):
             flags = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0) if shell.autoawait else 0
             try:
                 lean = proxy.statements(transformed, shell.execution_count, code, flags)
@@ -546,36 +546,6 @@ class ReactiveKernel(IPythonKernel):
     def _route(self, msg_id: str, cell: CellId) -> None:
         if isinstance(self.session, RoutingSession):
             self.session.route(msg_id, cell)
-
-    def _flush_streams_directly(self) -> None:
-        """Send a re-run cell's buffered stdout/stderr now, from this thread,
-        if it holds the iopub socket (a cascade): no hand-off to the IOPub
-        thread, and the text leaves right after the cell, not after the cascade."""
-        sender = self._iopub_sender
-        if sender is None:
-            return
-        with sender.holding():
-            if not sender.owns_socket():
-                return
-            for stream in (sys.stdout, sys.stderr):
-                if (not isinstance(stream, OutStream) or stream.pub_thread is not self.iopub_thread
-                        or not stream._buffers):
-                    continue
-                if stream.echo is not None or stream._hooks:
-                    stream._flush()  # ipykernel's way, with its echo and hooks
-                    continue
-                # OutStream._flush, minus what a re-run does not need: its
-                # pending timer flush (if any) stays scheduled and finds
-                # nothing, and text written later is flushed by it or here.
-                for header, text in stream._flush_buffers():
-                    if text:
-                        cell = self.session.cell_for(header.get("msg_id", ""))
-                        content = {"name": stream.name, "text": text}
-                        if cell is None:
-                            self.session.send(self.iopub_thread, "stream", content,
-                                              parent=header, ident=stream.topic)
-                        else:
-                            self._publish_output(cell, header, "stream", content, stream.topic)
 
     def _publish_output(
         self, cell: CellId, header: dict[str, Any], msg_type: str, content: dict[str, Any],

@@ -7,7 +7,7 @@ import linecache
 
 from IPython.core.compilerop import CachingCompiler
 
-from reactive_kernel.compiling import CachingCompilerProxy
+from reactive_kernel._compat.compiling import CachingCompilerProxy
 
 
 def compile_cell(proxy: CachingCompilerProxy, code: str, number: int) -> list[object]:

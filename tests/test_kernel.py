@@ -513,7 +513,7 @@ def test_a_long_rerun_cell_shows_its_output_while_it_runs(
     request = kernel.request(f"{n}_v = 2", root)
     seen: list[str] = []
     deadline = time.monotonic() + 15
-    while not any("started 2" in t for t in seen):
+    while "started 2" not in "".join(seen):  # text may come in several messages
         assert time.monotonic() < deadline, f"no output of the running cell yet: {seen}"
         try:
             m = kernel.kc.get_iopub_msg(timeout=1.0)
@@ -588,3 +588,32 @@ def test_reruns_honour_their_own_trailing_semicolon(kernel: KernelHarness) -> No
     edit = kernel.ok("sc_v = 3;", a)  # a trigger ending with ';' hides only itself
     assert [m["msg_type"] for m in edit.outputs(b)] == ["clear_output"]
     assert edit.text(c) == "9\n"
+
+
+def test_fast_paths_are_fenced_and_can_be_turned_off() -> None:
+    """The speed-ups on ipykernel/IPython internals run only where probed, and
+    REACTIVE_KERNEL_FAST_PATHS=0 keeps every public path (CI runs the kernel tests
+    both ways)."""
+    import os
+
+    from jupyter_client.manager import KernelManager
+
+    from reactive_kernel import _compat
+
+    expected = [] if os.environ.get("REACTIVE_KERNEL_FAST_PATHS") == "0" else (
+        list(_compat.FAST_PATHS) if _compat.versions_tested() else [])
+    for env, want in (({}, expected), ({"REACTIVE_KERNEL_FAST_PATHS": "0"}, [])):
+        km = KernelManager(kernel_name="reactive")
+        km.start_kernel(env={**os.environ, **env})
+        harness = KernelHarness.__new__(KernelHarness)
+        harness.km, harness.kc = km, km.client()
+        harness.kc.start_channels()
+        try:
+            harness.kc.wait_for_ready(timeout=60)
+            assert harness.value("get_ipython().kernel._fast.active()") == repr(want)
+            a, b = ids("a", "b")
+            harness.ok("fp_x = 1", a)
+            harness.ok("print('fp', fp_x)", b)
+            assert harness.ok("fp_x = 2", a).text(b) == "fp 2\n"  # cascades either way
+        finally:
+            harness.close()

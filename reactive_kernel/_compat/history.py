@@ -40,6 +40,13 @@ class HistoryWriter:
         if self.active:
             history_manager.db_cache_size = sys.maxsize  # inputs stay in the cache
 
+    @staticmethod
+    def usable(history_manager: Any) -> bool:
+        """Probe: the manager has what the writer uses."""
+        needed = ("enabled", "db_cache_size", "db_input_cache", "db_output_cache",
+                  "save_thread", "writeout_cache")
+        return history_manager is not None and all(hasattr(history_manager, n) for n in needed)
+
     def pending(self) -> bool:
         manager = self.history_manager
         return bool(manager.db_input_cache or manager.db_output_cache)

@@ -63,6 +63,22 @@ class CachingCompilerProxy:
         """Whether caching trees is safe with this shell's settings."""
         return not shell.ast_transformers and shell.ast_node_interactivity == "last_expr"
 
+    def probe(self, shell: Any) -> bool:
+        """Whether this IPython has what the lean re-run path uses, and a
+        statement compiled here runs as IPython would run it."""
+        needed_compiler = ("cache", "ast_parse", "extra_flags", "flags")
+        needed_shell = ("run_code", "builtin_trap", "display_trap", "displayhook", "events",
+                        "logger", "last_execution_succeeded", "last_execution_result")
+        if not (all(hasattr(self._compiler, n) for n in needed_compiler)
+                and all(hasattr(shell, n) for n in needed_shell)
+                and hasattr(shell.displayhook, "exec_result")):
+            return False
+        try:
+            _name, codes, displays = self.statements("_rk_probe = 6 * 7", 0, "", 0)
+            return len(codes) == 1 and not displays
+        except Exception:  # a changed compiler API: keep IPython's path
+            return False
+
     def _entry(self, code: str) -> _Entry:
         entry = self._entries.get(code)
         if entry is None:
