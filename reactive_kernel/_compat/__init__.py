@@ -56,8 +56,8 @@ def _major(version: str) -> int:
 
 def versions_tested() -> bool:
     """Whether the running ipykernel and IPython are versions the fast paths know."""
-    return (_major(ipykernel.__version__) in TESTED["ipykernel"]
-            and _major(IPython.__version__) in TESTED["IPython"])
+    return (_major(version("ipykernel")) in TESTED["ipykernel"]
+            and _major(version("ipython")) in TESTED["IPython"])
 
 
 def wanted(setting: bool) -> set[str]:
@@ -95,7 +95,7 @@ def install(kernel: Any, setting: bool, history_interval: float) -> FastPaths:
     if not allowed:
         paths.reasons = dict.fromkeys(FAST_PATHS, "turned off")
     elif not versions_tested():
-        reason = (f"ipykernel {ipykernel.__version__} / IPython {IPython.__version__} "
+        reason = (f"ipykernel {version('ipykernel')} / IPython {version('ipython')} "
                   "not among the versions tested")
         paths.reasons = dict.fromkeys(FAST_PATHS, reason)
     else:
