@@ -34,10 +34,8 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
-
-import ipykernel
-import IPython
 
 log = logging.getLogger(__name__)
 
