@@ -52,14 +52,20 @@ class Result:
     stock_errors: int = 0
 
 
-def stock_run(path: Path, cells: list[str]) -> tuple[list[str], float]:
-    kernel = Kernel("python3", path.parent)
+def plain_run(kernel_name: str, path: Path, cells: list[str]) -> tuple[list[str], float]:
+    """The cells in order, without cell ids (stock, or the reactive kernel as
+    nbclient drives it): each cell's output, and the seconds it took."""
+    kernel = Kernel(kernel_name, path.parent)
     try:
         started = time.perf_counter()
         outputs = [render(kernel.execute(code)[1]) for code in cells]
         return outputs, time.perf_counter() - started
     finally:
         kernel.close()
+
+
+def stock_run(path: Path, cells: list[str]) -> tuple[list[str], float]:
+    return plain_run("python3", path, cells)
 
 
 def reactive_with_ids(path: Path, cells: list[str],
@@ -86,16 +92,6 @@ def reactive_with_ids(path: Path, cells: list[str],
             shown.take(ids[index], kernel.execute(code, ids[index])[1])
             after = shown.render(ids)
         return first, refused, seconds, after
-    finally:
-        kernel.close()
-
-
-def reactive_without_ids(path: Path, cells: list[str]) -> tuple[list[str], float]:
-    kernel = Kernel("reactive", path.parent)
-    try:
-        started = time.perf_counter()
-        outputs = [render(kernel.execute(code)[1]) for code in cells]
-        return outputs, time.perf_counter() - started
     finally:
         kernel.close()
 
@@ -143,7 +139,7 @@ def measure(path: Path, with_edit: bool) -> Result:
     result.with_ids = compare(first, mine, skip)
     result.refused = refused
     result.seconds["reactive_ids"] = t_ids
-    batch, t_batch = reactive_without_ids(path, cells)
+    batch, t_batch = plain_run("reactive", path, cells)
     result.without_ids = compare(first, batch, skip)
     result.seconds["reactive_no_ids"] = t_batch
     if edit is not None and after is not None:

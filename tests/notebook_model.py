@@ -152,3 +152,74 @@ def well_formed(cells: list[str]) -> bool:
     """Every cell's reads are defined by a cell above it or by itself first:
     a top-to-bottom run raises no NameError."""
     return "NameError" not in "".join(run_top_to_bottom(cells).outputs)
+
+
+class EditedNotebook:
+    """A notebook edited as a user edits one in the web UI: code edits run the
+    cell, inserts and moves send the order, deletions remove the cell.  Kernels
+    under test implement :meth:`submit`, :meth:`send_order` and :meth:`shown`."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.order: list[str] = []
+        self.code: dict[str, str] = {}
+        self._count = 0
+
+    def submit(self, cell: str) -> bool:
+        """Run a cell; False if it was refused (a cycle: only possible when a
+        cell reads a name no cell above defines)."""
+        raise NotImplementedError
+
+    def send_order(self, removed: str | None = None) -> None:
+        """Send the order (and a removal) as the web UI does."""
+        raise NotImplementedError
+
+    def shown(self) -> list[str]:
+        """What each cell shows, in notebook order ("skipped" for a skipped cell)."""
+        raise NotImplementedError
+
+    def new_cell(self, code: str, index: int) -> str:
+        self._count += 1
+        cell = f"{self.prefix}{self._count}"
+        self.code[cell] = code
+        self.order.insert(index, cell)
+        return cell
+
+    def build(self, cells: list[str]) -> None:
+        for code in cells:
+            assert self.submit(self.new_cell(code, len(self.order)))
+
+    def apply(self, edit: Edit) -> None:
+        n = len(self.order)
+        if edit.kind == "edit" and n:
+            cell = self.order[edit.index % n]
+            old, self.code[cell] = self.code[cell], edit.code
+            if not self.submit(cell):
+                self.code[cell] = old  # refused: the edit changed nothing
+        elif edit.kind == "insert":
+            cell = self.new_cell(edit.code, edit.index % (n + 1))
+            self.send_order()
+            if not self.submit(cell):
+                self.order.remove(cell)
+                self.send_order(removed=cell)
+        elif edit.kind == "delete" and n > 1:
+            cell = self.order.pop(edit.index % n)
+            del self.code[cell]
+            self.send_order(removed=cell)
+        elif edit.kind == "move" and n > 1:
+            cell = self.order.pop(edit.index % n)
+            self.order.insert(edit.target % n, cell)
+            self.send_order()
+
+    def cells(self) -> list[str]:
+        return [self.code[c] for c in self.order]
+
+
+def assert_top_to_bottom(cells: list[str], shown: list[str], expected: list[str]) -> None:
+    """Every cell shows what the top-to-bottom run shows; a skipped cell only
+    where a cell above it failed in that run."""
+    for i, (got, want) in enumerate(zip(shown, expected, strict=True)):
+        if got == "skipped":
+            assert any(out.endswith("Error\n") for out in expected[:i]), (cells, shown, expected)
+            continue
+        assert got == want, (i, cells, shown, expected)

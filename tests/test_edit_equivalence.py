@@ -11,16 +11,17 @@ checks the same property between a real reactive kernel and stock ipykernel.
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reactive_kernel.graph import CellId, CycleError
-from reactive_kernel.runner import Outcome, Runner, Status
+from reactive_kernel.runner import Outcome, Plan, Runner, Status
 
 from .notebook_model import (
     Edit,
+    EditedNotebook,
+    assert_top_to_bottom,
     edits,
     exec_cell,
     notebooks,
@@ -30,78 +31,42 @@ from .notebook_model import (
 )
 
 
-class ReactiveNotebook:
-    """A notebook driven as the web UI drives the kernel: cells with ids, the
-    order sent on every structural change, outputs kept per cell."""
-
-    _ids = itertools.count()
+class ReactiveNotebook(EditedNotebook):
+    """The runner with an exec-based executor, outputs kept per cell."""
 
     def __init__(self, budget: int = 1 << 30) -> None:
+        super().__init__("c")
         self.ns: dict[str, object] = {}
         self.runner = Runner(self.ns, budget=budget)
-        self.order: list[CellId] = []
-        self.code: dict[CellId, str] = {}
-        self.shown: dict[CellId, str] = {}
-        self.runs: list[CellId] = []
+        self.outputs: dict[str, str] = {}
 
     async def _execute(self, cell: CellId, code: str, trigger: bool) -> Outcome:
-        self.runs.append(cell)
-        self.shown[cell] = out = exec_cell(code, self.ns)
+        self.outputs[cell] = out = exec_cell(code, self.ns)
         if out.endswith("Error\n"):
             return Outcome("error", out.strip())
         return Outcome("ok")
 
-    def _run(self, plan: object) -> None:
-        report = asyncio.run(self.runner.run(plan, self._execute))  # type: ignore[arg-type]
+    def _run(self, plan: Plan) -> None:
+        report = asyncio.run(self.runner.run(plan, self._execute))
         for cell in report.skipped:
-            self.shown[cell] = "skipped"
+            self.outputs[cell] = "skipped"
 
-    def submit(self, cell: CellId) -> bool:
-        """Run a cell; False if the kernel refused it (a cycle: only possible
-        when a cell reads a name no cell above defines)."""
+    def submit(self, cell: str) -> bool:
         try:
-            plan = self.runner.submit(cell, self.code[cell])
+            plan = self.runner.submit(CellId(cell), self.code[cell])
         except CycleError:
             return False
         self._run(plan)
         return True
 
-    def new_cell(self, code: str, index: int) -> CellId:
-        cell = CellId(f"c{next(self._ids)}")
-        self.code[cell] = code
-        self.order.insert(index, cell)
-        return cell
-
-    def send_order(self, rebound: frozenset[CellId] = frozenset()) -> None:
+    def send_order(self, removed: str | None = None) -> None:
         """As the kernel's reactive_graph_request does for an order or a removal."""
-        rebound = rebound | self.runner.set_order(self.order)
+        rebound = self.runner.remove([CellId(removed)]) if removed else frozenset()
+        rebound |= self.runner.set_order([CellId(c) for c in self.order])
         self._run(self.runner.plan_rebound(rebound))
 
-    def apply(self, edit: Edit) -> None:
-        n = len(self.order)
-        if edit.kind == "edit" and n:
-            cell = self.order[edit.index % n]
-            old, self.code[cell] = self.code[cell], edit.code
-            if not self.submit(cell):
-                self.code[cell] = old  # refused: the edit changed nothing
-        elif edit.kind == "insert":
-            cell = self.new_cell(edit.code, edit.index % (n + 1))
-            self.send_order()
-            if not self.submit(cell):
-                self.order.remove(cell)
-                self.send_order()
-        elif edit.kind == "delete" and n > 1:
-            cell = self.order.pop(edit.index % n)
-            del self.code[cell]
-            self.shown.pop(cell, None)
-            self.send_order(self.runner.remove([cell]))
-        elif edit.kind == "move" and n > 1:
-            cell = self.order.pop(edit.index % n)
-            self.order.insert(edit.target % n, cell)
-            self.send_order()
-
-    def cells(self) -> list[str]:
-        return [self.code[c] for c in self.order]
+    def shown(self) -> list[str]:
+        return [self.outputs.get(c, "") for c in self.order]
 
     def check(self) -> None:
         """Outputs and namespace equal a top-to-bottom run (if it is well formed)."""
@@ -109,22 +74,14 @@ class ReactiveNotebook:
         if not well_formed(cells):
             return
         expected = run_top_to_bottom(cells)
-        shown = [self.shown.get(c, "") for c in self.order]
-        for i, (got, want) in enumerate(zip(shown, expected.outputs, strict=True)):
-            if got == "skipped":
-                assert any(out.endswith("Error\n") for out in expected.outputs[:i]), (
-                    cells, shown, expected.outputs)
-                continue
-            assert got == want, (i, cells, shown, expected.outputs)
+        assert_top_to_bottom(cells, self.shown(), expected.outputs)
         namespace = shown_namespace(self.ns)
         assert namespace == expected.namespace, (cells, namespace, expected.namespace)
 
 
 def build(cells: list[str], budget: int = 1 << 30) -> ReactiveNotebook:
     nb = ReactiveNotebook(budget)
-    for code in cells:
-        cell = nb.new_cell(code, len(nb.order))
-        assert nb.submit(cell)
+    nb.build(cells)
     return nb
 
 
@@ -159,4 +116,4 @@ def test_rerunning_any_cell_unchanged_changes_nothing(cells: list[str], pick: in
     nb.submit(cell)
     nb.submit(cell)
     nb.check()
-    assert nb.runner.state(cell).status in (Status.OK, Status.ERROR)
+    assert nb.runner.state(CellId(cell)).status in (Status.OK, Status.ERROR)
