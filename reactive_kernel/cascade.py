@@ -74,6 +74,7 @@ class Cascade:
                     await self._run(need, False)
         if not trigger and not self._must_run(cell):
             runner.state(cell).status = self.before.get(cell, Status.OK)
+            runner.touch(cell)
             report.unchanged.append(cell)
             return
         if not trigger:
@@ -83,6 +84,7 @@ class Cascade:
                 state = runner.state(cell)
                 state.status = Status.SKIPPED
                 state.skipped_because = runner.state(blocker).skipped_because or blocker
+                runner.touch(cell)
                 report.skipped.append(cell)
                 report.skipped_because[cell] = state.skipped_because
                 self._pass(cell)
@@ -184,6 +186,9 @@ class Cascade:
         state.status = Status.RUNNING
         state.skipped_because = None
         state.runs += 1
+        self.runner.touch(cell)
+        if self.runner.on_progress is not None:
+            self.runner.on_progress(False)
         started = time.perf_counter()
         try:
             outcome = await self.execute(cell, code, trigger)
@@ -196,6 +201,7 @@ class Cascade:
             state.status, state.error = Status.INTERRUPTED, outcome.error
         else:
             state.status, state.error = Status.ERROR, outcome.error
+        self.runner.touch(cell)
         return outcome
 
     def _restore_order(self, cell: CellId) -> list[CellId]:
@@ -245,6 +251,7 @@ class Cascade:
         elif state.status is Status.RUNNING:
             state.status = Status.INTERRUPTED
         state.skipped_because = None
+        self.runner.touch(cell)
         if cell not in self.report.ran and cell not in self.report.deferred:
             self.report.skipped.append(cell)
             self._pass(cell)

@@ -30,6 +30,7 @@ from .displayhook import ReactiveDisplayHook, ReactiveShell
 from .graph import CellId, GraphError
 from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
+from .statecomm import StatePublisher
 
 #: Exceptions that mean "the user interrupted", whatever the cell was doing.
 _INTERRUPT_NAMES = frozenset({"KeyboardInterrupt", "CancelledError"})
@@ -103,6 +104,8 @@ class ReactiveKernel(IPythonKernel):
             cell_magics={"sql": _analyse_sql},
             budget=self.superseded_memory_limit,
         )
+        self.publisher = StatePublisher(self.runner, self.comm_manager.register_target)
+        self.runner.on_progress = self.publisher.progress
         self.sql = SqlMagics(self.shell)
         self.shell.register_magics(self.sql)
         self.shell_handlers["reactive_graph_request"] = self.reactive_graph_request
@@ -122,6 +125,8 @@ class ReactiveKernel(IPythonKernel):
     @observe("mode")
     def _mode_changed(self, change: dict[str, Any]) -> None:
         self.runner.mode = change["new"]
+        if hasattr(self, "publisher"):
+            self.publisher.mode_changed(change["new"])
 
     @observe("superseded_memory_limit")
     def _budget_changed(self, change: dict[str, Any]) -> None:
@@ -192,8 +197,10 @@ class ReactiveKernel(IPythonKernel):
         """``reactive_graph_request``: order, load or remove cells; reply with the graph.
 
         Content (every key optional): ``{"order": [cellIds], "register":
-        [{"cellId", "code"}, ...], "remove": [ids]}``.  ``order`` is the notebook
-        order (ids not registered yet keep their place for when they are).
+        [{"cellId", "code"}, ...], "remove": [ids], "mode": "auto" | "lazy",
+        "run_stale": true}``.  ``order`` is the notebook order (ids not
+        registered yet keep their place for when they are); ``mode`` switches
+        auto / lazy; ``run_stale`` runs every stale cell.
         Registering runs nothing (cells whose reads now bind to a cell that
         never ran go stale); a move or a removal re-runs the cells whose reads
         now bind elsewhere (lazy mode: marks them stale).  Reply
@@ -223,9 +230,22 @@ class ReactiveKernel(IPythonKernel):
                     continue
                 cells.append((CellId(cell), code))
             errors.update(self.runner.load(cells))
+            mode = content.get("mode")
+            if mode is not None:
+                if mode not in ("auto", "lazy"):
+                    raise ValueError("mode must be 'auto' or 'lazy'")
+                self.mode = mode
             if order is not None or remove:
                 plan = self.runner.plan_rebound(rebound)
                 report = await self._run_plan(plan, parent, self._rerun_executor)
+            if content.get("run_stale"):
+                stale = self.runner.run_stale()
+                if stale is not None:
+                    more = await self._run_plan(stale, parent, self._rerun_executor)
+                    if report is None:
+                        report = more
+                    else:
+                        report.merge(more)
         except Exception as err:  # never leave the requester without a reply
             self.log.exception("reactive_graph_request failed")
             reply: dict[str, Any] = {"status": "error", "ename": type(err).__name__,
@@ -233,6 +253,7 @@ class ReactiveKernel(IPythonKernel):
         else:
             reply = {"status": "ok", "errors": errors, **self.runner.describe(),
                      "reactive": report.as_metadata() if report is not None else None}
+        self.publisher.finish()
         self.session.send(stream, "reactive_graph_reply", reply, parent, ident)
 
     # -- execution ----------------------------------------------------------
@@ -252,6 +273,8 @@ class ReactiveKernel(IPythonKernel):
             return await self._do_execute(code, silent, store_history, user_expressions,
                                           allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         finally:
+            if not silent:
+                self.publisher.finish()
             if self._history is not None:
                 self._history.note()
 
@@ -292,6 +315,7 @@ class ReactiveKernel(IPythonKernel):
                 )
                 state = self.runner.state(cell)
                 state.execution_count = trigger_reply.get("execution_count")
+                self.runner.touch(cell)
                 state.context = parent
                 return _outcome(trigger_reply)
             return await self._rerun(cell, cell_code)

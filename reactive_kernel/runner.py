@@ -14,6 +14,7 @@ once, parents before children, ties broken by notebook position.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 
 from .analysis import CellAnalysis, MagicAnalyser, analyse
@@ -64,6 +65,12 @@ class Runner:
         self.batch = self.values.unkept
         #: Names whose definers changed since the last cascade (see _Cascade.settle).
         self._unsettled: set[str] = set()
+        #: Cells whose state changed since :meth:`take_changes` (published to frontends).
+        self.changed: set[CellId] = set()
+        self._changes_lock = threading.Lock()
+        #: Called when a cascade starts (True) and before each of its cells runs
+        #: (False): the kernel publishes progress.
+        self.on_progress: Callable[[bool], None] | None = None
 
     # -- identity -----------------------------------------------------------
 
@@ -73,6 +80,17 @@ class Runner:
 
     def state(self, cell: CellId) -> CellState:
         return self.states.setdefault(cell, CellState())
+
+    def touch(self, cell: CellId) -> None:
+        """Note that a cell's state changed (frontends hear of it)."""
+        with self._changes_lock:
+            self.changed.add(cell)
+
+    def take_changes(self) -> set[CellId]:
+        """The cells changed since the last call (from any thread)."""
+        with self._changes_lock:
+            changed, self.changed = self.changed, set()
+        return changed
 
     def label(self, cell: CellId) -> str:
         """A cell as users see it: ``In [5] `df = load()``` (its first line)."""
@@ -123,6 +141,7 @@ class Runner:
             self.calls.restore(cell, previous)
             raise
         self.state(cell)
+        self.touch(cell)
         self._inplace[cell] = analysis.inplace
         self._dropped(cell, update.dropped)
         for loser in update.displaced:
@@ -173,6 +192,7 @@ class Runner:
     def _drop(self, cell: CellId) -> frozenset[CellId]:
         readers = self.graph.remove_cell(cell)
         self.states.pop(cell, None)
+        self.touch(cell)
         self.values.forget(cell)
         self.batch.discard(cell)
         self._inplace.pop(cell, None)
@@ -409,11 +429,15 @@ class Runner:
         report = CascadeReport(stale=list(plan.stale), deferred=list(plan.deferred))
         for cell in plan.stale:
             self.state(cell).status = Status.STALE
+            self.touch(cell)
         cascade = Cascade(self, plan, execute, report)
         for cell in plan.run:
             state = self.state(cell)
             cascade.before[cell] = state.status
             state.status = Status.QUEUED
+            self.touch(cell)
+        if self.on_progress is not None and plan.run and len(plan.run) + len(plan.stale) > 1:
+            self.on_progress(True)
         remaining = list(reversed(plan.run))
         try:
             try:

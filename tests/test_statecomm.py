@@ -1,0 +1,113 @@
+"""Cell state published by the kernel on the ``reactive`` comm, and the
+control requests (mode, run stale) that replace magic strings."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from .conftest import DEFAULT_TIMEOUT, KernelHarness
+
+
+def open_comm(k: KernelHarness) -> tuple[str, dict[str, Any]]:
+    """Open a ``reactive`` comm (comm_open has no reply: wait for its idle)."""
+    comm_id = uuid.uuid4().hex
+    msg = k.kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "reactive",
+                                         "data": {}})
+    k.kc.shell_channel.send(msg)
+    iopub = []
+    deadline = time.monotonic() + DEFAULT_TIMEOUT
+    while True:
+        m = k.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if (m["msg_type"] == "status" and m["parent_header"].get("msg_id") == msg["header"][
+                "msg_id"] and m["content"]["execution_state"] == "idle"):
+            break
+        iopub.append(m)
+    snapshot = comm_messages(iopub, comm_id)
+    assert [m["type"] for m in snapshot] == ["snapshot"], snapshot
+    return comm_id, snapshot[0]
+
+
+def comm_messages(iopub: list[dict[str, Any]], comm_id: str) -> list[dict[str, Any]]:
+    return [m["content"]["data"] for m in iopub
+            if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id]
+
+
+def graph_request(k: KernelHarness, **content: Any) -> tuple[dict[str, Any], list[Any]]:
+    msg = k.kc.session.msg("reactive_graph_request", content)
+    k.kc.shell_channel.send(msg)
+    result = k.collect(msg)
+    return result.reply["content"], result.iopub
+
+
+def states(messages: list[dict[str, Any]], cell: str) -> list[str]:
+    """Every status a cell went through, in the order published."""
+    return [m["cells"][cell]["status"] for m in messages
+            if m["type"] == "cells" and m["cells"].get(cell)]
+
+
+def test_a_cascade_is_published_cell_by_cell(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    comm_id, snapshot = open_comm(k)
+    assert snapshot["cells"] == {} and snapshot["mode"] == "auto"
+    first = k.ok("sc_a = 1", "a")
+    published = comm_messages(first.iopub, comm_id)
+    assert states(published, "a")[-1] == "ok"
+    graph = [m for m in published if m["type"] == "graph"]
+    assert graph and graph[-1]["cells"]["a"]["defines"] == ["sc_a"]
+    k.ok("import time\ntime.sleep(0.15)\nsc_b = sc_a + 1", "b")
+    k.ok("sc_c = sc_b * 10", "c")
+    edit = k.ok("sc_a = 5", "a")
+    published = comm_messages(edit.iopub, comm_id)
+    # Planned (queued), then running, then done: from the kernel, not guessed.
+    assert states(published, "b")[0] == "queued" and states(published, "b")[-1] == "ok"
+    assert "running" in states(published, "b") + states(published, "c")
+    final = published[-1]["cells"] if published[-1]["type"] == "cells" else {}
+    done = {cell: s["status"] for m in published if m["type"] == "cells"
+            for cell, s in m["cells"].items() if s}
+    assert done == {"a": "ok", "b": "ok", "c": "ok"}, (done, final)
+    last_c = [m["cells"]["c"] for m in published if m["type"] == "cells" and "c" in m["cells"]]
+    assert last_c[-1]["runs"] == 2 and last_c[-1]["duration_ms"] is not None
+    # Same names: the graph did not change, no graph message.
+    assert not [m for m in published if m["type"] == "graph"]
+
+
+def test_skips_name_their_upstream_and_deletions_are_null(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    comm_id, _snapshot = open_comm(k)
+    k.ok("sk_a = 1", "a")
+    k.ok("sk_b = 1 / sk_a", "b")
+    k.ok("sk_c = sk_b + 1", "c")
+    edit = k.run("sk_a = 0", "a")
+    cells = {c: s for m in comm_messages(edit.iopub, comm_id) if m["type"] == "cells"
+             for c, s in m["cells"].items()}
+    assert cells["b"]["status"] == "error" and cells["b"]["error"].startswith("ZeroDivision")
+    assert cells["c"]["status"] == "skipped" and cells["c"]["skipped_because"] == "b"
+    _reply, iopub = graph_request(k, remove=["c"])
+    removed = [m for m in comm_messages(iopub, comm_id) if m["type"] == "cells"]
+    assert removed and removed[0]["cells"]["c"] is None
+
+
+def test_mode_and_run_stale_are_requests_not_magics(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    comm_id, _snapshot = open_comm(k)
+    k.ok("ms_a = 1", "a")
+    k.ok("ms_b = ms_a + 1\nprint('b', ms_b)", "b")
+    reply, iopub = graph_request(k, mode="lazy")
+    assert reply["mode"] == "lazy"
+    assert {"type": "mode", "mode": "lazy"} in comm_messages(iopub, comm_id)
+    edit = k.ok("ms_a = 2", "a")
+    assert edit.reactive["stale"] == ["b"]
+    assert states(comm_messages(edit.iopub, comm_id), "b") == ["stale"]
+    reply, iopub = graph_request(k, run_stale=True)
+    assert reply["reactive"]["ran"] == ["b"] and reply["cells"]["b"]["status"] == "ok"
+    assert any(m["msg_type"] == "stream" and m["content"]["text"] == "b 3\n" for m in iopub)
+    bad, _ = graph_request(k, mode="sometimes")
+    assert bad["status"] == "error" and "mode" in bad["evalue"]
+
+
+def test_no_comm_no_messages(kernel: KernelHarness) -> None:
+    """Frontends that open no comm (stock JupyterLab, console) get nothing extra."""
+    run = kernel.ok("nc_a = 1", KernelHarness.unique())
+    assert not [m for m in run.iopub if m["msg_type"].startswith("comm")]
