@@ -1469,6 +1469,9 @@ async function onKernelRestarted(how) {
       const fresh = info && (how === "offline" || info.header.session !== oldSession);
       if (fresh && diedAt === started && await registerCells(10000)) {
         S.kernelSession = info.header.session;
+        // It answered: it is up, even if its first statuses were published before
+        // the server's subscription to the new kernel was live (PUB/SUB drops them).
+        if (S.kernelState === "restarting" || S.kernelState === "starting") setKernelState("idle");
         toast(how === "offline"
           ? "The kernel was restarted while this page was disconnected: variables are gone, cells are registered again (nothing was run)."
           : "The kernel is back: cells are registered again (nothing was run).", "info", 5000);
