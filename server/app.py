@@ -65,8 +65,13 @@ class NotebookPageHandler(IndexHandler):
     page = "notebook.html"
 
 
+#: What a WebSocket client may leave unread before it is disconnected (bytes).
+CLIENT_BUFFER = 64 << 20
+
+
 def make_app(hub: KernelHub, store: NotebookStore, token: str,
-             allow_origins: list[str] | None = None) -> web.Application:
+             allow_origins: list[str] | None = None,
+             client_buffer: int = CLIENT_BUFFER) -> web.Application:
     deps = {"hub": hub, "store": store}
     routes: list[Any] = [
         (r"/", IndexHandler),
@@ -89,6 +94,7 @@ def make_app(hub: KernelHub, store: NotebookStore, token: str,
         routes,
         token=token,
         allow_origins=list(allow_origins or []),
+        client_buffer=client_buffer,
         static_path=str(STATIC),
         websocket_max_message_size=MAX_MESSAGE,
         websocket_ping_interval=30,
@@ -126,6 +132,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="extra origin allowed to open WebSockets (repeatable)")
     parser.add_argument("--kernel-name", default="reactive", help="kernelspec for new kernels")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument("--client-buffer", type=int, default=CLIENT_BUFFER, metavar="BYTES",
+                        help="what a WebSocket client may leave unread before it is "
+                        "disconnected (default 64 MiB)")
     return parser.parse_args(argv)
 
 
@@ -136,7 +145,7 @@ async def serve(args: argparse.Namespace) -> None:
     config.KernelRestarter.restart_limit = 5
     hub = KernelHub(kernel_name=args.kernel_name, config=config)
     store = NotebookStore(Path(args.root_dir).resolve())
-    app = make_app(hub, store, token, args.allow_origin)
+    app = make_app(hub, store, token, args.allow_origin, args.client_buffer)
     sockets, port = bind(args.ip, args.port)
     server = httpserver.HTTPServer(app, max_body_size=MAX_MESSAGE, xheaders=False)
     server.add_sockets(sockets)

@@ -9,11 +9,15 @@ No cookies are used, so there is nothing for a cross-site request to ride on.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import functools
 import hmac
 import json
 import logging
 import mimetypes
 import struct
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -52,6 +56,9 @@ def token_ok(handler: web.RequestHandler, allow_query: bool) -> bool:
 
 
 log = logging.getLogger(__name__)
+
+#: The notebook store's operations run here, one at a time, off the event loop.
+STORE_THREAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="notebook-store")
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
@@ -118,9 +125,13 @@ class APIHandler(web.RequestHandler):
         self.set_status(status)
         self.finish(json.dumps(value))
 
-    def store_call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def store_call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """A notebook store operation, on the store's own thread: file reads and
+        writes (a large notebook, a slow disk) never hold up the event loop and
+        the kernels' messages; one thread keeps each check-then-write whole."""
         try:
-            return fn(*args, **kwargs)
+            return await IOLoop.current().run_in_executor(
+                STORE_THREAD, functools.partial(fn, *args, **kwargs))
         except StoreError as err:
             payload = {"status": err.status, "message": str(err)}
             current = getattr(err, "current", None)
@@ -248,41 +259,41 @@ class KernelActionHandler(APIHandler):
 # -- notebooks -----------------------------------------------------------------
 
 class NotebooksHandler(APIHandler):
-    def get(self) -> None:
-        self.reply({"notebooks": self.store_call(self.store.list)})
+    async def get(self) -> None:
+        self.reply({"notebooks": await self.store_call(self.store.list)})
 
-    def post(self) -> None:
+    async def post(self) -> None:
         path = self.body().get("path")
         if path is not None and not isinstance(path, str):
             raise web.HTTPError(400, "path must be a string")
-        self.reply(self.store_call(self.store.create, path), 201)
+        self.reply(await self.store_call(self.store.create, path), 201)
 
 
 class NotebookHandler(APIHandler):
-    def get(self, path: str) -> None:
-        model = self.store_call(self.store.get, path)
+    async def get(self, path: str) -> None:
+        model = await self.store_call(self.store.get, path)
         model["kernel_id"] = self.hub.notebook_kernels.get(path)
         self.reply(model)
 
-    def put(self, path: str) -> None:
+    async def put(self, path: str) -> None:
         body = self.body()
         notebook = body.get("notebook")
         if not isinstance(notebook, dict):
             raise web.HTTPError(400, "notebook must be an nbformat v4 object")
-        model = self.store_call(self.store.save, path, notebook, body.get("version"))
+        model = await self.store_call(self.store.save, path, notebook, body.get("version"))
         self.reply(self.changed(path, model))
 
-    def patch(self, path: str) -> None:
+    async def patch(self, path: str) -> None:
         new_path = self.body().get("path")
         if not isinstance(new_path, str):
             raise web.HTTPError(400, "path (the new name) is required")
-        model = self.store_call(self.store.rename, path, new_path)
+        model = await self.store_call(self.store.rename, path, new_path)
         self.hub.rename_notebook(path, model["path"], model["version"],
                                  self.request.headers.get("X-Client-Id"))
         self.reply(model)
 
     async def delete(self, path: str) -> None:
-        self.store_call(self.store.delete, path)
+        await self.store_call(self.store.delete, path)
         kernel_id = self.hub.notebook_kernels.get(path)
         if kernel_id is not None:
             await self.hub.shutdown(kernel_id)
@@ -293,7 +304,7 @@ class NotebookHandler(APIHandler):
 class NotebookKernelHandler(APIHandler):
     async def post(self, path: str) -> None:
         """Start (or reuse) the notebook's kernel and load its cells into the graph."""
-        model = self.store_call(self.store.get, path)
+        model = await self.store_call(self.store.get, path)
         kernel_id, _started = await self.hub.kernel_for_notebook(path)
         cells = [{"cellId": c["id"], "code": "".join(c.get("source", ""))}
                  for c in model["notebook"]["cells"] if c.get("cell_type") == "code"]
@@ -305,9 +316,9 @@ class NotebookKernelHandler(APIHandler):
 
 
 class CellsHandler(APIHandler):
-    def post(self, path: str) -> None:
+    async def post(self, path: str) -> None:
         body = self.body()
-        model, cell = self.store_call(
+        model, cell = await self.store_call(
             self.store.add_cell, path, body.get("version"), self.index_of(body),
             self.text_of(body, "cell_type", "code"), self.text_of(body, "source", ""))
         self.tell_kernel(path, model)
@@ -315,29 +326,29 @@ class CellsHandler(APIHandler):
 
 
 class CellHandler(APIHandler):
-    def patch(self, path: str, cell_id: str) -> None:
+    async def patch(self, path: str, cell_id: str) -> None:
         body = self.body()
         allowed = {k: body[k] for k in ("source", "cell_type", "outputs", "execution_count",
                                          "metadata") if k in body}
         for key in ("source", "cell_type"):
             if key in allowed:
                 self.text_of(body, key, "")
-        model = self.store_call(self.store.update_cell, path, body.get("version"), cell_id,
-                                **allowed)
+        model = await self.store_call(self.store.update_cell, path, body.get("version"),
+                                      cell_id, **allowed)
         self.reply(self.changed(path, model))
 
-    def delete(self, path: str, cell_id: str) -> None:
+    async def delete(self, path: str, cell_id: str) -> None:
         version = self.get_query_argument("version", None)
-        model = self.store_call(self.store.delete_cell, path, version, cell_id)
+        model = await self.store_call(self.store.delete_cell, path, version, cell_id)
         self.tell_kernel(path, model, remove=[cell_id])
         self.reply(self.changed(path, model))
 
 
 class CellMoveHandler(APIHandler):
-    def post(self, path: str, cell_id: str) -> None:
+    async def post(self, path: str, cell_id: str) -> None:
         body = self.body()
-        model = self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
-                                self.index_of(body))
+        model = await self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
+                                      self.index_of(body))
         self.tell_kernel(path, model)
         self.reply(self.changed(path, model))
 
@@ -358,6 +369,9 @@ class ChannelsHandler(websocket.WebSocketHandler):
     """``/api/kernels/{id}/channels``: JSON text frames, JSON batches (the web UI's
     ``batch.reactive-kernel.v1``) or the v1 binary protocol."""
 
+    #: Seconds a client cut off for not reading has to read its close frame.
+    DROP_AFTER = 10.0
+
     def initialize(self, hub: KernelHub, store: NotebookStore) -> None:
         self.hub = hub
         self.client: ClientConnection | None = None
@@ -366,6 +380,9 @@ class ChannelsHandler(websocket.WebSocketHandler):
         self._outgoing: list[bytes] = []
         self._batched: list[bytes] = []
         self._flush_scheduled = False
+        self._unsent = 0
+        self._drained_at = time.monotonic()
+        self._slow_check: object | None = None
 
     def check_origin(self, origin: str) -> bool:
         allowed: list[str] = self.settings.get("allow_origins", [])
@@ -456,10 +473,63 @@ class ChannelsHandler(websocket.WebSocketHandler):
         conn = self.ws_connection
         if not frames or conn is None or conn.is_closing():
             return
+        limit = self.settings.get("client_buffer")
+        if limit is not None and self._unsent > 4 * limit:
+            self._too_slow()  # far behind already, whatever this write holds
+            return
+        data = b"".join(frames)
         try:
-            conn.stream.write(b"".join(frames))
+            written = conn.stream.write(data)
         except StreamClosedError:
-            pass  # on_close detaches the client
+            return  # on_close detaches the client
+        self._unsent += len(data)
+        written.add_done_callback(lambda _f: self._sent(len(data)))
+        self._watch_backlog()
+
+    # A client that stops reading is cut off, never buffered for without bound: one
+    # that has more than ``client_buffer`` bytes waiting and took none of them for
+    # SLOW_AFTER seconds, or more than four times that when more comes.  A client
+    # merely slower than a burst keeps reading and stays.
+
+    #: Seconds a client may leave its backlog untouched before it is cut off.
+    SLOW_AFTER = 5.0
+
+    def _sent(self, size: int) -> None:
+        self._unsent -= size
+        self._drained_at = time.monotonic()
+
+    def _watch_backlog(self) -> None:
+        limit = self.settings.get("client_buffer")
+        if limit is None or self._unsent <= limit or self._slow_check is not None:
+            return
+        self._slow_check = IOLoop.current().call_later(self.SLOW_AFTER, self._check_backlog)
+
+    def _check_backlog(self) -> None:
+        self._slow_check = None
+        limit = self.settings.get("client_buffer") or 0
+        if self._unsent <= limit or self.ws_connection is None:
+            return
+        if time.monotonic() - self._drained_at >= self.SLOW_AFTER:
+            self._too_slow()
+        else:
+            self._watch_backlog()
+
+    def _too_slow(self) -> None:
+        """The client left more than ``client_buffer`` bytes unread: disconnect it
+        with the reason (it may reconnect and catch up from the graph's state)."""
+        limit = self.settings.get("client_buffer") or 0
+        log.warning("Disconnecting a WebSocket client of kernel %s that does not read "
+                    "its messages (more than %d bytes waiting)",
+                    self.client.relay.kernel_id if self.client else "?", limit)
+        conn = self.ws_connection
+        if conn is None:
+            return
+        # The close frame goes after what is waiting (nothing more is queued: the
+        # connection is closing); a client that still does not read is dropped.
+        with contextlib.suppress(Exception):
+            self.close(1008, f"too slow: more than {limit / 2**20:.1f} MiB of messages "
+                             "not read")
+        IOLoop.current().call_later(self.DROP_AFTER, conn.stream.close)
 
     def on_message(self, message: str | bytes) -> None:
         if self.client is None:

@@ -1,0 +1,79 @@
+"""The server under a client that stops reading, with a real server, kernel and
+WebSocket clients on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tornado import httpclient, websocket
+
+from .server_harness import ServerProcess, execute
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+@pytest.fixture(scope="module")
+def small_buffer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = ServerProcess(tmp_path_factory.mktemp("slow"), "slow-token",
+                           "--client-buffer", str(512 * 1024))
+    yield server
+    server.stop()
+
+
+def test_a_client_that_stops_reading_is_cut_off_with_a_reason(
+        small_buffer_server: ServerProcess) -> None:
+    """A client that stops reading while a cell prints megabytes: the server's memory
+    stays bounded, the reading client gets every output, and the one that did not read
+    is disconnected with a close reason it can read."""
+    server = small_buffer_server
+    status, model = server.http("POST", "/api/kernels", {"name": "reactive"})
+    assert status == 201
+    url = f"{server.ws_base}/api/kernels/{model['id']}/channels?token={server.token}"
+    lines, width = 60_000, 400  # about 24 MB of text, more in messages
+
+    async def scenario() -> tuple[int, str | None, int, int]:
+        idle = await websocket.websocket_connect(httpclient.HTTPRequest(url),
+                                                 max_message_size=1 << 30)
+        reader = await websocket.websocket_connect(httpclient.HTTPRequest(url),
+                                                   max_message_size=1 << 30)
+        before = rss_kib(server.proc.pid)
+        request = execute(f"for i in range({lines}):\n    print(str(i).rjust({width}, '.'))",
+                          "slow-cell")
+        reader.write_message(json.dumps(request))
+        seen, peak, reply = 0, before, None
+        while reply is None:
+            raw = await asyncio.wait_for(reader.read_message(), 120)
+            assert raw is not None, "the reading client was cut off"
+            msg = json.loads(raw)
+            if msg["msg_type"] == "stream":
+                seen += msg["content"]["text"].count("\n")
+                peak = max(peak, rss_kib(server.proc.pid))
+            elif msg["msg_type"] == "execute_reply":
+                reply = msg["content"]
+        assert reply["status"] == "ok"
+        while seen < lines:  # stream text after the reply, if any
+            msg = json.loads(await asyncio.wait_for(reader.read_message(), 60))
+            if msg["msg_type"] == "stream":
+                seen += msg["content"]["text"].count("\n")
+        # The client that did not read: what reached it, then the close.
+        while await asyncio.wait_for(idle.read_message(), 30) is not None:
+            pass
+        reader.close()
+        return seen, idle.close_reason, idle.close_code or 0, peak - before
+
+    seen, reason, code, growth_kib = asyncio.run(scenario())
+    assert seen == lines
+    assert code == 1008 and reason is not None and re.match(r"too slow: more than", reason)
+    assert growth_kib < 200 * 1024, f"server grew by {growth_kib} KiB"
+    status, _ = server.http("GET", "/api/kernels")
+    assert status == 200  # and it keeps serving
