@@ -27,7 +27,7 @@ from tornado import web, websocket
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
-from .kernels import ClientConnection, KernelHub
+from .kernels import ClientConnection, KernelBusy, KernelHub
 from .notebooks import NotebookStore, StoreError
 from .protocol import (
     BATCH_SUBPROTOCOL,
@@ -246,14 +246,19 @@ class KernelHandler(APIHandler):
 
 class KernelActionHandler(APIHandler):
     async def post(self, kernel_id: str, action: str) -> None:
+        """Interrupt or restart; one arriving during an automatic restart (or
+        another client's) waits for it, or gets 409 with the reason."""
         self.kernel_or_404(kernel_id)
-        if action == "interrupt":
-            await self.hub.interrupt(kernel_id)
-            self.set_status(204)
-            self.finish()
-        else:
-            await self.hub.restart(kernel_id)
-            self.reply(self.hub.model(kernel_id))
+        try:
+            if action == "interrupt":
+                await self.hub.interrupt(kernel_id)
+                self.set_status(204)
+                self.finish()
+            else:
+                await self.hub.restart(kernel_id)
+                self.reply(self.hub.model(kernel_id))
+        except KernelBusy as err:
+            raise web.HTTPError(409, str(err)) from None
 
 
 # -- notebooks -----------------------------------------------------------------

@@ -113,6 +113,10 @@ class ClientConnection:
         self.relay.clients.discard(self)
 
 
+class KernelBusy(Exception):
+    """A lifecycle request that cannot be served now (the kernel is restarting)."""
+
+
 class KernelRelay:
     """The shared iopub subscription of one kernel and its clients."""
 
@@ -129,6 +133,31 @@ class KernelRelay:
         self.iopub = SocketReader(socket, owner, self._broadcast)
         km.add_restart_callback(self._on_restart, "restart")
         km.add_restart_callback(self._on_dead, "dead")
+        #: Lifecycle operations (restart, interrupt, shutdown) one at a time.
+        self.lifecycle = asyncio.Lock()
+        self._auto_restart: asyncio.Future[None] | None = None
+
+    async def settled(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` seconds) for an automatic restart under way
+        to finish; False if it did not."""
+        pending = self._auto_restart
+        if pending is None or pending.done():
+            return True
+        try:
+            await asyncio.wait_for(asyncio.shield(pending), timeout)
+        except (asyncio.TimeoutError, Exception):
+            return pending.done()
+        return True
+
+    async def _restarted(self) -> None:
+        """The restarter replaced the kernel: done when the manager's ``ready``
+        future (a new one for each step of the restart) stays resolved."""
+        while True:
+            ready = self.km.ready
+            await asyncio.shield(ready)
+            await asyncio.sleep(0)
+            if self.km.ready is ready:
+                return
 
     def touch(self) -> None:
         self._last_activity = time.time()
@@ -191,6 +220,10 @@ class KernelRelay:
     def _on_restart(self) -> None:
         self.hub.log.warning("Kernel %s died; restarting it", self.kernel_id)
         self.broadcast_status("restarting", "died")
+        # Called just before the restarter restarts the kernel: what asks for a
+        # restart, interrupt or shutdown meanwhile waits for it (jupyter_client's
+        # manager does not take two at once).
+        self._auto_restart = asyncio.ensure_future(self._restarted())
 
     def _on_dead(self) -> None:
         self.hub.log.error("Kernel %s died and will not be restarted", self.kernel_id)
@@ -272,16 +305,39 @@ class KernelHub(LoggingConfigurable):
     def models(self) -> list[dict[str, Any]]:
         return [self.model(k) for k in list(self.relays)]
 
+    #: Seconds a restart, interrupt or shutdown waits for an automatic restart.
+    settle_timeout = 30.0
+
+    async def _settle(self, relay: KernelRelay) -> None:
+        if not await relay.settled(self.settle_timeout):
+            raise KernelBusy("the kernel is still restarting; try again in a moment")
+
     async def interrupt(self, kernel_id: str) -> None:
-        await self.manager.interrupt_kernel(kernel_id)
+        relay = self.relays[kernel_id]
+        async with relay.lifecycle:
+            await self._settle(relay)
+            await self.manager.interrupt_kernel(kernel_id)
 
     async def restart(self, kernel_id: str) -> None:
         relay = self.relays[kernel_id]
-        relay.broadcast_status("restarting", "requested")
-        await self.manager.restart_kernel(kernel_id)
-        await self.wait_ready(kernel_id)
+        async with relay.lifecycle:
+            await self._settle(relay)
+            relay.broadcast_status("restarting", "requested")
+            await self.manager.restart_kernel(kernel_id)
+            await self.wait_ready(kernel_id)
 
     async def shutdown(self, kernel_id: str) -> None:
+        relay = self.relays.get(kernel_id)
+        if relay is None:
+            return  # shut down meanwhile (two clients at once)
+        async with relay.lifecycle:
+            if kernel_id not in self.relays:
+                return
+            with contextlib.suppress(KernelBusy):
+                await self._settle(relay)  # a shutdown goes ahead regardless
+            await self._shutdown(kernel_id)
+
+    async def _shutdown(self, kernel_id: str) -> None:
         relay = self.relays.pop(kernel_id)
         relay.broadcast_status("dead", "shutdown")
         relay.close()

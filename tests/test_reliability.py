@@ -77,3 +77,52 @@ def test_a_client_that_stops_reading_is_cut_off_with_a_reason(
     assert growth_kib < 200 * 1024, f"server grew by {growth_kib} KiB"
     status, _ = server.http("GET", "/api/kernels")
     assert status == 200  # and it keeps serving
+
+
+def test_restarts_during_an_automatic_restart_wait_instead_of_failing(
+        small_buffer_server: ServerProcess) -> None:
+    """The kernel dies (os._exit) and the server restarts it; restarts, interrupts and
+    a second client's restart asked meanwhile wait for it (or say 409), never 500, and
+    the kernel works afterwards."""
+    server = small_buffer_server
+    status, model = server.http("POST", "/api/kernels", {"name": "reactive"})
+    assert status == 201
+    kernel = model["id"]
+    url = f"{server.ws_base}/api/kernels/{kernel}/channels?token={server.token}"
+
+    async def scenario() -> list[int]:
+        client = await websocket.websocket_connect(httpclient.HTTPRequest(url))
+        client.write_message(json.dumps(execute("import os\nos._exit(1)", "die")))
+        while True:  # the server says the kernel is restarting
+            msg = json.loads(await asyncio.wait_for(client.read_message(), 30))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "restarting":
+                break
+        http = httpclient.AsyncHTTPClient()
+
+        async def post(action: str) -> int:
+            response = await http.fetch(
+                f"{server.base}/api/kernels/{kernel}/{action}", method="POST", body="",
+                headers={"Authorization": f"token {server.token}"}, raise_error=False,
+                request_timeout=120)
+            if response.code >= 400:
+                assert json.loads(response.body)["message"]  # a JSON reason
+            return response.code
+
+        codes = await asyncio.gather(post("restart"), post("restart"), post("interrupt"))
+        client.close()
+        return list(codes)
+
+    codes = asyncio.run(scenario())
+    assert all(code in (200, 204, 409) for code in codes), codes
+    assert codes.count(200) >= 1, codes
+
+    async def works() -> str:
+        client = await websocket.websocket_connect(httpclient.HTTPRequest(url))
+        client.write_message(json.dumps(execute("rl_x = 6 * 7\nrl_x", "after")))
+        while True:
+            msg = json.loads(await asyncio.wait_for(client.read_message(), 30))
+            if msg["msg_type"] == "execute_result":
+                client.close()
+                return str(msg["content"]["data"]["text/plain"])
+
+    assert asyncio.run(works()) == "42"
