@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run console test lint typecheck pytest pytest-public-paths bench clean system-deps ui check-analysis
+.PHONY: run console test lint typecheck pytest pytest-public-paths uitest bench clean system-deps ui check-analysis
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
@@ -68,7 +68,12 @@ pytest-public-paths: $(STAMP) system-deps
 		tests/test_history.py tests/test_notebooks_vs_stock.py \
 		tests/test_edit_equivalence_kernel.py tests/test_conformance.py tests/test_sql_kernel.py
 
-test: lint typecheck pytest pytest-public-paths
+# The web UI's pure modules (the kernel-state transition function, the badge) under
+# node's own test runner; the page itself is tested in Chromium (tests/test_ui.py).
+uitest: ui/node_modules/.package-lock.json
+	cd ui && node --test test/
+
+test: lint typecheck uitest pytest pytest-public-paths
 
 # The analysis against CPython's bytecode over the whole standard library, pandas and
 # IPython (a sample of the standard library runs in `make test`).

@@ -82,7 +82,7 @@ class Cascade:
             if blocker is not None:
                 self.failed.add(cell)
                 state = runner.state(cell)
-                state.status = Status.SKIPPED
+                state.status, state.error = Status.SKIPPED, None
                 state.skipped_because = runner.state(blocker).skipped_because or blocker
                 runner.touch(cell)
                 report.skipped.append(cell)
@@ -248,6 +248,7 @@ class Cascade:
         state = self.runner.state(cell)
         if state.status is Status.QUEUED:
             state.status = Status.SKIPPED
+            state.error = "the cascade was interrupted"
         elif state.status is Status.RUNNING:
             state.status = Status.INTERRUPTED
         state.skipped_because = None

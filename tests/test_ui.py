@@ -290,7 +290,7 @@ def test_interrupt_stops_a_long_cascade(page: Page, server: ServerProcess) -> No
     page.get_by_role("button", name="Interrupt").click()
     expect(badge(page, 1)).to_have_text(re.compile("interrupted|error"), timeout=WAIT)
     expect(output(page, 1)).to_contain_text("KeyboardInterrupt", timeout=WAIT)
-    expect(badge(page, 2)).to_contain_text("skipped", timeout=WAIT)
+    expect(badge(page, 2)).to_have_text("skipped — the cascade was interrupted", timeout=WAIT)
     expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
     shot(page, "interrupted")
 
@@ -1066,3 +1066,42 @@ def test_redefinitions_follow_the_notebook_order(page: Page, server: ServerProce
     expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
     expect(cell(page, 1)).to_have_class(re.compile(r"\brk-reran\b"), timeout=WAIT)
     shot(page, "order-move")
+
+
+def test_cell_states_are_the_kernels_for_runs_the_page_did_not_ask_for(
+        page: Page, server: ServerProcess) -> None:
+    """Another client (a script on the kernel's WebSocket) edits the root: the page
+    shows what the kernel publishes on its comm, with no request of its own: the slow
+    cell running while it runs, the failure, the skip naming its upstream cell, the new
+    execution count of the edited cell, and which cells re-ran."""
+    path = new_notebook(page, server)
+    type_cells(page, ["ks_w = 1", "import time\ntime.sleep(ks_w)\nks_v = ks_w",
+                      "ks_u = 1 / (ks_v - 2)", "ks_t = ks_u"])
+    expect(badge(page, 3)).to_contain_text("ok", timeout=WAIT)
+    status, started = rest(server, "POST", f"/api/notebooks/{path}/kernel", {})
+    assert status == 200, started
+    kernel_id = started["kernel"]["id"]
+    root_id = cell(page, 0).get_attribute("data-cell-id")
+    count_before = cell(page, 0).locator(".rk-prompt").text_content()
+
+    async def script() -> None:
+        client = await WSClient.connect(server, kernel_id)
+        try:
+            reply = await client.run(execute("ks_w = 2", cell=root_id), timeout=60)
+            assert reply["content"]["status"] == "ok"
+        finally:
+            client.conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(asyncio.run, script())
+        expect(badge(page, 1)).to_contain_text("running", timeout=WAIT)
+        done.result(timeout=90)
+    expect(badge(page, 2)).to_have_text("error", timeout=WAIT)
+    expect(output(page, 2)).to_contain_text("ZeroDivisionError", timeout=WAIT)
+    expect(badge(page, 3)).to_have_text("skipped — upstream #3 failed", timeout=WAIT)
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    expect(cell(page, 0).locator(".rk-prompt")).not_to_have_text(count_before or "", timeout=WAIT)
+    expect(cell(page, 0)).to_have_class(re.compile(r"\brk-trigger\b"), timeout=WAIT)
+    expect(cell(page, 1)).to_have_class(re.compile(r"\brk-reran\b"), timeout=WAIT)
+    # The source on the page is the page's: only the run states and outputs followed.
+    expect(cell(page, 0)).to_contain_text("ks_w = 1")

@@ -3,6 +3,7 @@ import { createEditor, cellLanguage } from "./editor.js";
 import { el, renderOutput, renderMarkdown, plainStreamText } from "./render.js";
 import { drawGraph, related } from "./graph.js";
 import { KernelConnection, newId } from "./kernel.js";
+import { COMM_TARGET, STATUSES, applyKernelMessage, badge, cellsThatRan, emptyKernelState } from "./cellstate.js";
 
 // ---- state -------------------------------------------------------------------
 const params = new URLSearchParams(location.search);
@@ -29,8 +30,13 @@ const S = {
   kernelState: "unknown",
   graph: null,
   mode: "auto",
+  // What the kernel said on the "reactive" comm (cellstate.js): the one source of the
+  // cells' run states.  commId: this page's comm; stateComm: "opening" | "live" |
+  // "none" (a kernel without the comm: states then follow this page's own replies).
+  ks: emptyKernelState(),
+  commId: null,
+  stateComm: "none",
   msgToCell: new Map(), // our execute_request msg_id -> cell id
-  internal: new Set(), // our msg_ids that are not cell runs (mode switch, run-stale)
   // Code cells deleted here whose deletion has not reached the kernel yet (it travels
   // with the next execute_request): id -> the code cell that preceded it, so the order
   // sent meanwhile keeps it where the kernel still has it.
@@ -39,9 +45,7 @@ const S = {
   saving: false,
   lastSaved: null,
   conflict: null,
-  cascade: null, // {parent, own, trigger, current, touched:Set}
-  lastCascadeTouched: new Set(),
-  lastTrigger: null,
+  cascade: null, // {parent, own, trigger, current, touched:Set, ran:Set}
   graphOpen: localStorage.getItem("rk-graph-open") === "1",
   undoDeletes: [], // {index, cell (nbformat JSON), st}: Z brings the last one back
   clipboard: null, // the copied cell if localStorage is unavailable
@@ -313,49 +317,30 @@ function queueRender(cell) {
   queueDraw(cell);
 }
 
-const STATUS_LABEL = {
-  idle: "", queued: "queued", running: "running", ok: "ok", error: "error",
-  skipped: "skipped", stale: "stale", interrupted: "interrupted",
-};
-
-function fmtMs(ms) {
-  if (ms == null) return "";
-  if (ms < 1) return "<1 ms";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
-  return `${Math.floor(ms / 60000)} m ${Math.round((ms % 60000) / 1000)} s`;
-}
+const badgeNames = { number: (id) => cellNumber(id), firstLine: (id) => firstLine(id) };
 
 function renderState(cell) {
   cell.stateQueued = false;
   const st = cell.st;
-  const badge = cell.badgeEl;
-  const status = cell.type === "code" ? st.status : "idle";
-  let text = STATUS_LABEL[status] ?? status;
-  let title = "";
-  if (status === "running") text = `running ${fmtMs(performance.now() - st.startedAt)}`;
-  if (status === "ok" && st.duration != null) text = `ok · ${fmtMs(st.duration)}`;
-  if (status === "error" && st.error) title = st.error;
-  if (status === "skipped") {
-    text = st.skippedBecause
-      ? `skipped — upstream ${cellNumber(st.skippedBecause)} failed`
-      : `skipped — ${st.skipReason || "upstream failed"}`;
-    if (st.skippedBecause) title = `Not run because cell ${cellNumber(st.skippedBecause)} (${firstLine(st.skippedBecause)}) failed`;
-  }
-  if (status === "stale") text = "stale";
+  const badgeEl = cell.badgeEl;
+  const { status, text, title } = badge({
+    status: cell.type === "code" ? st.status : "idle",
+    durationMs: st.duration, error: st.error, skippedBecause: st.skippedBecause,
+    runningMs: st.status === "running" ? performance.now() - st.startedAt : null,
+  }, badgeNames);
   // Only what changed is written: every write invalidates style.
   const shown = cell.shownState || {};
   if (shown.status !== status) {
-    badge.className = `rk-badge rk-badge-${status}`;
-    badge.dataset.status = status;
+    badgeEl.className = `rk-badge rk-badge-${status}`;
+    badgeEl.dataset.status = status;
     cell.staleBtn.hidden = status !== "stale";
-    for (const s of Object.keys(STATUS_LABEL)) cell.el.classList.toggle(`rk-state-${s}`, s === status);
+    for (const s of STATUSES) cell.el.classList.toggle(`rk-state-${s}`, s === status);
   }
   if (shown.text !== text) {
-    badge.textContent = text;
-    badge.hidden = !text;
+    badgeEl.textContent = text;
+    badgeEl.hidden = !text;
   }
-  if (shown.title !== title) badge.title = title;
+  if (shown.title !== title) badgeEl.title = title;
   const mark = cell.mark || null;
   if (shown.mark !== mark) {
     cell.el.classList.toggle("rk-trigger", mark === "trigger");
@@ -550,7 +535,7 @@ function undoDelete() {
   if (stillKnown) renderState(cell);
   else if (cell.type === "code" && S.conn && S.conn.open) {
     S.conn.request("reactive_graph_request", { register: [{ cellId: cell.id, code: cell.source }] }, {}, 30000)
-      .then((reply) => { if (reply) applyGraph(reply.content); });
+      .then((reply) => { if (reply) applyGraphReply(reply.content); });
   }
   markDirty();
   selectCell(cell);
@@ -734,18 +719,23 @@ function runAll() {
   runMany([...inGraph, ...rest]);
 }
 
-function internalExecute(code, silent) {
+/** A reactive_graph_request (mode, run_stale): its reply's error, if any, as a toast.
+ * The states it changes come on the comm. */
+async function graphRequest(content, what) {
   if (!ensureConnected()) return null;
-  const msgId = S.conn.execute(code, {}, silent);
-  if (msgId) S.internal.add(msgId);
-  return msgId;
+  const reply = await S.conn.request("reactive_graph_request", content, {}, 120000);
+  if (reply && reply.content.status !== "ok") toast(`${what} failed: ${reply.content.evalue}`, "error");
+  return reply;
 }
 
 function setMode(mode) {
-  if (!internalExecute(`%reactive ${mode}`, true)) return;
-  S.mode = mode;
+  S.mode = mode;  // the comm's mode message confirms it
   updateModeSwitch();
-  setTimeout(requestGraph, 50);
+  graphRequest({ mode }, "Switching mode");
+}
+
+function runStale() {
+  graphRequest({ run_stale: true }, "Running stale cells");
 }
 
 function updateModeSwitch() {
@@ -758,10 +748,13 @@ function updateModeSwitch() {
 // ---- kernel messages --------------------------------------------------------------------------------
 function msgType(msg) { return (msg.header && msg.header.msg_type) || msg.msg_type; }
 
+// A cascade, from its request's busy to its idle: which cell started it (this page's
+// request, else the first cell with an output), which cells had output (touched), which
+// ran (the comm says so).  States are the kernel's; this is about outputs and marks.
 function beginCascade(parent, own) {
   if (S.cascade) endCascade();
   S.cascade = { parent, own, trigger: own ? S.msgToCell.get(parent) || null : null,
-    current: null, touched: new Set() };
+    current: null, touched: new Set(), ran: new Set() };
   lastDraw = Math.max(lastDraw, performance.now()); // a short cascade draws once, at its end
   for (const cell of S.cells) setMark(cell, null);
   if (S.cascade.trigger) activity(S.cascade.trigger, parent);
@@ -773,12 +766,14 @@ function endCascade() {
   if (c.current) {
     const cell = S.byId.get(c.current);
     if (cell) applyDeferredClear(cell);
-    if (cell && cell.st.status === "running") {
-      setState(cell, "ok", { duration: performance.now() - cell.st.startedAt });
+  }
+  if (!c.own) {
+    // Another client's run of a cell that printed nothing: its old outputs are gone.
+    for (const id of c.ran) {
+      const cell = S.byId.get(id);
+      if (cell && !c.touched.has(id) && cell.outputs.length) { cell.outputs = []; queueRender(cell); }
     }
   }
-  S.lastCascadeTouched = c.touched;
-  S.lastCascadeForeign = !c.own;
   S.cascade = null;
   drawSoon();
 }
@@ -792,16 +787,14 @@ function activity(cellId, parent) {
   if (c.current && c.current !== cellId) {
     const prev = S.byId.get(c.current);
     if (prev) applyDeferredClear(prev);
-    if (prev && prev.st.status === "running") {
-      setState(prev, "ok", { duration: performance.now() - prev.st.startedAt });
-    }
   }
   c.touched.add(cellId);
-  if (typeof cell.runs === "number") cell.runs += 1;
   c.current = cellId;
   if (!c.own && cellId === c.trigger) { cell.outputs = []; queueRender(cell); }
   setMark(cell, cellId === c.trigger ? "trigger" : "reran");
-  setState(cell, "running", { error: null, skippedBecause: null });
+  if (S.stateComm !== "live" && cell.st.status !== "running") {
+    setState(cell, "running", { error: null, skippedBecause: null });  // no comm: the page's guess
+  }
 }
 
 // A clear_output(wait=False) takes effect with the cell's next output, when the cell is done
@@ -877,19 +870,12 @@ function onMessage(msg) {
     switch (type) {
       case "status": {
         setKernelState(content.execution_state, content.reason);
-        if (parent.msg_type !== "execute_request" || S.internal.has(parentId)) {
-          if (content.execution_state === "idle" && S.internal.has(parentId)) {
-            S.internal.delete(parentId);
-            requestGraph();
-          }
-          return;
-        }
+        if (parent.msg_type !== "execute_request") return;
         if (content.execution_state === "busy") {
           beginCascade(parentId, S.msgToCell.has(parentId));
         } else if (content.execution_state === "idle") {
           const own = S.msgToCell.has(parentId);
           if (S.cascade && S.cascade.parent === parentId) endCascade();
-          requestGraph();
           if (own) {
             settleEditorWhenIdle(parentId);
             S.msgToCell.delete(parentId);
@@ -915,14 +901,7 @@ function onMessage(msg) {
       case "stream": {
         if (!cell) return;
         activity(cell.id, parentId);
-        const text = content.text || "";
-        // The upstream cell is named in the reply's metadata.reactive.skipped_because.
-        if (content.name === "stderr" && text.startsWith("Not run: upstream cell")) {
-          setState(cell, "skipped", { skipReason: null });
-        } else if (content.name === "stderr" && /Not run: the cascade was interrupted/.test(text)) {
-          setState(cell, "skipped", { skippedBecause: null, skipReason: "cascade interrupted" });
-        }
-        addOutput(cell, { output_type: "stream", name: content.name, text });
+        addOutput(cell, { output_type: "stream", name: content.name, text: content.text || "" });
         return;
       }
       case "display_data":
@@ -959,8 +938,12 @@ function onMessage(msg) {
         activity(cell.id, parentId);
         addOutput(cell, { output_type: "error", ename: content.ename, evalue: content.evalue,
           traceback: content.traceback || [] });
-        setState(cell, content.ename === "KeyboardInterrupt" ? "interrupted" : "error",
-          { error: `${content.ename}: ${content.evalue}`, duration: performance.now() - cell.st.startedAt });
+        return;
+      case "comm_msg":
+        if (content.comm_id === S.commId) onKernelState(content.data);
+        return;
+      case "comm_close":
+        if (content.comm_id === S.commId) { S.commId = null; S.stateComm = "none"; }
         return;
       default:
         return;
@@ -968,12 +951,6 @@ function onMessage(msg) {
   }
   if (msg.channel === "shell") {
     if (type === "execute_reply") onExecuteReply(msg, cell);
-    else if (type === "reactive_graph_reply") {
-      if (content.reactive && (content.reactive.ran || []).length) {
-        applyReport(content.reactive, null, true);
-      }
-      applyGraph(content);
-    }
     else if (type === "kernel_info_reply") noteKernelSession(msg);
   }
 }
@@ -999,115 +976,102 @@ function onExecuteReply(msg, cell) {
     cell.execution_count = content.execution_count;
     updateCellChrome(cell);
   }
-  if (cell && content.status === "error" && !["error", "interrupted"].includes(cell.st.status)) {
-    // Refused before running (cycle, multiple definition): show why.
+  const ran = reactive && (reactive.ran || []).includes(cell && cell.id);
+  if (cell && content.status === "error" && !ran) {
+    // Refused before running (a cycle): nothing ran, so the comm has nothing to say.
     if (!cell.outputs.some((o) => o.output_type === "error")) {
       addOutput(cell, { output_type: "error", ename: content.ename, evalue: content.evalue,
         traceback: content.traceback || [] });
     }
     setState(cell, "error", { error: `${content.ename}: ${content.evalue}` });
+  } else if (cell && S.stateComm !== "live") {
+    // A kernel without the state comm: this request's own outcome is all there is.
+    const status = content.status === "ok" ? "ok" : content.ename === "KeyboardInterrupt" ? "interrupted" : "error";
+    setState(cell, status, { error: status === "ok" ? null : `${content.ename}: ${content.evalue}`,
+      duration: cell.st.startedAt ? performance.now() - cell.st.startedAt : null });
   }
-  if (!reactive) {
-    if (cell && cell.st.status !== "error" && cell.st.status !== "interrupted" && content.status === "ok") {
-      setState(cell, "ok", { duration: cell.st.startedAt ? performance.now() - cell.st.startedAt : null });
+  if (reactive && reactive.interrupted) toast("Interrupted: the rest of the cascade was skipped.", "info");
+}
+
+// ---- the kernel's cell states ----------------------------------------------------------------------
+/** Open this page's "reactive" comm: the kernel answers with a snapshot of every cell's
+ * state and the graph, then sends each change (cellstate.js). */
+function openStateComm() {
+  if (!S.conn || !S.conn.open) return;
+  closeStateComm();  // the kernel would go on sending to it
+  S.commId = newId();
+  S.stateComm = "opening";
+  S.conn.send("shell", "comm_open", { comm_id: S.commId, target_name: COMM_TARGET, data: {} });
+}
+
+function closeStateComm() {
+  if (S.commId && S.conn && S.conn.open) S.conn.send("shell", "comm_close", { comm_id: S.commId, data: {} });
+  S.commId = null;
+}
+
+/** A reactive_graph_reply (registration, an undone deletion) carries the whole graph:
+ * the same as the comm's graph message. */
+function applyGraphReply(content) {
+  if (content && content.cells) onKernelState({ ...content, type: "graph" });
+}
+
+function onKernelState(data) {
+  if (data && data.type === "snapshot") S.stateComm = "live";
+  const resync = S.resync && data && data.type === "snapshot";
+  const before = S.ks;
+  const { state, changed, graph, mode } = applyKernelMessage(before, data);
+  S.ks = state;
+  if (mode && state.mode) { S.mode = state.mode; updateModeSwitch(); }
+  if (resync) {
+    S.resync = false;
+    if (state.cells.size === 0 && S.cells.some((c) => c.type === "code")) {
+      // A kernel that knows none of the cells (restarted while this page was away).
+      S.kernelSession = null;
+      onKernelRestarted("offline");
+      return;
     }
-    return;
-  }
-  applyReport(reactive, cell, false);
-}
-
-/** A cascade's report (an execute_reply's metadata.reactive, or a graph reply's
- * reactive after a move or deletion re-ran cells: every cell it ran is a re-run):
- * each cell's new state.  ``cell`` is the execute_reply's own cell, if known. */
-function applyReport(reactive, cell, allReruns) {
-  const timings = reactive.timings || {};
-  const errors = reactive.errors || {};
-  for (const id of reactive.ran || []) {
-    const c = S.byId.get(id);
-    if (!c) continue;
-    if (errors[id]) {
-      const interrupted = /KeyboardInterrupt|interrupt/i.test(errors[id]);
-      setState(c, interrupted ? "interrupted" : "error", { error: errors[id], duration: timings[id] ?? null });
-    } else {
-      setState(c, "ok", { duration: timings[id] ?? null });
-    }
-    if (allReruns || (cell && id !== cell.id)) setMark(c, "reran");
-  }
-  const because = reactive.skipped_because || {};
-  for (const id of reactive.skipped || []) {
-    const c = S.byId.get(id);
-    if (c) setState(c, "skipped", { skippedBecause: because[id] || c.st.skippedBecause });
-  }
-  for (const id of reactive.stale || []) {
-    const c = S.byId.get(id);
-    if (c) setState(c, "stale");
-  }
-  for (const id of reactive.deferred || []) {
-    const c = S.byId.get(id);
-    if (c && c.st.status !== "running") setState(c, "queued");
-  }
-  if (cell) setMark(cell, "trigger");
-  if (reactive.interrupted) toast("Interrupted: the rest of the cascade was skipped.", "info");
-}
-
-let graphTimer = null;
-function requestGraph() {
-  clearTimeout(graphTimer);
-  graphTimer = setTimeout(() => {
-    if (S.conn && S.conn.open) S.conn.send("shell", "reactive_graph_request", {});
-  }, 30);
-}
-
-function applyGraph(graph) {
-  if (!graph || !graph.cells) return;
-  S.graph = graph;
-  if (graph.mode && graph.mode !== S.mode) { S.mode = graph.mode; updateModeSwitch(); }
-  const busy = !!S.cascade || S.msgToCell.size > 0;
-  const resync = S.resync;
-  S.resync = false;
-  if (resync && Object.keys(graph.cells).length === 0 && S.cells.some((c) => c.type === "code")) {
-    // A kernel that knows none of the cells (restarted while this page was away).
-    S.kernelSession = null;
-    onKernelRestarted("offline");
-    return;
   }
   const missed = [];
-  for (const cell of S.cells) {
-    const g = graph.cells[cell.id];
-    if (!g || cell.type !== "code") continue;
-    // Runs of the cell in this kernel: the page counts the ones it sees, the graph says
-    // how many there were (a re-run keeps its execution count, so that cannot tell).
-    if (typeof g.runs === "number" && (resync || !busy)) {
-      const cutShort = resync && S.interrupted && S.interrupted.has(cell.id) && g.status !== "running";
-      if (resync && typeof cell.runs === "number" && (g.runs > cell.runs || cutShort)) {
-        missed.push({ id: cell.id, count: g.execution_count });
+  for (const id of cellsThatRan(changed)) {
+    // Only the cell a request ran gets a new execution count; its cascade's re-runs
+    // keep theirs.
+    const { before: was, after } = changed.get(id);
+    const requested = after.executionCount != null && (!was || was.executionCount !== after.executionCount);
+    const c = S.cascade;
+    if (c) {
+      c.ran.add(id);
+      if (!c.trigger && requested) c.trigger = id;
+    }
+    const cell = S.byId.get(id);
+    if (cell) setMark(cell, (c ? id === c.trigger : requested) ? "trigger" : "reran");
+  }
+  for (const [id, { after }] of changed) {
+    const cell = S.byId.get(id);
+    if (!cell || cell.type !== "code" || !after) continue;
+    if (resync) {
+      // Runs of the cell in this kernel that this page did not see (its outputs went
+      // to the tabs that were connected), or one it saw only the start of.
+      const cutShort = S.interrupted && S.interrupted.has(id) && after.status !== "running";
+      if (typeof cell.runs === "number" && (after.runs > cell.runs || cutShort)) {
+        missed.push({ id, count: after.executionCount });
       }
-      cell.runs = g.runs;
     }
-    if (busy && ["queued", "running"].includes(cell.st.status)) continue;
-    if (cell.st.died && g.status === "idle") continue;  // the new kernel never ran it
-    if (S.lastCascadeForeign && !S.lastCascadeTouched.has(cell.id) && g.execution_count != null
-        && cell.execution_count != null && g.execution_count > cell.execution_count) {
-      // Another tab ran this cell without any output: its old outputs are gone.
-      cell.outputs = [];
-      queueRender(cell);
-      setMark(cell, "trigger");
-    }
-    const status = g.status === "idle" && cell.st.status !== "idle" && !g.execution_count ? "idle" : g.status;
-    const extra = { duration: g.duration_ms ?? cell.st.duration, error: g.error || null,
-      skippedBecause: g.skipped_because || null,
-      skipReason: g.status === "skipped" && !g.skipped_because ? cell.st.skipReason : null };
-    if (g.execution_count != null && g.execution_count !== cell.execution_count) {
-      cell.execution_count = g.execution_count;
+    cell.runs = after.runs;
+    if (after.executionCount != null && after.executionCount !== cell.execution_count) {
+      cell.execution_count = after.executionCount;
       updateCellChrome(cell);
     }
-    if (status === "idle" && cell.st.status !== "idle" && cell.execution_count != null) continue;
-    setState(cell, status, extra);
+    if (after.status === "idle" && (cell.st.died || cell.st.status === "idle")) continue;
+    setState(cell, after.status, { duration: after.durationMs, error: after.error,
+      skippedBecause: after.skippedBecause });
   }
-  S.lastCascadeForeign = false;
+  // Cells the kernel still knows but did not mention keep their run counts.
   if (resync) S.interrupted = null;
-  highlightRelations();
-  drawGraphPanel();
+  if (graph) {
+    S.graph = state.graph;
+    highlightRelations();
+    drawGraphPanel();
+  }
   if (missed.length) catchUp(missed);
 }
 
@@ -1236,7 +1200,7 @@ function onConnState(state, detail) {
   node.dataset.state = state;
   if (state === "disconnected") checkKernelGone();
   if (state === "connected") {
-    // A reconnection: the graph reply that follows tells what ran meanwhile.  Replies
+    // A reconnection: the comm's snapshot tells what ran meanwhile.  Replies
     // to this page's requests went to the old socket: none is pending any more, and a
     // cell that was running then has shown only part of its output.
     if (S.wasConnected && !S.registerOnConnect) {
@@ -1251,6 +1215,9 @@ function onConnState(state, detail) {
     S.registerOnConnect = false;
     registerCells();
   }
+  // A new comm on every connection (the kernel may be another since): its snapshot
+  // comes after the registration just sent, if any.
+  if (state === "connected") openStateComm();
   if (state === "connected") {
     node.textContent = "Connected";
     node.title = "WebSocket connected to the kernel";
@@ -1410,6 +1377,8 @@ async function interruptKernel() {
 function resetCellStates() {
   S.msgToCell.clear();
   S.cascade = null;
+  S.ks = emptyKernelState();  // a new kernel: nothing it said yet
+  S.commId = null;
   S.deleted.clear();  // a new kernel never had the deleted cells
   for (const cell of S.cells) {
     cell.runs = 0;
@@ -1425,7 +1394,7 @@ async function registerCells(timeoutMs = 30000) {
   S.sentOrder = order.join(" ");
   const reply = S.conn
     ? await S.conn.request("reactive_graph_request", { order, register: cells }, {}, timeoutMs) : null;
-  if (reply) { applyGraph(reply.content); S.registrations = (S.registrations || 0) + 1; }
+  if (reply) { applyGraphReply(reply.content); S.registrations = (S.registrations || 0) + 1; }
   return !!reply;
 }
 
@@ -1469,6 +1438,7 @@ async function onKernelRestarted(how) {
       const fresh = info && (how === "offline" || info.header.session !== oldSession);
       if (fresh && diedAt === started && await registerCells(10000)) {
         S.kernelSession = info.header.session;
+        openStateComm();
         // It answered: it is up, even if its first statuses were published before
         // the server's subscription to the new kernel was live (PUB/SUB drops them).
         if (S.kernelState === "restarting" || S.kernelState === "starting") setKernelState("idle");
@@ -1510,6 +1480,7 @@ async function restartKernel(runAllAfter) {
   setBanner(null);
   if (!S.conn.open) await new Promise((r) => setTimeout(r, 500));
   await registerCells();
+  openStateComm();
   toast("Kernel restarted", "info", 2500);
   if (runAllAfter) {
     // Send every cell at once, in dependency order: each runs exactly once (deferred).
@@ -1539,7 +1510,7 @@ function setGraphOpen(open) {
   document.body.classList.toggle("rk-graph-open", open);
   $("graph-panel").hidden = !open;
   $("toggle-graph").setAttribute("aria-pressed", String(open));
-  if (open) { requestGraph(); drawGraphPanel(); }
+  if (open) drawGraphPanel();
 }
 
 // ---- keyboard (command mode) ----------------------------------------------------------------------------
@@ -1610,6 +1581,9 @@ function showShortcuts() {
 window.addEventListener("beforeunload", (e) => {
   if (S.dirty) { e.preventDefault(); e.returnValue = ""; }
 });
+// A page that goes away closes its comm (a page shown again opens a new one).
+window.addEventListener("pagehide", () => closeStateComm());
+window.addEventListener("pageshow", (e) => { if (e.persisted) openStateComm(); });
 
 // ---- toolbar ---------------------------------------------------------------------------------------------
 function wireToolbar() {
@@ -1617,7 +1591,7 @@ function wireToolbar() {
   $("add-md").onclick = () => insertCell(S.active ? indexOf(S.active) + 1 : S.cells.length, "markdown", true);
   $("run-cell").onclick = () => S.active && runAndMaybeAdvance(S.active, true, false);
   $("run-all").onclick = () => runAll();
-  $("run-stale").onclick = () => internalExecute("%reactive run-stale", false);
+  $("run-stale").onclick = () => runStale();
   $("save").onclick = () => save();
   $("interrupt").onclick = () => interruptKernel();
   $("restart").onclick = () => confirmRestart(false);
@@ -1664,8 +1638,10 @@ async function openKernel() {
   if (S.conn) S.conn.close();  // (the old kernel's, which kept failing)
   S.kernelId = started.kernel.id;
   S.kernelSession = null;  // another kernel: its first reply tells its session
-  if (started.graph && started.graph.content) applyGraph(started.graph.content);
-  else if (started.graph && started.graph.cells) applyGraph(started.graph);
+  S.ks = emptyKernelState();
+  S.commId = null;
+  if (started.graph && started.graph.content) applyGraphReply(started.graph.content);
+  else if (started.graph && started.graph.cells) applyGraphReply(started.graph);
   S.conn = new KernelConnection(S.kernelId, token, { onMessage, onState: onConnState });
   S.conn.connect();
 }
@@ -1699,6 +1675,6 @@ function checkKernelGone() {
 }
 
 // For tests and debugging.
-window.rk = { S, save, runCell, requestGraph };
+window.rk = { S, save, runCell };
 
 start();
