@@ -32,9 +32,10 @@ from .handlers import (
     NotebookHandler,
     NotebookKernelHandler,
     NotebooksHandler,
+    on_store_thread,
 )
 from .kernels import KernelHub
-from .notebooks import NotebookStore
+from .notebooks import NotebookStore, kernel_registration
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_ENV = "REACTIVE_SERVER_TOKEN"
@@ -73,6 +74,12 @@ def make_app(hub: KernelHub, store: NotebookStore, token: str,
              allow_origins: list[str] | None = None,
              client_buffer: int = CLIENT_BUFFER) -> web.Application:
     deps = {"hub": hub, "store": store}
+
+    async def notebook_cells(path: str) -> tuple[dict[str, Any], str]:
+        model = await on_store_thread(store.get, path)
+        return kernel_registration(model["notebook"]), model["version"]
+
+    hub.notebook_cells = notebook_cells  # restarts register the saved cells
     routes: list[Any] = [
         (r"/", IndexHandler),
         (rf"/notebooks/{_NB}", NotebookPageHandler),

@@ -61,6 +61,12 @@ log = logging.getLogger(__name__)
 STORE_THREAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="notebook-store")
 
 
+async def on_store_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """A notebook store operation, on the store's own thread."""
+    return await IOLoop.current().run_in_executor(
+        STORE_THREAD, functools.partial(fn, *args, **kwargs))
+
+
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("The kernel did not take a notebook's new order: %s", task.exception())
@@ -130,8 +136,7 @@ class APIHandler(web.RequestHandler):
         writes (a large notebook, a slow disk) never hold up the event loop and
         the kernels' messages; one thread keeps each check-then-write whole."""
         try:
-            return await IOLoop.current().run_in_executor(
-                STORE_THREAD, functools.partial(fn, *args, **kwargs))
+            return await on_store_thread(fn, *args, **kwargs)
         except StoreError as err:
             payload = {"status": err.status, "message": str(err)}
             current = getattr(err, "current", None)
@@ -255,8 +260,8 @@ class KernelActionHandler(APIHandler):
                 self.set_status(204)
                 self.finish()
             else:
-                await self.hub.restart(kernel_id)
-                self.reply(self.hub.model(kernel_id))
+                ready = await self.hub.restart(kernel_id)
+                self.reply({**self.hub.model(kernel_id), "kernel_ready": ready})
         except KernelBusy as err:
             raise web.HTTPError(409, str(err)) from None
 
@@ -311,13 +316,10 @@ class NotebookKernelHandler(APIHandler):
         """Start (or reuse) the notebook's kernel and load its cells into the graph."""
         model = await self.store_call(self.store.get, path)
         kernel_id, _started = await self.hub.kernel_for_notebook(path)
-        cells = [{"cellId": c["id"], "code": "".join(c.get("source", ""))}
-                 for c in model["notebook"]["cells"] if c.get("cell_type") == "code"]
-        order = [c["cellId"] for c in cells]
-        graph = await self.hub.request(kernel_id, "reactive_graph_request",
-                                       {"order": order, "register": cells})
-        self.reply({"kernel": self.hub.model(kernel_id), "graph": graph,
-                    "version": model["version"]})
+        registered = await self.hub.register_notebook(kernel_id)
+        graph, version = registered if registered is not None else (None, model["version"])
+        # version: the file's version whose cells the kernel has
+        self.reply({"kernel": self.hub.model(kernel_id), "graph": graph, "version": version})
 
 
 class CellsHandler(APIHandler):

@@ -17,7 +17,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -151,13 +151,15 @@ class KernelRelay:
 
     async def _restarted(self) -> None:
         """The restarter replaced the kernel: done when the manager's ``ready``
-        future (a new one for each step of the restart) stays resolved."""
+        future (a new one for each step of the restart) stays resolved, the new
+        kernel answers, and its notebook's cells are registered in it."""
         while True:
             ready = self.km.ready
             await asyncio.shield(ready)
             await asyncio.sleep(0)
             if self.km.ready is ready:
-                return
+                break
+        await self.hub.kernel_back(self, "died")
 
     def touch(self) -> None:
         self._last_activity = time.time()
@@ -264,6 +266,10 @@ class KernelHub(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        #: A notebook's ``reactive_graph_request`` registering its saved cells, and
+        #: the version of the file they come from (set by the app: the store).
+        self.notebook_cells: Callable[[str], Awaitable[tuple[dict[str, Any], str]]] | None \
+            = None
         self.relays: dict[str, KernelRelay] = {}
         self.notebook_kernels: dict[str, str] = {}
         self.kernel_notebooks: dict[str, str] = {}
@@ -318,13 +324,44 @@ class KernelHub(LoggingConfigurable):
             await self._settle(relay)
             await self.manager.interrupt_kernel(kernel_id)
 
-    async def restart(self, kernel_id: str) -> None:
+    async def restart(self, kernel_id: str) -> dict[str, Any]:
+        """Restart the kernel; what :meth:`kernel_back` told the clients."""
         relay = self.relays[kernel_id]
         async with relay.lifecycle:
             await self._settle(relay)
             relay.broadcast_status("restarting", "requested")
             await self.manager.restart_kernel(kernel_id)
-            await self.wait_ready(kernel_id)
+            return await self.kernel_back(relay, "requested")
+
+    async def kernel_back(self, relay: KernelRelay, reason: str) -> dict[str, Any]:
+        """After a restart (``reason``: "requested" or "died"): once the new kernel
+        answers, its notebook's saved cells go into its graph (nothing runs), once
+        for all the notebook's clients, and every client hears ``kernel_ready``
+        (``{"reason", "registered", "version"}``: whether the cells are in, from
+        which version of the file)."""
+        registered = None
+        try:
+            await self.wait_ready(relay.kernel_id)
+            registered = await self.register_notebook(relay.kernel_id)
+        except Exception:
+            self.log.warning("Could not register the notebook's cells in kernel %s",
+                             relay.kernel_id, exc_info=True)
+        notice = {"reason": reason, "registered": registered is not None,
+                  "version": registered[1] if registered is not None else None}
+        relay.broadcast_server("kernel_ready", notice)
+        return notice
+
+    async def register_notebook(self, kernel_id: str) -> tuple[dict[str, Any], str] | None:
+        """The notebook's saved cells into its kernel's graph, in notebook order,
+        nothing run: the graph reply and the file's version, or None if the kernel
+        is no notebook's or not a reactive kernel."""
+        path = self.kernel_notebooks.get(kernel_id)
+        relay = self.relays.get(kernel_id)
+        if path is None or relay is None or self.notebook_cells is None \
+                or relay.km.kernel_name != "reactive":
+            return None
+        content, version = await self.notebook_cells(path)
+        return await self.request(kernel_id, "reactive_graph_request", content), version
 
     async def shutdown(self, kernel_id: str) -> None:
         relay = self.relays.get(kernel_id)

@@ -160,6 +160,14 @@ class _Location:
     real: Path
 
 
+def kernel_registration(notebook: dict[str, Any]) -> dict[str, Any]:
+    """A notebook as its kernel's graph needs it: the ``reactive_graph_request``
+    that registers its code cells, in notebook order, with their code."""
+    cells = [{"cellId": c["id"], "code": "".join(c.get("source", ""))}
+             for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
+    return {"order": [c["cellId"] for c in cells], "register": cells}
+
+
 def _split_path(path: object) -> tuple[str, ...]:
     """Split a client path into its components, or raise :class:`PathError`.
 

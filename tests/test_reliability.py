@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tornado import httpclient, websocket
 
-from .server_harness import ServerProcess, execute
+from .server_harness import ServerProcess, WSClient, execute
 
 
 def rss_kib(pid: int) -> int:
@@ -126,3 +126,59 @@ def test_restarts_during_an_automatic_restart_wait_instead_of_failing(
                 return str(msg["content"]["data"]["text/plain"])
 
     assert asyncio.run(works()) == "42"
+
+
+def test_the_server_registers_a_notebooks_cells_in_its_restarted_kernel(
+        small_buffer_server: ServerProcess) -> None:
+    """After a restart, asked for or not (the kernel died), the server registers the
+    notebook's saved cells in the new kernel, once, and tells every client
+    (``kernel_ready`` with the file's version): a client that runs a reader finds
+    the cell defining what it reads, as in the old kernel, without registering
+    anything itself."""
+    server = small_buffer_server
+    status, created = server.http("POST", "/api/notebooks", {"path": "restarted.ipynb"})
+    assert status == 201
+    path = created["path"]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"id": "rr-a", "cell_type": "code", "metadata": {}, "outputs": [],
+         "execution_count": None, "source": "rr_a = 20"},
+        {"id": "rr-b", "cell_type": "code", "metadata": {}, "outputs": [],
+         "execution_count": None, "source": "print('b', rr_a + 1)"},
+    ]}
+    status, saved = server.http("PUT", f"/api/notebooks/{path}",
+                                {"notebook": notebook, "version": created["version"]})
+    assert status == 200, saved
+    status, started = server.http("POST", f"/api/notebooks/{path}/kernel", {})
+    assert status == 200 and set(started["graph"]["cells"]) == {"rr-a", "rr-b"}
+    assert started["version"] == saved["version"]
+    kernel = started["kernel"]["id"]
+
+    async def scenario() -> None:
+        client = await WSClient.connect(server, kernel)
+        try:
+            reply = await client.run(execute("print('b', rr_a + 1)", "rr-b"))
+            assert reply["content"]["status"] == "ok" and client.texts("rr-b") == "b 21\n"
+            for how in ("requested", "died"):
+                client.received.clear()
+                if how == "requested":
+                    status, model = await asyncio.get_running_loop().run_in_executor(
+                        None, server.http, "POST", f"/api/kernels/{kernel}/restart", {})
+                    assert status == 200
+                    assert model["kernel_ready"] == {"reason": "requested", "registered": True,
+                                                     "version": saved["version"]}
+                else:
+                    await client.send(execute("import os\nos._exit(1)", "rr-die"))
+                ready = await client.until(lambda m: m.get("msg_type") == "kernel_ready", 90)
+                assert ready["content"] == {"reason": how, "registered": True,
+                                            "version": saved["version"]}
+                # rr_a is gone with the old kernel; the new one knows which cell defines
+                # it and runs that cell first.
+                client.received.clear()
+                reply = await client.run(execute("print('b', rr_a + 1)", "rr-b"))
+                assert reply["content"]["status"] == "ok", reply["content"]
+                assert reply["metadata"]["reactive"]["restored"] == ["rr-a"]
+                assert client.texts("rr-b") == "b 21\n"
+        finally:
+            client.conn.close()
+
+    asyncio.run(scenario())

@@ -837,7 +837,7 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
 def test_kernel_death_is_reported_and_the_new_kernel_knows_the_cells(
         page: Page, server: ServerProcess) -> None:
     """User code kills the kernel: the cell says so, the server restarts the kernel, and
-    the page registers every cell in the new kernel's graph, so the next edit re-runs
+    the server registers every cell in the new kernel's graph, so the next edit re-runs
     its dependents instead of leaving the dead kernel's outputs standing."""
     new_notebook(page, server)
     type_cells(page, ["kd_a = 1", "kd_b = kd_a + 1\nprint('b', kd_b)"])
@@ -847,7 +847,7 @@ def test_kernel_death_is_reported_and_the_new_kernel_knows_the_cells(
     expect(page.locator(".rk-toast", has_text="kernel died")).to_be_visible(timeout=WAIT)
     expect(badge(page, 2)).to_have_text("error", timeout=WAIT)
     expect(output(page, 2)).to_contain_text("KernelDied", timeout=WAIT)
-    page.wait_for_function("() => (window.rk.S.registrations || 0) >= 1", timeout=WAIT)
+    expect(page.locator(".rk-toast", has_text="The kernel is back")).to_be_visible(timeout=WAIT)
     expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
     expect(badge(page, 1)).to_be_hidden()  # no state of the old kernel is left
     shot(page, "kernel-died")
@@ -862,8 +862,9 @@ def test_kernel_death_is_reported_and_the_new_kernel_knows_the_cells(
 def test_a_restarted_server_gives_the_page_a_new_kernel(browser: Browser,
                                                         tmp_path: Path) -> None:
     """The server stops (its kernels with it) and comes back on the same port: the page
-    reconnects, finds its kernel gone, gets the notebook a new one and registers its
-    cells there as the page has them, so the next edit cascades again."""
+    reconnects, finds its kernel gone and gets the notebook a new one; the server
+    registers the saved cells there and the page the one it edited since, so the next
+    edit cascades again, on the page's code."""
     port = str(free_port())
     first = ServerProcess(tmp_path, "restart-token", "--port", port)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -924,7 +925,8 @@ def test_a_restart_from_another_tab_is_not_reported_as_a_crash(
         expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(
             timeout=WAIT)
         expect(page.locator(".rk-toast", has_text="died")).to_have_count(0)
-        other.wait_for_function("() => (window.rk.S.registrations || 0) >= 1", timeout=WAIT)
+        expect(other.locator(".rk-toast", has_text="The kernel is back")).to_be_visible(
+            timeout=WAIT)
         # The new kernel knows the cells: an edit in B cascades.
         replace_source(other, 0, "rt_a = 7")
         other.keyboard.press("Control+Enter")
@@ -1018,13 +1020,13 @@ def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browse
         other.evaluate(CAUGHT_UP_JS)
         assert other.evaluate("() => window.rk.S.msgToCell.size") == 0
 
-        # Away while the kernel is restarted: the page finds a new kernel session and
-        # registers its cells there.
+        # Away while the kernel is restarted: the page finds a new kernel session, and
+        # the new kernel has its cells.
         other.evaluate(DISCONNECT_JS)
         assert rest(server, "POST", f"/api/kernels/{kernel_id}/restart")[0] == 200
-        other.evaluate("() => { window.rk.S.registrations = 0; }")
         other.evaluate(RECONNECT_JS)
-        other.wait_for_function("() => window.rk.S.registrations >= 1", timeout=WAIT)
+        expect(other.locator(".rk-toast", has_text="restarted while this page was disconnected")
+               ).to_be_visible(timeout=WAIT)
         replace_source(other, 0, "dc_a = 20")
         other.keyboard.press("Control+Enter")
         expect(output(other, 1)).to_contain_text("b 21", timeout=WAIT)

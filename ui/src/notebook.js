@@ -107,6 +107,7 @@ function makeCell(raw) {
     id: raw.id || newId().slice(0, 12),
     type: raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code",
     source: joinSrc(raw.source),
+    savedSource: joinSrc(raw.source),  // as the file has it (what the server registers)
     outputs: raw.cell_type === "code" ? (raw.outputs || []).map((o) => ({ ...o })) : [],
     execution_count: raw.execution_count ?? null,
     metadata: raw.metadata || {},
@@ -1016,8 +1017,9 @@ function applyGraphReply(content) {
 }
 
 function onKernelState(data) {
-  if (data && data.type === "snapshot") S.stateComm = "live";
-  const resync = S.resync && data && data.type === "snapshot";
+  const isSnapshot = !!data && data.type === "snapshot";
+  if (isSnapshot) S.stateComm = "live";
+  const resync = S.resync && isSnapshot;
   const before = S.ks;
   const { state, changed, graph, mode } = applyKernelMessage(before, data);
   S.ks = state;
@@ -1073,6 +1075,8 @@ function onKernelState(data) {
     drawGraphPanel();
   }
   if (missed.length) catchUp(missed);
+  if (isSnapshot && S.reconcile) reconcile(new Set(state.cells.keys()));
+  if (isSnapshot && S.onSnapshot) { const done = S.onSnapshot; S.onSnapshot = null; done(); }
 }
 
 // Back after a disconnection, the kernel's graph says which cells ran meanwhile.  Their
@@ -1135,6 +1139,11 @@ function onServerMessage(type, content) {
     const url = `/notebooks/${S.path.split("/").map(encodeURIComponent).join("/")}`;
     history.replaceState(null, "", url + location.hash);
     if (content.origin !== S.clientId) toast(`This notebook was renamed to ${S.path}.`, "info");
+  } else if (type === "kernel_ready") {
+    // A restart is over: the server registered the saved cells in the new kernel.
+    if (!S.awaitingKernel) return;
+    S.kernelVersion = content.registered ? content.version : null;
+    kernelBack(S.awaitingKernel);
   } else if (type === "server_error") {
     toast(`Server: ${content.message}`, "error");
   }
@@ -1203,7 +1212,7 @@ function onConnState(state, detail) {
     // A reconnection: the comm's snapshot tells what ran meanwhile.  Replies
     // to this page's requests went to the old socket: none is pending any more, and a
     // cell that was running then has shown only part of its output.
-    if (S.wasConnected && !S.registerOnConnect) {
+    if (S.wasConnected && !S.newKernel) {
       S.resync = true;
       S.interrupted = new Set(S.cells.filter((c) => c.st.status === "running").map((c) => c.id));
       S.msgToCell.clear();
@@ -1211,13 +1220,17 @@ function onConnState(state, detail) {
     }
     S.wasConnected = true;
   }
-  if (state === "connected" && S.registerOnConnect) {
-    S.registerOnConnect = false;
-    registerCells();
+  if (state === "connected" && S.newKernel) {
+    S.newKernel = false;
+    S.reconcile = true;  // the server registered the saved cells: add what it could not
   }
-  // A new comm on every connection (the kernel may be another since): its snapshot
-  // comes after the registration just sent, if any.
-  if (state === "connected") openStateComm();
+  if (state === "connected" && S.awaitingKernel) {
+    // Back during a restart: its kernel_ready may have gone to the old socket.
+    S.kernelVersion = null;
+    kernelBack(S.awaitingKernel);
+  } else if (state === "connected") {
+    openStateComm();  // a new comm on every connection
+  }
   if (state === "connected") {
     node.textContent = "Connected";
     node.title = "WebSocket connected to the kernel";
@@ -1280,6 +1293,10 @@ async function save(opts = {}) {
   try {
     const model = await api(nbUrl(), { method: "PUT", body: JSON.stringify({ notebook: snapshot, version }) });
     S.version = model.version;
+    for (const saved of snapshot.cells) {
+      const cell = S.byId.get(saved.id);
+      if (cell) cell.savedSource = saved.source;
+    }
     S.dirty = editedDuringSave() !== before;
     S.conflict = null;
     S.lastSaved = new Date();
@@ -1312,6 +1329,7 @@ function loadModel(model, keepLive) {
     const existing = keepLive && old.get(raw.id);
     if (existing) {
       const source = joinSrc(raw.source);
+      existing.savedSource = source;
       const type = raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code";
       if (existing.type !== type) { existing.type = type; existing.editor.setType(type); }
       const hidden = outputsHidden(existing);
@@ -1387,28 +1405,52 @@ function resetCellStates() {
   }
 }
 
-/** Every code cell into the (new) kernel's graph, nothing run; true if it answered. */
-async function registerCells(timeoutMs = 30000) {
-  const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
-  const order = notebookOrder();
-  S.sentOrder = order.join(" ");
-  const reply = S.conn
-    ? await S.conn.request("reactive_graph_request", { order, register: cells }, {}, timeoutMs) : null;
-  if (reply) { applyGraphReply(reply.content); S.registrations = (S.registrations || 0) + 1; }
-  return !!reply;
+// After a restart (asked here, by another client, or a crash) the server registers the
+// notebook's saved cells in the new kernel, once for all its tabs, and says so
+// (kernel_ready).  The page then opens its comm; the snapshot says which cells the
+// kernel has, and the page registers only what the file could not give: cells not
+// saved yet, or edited since the last save (nothing runs).
+let restartSeq = 0;
+
+/** The new kernel answered: note its session, open the comm, reconcile. */
+async function kernelBack(message) {
+  const seq = restartSeq;
+  S.awaitingKernel = null;
+  clearTimeout(S.awaitingTimer);
+  const info = S.conn && S.conn.open ? await S.conn.request("kernel_info_request", {}, {}, 10000) : null;
+  if (seq !== restartSeq) return;  // restarted again meanwhile
+  if (info) S.kernelSession = info.header.session;
+  S.reconcile = true;
+  openStateComm();
+  // It answered: it is up, even if its first statuses were published before the
+  // server's subscription to the new kernel was live (PUB/SUB drops them).
+  if (S.kernelState === "restarting" || S.kernelState === "starting") setKernelState("idle");
+  S.restartHandling = false;
+  if (message) toast(message, "info", 5000);
 }
 
-// The kernel died (the user's code called os._exit, a crash, the OOM killer) and the
-// server is restarting it, or another tab or client restarted it: the new kernel has an
-// empty namespace and an empty graph.  The cell whose request was being run gets an
-// error saying so, and no cell keeps a state of the old kernel.  Once the new kernel answers, every code cell is registered
-// in its graph again: without that, editing a cell would re-run nothing downstream and
-// leave the old kernel's outputs standing as if they were current.
-let diedAt = 0;
-async function onKernelRestarted(how) {
-  const started = diedAt = performance.now();
-  const oldSession = S.kernelSession;
-  if (how !== "offline") S.goneSession = oldSession;
+/** On the first snapshot of a new kernel: register what it lacks. */
+async function reconcile(kernelCells) {
+  S.reconcile = false;
+  // The server registered the file as of S.kernelVersion: if this page's last save or
+  // load is another version, every cell is registered as the page has it.
+  const sameFile = S.kernelVersion != null && S.kernelVersion === S.version;
+  const missing = S.cells.filter((c) => c.type === "code"
+    && (!sameFile || !kernelCells.has(c.id) || c.source !== c.savedSource));
+  const order = notebookOrder();
+  S.sentOrder = order.join(" ");
+  if (!missing.length) {
+    const known = (S.ks.graph && S.ks.graph.notebook_order) || [];
+    if (known.filter((id) => order.includes(id)).join(" ") === order.filter((id) => known.includes(id)).join(" ")) return;
+  }
+  const register = missing.map((c) => ({ cellId: c.id, code: c.source }));
+  const reply = await S.conn.request("reactive_graph_request", { order, register }, {}, 30000);
+  if (reply) applyGraphReply(reply.content);
+}
+
+function onKernelRestarted(how) {
+  restartSeq += 1;
+  if (how !== "offline") S.goneSession = S.kernelSession;
   S.restartHandling = true;
   // The cell cut short: the one running (a cascade's current cell), else the first
   // request still waiting to start; the cells queued behind it simply did not run.
@@ -1428,30 +1470,19 @@ async function onKernelRestarted(how) {
     setState(victim, "error", { died: true,
       error: died ? "The kernel died while running this cell" : "The kernel was restarted while this cell ran" });
   }
-  // The new kernel answers once it is up (the old one may still answer before it
-  // exits: its session tells them apart): ask, bounded, until the new one has the cells.
-  const deadline = started + 60000;
-  try {
-    while (performance.now() < deadline && diedAt === started) {
-      const info = S.conn && S.conn.open
-        ? await S.conn.request("kernel_info_request", {}, {}, 2000) : null;
-      const fresh = info && (how === "offline" || info.header.session !== oldSession);
-      if (fresh && diedAt === started && await registerCells(10000)) {
-        S.kernelSession = info.header.session;
-        openStateComm();
-        // It answered: it is up, even if its first statuses were published before
-        // the server's subscription to the new kernel was live (PUB/SUB drops them).
-        if (S.kernelState === "restarting" || S.kernelState === "starting") setKernelState("idle");
-        toast(how === "offline"
-          ? "The kernel was restarted while this page was disconnected: variables are gone, cells are registered again (nothing was run)."
-          : "The kernel is back: cells are registered again (nothing was run).", "info", 5000);
-        return;
-      }
-      if (!fresh) await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    if (diedAt === started) S.restartHandling = false;
+  const message = how === "offline"
+    ? "The kernel was restarted while this page was disconnected: variables are gone, cells are registered again (nothing was run)."
+    : "The kernel is back: cells are registered again (nothing was run).";
+  if (how === "offline") {
+    S.kernelVersion = null;  // which file the server gave it is unknown here: all cells
+    kernelBack(message);
+    return;
   }
+  // The server says kernel_ready once the new kernel has the cells; if that notice is
+  // lost (this page disconnected meanwhile), the page goes ahead after a while.
+  S.awaitingKernel = message;
+  clearTimeout(S.awaitingTimer);
+  S.awaitingTimer = setTimeout(() => { if (S.awaitingKernel) kernelBack(S.awaitingKernel); }, 60000);
 }
 
 async function restartKernel(runAllAfter) {
@@ -1462,7 +1493,9 @@ async function restartKernel(runAllAfter) {
   S.kernelSession = null;  // the new kernel's first reply sets it
   setKernelState("restarting");
   try {
-    await api(`/api/kernels/${S.kernelId}/restart`, { method: "POST", body: "{}" });
+    const model = await api(`/api/kernels/${S.kernelId}/restart`, { method: "POST", body: "{}" });
+    const ready = model.kernel_ready || {};
+    S.kernelVersion = ready.registered ? ready.version : null;
   } catch (error) {
     toast(`Restart failed: ${error.message}`, "error");
     // Show what the kernel really is now, not "Restarting…" forever.
@@ -1476,12 +1509,14 @@ async function restartKernel(runAllAfter) {
   } finally {
     S.userRestart = false;
   }
+  restartSeq += 1;
   resetCellStates();
   setBanner(null);
   if (!S.conn.open) await new Promise((r) => setTimeout(r, 500));
-  await registerCells();
-  openStateComm();
-  toast("Kernel restarted", "info", 2500);
+  // The server registered the saved cells before it answered.
+  const snapshot = new Promise((resolve) => { S.onSnapshot = resolve; setTimeout(resolve, 10000); });
+  await kernelBack("Kernel restarted");
+  await snapshot;
   if (runAllAfter) {
     // Send every cell at once, in dependency order: each runs exactly once (deferred).
     runAll();
@@ -1640,6 +1675,7 @@ async function openKernel() {
   S.kernelSession = null;  // another kernel: its first reply tells its session
   S.ks = emptyKernelState();
   S.commId = null;
+  S.kernelVersion = started.graph ? started.version : null;  // the file its cells came from
   if (started.graph && started.graph.content) applyGraphReply(started.graph.content);
   else if (started.graph && started.graph.cells) applyGraphReply(started.graph);
   S.conn = new KernelConnection(S.kernelId, token, { onMessage, onState: onConnState });
@@ -1665,7 +1701,7 @@ function checkKernelGone() {
       setBanner(null);
       setKernelState("starting");
       resetCellStates();
-      S.registerOnConnect = true;
+      S.newKernel = true;
       toast("This notebook has a new kernel (the old one is gone): variables are gone, "
         + "cells are registered again, nothing was run.", "info", 6000);
       return true;
