@@ -66,6 +66,22 @@ class NotebookPageHandler(IndexHandler):
     page = "notebook.html"
 
 
+class OutputFrameHandler(web.RequestHandler):
+    """``/output-frame``: the document an HTML output with scripts or styles of its own
+    runs in (``static/output-frame.html``).  Sandboxed without same-origin, by the
+    page's iframe and by this policy, so it reaches neither the page, nor its token,
+    nor the API; inside, its scripts may run and load what they need, as in
+    JupyterLab."""
+
+    def get(self) -> None:
+        self.set_header("Content-Security-Policy",
+                        "default-src * data: blob: 'unsafe-inline' 'unsafe-eval'; "
+                        "sandbox allow-scripts")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.write((STATIC / "output-frame.html").read_bytes())
+
+
 #: What a WebSocket client may leave unread before it is disconnected (bytes).
 CLIENT_BUFFER = 64 << 20
 
@@ -83,6 +99,7 @@ def make_app(hub: KernelHub, store: NotebookStore, token: str,
     routes: list[Any] = [
         (r"/", IndexHandler),
         (rf"/notebooks/{_NB}", NotebookPageHandler),
+        (r"/output-frame", OutputFrameHandler),
         (r"/api/kernelspecs", KernelSpecsHandler, deps),
         (r"/api/kernelspecs/(?P<name>[^/]+)", KernelSpecHandler, deps),
         (r"/kernelspecs/(?P<name>[^/]+)/(?P<filename>[^/]+)", KernelSpecResourceHandler, deps),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,16 @@ def test_every_endpoint_needs_the_token(server: ServerProcess, path: str) -> Non
     assert status == 403 and "token" in body["message"]
     assert "Traceback" not in json.dumps(body)
     assert server.http("GET", path)[0] == 200
+
+
+def test_the_output_frame_is_sandboxed_and_holds_nothing(server: ServerProcess) -> None:
+    """``/output-frame`` (where HTML outputs with scripts run) is a static document: no
+    token needed, none in it, and sandboxed by its own policy even if opened alone."""
+    with urllib.request.urlopen(f"{server.base}/output-frame", timeout=30) as response:
+        policy = response.headers["Content-Security-Policy"]
+        body = response.read().decode()
+    assert "sandbox allow-scripts" in policy and "allow-same-origin" not in policy
+    assert server.token not in body and "rkHtml" in body
 
 
 def test_kernelspecs_are_jupyter_shaped(server: ServerProcess) -> None:

@@ -1107,3 +1107,39 @@ def test_cell_states_are_the_kernels_for_runs_the_page_did_not_ask_for(
     expect(cell(page, 1)).to_have_class(re.compile(r"\brk-reran\b"), timeout=WAIT)
     # The source on the page is the page's: only the run states and outputs followed.
     expect(cell(page, 0)).to_contain_text("ks_w = 1")
+
+
+def test_dataframes_render_inline_and_active_html_fits_its_frame(
+        page: Page, server: ServerProcess) -> None:
+    """A DataFrame is a styled table in the page (pandas' scoped style dropped), as
+    tall as its rows; HTML with a script runs in a sandboxed frame as tall as its
+    content (a tall one is capped and scrolls)."""
+    new_notebook(page, server)
+    type_cells(page, [
+        "import pandas as pd\npd.DataFrame({'x': [1, 2, 3], 'y': ['a', 'b', 'c']})",
+        "from IPython.display import HTML\n"
+        "HTML(\"<div id='h' style='height:60px'>before</div>"
+        "<script>document.getElementById('h').textContent = 'from the script'</script>\")",
+        "HTML(\"<div style='height:5000px'>tall</div><script>1</script>\")",
+        "HTML(\"<p id='p'>?</p><script>var r; try { r = parent.document.title } "
+        "catch (e) { r = 'blocked' } document.getElementById('p').textContent = r</script>\")",
+    ])
+    table = output(page, 0).locator(".rk-html table")
+    expect(table).to_be_visible(timeout=WAIT)
+    expect(output(page, 0).locator("iframe")).to_have_count(0)
+    expect(table.locator("tbody tr")).to_have_count(3)
+    assert table.get_attribute("border") is None  # pandas' border="1" is not kept
+    box = output(page, 0).bounding_box()
+    assert box is not None and box["height"] < 160, box  # no empty area under 3 rows
+    frame = output(page, 1).locator("iframe.rk-html-frame")
+    expect(frame).to_have_attribute("sandbox", "allow-scripts")
+    expect(page.frame_locator(".rk-cell >> nth=1 >> iframe").locator("#h")).to_have_text(
+        "from the script", timeout=WAIT)
+    expect(frame).to_have_attribute("style", re.compile(r"height: 6\dpx"), timeout=WAIT)
+    tall = output(page, 2).locator("iframe.rk-html-frame")
+    expect(tall).to_have_attribute("style", re.compile(r"height: 1200px"), timeout=WAIT)
+    expect(tall).to_have_class(re.compile(r"\brk-frame-capped\b"))
+    # The frame's scripts cannot reach the page (nor its token).
+    expect(page.frame_locator(".rk-cell >> nth=3 >> iframe").locator("#p")).to_have_text(
+        "blocked", timeout=WAIT)
+    shot(page, "dataframe-and-frames")

@@ -280,13 +280,50 @@ export function plainStreamText(output) {
   return text;
 }
 
+// pandas' notebook repr starts with a <style scoped> block that only aligns its own
+// headers; the page's table styling does that, so it is dropped and the table renders
+// inline like any other HTML.
+const PANDAS_STYLE = /^\s*(<div>\s*)?<style scoped>[^<]*<\/style>/;
+const ACTIVE_HTML = /<script|<iframe|<canvas|<svg[\s>]|<style|javascript:|\son\w+\s*=/i;
+
+// HTML that needs scripts or styles of its own runs in a frame of its own
+// (/output-frame, sandboxed: scripts, but no access to this page), which asks for its
+// HTML once loaded and then reports its height, so the frame fits its content.
+const FRAME_MAX_HEIGHT = 1200;
+const frameHtml = new WeakMap();  // iframe -> the HTML it shows
+
+function frameOf(source) {
+  for (const frame of document.querySelectorAll("iframe.rk-html-frame")) {
+    if (frame.contentWindow === source) return frame;
+  }
+  return null;
+}
+
+window.addEventListener("message", (event) => {
+  const data = event.data;
+  if (!data || typeof data !== "object" || !event.source) return;
+  if (data.rkFrameReady !== true && typeof data.rkFrameHeight !== "number") return;
+  const frame = frameOf(event.source);
+  if (!frame) return;
+  if (data.rkFrameReady === true && frameHtml.has(frame)) {
+    // The frame's origin is opaque: "*" is the only target that reaches it.
+    event.source.postMessage({ rkHtml: frameHtml.get(frame) }, "*");
+  } else if (typeof data.rkFrameHeight === "number") {
+    const height = Math.ceil(data.rkFrameHeight);
+    frame.style.height = `${Math.min(Math.max(height, 16), FRAME_MAX_HEIGHT)}px`;
+    frame.classList.toggle("rk-frame-capped", height > FRAME_MAX_HEIGHT);
+  }
+});
+
 function htmlOutput(html) {
-  if (/<script|<iframe|<canvas|<svg[\s>]|<style|javascript:|\son\w+\s*=/i.test(html)) {
+  const pandas = html.match(PANDAS_STYLE);
+  if (pandas) html = (pandas[1] || "") + html.slice(pandas[0].length);
+  if (ACTIVE_HTML.test(html)) {
     const frame = el("iframe", {
       class: "rk-html-frame", sandbox: "allow-scripts", title: "HTML output (sandboxed)",
-      loading: "lazy",
     });
-    frame.srcdoc = html;
+    frameHtml.set(frame, html);
+    frame.src = "/output-frame";
     return frame;
   }
   const div = el("div", { class: "rk-html" });
