@@ -202,8 +202,10 @@ class ReactiveKernel(IPythonKernel):
         registered yet keep their place for when they are); ``mode`` switches
         auto / lazy; ``run_stale`` runs every stale cell.
         Registering runs nothing (cells whose reads now bind to a cell that
-        never ran go stale); a move or a removal re-runs the cells whose reads
-        now bind elsewhere (lazy mode: marks them stale).  Reply
+        never ran go stale), and leaves a cell that has run with the code it
+        ran (a second view of the notebook, or its file, may be behind); a
+        move or a removal re-runs the cells whose reads now bind elsewhere
+        (lazy mode: marks them stale).  Reply
         ``reactive_graph_reply``: ``{"status", "mode", "order", "notebook_order",
         "cells", "errors", "reactive"}`` (see :meth:`Runner.describe`).
         """

@@ -262,10 +262,15 @@ class Runner:
 
         Cells are registered in the given order; one that cannot be (it would
         close a cycle) is left out and reported, one that does not parse is
-        registered without names so it still has a place.  Returns errors.
+        registered without names so it still has a place.  A cell this kernel
+        has run keeps the code it ran (its values came from that code; a saved
+        file or a second view may hold older or unrun text): only running it
+        changes it.  Returns errors.
         """
         errors: dict[CellId, str] = {}
         for cell, code in cells:
+            if cell in self.graph and self.state(cell).runs:
+                continue
             try:
                 analysis = self.analyse(code)
             except SyntaxError as err:

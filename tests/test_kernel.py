@@ -425,6 +425,29 @@ def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -
     assert bad["status"] == "ok" and bad["errors"]
 
 
+def test_registering_never_replaces_the_code_a_cell_ran(kernel: KernelHarness) -> None:
+    """A second tab opening the notebook, or the server registering its saved file,
+    may hold older text than what a cell ran: the graph keeps what produced the
+    values, so the cascade still reaches the cells below (a cell only registered,
+    never run, takes the new text)."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("rr_a = 1", a)
+    kernel.ok("rr_b = rr_a + 1", b)
+    reply = graph_request(kernel, register=[
+        {"cellId": a, "code": "rr_a = 1"},
+        {"cellId": b, "code": ""},  # the saved file had the cell empty
+        {"cellId": c, "code": "rr_c = rr_b"},
+    ])
+    assert reply["status"] == "ok" and not reply["errors"]
+    assert reply["cells"][b]["reads"] == ["rr_a"] and reply["cells"][b]["children"] == {
+        c: ["rr_b"]}
+    again = graph_request(kernel, register=[{"cellId": c, "code": "rr_c = rr_b * 10"}])
+    assert again["cells"][c]["label"].endswith("`rr_c = rr_b * 10`")
+    run = kernel.ok("rr_a = 2", a)
+    assert run.reactive["ran"] == [a, b, c]
+    assert kernel.value("rr_c") == "30"
+
+
 def test_request_without_cascade_runs_only_its_cell(kernel: KernelHarness) -> None:
     """``metadata.reactiveCascade = false``: the client runs every cell itself."""
     a, b = ids("a", "b")
