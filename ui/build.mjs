@@ -1,4 +1,5 @@
-// Bundles the notebook UI (CodeMirror 6 + our modules) into server/static/build/.
+// Bundles the web UI (the notebook page: CodeMirror 6 + our modules; the list page)
+// into server/static/build/.
 // Run by `make ui` after `npm ci`; the output is gitignored.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
@@ -8,7 +9,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const outdir = path.join(here, "..", "server", "static", "build");
 
 await build({
-  entryPoints: { notebook: path.join(here, "src", "notebook.js") },
+  entryPoints: {
+    notebook: path.join(here, "src", "notebook.js"),
+    list: path.join(here, "src", "list.js"),
+  },
   bundle: true,
   format: "esm",
   target: ["es2020"],

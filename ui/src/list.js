@@ -1,23 +1,8 @@
-// Notebook list: the token comes from the URL the server printed.
-"use strict";
-const params = new URLSearchParams(location.search);
-const token = params.get("token") || sessionStorage.getItem("rk-token") || "";
-if (token) sessionStorage.setItem("rk-token", token);
-
-async function api(path, options = {}) {
-  const response = await fetch(path, {
-    ...options,
-    headers: { "Authorization": `token ${token}`, "Content-Type": "application/json" },
-  });
-  const body = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw new Error(body && body.message ? body.message : response.statusText);
-  return body;
-}
+// The notebook list page: open, create, rename and delete notebooks.
+import { encodePath, request as api, token } from "./api.js";
 
 // The token rides along so a link opened in a new tab still works; the notebook
 // page moves it to sessionStorage and removes it from the address bar.
-const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");
-
 function notebookUrl(path) {
   return `/notebooks/${encodePath(path)}?token=${encodeURIComponent(token)}`;
 }

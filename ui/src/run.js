@@ -1,0 +1,129 @@
+// Running cells: requests, Shift+Enter's editor hand-over, Run all, mode and Run stale.
+import { indexOf, renderOutputs, setState } from "./cells.js";
+import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
+import { $, S, toast } from "./store.js";
+
+// ---- running ---------------------------------------------------------------------------------
+function ensureConnected() {
+  if (S.conn && S.conn.open) return true;
+  toast("Not connected to the kernel — reconnecting…", "error");
+  if (S.conn) S.conn.reconnectNow();
+  return false;
+}
+
+/** Run a cell; its execute_request's msg_id, or null if none was sent. */
+export function runCell(cell, extra = {}) {
+  if (cell.type === "markdown") { editMarkdown(cell, false); return null; }
+  if (cell.type !== "code" || !ensureConnected()) return null;
+  const metadata = { cellId: cell.id, ...extra };
+  if (S.deleted.size) metadata.deletedCells = [...S.deleted.keys()];
+  const msgId = S.conn.execute(cell.source, metadata);
+  if (!msgId) return null;
+  S.deleted.clear();
+  S.msgToCell.set(msgId, cell.id);
+  cell.outputs = [];
+  cell.pendingClear = false;
+  renderOutputs(cell);
+  setState(cell, "queued", { error: null, skippedBecause: null, died: false });
+  markDirty();
+  return msgId;
+}
+
+/** advance: false (stay), true (next cell, a new one after the last) or "insert"
+ * (a new cell below, edited). */
+export function runAndMaybeAdvance(cell, advance, fromEditor) {
+  const msgId = runCell(cell);
+  if (!advance) return;
+  const i = indexOf(cell);
+  if (advance === "insert" || i === S.cells.length - 1) {
+    insertCell(i + 1, "code", true);
+  } else {
+    const next = S.cells[i + 1];
+    if (fromEditor && next.type === "code" && msgId) editModeSoon(next, msgId);
+    else if (fromEditor && next.type === "code") editMode(next);
+    else selectCell(next);
+  }
+}
+
+// Shift+Enter moves the focus into the next cell at once, but that cell's CodeMirror
+// view is made once the run is over (or at the first key or click in it, or after
+// S.editorWaitMs): making it is script, a forced layout and two more frames on a long
+// notebook, which on a small machine competed with the cascade the keystroke started.
+S.editorWaitMs = 400;
+let waitingEditor = null;
+let waitingFor = null; // the execute_request whose end makes the editor
+let waitingTimer = null;
+let waitingIdle = null;
+
+function editModeSoon(cell, msgId) {
+  settleEditor();
+  selectCell(cell, false);
+  cell.editor.focusSoon();
+  waitingEditor = cell;
+  waitingFor = msgId;
+  waitingTimer = setTimeout(settleEditor, S.editorWaitMs);
+}
+
+// requestIdleCallback is missing from some browsers (Safari): a zero timeout then.
+const whenIdle = window.requestIdleCallback
+  ? (fn) => requestIdleCallback(fn, { timeout: 100 }) : (fn) => setTimeout(fn, 0);
+const cancelIdle = window.cancelIdleCallback ? (handle) => cancelIdleCallback(handle) : clearTimeout;
+
+function settleEditor() {
+  clearTimeout(waitingTimer);
+  if (waitingIdle !== null) cancelIdle(waitingIdle);
+  waitingIdle = null;
+  const cell = waitingEditor;
+  waitingEditor = null;
+  waitingFor = null;
+  if (cell && S.byId.get(cell.id) === cell) cell.editor.settle();
+}
+
+export function settleEditorWhenIdle(msgId) {
+  if (!waitingEditor || msgId !== waitingFor || waitingIdle !== null) return;
+  waitingIdle = whenIdle(() => { waitingIdle = null; settleEditor(); });
+}
+
+function runMany(ids) {
+  // Every cell gets its own request, in dependency order, so the kernel must not
+  // cascade as well (it could run a cell before that cell's request arrives).
+  for (const id of ids) {
+    const cell = S.byId.get(id);
+    if (cell && cell.type === "code") runCell(cell, { reactiveCascade: false });
+  }
+}
+
+export function runAll() {
+  if (!ensureConnected()) return;
+  const order = (S.graph && S.graph.order) || [];
+  const codeIds = S.cells.filter((c) => c.type === "code").map((c) => c.id);
+  const inGraph = order.filter((id) => codeIds.includes(id));
+  const rest = codeIds.filter((id) => !inGraph.includes(id));
+  runMany([...inGraph, ...rest]);
+}
+
+/** A reactive_graph_request (mode, run_stale): its reply's error, if any, as a toast.
+ * The states it changes come on the comm. */
+async function graphRequest(content, what) {
+  if (!ensureConnected()) return null;
+  const reply = await S.conn.request("reactive_graph_request", content, {}, 120000);
+  if (reply && reply.content.status !== "ok") toast(`${what} failed: ${reply.content.evalue}`, "error");
+  return reply;
+}
+
+export function setMode(mode) {
+  S.mode = mode;  // the comm's mode message confirms it
+  updateModeSwitch();
+  graphRequest({ mode }, "Switching mode");
+}
+
+export function runStale() {
+  graphRequest({ run_stale: true }, "Running stale cells");
+}
+
+export function updateModeSwitch() {
+  const lazy = S.mode === "lazy";
+  $("mode-switch").setAttribute("aria-checked", String(lazy));
+  $("mode-label").textContent = lazy ? "Lazy" : "Auto";
+  $("run-stale").hidden = !lazy;
+}
