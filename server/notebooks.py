@@ -40,6 +40,7 @@ import json
 import os
 import secrets
 import stat
+import unicodedata
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,25 +169,50 @@ def kernel_registration(notebook: dict[str, Any]) -> dict[str, Any]:
     return {"order": [c["cellId"] for c in cells], "register": cells}
 
 
+#: The longest name of one file or directory, and of a whole path (Linux's).
+_NAME_MAX, _PATH_MAX = 255, 4096
+
+#: Bidirectional embeddings, overrides and isolates: they make a name display as
+#: another (``evil\u202egpj.ipynb``).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unnamable(char: str) -> bool:
+    """Characters no notebook name may hold: controls (C0, DEL, C1), lone
+    surrogates (bytes that are not UTF-8, which no URL or JSON client can send
+    back), and bidirectional controls."""
+    return unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS
+
+
 def _split_path(path: object) -> tuple[str, ...]:
     """Split a client path into its components, or raise :class:`PathError`.
 
     Accepted: a non-empty relative posix path whose components are all non-empty, not
-    hidden (no leading ``"."``, which also excludes ``.`` and ``..``), free of NUL and
-    backslashes, and whose last component ends in ``.ipynb``.
+    hidden (no leading ``"."``, which also excludes ``.`` and ``..``), free of NUL,
+    backslashes and :func:`_unnamable` characters, and whose last component ends in
+    ``.ipynb``.
     """
     if not isinstance(path, str) or not path:
         raise PathError("a notebook path must be a non-empty string")
     if "\x00" in path:
         raise PathError("a notebook path must not contain NUL characters")
+    odd = next((c for c in path if _unnamable(c)), None)
+    if odd is not None:
+        raise PathError(f"a notebook path must not contain U+{ord(odd):04X} "
+                        "(control, bidirectional-override or non-UTF-8 characters)")
     if "\\" in path:
         raise PathError(f"use '/' to separate directories, not '\\': {path!r}")
     if path.startswith("/"):
         raise PathError(f"a notebook path must be relative to the notebook root: {path!r}")
+    if len(path.encode()) > _PATH_MAX:
+        raise PathError(f"a notebook path must be at most {_PATH_MAX} bytes long")
     parts = tuple(path.split("/"))
     for part in parts:
         if not part:
             raise PathError(f"empty path component in {path!r}")
+        if len(part.encode()) > _NAME_MAX:
+            raise PathError(f"a file or directory name must be at most {_NAME_MAX} bytes "
+                            f"long: {part[:40]!r}…")
         if part in (".", ".."):
             raise PathError(f"'.' and '..' are not allowed in notebook paths: {path!r}")
         if part.startswith("."):
