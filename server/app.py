@@ -159,6 +159,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--client-buffer", type=int, default=CLIENT_BUFFER, metavar="BYTES",
                         help="what a WebSocket client may leave unread before it is "
                         "disconnected (default 64 MiB)")
+    parser.add_argument("--kernel-ready-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="how long a new kernel has to answer before it is stopped "
+                        "and its start reported failed (default 60)")
     return parser.parse_args(argv)
 
 
@@ -167,7 +170,8 @@ async def serve(args: argparse.Namespace) -> None:
     config = Config()
     config.KernelRestarter.time_to_dead = 1.0  # notice a dead kernel within a second
     config.KernelRestarter.restart_limit = 5
-    hub = KernelHub(kernel_name=args.kernel_name, config=config)
+    hub = KernelHub(kernel_name=args.kernel_name, ready_timeout=args.kernel_ready_timeout,
+                    config=config)
     store = NotebookStore(Path(args.root_dir).resolve())
     app = make_app(hub, store, token, args.allow_origin, args.client_buffer)
     sockets, port = bind(args.ip, args.port)

@@ -27,7 +27,7 @@ from tornado import web, websocket
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
-from .kernels import ClientConnection, KernelBusy, KernelHub
+from .kernels import ClientConnection, KernelBusy, KernelHub, KernelStartFailed
 from .notebooks import NotebookStore, StoreError
 from .protocol import (
     BATCH_SUBPROTOCOL,
@@ -235,6 +235,8 @@ class KernelsHandler(APIHandler):
             kernel_id = await self.hub.start_kernel(name)
         except NoSuchKernel:
             raise web.HTTPError(404, f"no kernelspec {name}") from None
+        except KernelStartFailed as err:
+            raise web.HTTPError(503, f"the kernel did not start: {err}") from None
         self.set_header("Location", f"/api/kernels/{kernel_id}")
         self.reply(self.hub.model(kernel_id), 201)
 
@@ -315,7 +317,10 @@ class NotebookKernelHandler(APIHandler):
     async def post(self, path: str) -> None:
         """Start (or reuse) the notebook's kernel and load its cells into the graph."""
         model = await self.store_call(self.store.get, path)
-        kernel_id, _started = await self.hub.kernel_for_notebook(path)
+        try:
+            kernel_id, _started = await self.hub.kernel_for_notebook(path)
+        except KernelStartFailed as err:
+            raise web.HTTPError(503, f"the notebook's kernel did not start: {err}") from None
         registered = await self.hub.register_notebook(kernel_id)
         graph, version = registered if registered is not None else (None, model["version"])
         # version: the file's version whose cells the kernel has

@@ -24,7 +24,7 @@ import orjson
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_client.session import Session
-from traitlets import Instance, Unicode, default
+from traitlets import Float, Instance, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from .protocol import raw_to_json, to_json, to_v1
@@ -115,6 +115,10 @@ class ClientConnection:
 
 class KernelBusy(Exception):
     """A lifecycle request that cannot be served now (the kernel is restarting)."""
+
+
+class KernelStartFailed(Exception):
+    """A new kernel died or did not answer ``kernel_info`` in time; it was stopped."""
 
 
 class KernelRelay:
@@ -242,6 +246,8 @@ class KernelHub(LoggingConfigurable):
     """Owns kernels and their relays; maps notebooks to kernels."""
 
     kernel_name = Unicode("reactive", help="Kernelspec for new kernels.").tag(config=True)
+    ready_timeout = Float(60.0, help="Seconds a new kernel has to answer kernel_info "
+                          "before it is stopped and the start reported failed.").tag(config=True)
     manager = Instance(AsyncMultiKernelManager)
 
     specs = Instance(KernelSpecManager)
@@ -282,14 +288,29 @@ class KernelHub(LoggingConfigurable):
         km = self.manager.get_kernel(kernel_id)
         km.start_restarter()  # polls every KernelRestarter.time_to_dead seconds
         self.relays[kernel_id] = KernelRelay(self, kernel_id, km)
-        await self.wait_ready(kernel_id)
+        try:
+            await self.wait_ready(kernel_id)
+        except KernelStartFailed:
+            relay = self.relays.pop(kernel_id)
+            relay.close()
+            with contextlib.suppress(Exception):
+                await self.manager.shutdown_kernel(kernel_id, now=True)
+            raise
         return kernel_id
 
-    async def wait_ready(self, kernel_id: str, timeout: float = 60) -> None:
+    async def wait_ready(self, kernel_id: str) -> None:
+        """Until the kernel answers ``kernel_info``; :class:`KernelStartFailed` if its
+        process dies first or ``ready_timeout`` passes."""
         client = self.manager.get_kernel(kernel_id).client()
         client.start_channels()
         try:
-            await client.wait_for_ready(timeout=timeout)
+            await client.wait_for_ready(timeout=self.ready_timeout)
+        except RuntimeError as err:  # jupyter_client: died, or no answer in time
+            died = "died" in str(err)
+            raise KernelStartFailed(
+                "the kernel's process ended before it answered" if died else
+                f"the kernel did not answer kernel_info within {self.ready_timeout:g} s"
+            ) from None
         finally:
             client.stop_channels()
 

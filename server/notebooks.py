@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -142,6 +143,23 @@ class InvalidNotebook(StoreError):
     """The document is not a valid notebook (bad JSON, bad cell type, schema violation)."""
 
     status: ClassVar[int] = 400
+
+
+class WriteFailed(StoreError):
+    """The file system refused the write (the disk or a quota is full, the directory
+    is read-only): nothing was written, the old file is intact.  ``status`` is 507
+    for a lack of space, 403 for a lack of permission, 500 otherwise; the message
+    says which, without a traceback."""
+
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status  # type: ignore[misc]
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NO_PERMISSION = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -575,7 +593,16 @@ class NotebookStore:
         node = _nbf.from_dict(node)
         _validate(node)
         data = _encode(node)
-        _write_atomically(loc.real, data)
+        try:
+            _write_atomically(loc.real, data)
+        except OSError as err:
+            reason = err.strerror or str(err) or type(err).__name__
+            if err.errno in _NO_SPACE:
+                raise WriteFailed(f"{loc.rel!r} was not saved: not enough space on the "
+                                  f"disk ({reason}); the file on disk is unchanged", 507) from None
+            status = 403 if err.errno in _NO_PERMISSION else 500
+            raise WriteFailed(f"{loc.rel!r} was not saved ({reason}); the file on disk is "
+                              "unchanged", status) from None
         return self._model(loc.rel, data, _decode(data))
 
     def list(self) -> builtins.list[JSONDict]:

@@ -41,10 +41,11 @@ def stop_process(proc: subprocess.Popen[str]) -> None:
 class ServerProcess:
     """``python -m reactive_server`` on a free port, stopped at the end."""
 
-    def __init__(self, root: Path, token: str = TOKEN, *extra: str) -> None:
+    def __init__(self, root: Path, token: str = TOKEN, *extra: str,
+                 env: dict[str, str] | None = None) -> None:
         self.root = root
         self.token = token
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reactive_server", "--port", "0", "--no-browser",
              "--token", token, "--root-dir", str(root), *extra],

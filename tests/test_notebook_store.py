@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from reactive_server.notebooks import (
     PathError,
     StoreError,
     VersionConflict,
+    WriteFailed,
 )
 
 # ----------------------------------------------------------------------------- helpers
@@ -362,8 +364,18 @@ def test_failed_write_leaves_original_and_no_temp_file(
         raise OSError("disk on fire")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk on fire"):
+    with pytest.raises(WriteFailed, match=r"disk on fire.*unchanged") as failed:
         store.add_cell("a.ipynb", created["version"], 1, source="lost")
+    assert failed.value.status == 500
+    assert snapshot(root) == before
+
+    def no_space(src: Any, dst: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    with pytest.raises(WriteFailed, match="not enough space") as failed:
+        store.add_cell("a.ipynb", created["version"], 1, source="lost")
+    assert failed.value.status == 507
     assert snapshot(root) == before
 
 

@@ -4,6 +4,7 @@ WebSocket clients on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -182,3 +183,203 @@ def test_the_server_registers_a_notebooks_cells_in_its_restarted_kernel(
             client.conn.close()
 
     asyncio.run(scenario())
+
+
+# -- faults: the disk, the server's death, kernels that do not start ------------------
+
+def hidden_leftovers(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.name.startswith("."))
+
+
+def big_notebook(tag: str, kib: int) -> dict[str, object]:
+    line = f"# {tag} " + "x" * 60 + "\n"
+    source = line * (kib * 1024 // len(line))
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
+                       "execution_count": None, "source": source} for i in range(4)]}
+
+
+def test_a_full_disk_during_a_save_says_so_and_keeps_the_old_file(
+        tmp_path: Path) -> None:
+    """The file system refuses the write (simulated with RLIMIT_FSIZE on the server
+    process: writes past 64 KiB fail as on a full disk): the client gets a clear
+    error, the file on disk is the old one byte for byte, no temporary file is left,
+    and a save that fits still works."""
+    import resource
+
+    server = ServerProcess(tmp_path, "disk-token")
+    try:
+        status, created = server.http("POST", "/api/notebooks", {"path": "full.ipynb"})
+        assert status == 201
+        before = (tmp_path / "full.ipynb").read_bytes()
+        resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+        status, body = server.http("PUT", "/api/notebooks/full.ipynb",
+                                   {"notebook": big_notebook("big", 256),
+                                    "version": created["version"]})
+        assert status == 507, body
+        assert "not enough space" in body["message"] and "unchanged" in body["message"]
+        assert "Traceback" not in json.dumps(body)
+        assert (tmp_path / "full.ipynb").read_bytes() == before
+        assert hidden_leftovers(tmp_path) == []
+        status, saved = server.http("PUT", "/api/notebooks/full.ipynb",
+                                    {"notebook": big_notebook("small", 4),
+                                     "version": created["version"]})
+        assert status == 200, saved
+        assert "# small" in (tmp_path / "full.ipynb").read_text()
+    finally:
+        server.stop()
+
+
+def test_a_server_killed_mid_save_leaves_the_old_or_the_new_file(tmp_path: Path) -> None:
+    """SIGKILL of the server while it writes a large notebook, at several moments of
+    the save: the file on disk is always a whole notebook, the old or the new one."""
+    import threading
+    import time
+
+    server = ServerProcess(tmp_path, "kill-token")
+    status, created = server.http("POST", "/api/notebooks", {"path": "kill.ipynb"})
+    assert status == 201
+    status, model = server.http("PUT", "/api/notebooks/kill.ipynb",
+                                {"notebook": big_notebook("gen-0", 4096),
+                                 "version": created["version"]})
+    assert status == 200
+    started = time.monotonic()
+    status, model = server.http("PUT", "/api/notebooks/kill.ipynb",
+                                {"notebook": big_notebook("gen-1", 4096),
+                                 "version": model["version"]})
+    save_s = time.monotonic() - started
+    assert status == 200
+    server.stop()
+    outcomes: list[tuple[float, str]] = []
+
+    def kill_after(delay: float, tag: str) -> str:
+        """Send a save of a new generation, SIGKILL the server ``delay`` s later; what
+        the disk holds then ("old", "new", or "mid-write" with the old file)."""
+        server = ServerProcess(tmp_path, "kill-token")
+        try:
+            version = server.http("GET", "/api/notebooks/kill.ipynb")[1]["version"]
+            old = (tmp_path / "kill.ipynb").read_bytes()
+            body = {"notebook": big_notebook(tag, 4096), "version": version}
+
+            def send() -> None:
+                with contextlib.suppress(Exception):  # the server dies under it
+                    server.http("PUT", "/api/notebooks/kill.ipynb", body)
+
+            sender = threading.Thread(target=send, daemon=True)
+            sender.start()
+            time.sleep(delay)
+            server.proc.kill()
+            server.proc.wait(30)
+            sender.join(60)
+        finally:
+            server.stop()
+        data = (tmp_path / "kill.ipynb").read_bytes()
+        notebook = json.loads(data)  # whole, valid JSON
+        assert len(notebook["cells"]) == 4
+        if data != old:
+            assert f"# {tag} " in "".join(notebook["cells"][0]["source"])
+            return "new"
+        if hidden_leftovers(tmp_path):  # killed while it wrote its temporary file
+            for leftover in hidden_leftovers(tmp_path):
+                (tmp_path / leftover).unlink()
+            return "mid-write"
+        return "old"
+
+    # Coarse moments across the save, then halving the gap between the last kill that
+    # left the old file and the first that left the new one: the last kills land
+    # around the write itself.
+    low, high = 0.0, save_s * 1.5
+    for step in range(9):
+        delay = save_s * (0.2 + 0.4 * step) if step < 3 else (low + high) / 2
+        outcome = kill_after(delay, f"gen-{step + 2}")
+        outcomes.append((round(delay, 3), outcome))
+        if step >= 2 or outcome != "new":
+            if outcome == "new":
+                high = min(high, delay)
+            else:
+                low = max(low, delay)
+    print("kills (delay s, file):", outcomes, "a save takes", round(save_s, 3), "s")
+    assert {o for _, o in outcomes} <= {"old", "new", "mid-write"}
+
+
+MUTE = "import time; time.sleep(600)  # reactive-test-mute-kernel"
+
+
+@pytest.fixture(scope="module")
+def odd_kernels_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server that knows two broken kernelspecs: one whose process never answers,
+    one whose process exits at once."""
+    import sys
+
+    base = tmp_path_factory.mktemp("oddkernels")
+    for name, argv in (("mute", [sys.executable, "-c", MUTE, "{connection_file}"]),
+                       ("dead", [sys.executable, "-c", "raise SystemExit(3)"])):
+        spec = base / "jupyter" / "kernels" / name
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps(
+            {"argv": argv, "display_name": name, "language": "python"}))
+    root = base / "root"
+    root.mkdir()
+    server = ServerProcess(root, "odd-token", "--kernel-ready-timeout", "3",
+                           env={"JUPYTER_PATH": str(base / "jupyter")})
+    yield server
+    server.stop()
+
+
+def mute_processes() -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"reactive-test-mute-kernel" in cmdline:
+                found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize(("name", "why"), [("mute", "did not answer kernel_info within 3 s"),
+                                            ("dead", "ended before it answered")])
+def test_a_kernel_that_does_not_start_is_reported_and_stopped(
+        odd_kernels_server: ServerProcess, name: str, why: str) -> None:
+    server = odd_kernels_server
+    status, body = server.http("POST", "/api/kernels", {"name": name})
+    assert status == 503, body
+    assert why in body["message"]
+    assert server.http("GET", "/api/kernels")[1] == []
+    assert mute_processes() == []  # the silent process was stopped, not left behind
+    status, _ = server.http("GET", "/api/kernelspecs")
+    assert status == 200  # still serving
+
+
+def test_a_client_that_disconnects_mid_request_loses_nothing_for_others(
+        small_buffer_server: ServerProcess) -> None:
+    """A client sends a long-running execute and drops its socket: the kernel finishes
+    the request, another client watching the kernel sees all of its output, and the
+    next request runs."""
+    server = small_buffer_server
+    status, model = server.http("POST", "/api/kernels", {"name": "reactive"})
+    assert status == 201
+    kernel = model["id"]
+
+    async def scenario() -> tuple[str, str]:
+        watcher = await WSClient.connect(server, kernel)
+        leaver = await WSClient.connect(server, kernel)
+        request = execute("import time\nfor i in range(20):\n    print(i, flush=True)\n"
+                          "    time.sleep(0.05)", "leaving")
+        await leaver.send(request)
+        await watcher.until(lambda m: m.get("msg_type") == "stream", 30)
+        leaver.conn.close()  # gone mid-request
+        await watcher.until(lambda m: m.get("msg_type") == "status"
+                            and m["parent_header"].get("msg_id") == request["header"]["msg_id"]
+                            and m["content"]["execution_state"] == "idle", 60)
+        after = await watcher.run(execute("print('next')", "next"))
+        assert after["content"]["status"] == "ok"
+        texts = watcher.texts("leaving"), watcher.texts("next")
+        watcher.close()
+        return texts
+
+    leaving, following = asyncio.run(asyncio.wait_for(scenario(), 120))
+    assert leaving == "".join(f"{i}\n" for i in range(20))
+    assert following == "next\n"
