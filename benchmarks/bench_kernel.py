@@ -34,9 +34,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import json
-import os
-import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -48,13 +45,10 @@ from typing import Any
 
 import orjson
 import zmq
+from benchlib import BenchError, finish, machine, median, percentile, ratio, verdict
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 REACTIVE_KERNEL = "reactive"
 STOCK_KERNEL = "python3"
@@ -70,10 +64,6 @@ TARGETS = {
 
 
 DELIM = b"<IDS|MSG>"
-
-
-class BenchError(RuntimeError):
-    """A benchmark could not complete or produced a wrong result."""
 
 
 # -- kernels ------------------------------------------------------------------
@@ -294,13 +284,6 @@ def kernel_pair(info: dict[str, Any]) -> Iterator[tuple[Kernel, Kernel]]:
                 _stop(reactive)
 
 
-# -- statistics -----------------------------------------------------------------
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
 def ms(ns: float) -> float:
     return ns / 1e6
 
@@ -376,11 +359,12 @@ def bench_roundtrip(
             result[kernel.label] = {
                 "reply_ms": median(data["reply"]),
                 "reply_idle_ms": median(data["both"]),
-                "p90_reply_idle_ms": statistics.quantiles(data["both"], n=10)[-1],
+                "p90_reply_idle_ms": percentile(data["both"], 0.90),
             }
-        result["ratio"] = result["reactive"]["reply_idle_ms"] / result["stock"]["reply_idle_ms"]
+        result["ratio"] = ratio(result["reactive"]["reply_idle_ms"],
+                                result["stock"]["reply_idle_ms"])
         result["paired_ratio"] = median([
-            r / s
+            ratio(r, s)
             for r, s in zip(
                 block_medians[(name, "reactive")], block_medians[(name, "stock")], strict=True
             )
@@ -546,7 +530,7 @@ def bench_chain(
             kernel.drain(0.05)
     r_ms = median([r["ms"] for r in r_runs])
     s_ms = median([r["ms"] for r in s_runs])
-    ratio = r_ms / s_ms
+    r_over_s = ratio(r_ms, s_ms)
     return {
         "n": n,
         "shape": shape,
@@ -562,9 +546,9 @@ def bench_chain(
         "ran": r_runs[-1]["ran"],
         "last_output": r_runs[-1]["last_output"],
         "expected_output": str(value + n - 1),
-        "ratio": ratio,
+        "ratio": r_over_s,
         "target": TARGETS["chain"],
-        "met": ratio <= TARGETS["chain"],
+        "met": r_over_s <= TARGETS["chain"],
     }
 
 
@@ -619,20 +603,20 @@ def bench_graph(n: int, reps: int) -> dict[str, Any]:
         analysis_us.append(median([t / 1000 for t in analysis_ns]))
     first = median(firsts)
     last = median(lasts)
-    ratio = last / first
+    last_over_first = ratio(last, first)
     return {
         "n": n,
         "reps": reps,
         "window": k,
         "first_us": first,
         "last_us": last,
-        "ratio": ratio,
-        "ratios_per_rep": [b / a for a, b in zip(firsts, lasts, strict=True)],
+        "ratio": last_over_first,
+        "ratios_per_rep": [ratio(b, a) for a, b in zip(firsts, lasts, strict=True)],
         "graph_total_ms": median(graph_ms),
         "analysis_total_ms": median(analysis_ms),
         "analysis_median_us": median(analysis_us),
         "target": TARGETS["graph"],
-        "met": ratio <= TARGETS["graph"],
+        "met": last_over_first <= TARGETS["graph"],
     }
 
 
@@ -652,10 +636,6 @@ class Config:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT MET"
-
-
 def print_summary(results: dict[str, Any]) -> None:
     rows: list[tuple[str, str, str, str, str]] = []
     for key, label in (("roundtrip_anon", "pass, no cellId"), ("roundtrip_cell", "pass, cellId")):
@@ -666,7 +646,7 @@ def print_summary(results: dict[str, Any]) -> None:
                 f"{r['reactive']['reply_idle_ms']:.3f} ms",
                 f"{r['stock']['reply_idle_ms']:.3f} ms",
                 f"{r['ratio']:.3f} (<= {r['target']}; paired {r['paired_ratio']:.3f})",
-                _verdict(r["met"]),
+                verdict(r["met"]),
             ))
     for c in results.get("chains", []):
         rows.append((
@@ -674,7 +654,7 @@ def print_summary(results: dict[str, Any]) -> None:
             f"{c['reactive_ms']:.1f} ms ({c['reactive_ms_per_cell']:.3f} ms/cell)",
             f"{c['stock_ms']:.1f} ms",
             f"{c['ratio']:.3f} (<= {c['target']})",
-            _verdict(c["met"]),
+            verdict(c["met"]),
         ))
     g = results.get("graph")
     if g:
@@ -683,7 +663,7 @@ def print_summary(results: dict[str, Any]) -> None:
             f"first {g['window']}: {g['first_us']:.2f} us, last: {g['last_us']:.2f} us",
             "-",
             f"{g['ratio']:.3f} (<= {g['target']})",
-            _verdict(g["met"]),
+            verdict(g["met"]),
         ))
     headers = ("benchmark", "reactive", "stock", "ratio (target)", "target")
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
@@ -725,9 +705,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {
         "quick": args.quick,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
+        **machine(),
         "config": {k: v for k, v in vars(config).items() if k != "extra"},
     }
     started = time.perf_counter()
@@ -750,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"stock {r['stock']['reply_idle_ms']:.3f} ms "
                     f"(reply {r['stock']['reply_ms']:.3f})  "
                     f"ratio {r['ratio']:.3f} (paired by block {r['paired_ratio']:.3f}) "
-                    f"[{_verdict(r['met'])}]",
+                    f"[{verdict(r['met'])}]",
                     flush=True,
                 )
         if "chain" in selected:
@@ -768,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"   reactive {c['reactive_ms']:.1f} ms "
                     f"({c['reactive_ms_per_cell']:.3f} ms/cell; in-kernel cell time "
                     f"{c['reactive_kernel_cell_ms_sum']:.1f} ms)  stock pipelined "
-                    f"{c['stock_ms']:.1f} ms  ratio {c['ratio']:.3f} [{_verdict(c['met'])}]  "
+                    f"{c['stock_ms']:.1f} ms  ratio {c['ratio']:.3f} [{verdict(c['met'])}]  "
                     f"ran={c['ran']} last output {c['last_output']!r} "
                     f"(expected {c['expected_output']})  setup {c['setup_s']:.1f} s",
                     flush=True,
@@ -782,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"   set_cell per cell: first {g['window']} {g['first_us']:.2f} us, "
                 f"last {g['window']} {g['last_us']:.2f} us, ratio {g['ratio']:.3f} "
-                f"[{_verdict(g['met'])}] (per repetition: "
+                f"[{verdict(g['met'])}] (per repetition: "
                 f"{per_rep}); totals: set_cell {g['graph_total_ms']:.1f} ms, "
                 f"analyse {g['analysis_total_ms']:.1f} ms "
                 f"({g['analysis_median_us']:.1f} us/cell median)",
@@ -795,15 +773,6 @@ def main(argv: list[str] | None = None) -> int:
     results["elapsed_s"] = time.perf_counter() - started
     print_summary(results)
     return finish(results, args.json, failed)
-
-
-def finish(results: dict[str, Any], json_path: str | None, failed: bool) -> int:
-    """Print the total time, write the JSON results if asked; the exit status."""
-    print(f"total {results['elapsed_s']:.1f} s")
-    if json_path:
-        Path(json_path).write_text(json.dumps(results, indent=2, default=str) + "\n")
-        print(f"results written to {json_path}")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import ratio
+
 from tests.notebook_runs import Kernel
 
 CELLS = [
@@ -78,8 +79,9 @@ def main() -> int:
         print(f"{line:<48} {stock[i]:>9.0f} {default[i]:>9.0f} {none[i]:>9.0f}")
     print(f"{'kept superseded values (reactive report)':<48} {'-':>9} {default[-1]:>9.0f} "
           f"{none[-1]:>9.0f}")
-    print(f"end: reactive {default[len(CELLS) - 1] / stock[len(CELLS) - 1]:.2f}x stock RSS, "
-          f"budget 0 {none[len(CELLS) - 1] / stock[len(CELLS) - 1]:.2f}x")
+    last = len(CELLS) - 1
+    print(f"end: reactive {ratio(default[last], stock[last]):.2f}x stock RSS, "
+          f"budget 0 {ratio(none[last], stock[last]):.2f}x")
     return 0
 
 

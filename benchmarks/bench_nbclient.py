@@ -12,7 +12,6 @@ outputs are the same as stock's.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -20,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from benchlib import ROOT, median, ratio
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.notebook_runs import render_saved
 
 
@@ -52,8 +51,7 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    paths = args.notebooks or sorted(
-        (Path(__file__).resolve().parent.parent / "tests" / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or sorted((ROOT / "tests" / "notebooks").glob("*.ipynb"))
     totals = {"python3": 0.0, "reactive": 0.0}
     for path in paths:
         times: dict[str, list[float]] = {"python3": [], "reactive": []}
@@ -63,17 +61,17 @@ def main() -> int:
                 seconds, out = nbclient_run(path, kernel)
                 times[kernel].append(seconds)
                 seen[kernel] = out
-        stock, reactive = (statistics.median(times[k]) for k in ("python3", "reactive"))
+        stock, reactive = (median(times[k]) for k in ("python3", "reactive"))
         totals["python3"] += stock
         totals["reactive"] += reactive
         pm = {k: papermill_run(path, k) for k in ("python3", "reactive")}
         same = seen["reactive"] == seen["python3"] and pm["reactive"][1] == pm["python3"][1]
         print(f"{path.name}: nbclient stock {stock:.2f} s, reactive {reactive:.2f} s, "
-              f"ratio {reactive / stock:.3f}; papermill stock {pm['python3'][0]:.2f} s, "
+              f"ratio {ratio(reactive, stock):.3f}; papermill stock {pm['python3'][0]:.2f} s, "
               f"reactive {pm['reactive'][0]:.2f} s, ratio "
-              f"{pm['reactive'][0] / pm['python3'][0]:.3f}; outputs "
+              f"{ratio(pm['reactive'][0], pm['python3'][0]):.3f}; outputs "
               f"{'the same as stock' if same else 'DIFFER'}", flush=True)
-    print(f"all: nbclient ratio {totals['reactive'] / totals['python3']:.3f} "
+    print(f"all: nbclient ratio {ratio(totals['reactive'], totals['python3']):.3f} "
           f"(medians of {args.runs} runs, kernel start included)")
     return 0
 

@@ -40,10 +40,8 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import shutil
 import socket
-import statistics
 import struct
 import subprocess
 import sys
@@ -59,13 +57,12 @@ from typing import Any
 
 import orjson
 import zmq
+from benchlib import BenchError, finish, machine, median, percentile, ratio, verdict
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_core.paths import jupyter_runtime_dir
 from tornado import httpclient, websocket
 from tornado.util import _websocket_mask
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.server_harness
 
 from reactive_server.protocol import V1_SUBPROTOCOL, from_v1, to_v1
 from tests.server_harness import ServerProcess, execute
@@ -80,10 +77,6 @@ REQUEST_TIMEOUT = 30.0  # one round trip
 CONNECT_TIMEOUT = 30.0
 FANOUT_TIMEOUT = 180.0  # one whole fan-out run
 KERNEL_NAME = "reactive"
-
-
-class BenchError(RuntimeError):
-    """A benchmark could not complete or produced a wrong result."""
 
 
 @dataclass
@@ -560,7 +553,7 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
             for variant in VARIANTS[shift:] + VARIANTS[:shift]:
                 times = _ms(await block(variant, config.rt_block, config.rt_block_warmup))
                 samples[variant] += times
-                block_medians[variant].append(statistics.median(times))
+                block_medians[variant].append(median(times))
     finally:
         for client in zmq_clients.values():
             client.close()
@@ -571,9 +564,10 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
         "connection_file": str(path),
     }
     for variant in VARIANTS:
-        values = sorted(samples[variant])
-        result[variant] = {"median_ms": statistics.median(values),
-                           "p10_ms": _pct(values, 0.10), "p90_ms": _pct(values, 0.90),
+        values = samples[variant]
+        result[variant] = {"median_ms": median(values),
+                           "p10_ms": percentile(values, 0.10),
+                           "p90_ms": percentile(values, 0.90),
                            "n": len(values),
                            # CPU per request (psutil, 10 ms ticks summed over the blocks)
                            "cpu_ms_per_request": {k: v / len(values) * 1e3
@@ -581,11 +575,11 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
     for ws in WS_VARIANTS:
         for zmq_name in ("zmq_blocking", "zmq_async"):
             key = f"{ws}/{zmq_name}"
-            result.setdefault("ratios", {})[key] = (result[ws]["median_ms"]
-                                                    / result[zmq_name]["median_ms"])
-            paired = [a / b for a, b in zip(block_medians[ws], block_medians[zmq_name],
-                                            strict=True)]
-            result.setdefault("paired_ratios", {})[key] = statistics.median(paired)
+            result.setdefault("ratios", {})[key] = ratio(result[ws]["median_ms"],
+                                                         result[zmq_name]["median_ms"])
+            paired = [ratio(a, b) for a, b in zip(block_medians[ws], block_medians[zmq_name],
+                                                  strict=True)]
+            result.setdefault("paired_ratios", {})[key] = median(paired)
     # The target compares with the faster of the two ZMQ clients (the stricter test).
     best = min(("zmq_blocking", "zmq_async"), key=lambda v: result[v]["median_ms"])
     result["reference"] = best
@@ -596,13 +590,6 @@ async def bench_roundtrip(server: BenchServer, kernel_id: str, config: Config
     result["target"] = TARGET_RATIO
     result["met"] = result["ratio"] <= TARGET_RATIO
     return result
-
-
-def _pct(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
-    return sorted_values[index]
 
 
 # -- 2. fan-out ----------------------------------------------------------------------
@@ -875,9 +862,9 @@ async def fanout_session(server: BenchServer, kernel_id: str, config: Config, pr
                 "seconds_to_first_done": (min(done) - sent) if done else math.nan,
                 "seconds_until_all_idle": finished - sent,
                 "msgs_per_s": n_clients * expected / (last - sent),
-                "latency_p50_ms": _pct(lat, 0.50) * 1e3,
-                "latency_p90_ms": _pct(lat, 0.90) * 1e3,
-                "latency_p99_ms": _pct(lat, 0.99) * 1e3,
+                "latency_p50_ms": percentile(lat, 0.50) * 1e3,
+                "latency_p90_ms": percentile(lat, 0.90) * 1e3,
+                "latency_p99_ms": percentile(lat, 0.99) * 1e3,
                 "latency_max_ms": (lat[-1] * 1e3) if lat else math.nan,
                 "cpu_s": cpu_used,
                 "server_cpu_us_per_delivery": cpu_used["server"] / max(1, sum(merged["counts"]))
@@ -931,7 +918,7 @@ async def bench_fanout(server: BenchServer, kernel_id: str, config: Config,
         summary["ok"] = bool(good) and all(not r["problems"] for r in good)
         for key in ("msgs_per_s", "seconds_to_last", "latency_p50_ms", "latency_p99_ms",
                     "server_cpu_us_per_delivery"):
-            summary[key] = statistics.median(r[key] for r in good) if good else math.nan
+            summary[key] = median(r[key] for r in good)
         summary["lost"] = sum(r["lost"] for r in good)
         result["layouts"][_layout(procs)] = summary
     result["ok"] = all(s["ok"] for s in result["layouts"].values())
@@ -1054,10 +1041,6 @@ def print_profile(found: dict[str, Any]) -> None:
 # -- main ---------------------------------------------------------------------------
 
 
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT MET"
-
-
 def print_summary(results: dict[str, Any]) -> None:
     rows: list[tuple[str, str, str]] = []
     rt = results.get("roundtrip")
@@ -1074,7 +1057,7 @@ def print_summary(results: dict[str, Any]) -> None:
             key = f"{variant}/{rt['reference']}"
             rows.append((f"ratio WS {ws} / ZMQ {ref}",
                          f"{ratio:.3f} (paired {paired[key]:.3f})",
-                         f"<= {TARGET_RATIO:.2f} {_verdict(ratio <= TARGET_RATIO)}"))
+                         f"<= {TARGET_RATIO:.2f} {verdict(ratio <= TARGET_RATIO)}"))
         other = "zmq_async" if rt["reference"] == "zmq_blocking" else "zmq_blocking"
         rows.append((f"ratio WS JSON / ZMQ {LABELS[other].split(', ')[1]}",
                      f"{rt['ratios']['ws_json/' + other]:.3f}", "(info)"))
@@ -1120,8 +1103,7 @@ def main(argv: list[str] | None = None) -> int:
         config.fan_layouts = tuple(int(n) for n in args.fanout_procs.split(","))
     selected = set(args.only or ("roundtrip", "fanout"))
     results: dict[str, Any] = {
-        "quick": args.quick, "python": sys.version.split()[0], "platform": platform.platform(),
-        "cpus": os.cpu_count(), "config": asdict(config),
+        "quick": args.quick, **machine(), "config": asdict(config),
     }
     started = time.perf_counter()
     failed = False
@@ -1150,7 +1132,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"   ratio {key:<24} {value:.3f} (paired by block "
                           f"{rt['paired_ratios'][key]:.3f})")
                 print(f"   WS JSON / {rt['reference']}: {rt['ratio']:.3f} "
-                      f"[target <= {TARGET_RATIO}: {_verdict(rt['met'])}]", flush=True)
+                      f"[target <= {TARGET_RATIO}: {verdict(rt['met'])}]", flush=True)
             if "fanout" in selected:
                 how = " and ".join(_layout(p) for p in config.fan_layouts)
                 print(f"2. fan-out: {config.fan_clients} WebSocket clients, one cell with "
@@ -1183,13 +1165,10 @@ def main(argv: list[str] | None = None) -> int:
                             server.http("DELETE", f"/api/kernels/{kernel_id}")
                 finally:
                     server.stop()
-    results["seconds"] = time.perf_counter() - started
+    results["elapsed_s"] = time.perf_counter() - started
     results["failed"] = failed
     print_summary(results)
-    print(f"\n{results['seconds']:.0f} s in all" + ("; FAILED" if failed else ""))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
-    return 1 if failed else 0
+    return finish(results, args.json, failed)
 
 
 if __name__ == "__main__":

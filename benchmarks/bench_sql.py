@@ -12,12 +12,9 @@ Run: ``.venv/bin/python benchmarks/bench_sql.py [--runs N]``
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import median, ratio
 
 from reactive_kernel.sql.cells import parse_cell, tables_of
 from reactive_kernel.sql.engines import DuckDBEngine
@@ -47,7 +44,7 @@ def bench_cells(runs: int) -> dict[str, float]:
                     sink.append(run.reactive["timings"][cell])
         same = kernel.value("bool((result.total.round(6) == result_direct.total.round(6)).all())")
         assert same == "True", same
-        return {"sql_ms": statistics.median(sql_ms), "direct_ms": statistics.median(direct_ms)}
+        return {"sql_ms": median(sql_ms), "direct_ms": median(direct_ms)}
     finally:
         kernel.close()
 
@@ -73,7 +70,7 @@ def bench_pure(loops: int) -> dict[str, float]:
             for _ in range(loops):
                 fn()
             samples.append((time.perf_counter() - start) / loops * 1e6)
-        timings[name] = statistics.median(samples)
+        timings[name] = median(samples)
     assert cell.statements[0].placeholders
     return timings
 
@@ -86,11 +83,11 @@ def main() -> None:
     runs = 3 if args.quick else args.runs
     pure = bench_pure(50 if args.quick else 300)
     cells = bench_cells(runs)
-    ratio = cells["sql_ms"] / cells["direct_ms"]
+    sql_over_direct = ratio(cells["sql_ms"], cells["direct_ms"])
     print("SQL cell benchmarks (medians)")
     print(f"  %%sql over 1M-row DataFrame : {cells['sql_ms']:8.2f} ms")
     print(f"  DuckDB API in the same kernel: {cells['direct_ms']:8.2f} ms")
-    print(f"  ratio %%sql / direct         : {ratio:8.3f}   (target <= 1.10)")
+    print(f"  ratio %%sql / direct         : {sql_over_direct:8.3f}   (target <= 1.10)")
     print(f"  placeholder parse + bind     : {pure['parse_and_bind_us']:8.1f} us per edited cell")
     print(f"  binding only (cached parse)  : {pure['bind_only_us']:8.1f} us per re-run")
     print(f"  table extraction (sqlglot)   : {pure['table_extraction_us']:8.1f} us per edited cell")

@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import socket
 import subprocess
 import sys
@@ -58,30 +56,23 @@ from typing import Any, Protocol
 
 import orjson
 import websocket  # websocket-client (a dependency of jupyter_server)
-from jupyter_client.manager import KernelManager
-from playwright.sync_api import Browser, Page, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
-
-from reactive_server.protocol import BATCH_SUBPROTOCOL
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.server_harness
-
-from bench_kernel import (  # noqa: E402  (same directory: the kernel benchmark's chain)
+from bench_kernel import (  # the kernel benchmark's chain, and its client
     REACTIVE_KERNEL,
-    BenchError,
     Kernel,
     _start,
     _stop,
     cell_id,
     chain_code,
-    finish,
-    median,
     reactive_chain_once,
     setup_reactive_chain,
 )
+from benchlib import ROOT, BenchError, finish, machine, median, ratio, verdict
+from jupyter_client.manager import KernelManager
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
-from tests.server_harness import ServerProcess, free_port, stop_process  # noqa: E402
+from reactive_server.protocol import BATCH_SUBPROTOCOL
+from tests.server_harness import ServerProcess, free_port, stop_process
 
 try:
     import psutil
@@ -957,7 +948,7 @@ def run_once(setup: Setup, which: str, n: int, value: int, key: str,
         return browser_floor_once(setup.browser_floor, n, value, processes)
     out: dict[str, Any] = {}
     with cpu_meter(processes, out):
-        r = reactive_chain_once(setup.kernel, n, value)
+        r = reactive_chain_once(setup.kernel, n, value, chain_code)
     setup.kernel.drain(0.05)
     return {**r, **out}
 
@@ -1016,9 +1007,9 @@ def summarise(runs: dict[str, list[dict[str, Any]]], config: Config, key: str,
         "expected_last_output": str(value + config.cells - 1),
     }
     for series in ("ui", "ui_bare", "server_floor", "browser_floor"):
-        result[series]["ratio"] = result[series]["ms"] / kernel_ms
+        result[series]["ratio"] = ratio(result[series]["ms"], kernel_ms)
         result[series]["ratios_per_run"] = [
-            r["ms"] / k["ms"] for r, k in zip(runs[series], runs["kernel"], strict=True)]
+            ratio(r["ms"], k["ms"]) for r, k in zip(runs[series], runs["kernel"], strict=True)]
     # The figure: the Playwright-driven page.
     result["ratio"] = result["ui"]["ratio"]
     result["met"] = result["ratio"] <= TARGET
@@ -1039,7 +1030,7 @@ def bench(browser: Browser, chromium: BareChromium, server: ServerProcess, kerne
         ui_bare = open_bare_notebook(chromium, server, NOTEBOOKS["bare"])
         opened.append(ui_bare)
         run_all(ui_bare, n)
-        setup_reactive_chain(kernel, n)
+        setup_reactive_chain(kernel, n, chain_code)
         server_floor = ServerFloor(server, floor_kernels[0])
         opened.append(server_floor)
         server_floor.setup(n)
@@ -1091,8 +1082,6 @@ def _cpu(cpu: dict[str, float], names: tuple[str, ...]) -> str:
 
 
 def print_summary(r: dict[str, Any]) -> None:
-    verdict = "met" if r["met"] else "NOT MET"
-    bare_verdict = "met" if r["ui_bare"]["met"] else "NOT MET"
     pw = ("pw renderer main thread", "pw renderer", "pw chromium other", "playwright driver",
           "server", "server kernels")
     bare = ("bare renderer main thread", "bare renderer", "bare chromium other", "server",
@@ -1112,10 +1101,11 @@ def print_summary(r: dict[str, Any]) -> None:
           f"output painted, median of {r['runs']} runs")
     width = max(len(row[0]) for row in rows)
     print(f"{'':{width}}  {'ms':>7}  {'x kernel':>8}  CPU ms per run")
-    for label, series, ratio, cpu in rows:
-        print(f"{label:{width}}  {series['ms']:7.1f}  {ratio:8.3f}  {cpu}")
-    print(f"target UI / kernel <= {r['target']}: {r['ratio']:.3f} [{verdict}]; without "
-          f"DevTools attached {r['ui_bare']['ratio']:.3f} [{bare_verdict}]")
+    for label, series, times_kernel, cpu in rows:
+        print(f"{label:{width}}  {series['ms']:7.1f}  {times_kernel:8.3f}  {cpu}")
+    print(f"target UI / kernel <= {r['target']}: {r['ratio']:.3f} [{verdict(r['met'])}]; "
+          f"without DevTools attached {r['ui_bare']['ratio']:.3f} "
+          f"[{verdict(r['ui_bare']['met'])}]")
     for series, label in (("ui", "UI"), ("ui_bare", "UI without DevTools")):
         s = r[series]
         per_run = ", ".join(f"{x:.2f}" for x in s["ratios_per_run"])
@@ -1151,9 +1141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {
         "quick": args.quick,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
+        **machine(),
         "config": vars(config),
     }
     started = time.perf_counter()

@@ -12,14 +12,14 @@ from __future__ import annotations
 import ast
 import collections
 import importlib.util
-import statistics
 import sys
 import sysconfig
 import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import median, percentile
+
 from reactive_kernel.analysis import analyse
 from tests.analysis_oracle import missed, statements
 
@@ -73,14 +73,11 @@ def main() -> int:
                         shown += 1
                         print(f"missed {kind} {name!r} in {path}: {cell[:100]!r}")
 
-    def p99(values: list[float]) -> float:
-        return statistics.quantiles(values, n=100)[98]
-
     print(f"{modules} modules, {cells} cells (whole modules and top-level statements)")
     print(f"missed definitions: {misses['definition']}, missed reads: {misses['read']}")
-    print(f"analysis per statement: median {statistics.median(analysis_us):.0f} us, "
-          f"p99 {p99(analysis_us):.0f} us; ast.parse alone: median "
-          f"{statistics.median(parse_us):.0f} us, p99 {p99(parse_us):.0f} us")
+    print(f"analysis per statement: median {median(analysis_us):.0f} us, "
+          f"p99 {percentile(analysis_us, 0.99):.0f} us; ast.parse alone: median "
+          f"{median(parse_us):.0f} us, p99 {percentile(parse_us, 0.99):.0f} us")
     return 1 if misses else 0
 
 

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from benchlib import ratio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.notebook_runs import Kernel, Shown, render
 
 
@@ -198,9 +198,10 @@ def main() -> int:
     print(f"edits:            {sum(1 for r in edited if not r.edit['differ'])}/{len(edited)} "
           f"edited notebooks give stock's outputs after the cascade")
     stock_s = sum(r.seconds["stock"] for r in results)
-    print(f"time: stock {stock_s:.1f} s, reactive with ids "
-          f"{sum(r.seconds['reactive_ids'] for r in results) / stock_s:.2f}x, without ids "
-          f"{sum(r.seconds['reactive_no_ids'] for r in results) / stock_s:.2f}x")
+    with_ids = sum(r.seconds["reactive_ids"] for r in results)
+    without_ids = sum(r.seconds["reactive_no_ids"] for r in results)
+    print(f"time: stock {stock_s:.1f} s, reactive with ids {ratio(with_ids, stock_s):.2f}x, "
+          f"without ids {ratio(without_ids, stock_s):.2f}x")
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in results], indent=1, default=str))
     return 0
