@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run console test lint typecheck pytest pytest-public-paths uitest bench clean system-deps ui check-analysis
+.PHONY: run console test lint typecheck pytest pytest-public-paths uitest bench clean system-deps ui check-analysis test-reliability
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
@@ -74,6 +74,13 @@ uitest: ui/node_modules/.package-lock.json
 	cd ui && node --test test/
 
 test: lint typecheck uitest pytest pytest-public-paths
+
+# The fault, load and bad-input suites at full size (make test runs them short): 20
+# clients x 1,000 executes on their own kernels, 50 watchers of one kernel, 500 fuzzed
+# examples per input; prints the figures the README reports.
+test-reliability: $(STAMP) ui
+	LOAD=full FUZZ_EXAMPLES=500 $(VENV)/bin/python -m pytest -s tests/test_load.py \
+		tests/test_bad_input.py tests/test_reliability.py
 
 # The analysis against CPython's bytecode over the whole standard library, pandas and
 # IPython (a sample of the standard library runs in `make test`).
