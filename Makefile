@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run console test lint typecheck pytest pytest-public-paths uitest bench clean system-deps ui check-analysis test-reliability
+.PHONY: run console test lint typecheck pytest pytest-public-paths uitest bench clean system-deps ui lab check-analysis test-reliability
 
 # The PostgreSQL server the SQL tests start (Debian's package), installed as
 # root when missing; tests start their own throwaway instance.
@@ -31,12 +31,36 @@ ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 $(UI_BUILD): $(UI_SRC) ui/node_modules/.package-lock.json
 	cd ui && node build.mjs
 
+# The JupyterLab / Notebook 7 extension (labextension/, TypeScript): npm packages from
+# the registry, compiled by tsc and bundled by JupyterLab's builder against the
+# installed jupyterlab's core; `pip install .` puts it in share/jupyter/labextensions.
+LAB_SRC   := $(wildcard labextension/src/*.ts) labextension/style/index.css \
+	labextension/package.json labextension/package-lock.json labextension/tsconfig.json
+LAB_BUILD := labextension/build/reactive-kernel-lab/package.json
+
+lab: $(LAB_BUILD)
+
+labextension/node_modules/.package-lock.json: labextension/package.json labextension/package-lock.json
+	cd labextension && npm ci --no-audit --no-fund
+	touch $@
+
+$(LAB_BUILD): $(LAB_SRC) labextension/node_modules/.package-lock.json | $(PY)
+	$(PY) -m pip install --quiet 'jupyterlab>=4.2,<5'
+	cd labextension && rm -rf lib build tsconfig.tsbuildinfo && npx tsc && \
+		node node_modules/@jupyterlab/builder/lib/build-labextension.js --core-path \
+		"$$($(abspath $(PY)) -c 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))')" .
+
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY) $(UI_BUILD)
+$(STAMP): pyproject.toml | $(PY) $(UI_BUILD) $(LAB_BUILD)
 	$(PY) -m pip install --quiet -e '.[test]'
+	# An editable install leaves out data files: link the built extension where a
+	# wheel install puts it (as `jupyter labextension develop` does).
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	ln -sfn $(abspath labextension/build/reactive-kernel-lab) \
+		$(VENV)/share/jupyter/labextensions/reactive-kernel-lab
 	$(PY) -m reactive_kernel install --sys-prefix
 	touch $(STAMP)
 
@@ -96,4 +120,5 @@ bench: $(STAMP) ui system-deps
 	$(PY) benchmarks/bench_nbclient.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info ui/node_modules server/static/build
+	rm -rf $(VENV) build *.egg-info ui/node_modules server/static/build \
+		labextension/node_modules labextension/lib labextension/build

@@ -2,11 +2,14 @@
 
 The same scenario runs on the reactive kernel and on stock ipykernel: with the
 reactive kernel the downstream cells update in place; with stock they stay stale,
-which shows the test can tell the difference.
+which shows the test can tell the difference.  The project's own extension
+(``labextension/``, tested in ``test_lab_extension.py``) is disabled here: this is
+what a user gets from the plain protocol.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,6 +28,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from .server_harness import free_port, stop_process
 
 CHROMIUM = "/usr/bin/chromium"
+EXTENSION = "reactive-kernel-lab"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TOKEN = "lab-" + uuid.uuid4().hex[:10]
 SPECS = {
@@ -39,9 +43,15 @@ SPECS = {
 class JupyterApp:
     """``jupyter lab`` or ``jupyter notebook`` on 127.0.0.1 with a token."""
 
-    def __init__(self, module: str, root: Path, *extra: str) -> None:
+    def __init__(self, module: str, root: Path, *extra: str, extension: bool = False) -> None:
         self.port = free_port()
+        config = root / ".jupyter-config"
+        (config / "labconfig").mkdir(parents=True, exist_ok=True)
+        # As `jupyter labextension disable reactive-kernel-lab` writes it.
+        (config / "labconfig" / "page_config.json").write_text(json.dumps(
+            {"disabledExtensions": {EXTENSION: not extension}}))
         env = dict(os.environ,
+                   JUPYTER_CONFIG_DIR=str(config),
                    JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
                    JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"))
         self.proc = subprocess.Popen(
@@ -167,6 +177,8 @@ def test_jupyterlab_updates_downstream_cells_in_place(
             edit_cell(page, 0, "b = a + 1\nprint('b is', b)")
             expect(output(page, 0)).to_contain_text("NameError", timeout=30_000)
             shot(page, "jupyterlab-deleted-cell.png")
+            # The extension is off: nothing of it on the page.
+            assert page.locator(".rk-lab-badge, .rk-lab-runall").count() == 0
         else:
             # Stock ipykernel: only the edited cell ran; the others are stale.
             expect(cells(page).nth(0).locator(".jp-InputPrompt")).to_contain_text(
@@ -235,7 +247,6 @@ def test_jupyterlab_through_the_gateway(browser: Browser,
     try:
         open_and_run_all(page, lab_url(app, "chain.ipynb"),
                          "Python 3 (reactive)")
-        import json
         import urllib.request
 
         request = urllib.request.Request(f"http://127.0.0.1:{ours.port}/api/kernels",

@@ -26,7 +26,7 @@ def rss_kib(pid: int) -> int:
 @pytest.fixture(scope="module")
 def small_buffer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path_factory.mktemp("slow"), "slow-token",
-                           "--client-buffer", str(512 * 1024))
+                           "--client-buffer", str(2 << 20))
     yield server
     server.stop()
 

@@ -1,0 +1,489 @@
+// JupyterLab 4 / Notebook 7 extension for the reactive kernel.  Active only for
+// notebooks whose kernel is "reactive"; on any other kernel it does nothing.
+//
+// What it adds (the kernel does the work; this draws what the kernel publishes):
+// - cell states from the kernel's "reactive" comm (queued, running, ok with its
+//   duration, error, skipped naming the upstream cell, stale), as a badge per cell,
+//   and which cells a cascade re-ran;
+// - re-run outputs routed by their metadata.cellId when this page holds no request
+//   of that cell (after a reload, or a run from another tab);
+// - the notebook order sent to the kernel on open and on every structural change;
+// - Run all / Restart and run all with reactiveCascade: false (each cell once);
+// - Auto / Lazy and Run stale in the toolbar; a dependency graph side panel with
+//   upstream and downstream highlight; refusals and cycles select the named cell.
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
+import { ToolbarButton } from "@jupyterlab/apputils";
+import { Cell, CodeCell } from "@jupyterlab/cells";
+import { INotebookTracker, NotebookPanel } from "@jupyterlab/notebook";
+import { Kernel, KernelMessage } from "@jupyterlab/services";
+import { Widget } from "@lumino/widgets";
+
+const COMM_TARGET = "reactive";
+const KERNEL_NAME = "reactive";
+const OUTPUT_TYPES = new Set(["stream", "display_data", "execute_result", "error", "clear_output"]);
+
+interface CellState {
+  status: string;
+  duration_ms: number | null;
+  error: string | null;
+  skipped_because: string | null;
+  execution_count: number | null;
+  runs: number;
+  label: string | null;
+}
+
+interface GraphCell extends Partial<CellState> {
+  defines?: string[];
+  reads?: string[];
+  parents?: Record<string, string[]>;
+  children?: Record<string, string[]>;
+}
+
+type JSONObject = Record<string, any>;
+
+function formatMs(ms: number | null): string {
+  if (ms == null) return "";
+  if (ms < 1) return "<1 ms";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+}
+
+/** One notebook on the reactive kernel. */
+class ReactiveNotebook {
+  readonly states = new Map<string, CellState>();
+  graph: Record<string, GraphCell> = {};
+  mode = "auto";
+  private comm: Kernel.IComm | null = null;
+  private kernel: Kernel.IKernelConnection | null = null;
+  private orderTimer = 0;
+  private sentOrder = "";
+  private cascade = false;
+  private disposed = false;
+  readonly buttons: Record<string, ToolbarButton> = {};
+
+  constructor(readonly panel: NotebookPanel, private readonly onGraph: () => void) {
+    const session = panel.sessionContext;
+    session.kernelChanged.connect(() => this.connectKernel());
+    session.statusChanged.connect((_, status) => {
+      if (status === "restarting" || status === "autorestarting") {
+        this.comm = null;
+        this.sentOrder = "";
+      } else if (status === "idle" && this.kernel && !this.comm) {
+        this.openComm();
+      }
+    });
+    panel.content.model?.cells.changed.connect(() => this.orderSoon());
+    panel.content.activeCellChanged.connect(() => this.highlight());
+    panel.disposed.connect(() => { this.disposed = true; this.disconnect(); });
+    void session.ready.then(() => this.connectKernel());
+  }
+
+  get active(): boolean {
+    return !!this.kernel;
+  }
+
+  private connectKernel(): void {
+    this.disconnect();
+    const kernel = this.panel.sessionContext.session?.kernel ?? null;
+    const on = !!kernel && kernel.name === KERNEL_NAME;
+    this.panel.node.classList.toggle("rk-lab-reactive", on);
+    for (const button of Object.values(this.buttons)) button.setHidden(!on);
+    delete this.panel.node.dataset.rkState;
+    if (!on || !kernel) { this.clearBadges(); this.onGraph(); return; }
+    this.kernel = kernel;
+    kernel.iopubMessage.connect(this.onIOPub, this);
+    this.openComm();
+  }
+
+  private disconnect(): void {
+    if (this.kernel) this.kernel.iopubMessage.disconnect(this.onIOPub, this);
+    if (this.comm && !this.comm.isDisposed) {
+      try { this.comm.close(); } catch { /* the kernel is gone */ }
+    }
+    this.comm = null;
+    this.kernel = null;
+    this.sentOrder = "";
+  }
+
+  private openComm(): void {
+    if (!this.kernel || this.disposed) return;
+    const comm = this.kernel.createComm(COMM_TARGET);
+    comm.onMsg = (msg) => this.onState(msg.content.data as JSONObject);
+    comm.onClose = () => { if (this.comm === comm) this.comm = null; };
+    comm.open({});
+    this.comm = comm;
+    this.sendOrder(true);
+  }
+
+  // -- the notebook order -------------------------------------------------------------
+  private codeCells(): Cell[] {
+    return this.panel.content.widgets.filter((c) => c.model.type === "code");
+  }
+
+  private orderSoon(): void {
+    window.clearTimeout(this.orderTimer);
+    this.orderTimer = window.setTimeout(() => this.sendOrder(false), 50);
+    this.renderAll();
+  }
+
+  private sendOrder(force: boolean): void {
+    const order = this.codeCells().map((c) => c.model.id);
+    const key = order.join(" ");
+    if (!this.kernel || (!force && key === this.sentOrder)) return;
+    this.sentOrder = key;
+    void this.request({ order });
+  }
+
+  /** A reactive_graph_request on the shell channel; its reply's graph is applied. */
+  async request(content: JSONObject): Promise<JSONObject | null> {
+    const kernel = this.kernel;
+    if (!kernel) return null;
+    const msg = KernelMessage.createMessage({
+      channel: "shell", msgType: "reactive_graph_request" as any, session: kernel.clientId,
+      username: kernel.username, content: content as any,
+    } as any);
+    try {
+      const future = kernel.sendShellMessage(msg as any, true, true);
+      const reply = (await future.done) as KernelMessage.IShellMessage;
+      const body = reply.content as JSONObject;
+      if (body && body.cells) this.onState({ ...body, type: "graph" });
+      return body;
+    } catch {
+      return null;  // the kernel restarted or went away meanwhile
+    }
+  }
+
+  // -- the kernel's cell states ---------------------------------------------------------
+  onState(data: JSONObject): void {
+    if (!data || typeof data !== "object") return;
+    if (data.type === "snapshot") this.panel.node.dataset.rkState = "live";  // tests wait for it
+    if (data.type === "snapshot" || data.type === "graph") {
+      this.graph = (data.cells as Record<string, GraphCell>) || {};
+      for (const [id, cell] of Object.entries(this.graph)) {
+        if (cell.status !== undefined) this.states.set(id, cell as CellState);
+      }
+      if (data.mode) this.setMode(String(data.mode));
+      this.renderAll();
+      this.onGraph();
+      return;
+    }
+    if (data.type === "mode") { this.setMode(String(data.mode)); return; }
+    if (data.type !== "cells") return;
+    const changed = data.cells as Record<string, CellState | null>;
+    const busy = Object.values(changed).some((s) => s && (s.status === "queued" || s.status === "running"));
+    if (busy && !this.cascade) {
+      this.cascade = true;
+      for (const cell of this.panel.content.widgets) cell.node.classList.remove("rk-lab-reran", "rk-lab-trigger");
+    }
+    for (const [id, after] of Object.entries(changed)) {
+      const before = this.states.get(id);
+      if (!after) { this.states.delete(id); continue; }
+      this.states.set(id, after);
+      if (this.graph[id]) Object.assign(this.graph[id], after);
+      const cell = this.cellById(id);
+      if (!cell) continue;
+      if (before && after.runs > before.runs) {
+        const requested = after.execution_count !== before.execution_count;
+        cell.node.classList.add(requested ? "rk-lab-trigger" : "rk-lab-reran");
+      }
+      if (after.execution_count != null && cell.model.type === "code") {
+        const code = cell as CodeCell;
+        if (code.model.executionCount !== after.execution_count) code.model.executionCount = after.execution_count;
+      }
+      this.render(cell);
+    }
+    if (this.cascade && ![...this.states.values()].some((s) => s.status === "queued" || s.status === "running")) {
+      this.cascade = false;
+    }
+    this.onGraph();
+  }
+
+  private setMode(mode: string): void {
+    this.mode = mode;
+    const button = this.buttons.mode;
+    if (button) {
+      button.node.dataset.mode = mode;
+      const label = button.node.querySelector(".jp-ToolbarButtonComponent-label");
+      if (label) label.textContent = mode === "lazy" ? "Lazy" : "Auto";
+    }
+  }
+
+  cellById(id: string): Cell | undefined {
+    return this.panel.content.widgets.find((c) => c.model.id === id);
+  }
+
+  cellNumber(id: string): string {
+    const index = this.panel.content.widgets.findIndex((c) => c.model.id === id);
+    return index < 0 ? "a deleted cell" : `#${index + 1}`;
+  }
+
+  badgeText(state: CellState | undefined): string {
+    if (!state) return "";
+    switch (state.status) {
+      case "ok": return state.duration_ms != null ? `ok · ${formatMs(state.duration_ms)}` : "ok";
+      case "skipped":
+        return state.skipped_because ? `skipped — upstream ${this.cellNumber(state.skipped_because)} failed`
+          : state.error ? `skipped — ${state.error}` : "skipped";
+      case "idle": return "";
+      default: return state.status;
+    }
+  }
+
+  render(cell: Cell): void {
+    if (cell.model.type !== "code") return;
+    // In the input area's bottom-right corner (the top-right one is the cell toolbar's).
+    const host = cell.inputArea?.node ?? cell.node;
+    let badge = host.querySelector(":scope > .rk-lab-badge") as HTMLElement | null;
+    const state = this.active ? this.states.get(cell.model.id) : undefined;
+    const text = this.badgeText(state);
+    if (!text) { badge?.remove(); return; }
+    if (!badge) {
+      badge = document.createElement("div");
+      badge.className = "rk-lab-badge";
+      badge.setAttribute("role", "status");
+      host.appendChild(badge);
+    }
+    badge.textContent = text;
+    badge.dataset.status = state ? state.status : "";
+    badge.title = state && state.error ? state.error : "";
+  }
+
+  renderAll(): void {
+    for (const cell of this.panel.content.widgets) this.render(cell);
+    this.highlight();
+  }
+
+  private clearBadges(): void {
+    for (const cell of this.panel.content.widgets) {
+      cell.node.querySelector(".rk-lab-badge")?.remove();
+      cell.node.classList.remove("rk-lab-reran", "rk-lab-trigger", "rk-lab-upstream", "rk-lab-downstream");
+    }
+  }
+
+  /** The active cell's upstream and downstream cells, transitively. */
+  related(id: string): { up: Set<string>; down: Set<string> } {
+    const walk = (start: string, key: "parents" | "children"): Set<string> => {
+      const seen = new Set<string>();
+      const stack = [start];
+      while (stack.length) {
+        const next = this.graph[stack.pop() as string];
+        for (const other of Object.keys((next && next[key]) || {})) {
+          if (!seen.has(other) && other !== start) { seen.add(other); stack.push(other); }
+        }
+      }
+      return seen;
+    };
+    return { up: walk(id, "parents"), down: walk(id, "children") };
+  }
+
+  highlight(): void {
+    const active = this.panel.content.activeCell;
+    const { up, down } = active && this.active ? this.related(active.model.id)
+      : { up: new Set<string>(), down: new Set<string>() };
+    for (const cell of this.panel.content.widgets) {
+      cell.node.classList.toggle("rk-lab-upstream", up.has(cell.model.id));
+      cell.node.classList.toggle("rk-lab-downstream", down.has(cell.model.id));
+    }
+  }
+
+  // -- outputs of re-runs this page did not ask for -----------------------------------------
+  private onIOPub(_: Kernel.IKernelConnection, msg: KernelMessage.IIOPubMessage): void {
+    const type = msg.header.msg_type;
+    if (type === "error") this.selectNamedCell(msg.content as JSONObject);
+    if (!OUTPUT_TYPES.has(type)) return;
+    const cellId = (msg.metadata as JSONObject | undefined)?.cellId;
+    if (typeof cellId !== "string") return;
+    const cell = this.cellById(cellId);
+    if (!cell || cell.model.type !== "code") return;
+    const code = cell as CodeCell;
+    const future = code.outputArea.future;
+    const parent = (msg.parent_header as JSONObject).msg_id;
+    if (future && !future.isDisposed && future.msg.header.msg_id === parent) return;  // JupyterLab routes it
+    const content = msg.content as JSONObject;
+    const outputs = code.model.outputs;
+    if (type === "clear_output") { outputs.clear(!!content.wait); return; }
+    outputs.add({ output_type: type, ...content } as any);
+  }
+
+  /** A refusal or a cycle names cells as users see them (`In [5] \`x = 1\``): the
+   * first one named that is not the failing cell is selected. */
+  private selectNamedCell(content: JSONObject): void {
+    const ename = String(content.ename || "");
+    if (!/Cycle|Definition|Refused/i.test(ename)) return;
+    const text = String(content.evalue || "");
+    const active = this.panel.content.activeCell;
+    for (const [id, cell] of Object.entries(this.graph)) {
+      if (cell.label && text.includes(cell.label) && (!active || active.model.id !== id)) {
+        const index = this.panel.content.widgets.findIndex((c) => c.model.id === id);
+        if (index >= 0) this.panel.content.activeCellIndex = index;
+        return;
+      }
+    }
+  }
+
+  // -- toolbar actions ---------------------------------------------------------------
+  async toggleMode(): Promise<void> {
+    await this.request({ mode: this.mode === "lazy" ? "auto" : "lazy" });
+  }
+
+  async runAll(): Promise<void> {
+    const session = this.panel.sessionContext;
+    const runs = this.codeCells().map((cell) => CodeCell.execute(cell as CodeCell, session, {
+      deletedCells: [], recordTiming: false, reactiveCascade: false,
+    }));
+    await Promise.all(runs);
+  }
+
+  async restartAndRunAll(): Promise<void> {
+    await this.panel.sessionContext.restartKernel();
+    await this.panel.sessionContext.ready;
+    await this.runAll();
+  }
+}
+
+/** The dependency graph of the current notebook: each code cell, what it reads from
+ * which cells and which cells read it; clicking a cell selects it in the notebook. */
+class GraphPanel extends Widget {
+  notebook: ReactiveNotebook | null = null;
+
+  constructor() {
+    super();
+    this.id = "reactive-graph";
+    this.addClass("rk-lab-graph");
+    this.title.label = "Reactive graph";
+    this.title.caption = "Dependency graph of the reactive notebook";
+  }
+
+  update(): void {
+    const nb = this.notebook;
+    const body = document.createElement("div");
+    if (!nb || !nb.active) {
+      body.className = "rk-lab-graph-empty";
+      body.textContent = "The current notebook is not on the reactive kernel.";
+      this.node.replaceChildren(body);
+      return;
+    }
+    const list = document.createElement("ol");
+    list.className = "rk-lab-graph-list";
+    const activeId = nb.panel.content.activeCell?.model.id;
+    const { up, down } = activeId ? nb.related(activeId) : { up: new Set<string>(), down: new Set<string>() };
+    for (const cell of nb.panel.content.widgets) {
+      if (cell.model.type !== "code") continue;
+      const id = cell.model.id;
+      const node = nb.graph[id];
+      const item = document.createElement("li");
+      item.dataset.cellId = id;
+      item.className = "rk-lab-graph-cell";
+      if (id === activeId) item.classList.add("rk-lab-graph-active");
+      if (up.has(id)) item.classList.add("rk-lab-graph-upstream");
+      if (down.has(id)) item.classList.add("rk-lab-graph-downstream");
+      const title = document.createElement("div");
+      title.className = "rk-lab-graph-title";
+      title.textContent = `${nb.cellNumber(id)} ${(cell.model.sharedModel.getSource().split("\n")[0] || "").slice(0, 40)}`;
+      item.appendChild(title);
+      const edges = (map: Record<string, string[]> | undefined, word: string): void => {
+        for (const [other, names] of Object.entries(map || {})) {
+          const line = document.createElement("div");
+          line.className = "rk-lab-graph-edge";
+          line.textContent = `${word} ${nb.cellNumber(other)}: ${names.join(", ")}`;
+          item.appendChild(line);
+        }
+      };
+      edges(node && node.parents, "reads from");
+      edges(node && node.children, "read by");
+      const state = nb.badgeText(nb.states.get(id));
+      if (state) {
+        const line = document.createElement("div");
+        line.className = "rk-lab-graph-state";
+        line.textContent = state;
+        item.appendChild(line);
+      }
+      item.onclick = () => {
+        const index = nb.panel.content.widgets.indexOf(cell);
+        if (index >= 0) nb.panel.content.activeCellIndex = index;
+      };
+      list.appendChild(item);
+    }
+    this.node.replaceChildren(list);
+  }
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: "reactive-kernel-lab:plugin",
+  description: "Cell states, re-runs, notebook order and the dependency graph for the reactive kernel.",
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker) => {
+    const notebooks = new WeakMap<NotebookPanel, ReactiveNotebook>();
+    const graphPanel = new GraphPanel();
+    const refreshGraph = (): void => {
+      const panel = tracker.currentWidget;
+      if (panel) graphPanel.notebook = notebooks.get(panel) ?? null;
+      if (graphPanel.isAttached) graphPanel.update();
+    };
+    const current = (): ReactiveNotebook | null => {
+      const panel = tracker.currentWidget;
+      const nb = panel ? notebooks.get(panel) : undefined;
+      return nb && nb.active ? nb : null;
+    };
+
+    app.commands.addCommand("reactive:run-all", {
+      label: "Run All Cells (reactive: each once, no cascades)",
+      isEnabled: () => !!current(),
+      execute: () => current()?.runAll(),
+    });
+    app.commands.addCommand("reactive:restart-run-all", {
+      label: "Restart Kernel and Run All Cells (reactive)",
+      isEnabled: () => !!current(),
+      execute: () => current()?.restartAndRunAll(),
+    });
+    app.commands.addCommand("reactive:toggle-mode", {
+      label: "Switch the reactive kernel between Auto and Lazy",
+      isEnabled: () => !!current(),
+      execute: () => current()?.toggleMode(),
+    });
+    app.commands.addCommand("reactive:run-stale", {
+      label: "Run Stale Cells",
+      isEnabled: () => !!current(),
+      execute: () => current()?.request({ run_stale: true }),
+    });
+    const showGraph = (nb: ReactiveNotebook | null): void => {
+      if (!graphPanel.isAttached) app.shell.add(graphPanel, "right", { rank: 900 });
+      app.shell.activateById(graphPanel.id);
+      graphPanel.notebook = nb;
+      graphPanel.update();
+    };
+    app.commands.addCommand("reactive:toggle-graph", {
+      label: "Show the Reactive Dependency Graph",
+      execute: () => showGraph(current()),
+    });
+
+    tracker.widgetAdded.connect((_, panel) => {
+      const nb = new ReactiveNotebook(panel, () => {
+        if (tracker.currentWidget === panel || graphPanel.notebook === nb) graphPanel.update();
+      });
+      notebooks.set(panel, nb);
+      // The buttons act on their own notebook (the tracker's current one may not be
+      // it yet when a page has just opened).
+      const add = (name: string, label: string, tooltip: string, action: () => unknown): void => {
+        const button = new ToolbarButton({
+          className: `rk-lab-button rk-lab-${name}`, label, tooltip,
+          onClick: () => { if (nb.active) void action(); },
+        });
+        button.addClass(`rk-lab-${name}-item`);  // the toolbar item (data-mode lives here)
+        button.setHidden(!nb.active);
+        nb.buttons[name] = button;
+        panel.toolbar.insertAfter("cellType", `reactive-${name}`, button);
+      };
+      // insertAfter puts each right after cellType: added in reverse order.
+      add("graph", "Graph", "Show the dependency graph", () => showGraph(nb));
+      add("stale", "Run stale", "Run every stale cell (lazy mode)", () => nb.request({ run_stale: true }));
+      add("mode", "Auto", "Auto: dependent cells re-run. Lazy: they are marked stale", () => nb.toggleMode());
+      add("runall", "Run all", "Run every cell once, in order, without cascades", () => nb.runAll());
+    });
+    tracker.currentChanged.connect(refreshGraph);
+    tracker.activeCellChanged.connect(refreshGraph);
+  },
+};
+
+export default plugin;

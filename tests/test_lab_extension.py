@@ -1,0 +1,240 @@
+"""The project's JupyterLab / Notebook 7 extension (``labextension/``), installed in
+the venv by ``pip install`` from its prebuilt files, in real JupyterLab 4 and
+Notebook 7 driven in headless Chromium: cell states from the kernel's comm, re-runs
+that reach a reloaded page, the notebook order, Run all without cascades, lazy mode
+and Run stale, the graph panel, skipped cells naming their upstream cell.
+
+``test_jupyterlab.py`` runs the stock path (the extension disabled)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from .test_jupyterlab import (
+    EXTENSION,
+    TOKEN,
+    JupyterApp,
+    browser,  # noqa: F401  (fixture)
+    cells,
+    lab_url,
+    output,
+    write_notebook,
+)
+
+WAIT = 60_000
+SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JupyterApp, Path]]:
+    root = tmp_path_factory.mktemp("labext")
+    app = JupyterApp("jupyterlab", root, extension=True)
+    yield app, root
+    app.stop()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def badge(page: Page, index: int):  # type: ignore[no-untyped-def]
+    return cells(page).nth(index).locator(".rk-lab-badge")
+
+
+def open_notebook(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(cells(page).first).to_be_visible(timeout=WAIT)
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first) \
+        .to_be_attached(timeout=WAIT)
+    # The extension is active on this reactive notebook: its toolbar is shown, and
+    # the kernel's comm has sent its snapshot.
+    expect(page.locator(".jp-NotebookPanel[data-rk-state='live']:visible")).to_have_count(
+        1, timeout=WAIT)
+    expect(page.locator(".rk-lab-runall:visible").first).to_be_visible(timeout=WAIT)
+
+
+def run_all(page: Page) -> None:
+    page.locator(".rk-lab-runall:visible").first.click()
+
+
+def edit(page: Page, index: int, code: str) -> None:
+    cells(page).nth(index).locator(".cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(code)
+    page.keyboard.press("Control+Enter")
+
+
+def test_the_package_installs_the_prebuilt_extension(tmp_path: Path) -> None:
+    """``pip install reactive-kernel`` is all a user does: the wheel carries the built
+    extension to share/jupyter/labextensions, and JupyterLab lists it enabled."""
+    import zipfile
+
+    root = Path(__file__).parent.parent
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
+                            "-w", str(tmp_path)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout + built.stderr
+    wheel = next(tmp_path.glob("reactive_kernel-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    prefix = f"reactive_kernel-0.1.0.data/data/share/jupyter/labextensions/{EXTENSION}/"
+    assert prefix + "package.json" in names and prefix + "install.json" in names
+    assert any(n.startswith(prefix + "static/remoteEntry.") for n in names)
+    listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                            capture_output=True, text=True, timeout=120)
+    line = next(ln for ln in (listed.stdout + listed.stderr).splitlines() if EXTENSION in ln)
+    assert "enabled" in line and "OK" in line
+
+
+CHAIN = ("a = 1", "b = a + 1\nprint('b is', b)", "c = b * 10\nprint('c is', c)")
+
+
+def test_cascade_badges_then_a_reload_still_receives_re_runs(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    app, root = lab
+    write_notebook(root, "chain.ipynb", "reactive", *CHAIN)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_notebook(page, lab_url(app, "chain.ipynb"))
+        run_all(page)
+        expect(output(page, 2)).to_contain_text("c is 20", timeout=WAIT)
+        for index in range(3):
+            expect(badge(page, index)).to_contain_text("ok", timeout=WAIT)
+        edit(page, 0, "a = 5")
+        expect(output(page, 1)).to_contain_text("b is 6", timeout=WAIT)
+        expect(output(page, 2)).to_contain_text("c is 60", timeout=WAIT)
+        expect(cells(page).nth(1)).to_have_class(re.compile(r"\brk-lab-reran\b"))
+        expect(cells(page).nth(2)).to_have_class(re.compile(r"\brk-lab-reran\b"))
+        shot(page, "jupyterlab-extension-cascade.png")
+        # A reload forgets JupyterLab's own routing of the cells' requests: the
+        # re-runs still reach the page, by their metadata.cellId.
+        page.reload()
+        open_notebook(page, lab_url(app, "chain.ipynb").replace("?reset&", "?"))
+        edit(page, 0, "a = 7")
+        expect(output(page, 1)).to_contain_text("b is 8", timeout=WAIT)
+        expect(output(page, 2)).to_contain_text("c is 80", timeout=WAIT)
+        expect(output(page, 1)).not_to_contain_text("b is 6")
+    finally:
+        page.close()
+
+
+def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    app, root = lab
+    write_notebook(root, "order.ipynb", "reactive", "m = 1", "n = m * 10\nprint('n is', n)",
+                   "print('m is', m)")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_notebook(page, lab_url(app, "order.ipynb"))
+        run_all(page)
+        expect(output(page, 2)).to_contain_text("m is 1", timeout=WAIT)
+        # Insert a cell below the second one (JupyterLab's "b" in command mode).
+        cells(page).nth(1).locator(".cm-content").click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")
+        expect(cells(page)).to_have_count(4, timeout=WAIT)
+        page.keyboard.press("Enter")
+        page.keyboard.type("m = 2")
+        page.keyboard.press("Control+Enter")
+        # The kernel knows the new cell sits above the last one: that cell re-runs
+        # with the new m; the cell above the new one keeps the first m.
+        expect(output(page, 3)).to_contain_text("m is 2", timeout=WAIT)
+        expect(output(page, 1)).to_contain_text("n is 10")
+    finally:
+        page.close()
+
+
+def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    app, root = lab
+    write_notebook(root, "runall.ipynb", "reactive",
+                   "import time\ntime.sleep(0.2)\nra = 1",
+                   "rb = ra + 1\nopen('runs.txt', 'a').write('b')",
+                   "rc = rb + 1\nopen('runs.txt', 'a').write('c')",
+                   "rd = 1 / (ra - 2)", "re_ = rd")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_notebook(page, lab_url(app, "runall.ipynb"))
+        for round_number in (1, 2):
+            run_all(page)
+            expect(cells(page).nth(4).locator(".jp-InputPrompt")).to_contain_text(
+                f"[{5 * round_number}]", timeout=WAIT)
+            assert (root / "runs.txt").read_text() == "bc" * round_number
+        # A cascade from the top: a cell fails, its reader is skipped and says why.
+        edit(page, 0, "import time\ntime.sleep(0.2)\nra = 2")
+        expect(badge(page, 3)).to_have_text("error", timeout=WAIT)
+        expect(badge(page, 4)).to_have_text("skipped — upstream #4 failed", timeout=WAIT)
+        shot(page, "jupyterlab-extension-skipped.png")
+    finally:
+        page.close()
+
+
+def test_lazy_mode_run_stale_and_the_graph_panel(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    app, root = lab
+    write_notebook(root, "lazy.ipynb", "reactive", "x = 1", "y = x + 1\nprint('y is', y)",
+                   "z = y + 1\nprint('z is', z)")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_notebook(page, lab_url(app, "lazy.ipynb"))
+        run_all(page)
+        expect(output(page, 2)).to_contain_text("z is 3", timeout=WAIT)
+        mode = page.locator(".rk-lab-mode-item:visible").first
+        mode.click()
+        expect(mode).to_have_attribute("data-mode", "lazy", timeout=WAIT)
+        edit(page, 0, "x = 10")
+        expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+        expect(badge(page, 2)).to_have_text("stale", timeout=WAIT)
+        expect(output(page, 1)).to_contain_text("y is 2")
+        page.locator(".rk-lab-stale:visible").first.click()
+        expect(output(page, 2)).to_contain_text("z is 12", timeout=WAIT)
+        expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
+        mode.click()
+        expect(mode).to_have_attribute("data-mode", "auto", timeout=WAIT)
+        # The graph panel: what each cell reads from which cell; the selected cell's
+        # upstream and downstream cells are marked in the notebook and the panel.
+        page.locator(".rk-lab-graph:visible").first.click()
+        panel = page.locator("#reactive-graph")
+        expect(panel).to_be_visible(timeout=WAIT)
+        expect(panel.locator(".rk-lab-graph-cell").nth(1)).to_contain_text(
+            "reads from #1: x", timeout=WAIT)
+        cells(page).nth(1).locator(".cm-content").click()
+        expect(cells(page).nth(0)).to_have_class(re.compile(r"rk-lab-upstream"),
+                                                 timeout=WAIT)
+        expect(cells(page).nth(2)).to_have_class(
+            re.compile(r"rk-lab-downstream"), timeout=WAIT)
+        expect(panel.locator(".rk-lab-graph-downstream")).to_have_count(1, timeout=WAIT)
+        shot(page, "jupyterlab-extension-graph.png")
+    finally:
+        page.close()
+
+
+def test_notebook7_shows_states_and_re_runs_after_a_reload(
+        browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:  # noqa: F811
+    root = tmp_path_factory.mktemp("nb7ext")
+    write_notebook(root, "chain.ipynb", "reactive", *CHAIN)
+    app = JupyterApp("notebook", root, extension=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    url = f"{app.base}/notebooks/chain.ipynb?token={TOKEN}"
+    try:
+        open_notebook(page, url)
+        run_all(page)
+        expect(output(page, 2)).to_contain_text("c is 20", timeout=WAIT)
+        edit(page, 0, "a = 5")
+        expect(output(page, 2)).to_contain_text("c is 60", timeout=WAIT)
+        expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
+        page.reload()
+        open_notebook(page, url)
+        edit(page, 0, "a = 7")
+        expect(output(page, 2)).to_contain_text("c is 80", timeout=WAIT)
+        shot(page, "notebook7-extension-cascade.png")
+    finally:
+        page.close()
+        app.stop()
