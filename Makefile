@@ -116,6 +116,7 @@ bench: $(STAMP) ui system-deps
 	$(PY) benchmarks/bench_sql.py
 	$(PY) benchmarks/bench_server.py
 	$(PY) benchmarks/bench_ui.py
+	$(PY) benchmarks/bench_lab.py
 	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_nbclient.py
 

@@ -85,12 +85,14 @@ class StatePublisher:
         IOPub thread, which any thread may use)."""
         if not self.comms:
             return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         if start or time.monotonic() - self._last >= self.interval:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             self.flush()
-        else:
+        elif self._timer is None or not self._timer.is_alive():
+            # One timer at a time (not one thread per cell of a fast cascade): it
+            # sends whatever changed by then, at most ``interval`` from now.
             self._timer = threading.Timer(self.interval, self.flush)
             self._timer.daemon = True
             self._timer.start()

@@ -110,8 +110,9 @@ def test_cascade_badges_then_a_reload_still_receives_re_runs(
         edit(page, 0, "a = 5")
         expect(output(page, 1)).to_contain_text("b is 6", timeout=WAIT)
         expect(output(page, 2)).to_contain_text("c is 60", timeout=WAIT)
-        expect(cells(page).nth(1)).to_have_class(re.compile(r"\brk-lab-reran\b"))
-        expect(cells(page).nth(2)).to_have_class(re.compile(r"\brk-lab-reran\b"))
+        expect(badge(page, 1)).to_have_attribute("data-mark", "reran", timeout=WAIT)
+        expect(badge(page, 2)).to_have_attribute("data-mark", "reran", timeout=WAIT)
+        expect(badge(page, 0)).to_have_attribute("data-mark", "trigger", timeout=WAIT)
         shot(page, "jupyterlab-extension-cascade.png")
         # A reload forgets JupyterLab's own routing of the cells' requests: the
         # re-runs still reach the page, by their metadata.cellId.

@@ -4,7 +4,7 @@
 // What it adds (the kernel does the work; this draws what the kernel publishes):
 // - cell states from the kernel's "reactive" comm (queued, running, ok with its
 //   duration, error, skipped naming the upstream cell, stale), as a badge per cell,
-//   and which cells a cascade re-ran;
+//   marked ↻ on the cells a cascade re-ran;
 // - re-run outputs routed by their metadata.cellId when this page holds no request
 //   of that cell (after a reload, or a run from another tab);
 // - the notebook order sent to the kernel on open and on every structural change;
@@ -51,6 +51,8 @@ function formatMs(ms: number | null): string {
 /** One notebook on the reactive kernel. */
 class ReactiveNotebook {
   readonly states = new Map<string, CellState>();
+  /** What the last cascade did to each cell it ran: requested it, or re-ran it. */
+  readonly marks = new Map<string, "trigger" | "reran">();
   graph: Record<string, GraphCell> = {};
   mode = "auto";
   private comm: Kernel.IComm | null = null;
@@ -121,6 +123,7 @@ class ReactiveNotebook {
   }
 
   private orderSoon(): void {
+    this.index = null;
     window.clearTimeout(this.orderTimer);
     this.orderTimer = window.setTimeout(() => this.sendOrder(false), 50);
     this.renderAll();
@@ -173,7 +176,8 @@ class ReactiveNotebook {
     const busy = Object.values(changed).some((s) => s && (s.status === "queued" || s.status === "running"));
     if (busy && !this.cascade) {
       this.cascade = true;
-      for (const cell of this.panel.content.widgets) cell.node.classList.remove("rk-lab-reran", "rk-lab-trigger");
+      for (const id of this.marks.keys()) { const cell = this.cellById(id); if (cell) this.renderSoon(cell); }
+      this.marks.clear();
     }
     for (const [id, after] of Object.entries(changed)) {
       const before = this.states.get(id);
@@ -184,13 +188,13 @@ class ReactiveNotebook {
       if (!cell) continue;
       if (before && after.runs > before.runs) {
         const requested = after.execution_count !== before.execution_count;
-        cell.node.classList.add(requested ? "rk-lab-trigger" : "rk-lab-reran");
+        this.marks.set(id, requested ? "trigger" : "reran");
       }
       if (after.execution_count != null && cell.model.type === "code") {
         const code = cell as CodeCell;
         if (code.model.executionCount !== after.execution_count) code.model.executionCount = after.execution_count;
       }
-      this.render(cell);
+      this.renderSoon(cell);
     }
     if (this.cascade && ![...this.states.values()].some((s) => s.status === "queued" || s.status === "running")) {
       this.cascade = false;
@@ -208,13 +212,30 @@ class ReactiveNotebook {
     }
   }
 
+  /** Cell id -> (widget, index), rebuilt after structural changes (a cascade looks
+   * cells up for every output and state message). */
+  private index: Map<string, [Cell, number]> | null = null;
+
+  private lookup(id: string): [Cell, number] | undefined {
+    if (!this.index) {
+      this.index = new Map();
+      this.panel.content.widgets.forEach((cell, i) => this.index?.set(cell.model.id, [cell, i]));
+    }
+    const found = this.index.get(id);
+    if (found && (found[0].isDisposed || this.panel.content.widgets[found[1]] !== found[0])) {
+      this.index = null;  // stale: rebuild once
+      return this.lookup(id);
+    }
+    return found;
+  }
+
   cellById(id: string): Cell | undefined {
-    return this.panel.content.widgets.find((c) => c.model.id === id);
+    return this.lookup(id)?.[0];
   }
 
   cellNumber(id: string): string {
-    const index = this.panel.content.widgets.findIndex((c) => c.model.id === id);
-    return index < 0 ? "a deleted cell" : `#${index + 1}`;
+    const found = this.lookup(id);
+    return found ? `#${found[1] + 1}` : "a deleted cell";
   }
 
   badgeText(state: CellState | undefined): string {
@@ -227,6 +248,22 @@ class ReactiveNotebook {
       case "idle": return "";
       default: return state.status;
     }
+  }
+
+  private dirty = new Set<Cell>();
+  private frame = 0;
+
+  /** Badges change at the next frame, all at once (one style and layout pass for a
+   * cascade's burst of state changes). */
+  private renderSoon(cell: Cell): void {
+    this.dirty.add(cell);
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      const cells = [...this.dirty];
+      this.dirty.clear();
+      for (const one of cells) if (!one.isDisposed) this.render(one);
+    });
   }
 
   render(cell: Cell): void {
@@ -243,8 +280,12 @@ class ReactiveNotebook {
       badge.setAttribute("role", "status");
       host.appendChild(badge);
     }
-    badge.textContent = text;
+    const mark = this.marks.get(cell.model.id);
+    badge.textContent = text;  // (a re-run shows ↻ before it: style/index.css)
     badge.dataset.status = state ? state.status : "";
+    if (mark) badge.dataset.mark = mark;
+    else delete badge.dataset.mark;
+    badge.setAttribute("aria-label", mark === "reran" ? `re-ran: ${text}` : text);
     badge.title = state && state.error ? state.error : "";
   }
 
@@ -256,7 +297,7 @@ class ReactiveNotebook {
   private clearBadges(): void {
     for (const cell of this.panel.content.widgets) {
       cell.node.querySelector(".rk-lab-badge")?.remove();
-      cell.node.classList.remove("rk-lab-reran", "rk-lab-trigger", "rk-lab-upstream", "rk-lab-downstream");
+      cell.node.classList.remove("rk-lab-upstream", "rk-lab-downstream");
     }
   }
 
@@ -354,7 +395,20 @@ class GraphPanel extends Widget {
     this.title.caption = "Dependency graph of the reactive notebook";
   }
 
+  private frame = 0;
+
+  /** Redraw at the next frame, and only while the panel is shown (a cascade sends
+   * many state messages; a hidden panel costs nothing). */
   update(): void {
+    if (!this.isVisible || this.frame) return;
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); });
+  }
+
+  protected onAfterShow(): void {
+    this.update();
+  }
+
+  private draw(): void {
     const nb = this.notebook;
     const body = document.createElement("div");
     if (!nb || !nb.active) {
