@@ -201,3 +201,15 @@ class WSClient:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def start_kernel(server: ServerProcess, name: str = "reactive") -> str:
+    """A new kernel on the server (201), its id."""
+    status, model = server.http("POST", "/api/kernels", {"name": name})
+    assert status == 201, model
+    return str(model["id"])
+
+
+def run(coro: Any, timeout: float = 120) -> Any:
+    """A client scenario, bounded."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))

@@ -26,7 +26,7 @@ from tornado import httpclient, web, websocket
 from reactive_server.app import make_app
 from reactive_server.protocol import V1_SUBPROTOCOL, to_v1
 
-from .server_harness import ServerProcess, WSClient, execute, message
+from .server_harness import ServerProcess, WSClient, execute, message, run, start_kernel
 
 #: ``make test`` runs a fixed sample; ``make test-reliability`` (FUZZ_EXAMPLES=...) a
 #: larger random one.
@@ -55,13 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def kernel_id(server: ServerProcess) -> str:
-    status, model = server.http("POST", "/api/kernels", {"name": "reactive"})
-    assert status == 201, model
-    return str(model["id"])
-
-
-def run(coro):  # type: ignore[no-untyped-def]
-    return asyncio.run(asyncio.wait_for(coro, 120))
+    return start_kernel(server)
 
 
 def still_serving(server: ServerProcess, kernel_id: str | None = None) -> None:

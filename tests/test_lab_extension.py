@@ -8,6 +8,7 @@ and Run stale, the graph panel, skipped cells naming their upstream cell.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -61,6 +62,23 @@ def open_notebook(page: Page, url: str) -> None:
     expect(page.locator(".rk-lab-runall:visible").first).to_be_visible(timeout=WAIT)
 
 
+@contextlib.contextmanager
+def lab_page(browser: Browser, lab: tuple[JupyterApp, Path], name: str,  # noqa: F811
+             *sources: str,
+             run: bool = True) -> Iterator[Page]:
+    """A reactive notebook of ``sources`` open in JupyterLab (and run all, once)."""
+    app, root = lab
+    write_notebook(root, name, "reactive", *sources)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_notebook(page, lab_url(app, name))
+        if run:
+            run_all(page)
+        yield page
+    finally:
+        page.close()
+
+
 def run_all(page: Page) -> None:
     page.locator(".rk-lab-runall:visible").first.click()
 
@@ -98,12 +116,7 @@ CHAIN = ("a = 1", "b = a + 1\nprint('b is', b)", "c = b * 10\nprint('c is', c)")
 
 def test_cascade_badges_then_a_reload_still_receives_re_runs(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
-    app, root = lab
-    write_notebook(root, "chain.ipynb", "reactive", *CHAIN)
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    try:
-        open_notebook(page, lab_url(app, "chain.ipynb"))
-        run_all(page)
+    with lab_page(browser, lab, "chain.ipynb", *CHAIN) as page:
         expect(output(page, 2)).to_contain_text("c is 20", timeout=WAIT)
         for index in range(3):
             expect(badge(page, index)).to_contain_text("ok", timeout=WAIT)
@@ -117,24 +130,17 @@ def test_cascade_badges_then_a_reload_still_receives_re_runs(
         # A reload forgets JupyterLab's own routing of the cells' requests: the
         # re-runs still reach the page, by their metadata.cellId.
         page.reload()
-        open_notebook(page, lab_url(app, "chain.ipynb").replace("?reset&", "?"))
+        open_notebook(page, lab_url(lab[0], "chain.ipynb").replace("?reset&", "?"))
         edit(page, 0, "a = 7")
         expect(output(page, 1)).to_contain_text("b is 8", timeout=WAIT)
         expect(output(page, 2)).to_contain_text("c is 80", timeout=WAIT)
         expect(output(page, 1)).not_to_contain_text("b is 6")
-    finally:
-        page.close()
 
 
 def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
-    app, root = lab
-    write_notebook(root, "order.ipynb", "reactive", "m = 1", "n = m * 10\nprint('n is', n)",
-                   "print('m is', m)")
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    try:
-        open_notebook(page, lab_url(app, "order.ipynb"))
-        run_all(page)
+    with lab_page(browser, lab, "order.ipynb", "m = 1", "n = m * 10\nprint('n is', n)",
+                  "print('m is', m)") as page:
         expect(output(page, 2)).to_contain_text("m is 1", timeout=WAIT)
         # Insert a cell below the second one (JupyterLab's "b" in command mode).
         cells(page).nth(1).locator(".cm-content").click()
@@ -148,21 +154,15 @@ def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
         # with the new m; the cell above the new one keeps the first m.
         expect(output(page, 3)).to_contain_text("m is 2", timeout=WAIT)
         expect(output(page, 1)).to_contain_text("n is 10")
-    finally:
-        page.close()
 
 
 def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
-    app, root = lab
-    write_notebook(root, "runall.ipynb", "reactive",
-                   "import time\ntime.sleep(0.2)\nra = 1",
-                   "rb = ra + 1\nopen('runs.txt', 'a').write('b')",
-                   "rc = rb + 1\nopen('runs.txt', 'a').write('c')",
-                   "rd = 1 / (ra - 2)", "re_ = rd")
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    try:
-        open_notebook(page, lab_url(app, "runall.ipynb"))
+    root = lab[1]
+    with lab_page(browser, lab, "runall.ipynb", "import time\ntime.sleep(0.2)\nra = 1",
+                  "rb = ra + 1\nopen('runs.txt', 'a').write('b')",
+                  "rc = rb + 1\nopen('runs.txt', 'a').write('c')",
+                  "rd = 1 / (ra - 2)", "re_ = rd", run=False) as page:
         for round_number in (1, 2):
             run_all(page)
             expect(cells(page).nth(4).locator(".jp-InputPrompt")).to_contain_text(
@@ -173,19 +173,12 @@ def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(
         expect(badge(page, 3)).to_have_text("error", timeout=WAIT)
         expect(badge(page, 4)).to_have_text("skipped — upstream #4 failed", timeout=WAIT)
         shot(page, "jupyterlab-extension-skipped.png")
-    finally:
-        page.close()
 
 
 def test_lazy_mode_run_stale_and_the_graph_panel(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
-    app, root = lab
-    write_notebook(root, "lazy.ipynb", "reactive", "x = 1", "y = x + 1\nprint('y is', y)",
-                   "z = y + 1\nprint('z is', z)")
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    try:
-        open_notebook(page, lab_url(app, "lazy.ipynb"))
-        run_all(page)
+    with lab_page(browser, lab, "lazy.ipynb", "x = 1", "y = x + 1\nprint('y is', y)",
+                  "z = y + 1\nprint('z is', z)") as page:
         expect(output(page, 2)).to_contain_text("z is 3", timeout=WAIT)
         mode = page.locator(".rk-lab-mode-item:visible").first
         mode.click()
@@ -213,8 +206,6 @@ def test_lazy_mode_run_stale_and_the_graph_panel(
             re.compile(r"rk-lab-downstream"), timeout=WAIT)
         expect(panel.locator(".rk-lab-graph-downstream")).to_have_count(1, timeout=WAIT)
         shot(page, "jupyterlab-extension-graph.png")
-    finally:
-        page.close()
 
 
 def test_notebook7_shows_states_and_re_runs_after_a_reload(
