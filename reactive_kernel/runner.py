@@ -238,7 +238,6 @@ class Runner:
         cells: dict[str, object] = {}
         for cell in order:
             node = graph.cell(cell)
-            state = self.state(cell)
             cells[cell] = {
                 "defines": sorted(node.defs),
                 "reads": sorted(node.refs),
@@ -247,15 +246,22 @@ class Runner:
                 "position": node.position,
                 "label": self.label(cell),
                 "anonymous": node.anonymous,
-                "status": state.status.value,
-                "duration_ms": None if state.duration is None else round(state.duration * 1000, 3),
-                "error": state.error,
-                "skipped_because": state.skipped_because,
-                "execution_count": state.execution_count,
-                "runs": state.runs,
+                **self.run_state(cell),
             }
         return {"mode": self.mode, "order": list(order), "notebook_order": graph.cells(),
                 "cells": cells}
+
+    def run_state(self, cell: CellId) -> dict[str, object]:
+        """A cell's run state as frontends get it (the graph reply, the state comm)."""
+        state = self.state(cell)
+        return {
+            "status": state.status.value,
+            "duration_ms": None if state.duration is None else round(state.duration * 1000, 3),
+            "error": state.error,
+            "skipped_because": state.skipped_because,
+            "execution_count": state.execution_count,
+            "runs": state.runs,
+        }
 
     def load(self, cells: Iterable[tuple[CellId, str]]) -> dict[CellId, str]:
         """Register cells without running them (a notebook being opened).

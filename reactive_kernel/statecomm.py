@@ -39,16 +39,8 @@ def cell_state(runner: Runner, cell: CellId) -> dict[str, object] | None:
     """A cell's state as the comm sends it (None: not in the graph any more)."""
     if cell not in runner.graph and cell not in runner.states:
         return None
-    state = runner.state(cell)
-    return {
-        "status": state.status.value,
-        "duration_ms": None if state.duration is None else round(state.duration * 1000, 3),
-        "error": state.error,
-        "skipped_because": state.skipped_because,
-        "execution_count": state.execution_count,
-        "runs": state.runs,
-        "label": runner.label(cell) if cell in runner.graph else None,
-    }
+    return {**runner.run_state(cell),
+            "label": runner.label(cell) if cell in runner.graph else None}
 
 
 class StatePublisher:

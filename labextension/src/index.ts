@@ -147,7 +147,12 @@ class ReactiveNotebook {
     } as any);
     try {
       const future = kernel.sendShellMessage(msg as any, true, true);
-      const reply = (await future.done) as KernelMessage.IShellMessage;
+      let timer = 0;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = window.setTimeout(() => reject(new Error("no reply in 60 s")), 60_000);
+      });
+      const reply = (await Promise.race([future.done, timeout])
+        .finally(() => window.clearTimeout(timer))) as KernelMessage.IShellMessage;
       const body = reply.content as JSONObject;
       if (body && body.cells) this.onState({ ...body, type: "graph" });
       return body;
