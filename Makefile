@@ -80,7 +80,7 @@ typecheck: $(STAMP)
 		reactive_kernel/graph.py reactive_kernel/runner.py reactive_kernel/cascade.py \
 		reactive_kernel/state.py reactive_kernel/values.py reactive_kernel/calls.py \
 		reactive_kernel/sql/cells.py reactive_kernel/_compat/__init__.py \
-		reactive_kernel/_compat/history.py server/notebooks.py
+		reactive_kernel/_compat/history.py reactive_kernel/widgets.py server/notebooks.py
 
 pytest: $(STAMP) ui system-deps
 	$(VENV)/bin/python -m pytest

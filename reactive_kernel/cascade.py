@@ -158,11 +158,16 @@ class Cascade:
         code = self.graph.cell(cell).code if cell in self.graph else self.plan.code
         state = runner.state(cell)
         before = dict(runner.values.records.get(cell, {}))
+        same_code, state.ran_code = state.ran_code == code, code
         outcome = await self._execute(cell, code, state, trigger)
         if placed:
             inplace = runner._inplace.get(cell, frozenset())
             runner.values.record(cell, inplace)
             after = runner.values.records.get(cell, {})
+            if same_code and runner.on_replaced is not None:
+                for name, record in after.items():
+                    if name in before and before[name].value is not record.value:
+                        runner.on_replaced(before[name].value, record.value)
             self.same[cell] = {
                 n: r.value for n, r in after.items()
                 if n in before and n not in inplace and before[n].value is r.value

@@ -31,6 +31,7 @@ from .graph import CellId, GraphError
 from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
 from .statecomm import StatePublisher
+from .widgets import WidgetCascades
 
 #: Exceptions that mean "the user interrupted", whatever the cell was doing.
 _INTERRUPT_NAMES = frozenset({"KeyboardInterrupt", "CancelledError"})
@@ -109,8 +110,12 @@ class ReactiveKernel(IPythonKernel):
         self.sql = SqlMagics(self.shell)
         self.shell.register_magics(self.sql)
         self.shell_handlers["reactive_graph_request"] = self.reactive_graph_request
+        self.widgets = WidgetCascades(self, self.shell_handlers["comm_msg"])
+        self.shell_handlers["comm_msg"] = self.widgets.comm_msg
+        self.runner.on_replaced = self.widgets.replaced
         self._pending_lock = threading.Lock()
         self._pending: dict[str, str] = {}  # queued execute_request msg_id -> cellId
+        self._queued_comms: set[str] = set()  # comm_msg ids received, not handled yet
         self._reports: dict[str, CascadeReport] = {}
         self.run_stale_requested = False
         from .magics import ReactiveMagics
@@ -162,6 +167,10 @@ class ReactiveKernel(IPythonKernel):
         try:
             _idents, frames = self.session.feed_identities(msg, copy=False)
             header = self.session.unpack(_frame_bytes(frames[1]))
+            if header.get("msg_type") == "comm_msg":
+                with self._pending_lock:
+                    self._queued_comms.add(header.get("msg_id", ""))
+                return
             if header.get("msg_type") != "execute_request":
                 return
             metadata = self.session.unpack(_frame_bytes(frames[3]))
@@ -176,10 +185,15 @@ class ReactiveKernel(IPythonKernel):
     def set_parent(self, ident: Any, parent: Any, channel: str = "shell") -> None:
         if channel == "shell" and parent:
             msg_id = parent.get("header", {}).get("msg_id")
-            if msg_id in self._pending:
+            if msg_id in self._pending or msg_id in self._queued_comms:
                 with self._pending_lock:
                     self._pending.pop(msg_id, None)
+                    self._queued_comms.discard(msg_id)
         super().set_parent(ident, parent, channel)
+
+    def comms_queued(self) -> bool:
+        """Whether comm messages arrived that the kernel has not handled yet."""
+        return bool(self._queued_comms)
 
     def _pending_cells(self) -> set[CellId]:
         with self._pending_lock:
@@ -209,6 +223,11 @@ class ReactiveKernel(IPythonKernel):
         ``reactive_graph_reply``: ``{"status", "mode", "order", "notebook_order",
         "cells", "errors", "reactive"}`` (see :meth:`Runner.describe`).
         """
+        async with self.widgets.lock:
+            await self.widgets.settle()
+            await self._reactive_graph_request(stream, ident, parent)
+
+    async def _reactive_graph_request(self, stream: Any, ident: Any, parent: Any) -> None:
         assert self.session is not None
         content = parent.get("content") or {}
         report: CascadeReport | None = None
@@ -272,8 +291,10 @@ class ReactiveKernel(IPythonKernel):
         cell_id: str | None = None,
     ) -> dict[str, Any]:
         try:
-            return await self._do_execute(code, silent, store_history, user_expressions,
-                                          allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
+            async with self.widgets.lock:
+                await self.widgets.settle()
+                return await self._do_execute(code, silent, store_history, user_expressions,
+                                              allow_stdin, cell_meta=cell_meta, cell_id=cell_id)
         finally:
             if not silent:
                 self.publisher.finish()
@@ -356,6 +377,21 @@ class ReactiveKernel(IPythonKernel):
         if not trigger_reply:
             return self._interrupted_reply()
         return trigger_reply
+
+    async def widget_cascade(self, sources: dict[CellId, set[str]],
+                             parent: dict[str, Any]) -> None:
+        """Re-run the readers of widgets a frontend changed (see :mod:`.widgets`);
+        the report goes on the ``reactive`` comm, as there is no reply."""
+        try:
+            plan = self.runner.plan_readers(sources)
+            report = await self._run_plan(plan, parent, self._rerun_executor)
+        except Exception:  # a bug of ours: the kernel keeps serving
+            self.log.exception("Widget cascade failed")
+            return
+        finally:
+            self.publisher.finish()
+        self.publisher.cascade({"widget": (parent.get("content") or {}).get("comm_id"),
+                                "cells": sorted(sources)}, report.as_metadata())
 
     async def _rerun_executor(self, cell: CellId, code: str, trigger: bool) -> Outcome:
         return await self._rerun(cell, code)

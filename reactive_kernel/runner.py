@@ -71,6 +71,9 @@ class Runner:
         #: Called when a cascade starts (True) and before each of its cells runs
         #: (False): the kernel publishes progress.
         self.on_progress: Callable[[bool], None] | None = None
+        #: Called with (old value, new value) when a cell re-run with the code of
+        #: its last run binds a name to a new object (widgets keep the user's value).
+        self.on_replaced: Callable[[object, object], None] | None = None
 
     # -- identity -----------------------------------------------------------
 
@@ -408,6 +411,27 @@ class Runner:
             return Plan(CellId(""), [*ordered, *cyclic], cyclic=cyclic, roots=frozenset(roots))
         return Plan(CellId(""), [], stale=[*ordered, *cyclic], cyclic=cyclic)
 
+    def holders(self, value: object) -> dict[CellId, frozenset[str]]:
+        """The cells whose last run bound a name to ``value`` (or to a list,
+        tuple or dict holding it directly), with those names."""
+        found: dict[CellId, frozenset[str]] = {}
+        for cell, records in self.values.records.items():
+            names = frozenset(n for n, r in records.items() if _holds(r.value, value))
+            if names and cell in self.graph:
+                found[cell] = names
+        return found
+
+    def plan_readers(self, sources: Mapping[CellId, Collection[str]]) -> Plan:
+        """Re-run (auto) or mark stale (lazy) the cells whose reads of
+        ``names`` bind to each source cell, and what depends on them; not the
+        sources (a value they hold changed in place: a widget the user moved)."""
+        roots: set[CellId] = set()
+        for cell, names in sources.items():
+            if cell in self.graph:
+                roots |= {child for child, via in self.graph.children(cell).items()
+                          if not via.isdisjoint(names)}
+        return self.plan_rebound(roots)
+
     def run_stale(self) -> Plan | None:
         """Plan running every stale cell (lazy mode's "run stale")."""
         stale = [c for c, s in self.states.items()
@@ -469,3 +493,13 @@ class Runner:
                 self.values.finalize(cascade.touched)
                 self.values.enforce_budget()
         return report
+
+
+def _holds(kept: object, value: object) -> bool:
+    if kept is value:
+        return True
+    if isinstance(kept, (list, tuple)) and type(kept) in (list, tuple):
+        return any(item is value for item in kept)
+    if isinstance(kept, dict) and type(kept) is dict:
+        return any(item is value for item in kept.values())
+    return False

@@ -47,6 +47,9 @@ class CellState:
     #: Opaque handle the kernel uses to route this cell's re-run output
     #: (the cell's last execute_request); the runner only stores it.
     context: object = None
+    #: The code of the cell's last run (a re-run of the same code carries over
+    #: what the user set on the widgets it re-creates: see :mod:`.widgets`).
+    ran_code: str | None = None
 
 
 @dataclass(frozen=True)

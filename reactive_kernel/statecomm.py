@@ -16,7 +16,11 @@ like stock JupyterLab, get nothing and lose nothing) and receives, as
   "runs", "label"}``; a cell deleted from the graph comes as ``null``;
 - ``{"type": "graph", ...}`` when a request changed the graph (the same fields
   as the snapshot);
-- ``{"type": "mode", "mode": "auto" | "lazy"}`` when the mode changes.
+- ``{"type": "mode", "mode": "auto" | "lazy"}`` when the mode changes;
+- ``{"type": "cascade", "cause": {"widget": comm_id, "cells": [ids]},
+  "reactive": {...}}`` after a cascade that no request asked for (a widget the
+  user moved, :mod:`.widgets`): ``reactive`` is what an execute_reply's
+  ``metadata.reactive`` would say.
 
 Requests go the other way on the shell channel, as ``reactive_graph_request``
 (``mode``, ``run_stale``, ``order``, ``register``, ``remove``): no magic strings.
@@ -65,6 +69,10 @@ class StatePublisher:
     def _send(self, data: dict[str, object]) -> None:
         for comm in list(self.comms.values()):
             comm.send(data)
+
+    def cascade(self, cause: dict[str, object], reactive: dict[str, object]) -> None:
+        """A cascade no request asked for (a widget moved): its report."""
+        self._send({"type": "cascade", "cause": cause, "reactive": reactive})
 
     def mode_changed(self, mode: str) -> None:
         self._send({"type": "mode", "mode": mode})

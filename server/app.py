@@ -54,6 +54,8 @@ class IndexHandler(web.RequestHandler):
     def get(self, *_args: str, **_kwargs: str) -> None:
         self.set_header("Content-Security-Policy",
                         "default-src 'self'; img-src 'self' data: blob:; "
+                        # anywidget's ESM (a live widget's code, from the kernel)
+                        "script-src 'self' blob:; "
                         "style-src 'self' 'unsafe-inline'; frame-src 'self' blob: data:")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-cache")

@@ -231,3 +231,42 @@ def test_notebook7_shows_states_and_re_runs_after_a_reload(
     finally:
         page.close()
         app.stop()
+
+
+def test_a_slider_moved_in_jupyterlab_reruns_its_readers(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    """JupyterLab's own widget manager (jupyterlab_widgets) draws the slider; moving it
+    re-runs the cells that read it in the kernel, and their outputs reach the page."""
+    sources = (
+        "import ipywidgets as w\nslider = w.IntSlider(value=10, min=0, max=100)\nslider",
+        "print('n is', slider.value)",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+        "ax.bar([0], [slider.value]); ax.set_ylim(0, 100); plt.show()",
+        "from tqdm.auto import tqdm\nfor i in tqdm(range(20)):\n    pass",
+    )
+    with lab_page(browser, lab, "widgets.ipynb", *sources) as page:
+        expect(output(page, 1)).to_contain_text("n is 10", timeout=WAIT)
+        expect(output(page, 3)).to_contain_text("20/20", timeout=WAIT)
+        expect(output(page, 3)).to_contain_text("100%", timeout=WAIT)
+        image = output(page, 2).locator("img")
+        expect(image).to_be_visible(timeout=WAIT)
+        before = image.get_attribute("src")
+        handle = cells(page).nth(0).locator(".widget-slider .noUi-handle").first
+        track = cells(page).nth(0).locator(".widget-slider .noUi-target").first
+        expect(handle).to_be_visible(timeout=WAIT)
+        box, grip = track.bounding_box(), handle.bounding_box()
+        assert box is not None and grip is not None
+        y = grip["y"] + grip["height"] / 2
+        page.mouse.move(grip["x"] + grip["width"] / 2, y)
+        page.mouse.down()
+        for step in range(1, 11):
+            page.mouse.move(grip["x"] + (box["x"] + box["width"] * 0.7 - grip["x"]) * step / 10, y)
+        page.mouse.up()
+        readout = cells(page).nth(0).locator(".widget-readout").first
+        expect(readout).not_to_have_text("10", timeout=WAIT)
+        moved = int(readout.inner_text())
+        expect(output(page, 1)).to_contain_text(f"n is {moved}", timeout=WAIT)
+        expect(output(page, 1)).not_to_contain_text("n is 10")
+        expect(image).not_to_have_attribute("src", before or "", timeout=WAIT)
+        expect(badge(page, 1)).to_have_attribute("data-mark", "reran", timeout=WAIT)
+        shot(page, "jupyterlab-extension-widgets.png")

@@ -12,7 +12,10 @@ await build({
   entryPoints: {
     notebook: path.join(here, "src", "notebook.js"),
     list: path.join(here, "src", "list.js"),
+    // Loaded by the notebook page when a widget first appears (its CSS beside it).
+    widgetmanager: path.join(here, "src", "widgetmanager.js"),
   },
+  loader: { ".woff": "file", ".woff2": "file", ".ttf": "file", ".eot": "file", ".svg": "file" },
   bundle: true,
   format: "esm",
   target: ["es2020"],

@@ -104,7 +104,7 @@ export class KernelConnection {
   }
 
   /** Send a message; returns its msg_id (or null when not connected). */
-  send(channel, msgType, content, metadata = {}) {
+  send(channel, msgType, content, metadata = {}, buffers = []) {
     if (!this.open) return null;
     const msgId = newId();
     this.ws.send(JSON.stringify({
@@ -114,7 +114,7 @@ export class KernelConnection {
       parent_header: {},
       metadata,
       content,
-      buffers: [],
+      buffers,  // base64 strings
     }));
     return msgId;
   }

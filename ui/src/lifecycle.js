@@ -7,6 +7,7 @@ import { KernelConnection } from "./kernel.js";
 import { addOutput, applyGraphReply, onMessage, openStateComm } from "./messages.js";
 import { runAll } from "./run.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
+import { forgetComms, widgetsConnected } from "./widgets.js";
 
 // ---- kernel + connection state --------------------------------------------------------------------
 /** ``reason``: the server's, on the statuses it sends itself (restarting, dead):
@@ -68,6 +69,7 @@ function onConnState(state, detail) {
   } else if (state === "connected") {
     openStateComm();  // a new comm on every connection
   }
+  if (state === "connected") widgetsConnected();
   if (state === "connected") {
     node.textContent = "Connected";
     node.title = "WebSocket connected to the kernel";
@@ -149,6 +151,7 @@ export async function reconcile(kernelCells) {
 
 export function onKernelRestarted(how) {
   restartSeq += 1;
+  forgetComms();
   if (how !== "offline") S.goneSession = S.kernelSession;
   S.restartHandling = true;
   // The cell cut short: the one running (a cascade's current cell), else the first

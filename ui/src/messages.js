@@ -10,6 +10,7 @@ import { el, renderOutput } from "./render.js";
 import { settleEditorWhenIdle, updateModeSwitch } from "./run.js";
 import { loadModel, reloadNotebook, save, scheduleAutosave, updateSaveState } from "./saving.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
+import { onWidgetMessage } from "./widgets.js";
 
 // ---- kernel messages --------------------------------------------------------------------------------
 function msgType(msg) { return (msg.header && msg.header.msg_type) || msg.msg_type; }
@@ -127,6 +128,7 @@ export function onMessage(msg) {
   // The last words of a kernel being replaced (a cell it interrupts on its way out, its
   // replies) must not overwrite what the page decided when it heard of the restart.
   if (S.goneSession && msg.header && msg.header.session === S.goneSession) return;
+  if (onWidgetMessage(msg, type)) return;
   const content = msg.content || {};
   const parent = msg.parent_header || {};
   const parentId = parent.msg_id;

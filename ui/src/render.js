@@ -1,5 +1,6 @@
 // Output rendering: ANSI text, a small safe Markdown renderer, an HTML sanitizer,
 // and the Jupyter output types (stream, error, execute_result, display_data).
+import { WIDGET_VIEW_MIME, widgetOutput } from "./widgets.js";
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -332,6 +333,7 @@ function htmlOutput(html) {
 }
 
 function richOutput(data, state) {
+  if (data[WIDGET_VIEW_MIME] !== undefined) return widgetOutput(data);
   if (data["text/html"] !== undefined) return htmlOutput(joinText(data["text/html"]));
   for (const mime of ["image/png", "image/jpeg", "image/gif"]) {
     if (data[mime] !== undefined) {

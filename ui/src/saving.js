@@ -2,6 +2,7 @@
 import { joinSrc, makeCell, mountCells, notebookOrder, outputsHidden, renderOutputs, updateCellChrome } from "./cells.js";
 import { selectCell } from "./edits.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
+import { saveWidgetState } from "./widgets.js";
 
 // ---- save / load ------------------------------------------------------------------------------------
 function cleanOutput(o) {
@@ -48,6 +49,7 @@ export async function save(opts = {}) {
   S.saving = true;
   updateSaveState();
   const version = opts.force || S.version;
+  await saveWidgetState();
   const snapshot = toNotebook();
   const editedDuringSave = () => S.editCounter;
   const before = editedDuringSave();

@@ -1,0 +1,122 @@
+"""Reactive widgets: a widget the user moves re-runs the cells that read it.
+
+ipywidgets keeps a widget's state in sync with the frontend over a comm; a
+frontend's ``update`` (the user dragged a slider) arrives as a ``comm_msg``
+and sets the widget's traits in place.  To the graph that is an in-place change
+of every name bound to the widget, made outside any cell: the cells whose reads
+of those names bind to the cell holding the widget re-run (lazy mode: go
+stale), in notebook order, with their outputs routed as in any cascade, and the
+run's report is sent on the ``reactive`` comm (``{"type": "cascade", ...}``).
+The cell that holds the widget does not re-run.
+
+Rapid changes coalesce: while a cascade runs (or any request), further updates
+only note what changed; when it ends one more cascade runs, with the latest
+values.  Nothing queues up: at most one cascade is waiting.
+
+A cell re-run with the code of its last run re-creates its widgets: a widget
+the user has moved hands its value to its successor (same name, same class);
+one the user never touched, or re-created by edited code, starts from the
+value in the code.
+
+Nothing here imports ipywidgets: a kernel without it never calls this module
+for anything but an unknown comm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .graph import CellId
+from .runner import Runner
+
+
+class _Kernel(Protocol):
+    runner: Runner
+
+    def comms_queued(self) -> bool: ...
+
+    async def widget_cascade(self, sources: dict[CellId, set[str]],
+                             parent: dict[str, Any]) -> None: ...
+
+
+class WidgetCascades:
+    """Turns frontend widget updates into cascades (see module doc)."""
+
+    def __init__(self, kernel: _Kernel, handle: Callable[..., Any]) -> None:
+        self.kernel = kernel
+        self._handle = handle  # the comm manager's own comm_msg handler
+        #: Cells to re-run the readers of, with the names holding changed widgets.
+        self.pending: dict[CellId, set[str]] = {}
+        self._parent: dict[str, Any] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        #: model ids of widgets a frontend changed (their values are the user's).
+        self.moved: set[str] = set()
+        #: Serialises cascades with requests (held by every execute and graph request).
+        self.lock = asyncio.Lock()
+
+    async def comm_msg(self, stream: Any, ident: Any, msg: dict[str, Any]) -> None:
+        """The shell's ``comm_msg`` handler: the comm's own handling, then a
+        cascade, unless more comm messages wait (the last one runs it)."""
+        self._handle(stream, ident, msg)
+        content = msg.get("content") or {}
+        data = content.get("data")
+        widget = None
+        if isinstance(data, dict) and data.get("method") == "update":
+            widget = _widget(content.get("comm_id"))
+        if widget is not None:
+            self.moved.add(str(widget.model_id))
+            sources = self.kernel.runner.holders(widget)
+            for cell, names in sources.items():
+                self.pending.setdefault(cell, set()).update(names)
+            if sources:
+                self._parent = msg
+        if not self.pending or self.kernel.comms_queued():
+            return
+        if self.lock.locked():
+            # A request or a cascade is running (ipykernel hands comm messages
+            # over while an async cell awaits): run after it, once.
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.ensure_future(self._drain())
+            return
+        await self._drain()
+
+    async def _drain(self) -> None:
+        async with self.lock:
+            await self.settle()
+
+    async def settle(self) -> None:
+        """Run the cascades widget changes still owe (the caller holds ``lock``);
+        changes made meanwhile make one more, with the latest values."""
+        while self.pending:
+            sources, self.pending = self.pending, {}
+            parent = self._parent
+            assert parent is not None
+            await self.kernel.widget_cascade(sources, parent)
+
+    def replaced(self, old: object, new: object) -> None:
+        """``Runner.on_replaced``: a re-run of unchanged code re-created a widget."""
+        widgets = sys.modules.get("ipywidgets")
+        if widgets is None or type(old) is not type(new):
+            return
+        if not isinstance(old, widgets.ValueWidget) or old.model_id not in self.moved:
+            return
+        try:
+            new.value = old.value  # type: ignore[attr-defined]
+        except Exception:  # the new widget's bounds refuse it: keep the code's value
+            return
+        self.moved.add(str(new.model_id))  # type: ignore[attr-defined]
+
+
+def _widget(comm_id: object) -> Any:
+    """The ipywidgets widget of a comm id, if it is one."""
+    widgets = sys.modules.get("ipywidgets")
+    if widgets is None or not isinstance(comm_id, str):
+        return None
+    try:
+        widget = widgets.widget_serialization["from_json"]("IPY_MODEL_" + comm_id, None)
+    except Exception:
+        return None
+    return widget if isinstance(widget, widgets.Widget) else None

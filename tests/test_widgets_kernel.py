@@ -1,0 +1,142 @@
+"""Reactive widgets, kernel side: a frontend's widget update (the ``comm_msg``
+JupyterLab's and the web UI's widget managers send when the user moves a
+slider) re-runs the cells that read the widget, coalesced, on a real kernel."""
+
+from __future__ import annotations
+
+import ast
+import queue
+import time
+from typing import Any
+
+from .conftest import DEFAULT_TIMEOUT, KernelHarness
+from .test_statecomm import comm_messages, open_comm
+
+
+def update(k: KernelHarness, model_id: str, **state: Any) -> dict[str, Any]:
+    """Send what a widget manager sends when the user changes a widget."""
+    msg = k.kc.session.msg("comm_msg", {"comm_id": model_id, "data": {
+        "method": "update", "state": state, "buffer_paths": []}})
+    k.kc.shell_channel.send(msg)
+    return msg
+
+
+def until_idle(k: KernelHarness, msg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The iopub messages up to ``msg``'s idle status."""
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + DEFAULT_TIMEOUT
+    while True:
+        m = k.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if (m["msg_type"] == "status" and m["parent_header"].get("msg_id")
+                == msg["header"]["msg_id"] and m["content"]["execution_state"] == "idle"):
+            return got
+        got.append(m)
+
+
+def outputs_of(messages: list[dict[str, Any]], cell: str) -> str:
+    return "".join(m["content"].get("text", "") for m in messages
+                   if m["msg_type"] == "stream" and m["metadata"].get("cellId") == cell)
+
+
+def model_id(k: KernelHarness, name: str) -> str:
+    return str(ast.literal_eval(k.value(f"{name}.model_id")))
+
+
+def test_moving_a_widget_reruns_its_readers_not_its_cell(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    comm, _ = open_comm(k)
+    k.ok("import ipywidgets as w\nslider = w.IntSlider(value=1, max=100)\nprint('made')", "w-a")
+    first = k.ok("print('double', slider.value * 2)", "w-b")
+    k.ok("other = 5", "w-c")
+    k.ok("print('plus', other + 1)", "w-d")
+    ident = model_id(k, "slider")
+    sent = update(k, ident, value=7)
+    got = until_idle(k, sent)
+    # The reader re-ran, on its own request (routed as any cascade), not the widget's cell.
+    assert outputs_of(got, "w-b") == "double 14\n"
+    assert all(m["parent_header"]["msg_id"] == first.request["header"]["msg_id"]
+               for m in got if m["metadata"].get("cellId") == "w-b")
+    assert outputs_of(got, "w-a") == "" and outputs_of(got, "w-d") == ""
+    # The report, as metadata.reactive would say it, on the reactive comm.
+    reports = [m for m in comm_messages(got, comm) if m["type"] == "cascade"]
+    assert len(reports) == 1, got
+    assert reports[0]["cause"] == {"widget": ident, "cells": ["w-a"]}
+    assert reports[0]["reactive"]["ran"] == ["w-b"]
+    # An update that is not a frontend change of state (e.g. a custom message) runs nothing.
+    custom = k.kc.session.msg("comm_msg", {"comm_id": ident, "data": {
+        "method": "custom", "content": {}}})
+    k.kc.shell_channel.send(custom)
+    assert outputs_of(until_idle(k, custom), "w-b") == ""
+
+
+def test_readers_bind_in_notebook_order_and_lazy_marks_stale(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    comm, _ = open_comm(k)
+    k.ok("import ipywidgets as w\nn = w.IntSlider(value=2)", "o-a")
+    k.ok("print('sq', n.value ** 2)", "o-b")
+    k.ok("n = 10", "o-c")  # redefined below: readers after it read the number
+    k.ok("print('after', n)", "o-d")
+    got = until_idle(k, update(k, _first_slider(k), value=3))
+    assert outputs_of(got, "o-b") == "sq 9\n" and outputs_of(got, "o-d") == ""
+    graph = [m for m in comm_messages(got, comm) if m["type"] == "cascade"]
+    assert graph[-1]["reactive"]["ran"] == ["o-b"]
+    k.ok("%reactive lazy", None)
+    got = until_idle(k, update(k, _first_slider(k), value=4))
+    assert outputs_of(got, "o-b") == ""
+    report = [m for m in comm_messages(got, comm) if m["type"] == "cascade"][-1]["reactive"]
+    assert report["stale"] == ["o-b"] and report["ran"] == []
+
+
+def _first_slider(k: KernelHarness) -> str:
+    """The model id of the slider cell o-a made (its name is redefined below it)."""
+    return str(ast.literal_eval(k.value(
+        "[x for x in __import__('ipywidgets').Widget.widgets.values()"
+        " if type(x).__name__ == 'IntSlider'][0].model_id")))
+
+
+def test_fifty_rapid_changes_coalesce_to_the_last_value(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nfreq = w.IntSlider(value=0, max=1000)", "c-a")
+    k.ok("import time\ntime.sleep(0.1)\nprint('freq', freq.value)", "c-b")
+    ident = model_id(k, "freq")
+    started = time.monotonic()
+    sent = [update(k, ident, value=v) for v in range(1, 51)]  # 50 values at once
+    got = until_idle(k, sent[-1])
+    # Everything the kernel still does after the last update's idle, bounded.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            got.append(k.kc.get_iopub_msg(timeout=0.5))
+        except queue.Empty:
+            break
+    printed = [m["content"]["text"] for m in got if m["msg_type"] == "stream"
+               and m["metadata"].get("cellId") == "c-b"]
+    assert printed[-1] == "freq 50\n", printed
+    # Each run takes 0.1 s: 50 cascades would take 5 s; coalesced, a few do.
+    assert len(printed) <= 5, printed
+    assert time.monotonic() - started < 4
+    # The kernel is idle and answers at once.
+    assert k.ok("print('still here')").status == "ok"
+
+
+def test_rerunning_the_same_code_keeps_the_users_value(fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nlimit = 50", "k-0")
+    code = "knob = w.IntSlider(value=5, max=limit)"
+    k.ok(code, "k-a")
+    k.ok("print('knob', knob.value)", "k-b")
+    until_idle(k, update(k, model_id(k, "knob"), value=30))
+    # Same code, re-run: the new slider takes the value the user gave the old one.
+    rerun = k.ok(code, "k-a")
+    assert outputs_of(rerun.iopub, "k-b") == "knob 30\n"
+    # Re-run by a cascade (its upstream changed), clamped by the new bounds.
+    cascade = k.ok("import ipywidgets as w\nlimit = 20", "k-0")
+    assert outputs_of(cascade.iopub, "k-b") == "knob 20\n"
+    # Edited code starts from the code's value.
+    edited = k.ok("knob = w.IntSlider(value=6, max=limit)", "k-a")
+    assert outputs_of(edited.iopub, "k-b") == "knob 6\n"
+    # A slider the user never moved follows its code on a re-run.
+    k.ok("fresh = w.IntSlider(value=limit)", "k-c")
+    k.ok("print('fresh', fresh.value)", "k-d")
+    again = k.ok("import ipywidgets as w\nlimit = 15", "k-0")
+    assert outputs_of(again.iopub, "k-d") == "fresh 15\n"

@@ -1,0 +1,133 @@
+"""Widgets in the web UI, in headless Chromium against a real server and kernel:
+ipywidgets render, a slider moved with the mouse re-runs the cells that read it,
+``tqdm.auto`` bars end at 100 %, widget state survives save and reload."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .server_harness import ServerProcess
+from .test_ui import (
+    WAIT,
+    browser,
+    cell,
+    open_code_notebook,
+    open_notebook,
+    output,
+    page,
+    pytestmark,
+    rest,
+    server,
+    shot,
+    wait_saved,
+)
+
+__all__ = ["browser", "page", "pytestmark", "server"]  # fixtures and marks, re-used
+
+SLIDER = ("import ipywidgets as w\n"
+          "slider = w.IntSlider(value=10, min=0, max=100, description='n')\n"
+          "slider")
+
+
+def run_all_cells(page: Page, count: int) -> None:
+    """Run each cell in turn with Shift+Enter."""
+    cell(page, 0).locator(".cm-content").click()
+    for _ in range(count):
+        page.keyboard.press("Shift+Enter")
+
+
+def drag_slider(page: Page, index: int, fraction: float) -> None:
+    """Drag the slider of cell ``index`` with the mouse to ``fraction`` of its track."""
+    track = cell(page, index).locator(".widget-slider .noUi-target").first
+    handle = cell(page, index).locator(".widget-slider .noUi-handle").first
+    expect(handle).to_be_visible(timeout=WAIT)
+    box, grip = track.bounding_box(), handle.bounding_box()
+    assert box is not None and grip is not None
+    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    page.mouse.down()
+    target = box["x"] + box["width"] * fraction
+    for step in range(1, 11):  # a drag, not a jump: the manager sends changes as it goes
+        x = grip["x"] + (target - grip["x"]) * step / 10
+        page.mouse.move(x, grip["y"] + grip["height"] / 2)
+    page.mouse.up()
+
+
+def readout(page: Page, index: int) -> int:
+    return int(cell(page, index).locator(".widget-readout").first.inner_text())
+
+
+def test_a_slider_moved_with_the_mouse_reruns_its_readers(page: Page,
+                                                          server: ServerProcess) -> None:
+    open_code_notebook(page, server, "wslider.ipynb", [
+        SLIDER,
+        "print('n is', slider.value)",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+        "ax.bar([0], [slider.value]); ax.set_ylim(0, 100); plt.show()",
+    ])
+    run_all_cells(page, 3)
+    expect(cell(page, 0).locator(".widget-slider")).to_be_visible(timeout=WAIT)
+    expect(output(page, 1)).to_have_text(re.compile(r"^\s*n is 10\s*$"), timeout=WAIT)
+    image = output(page, 2).locator("img")
+    expect(image).to_be_visible(timeout=WAIT)
+    before = image.get_attribute("src")
+    drag_slider(page, 0, 0.8)
+    expect(cell(page, 0).locator(".widget-readout")).not_to_have_text("10", timeout=WAIT)
+    moved = readout(page, 0)
+    assert moved > 50, moved
+    # The last value the slider showed is the one the reader printed, and the plot was
+    # drawn again (the slider's own cell did not re-run: still one slider).
+    expect(output(page, 1)).to_have_text(re.compile(rf"^\s*n is {moved}\s*$"), timeout=WAIT)
+    expect(image).not_to_have_attribute("src", before or "", timeout=WAIT)
+    expect(cell(page, 0).locator(".widget-slider")).to_have_count(1)
+    expect(page.locator("#kernel-state")).to_have_attribute("data-state", "idle", timeout=WAIT)
+    assert readout(page, 0) == moved
+    shot(page, "widget-slider")
+
+
+def test_tqdm_auto_ends_at_100_percent(page: Page, server: ServerProcess) -> None:
+    open_code_notebook(page, server, "wtqdm.ipynb", [
+        "from tqdm.auto import tqdm\nimport time\n"
+        "for i in tqdm(range(30), desc='work'):\n    time.sleep(0.02)",
+    ])
+    run_all_cells(page, 1)
+    bar = output(page, 0).locator(".widget-hprogress, .widget-progress").first
+    expect(bar).to_be_visible(timeout=WAIT)
+    expect(output(page, 0)).to_contain_text("30/30", timeout=WAIT)
+    expect(output(page, 0)).to_contain_text("100%", timeout=WAIT)
+
+
+def test_widget_state_survives_save_and_reload(page: Page, server: ServerProcess) -> None:
+    open_code_notebook(page, server, "wsave.ipynb", [SLIDER, "print('n is', slider.value)"])
+    run_all_cells(page, 2)
+    drag_slider(page, 0, 0.3)
+    expect(cell(page, 0).locator(".widget-readout")).not_to_have_text("10", timeout=WAIT)
+    moved = readout(page, 0)
+    expect(output(page, 1)).to_have_text(re.compile(rf"^\s*n is {moved}\s*$"), timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    status, model = rest(server, "GET", "/api/notebooks/wsave.ipynb")
+    assert status == 200
+    state = model["notebook"]["metadata"]["widgets"][
+        "application/vnd.jupyter.widget-state+json"]["state"]
+    sliders = [s for s in state.values() if s["model_name"] == "IntSliderModel"]
+    assert [s["state"]["value"] for s in sliders] == [moved], state
+    # Reload, same kernel: the live widget comes back from the kernel, still working.
+    open_notebook(page, server, "wsave.ipynb")
+    expect(cell(page, 0).locator(".widget-readout")).to_have_text(str(moved), timeout=WAIT)
+    drag_slider(page, 0, 0.9)
+    expect(cell(page, 0).locator(".widget-readout")).not_to_have_text(str(moved), timeout=WAIT)
+    again = readout(page, 0)
+    expect(output(page, 1)).to_have_text(re.compile(rf"^\s*n is {again}\s*$"), timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    # A new kernel (restarted): the widget is drawn from the notebook's saved state.
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#restart").click()
+    expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(timeout=WAIT)
+    open_notebook(page, server, "wsave.ipynb")
+    expect(cell(page, 0).locator(".widget-readout")).to_have_text(str(again), timeout=WAIT)
+    shot(page, "widget-saved-state")

@@ -1,0 +1,2 @@
+// See amd.js: anywidget has registered; the global `define` goes.
+delete globalThis.define;

@@ -1,0 +1,228 @@
+// Jupyter widgets (ipywidgets 7/8, anywidget) on this page: their comms on the kernel
+// connection, the widget manager (a bundle of its own, widgetmanager.js, loaded the
+// first time a widget appears), views in outputs, state in the notebook's metadata.
+//
+// The kernel re-runs the cells that read a widget the user moves (reactive_kernel/
+// widgets.py); to the page that is an ordinary cascade of outputs.  The manager's own
+// throttling applies: while the kernel is busy with one change, only the latest of the
+// next changes is sent once it is idle.
+import { newId } from "./kernel.js";
+import { el } from "./render.js";
+import { S } from "./store.js";
+
+export const WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
+const STATE_MIME = "application/vnd.jupyter.widget-state+json";
+const WIDGET_TARGET = "jupyter.widget";
+const MANAGER_URL = "/static/build/widgetmanager.js";
+
+const comms = new Map();      // comm_id -> Comm (widget and control comms of this page)
+const callbacks = new Map();  // msg_id of a message a comm sent -> the manager's callbacks
+const views = new WeakMap();  // output data -> its rendered node (kept across re-draws)
+let managerReady = null;      // Promise of the manager, once something needed it
+let chain = Promise.resolve(); // widget messages and views, in the order they came
+let connected = null;         // resolves when the page's kernel connection first opens
+let onConnected = () => {};
+const CONNECT_WAIT_MS = 15000;
+
+/** The connection opened (lifecycle.js): a manager waiting for it may ask the kernel. */
+export function widgetsConnected() { onConnected(); }
+
+function whenConnected() {
+  if (S.conn && S.conn.open) return Promise.resolve(true);
+  if (!connected) {
+    connected = new Promise((resolve) => {
+      onConnected = () => resolve(true);
+      setTimeout(() => resolve(false), CONNECT_WAIT_MS);  // then: the saved state only
+    });
+  }
+  return connected;
+}
+
+function decodeBuffers(buffers) {
+  return (buffers || []).map((b) => {
+    if (typeof b !== "string") return b instanceof DataView ? b : new DataView(b.buffer || b);
+    const bytes = Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+    return new DataView(bytes.buffer);
+  });
+}
+
+function encodeBuffers(buffers) {
+  return (buffers || []).map((b) => {
+    const bytes = b instanceof ArrayBuffer ? new Uint8Array(b)
+      : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  });
+}
+
+/** A comm as ipywidgets' manager expects it (IClassicComm), on this page's connection. */
+class Comm {
+  constructor(commId, targetName) {
+    this.comm_id = commId;
+    this.target_name = targetName;
+    this.onMsg = null;
+    this.onClose = null;
+    this.early = [];  // messages that came before the model listened
+  }
+
+  /** A comm_msg or comm_close from the kernel, in order, once the model listens. */
+  deliver(kind, msg) {
+    if (!this.onMsg) { this.early.push([kind, msg]); return; }
+    if (kind === "close") { if (this.onClose) this.onClose(msg); } else this.onMsg(msg);
+  }
+
+  _send(type, content, cbs, metadata, buffers) {
+    if (!S.conn) return "";
+    const msgId = S.conn.send("shell", type, content, metadata || {}, encodeBuffers(buffers));
+    if (msgId && cbs && Object.keys(cbs).length) callbacks.set(msgId, cbs);
+    return msgId || "";
+  }
+
+  open(data, cbs, metadata, buffers) {
+    comms.set(this.comm_id, this);
+    return this._send("comm_open", { comm_id: this.comm_id, target_name: this.target_name, data: data || {} },
+      cbs, metadata, buffers);
+  }
+
+  send(data, cbs, metadata, buffers) {
+    return this._send("comm_msg", { comm_id: this.comm_id, data }, cbs, metadata, buffers);
+  }
+
+  close(data, cbs, metadata, buffers) {
+    comms.delete(this.comm_id);
+    return this._send("comm_close", { comm_id: this.comm_id, data: data || {} }, cbs, metadata, buffers);
+  }
+
+  on_msg(fn) {
+    this.onMsg = fn;
+    for (const [kind, msg] of this.early.splice(0)) this.deliver(kind, msg);
+  }
+
+  on_close(fn) { this.onClose = fn; }
+}
+
+/** What the manager bundle asks of the page. */
+const host = {
+  createComm(targetName, modelId, data, metadata, buffers) {
+    const comm = new Comm(modelId || newId(), targetName);
+    comms.set(comm.comm_id, comm);
+    if (data !== undefined || metadata !== undefined) comm.open(data, {}, metadata, buffers);
+    return comm;
+  },
+  async commInfo() {
+    const reply = S.conn && await S.conn.request("comm_info_request", { target_name: WIDGET_TARGET });
+    return (reply && reply.content && reply.content.comms) || {};
+  },
+};
+
+function savedState() {
+  const saved = S.meta && S.meta.widgets && S.meta.widgets[STATE_MIME];
+  return saved && typeof saved.state === "object" ? saved.state : {};
+}
+
+/** The manager, loaded and filled on first use: the kernel's live widgets, then the
+ * notebook's saved state for those the kernel does not have (a new kernel). */
+function manager() {
+  if (!managerReady) {
+    managerReady = (async () => {
+      const { createManager } = await import(/* @vite-ignore */ MANAGER_URL);
+      const m = createManager(host);
+      if (await whenConnected()) {
+        try { await m._loadFromKernel(); } catch (error) { console.warn("widgets: kernel state", error); }
+      }
+      const missing = Object.fromEntries(Object.entries(savedState())
+        .filter(([id, w]) => !m.has_model(id) && w && w.model_module !== "anywidget"));
+      if (Object.keys(missing).length) {
+        try { await m.set_state({ version_major: 2, version_minor: 0, state: missing }); } catch (error) {
+          console.warn("widgets: saved state", error);
+        }
+      }
+      return m;
+    })();
+  }
+  return managerReady;
+}
+
+function later(task) {
+  chain = chain.then(task).catch((error) => console.error("widgets:", error));
+  return chain;
+}
+
+/** A kernel message about widgets; true if it was one (handled here). */
+export function onWidgetMessage(msg, type) {
+  const content = msg.content || {};
+  const parentId = msg.parent_header && msg.parent_header.msg_id;
+  if (parentId && callbacks.has(parentId)) {
+    const cbs = callbacks.get(parentId);
+    if (type === "status") {
+      if (cbs.iopub && cbs.iopub.status) cbs.iopub.status(msg);
+      if (content.execution_state === "idle") callbacks.delete(parentId);
+    } else if (msg.channel === "shell" && cbs.shell && cbs.shell.reply) {
+      cbs.shell.reply(msg);
+    }
+  }
+  if (msg.channel !== "iopub") return false;
+  if (type === "comm_open") {
+    if (content.target_name !== WIDGET_TARGET) return false;
+    const full = { ...msg, buffers: decodeBuffers(msg.buffers) };
+    const comm = new Comm(content.comm_id, WIDGET_TARGET);
+    comms.set(comm.comm_id, comm);  // its messages wait on it until the model listens
+    later(async () => {
+      const m = await manager();
+      if (m.has_model(content.comm_id)) return;  // loaded from the kernel just now
+      await m.handle_comm_open(comm, full);
+    });
+    return true;
+  }
+  const comm = content.comm_id && comms.get(content.comm_id);
+  if (!comm) return false;
+  const full = { ...msg, buffers: decodeBuffers(msg.buffers) };
+  if (type === "comm_msg") comm.deliver("msg", full);
+  else if (type === "comm_close") {
+    comms.delete(comm.comm_id);
+    comm.deliver("close", full);
+  }
+  return true;
+}
+
+/** An output's widget view: a node at once, the view drawn into it when the model is
+ * there (else the output's text form). */
+export function widgetOutput(data) {
+  const known = views.get(data);
+  if (known) return known;
+  const spec = data[WIDGET_VIEW_MIME] || {};
+  const node = el("div", { class: "rk-widget", "data-model-id": spec.model_id || "" });
+  views.set(data, node);
+  later(async () => {
+    const m = await manager();
+    if (!spec.model_id || !m.has_model(spec.model_id)) {
+      const text = data["text/plain"];
+      node.append(el("pre", { class: "rk-text rk-muted",
+        text: text ? (Array.isArray(text) ? text.join("") : text) : "[a widget this kernel no longer has]" }));
+      return;
+    }
+    const model = await m.get_model(spec.model_id);
+    const view = await m.create_view(model, {});
+    await m.display_view(view, node);
+  });
+  return node;
+}
+
+/** The widgets' state for the notebook's metadata (as JupyterLab saves it). */
+export async function saveWidgetState() {
+  if (!managerReady) return;
+  try {
+    const m = await managerReady;
+    const state = await m.get_state({ drop_defaults: true });
+    S.meta.widgets = { [STATE_MIME]: state };
+  } catch (error) {
+    console.warn("widgets: could not save their state", error);
+  }
+}
+
+/** A new kernel (restart): its widgets are new ones. */
+export function forgetComms() {
+  comms.clear();
+  callbacks.clear();
+}
