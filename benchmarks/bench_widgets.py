@@ -11,8 +11,8 @@ Both notebooks hold the same two cells: a slider (``ipywidgets.IntSlider`` here,
 edit --headless --no-token``, installed in a venv of its own, ``.bench-venv/marimo``
 or ``$MARIMO_VENV``, on first use).  Each run focuses the slider's handle
 (``[role=slider]`` in both) and presses ArrowRight, timed inside the page: from
-``performance.now()`` in a capture-phase ``keydown`` listener to the frame after the dependent output shows the
-new value (a MutationObserver, then ``requestAnimationFrame`` and ``setTimeout(0)``).
+``performance.now()`` in a capture-phase ``keydown`` listener to the frame after the
+dependent output shows the new value (a MutationObserver, then ``requestAnimationFrame`` and ``setTimeout(0)``).
 Runs alternate between the two; warm-ups first; medians.  Every wait is bounded.
 """
 
