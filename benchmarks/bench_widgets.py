@@ -12,8 +12,8 @@ edit --headless --no-token``, installed in a venv of its own, ``.bench-venv/mari
 or ``$MARIMO_VENV``, on first use).  Each run focuses the slider's handle
 (``[role=slider]`` in both) and presses ArrowRight, timed inside the page: from
 ``performance.now()`` in a capture-phase ``keydown`` listener to the frame after the
-dependent output shows the new value (a MutationObserver, then ``requestAnimationFrame`` and ``setTimeout(0)``).
-Runs alternate between the two; warm-ups first; medians.  Every wait is bounded.
+dependent output shows the new value (a MutationObserver, then
+``requestAnimationFrame`` and ``setTimeout(0)``).  Runs alternate between the two; warm-ups first; medians.  Every wait is bounded.
 """
 
 from __future__ import annotations
