@@ -7,13 +7,13 @@ Run from the repository root (needs ``make ui`` and Debian's ``chromium``)::
 
 Both notebooks hold the same two cells: a slider (``ipywidgets.IntSlider`` here,
 ``mo.ui.slider`` in marimo), 0 to 1000 from 10, and a cell reading it whose output is
-``f"n is {slider.value}"``.  Headless Chromium opens both (marimo's editor, ``marimo
-edit --headless --no-token``, installed in a venv of its own, ``.bench-venv/marimo``
-or ``$MARIMO_VENV``, on first use).  Each run focuses the slider's handle
-(``[role=slider]`` in both) and presses ArrowRight, timed inside the page: from
-``performance.now()`` in a capture-phase ``keydown`` listener to the frame after the
-dependent output shows the new value (a MutationObserver, then
-``requestAnimationFrame`` and ``setTimeout(0)``).  Runs alternate between the two; warm-ups first; medians.  Every wait is bounded.
+``f"n is {slider.value}"``. Headless Chromium opens both (marimo's editor, ``marimo edit
+--headless --no-token``, installed in a venv of its own, ``.bench-venv/marimo`` or
+``$MARIMO_VENV``, on first use). Each run focuses the slider's handle (``[role=slider]``
+in both) and presses ArrowRight, timed inside the page: from ``performance.now()`` in a
+capture-phase ``keydown`` listener to the frame after the dependent output shows the new
+value (a MutationObserver, then ``requestAnimationFrame`` and ``setTimeout(0)``). Runs
+alternate between the two; warm-ups first; medians. Every wait is bounded.
 """
 
 from __future__ import annotations
