@@ -118,6 +118,7 @@ bench: $(STAMP) ui system-deps
 	$(PY) benchmarks/bench_ui.py
 	$(PY) benchmarks/bench_lab.py
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_widgets.py
 	$(PY) benchmarks/bench_nbclient.py
 
 clean:

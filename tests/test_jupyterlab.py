@@ -26,6 +26,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from .server_harness import free_port, stop_process
+from .widget_helpers import drag_slider
 
 CHROMIUM = "/usr/bin/chromium"
 EXTENSION = "reactive-kernel-lab"
@@ -202,6 +203,44 @@ def test_notebook7_updates_downstream_cells(browser: Browser,
         expect(output(page, 1)).to_contain_text("b is 6", timeout=30_000)
         expect(output(page, 2)).to_contain_text("60", timeout=30_000)
         shot(page, "notebook7-cascade.png")
+    finally:
+        page.close()
+        app.stop()
+
+
+WIDGET_SOURCES = ("import ipywidgets as w\nslider = w.IntSlider(value=10, min=0, max=100)\n"
+                  "slider", "print('n is', slider.value)")
+
+
+@pytest.mark.parametrize("frontend", ["jupyterlab", "notebook"])
+def test_a_slider_drives_its_readers_without_the_extension(
+        browser: Browser, tmp_path_factory: pytest.TempPathFactory, frontend: str) -> None:
+    """Stock JupyterLab and Notebook 7 (their own widget manager, no extension of
+    ours): moving a slider re-runs the cell reading it, and its output is replaced in
+    place (the cell's request is still the page's, so stock routing finds it)."""
+    root = tmp_path_factory.mktemp(f"widgets-{frontend}")
+    write_notebook(root, "slider.ipynb", "reactive", *WIDGET_SOURCES)
+    app = JupyterApp(frontend, root)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        url = (lab_url(app, "slider.ipynb") if frontend == "jupyterlab"
+               else f"{app.base}/notebooks/slider.ipynb?token={TOKEN}")
+        page.goto(url)
+        expect(cells(page).first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Python 3 (reactive)").first).to_be_visible(timeout=60_000)
+        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first) \
+            .to_be_attached(timeout=60_000)
+        cells(page).nth(0).locator(".cm-content").click()
+        page.keyboard.press("Shift+Enter")
+        page.keyboard.press("Shift+Enter")
+        expect(output(page, 1)).to_contain_text("n is 10", timeout=60_000)
+        drag_slider(page, cells(page).nth(0), 0.6, 60_000)
+        readout = cells(page).nth(0).locator(".widget-readout").first
+        expect(readout).not_to_have_text("10", timeout=30_000)
+        moved = int(readout.inner_text())
+        expect(output(page, 1)).to_have_text(re.compile(rf"^\s*n is {moved}\s*$"),
+                                             timeout=30_000)
+        assert page.locator(".rk-lab-badge").count() == 0  # the extension is off
     finally:
         page.close()
         app.stop()

@@ -28,6 +28,7 @@ from .test_jupyterlab import (
     output,
     write_notebook,
 )
+from .widget_helpers import drag_slider
 
 WAIT = 60_000
 #: Screenshots of each run (gitignored); the README's copies are in docs/screenshots.
@@ -251,17 +252,7 @@ def test_a_slider_moved_in_jupyterlab_reruns_its_readers(
         image = output(page, 2).locator("img")
         expect(image).to_be_visible(timeout=WAIT)
         before = image.get_attribute("src")
-        handle = cells(page).nth(0).locator(".widget-slider .noUi-handle").first
-        track = cells(page).nth(0).locator(".widget-slider .noUi-target").first
-        expect(handle).to_be_visible(timeout=WAIT)
-        box, grip = track.bounding_box(), handle.bounding_box()
-        assert box is not None and grip is not None
-        y = grip["y"] + grip["height"] / 2
-        page.mouse.move(grip["x"] + grip["width"] / 2, y)
-        page.mouse.down()
-        for step in range(1, 11):
-            page.mouse.move(grip["x"] + (box["x"] + box["width"] * 0.7 - grip["x"]) * step / 10, y)
-        page.mouse.up()
+        drag_slider(page, cells(page).nth(0), 0.7, WAIT)
         readout = cells(page).nth(0).locator(".widget-readout").first
         expect(readout).not_to_have_text("10", timeout=WAIT)
         moved = int(readout.inner_text())

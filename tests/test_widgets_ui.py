@@ -23,6 +23,7 @@ from .test_ui import (
     shot,
     wait_saved,
 )
+from .widget_helpers import drag_slider as drag
 
 __all__ = ["browser", "page", "pytestmark", "server"]  # fixtures and marks, re-used
 
@@ -40,18 +41,7 @@ def run_all_cells(page: Page, count: int) -> None:
 
 def drag_slider(page: Page, index: int, fraction: float) -> None:
     """Drag the slider of cell ``index`` with the mouse to ``fraction`` of its track."""
-    track = cell(page, index).locator(".widget-slider .noUi-target").first
-    handle = cell(page, index).locator(".widget-slider .noUi-handle").first
-    expect(handle).to_be_visible(timeout=WAIT)
-    box, grip = track.bounding_box(), handle.bounding_box()
-    assert box is not None and grip is not None
-    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
-    page.mouse.down()
-    target = box["x"] + box["width"] * fraction
-    for step in range(1, 11):  # a drag, not a jump: the manager sends changes as it goes
-        x = grip["x"] + (target - grip["x"]) * step / 10
-        page.mouse.move(x, grip["y"] + grip["height"] / 2)
-    page.mouse.up()
+    drag(page, cell(page, index), fraction, WAIT)
 
 
 def readout(page: Page, index: int) -> int:
@@ -131,3 +121,50 @@ def test_widget_state_survives_save_and_reload(page: Page, server: ServerProcess
     open_notebook(page, server, "wsave.ipynb")
     expect(cell(page, 0).locator(".widget-readout")).to_have_text(str(again), timeout=WAIT)
     shot(page, "widget-saved-state")
+
+
+def test_fifty_values_in_a_second_leave_the_kernel_idle_on_the_last(
+        page: Page, server: ServerProcess) -> None:
+    """The slider is moved through 50 values within a second while its reader takes
+    50 ms a run: the changes coalesce (the manager sends the latest once the kernel is
+    idle, the kernel runs one cascade for what arrived meanwhile), the kernel is idle
+    again soon, and the reader shows the last value."""
+    open_code_notebook(page, server, "wfast.ipynb", [
+        SLIDER, "import time\ntime.sleep(0.05)\nprint('n is', slider.value)"])
+    run_all_cells(page, 2)
+    expect(output(page, 1)).to_have_text(re.compile(r"^\s*n is 10\s*$"), timeout=WAIT)
+    handle = cell(page, 0).locator("[role=slider]").first
+    handle.focus()
+    for _ in range(50):
+        page.keyboard.press("ArrowRight", delay=0)
+        page.wait_for_timeout(15)
+    expect(cell(page, 0).locator(".widget-readout")).to_have_text("60", timeout=WAIT)
+    expect(output(page, 1)).to_have_text(re.compile(r"^\s*n is 60\s*$"), timeout=15_000)
+    expect(page.locator("#kernel-state")).to_have_attribute("data-state", "idle",
+                                                            timeout=15_000)
+    runs = page.evaluate("() => window.rk && window.rk.S.ks.cells.get('wfast1').runs")
+    assert runs is not None and 2 <= runs < 30, runs  # run all, then a few cascades
+
+
+def test_interact_and_output_widgets_capture_their_outputs(page: Page,
+                                                         server: ServerProcess) -> None:
+    """``interact`` re-runs its function on every change, into an Output widget (the
+    outputs of that request go to the widget, as in JupyterLab); ``with out:`` in a
+    cell writes into the widget, not the cell."""
+    open_code_notebook(page, server, "winteract.ipynb", [
+        "from ipywidgets import interact, Output\n"
+        "@interact(k=(0, 20))\ndef square(k=3):\n    print('square', k * k)",
+        "out = Output()\ndisplay(out)\nwith out:\n    print('inside the widget')\n"
+        "print('outside')",
+    ])
+    run_all_cells(page, 2)
+    expect(output(page, 0).locator(".widget-output")).to_contain_text("square 9", timeout=WAIT)
+    slider = output(page, 0).locator("[role=slider]").first
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    expect(output(page, 0).locator(".widget-output")).to_contain_text("square 16",
+                                                                      timeout=WAIT)
+    expect(output(page, 0)).not_to_contain_text("square 9")
+    expect(output(page, 1).locator(".widget-output")).to_have_text(
+        re.compile(r"^\s*inside the widget\s*$"), timeout=WAIT)
+    expect(output(page, 1)).to_contain_text("outside")

@@ -157,6 +157,13 @@ export function onMessage(msg) {
           cell.execution_count = content.execution_count;
           updateCellChrome(cell);
           activity(cell.id, parentId);
+          if (S.msgToCell.get(parentId) === cell.id && cell.outputs.length) {
+            // This page's own request starts: what the cell shows came from a run
+            // before it (a cascade that reached the cell before its request arrived).
+            cell.outputs = [];
+            cell.pendingClear = false;
+            queueRender(cell);
+          }
         }
         return;
       case "clear_output":

@@ -8,6 +8,8 @@
 //   lifecycle.js  the connection and the kernel: states, restarts, a kernel gone
 //   saving.js     saving, autosave, conflicts
 //   keys.js       keyboard commands
+//   widgets.js    Jupyter widgets: their comms, views and saved state (the manager,
+//                 widgetmanager.js, is a bundle of its own, loaded on first use)
 // and leaves without state: api.js (token, REST), kernel.js (the WebSocket, Jupyter
 // protocol), render.js (outputs), editor.js (CodeMirror), graph.js (graph layout).
 import { indexOf, setGraphOpen } from "./cells.js";

@@ -102,6 +102,36 @@ class Comm {
   on_close(fn) { this.onClose = fn; }
 }
 
+// Output widgets (`with out: ...`, `interact`): the request whose outputs each captures
+// (its msg_id state, set by the kernel over the widget's comm) -> the widget's comm id.
+// Those outputs go to the widget, not to the cell, as in JupyterLab; they wait for the
+// widget's model in the same queue as the widget messages before them.
+const captures = new Map();
+
+function noteCapture(commId, state) {
+  if (!state || typeof state !== "object" || !("msg_id" in state)) return;
+  for (const [id, owner] of captures) if (owner === commId) captures.delete(id);
+  if (state.msg_id) captures.set(state.msg_id, commId);
+}
+
+function capture(commId, type, content) {
+  let output = null;
+  if (type === "stream") output = { output_type: "stream", name: content.name, text: content.text || "" };
+  else if (type === "error") {
+    output = { output_type: "error", ename: content.ename, evalue: content.evalue, traceback: content.traceback || [] };
+  } else if (type !== "clear_output") {
+    output = { output_type: type, data: content.data || {}, metadata: content.metadata || {} };
+    if (type === "execute_result") output.execution_count = content.execution_count;
+  }
+  later(async () => {
+    const m = await manager();
+    if (!m.has_model(commId)) return;
+    const model = await m.get_model(commId);
+    if (output) model.outputs.add(output);
+    else model.clear_output(!!content.wait);
+  });
+}
+
 /** What the manager bundle asks of the page. */
 const host = {
   createComm(targetName, modelId, data, metadata, buffers) {
@@ -163,8 +193,14 @@ export function onWidgetMessage(msg, type) {
     }
   }
   if (msg.channel !== "iopub") return false;
+  if (parentId && captures.has(parentId)
+      && ["stream", "display_data", "execute_result", "error", "clear_output"].includes(type)) {
+    capture(captures.get(parentId), type, content);
+    return true;
+  }
   if (type === "comm_open") {
     if (content.target_name !== WIDGET_TARGET) return false;
+    noteCapture(content.comm_id, content.data && content.data.state);
     const full = { ...msg, buffers: decodeBuffers(msg.buffers) };
     const comm = new Comm(content.comm_id, WIDGET_TARGET);
     comms.set(comm.comm_id, comm);  // its messages wait on it until the model listens
@@ -178,7 +214,11 @@ export function onWidgetMessage(msg, type) {
   const comm = content.comm_id && comms.get(content.comm_id);
   if (!comm) return false;
   const full = { ...msg, buffers: decodeBuffers(msg.buffers) };
-  if (type === "comm_msg") comm.deliver("msg", full);
+  if (type === "comm_msg") {
+    const data = content.data || {};
+    if (data.method === "update" || data.method === "echo_update") noteCapture(comm.comm_id, data.state);
+    comm.deliver("msg", full);
+  }
   else if (type === "comm_close") {
     comms.delete(comm.comm_id);
     comm.deliver("close", full);
@@ -224,5 +264,6 @@ export async function saveWidgetState() {
 /** A new kernel (restart): its widgets are new ones. */
 export function forgetComms() {
   comms.clear();
+  captures.clear();
   callbacks.clear();
 }
