@@ -168,3 +168,35 @@ def test_interact_and_output_widgets_capture_their_outputs(page: Page,
     expect(output(page, 1).locator(".widget-output")).to_have_text(
         re.compile(r"^\s*inside the widget\s*$"), timeout=WAIT)
     expect(output(page, 1)).to_contain_text("outside")
+
+
+COUNTER = '''import anywidget, traitlets
+class Counter(anywidget.AnyWidget):
+    _esm = """
+    function render({ model, el }) {
+      const button = document.createElement("button");
+      button.className = "rk-test-counter";
+      const show = () => { button.textContent = `count is ${model.get("value")}`; };
+      button.onclick = () => { model.set("value", model.get("value") + 1); model.save_changes(); };
+      model.on("change:value", show);
+      show();
+      el.appendChild(button);
+    }
+    export default { render };
+    """
+    value = traitlets.Int(0).tag(sync=True)
+counter = Counter()
+counter'''
+
+
+def test_an_anywidget_renders_and_drives_its_readers(page: Page,
+                                                     server: ServerProcess) -> None:
+    open_code_notebook(page, server, "wany.ipynb", [COUNTER, "print('clicks', counter.value)"])
+    run_all_cells(page, 2)
+    button = cell(page, 0).locator("button.rk-test-counter")
+    expect(button).to_have_text("count is 0", timeout=WAIT)
+    expect(output(page, 1)).to_have_text(re.compile(r"^\s*clicks 0\s*$"), timeout=WAIT)
+    button.click()
+    button.click()
+    expect(button).to_have_text("count is 2", timeout=WAIT)
+    expect(output(page, 1)).to_have_text(re.compile(r"^\s*clicks 2\s*$"), timeout=WAIT)

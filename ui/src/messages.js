@@ -138,6 +138,10 @@ export function onMessage(msg) {
     switch (type) {
       case "status": {
         setKernelState(content.execution_state, content.reason);
+        if (parent.msg_type === "comm_msg" && content.execution_state === "idle" && S.dirty
+            && S.conn && parent.session === S.conn.session) {
+          scheduleAutosave();  // a widget this page moved re-ran cells: keep their outputs
+        }
         if (parent.msg_type !== "execute_request") return;
         if (content.execution_state === "busy") {
           beginCascade(parentId, S.msgToCell.has(parentId));
