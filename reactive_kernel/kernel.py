@@ -223,7 +223,7 @@ class ReactiveKernel(IPythonKernel):
         ``reactive_graph_reply``: ``{"status", "mode", "order", "notebook_order",
         "cells", "errors", "reactive"}`` (see :meth:`Runner.describe`).
         """
-        async with self.widgets.lock:
+        async with self.widgets.serial():
             await self.widgets.settle()
             await self._reactive_graph_request(stream, ident, parent)
 
@@ -291,7 +291,7 @@ class ReactiveKernel(IPythonKernel):
         cell_id: str | None = None,
     ) -> dict[str, Any]:
         try:
-            async with self.widgets.lock:
+            async with self.widgets.serial():
                 await self.widgets.settle()
                 return await self._do_execute(code, silent, store_history, user_expressions,
                                               allow_stdin, cell_meta=cell_meta, cell_id=cell_id)

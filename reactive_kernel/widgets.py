@@ -25,7 +25,9 @@ for anything but an unknown comm.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -57,6 +59,13 @@ class WidgetCascades:
         #: Serialises cascades with requests (held by every execute and graph request).
         self.lock = asyncio.Lock()
 
+    def serial(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """What a request holds while it runs: the lock, on the main shell's loop
+        (a subshell's thread has a loop of its own and runs no widget cascades)."""
+        if threading.current_thread() is threading.main_thread():
+            return self.lock
+        return contextlib.nullcontext()
+
     async def comm_msg(self, stream: Any, ident: Any, msg: dict[str, Any]) -> None:
         """The shell's ``comm_msg`` handler: the comm's own handling, then a
         cascade, unless more comm messages wait (the last one runs it)."""
@@ -75,6 +84,8 @@ class WidgetCascades:
                 self._parent = msg
         if not self.pending or self.kernel.comms_queued():
             return
+        if threading.current_thread() is not threading.main_thread():
+            return  # a subshell's comm: the main shell runs the cascade with its next message
         if self.lock.locked():
             # A request or a cascade is running (ipykernel hands comm messages
             # over while an async cell awaits): run after it, once.
@@ -89,7 +100,10 @@ class WidgetCascades:
 
     async def settle(self) -> None:
         """Run the cascades widget changes still owe (the caller holds ``lock``);
-        changes made meanwhile make one more, with the latest values."""
+        changes made meanwhile make one more, with the latest values.  Only on the
+        main shell (a subshell's request leaves them to it)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
         while self.pending:
             sources, self.pending = self.pending, {}
             parent = self._parent
