@@ -140,3 +140,35 @@ def test_rerunning_the_same_code_keeps_the_users_value(fresh_kernel: KernelHarne
     k.ok("print('fresh', fresh.value)", "k-d")
     again = k.ok("import ipywidgets as w\nlimit = 15", "k-0")
     assert outputs_of(again.iopub, "k-d") == "fresh 15\n"
+
+
+def test_console_inputs_without_cell_ids_follow_a_widget(fresh_kernel: KernelHarness) -> None:
+    """A console (no cell ids, stdin allowed: interactive inputs) that shows a widget
+    through some widget manager: the inputs reading it re-run too."""
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\ndial = w.IntSlider(value=2)", allow_stdin=True)
+    first = k.ok("print('dial', dial.value)", allow_stdin=True)
+    got = until_idle(k, update(k, model_id(k, "dial"), value=9))
+    printed = [m for m in got if m["msg_type"] == "stream"]
+    assert [m["content"]["text"] for m in printed] == ["dial 9\n"]
+    assert printed[0]["parent_header"]["msg_id"] == first.request["header"]["msg_id"]
+    # A batch client (nbclient: no stdin) keeps no values: nothing re-runs, as stock.
+    k.ok("batch_dial = w.IntSlider(value=2)")
+    k.ok("print('batch', batch_dial.value)")
+    got = until_idle(k, update(k, model_id(k, "batch_dial"), value=5))
+    assert not [m for m in got if m["msg_type"] == "stream"]
+
+
+def test_a_widget_in_a_list_or_dict_counts_as_the_names_value(
+        fresh_kernel: KernelHarness) -> None:
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nknobs = [w.IntSlider(value=1), w.IntSlider(value=2)]\n"
+         "panel = {'gain': w.FloatSlider(value=0.5)}", "l-a")
+    k.ok("print('sum', sum(s.value for s in knobs))", "l-b")
+    k.ok("print('gain', panel['gain'].value)", "l-c")
+    second = str(ast.literal_eval(k.value("knobs[1].model_id")))
+    got = until_idle(k, update(k, second, value=40))
+    assert outputs_of(got, "l-b") == "sum 41\n" and outputs_of(got, "l-c") == ""
+    gain = str(ast.literal_eval(k.value("panel['gain'].model_id")))
+    got = until_idle(k, update(k, gain, value=0.25))
+    assert outputs_of(got, "l-c") == "gain 0.25\n" and outputs_of(got, "l-b") == ""
