@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import sys
 import threading
 from collections.abc import Callable
@@ -69,7 +70,9 @@ class WidgetCascades:
     async def comm_msg(self, stream: Any, ident: Any, msg: dict[str, Any]) -> None:
         """The shell's ``comm_msg`` handler: the comm's own handling, then a
         cascade, unless more comm messages wait (the last one runs it)."""
-        self._handle(stream, ident, msg)
+        handled = self._handle(stream, ident, msg)
+        if inspect.isawaitable(handled):
+            await handled
         content = msg.get("content") or {}
         data = content.get("data")
         widget = None
