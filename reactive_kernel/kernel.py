@@ -624,7 +624,7 @@ class ReactiveKernel(IPythonKernel):
             session.send(self.iopub_socket, msg_type, content, parent=header, ident=ident)
 
     def _switch_parent(self, parent: dict[str, Any]) -> None:
-        self.set_parent(self._shell_parent_ident.get(), parent, "shell")
+        self.set_parent(self._shell_parent_ident.get(b""), parent, "shell")
 
     def _restore_parent(self, parent: dict[str, Any]) -> None:
         if self.get_parent("shell") is not parent:

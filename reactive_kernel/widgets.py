@@ -11,7 +11,9 @@ The cell that holds the widget does not re-run.
 
 Rapid changes coalesce: while a cascade runs (or any request), further updates
 only note what changed; when it ends one more cascade runs, with the latest
-values.  Nothing queues up: at most one cascade is waiting.
+values.  Nothing queues up: at most one cascade is waiting.  The comm messages
+may be handled on a subshell's thread (ipykernel routes a comm's messages to the
+subshell its last message came from); cascades always run on the main shell.
 
 A cell re-run with the code of its last run re-creates its widgets: a widget
 the user has moved hands its value to its successor (same name, same class);
@@ -46,15 +48,22 @@ class _Kernel(Protocol):
 
 
 class WidgetCascades:
-    """Turns frontend widget updates into cascades (see module doc)."""
+    """Turns frontend widget updates into cascades (see module doc).
+
+    ipykernel may hand a widget's comm messages to a subshell (a thread of its own,
+    when the frontend asked for one): there the update is applied as usual, and the
+    cascade is left to the main shell's loop, where cells run.
+    """
 
     def __init__(self, kernel: _Kernel, handle: Callable[..., Any]) -> None:
         self.kernel = kernel
         self._handle = handle  # the comm manager's own comm_msg handler
-        #: Cells to re-run the readers of, with the names holding changed widgets.
-        self.pending: dict[CellId, set[str]] = {}
+        self._guard = threading.Lock()
+        #: Widgets a frontend changed whose readers are owed a cascade (by model id).
+        self._changed: dict[str, Any] = {}
         self._parent: dict[str, Any] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._main_loop: asyncio.AbstractEventLoop | None = None
         #: model ids of widgets a frontend changed (their values are the user's).
         self.moved: set[str] = set()
         #: Serialises cascades with requests (held by every execute and graph request).
@@ -64,6 +73,7 @@ class WidgetCascades:
         """What a request holds while it runs: the lock, on the main shell's loop
         (a subshell's thread has a loop of its own and runs no widget cascades)."""
         if threading.current_thread() is threading.main_thread():
+            self._main_loop = asyncio.get_running_loop()
             return self.lock
         return contextlib.nullcontext()
 
@@ -79,23 +89,28 @@ class WidgetCascades:
         if isinstance(data, dict) and data.get("method") == "update":
             widget = _widget(content.get("comm_id"))
         if widget is not None:
-            self.moved.add(str(widget.model_id))
-            sources = self.kernel.runner.holders(widget)
-            for cell, names in sources.items():
-                self.pending.setdefault(cell, set()).update(names)
-            if sources:
+            with self._guard:
+                self.moved.add(str(widget.model_id))
+                self._changed[str(widget.model_id)] = widget
                 self._parent = msg
-        if not self.pending or self.kernel.comms_queued():
+        if not self._changed or self.kernel.comms_queued():
             return
         if threading.current_thread() is not threading.main_thread():
-            return  # a subshell's comm: the main shell runs the cascade with its next message
+            if self._main_loop is not None:
+                self._main_loop.call_soon_threadsafe(self._soon)
+            return
+        self._main_loop = asyncio.get_running_loop()
         if self.lock.locked():
             # A request or a cascade is running (ipykernel hands comm messages
             # over while an async cell awaits): run after it, once.
-            if self._flusher is None or self._flusher.done():
-                self._flusher = asyncio.ensure_future(self._drain())
+            self._soon()
             return
         await self._drain()
+
+    def _soon(self) -> None:
+        """On the main loop: drain once the running request or cascade is done."""
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._drain())
 
     async def _drain(self) -> None:
         async with self.lock:
@@ -107,11 +122,18 @@ class WidgetCascades:
         main shell (a subshell's request leaves them to it)."""
         if threading.current_thread() is not threading.main_thread():
             return
-        while self.pending:
-            sources, self.pending = self.pending, {}
-            parent = self._parent
-            assert parent is not None
-            await self.kernel.widget_cascade(sources, parent)
+        while True:
+            with self._guard:
+                changed, self._changed = self._changed, {}
+                parent = self._parent
+            if not changed or parent is None:
+                return
+            sources: dict[CellId, set[str]] = {}
+            for widget in changed.values():
+                for cell, names in self.kernel.runner.holders(widget).items():
+                    sources.setdefault(cell, set()).update(names)
+            if sources:
+                await self.kernel.widget_cascade(sources, parent)
 
     def replaced(self, old: object, new: object) -> None:
         """``Runner.on_replaced``: a re-run of unchanged code re-created a widget."""

@@ -172,3 +172,31 @@ def test_a_widget_in_a_list_or_dict_counts_as_the_names_value(
     gain = str(ast.literal_eval(k.value("panel['gain'].model_id")))
     got = until_idle(k, update(k, gain, value=0.25))
     assert outputs_of(got, "l-c") == "gain 0.25\n" and outputs_of(got, "l-b") == ""
+
+
+def test_an_update_handled_on_a_subshell_cascades_on_the_main_shell(
+        fresh_kernel: KernelHarness) -> None:
+    """JupyterLab 4.4+ sends comm messages on a subshell of their own; ipykernel routes
+    a comm's messages to the subshell its last message came from, so from the second
+    change on, the widget is updated on that subshell's thread.  The cascade still runs
+    on the main shell, where cells run."""
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nsub = w.IntSlider(value=1)", "s-a")
+    k.ok("import threading\nprint('sub', sub.value, threading.current_thread().name)", "s-b")
+    create = k.kc.session.msg("create_subshell_request", {})
+    k.kc.control_channel.send(create)
+    subshell = k.kc.get_control_msg(timeout=DEFAULT_TIMEOUT)["content"]["subshell_id"]
+    ident = model_id(k, "sub")
+    for value in (6, 7, 8):
+        msg = k.kc.session.msg("comm_msg", {"comm_id": ident, "data": {
+            "method": "update", "state": {"value": value}, "buffer_paths": []}})
+        msg["header"]["subshell_id"] = subshell
+        k.kc.shell_channel.send(msg)
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + DEFAULT_TIMEOUT
+        while f"sub {value}" not in outputs_of(got, "s-b") and time.monotonic() < deadline:
+            try:
+                got.append(k.kc.get_iopub_msg(timeout=1))
+            except queue.Empty:
+                continue
+        assert outputs_of(got, "s-b") == f"sub {value} MainThread\n", value
