@@ -15,6 +15,7 @@ import builtins
 import inspect
 import sys
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -32,6 +33,9 @@ from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
 from .statecomm import StatePublisher
 from .widgets import WidgetCascades
+
+#: Seconds after which a comm message noted as queued no longer delays widget cascades.
+_QUEUED_FOR = 5.0
 
 #: Exceptions that mean "the user interrupted", whatever the cell was doing.
 _INTERRUPT_NAMES = frozenset({"KeyboardInterrupt", "CancelledError"})
@@ -115,7 +119,8 @@ class ReactiveKernel(IPythonKernel):
         self.runner.on_replaced = self.widgets.replaced
         self._pending_lock = threading.Lock()
         self._pending: dict[str, str] = {}  # queued execute_request msg_id -> cellId
-        self._queued_comms: set[str] = set()  # comm_msg ids received, not handled yet
+        #: comm_msg ids received and not handled yet -> when they arrived.
+        self._queued_comms: dict[str, float] = {}
         self._reports: dict[str, CascadeReport] = {}
         self.run_stale_requested = False
         from .magics import ReactiveMagics
@@ -169,7 +174,7 @@ class ReactiveKernel(IPythonKernel):
             header = self.session.unpack(_frame_bytes(frames[1]))
             if header.get("msg_type") == "comm_msg":
                 with self._pending_lock:
-                    self._queued_comms.add(header.get("msg_id", ""))
+                    self._queued_comms[header.get("msg_id", "")] = time.monotonic()
                 return
             if header.get("msg_type") != "execute_request":
                 return
@@ -188,12 +193,20 @@ class ReactiveKernel(IPythonKernel):
             if msg_id in self._pending or msg_id in self._queued_comms:
                 with self._pending_lock:
                     self._pending.pop(msg_id, None)
-                    self._queued_comms.discard(msg_id)
+                    self._queued_comms.pop(msg_id, None)
         super().set_parent(ident, parent, channel)
 
     def comms_queued(self) -> bool:
         """Whether comm messages arrived that the kernel has not handled yet."""
-        return bool(self._queued_comms)
+        if not self._queued_comms:
+            return False
+        with self._pending_lock:
+            # One that never reaches a handler (dropped as invalid) must not hold
+            # widget cascades back for good.
+            stale = time.monotonic() - _QUEUED_FOR
+            for msg_id in [m for m, t in self._queued_comms.items() if t < stale]:
+                del self._queued_comms[msg_id]
+            return bool(self._queued_comms)
 
     def _pending_cells(self) -> set[CellId]:
         with self._pending_lock:
