@@ -6,6 +6,7 @@
 // widgets.py); to the page that is an ordinary cascade of outputs.  The manager's own
 // throttling applies: while the kernel is busy with one change, only the latest of the
 // next changes is sent once it is idle.
+import { decodeBuffers, encodeBuffers } from "./buffers.js";
 import { newId } from "./kernel.js";
 import { el } from "./render.js";
 import { S } from "./store.js";
@@ -36,24 +37,6 @@ function whenConnected() {
     });
   }
   return connected;
-}
-
-function decodeBuffers(buffers) {
-  return (buffers || []).map((b) => {
-    if (typeof b !== "string") return b instanceof DataView ? b : new DataView(b.buffer || b);
-    const bytes = Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
-    return new DataView(bytes.buffer);
-  });
-}
-
-function encodeBuffers(buffers) {
-  return (buffers || []).map((b) => {
-    const bytes = b instanceof ArrayBuffer ? new Uint8Array(b)
-      : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    let text = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(text);
-  });
 }
 
 /** A comm as ipywidgets' manager expects it (IClassicComm), on this page's connection. */
