@@ -100,8 +100,9 @@ uitest: ui/node_modules/.package-lock.json
 test: lint typecheck uitest pytest pytest-public-paths
 
 # The fault, load and bad-input suites at full size (make test runs them short): 20
-# clients x 1,000 executes on their own kernels, 50 watchers of one kernel, 500 fuzzed
-# examples per input; prints the figures the README reports.
+# clients x 1,000 executes on their own kernels, 50 watchers of one kernel, a client
+# that stops reading during a cascade of 100,000 outputs, 500 fuzzed examples per
+# input; prints the figures the README reports.
 test-reliability: $(STAMP) ui
 	LOAD=full FUZZ_EXAMPLES=500 $(VENV)/bin/python -m pytest -s tests/test_load.py \
 		tests/test_bad_input.py tests/test_reliability.py
