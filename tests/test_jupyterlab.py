@@ -209,7 +209,9 @@ def test_notebook7_updates_downstream_cells(browser: Browser,
 
 
 WIDGET_SOURCES = ("import ipywidgets as w\nslider = w.IntSlider(value=10, min=0, max=100)\n"
-                  "slider", "print('n is', slider.value)")
+                  "slider", "print('n is', slider.value)",
+                  "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+                  "ax.bar([0], [slider.value]); ax.set_ylim(0, 100); plt.show()")
 
 
 @pytest.mark.parametrize("frontend", ["jupyterlab", "notebook"])
@@ -231,15 +233,20 @@ def test_a_slider_drives_its_readers_without_the_extension(
         expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first) \
             .to_be_attached(timeout=60_000)
         cells(page).nth(0).locator(".cm-content").click()
-        page.keyboard.press("Shift+Enter")
-        page.keyboard.press("Shift+Enter")
+        for _ in WIDGET_SOURCES:
+            page.keyboard.press("Shift+Enter")
         expect(output(page, 1)).to_contain_text("n is 10", timeout=60_000)
+        image = output(page, 2).locator("img")
+        expect(image).to_be_visible(timeout=60_000)
+        before = image.get_attribute("src")
         drag_slider(page, cells(page).nth(0), 0.6, 60_000)
         readout = cells(page).nth(0).locator(".widget-readout").first
         expect(readout).not_to_have_text("10", timeout=30_000)
         moved = int(readout.inner_text())
         expect(output(page, 1)).to_have_text(re.compile(rf"^\s*n is {moved}\s*$"),
                                              timeout=30_000)
+        expect(image).not_to_have_attribute("src", before or "", timeout=30_000)
+        expect(output(page, 2).locator("img")).to_have_count(1)
         assert page.locator(".rk-lab-badge").count() == 0  # the extension is off
     finally:
         page.close()
