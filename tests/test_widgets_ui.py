@@ -200,3 +200,24 @@ def test_an_anywidget_renders_and_drives_its_readers(page: Page,
     button.click()
     expect(button).to_have_text("count is 2", timeout=WAIT)
     expect(output(page, 1)).to_have_text(re.compile(r"^\s*clicks 2\s*$"), timeout=WAIT)
+
+
+def test_a_kernel_that_never_answers_for_its_widgets_blocks_nothing(
+        page: Page, server: ServerProcess) -> None:
+    """The manager first asks the kernel for its widgets (a control comm, else each
+    widget's state): a kernel that answers neither (here: both muted) costs a bounded
+    wait, after which the widget still draws from its comm_open and a save completes."""
+    open_code_notebook(page, server, "wmute.ipynb", [
+        "import ipywidgets as w\n"
+        "get_ipython().kernel.comm_manager.register_target(\n"
+        "    'jupyter.widget.control', lambda comm, msg: None)\n"
+        "class Mute(w.IntSlider):\n"
+        "    def _handle_msg(self, msg):\n"
+        "        pass  # never answers request_state\n"
+        "Mute(value=42)",
+    ])
+    run_all_cells(page, 1)
+    expect(cell(page, 0).locator(".widget-readout")).to_have_text("42", timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_saved(page)

@@ -141,8 +141,13 @@ function manager() {
     managerReady = (async () => {
       const { createManager } = await import(/* @vite-ignore */ MANAGER_URL);
       const m = createManager(host);
-      if (await whenConnected()) {
-        try { await m._loadFromKernel(); } catch (error) { console.warn("widgets: kernel state", error); }
+      // The kernel's live widgets (ManagerBase's own loader, as JupyterLab's manager uses
+      // it: a protected method, so checked); its fallback for old kernels waits on each
+      // widget's answer without a limit, hence the bound.
+      if (typeof m._loadFromKernel === "function" && await whenConnected()) {
+        try { await bounded(m._loadFromKernel(), LOAD_MS, "the kernel's widgets"); } catch (error) {
+          console.warn("widgets: kernel state", error);
+        }
       }
       const missing = Object.fromEntries(Object.entries(savedState())
         .filter(([id, w]) => !m.has_model(id) && w && w.model_module !== "anywidget"));
@@ -157,8 +162,22 @@ function manager() {
   return managerReady;
 }
 
+const LOAD_MS = 10000;  // the kernel's widgets, when the manager starts
+const STEP_MS = 15000;  // one widget message or view: the queue moves on after it
+const SAVE_MS = 5000;   // the widgets' state, before a save
+
+/** `promise`, or a rejection after `ms` (what waits on it is never stuck). */
+function bounded(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 function later(task) {
-  chain = chain.then(task).catch((error) => console.error("widgets:", error));
+  chain = chain.then(() => bounded(Promise.resolve().then(task), STEP_MS, "a widget step"))
+    .catch((error) => console.error("widgets:", error));
   return chain;
 }
 
@@ -236,8 +255,8 @@ export function widgetOutput(data) {
 export async function saveWidgetState() {
   if (!managerReady) return;
   try {
-    const m = await managerReady;
-    const state = await m.get_state({ drop_defaults: true });
+    const m = await bounded(managerReady, SAVE_MS, "the widget manager");
+    const state = await bounded(m.get_state({ drop_defaults: true }), SAVE_MS, "the widgets' state");
     S.meta.widgets = { [STATE_MIME]: state };
   } catch (error) {
     console.warn("widgets: could not save their state", error);
