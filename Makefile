@@ -90,7 +90,8 @@ pytest: $(STAMP) ui system-deps
 pytest-public-paths: $(STAMP) system-deps
 	REACTIVE_KERNEL_FAST_PATHS=0 $(VENV)/bin/python -m pytest tests/test_kernel.py \
 		tests/test_history.py tests/test_notebooks_vs_stock.py \
-		tests/test_edit_equivalence_kernel.py tests/test_conformance.py tests/test_sql_kernel.py
+		tests/test_edit_equivalence_kernel.py tests/test_conformance.py tests/test_sql_kernel.py \
+		tests/test_widgets_kernel.py
 
 # The web UI's pure modules (the kernel-state transition function, the badge) under
 # node's own test runner; the page itself is tested in Chromium (tests/test_ui.py).

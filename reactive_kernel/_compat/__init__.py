@@ -26,7 +26,9 @@ of names keeps only those); CI runs the kernel tests both ways.
 The peek at queued execute_requests (so a cascade leaves a cell whose own
 request is already queued to that request) is not a speed-up but protocol
 behaviour; it is in the kernel, guarded, and degrades to running such a cell
-twice if ipykernel stops calling ``shell_channel_thread_main``.
+twice if ipykernel stops calling ``shell_channel_thread_main``.  The same peek
+counts queued ``comm_msg``s so that a burst of widget changes makes one cascade
+(:mod:`..widgets`); without it each change makes its own, still correct.
 """
 
 from __future__ import annotations
