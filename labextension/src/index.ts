@@ -486,26 +486,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return nb && nb.active ? nb : null;
     };
 
-    app.commands.addCommand("reactive:run-all", {
-      label: "Run All Cells (reactive: each once, no cascades)",
-      isEnabled: () => !!current(),
-      execute: () => current()?.runAll(),
-    });
-    app.commands.addCommand("reactive:restart-run-all", {
-      label: "Restart Kernel and Run All Cells (reactive)",
-      isEnabled: () => !!current(),
-      execute: () => current()?.restartAndRunAll(),
-    });
-    app.commands.addCommand("reactive:toggle-mode", {
-      label: "Switch the reactive kernel between Auto and Lazy",
-      isEnabled: () => !!current(),
-      execute: () => current()?.toggleMode(),
-    });
-    app.commands.addCommand("reactive:run-stale", {
-      label: "Run Stale Cells",
-      isEnabled: () => !!current(),
-      execute: () => current()?.request({ run_stale: true }),
-    });
+    // Commands on the current reactive notebook (disabled on any other).
+    const onNotebook: [string, string, (nb: ReactiveNotebook) => unknown][] = [
+      ["reactive:run-all", "Run All Cells (reactive: each once, no cascades)", (nb) => nb.runAll()],
+      ["reactive:restart-run-all", "Restart Kernel and Run All Cells (reactive)",
+        (nb) => nb.restartAndRunAll()],
+      ["reactive:toggle-mode", "Switch the reactive kernel between Auto and Lazy",
+        (nb) => nb.toggleMode()],
+      ["reactive:run-stale", "Run Stale Cells", (nb) => nb.request({ run_stale: true })],
+    ];
+    for (const [id, label, run] of onNotebook) {
+      app.commands.addCommand(id, {
+        label,
+        isEnabled: () => !!current(),
+        execute: () => { const nb = current(); return nb ? run(nb) : undefined; },
+      });
+    }
     const showGraph = (nb: ReactiveNotebook | null): void => {
       if (!graphPanel.isAttached) app.shell.add(graphPanel, "right", { rank: 900 });
       app.shell.activateById(graphPanel.id);
