@@ -392,9 +392,24 @@ class ReactiveKernel(IPythonKernel):
         return trigger_reply
 
     async def widget_cascade(self, sources: dict[CellId, set[str]],
-                             parent: dict[str, Any]) -> None:
+                             parent: dict[str, Any], announce: bool = False) -> None:
         """Re-run the readers of widgets a frontend changed (see :mod:`.widgets`);
-        the report goes on the ``reactive`` comm, as there is no reply."""
+        the report goes on the ``reactive`` comm, as there is no reply.  ``announce``:
+        outside any request (the change came on a subshell, whose idle status has
+        gone out already), the cascade says busy and idle, on the change's message,
+        as a request would."""
+        if announce:
+            self._publish_state("busy", parent)
+        try:
+            await self._widget_cascade(sources, parent)
+        finally:
+            if announce:
+                for stream in (sys.stdout, sys.stderr):
+                    stream.flush()  # the re-runs' text goes out before the idle
+                self._publish_state("idle", parent)
+
+    async def _widget_cascade(self, sources: dict[CellId, set[str]],
+                              parent: dict[str, Any]) -> None:
         try:
             plan = self.runner.plan_readers(sources)
             report = await self._run_plan(plan, parent, self._rerun_executor)
@@ -635,6 +650,11 @@ class ReactiveKernel(IPythonKernel):
             )
         else:
             session.send(self.iopub_socket, msg_type, content, parent=header, ident=ident)
+
+    def _publish_state(self, state: str, parent: dict[str, Any]) -> None:
+        """An execution state (busy, idle) on IOPub, for ``parent``."""
+        self.session.send(self.iopub_socket, "status", {"execution_state": state},
+                          parent=parent, ident=self._topic("status"))
 
     def _switch_parent(self, parent: dict[str, Any]) -> None:
         self.set_parent(self._shell_parent_ident.get(b""), parent, "shell")

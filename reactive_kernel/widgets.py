@@ -44,7 +44,7 @@ class _Kernel(Protocol):
     def comms_queued(self) -> bool: ...
 
     async def widget_cascade(self, sources: dict[CellId, set[str]],
-                             parent: dict[str, Any]) -> None: ...
+                             parent: dict[str, Any], announce: bool = False) -> None: ...
 
 
 class WidgetCascades:
@@ -108,18 +108,20 @@ class WidgetCascades:
         await self._drain()
 
     def _soon(self) -> None:
-        """On the main loop: drain once the running request or cascade is done."""
+        """On the main loop: drain once the running request or cascade is done.
+        No request's busy status covers that run: it says busy and idle itself."""
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._drain())
+            self._flusher = asyncio.ensure_future(self._drain(announce=True))
 
-    async def _drain(self) -> None:
+    async def _drain(self, announce: bool = False) -> None:
         async with self.lock:
-            await self.settle()
+            await self.settle(announce)
 
-    async def settle(self) -> None:
+    async def settle(self, announce: bool = False) -> None:
         """Run the cascades widget changes still owe (the caller holds ``lock``);
         changes made meanwhile make one more, with the latest values.  Only on the
-        main shell (a subshell's request leaves them to it)."""
+        main shell (a subshell's request leaves them to it).  ``announce``: no
+        request is running, so each cascade publishes its own busy and idle."""
         if threading.current_thread() is not threading.main_thread():
             return
         while True:
@@ -133,7 +135,7 @@ class WidgetCascades:
                 for cell, names in self.kernel.runner.holders(widget).items():
                     sources.setdefault(cell, set()).update(names)
             if sources:
-                await self.kernel.widget_cascade(sources, parent)
+                await self.kernel.widget_cascade(sources, parent, announce)
 
     def replaced(self, old: object, new: object) -> None:
         """``Runner.on_replaced``: a re-run of unchanged code re-created a widget."""

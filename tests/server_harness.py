@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import queue
@@ -105,6 +106,76 @@ class ServerProcess:
         except ValueError:
             parsed = text
         return response.code, parsed
+
+
+class CuttableLink:
+    """A TCP relay on 127.0.0.1 in front of a server.  A page opened through it
+    (``base``) can be taken off the network, as a dropped Wi-Fi would: its open
+    connections, WebSockets included, are broken and new ones refused, until
+    ``restore``.  (The browser's offline emulation leaves WebSockets open.)"""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.target = ("127.0.0.1", server.port)
+        self.token = server.token
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.up = True
+        self.lock = threading.Lock()
+        self.open: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = socket.create_connection(self.target, timeout=10) if self.up else None
+            except OSError:
+                upstream = None
+            with self.lock:
+                if upstream is None or not self.up:
+                    _drop(client, upstream)
+                    continue
+                self.open.update((client, upstream))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        with self.lock:
+            self.open.difference_update((src, dst))
+        _drop(src, dst)
+
+    def cut(self) -> None:
+        """Break every connection through the link and refuse new ones."""
+        with self.lock:
+            self.up = False
+            broken = list(self.open)
+            self.open.clear()
+        _drop(*broken)
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        _drop(self.listener)  # shutdown wakes the accepting thread
+
+
+def _drop(*socks: socket.socket | None) -> None:
+    for sock in socks:
+        if sock is None:
+            continue
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
 
 
 def message(msg_type: str, content: dict[str, Any], cell: str | None = None,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .server_harness import ServerProcess, WSClient, execute, free_port
+from .server_harness import CuttableLink, ServerProcess, WSClient, execute, free_port, message
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -81,7 +81,7 @@ def new_notebook(page: Page, server: ServerProcess) -> str:
     return str(page.locator("#nb-title").inner_text())
 
 
-def open_notebook(page: Page, server: ServerProcess, path: str) -> None:
+def open_notebook(page: Page, server: ServerProcess | CuttableLink, path: str) -> None:
     page.goto(f"{server.base}/notebooks/{path}?token={server.token}")
     expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT)
     expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
@@ -139,7 +139,8 @@ def open_code_notebook(page: Page, server: ServerProcess, path: str,
 
 
 @contextlib.contextmanager
-def second_page(browser: Browser, server: ServerProcess, path: str) -> Iterator[Page]:
+def second_page(browser: Browser, server: ServerProcess | CuttableLink,
+                path: str) -> Iterator[Page]:
     """Another tab (a browser context of its own) on the notebook at ``path``."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
@@ -148,6 +149,43 @@ def second_page(browser: Browser, server: ServerProcess, path: str) -> Iterator[
         yield other
     finally:
         context.close()
+
+
+def kernel_of(server: ServerProcess, path: str) -> str:
+    """The id of the notebook's kernel, from the server's list of kernels."""
+    status, kernels = rest(server, "GET", "/api/kernels")
+    assert status == 200
+    ids = [k["id"] for k in kernels if k["notebook"] == path]
+    assert len(ids) == 1, kernels
+    return str(ids[0])
+
+
+def kernel_graph(server: ServerProcess, path: str) -> dict[str, Any]:
+    """The notebook kernel's graph (a ``reactive_graph_request`` of a client of its
+    own): cells with their run counts, edges, order."""
+    kernel_id = kernel_of(server, path)
+
+    async def ask() -> dict[str, Any]:
+        client = await WSClient.connect(server, kernel_id)
+        try:
+            request = message("reactive_graph_request", {})
+            await client.send(request)
+            reply = await client.until(
+                lambda m: m["parent_header"].get("msg_id") == request["header"]["msg_id"]
+                and m.get("msg_type") == "reactive_graph_reply")
+            return dict(reply["content"])
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, ask()).result(timeout=90)
+
+
+def wait_current(page: Page) -> None:
+    """Connected, with the kernel's state applied and anything missed caught up."""
+    state = page.locator("#conn-state")
+    expect(state).to_have_attribute("data-state", "connected", timeout=WAIT)
+    expect(state).to_have_attribute("data-sync", "current", timeout=WAIT)
 
 
 def wait_saved(page: Page) -> None:
@@ -448,9 +486,9 @@ def test_keys_right_after_shift_enter_reach_the_next_cell(page: Page,
     sources = ["import time\ntime.sleep(1.5)\na = 1",
                "import time as t1\nt1.sleep(0.5)\nb = 2",
                "import time as t2\nt2.sleep(0.5)\nc = 3", "d = 4", "e = 5"]
-    open_code_notebook(page, server, "soon.ipynb", sources)
     # Only the run's end (or a key) may make the editors here, not the fallback timer.
-    page.evaluate("() => { window.rk.S.editorWaitMs = 60000; }")
+    page.add_init_script("localStorage.setItem('rk-prefs', '{\"editorWaitMs\": 60000}')")
+    open_code_notebook(page, server, "soon.ipynb", sources)
     source = [cell(page, i).locator(".cm-content") for i in range(len(sources))]
 
     cell(page, 0).locator(".cm-content").click()
@@ -798,7 +836,7 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
     page.keyboard.press("Alt+Enter")
     expect(cells).to_have_count(4)
     expect(cell(page, 1).locator(".cm-content")).to_be_focused()
-    assert page.evaluate("() => window.rk.S.cells[1].source") == ""
+    expect(cell(page, 1).locator(".cm-placeholder")).to_be_visible()  # empty
     # I,I interrupts what runs.
     page.keyboard.type("import time\ntime.sleep(600)")
     page.keyboard.press("Control+Enter")
@@ -873,10 +911,10 @@ def test_a_restarted_server_gives_the_page_a_new_kernel(browser: Browser,
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     second: ServerProcess | None = None
     try:
-        new_notebook(page, first)
+        path = new_notebook(page, first)
         type_cells(page, ["sr_a = 1", "sr_b = sr_a + 1\nprint('b', sr_b)"])
         expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
-        old_kernel = page.evaluate("() => window.rk.S.kernelId")
+        old_kernel = kernel_of(first, path)
         first.stop()
         expect(page.locator("#conn-state")).not_to_have_attribute("data-state", "connected",
                                                                    timeout=WAIT)
@@ -884,11 +922,8 @@ def test_a_restarted_server_gives_the_page_a_new_kernel(browser: Browser,
         # new kernel must get the page's code, not the file's.
         replace_source(page, 1, "sr_b = sr_a + 2\nprint('b', sr_b)")
         second = ServerProcess(tmp_path, "restart-token", "--port", port)
-        page.wait_for_function(f"() => window.rk.S.kernelId !== {json.dumps(old_kernel)}",
-                               timeout=WAIT)
-        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
-                                                               timeout=WAIT)
-        assert page.evaluate("() => window.rk.S.kernelId") != old_kernel
+        wait_current(page)
+        assert kernel_of(second, path) != old_kernel
         expect(badge(page, 1)).to_be_hidden()  # no state of the old kernel is left
         replace_source(page, 0, "sr_a = 5")
         page.keyboard.press("Control+Enter")
@@ -936,115 +971,127 @@ def test_a_restart_from_another_tab_is_not_reported_as_a_crash(
 
 def test_a_kernel_shut_down_elsewhere_can_be_replaced(page: Page,
                                                       server: ServerProcess) -> None:
-    new_notebook(page, server)
+    path = new_notebook(page, server)
     type_cells(page, ["sd_a = 1", "sd_b = sd_a + 1\nprint('b', sd_b)"])
     expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
-    kernel_id = page.evaluate("() => window.rk.S.kernelId")
+    kernel_id = kernel_of(server, path)
     assert rest(server, "DELETE", f"/api/kernels/{kernel_id}")[0] == 204
     banner = page.locator("#banner")
     expect(banner).to_contain_text("The kernel was shut down", timeout=WAIT)
     banner.get_by_role("button", name="Start a new kernel").click()
-    page.wait_for_function(f"() => window.rk.S.kernelId !== {json.dumps(kernel_id)}",
-                           timeout=WAIT)
     expect(banner).to_be_hidden(timeout=WAIT)
-    expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
-                                                           timeout=WAIT)
+    wait_current(page)
+    assert kernel_of(server, path) != kernel_id
     replace_source(page, 0, "sd_a = 3")
     page.keyboard.press("Control+Enter")
     expect(output(page, 1)).to_have_text("b 4", timeout=WAIT)
 
 
-# Waits (bounded) for the page's catch-up after a reconnection, if one started.
-CAUGHT_UP_JS = ("() => Promise.race([window.rk.S.catchingUp, "
-                "new Promise((done) => setTimeout(done, 20000))])")
-DISCONNECT_JS = "() => { const c = window.rk.S.conn; c.closed = true; c.ws.close(); }"
-RECONNECT_JS = "() => { const c = window.rk.S.conn; c.closed = false; c.reconnectNow(); }"
+def cut_off(page: Page, link: CuttableLink) -> None:
+    """The page's network goes: every connection through the link breaks."""
+    link.cut()
+    expect(page.locator("#conn-state")).not_to_have_attribute("data-state", "connected",
+                                                               timeout=WAIT)
+
+
+def reconnect(page: Page, link: CuttableLink) -> None:
+    """The network is back and the user clicks the connection pill ("Offline · retry
+    in ... s") to reconnect now; the page then shows what the kernel knows."""
+    link.restore()
+    page.locator("#conn-state").click()
+    wait_current(page)
 
 
 def test_a_page_back_from_a_disconnection_catches_up(page: Page, browser: Browser,
                                                      server: ServerProcess) -> None:
     """Cells that ran while a page was disconnected: their outputs come from the file
     if a tab saved them, and otherwise the page says it missed them, instead of showing
-    the old outputs as current."""
+    the old outputs as current.  The page reaches the server through a link that the
+    test breaks, as a dropped network would."""
     path = new_notebook(page, server)
     type_cells(page, ["dc_a = 1", "dc_b = dc_a + 1\nprint('b', dc_b)"])
     expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
     wait_saved(page)
-    with second_page(browser, server, path) as other:
-        expect(output(other, 1)).to_have_text("b 2", timeout=WAIT)
+    link = CuttableLink(server)
+    try:
+        with second_page(browser, link, path) as other:
+            check_catching_up(page, other, link, server, path)
+    finally:
+        link.close()
 
-        # The first page cascades and saves while the other is away.
-        other.evaluate(DISCONNECT_JS)
-        replace_source(page, 0, "dc_a = 5")
-        page.keyboard.press("Control+Enter")
-        expect(output(page, 1)).to_have_text("b 6", timeout=WAIT)
-        wait_saved(page)
-        other.evaluate(RECONNECT_JS)
-        expect(other.locator("#conn-state")).to_have_attribute("data-state", "connected",
-                                                                timeout=WAIT)
-        expect(output(other, 1)).to_have_text("b 6", timeout=WAIT)
-        expect(cell(other, 0)).to_contain_text("dc_a = 5")
 
-        # A client that saves nothing (a script on the kernel's WebSocket) cascades.
-        other.evaluate(DISCONNECT_JS)
-        kernel_id = page.evaluate("() => window.rk.S.kernelId")
-        root_id = cell(page, 0).get_attribute("data-cell-id")
+def check_catching_up(page: Page, other: Page, link: CuttableLink, server: ServerProcess,
+                      path: str) -> None:
+    expect(output(other, 1)).to_have_text("b 2", timeout=WAIT)
 
-        async def script() -> None:
-            client = await WSClient.connect(server, kernel_id)
-            try:
-                reply = await client.run(execute("dc_a = 9", cell=root_id))
-                assert reply["content"]["status"] == "ok"
-            finally:
-                client.conn.close()
+    # The first page cascades and saves while the other is away.
+    cut_off(other, link)
+    replace_source(page, 0, "dc_a = 5")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 1)).to_have_text("b 6", timeout=WAIT)
+    wait_saved(page)
+    reconnect(other, link)
+    expect(output(other, 1)).to_have_text("b 6", timeout=WAIT)
+    expect(cell(other, 0)).to_contain_text("dc_a = 5")
 
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, script()).result(timeout=90)
-        expect(output(page, 1)).to_have_text("b 10", timeout=WAIT)  # connected: live
-        other.evaluate(RECONNECT_JS)
-        expect(output(other, 1)).to_contain_text("ran while this page was disconnected",
-                                                 timeout=WAIT)
-        other.evaluate(CAUGHT_UP_JS)
-        # Away while its own cell runs: the cell's output is known to be incomplete.
-        replace_source(other, 1, "import time\ndc_b = dc_a + 1\nprint('b', dc_b)\n"
-                       "time.sleep(1.5)\nprint('done')")
-        other.keyboard.press("Control+Enter")
-        expect(output(other, 1)).to_contain_text("b 10", timeout=WAIT)
-        other.evaluate(DISCONNECT_JS)
-        expect(output(page, 1)).to_contain_text("done", timeout=WAIT)
-        expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
-        other.evaluate(RECONNECT_JS)
-        expect(output(other, 1)).to_contain_text("ran while this page was disconnected",
-                                                 timeout=WAIT)
-        expect(badge(other, 1)).not_to_contain_text("running", timeout=WAIT)
-        other.evaluate(CAUGHT_UP_JS)
-        assert other.evaluate("() => window.rk.S.msgToCell.size") == 0
+    # A client that saves nothing (a script on the kernel's WebSocket) cascades.
+    cut_off(other, link)
+    kernel_id = kernel_of(server, path)
+    root_id = cell(page, 0).get_attribute("data-cell-id")
 
-        # Away while the kernel is restarted: the page finds a new kernel session, and
-        # the new kernel has its cells.
-        other.evaluate(DISCONNECT_JS)
-        assert rest(server, "POST", f"/api/kernels/{kernel_id}/restart")[0] == 200
-        other.evaluate(RECONNECT_JS)
-        expect(other.locator(".rk-toast", has_text="restarted while this page was disconnected")
-               ).to_be_visible(timeout=WAIT)
-        replace_source(other, 0, "dc_a = 20")
-        other.keyboard.press("Control+Enter")
-        expect(output(other, 1)).to_contain_text("b 21", timeout=WAIT)
+    async def script() -> None:
+        client = await WSClient.connect(server, kernel_id)
+        try:
+            reply = await client.run(execute("dc_a = 9", cell=root_id))
+            assert reply["content"]["status"] == "ok"
+        finally:
+            client.conn.close()
 
-        # A page that saw every run live misses nothing when it reconnects.
-        expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
-        page.wait_for_function("() => window.rk.S.cells[1].runs === "
-                               "window.rk.S.graph.cells[window.rk.S.cells[1].id].runs",
-                               timeout=WAIT)
-        page.evaluate(DISCONNECT_JS)
-        page.evaluate(RECONNECT_JS)
-        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
-                                                               timeout=WAIT)
-        page.evaluate("() => new Promise((done) => window.rk.S.conn.request("
-                      "'reactive_graph_request', {}, {}, 20000).then(done))")
-        page.evaluate(CAUGHT_UP_JS)  # if a catch-up started, it is over
-        expect(output(page, 1)).to_contain_text("b 21")
-        expect(page.locator(".rk-toast", has_text="were not received")).to_have_count(0)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, script()).result(timeout=90)
+    expect(output(page, 1)).to_have_text("b 10", timeout=WAIT)  # connected: live
+    reconnect(other, link)
+    expect(output(other, 1)).to_contain_text("ran while this page was disconnected")
+
+    # Away while its own cell runs: the cell's output is known to be incomplete.
+    replace_source(other, 1, "import time\ndc_b = dc_a + 1\nprint('b', dc_b)\n"
+                   "time.sleep(1.5)\nprint('done')")
+    other.keyboard.press("Control+Enter")
+    expect(output(other, 1)).to_contain_text("b 10", timeout=WAIT)
+    cut_off(other, link)
+    expect(output(page, 1)).to_contain_text("done", timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    reconnect(other, link)
+    expect(output(other, 1)).to_contain_text("ran while this page was disconnected")
+    expect(badge(other, 1)).not_to_contain_text("running")
+    # Nothing of the request cut short is left waiting: the next run of that cell
+    # shows its own output, complete.
+    replace_source(other, 1, "dc_b = dc_a + 1\nprint('b', dc_b)")
+    other.keyboard.press("Control+Enter")
+    expect(output(other, 1)).to_have_text("b 10", timeout=WAIT)
+    expect(badge(other, 1)).to_contain_text("ok", timeout=WAIT)
+
+    # Away while the kernel is restarted: the page finds a new kernel session, and
+    # the new kernel has its cells.
+    cut_off(other, link)
+    assert rest(server, "POST", f"/api/kernels/{kernel_id}/restart")[0] == 200
+    link.restore()
+    other.locator("#conn-state").click()
+    expect(other.locator(".rk-toast", has_text="restarted while this page was disconnected")
+           ).to_be_visible(timeout=WAIT)
+    wait_current(other)
+    replace_source(other, 0, "dc_a = 20")
+    other.keyboard.press("Control+Enter")
+    expect(output(other, 1)).to_contain_text("b 21", timeout=WAIT)
+
+    # A page that saw every run live misses nothing when it reconnects.
+    expect(other.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    expect(other.locator(".rk-toast", has_text="were not received")).to_have_count(0,
+                                                                                    timeout=WAIT)
+    cut_off(other, link)
+    reconnect(other, link)
+    expect(output(other, 1)).to_have_text("b 21")
+    expect(other.locator(".rk-toast", has_text="were not received")).to_have_count(0)
 
 
 def test_redefinitions_follow_the_notebook_order(page: Page, server: ServerProcess) -> None:

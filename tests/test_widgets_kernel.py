@@ -175,12 +175,21 @@ def test_a_widget_in_a_list_or_dict_counts_as_the_names_value(
     assert outputs_of(got, "l-c") == "gain 0.25\n" and outputs_of(got, "l-b") == ""
 
 
+def states_of(got: list[dict[str, Any]], request: dict[str, Any]) -> list[tuple[int, str]]:
+    """(index in ``got``, state) of the status messages of ``request``."""
+    return [(i, m["content"]["execution_state"]) for i, m in enumerate(got)
+            if m["msg_type"] == "status"
+            and m["parent_header"].get("msg_id") == request["header"]["msg_id"]]
+
+
 def test_an_update_handled_on_a_subshell_cascades_on_the_main_shell(
         fresh_kernel: KernelHarness) -> None:
     """JupyterLab 4.4+ sends comm messages on a subshell of their own; ipykernel routes
     a comm's messages to the subshell its last message came from, so from the second
     change on, the widget is updated on that subshell's thread.  The cascade still runs
-    on the main shell, where cells run."""
+    on the main shell, where cells run, and says busy then idle on the change's
+    message around the re-runs (the subshell's own idle went out before them), so a
+    frontend does not show the kernel idle while cells run."""
     k = fresh_kernel
     k.ok("import ipywidgets as w\nsub = w.IntSlider(value=1)", "s-a")
     k.ok("import threading\nprint('sub', sub.value, threading.current_thread().name)", "s-b")
@@ -195,9 +204,21 @@ def test_an_update_handled_on_a_subshell_cascades_on_the_main_shell(
         k.kc.shell_channel.send(msg)
         got: list[dict[str, Any]] = []
         deadline = time.monotonic() + DEFAULT_TIMEOUT
-        while f"sub {value}" not in outputs_of(got, "s-b") and time.monotonic() < deadline:
+
+        def states() -> list[tuple[int, str]]:
+            return states_of(got, msg)  # noqa: B023 (called in this iteration only)
+
+        while time.monotonic() < deadline and not (
+                f"sub {value}" in outputs_of(got, "s-b") and states()
+                and states()[-1][1] == "idle"
+                and states()[-1][0] > max(i for i, m in enumerate(got)
+                                          if m["msg_type"] == "stream")):
             try:
                 got.append(k.kc.get_iopub_msg(timeout=1))
             except queue.Empty:
                 continue
         assert outputs_of(got, "s-b") == f"sub {value} MainThread\n", value
+        printed = next(i for i, m in enumerate(got) if m["msg_type"] == "stream")
+        busy = [i for i, state in states() if state == "busy"]
+        idle = [i for i, state in states() if state == "idle"]
+        assert busy and idle and max(busy) < printed < max(idle), (value, states(), printed)

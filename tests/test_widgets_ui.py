@@ -13,6 +13,7 @@ from .test_ui import (
     WAIT,
     browser,
     cell,
+    kernel_graph,
     open_code_notebook,
     open_notebook,
     output,
@@ -142,7 +143,7 @@ def test_fifty_values_in_a_second_leave_the_kernel_idle_on_the_last(
     expect(output(page, 1)).to_have_text(re.compile(r"^\s*n is 60\s*$"), timeout=15_000)
     expect(page.locator("#kernel-state")).to_have_attribute("data-state", "idle",
                                                             timeout=15_000)
-    runs = page.evaluate("() => window.rk && window.rk.S.ks.cells.get('wfast1').runs")
+    runs = kernel_graph(server, "wfast.ipynb")["cells"]["wfast1"]["runs"]
     assert runs is not None and 2 <= runs < 30, runs  # run all, then a few cascades
 
 

@@ -4,7 +4,7 @@ import { token } from "./api.js";
 import { notebookOrder, putAttr, putText, setMark, setState } from "./cells.js";
 import { emptyKernelState } from "./cellstate.js";
 import { KernelConnection } from "./kernel.js";
-import { addOutput, applyGraphReply, onMessage, openStateComm } from "./messages.js";
+import { addOutput, applyGraphReply, onMessage, openStateComm, setSynced } from "./messages.js";
 import { runAll } from "./run.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { forgetComms, widgetsConnected } from "./widgets.js";
@@ -45,6 +45,7 @@ export function setKernelState(state, reason) {
 function onConnState(state, detail) {
   const node = $("conn-state");
   node.dataset.state = state;
+  if (state !== "connected") setSynced(false);
   if (state === "disconnected") checkKernelGone();
   if (state === "connected") {
     // A reconnection: the comm's snapshot tells what ran meanwhile.  Replies
@@ -72,7 +73,7 @@ function onConnState(state, detail) {
   if (state === "connected") widgetsConnected();
   if (state === "connected") {
     node.textContent = "Connected";
-    node.title = "WebSocket connected to the kernel";
+    setSynced(false);
   } else if (state === "connecting") {
     node.textContent = "Connecting…";
   } else {

@@ -222,7 +222,7 @@ export function onMessage(msg) {
         if (content.comm_id === S.commId) onKernelState(content.data);
         return;
       case "comm_close":
-        if (content.comm_id === S.commId) { S.commId = null; S.stateComm = "none"; }
+        if (content.comm_id === S.commId) { S.commId = null; S.stateComm = "none"; setSynced(true); }
         return;
       default:
         return;
@@ -352,9 +352,24 @@ function onKernelState(data) {
     highlightRelations();
     drawGraphPanel();
   }
-  if (missed.length) catchUp(missed);
+  const caughtUp = missed.length ? catchUp(missed) : null;
   if (isSnapshot && S.reconcile) reconcile(new Set(state.cells.keys()));
   if (isSnapshot && S.onSnapshot) { const done = S.onSnapshot; S.onSnapshot = null; done(); }
+  if (isSnapshot) {
+    const commId = S.commId;
+    Promise.resolve(caughtUp).then(() => { if (S.commId === commId) setSynced(true); });
+  }
+}
+
+/** Whether the page shows what the kernel knows: false from a (re)connection until the
+ * comm's snapshot is applied and what the page missed meanwhile is caught up.  Shown on
+ * the connection pill (data-sync: "current" | "catching-up" | "offline"). */
+export function setSynced(synced) {
+  const node = $("conn-state");
+  if (node.dataset.state !== "connected") { node.dataset.sync = "offline"; return; }
+  node.dataset.sync = synced ? "current" : "catching-up";
+  node.title = synced ? "WebSocket connected to the kernel"
+    : "Connected; catching up with the kernel's cell states";
 }
 
 // Back after a disconnection, the kernel's graph says which cells ran meanwhile.  Their
@@ -362,23 +377,20 @@ function onKernelState(data) {
 // the file changed meanwhile, it is loaded (as the notice this page missed would have
 // loaded it).  If it did not, the new outputs are nowhere, and each cell that ran says
 // so instead of showing its old output as if it were current.
-function catchUp(missed) {
-  S.catchingUp = (async () => {
-    const version = S.version;
-    const runs = new Map(missed.map(({ id }) => [id, S.byId.get(id) && S.byId.get(id).runs]));
-    let model = null;
-    try { model = await api(nbUrl()); } catch { return; /* offline again */ }
-    if (S.version !== version) return;  // reloaded or saved meanwhile: that is newer
-    if (model.version !== version && !S.dirty) { loadModel(model, true); return; }
-    if (model.version !== version) {
-      onServerMessage("notebook_changed", { path: S.path, version: model.version, origin: null });
-    }
-    markMissed(missed.filter(({ id }) => {
-      const cell = S.byId.get(id);
-      return cell && cell.runs === runs.get(id) && !["queued", "running"].includes(cell.st.status);
-    }));
-  })();
-  return S.catchingUp;
+async function catchUp(missed) {
+  const version = S.version;
+  const runs = new Map(missed.map(({ id }) => [id, S.byId.get(id) && S.byId.get(id).runs]));
+  let model = null;
+  try { model = await api(nbUrl()); } catch { return; /* offline again */ }
+  if (S.version !== version) return;  // reloaded or saved meanwhile: that is newer
+  if (model.version !== version && !S.dirty) { loadModel(model, true); return; }
+  if (model.version !== version) {
+    onServerMessage("notebook_changed", { path: S.path, version: model.version, origin: null });
+  }
+  markMissed(missed.filter(({ id }) => {
+    const cell = S.byId.get(id);
+    return cell && cell.runs === runs.get(id) && !["queued", "running"].includes(cell.st.status);
+  }));
 }
 
 function markMissed(missed) {

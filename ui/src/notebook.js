@@ -17,7 +17,7 @@ import { insertCell, selectCell } from "./edits.js";
 import { confirmRestart, showShortcuts } from "./keys.js";
 import { interruptKernel, openKernel } from "./lifecycle.js";
 import { showPath } from "./messages.js";
-import { runAll, runAndMaybeAdvance, runCell, runStale, setMode } from "./run.js";
+import { runAll, runAndMaybeAdvance, runStale, setMode } from "./run.js";
 import { loadModel, save } from "./saving.js";
 import { $, S, api, nbUrl, setBanner } from "./store.js";
 
@@ -66,8 +66,5 @@ async function start() {
   }
   document.body.dataset.ready = "1";
 }
-
-// For tests and debugging.
-window.rk = { S, save, runCell };
 
 start();

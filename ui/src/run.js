@@ -1,7 +1,7 @@
 // Running cells: requests, Shift+Enter's editor hand-over, Run all, mode and Run stale.
 import { indexOf, renderOutputs, setState } from "./cells.js";
 import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
-import { $, S, toast } from "./store.js";
+import { $, S, pref, toast } from "./store.js";
 
 // ---- running ---------------------------------------------------------------------------------
 function ensureConnected() {
@@ -47,9 +47,9 @@ export function runAndMaybeAdvance(cell, advance, fromEditor) {
 
 // Shift+Enter moves the focus into the next cell at once, but that cell's CodeMirror
 // view is made once the run is over (or at the first key or click in it, or after
-// S.editorWaitMs): making it is script, a forced layout and two more frames on a long
+// editorWaitMs, a preference: store.js): making it is script, a forced layout and two more frames on a long
 // notebook, which on a small machine competed with the cascade the keystroke started.
-S.editorWaitMs = 400;
+const editorWaitMs = pref("editorWaitMs", 400);
 let waitingEditor = null;
 let waitingFor = null; // the execute_request whose end makes the editor
 let waitingTimer = null;
@@ -61,7 +61,7 @@ function editModeSoon(cell, msgId) {
   cell.editor.focusSoon();
   waitingEditor = cell;
   waitingFor = msgId;
-  waitingTimer = setTimeout(settleEditor, S.editorWaitMs);
+  waitingTimer = setTimeout(settleEditor, editorWaitMs);
 }
 
 // requestIdleCallback is missing from some browsers (Safari): a zero timeout then.

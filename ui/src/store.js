@@ -49,6 +49,17 @@ export const S = {
   clipboard: null, // the copied cell if localStorage is unavailable
 };
 
+/** A preference of this browser, from localStorage "rk-prefs" (a JSON object), or
+ * ``fallback``: ``editorWaitMs`` (run.js) is the one there is. */
+export function pref(name, fallback) {
+  try {
+    const value = JSON.parse(localStorage.getItem("rk-prefs") || "{}")[name];
+    return typeof value === typeof fallback ? value : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 // ---- REST ----------------------------------------------------------------------
 export const api = (path, options = {}) => request(path, options, { "X-Client-Id": S.clientId });
 export const nbUrl = (suffix = "") => `/api/notebooks/${encodePath(S.path)}${suffix}`;
