@@ -32,7 +32,7 @@ from .graph import CellId, GraphError
 from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
 from .statecomm import StatePublisher
-from .widgets import WidgetCascades
+from .widgets import WidgetCascades, reads_widget_value
 
 #: Seconds after which a comm message noted as queued no longer delays widget cascades.
 _QUEUED_FOR = 5.0
@@ -411,7 +411,7 @@ class ReactiveKernel(IPythonKernel):
     async def _widget_cascade(self, sources: dict[CellId, set[str]],
                               parent: dict[str, Any]) -> None:
         try:
-            plan = self.runner.plan_readers(sources)
+            plan = self.runner.plan_readers(sources, reads_widget_value)
             report = await self._run_plan(plan, parent, self._rerun_executor)
         except Exception:  # a bug of ours: the kernel keeps serving
             self.log.exception("Widget cascade failed")

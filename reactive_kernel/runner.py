@@ -411,26 +411,42 @@ class Runner:
             return Plan(CellId(""), [*ordered, *cyclic], cyclic=cyclic, roots=frozenset(roots))
         return Plan(CellId(""), [], stale=[*ordered, *cyclic], cyclic=cyclic)
 
-    def holders(self, value: object) -> dict[CellId, frozenset[str]]:
-        """The cells whose last run bound a name to ``value`` (or to a list,
-        tuple or dict holding it directly), with those names."""
+    def holders(self, holds: Callable[[object], bool]) -> dict[CellId, frozenset[str]]:
+        """The cells whose last run bound a name to a value that ``holds`` accepts
+        (or to a list, tuple or dict with such a value directly in it), with those
+        names."""
         found: dict[CellId, frozenset[str]] = {}
         for cell, records in self.values.records.items():
-            names = frozenset(n for n, r in records.items() if _holds(r.value, value))
+            names = frozenset(n for n, r in records.items() if _holds(r.value, holds))
             if names and cell in self.graph:
                 found[cell] = names
         return found
 
-    def plan_readers(self, sources: Mapping[CellId, Collection[str]]) -> Plan:
+    def plan_readers(self, sources: Mapping[CellId, Collection[str]],
+                     reads_value: Callable[[str, frozenset[str]], bool] | None = None,
+                     ) -> Plan:
         """Re-run (auto) or mark stale (lazy) the cells whose reads of
         ``names`` bind to each source cell, and what depends on them; not the
-        sources (a value they hold changed in place: a widget the user moved)."""
+        sources (a value they hold changed in place: a widget the user moved).
+        ``reads_value(python_code, names)``: whether a reader's code reads what
+        changed, rather than only using the object (see :mod:`.widgets`)."""
         roots: set[CellId] = set()
         for cell, names in sources.items():
-            if cell in self.graph:
-                roots |= {child for child, via in self.graph.children(cell).items()
-                          if not via.isdisjoint(names)}
+            if cell not in self.graph:
+                continue
+            for child, via in self.graph.children(cell).items():
+                used = frozenset(via.intersection(names))
+                if used and (reads_value is None or self._reads(child, used, reads_value)):
+                    roots.add(child)
         return self.plan_rebound(roots)
+
+    def _reads(self, cell: CellId, names: frozenset[str],
+               reads_value: Callable[[str, frozenset[str]], bool]) -> bool:
+        code = self.graph.cell(cell).code
+        try:
+            return reads_value(self._transform(code) if self._transform else code, names)
+        except Exception:  # code the check cannot read: it may read anything
+            return True
 
     def run_stale(self) -> Plan | None:
         """Plan running every stale cell (lazy mode's "run stale")."""
@@ -495,11 +511,11 @@ class Runner:
         return report
 
 
-def _holds(kept: object, value: object) -> bool:
-    if kept is value:
+def _holds(kept: object, holds: Callable[[object], bool]) -> bool:
+    if holds(kept):
         return True
     if isinstance(kept, (list, tuple)) and type(kept) in (list, tuple):
-        return any(item is value for item in kept)
+        return any(holds(item) for item in kept)
     if isinstance(kept, dict) and type(kept) is dict:
-        return any(item is value for item in kept.values())
+        return any(holds(item) for item in kept.values())
     return False

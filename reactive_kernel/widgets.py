@@ -7,7 +7,14 @@ of every name bound to the widget, made outside any cell: the cells whose reads
 of those names bind to the cell holding the widget re-run (lazy mode: go
 stale), in notebook order, with their outputs routed as in any cascade, and the
 run's report is sent on the ``reactive`` comm (``{"type": "cascade", ...}``).
-The cell that holds the widget does not re-run.
+The cell that holds the widget does not re-run, and neither does a reader that
+only *uses* the widget (:func:`reads_widget_value`): one that wires it up
+(``slider.observe(...)``, ``button.on_click(...)``, ``jslink``, ``interact``,
+``interactive_output``: re-running it would stack another handler on the widget),
+displays it, or puts it in a layout (``HBox([slider])``).  A widget inside a
+container (``panel = VBox([slider])``, an ``interactive``) changes the container:
+cells reading ``panel.children[0].value`` re-run.  A Button has no value: a click
+runs its handlers, as in stock, and re-runs nothing.
 
 Rapid changes coalesce: while a cascade runs (or any request), further updates
 only note what changed; when it ends one more cascade runs, with the latest
@@ -26,6 +33,7 @@ for anything but an unknown comm.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import inspect
@@ -132,7 +140,7 @@ class WidgetCascades:
                 return
             sources: dict[CellId, set[str]] = {}
             for widget in changed.values():
-                for cell, names in self.kernel.runner.holders(widget).items():
+                for cell, names in self.kernel.runner.holders(_holding(widget)).items():
                     sources.setdefault(cell, set()).update(names)
             if sources:
                 await self.kernel.widget_cascade(sources, parent, announce)
@@ -149,6 +157,79 @@ class WidgetCascades:
         except Exception:  # the new widget's bounds refuse it: keep the code's value
             return
         self.moved.add(str(new.model_id))  # type: ignore[attr-defined]
+
+
+def _holding(widget: Any) -> Callable[[object], bool]:
+    """Whether a value is ``widget`` or a container holding it (at any depth)."""
+    box = sys.modules["ipywidgets"].Box
+
+    def holds(value: object, depth: int = 0) -> bool:
+        if value is widget:
+            return True
+        return (isinstance(value, box) and depth < 32
+                and any(holds(child, depth + 1) for child in value.children))
+
+    return holds
+
+
+#: Calls that wire a widget up: re-running them would add another handler or link.
+WIRING = frozenset({
+    "observe", "unobserve", "on_click", "on_submit", "on_msg", "on_trait_change",
+    "on_displayed", "link", "dlink", "jslink", "jsdlink", "interact", "interactive",
+    "interact_manual", "interactive_output",
+})
+#: Calls that only show a widget or lay it out.
+SHOWING = frozenset({
+    "display", "Box", "HBox", "VBox", "GridBox", "Tab", "Accordion", "Stack",
+    "AppLayout", "TwoByTwoLayout", "GridspecLayout",
+})
+
+
+def reads_widget_value(code: str, names: frozenset[str]) -> bool:
+    """Whether a cell reading ``names`` (bound to widgets a user changed) reads
+    what changed.  Not when it wires a widget up (a call in :data:`WIRING`
+    anywhere in the cell), nor when every use of the names is a method call on
+    one (``slider.close()``), a bare expression (``slider``), or an argument of a
+    call in :data:`SHOWING` (``display(slider)``, ``HBox([a, b])``), directly or in a
+    list, tuple, set or dict there.  Any other use reads it: an attribute
+    (``slider.value``, ``panel.children``), an argument of another call (the
+    function may read ``.value``), an assignment.  Code where the names do not
+    appear as names (a SQL cell's placeholders) reads them."""
+    tree = ast.parse(code)
+    parents: dict[ast.AST, ast.AST] = {}
+    uses: list[ast.Name] = []
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Call) and _callee(node) in WIRING:
+            return False
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+            uses.append(node)
+    return not uses or any(_reads_value(use, parents) for use in uses)
+
+
+def _callee(call: ast.Call) -> str | None:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def _reads_value(use: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
+    parent = parents.get(use)
+    if isinstance(parent, ast.Attribute):
+        # slider.observe(...) calls a method; slider.value reads.
+        call = parents.get(parent)
+        return not (isinstance(call, ast.Call) and call.func is parent)
+    if isinstance(parent, ast.Expr):
+        return False  # a bare `slider`: shows it
+    node: ast.AST = use
+    while isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        node, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.keyword):
+        node, parent = parent, parents.get(parent)
+    return not (isinstance(parent, ast.Call) and node is not parent.func
+                and _callee(parent) in SHOWING)
 
 
 def _widget(comm_id: object) -> Any:

@@ -69,6 +69,26 @@ def test_moving_a_widget_reruns_its_readers_not_its_cell(fresh_kernel: KernelHar
     assert outputs_of(until_idle(k, custom), "w-b") == ""
 
 
+def test_cells_that_only_use_a_widget_do_not_rerun(fresh_kernel: KernelHarness) -> None:
+    """A cell that wires the widget up (re-running it would stack one more handler),
+    shows it or lays it out stays as it is; a container holding the widget changes
+    with it, so a cell reading the container's children re-runs."""
+    k = fresh_kernel
+    comm, _ = open_comm(k)
+    k.ok("import ipywidgets as w\nknob = w.IntSlider(value=1)\nseen = []", "u-a")
+    k.ok("knob.observe(lambda change: seen.append(change['new']), names='value')", "u-b")
+    k.ok("display(knob)", "u-c")
+    k.ok("panel = w.VBox([knob, w.Label('knob')])", "u-d")
+    k.ok("print('first', panel.children[0].value)", "u-e")
+    ident = model_id(k, "knob")
+    for value, seen in ((4, [4]), (5, [4, 5])):
+        got = until_idle(k, update(k, ident, value=value))
+        reports = [m for m in comm_messages(got, comm) if m["type"] == "cascade"]
+        assert [r["reactive"]["ran"] for r in reports] == [["u-e"]], reports
+        assert outputs_of(got, "u-e") == f"first {value}\n"
+        assert ast.literal_eval(k.value("seen")) == seen  # the handler ran once
+
+
 def test_readers_bind_in_notebook_order_and_lazy_marks_stale(fresh_kernel: KernelHarness) -> None:
     k = fresh_kernel
     comm, _ = open_comm(k)
