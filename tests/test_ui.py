@@ -418,6 +418,29 @@ def test_run_all_runs_each_cell_once(page: Page, server: ServerProcess) -> None:
     expect(output(page, 1)).to_have_text("y 1", timeout=WAIT)
 
 
+def test_run_all_stops_at_an_error_and_leaves_the_rest_not_run(
+        page: Page, server: ServerProcess) -> None:
+    """As in JupyterLab: after a failing cell, Run all's later requests are aborted by
+    the kernel; those cells end with no state, count or output (not "queued" for ever),
+    run normally afterwards (the kernel knows them from the file: a reader of a cell
+    run later re-runs with it)."""
+    open_code_notebook(page, server, "rae.ipynb", [
+        "rae_a = 1\nprint('a', rae_a)", "raise ValueError('no data')",
+        "rae_b = 2\nprint('b', rae_b)", "print('c', rae_a + rae_b)"])
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(badge(page, 1)).to_have_text("error", timeout=WAIT)
+    expect(output(page, 0)).to_have_text("a 1")
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    for index in (2, 3):
+        expect(badge(page, index)).to_be_hidden(timeout=WAIT)
+        expect(output(page, index)).to_have_text("")
+        expect(cell(page, index).locator(".rk-prompt")).not_to_contain_text(re.compile(r"\d"))
+    cell(page, 2).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    expect(output(page, 2)).to_have_text("b 2", timeout=WAIT)
+    expect(output(page, 3)).to_have_text("c 3", timeout=WAIT)  # its reader, as any cascade
+
+
 def test_cells_become_editors_where_they_are_clicked(page: Page, server: ServerProcess) -> None:
     """A notebook opens with its code highlighted but no editor made yet (a long
     notebook would pay for every editor on each focus move); clicking a cell makes its

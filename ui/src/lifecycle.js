@@ -55,6 +55,7 @@ function onConnState(state, detail) {
       S.resync = true;
       S.interrupted = new Set(S.cells.filter((c) => c.st.status === "running").map((c) => c.id));
       S.msgToCell.clear();
+      S.awaitingReply.clear();
       S.cascade = null;
     }
     S.wasConnected = true;
@@ -96,6 +97,7 @@ export async function interruptKernel() {
 /** After a restart: no cell has a state or a mark, no request is pending. */
 function resetCellStates() {
   S.msgToCell.clear();
+  S.awaitingReply.clear();
   S.cascade = null;
   S.ks = emptyKernelState();  // a new kernel: nothing it said yet
   S.commId = null;

@@ -229,7 +229,11 @@ export function onMessage(msg) {
     }
   }
   if (msg.channel === "shell") {
-    if (type === "execute_reply") onExecuteReply(msg, cell);
+    if (type === "execute_reply") {
+      const asked = S.awaitingReply.get(parentId);
+      S.awaitingReply.delete(parentId);
+      onExecuteReply(msg, cell || (asked ? S.byId.get(asked) : null));
+    }
     else if (type === "kernel_info_reply") noteKernelSession(msg);
   }
 }
@@ -251,6 +255,16 @@ function noteKernelSession(msg) {
 function onExecuteReply(msg, cell) {
   const content = msg.content || {};
   const reactive = (msg.metadata && msg.metadata.reactive) || null;
+  if (content.status === "aborted") {
+    // Not run: a request before it failed (stop_on_error, as in Run all); the kernel
+    // dropped it unseen, so the comm says nothing of it.  As JupyterLab: no count.
+    if (cell && cell.type === "code" && ["queued", "running"].includes(cell.st.status)) {
+      cell.execution_count = null;
+      updateCellChrome(cell);
+      setState(cell, "idle", { error: null, skippedBecause: null, duration: null });
+    }
+    return;
+  }
   if (cell && content.execution_count != null && cell.type === "code") {
     cell.execution_count = content.execution_count;
     updateCellChrome(cell);

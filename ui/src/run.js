@@ -21,6 +21,7 @@ export function runCell(cell, extra = {}) {
   if (!msgId) return null;
   S.deleted.clear();
   S.msgToCell.set(msgId, cell.id);
+  S.awaitingReply.set(msgId, cell.id);
   cell.outputs = [];
   cell.pendingClear = false;
   renderOutputs(cell);

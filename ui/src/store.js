@@ -34,7 +34,9 @@ export const S = {
   ks: emptyKernelState(),
   commId: null,
   stateComm: "none",
-  msgToCell: new Map(), // our execute_request msg_id -> cell id
+  msgToCell: new Map(), // our execute_request msg_id -> cell id, until its idle status
+  // ... and until its execute_reply (which may come after the idle: another channel).
+  awaitingReply: new Map(),
   // Code cells deleted here whose deletion has not reached the kernel yet (it travels
   // with the next execute_request): id -> the code cell that preceded it, so the order
   // sent meanwhile keeps it where the kernel still has it.
