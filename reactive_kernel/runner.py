@@ -357,7 +357,10 @@ class Runner:
         now).  ``pending`` are cells whose own execute_request is already
         queued: they and their descendants are left to that request.  In lazy
         mode affected cells go stale instead (stale cells a cell reads from
-        are restored before it runs).  On a cell's ``first_run``, the cells
+        are restored before it runs); in auto mode so do affected cells that
+        never ran in this kernel (a notebook just opened, its cells registered
+        from the file: running its first cell does not run the rest of it), and
+        what depends on them.  On a cell's ``first_run``, the cells
         above it that read from it (having no definer above them) and ran
         already do not re-run: running a notebook top to bottom, they ran
         before it.
@@ -366,11 +369,26 @@ class Runner:
             code = self.graph.cell(trigger).code
         roots = {trigger, *(c for c in extra if c in self.graph)}
         pending = frozenset(pending)
-        key = (self.mode, trigger, frozenset(roots), pending, self.graph.version, first_run)
+        key = (trigger, frozenset(roots), pending, self.graph.version, first_run)
         cached = self._plans.get(key)
-        if cached is not None:
-            run, stale, later, cyclic = (list(c) for c in cached)
-            return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
+        if cached is None:
+            cached = self._affected(trigger, roots, pending, first_run)
+            if len(self._plans) >= 64:
+                self._plans.clear()
+            self._plans[key] = cached
+        ordered, later, cyclic = (list(c) for c in cached)
+        if self.mode == "auto":
+            waiting = self._unrun(ordered)
+            run = [trigger, *(c for c in ordered if c not in waiting)]
+            stale = [c for c in ordered if c in waiting]
+        else:
+            run, stale = [trigger], ordered
+        return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
+
+    def _affected(self, trigger: CellId, roots: set[CellId], pending: frozenset[CellId],
+                  first_run: bool) -> tuple[tuple[CellId, ...], ...]:
+        """What running ``trigger`` affects, in notebook order (cells on a cycle
+        last), and what is left to requests already queued."""
         if first_run and trigger in self.graph:
             fed = {c for c in self.graph.children(trigger) if not self._ran_before(c, trigger)}
             starts = fed | (roots - {trigger})
@@ -383,15 +401,16 @@ class Runner:
             deferred = (blocked | self.graph.descendants(blocked)) & affected
             affected -= deferred
         ordered, cyclic = self.graph.order(affected)
-        later = self._ordered(deferred)
-        if self.mode == "auto":
-            run, stale = [trigger, *ordered, *cyclic], []
-        else:
-            run, stale = [trigger], [*ordered, *cyclic]
-        if len(self._plans) >= 64:
-            self._plans.clear()
-        self._plans[key] = (tuple(run), tuple(stale), tuple(later), tuple(cyclic))
-        return Plan(trigger, run, stale, later, code, cyclic, roots=frozenset(roots))
+        return (*ordered, *cyclic), tuple(self._ordered(deferred)), tuple(cyclic)
+
+    def _unrun(self, cells: list[CellId]) -> frozenset[CellId]:
+        """Those of ``cells`` that never ran in this kernel, and those of them
+        that read from these: a cascade marks them stale rather than running
+        them (see :meth:`plan`)."""
+        unrun = {c for c in cells if not (c in self.states and self.states[c].runs)}
+        if not unrun:
+            return frozenset()
+        return frozenset((unrun | self.graph.descendants(unrun)).intersection(cells))
 
     def _ran_before(self, reader: CellId, definer: CellId) -> bool:
         """A reader above a definer's first run that has run already: top to
@@ -403,13 +422,18 @@ class Runner:
 
     def plan_rebound(self, cells: Iterable[CellId]) -> Plan:
         """Re-run (auto) or mark stale (lazy) cells whose reads bind elsewhere
-        after a move or deletion, with their descendants; no trigger."""
+        after a move or deletion, with their descendants; no trigger.  Cells
+        that never ran go stale in auto mode too (see :meth:`plan`)."""
         roots = {c for c in cells if c in self.graph} - self.batch
         affected = (self.graph.descendants(roots) | roots) - self.batch
         ordered, cyclic = self.graph.order(affected)
+        every = [*ordered, *cyclic]
         if self.mode == "auto":
-            return Plan(CellId(""), [*ordered, *cyclic], cyclic=cyclic, roots=frozenset(roots))
-        return Plan(CellId(""), [], stale=[*ordered, *cyclic], cyclic=cyclic)
+            waiting = self._unrun(every)
+            return Plan(CellId(""), [c for c in every if c not in waiting],
+                        stale=[c for c in every if c in waiting], cyclic=cyclic,
+                        roots=frozenset(roots))
+        return Plan(CellId(""), [], stale=every, cyclic=cyclic)
 
     def holders(self, holds: Callable[[object], bool]) -> dict[CellId, frozenset[str]]:
         """The cells whose last run bound a name to a value that ``holds`` accepts

@@ -414,11 +414,18 @@ def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -
     assert reply["errors"][d].startswith("CycleError")
     assert d not in reply["cells"]
     assert kernel.value("gr_a") == "NameError"  # nothing ran
-    # Running the first cell now cascades to the loaded reader.
+    # Running the first cell does not run the loaded reader, which never ran in this
+    # kernel (running a notebook's first cell does not run the rest of it): it is
+    # stale, and runs when asked.
     run = kernel.ok("gr_a = 1", a)
-    assert run.reactive["ran"] == [a, b]
-    assert run.text(b) == "2\n"
+    assert run.reactive["ran"] == [a] and run.reactive["stale"] == [b]
+    assert run.text(b) == "" and kernel.value("gr_b") == "NameError"
+    assert graph_request(kernel)["cells"][b]["status"] == "stale"
+    assert graph_request(kernel, run_stale=True)["status"] == "ok"
+    assert kernel.value("gr_b") == "2"
     assert graph_request(kernel)["cells"][b]["status"] == "ok"
+    run = kernel.ok("gr_a = 5", a)  # it ran now: the cascade re-runs it
+    assert run.reactive["ran"] == [a, b] and kernel.value("gr_b") == "6"
     removed = graph_request(kernel, remove=[a])
     assert a not in removed["cells"] and kernel.value("gr_a") == "NameError"
     bad = graph_request(kernel, register=[{"cellId": 3}])
@@ -444,7 +451,8 @@ def test_registering_never_replaces_the_code_a_cell_ran(kernel: KernelHarness) -
     again = graph_request(kernel, register=[{"cellId": c, "code": "rr_c = rr_b * 10"}])
     assert again["cells"][c]["label"].endswith("`rr_c = rr_b * 10`")
     run = kernel.ok("rr_a = 2", a)
-    assert run.reactive["ran"] == [a, b, c]
+    assert run.reactive["ran"] == [a, b] and run.reactive["stale"] == [c]  # c never ran
+    assert graph_request(kernel, run_stale=True)["status"] == "ok"
     assert kernel.value("rr_c") == "30"
 
 

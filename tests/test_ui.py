@@ -181,6 +181,13 @@ def kernel_graph(server: ServerProcess, path: str) -> dict[str, Any]:
         return pool.submit(asyncio.run, ask()).result(timeout=90)
 
 
+def run_stale_cells(page: Page, index: int) -> None:
+    """Cell ``index`` never ran in this kernel (a new kernel knows the notebook's cells
+    from the file): the cascade marked it stale; "Run stale" runs it."""
+    expect(badge(page, index)).to_have_text("stale", timeout=WAIT)
+    page.locator("#run-stale").click()
+
+
 def wait_current(page: Page) -> None:
     """Connected, with the kernel's state applied and anything missed caught up."""
     state = page.locator("#conn-state")
@@ -422,8 +429,8 @@ def test_run_all_stops_at_an_error_and_leaves_the_rest_not_run(
         page: Page, server: ServerProcess) -> None:
     """As in JupyterLab: after a failing cell, Run all's later requests are aborted by
     the kernel; those cells end with no state, count or output (not "queued" for ever),
-    run normally afterwards (the kernel knows them from the file: a reader of a cell
-    run later re-runs with it)."""
+    run normally afterwards.  A cascade does not run a cell that never ran in this
+    kernel: it marks it stale ("Run stale")."""
     open_code_notebook(page, server, "rae.ipynb", [
         "rae_a = 1\nprint('a', rae_a)", "raise ValueError('no data')",
         "rae_b = 2\nprint('b', rae_b)", "print('c', rae_a + rae_b)"])
@@ -438,7 +445,13 @@ def test_run_all_stops_at_an_error_and_leaves_the_rest_not_run(
     cell(page, 2).locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
     expect(output(page, 2)).to_have_text("b 2", timeout=WAIT)
-    expect(output(page, 3)).to_have_text("c 3", timeout=WAIT)  # its reader, as any cascade
+    # Its reader never ran in this kernel: the cascade leaves it stale, to run when asked.
+    expect(badge(page, 3)).to_have_text("stale", timeout=WAIT)
+    expect(output(page, 3)).to_have_text("")
+    expect(page.locator("#run-stale")).to_be_visible()
+    cell(page, 3).get_by_role("button", name="Run this stale cell and its stale ancestors").click()
+    expect(output(page, 3)).to_have_text("c 3", timeout=WAIT)
+    expect(page.locator("#run-stale")).to_be_hidden(timeout=WAIT)
 
 
 def test_cells_become_editors_where_they_are_clicked(page: Page, server: ServerProcess) -> None:
@@ -823,7 +836,7 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
     expect(output(page, 1)).to_have_text("b 20")
     # D,D, a run (which tells the kernel the cell is gone), then Z: its code is back
     # in the graph, its outputs are not (nothing in the kernel backs them), and the
-    # next cascade runs it again.
+    # next cascade marks it stale, to run when asked.
     cell(page, 1).focus()
     page.keyboard.press("d")
     page.keyboard.press("d")
@@ -837,6 +850,7 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
     expect(output(page, 1)).to_be_hidden()
     replace_source(page, 0, "cb_a = 4")
     page.keyboard.press("Control+Enter")
+    run_stale_cells(page, 1)
     expect(output(page, 1)).to_have_text("b 40", timeout=WAIT)
 
     # O hides the outputs (saved as metadata.jupyter.outputs_hidden); clicking shows them.
@@ -898,8 +912,9 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
 def test_kernel_death_is_reported_and_the_new_kernel_knows_the_cells(
         page: Page, server: ServerProcess) -> None:
     """User code kills the kernel: the cell says so, the server restarts the kernel, and
-    the server registers every cell in the new kernel's graph, so the next edit re-runs
-    its dependents instead of leaving the dead kernel's outputs standing."""
+    the server registers every cell in the new kernel's graph, so the next edit marks
+    its dependents stale instead of leaving the dead kernel's outputs standing as
+    current, and "Run stale" runs them."""
     new_notebook(page, server)
     type_cells(page, ["kd_a = 1", "kd_b = kd_a + 1\nprint('b', kd_b)"])
     expect(output(page, 1)).to_have_text("b 2", timeout=WAIT)
@@ -915,6 +930,7 @@ def test_kernel_death_is_reported_and_the_new_kernel_knows_the_cells(
 
     replace_source(page, 0, "kd_a = 5")
     page.keyboard.press("Control+Enter")
+    run_stale_cells(page, 1)
     expect(output(page, 1)).to_have_text("b 6", timeout=WAIT)
     expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
     expect(badge(page, 2)).to_have_text("error")  # the new kernel never ran it
@@ -950,6 +966,7 @@ def test_a_restarted_server_gives_the_page_a_new_kernel(browser: Browser,
         expect(badge(page, 1)).to_be_hidden()  # no state of the old kernel is left
         replace_source(page, 0, "sr_a = 5")
         page.keyboard.press("Control+Enter")
+        run_stale_cells(page, 1)
         expect(output(page, 1)).to_have_text("b 7", timeout=WAIT)
     finally:
         context.close()
@@ -985,9 +1002,12 @@ def test_a_restart_from_another_tab_is_not_reported_as_a_crash(
         expect(page.locator(".rk-toast", has_text="died")).to_have_count(0)
         expect(other.locator(".rk-toast", has_text="The kernel is back")).to_be_visible(
             timeout=WAIT)
-        # The new kernel knows the cells: an edit in B cascades.
+        # The new kernel knows the cells: an edit in B marks its reader stale, in
+        # both tabs, and runs it when asked.
         replace_source(other, 0, "rt_a = 7")
         other.keyboard.press("Control+Enter")
+        expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+        run_stale_cells(other, 1)
         expect(output(other, 1)).to_have_text("b 8", timeout=WAIT)
         expect(output(page, 1)).to_have_text("b 8", timeout=WAIT)
 
@@ -1007,6 +1027,7 @@ def test_a_kernel_shut_down_elsewhere_can_be_replaced(page: Page,
     assert kernel_of(server, path) != kernel_id
     replace_source(page, 0, "sd_a = 3")
     page.keyboard.press("Control+Enter")
+    run_stale_cells(page, 1)
     expect(output(page, 1)).to_have_text("b 4", timeout=WAIT)
 
 
@@ -1105,6 +1126,7 @@ def check_catching_up(page: Page, other: Page, link: CuttableLink, server: Serve
     wait_current(other)
     replace_source(other, 0, "dc_a = 20")
     other.keyboard.press("Control+Enter")
+    run_stale_cells(other, 1)
     expect(output(other, 1)).to_contain_text("b 21", timeout=WAIT)
 
     # A page that saw every run live misses nothing when it reconnects.

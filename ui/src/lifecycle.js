@@ -5,7 +5,7 @@ import { notebookOrder, putAttr, putText, setMark, setState } from "./cells.js";
 import { emptyKernelState } from "./cellstate.js";
 import { KernelConnection } from "./kernel.js";
 import { addOutput, applyGraphReply, onMessage, openStateComm, setSynced } from "./messages.js";
-import { runAll } from "./run.js";
+import { runAll, updateRunStale } from "./run.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { forgetComms, widgetsConnected } from "./widgets.js";
 
@@ -107,6 +107,7 @@ function resetCellStates() {
     setMark(cell, null);
     setState(cell, "idle", { duration: null, error: null, skippedBecause: null, died: false });
   }
+  updateRunStale();
 }
 
 // After a restart (asked here, by another client, or a crash) the server registers the

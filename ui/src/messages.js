@@ -7,7 +7,7 @@ import { highlightRelations } from "./edits.js";
 import { newId } from "./kernel.js";
 import { kernelBack, onKernelRestarted, reconcile, setKernelState } from "./lifecycle.js";
 import { el, renderOutput } from "./render.js";
-import { settleEditorWhenIdle, updateModeSwitch } from "./run.js";
+import { settleEditorWhenIdle, updateModeSwitch, updateRunStale } from "./run.js";
 import { loadModel, reloadNotebook, save, scheduleAutosave, updateSaveState } from "./saving.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { onWidgetMessage } from "./widgets.js";
@@ -369,6 +369,7 @@ function onKernelState(data) {
   const caughtUp = missed.length ? catchUp(missed) : null;
   if (isSnapshot && S.reconcile) reconcile(new Set(state.cells.keys()));
   if (isSnapshot && S.onSnapshot) { const done = S.onSnapshot; S.onSnapshot = null; done(); }
+  updateRunStale();
   if (isSnapshot) {
     const commId = S.commId;
     Promise.resolve(caughtUp).then(() => { if (S.commId === commId) setSynced(true); });

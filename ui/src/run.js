@@ -126,5 +126,11 @@ export function updateModeSwitch() {
   const lazy = S.mode === "lazy";
   $("mode-switch").setAttribute("aria-checked", String(lazy));
   $("mode-label").textContent = lazy ? "Lazy" : "Auto";
-  $("run-stale").hidden = !lazy;
+  updateRunStale();
+}
+
+/** "Run stale" shows in lazy mode, and in auto mode while a cell is stale (one that
+ * never ran in this kernel and whose inputs changed: a cascade leaves it for you). */
+export function updateRunStale() {
+  $("run-stale").hidden = S.mode !== "lazy" && !S.cells.some((c) => c.st.status === "stale");
 }
