@@ -68,6 +68,14 @@ def stock_run(path: Path, cells: list[str]) -> tuple[list[str], float]:
     return plain_run("python3", path, cells)
 
 
+def stock_reference(path: Path, cells: list[str]) -> tuple[list[str], set[int], float]:
+    """Stock's outputs, the cells whose outputs differ between two stock runs (random
+    numbers, timings: left out of comparisons), and the first run's seconds."""
+    first, seconds = stock_run(path, cells)
+    second, _ = stock_run(path, cells)
+    return first, {i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b}, seconds
+
+
 def reactive_with_ids(path: Path, cells: list[str],
                       edit: tuple[int, str] | None = None) -> tuple[list[str], int, float,
                                                                    list[str] | None]:
@@ -128,9 +136,7 @@ def measure(path: Path, with_edit: bool) -> Result:
     nb = nbformat.read(path, as_version=4)
     cells = [c.source for c in nb.cells if c.cell_type == "code"]
     result = Result(path.name, len(cells))
-    first, t_stock = stock_run(path, cells)
-    second, _ = stock_run(path, cells)
-    skip = {i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b}
+    first, skip, t_stock = stock_reference(path, cells)
     result.nondeterministic = sorted(skip)
     result.stock_errors = sum(1 for out in first if "Error:" in out)
     result.seconds["stock"] = t_stock
@@ -145,10 +151,8 @@ def measure(path: Path, with_edit: bool) -> Result:
     if edit is not None and after is not None:
         edited = list(cells)
         edited[edit[0]] = edit[1]
-        expected, _ = stock_run(path, edited)
-        again, _ = stock_run(path, edited)
-        skip_edit = skip | {i for i, (a, b) in enumerate(zip(expected, again, strict=True))
-                            if a != b}
+        expected, skip_edit, _ = stock_reference(path, edited)
+        skip_edit |= skip
         result.edit = {"cell": edit[0], "code": edit[1],
                        "differ": compare(expected, after, skip_edit),
                        "changed_by_edit": sum(1 for a, b in zip(first, expected, strict=True)

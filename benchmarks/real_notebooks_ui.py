@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 from playwright.sync_api import Page, expect, sync_playwright
-from real_notebooks import compare, find_edit, stock_run
+from real_notebooks import compare, find_edit, stock_reference
 
 from tests.notebook_runs import render_saved
 from tests.server_harness import ServerProcess
@@ -118,9 +118,7 @@ def main() -> int:
         path = path.resolve()
         cells = [c.source for c in nbformat.read(path, as_version=4).cells
                  if c.cell_type == "code"]
-        first, t_stock = stock_run(path, cells)
-        second, _ = stock_run(path, cells)
-        skip = {i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b}
+        first, skip, t_stock = stock_reference(path, cells)
         edit = None if args.no_edit else find_edit(cells)
         try:
             shown, after, t_ui = ui_run(path, edit)
@@ -137,11 +135,8 @@ def main() -> int:
         if edit is not None and after is not None:
             edited_cells = list(cells)
             edited_cells[edit[0]] = edit[1]
-            expected, _ = stock_run(path, edited_cells)
-            again, _ = stock_run(path, edited_cells)
-            skip_edit = skip | {i for i, (a, b) in enumerate(zip(expected, again, strict=True))
-                                if a != b}
-            edit_differ = compare(expected, after, skip_edit)
+            expected, skip_edit, _ = stock_reference(path, edited_cells)
+            edit_differ = compare(expected, after, skip | skip_edit)
             edited += 1
             edited_same += not edit_differ
             changed = sum(1 for a, b in zip(first, expected, strict=True) if a != b)
