@@ -172,9 +172,9 @@ async def serve(args: argparse.Namespace) -> None:
     config = Config()
     config.KernelRestarter.time_to_dead = 1.0  # notice a dead kernel within a second
     config.KernelRestarter.restart_limit = 5
-    hub = KernelHub(kernel_name=args.kernel_name, ready_timeout=args.kernel_ready_timeout,
-                    config=config)
     store = NotebookStore(Path(args.root_dir).resolve())
+    hub = KernelHub(kernel_name=args.kernel_name, ready_timeout=args.kernel_ready_timeout,
+                    root_dir=str(store.root), config=config)
     app = make_app(hub, store, token, args.allow_origin, args.client_buffer)
     sockets, port = bind(args.ip, args.port)
     server = httpserver.HTTPServer(app, max_body_size=MAX_MESSAGE, xheaders=False)

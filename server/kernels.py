@@ -18,6 +18,7 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -248,6 +249,9 @@ class KernelHub(LoggingConfigurable):
     kernel_name = Unicode("reactive", help="Kernelspec for new kernels.").tag(config=True)
     ready_timeout = Float(60.0, help="Seconds a new kernel has to answer kernel_info "
                           "before it is stopped and the start reported failed.").tag(config=True)
+    root_dir = Unicode("", help="The notebooks' root: a notebook's kernel starts in the "
+                       "notebook's directory under it (relative paths in its cells work "
+                       "as in JupyterLab), other kernels in the root itself.").tag(config=True)
     manager = Instance(AsyncMultiKernelManager)
 
     specs = Instance(KernelSpecManager)
@@ -283,8 +287,10 @@ class KernelHub(LoggingConfigurable):
 
     # -- lifecycle -------------------------------------------------------------
 
-    async def start_kernel(self, name: str | None = None) -> str:
-        kernel_id = await self.manager.start_kernel(kernel_name=name or self.kernel_name)
+    async def start_kernel(self, name: str | None = None, cwd: str | None = None) -> str:
+        cwd = cwd or self.root_dir or None
+        kernel_id = await self.manager.start_kernel(kernel_name=name or self.kernel_name,
+                                                    **({"cwd": cwd} if cwd else {}))
         km = self.manager.get_kernel(kernel_id)
         km.start_restarter()  # polls every KernelRestarter.time_to_dead seconds
         self.relays[kernel_id] = KernelRelay(self, kernel_id, km)
@@ -423,10 +429,19 @@ class KernelHub(LoggingConfigurable):
             if kernel_id is not None and kernel_id in self.relays and \
                     await self.manager.get_kernel(kernel_id).is_alive():
                 return kernel_id, False
-            kernel_id = await self.start_kernel()
+            kernel_id = await self.start_kernel(cwd=self._directory_of(path))
             self.notebook_kernels[path] = kernel_id
             self.kernel_notebooks[kernel_id] = path
             return kernel_id, True
+
+    def _directory_of(self, path: str) -> str | None:
+        """The directory of the notebook at ``path`` (relative to the root), if the
+        root is known and the directory is inside it."""
+        if not self.root_dir:
+            return None
+        root = Path(self.root_dir).resolve()
+        directory = (root / path).parent.resolve()
+        return str(directory) if directory.is_relative_to(root) and directory.is_dir() else None
 
     def notebook_changed(self, path: str, version: str, origin: str | None = None) -> None:
         """Tell every client of the notebook's kernel that the file changed."""

@@ -398,6 +398,35 @@ def test_notebook_round_trip_with_graph_loaded(server: ServerProcess) -> None:
     assert [c["id"] for c in on_disk["cells"]] == ["reader", "base"]
 
 
+def test_a_notebooks_kernel_starts_in_the_notebooks_directory(server: ServerProcess) -> None:
+    """As in JupyterLab: a notebook in a subdirectory reads the data files beside it
+    by relative path (its kernel's working directory is the notebook's); other
+    kernels start in the root."""
+    (server.root / "course").mkdir()
+    (server.root / "course" / "data.csv").write_text("x\n1\n")
+    status, _ = server.http("POST", "/api/notebooks", {"path": "course/lesson.ipynb"})
+    assert status == 201
+    status, opened = server.http("POST", "/api/notebooks/course/lesson.ipynb/kernel")
+    assert status == 200, opened
+
+    async def scenario(kernel: str, code: str) -> str:
+        client = await WSClient.connect(server, kernel)
+        try:
+            reply = await client.run(execute(code, cell="cwd"))
+            assert reply["content"]["status"] == "ok", reply
+            return client.texts("cwd")
+        finally:
+            client.close()
+
+    printed = run(scenario(opened["kernel"]["id"], "print(open('data.csv').read().split()[1])"))
+    assert printed == "1\n"
+    status, other = server.http("POST", "/api/kernels", {"name": "reactive"})
+    assert status == 201
+    printed = run(scenario(other["id"], "import os\nprint(os.getcwd())"))
+    assert Path(printed.strip()).resolve() == server.root.resolve()
+    assert server.http("DELETE", f"/api/kernels/{other['id']}")[0] == 204
+
+
 def test_concurrent_saves_conflict(server: ServerProcess) -> None:
     created = server.http("POST", "/api/notebooks", {"path": "shared.ipynb"})[1]
     cell = created["notebook"]["cells"][0]["id"]
