@@ -617,7 +617,7 @@ class ReactiveKernel(IPythonKernel):
                 ("stream", {"name": "stderr", "text": f"Not run: {why}\n"}),
             ):
                 self.session.send(self.iopub_socket, msg_type, content,
-                                  parent=context, ident=self._topic(msg_type))
+                                  parent=context, ident=self._iopub_topic(msg_type))
 
     def _context_of(self, cell: CellId) -> dict[str, Any]:
         """The request a cell's outputs are published on: its own last one, or,
@@ -642,7 +642,7 @@ class ReactiveKernel(IPythonKernel):
         topic: bytes | None = None,
     ) -> None:
         """Publish an output of a re-run cell on iopub (the lean path of a cascade)."""
-        ident = topic if topic is not None else self._topic(msg_type)
+        ident = topic if topic is not None else self._iopub_topic(msg_type)
         session = self.session
         if isinstance(session, RoutingSession) and self.iopub_thread is not None:
             self.iopub_thread.send_multipart(
@@ -651,10 +651,15 @@ class ReactiveKernel(IPythonKernel):
         else:
             session.send(self.iopub_socket, msg_type, content, parent=header, ident=ident)
 
+    def _iopub_topic(self, msg_type: str) -> bytes:
+        """The IOPub topic of a message, as ipykernel spells it (from the public
+        ``ident`` trait, not its private helper)."""
+        return f"kernel.{self.ident}.{msg_type}".encode()
+
     def _publish_state(self, state: str, parent: dict[str, Any]) -> None:
         """An execution state (busy, idle) on IOPub, for ``parent``."""
         self.session.send(self.iopub_socket, "status", {"execution_state": state},
-                          parent=parent, ident=self._topic("status"))
+                          parent=parent, ident=self._iopub_topic("status"))
 
     def _switch_parent(self, parent: dict[str, Any]) -> None:
         self.set_parent(self._shell_parent_ident.get(b""), parent, "shell")
@@ -681,7 +686,7 @@ class ReactiveKernel(IPythonKernel):
             "traceback": [f"\x1b[0;31m{name}\x1b[0m: {err}"],
         }
         self.session.send(
-            self.iopub_socket, "error", content, parent=parent, ident=self._topic("error")
+            self.iopub_socket, "error", content, parent=parent, ident=self._iopub_topic("error")
         )
         self._reports[parent["header"]["msg_id"]] = CascadeReport(
             errors={CellId(given) if isinstance(given, str) else CellId(""): f"{name}: {err}"}
