@@ -532,7 +532,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       };
       // insertAfter puts each right after cellType: added in reverse order.
       add("graph", "Graph", "Show the dependency graph", () => showGraph(nb));
-      add("stale", "Run stale", "Run every stale cell (lazy mode)", () => nb.request({ run_stale: true }));
+      add("stale", "Run stale", "Run every stale cell: cells lazy mode held back, and cells not yet run in this kernel", () => nb.request({ run_stale: true }));
       add("mode", "Auto", "Auto: dependent cells re-run. Lazy: they are marked stale", () => nb.toggleMode());
       add("runall", "Run all", "Run every cell once, in order, without cascades", () => nb.runAll());
     });
