@@ -9,10 +9,6 @@ lazy mode.  Planning, graph and run state live in :mod:`.runner`.
 
 from __future__ import annotations
 
-import ast
-import asyncio
-import builtins
-import inspect
 import sys
 import threading
 import time
@@ -20,15 +16,14 @@ import uuid
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
-from IPython.core.displayhook import DisplayHook
-from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 from traitlets import Bool, CaselessStrEnum, Float, Int, Type, observe
 
 from . import __version__, _compat
 from ._compat.compiling import CachingCompilerProxy
 from ._compat.history import HistoryWriter
-from .displayhook import ReactiveDisplayHook, ReactiveShell
+from .displayhook import ReactiveShell
 from .graph import CellId, GraphError
+from .reruns import Reruns, outcome_of_reply
 from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
 from .statecomm import StatePublisher
@@ -36,10 +31,6 @@ from .widgets import WidgetCascades, reads_widget_value
 
 #: Seconds after which a comm message noted as queued no longer delays widget cascades.
 _QUEUED_FOR = 5.0
-
-#: Exceptions that mean "the user interrupted", whatever the cell was doing.
-_INTERRUPT_NAMES = frozenset({"KeyboardInterrupt", "CancelledError"})
-
 
 class ReactiveKernel(IPythonKernel):
     """IPython kernel that re-runs dependent cells.
@@ -99,12 +90,12 @@ class ReactiveKernel(IPythonKernel):
         self._history: HistoryWriter | None = None
         self._compile_cache: CachingCompilerProxy | None = None
         self._fast = _compat.install(self, self.fast_paths, self.history_write_interval)
-        self._prepared_cache: dict[str, tuple[str, Any, bool, bool | str]] = {}
+        self.reruns = Reruns(self)
         from .sql.magics import SqlMagics
 
         self.runner = Runner(
             self.shell.user_ns,
-            transform=self._transform,
+            transform=self.reruns.transform,
             mode=self.mode,
             cell_magics={"sql": _analyse_sql},
             budget=self.superseded_memory_limit,
@@ -353,7 +344,7 @@ class ReactiveKernel(IPythonKernel):
                 state.execution_count = trigger_reply.get("execution_count")
                 self.runner.touch(cell)
                 state.context = parent
-                return _outcome(trigger_reply)
+                return outcome_of_reply(trigger_reply)
             return await self._rerun(cell, cell_code)
 
         try:
@@ -436,8 +427,6 @@ class ReactiveKernel(IPythonKernel):
 
     async def _rerun(self, cell: CellId, code: str) -> Outcome:
         """Run a descendant with its own last request as parent header."""
-        assert self.shell is not None
-        state = self.runner.state(cell)
         context = self._context_of(cell)
         self._route(context["header"]["msg_id"], cell)
         # Stream text is buffered per parent header, so switching parents
@@ -445,159 +434,7 @@ class ReactiveKernel(IPythonKernel):
         # The request's own parent is restored once, after the cascade.
         self._switch_parent(context)
         self._publish_output(cell, context["header"], "clear_output", {"wait": False})
-        saved_count = self.shell.execution_count
-        displays = self._prepared(code)[3]
-        if displays == "print":
-            displays = self.shell.user_ns.get("print", builtins.print) is not builtins.print
-        quiet = displays == "quiet"
-        if state.execution_count is not None and displays and not quiet:
-            # Out[n] of a re-run shows the cell's own count, not the trigger's.
-            # IPython's display hook shows execution_count minus an offset
-            # that differs between IPython versions: measure it.
-            offset = saved_count - self.shell.displayhook.prompt_count
-            self.shell.execution_count = state.execution_count + offset
-        elif state.execution_count is not None and not self._fast.reruns:
-            # IPython's own path labels tracebacks In[execution_count].
-            self.shell.execution_count = state.execution_count
-        if self._compile_cache is not None:
-            self._compile_cache.label = state.execution_count
-        hook = self.shell.displayhook
-        if isinstance(hook, ReactiveDisplayHook):
-            hook.source = self._prepared(code)[0]  # its own ';', not the trigger's
-        try:
-            return await self._run_cell_quietly(cell, code)
-        finally:
-            if isinstance(hook, ReactiveDisplayHook):
-                hook.source = None
-            if self._compile_cache is not None:
-                self._compile_cache.label = None
-            if self.shell.execution_count != saved_count:
-                self.shell.execution_count = saved_count
-
-    async def _run_cell_quietly(self, cell: CellId, code: str) -> Outcome:
-        """Run code through IPython without history, as a re-run.
-
-        The trigger goes through ``IPythonKernel.do_execute``; re-runs skip its
-        per-request work (history, payloads, user expressions, re-transforming
-        the same code) and call ``run_cell_async`` with a cached transform and
-        a compiler that parses and compiles unchanged code only once.
-        Post-execute hooks still fire, so inline plots of re-runs appear.
-        """
-        shell = self.shell
-        assert shell is not None
-        transformed, error, is_async, _ = self._prepared(code)
-        self._forward_input(False)
-        result = None
-        real_compiler = shell.compile
-        proxy = self._compile_cache if self._fast.reruns else None
-        if proxy is not None and proxy.compiler is real_compiler and proxy.usable(shell):
-            shell.compile = proxy
-        lean = None
-        if (proxy is not None and shell.compile is proxy and not is_async and error is None
-                and transformed.strip()):
-            flags = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0) if shell.autoawait else 0
-            try:
-                lean = proxy.statements(transformed, shell.execution_count, code, flags)
-            except Exception:
-                lean = None  # e.g. a syntax error: IPython's own path reports it
-            if lean is not None and any(c.co_flags & inspect.CO_COROUTINE for c in lean[1]):
-                lean = None
-        try:
-            if lean is not None:
-                result = await self._run_statements(cell, code, transformed, *lean[1:])
-                return _outcome_of(result)
-            coro = shell.run_cell_async(
-                code, store_history=False, silent=False, transformed_cell=transformed,
-                preprocessing_exc_tuple=error, cell_id=cell,
-            )
-            if is_async:
-                future = asyncio.ensure_future(coro)
-                with self._cancel_on_sigint(future):
-                    result = await future
-            else:
-                result = await coro
-        except asyncio.CancelledError:
-            return Outcome("interrupted", "KeyboardInterrupt: cancelled")
-        finally:
-            shell.compile = real_compiler
-            self._restore_input()
-            shell.events.trigger("post_execute")
-            shell.events.trigger("post_run_cell", result)
-        return _outcome_of(result)
-
-    async def _run_statements(
-        self, cell: CellId, code: str, transformed: str, codes: tuple[Any, ...], displays: bool
-    ) -> ExecutionResult:
-        """``run_cell_async`` for a re-run of unchanged, synchronous code.
-
-        The same steps, minus those that only concern a new or changed cell
-        (history, transforming, naming, parsing and compiling: all cached):
-        ``pre_execute`` and ``pre_run_cell`` events, the builtin and display
-        traps, then each statement through ``run_code`` (which reports
-        errors exactly as IPython does).  The caller fires the post events.
-        """
-        shell = self.shell
-        assert shell is not None
-        info = ExecutionInfo(code, False, False, True, cell, transformed_cell=transformed)
-        result = ExecutionResult(info)
-        result.execution_count = shell.execution_count
-        shell.events.trigger("pre_execute")
-        shell.events.trigger("pre_run_cell", info)
-        shell.logger.log(transformed, code)
-        raised = False
-        with shell.builtin_trap, shell.display_trap:
-            if displays:
-                shell.displayhook.exec_result = result
-            try:
-                for code_obj in codes:
-                    if await shell.run_code(code_obj, result):
-                        raised = True
-                        break
-            finally:
-                if displays:
-                    shell.displayhook.exec_result = None
-            if shell.last_execution_succeeded is raised:
-                shell.last_execution_succeeded = not raised
-            shell.last_execution_result = result
-        return result
-
-    def _prepared(self, code: str) -> tuple[str, Any, bool, bool | str]:
-        """IPython's transform of ``code``, whether it needs a loop and whether
-        it may show a result (ends with an expression), cached."""
-        cached = self._prepared_cache.get(code)
-        if cached is not None:
-            return cached
-        assert self.shell is not None
-        error = None
-        try:
-            transformed = self.shell.transform_cell(code)
-        except Exception:
-            transformed, error = code, sys.exc_info()
-        is_async = bool(self.shell.should_run_async(
-            code, transformed_cell=transformed, preprocessing_exc_tuple=error))
-        try:
-            body = ast.parse(transformed).body
-            displays: bool | str = bool(body) and isinstance(body[-1], ast.Expr)
-            if displays and DisplayHook.semicolon_at_end_of_expression(transformed):
-                displays = "quiet"  # a trailing ';' hides the result
-            elif displays and _is_print_call(body[-1]):
-                displays = "print"  # shows nothing, unless print is redefined
-        except (SyntaxError, ValueError):
-            displays = True  # e.g. top-level await: assume it may
-        entry = (transformed, error, is_async, displays)
-        if error is None:
-            if len(self._prepared_cache) >= 4096:
-                del self._prepared_cache[next(iter(self._prepared_cache))]
-            self._prepared_cache[code] = entry
-        return entry
-
-    def _transform(self, code: str) -> str:
-        """The shell's transform, shared with analysis through the cache."""
-        transformed, error, _, _ = self._prepared(code)
-        if error is not None:
-            # Analysis treats it like a syntax error: the run reports it.
-            raise SyntaxError(str(error[1]))
-        return transformed
+        return await self.reruns.run(cell, code, self.runner.state(cell).execution_count)
 
     def _announce_skipped(self, report: CascadeReport) -> None:
         """Replace a skipped cell's old output by the reason it did not run,
@@ -721,31 +558,6 @@ def _analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:
     from .sql.cells import analyse_sql
 
     return analyse_sql(line, body)
-
-
-def _is_print_call(node: ast.stmt) -> bool:
-    """``print(...)`` as a statement: its value, None, is never displayed."""
-    return (
-        isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-        and isinstance(node.value.func, ast.Name) and node.value.func.id == "print"
-    )
-
-
-def _outcome_of(result: ExecutionResult) -> Outcome:
-    failure = result.error_before_exec or result.error_in_exec
-    if failure is None:
-        return Outcome("ok")
-    ename = type(failure).__name__
-    status = "interrupted" if ename in _INTERRUPT_NAMES else "error"
-    return Outcome(status, f"{ename}: {failure}")
-
-
-def _outcome(reply: dict[str, Any]) -> Outcome:
-    if reply.get("status") == "ok":
-        return Outcome("ok")
-    ename = str(reply.get("ename", "Error"))
-    status = "interrupted" if ename in _INTERRUPT_NAMES else "error"
-    return Outcome(status, f"{ename}: {reply.get('evalue', '')}")
 
 
 def _frame_bytes(frame: Any) -> bytes:

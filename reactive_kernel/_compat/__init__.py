@@ -3,7 +3,8 @@
 Each *fast path* replaces a public path that works everywhere:
 
 - ``reruns``: an unchanged cell re-runs from compiled code cached per cell
-  (:mod:`.compiling`) through IPython's ``run_code``, instead of
+  (:mod:`.compiling`) through IPython's ``run_code`` (:mod:`.rerun`, the steps
+  of ``run_cell_async`` minus those only a new cell needs), instead of
   ``InteractiveShell.run_cell_async``;
 - ``history``: inputs are written to IPython's history database at most once
   a second (:mod:`.history`), instead of once per input.
@@ -22,6 +23,13 @@ lines of threading against ipykernel's internals; it was deleted.
 ``ReactiveKernel.fast_paths = False``, or the environment variable
 ``REACTIVE_KERNEL_FAST_PATHS=0``, forces every one off (a comma-separated list
 of names keeps only those); CI runs the kernel tests both ways.
+
+Outside this package the kernel uses four underscored methods of ipykernel's
+``IPythonKernel`` on every path, fast or public: ``_forward_input`` and
+``_restore_input`` (``input()`` during a re-run), ``_cancel_on_sigint`` (an
+interrupt stops an async re-run) and ``_shell_parent_ident`` (switching the
+parent header to a re-run cell's request).  They have kept their meaning
+through ipykernel 7, the range ``pyproject.toml`` allows.
 
 The peek at queued execute_requests (so a cascade leaves a cell whose own
 request is already queued to that request) is not a speed-up but protocol

@@ -1,0 +1,186 @@
+"""Running the cells of a cascade through IPython, as re-runs.
+
+The cell that a request names runs through ``IPythonKernel.do_execute`` like
+any input.  The others a cascade runs are re-runs: no history, no new
+execution count, their own ``Out[n]`` and traceback label, their own trailing
+``;``.  :class:`Reruns` runs them, and keeps IPython's transform of each code
+string (shared with the analysis, so a cell is transformed once).  Which
+request a re-run's outputs go to is the kernel's business, not this module's.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import builtins
+import sys
+from typing import Any
+
+from IPython.core.displayhook import DisplayHook
+from IPython.core.interactiveshell import ExecutionResult
+
+from ._compat.rerun import lean_codes, run_statements
+from .displayhook import ReactiveDisplayHook
+from .runner import Outcome
+
+#: Exceptions that mean "the user interrupted", whatever the cell was doing.
+INTERRUPT_NAMES = frozenset({"KeyboardInterrupt", "CancelledError"})
+
+#: (transformed code, transform error, needs the event loop, shows a result).
+#: The last is True, False, "quiet" (a trailing ';') or "print" (ends with a
+#: ``print(...)`` call, which shows nothing unless ``print`` is redefined).
+Prepared = tuple[str, Any, bool, "bool | str"]
+
+
+class Reruns:
+    """Re-runs cells through the kernel's IPython shell.
+
+    Responsibilities: IPython's transform of each code string (cached), and
+    running a cell's code as a re-run, with the fast path of
+    :mod:`._compat.rerun` when the kernel has it on.
+    """
+
+    max_prepared = 4096
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+        self._prepared: dict[str, Prepared] = {}
+
+    @property
+    def shell(self) -> Any:
+        return self.kernel.shell
+
+    def prepared(self, code: str) -> Prepared:
+        """IPython's transform of ``code``, whether it needs a loop and whether
+        it may show a result, cached."""
+        cached = self._prepared.get(code)
+        if cached is not None:
+            return cached
+        shell = self.shell
+        error = None
+        try:
+            transformed = shell.transform_cell(code)
+        except Exception:
+            transformed, error = code, sys.exc_info()
+        is_async = bool(shell.should_run_async(
+            code, transformed_cell=transformed, preprocessing_exc_tuple=error))
+        try:
+            body = ast.parse(transformed).body
+            displays: bool | str = bool(body) and isinstance(body[-1], ast.Expr)
+            if displays and DisplayHook.semicolon_at_end_of_expression(transformed):
+                displays = "quiet"  # a trailing ';' hides the result
+            elif displays and _is_print_call(body[-1]):
+                displays = "print"
+        except (SyntaxError, ValueError):
+            displays = True  # e.g. top-level await: assume it may
+        entry = (transformed, error, is_async, displays)
+        if error is None:
+            if len(self._prepared) >= self.max_prepared:
+                del self._prepared[next(iter(self._prepared))]
+            self._prepared[code] = entry
+        return entry
+
+    def transform(self, code: str) -> str:
+        """The shell's transform, for the analysis; a failed transform is a
+        syntax error there (the run reports it)."""
+        transformed, error, _, _ = self.prepared(code)
+        if error is not None:
+            raise SyntaxError(str(error[1]))
+        return transformed
+
+    async def run(self, cell: str, code: str, execution_count: int | None) -> Outcome:
+        """Run ``cell``'s ``code`` as a re-run labelled ``execution_count``
+        (its ``Out[n]`` and tracebacks), leaving the shell's count as it was."""
+        shell = self.shell
+        fast = self.kernel._fast.reruns
+        proxy = self.kernel._compile_cache
+        saved_count = shell.execution_count
+        displays = self.prepared(code)[3]
+        if displays == "print":
+            displays = shell.user_ns.get("print", builtins.print) is not builtins.print
+        if execution_count is not None and displays and displays != "quiet":
+            # IPython's display hook shows execution_count minus an offset
+            # that differs between IPython versions: measure it.
+            offset = saved_count - shell.displayhook.prompt_count
+            shell.execution_count = execution_count + offset
+        elif execution_count is not None and not fast:
+            # IPython's own path labels tracebacks In[execution_count].
+            shell.execution_count = execution_count
+        if proxy is not None:
+            proxy.label = execution_count
+        hook = shell.displayhook
+        if isinstance(hook, ReactiveDisplayHook):
+            hook.source = self.prepared(code)[0]  # its own ';', not the trigger's
+        try:
+            return await self._run_quietly(cell, code)
+        finally:
+            if isinstance(hook, ReactiveDisplayHook):
+                hook.source = None
+            if proxy is not None:
+                proxy.label = None
+            if shell.execution_count != saved_count:
+                shell.execution_count = saved_count
+
+    async def _run_quietly(self, cell: str, code: str) -> Outcome:
+        """Run code through IPython without history.  Post-execute hooks still
+        fire, so inline plots of re-runs appear."""
+        shell, kernel = self.shell, self.kernel
+        transformed, error, is_async, _ = self.prepared(code)
+        kernel._forward_input(False)
+        result = None
+        real_compiler = shell.compile
+        proxy = kernel._compile_cache if kernel._fast.reruns else None
+        if proxy is not None and proxy.compiler is real_compiler and proxy.usable(shell):
+            shell.compile = proxy
+        lean = None
+        if proxy is not None and shell.compile is proxy and not is_async and error is None:
+            lean = lean_codes(proxy, shell, code, transformed)
+        try:
+            if lean is not None:
+                result = await run_statements(shell, cell, code, transformed, *lean)
+                return outcome_of(result)
+            coro = shell.run_cell_async(
+                code, store_history=False, silent=False, transformed_cell=transformed,
+                preprocessing_exc_tuple=error, cell_id=cell,
+            )
+            if is_async:
+                future = asyncio.ensure_future(coro)
+                with kernel._cancel_on_sigint(future):
+                    result = await future
+            else:
+                result = await coro
+        except asyncio.CancelledError:
+            return Outcome("interrupted", "KeyboardInterrupt: cancelled")
+        finally:
+            shell.compile = real_compiler
+            kernel._restore_input()
+            shell.events.trigger("post_execute")
+            shell.events.trigger("post_run_cell", result)
+        return outcome_of(result)
+
+
+def _is_print_call(node: ast.stmt) -> bool:
+    """``print(...)`` as a statement: its value, None, is never displayed."""
+    return (
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name) and node.value.func.id == "print"
+    )
+
+
+def outcome_of(result: ExecutionResult) -> Outcome:
+    """The outcome of an IPython run."""
+    failure = result.error_before_exec or result.error_in_exec
+    if failure is None:
+        return Outcome("ok")
+    ename = type(failure).__name__
+    status = "interrupted" if ename in INTERRUPT_NAMES else "error"
+    return Outcome(status, f"{ename}: {failure}")
+
+
+def outcome_of_reply(reply: dict[str, Any]) -> Outcome:
+    """The outcome of an execute_reply's content."""
+    if reply.get("status") == "ok":
+        return Outcome("ok")
+    ename = str(reply.get("ename", "Error"))
+    status = "interrupted" if ename in INTERRUPT_NAMES else "error"
+    return Outcome(status, f"{ename}: {reply.get('evalue', '')}")
