@@ -6,11 +6,18 @@ is handled by passing the shell's own input transformer as ``transform``.
 
 The walk follows the cell's module-level code in execution order, through
 its branches, loops, ``try``/``with`` statements (any statement of a ``with``
-body may be skipped by a context manager that suppresses an exception) and
-``match`` cases, keeping the set of names *every* path has bound or deleted
-so far.  Class bodies and comprehensions run where they stand; function and
-lambda bodies run when called, and :mod:`symtable` says which globals they
-read and write.
+body may be skipped by a context manager that suppresses an exception, and so
+may unpacking its value and entering the next context managers: only a plain
+``as name`` of the first one is bound for sure) and ``match`` cases, keeping
+the set of names *every* path has bound or deleted so far.  Class bodies and
+comprehensions run where they stand (a class body calling a function it
+defines reads that function's globals); function and lambda bodies run when
+called, and :mod:`symtable` says which globals they read and write.  A class
+body run by a function call is walked like one run now, for the names it reads
+from the globals before binding them itself (symtable calls those local).
+The code magics run in the user namespace (``%time``, ``%timeit``, ``%prun``,
+``%debug``, ``%%capture``) is walked where the magic stands, after IPython's
+input transformer as IPython does.
 
 Invariants of :class:`CellAnalysis`:
 
@@ -40,6 +47,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import symtable
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -108,7 +116,7 @@ def analyse(
     Raises :class:`SyntaxError` when the (transformed) code does not parse.
     """
     source = transform(code) if transform is not None else code
-    walker = _Walker(cell_magics or {})
+    walker = _Walker(cell_magics or {}, transform)
     walker.walk_source(source, strict=True)
     return walker.result(BUILTIN_NAMES | AMBIENT_NAMES | frozenset(ignore))
 
@@ -122,46 +130,113 @@ def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
         yield from _tables(child)
 
 
-def _effects(tables: Iterable[symtable.SymbolTable]) -> tuple[set[str], set[str]]:
-    """Globals read and written by code in ``tables`` (and their nested scopes)."""
-    reads: set[str] = set()
-    writes: set[str] = set()
-    for top in tables:
-        for table in _tables(top):
-            for sym in table.get_symbols():
-                if table.get_type() == "class" and sym.is_referenced() and sym.is_annotated():
-                    # ``x: int`` in a class body binds nothing, and symtable does
-                    # not tell it from ``x: int = 1``: a read may look outside.
-                    reads.add(sym.get_name())
-                if not sym.is_global():
-                    continue
-                if sym.is_referenced():
-                    reads.add(sym.get_name())
-                if sym.is_declared_global() and (sym.is_assigned() or sym.is_imported()):
-                    writes.add(sym.get_name())
-    return reads, writes
+def _nested_in_functions(
+    table: symtable.SymbolTable, functions: tuple[symtable.SymbolTable, ...]
+) -> Iterator[tuple[symtable.SymbolTable, tuple[symtable.SymbolTable, ...]]]:
+    """``table`` and its nested scopes, each with the function scopes around it."""
+    yield table, functions
+    inner = (*functions, table) if table.get_type() == "function" else functions
+    for child in table.get_children():
+        yield from _nested_in_functions(child, inner)
 
 
 class _Scopes:
     """Function, lambda and class scopes of a source, found by kind, name and line."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, tree: ast.Module) -> None:
+        self.tree = tree
         self.by_key: dict[tuple[str, str, int], list[symtable.SymbolTable]] = {}
         for table in _tables(symtable.symtable(source, "<cell>", "exec")):
             key = (table.get_type(), table.get_name(), table.get_lineno())
             self.by_key.setdefault(key, []).append(table)
+        self._class_nodes: dict[tuple[str, int], ast.ClassDef] | None = None
+        self._cache: dict[tuple[str, str, int], tuple[frozenset[str], frozenset[str]]] = {}
 
     def function(self, name: str, lineno: int) -> tuple[set[str], set[str]]:
-        return _effects(self.by_key.get(("function", name, lineno), []))
+        return self._cached(("function", name, lineno),
+                            lambda: self.by_key.get(("function", name, lineno), []))
 
     def methods(self, name: str, lineno: int) -> tuple[set[str], set[str]]:
         """Effects of the functions nested in a class (not its body, which runs now)."""
-        nested = [
+        return self._cached(("class", name, lineno), lambda: [
             child
             for table in self.by_key.get(("class", name, lineno), [])
             for child in table.get_children()
-        ]
-        return _effects(nested)
+        ])
+
+    def _cached(self, key: tuple[str, str, int],
+                tables: Callable[[], list[symtable.SymbolTable]]) -> tuple[set[str], set[str]]:
+        found = self._cache.get(key)
+        if found is None:
+            reads, writes = self._effects(tables())
+            found = self._cache[key] = (frozenset(reads), frozenset(writes))
+        return set(found[0]), set(found[1])
+
+    def _effects(self, tables: Iterable[symtable.SymbolTable]) -> tuple[set[str], set[str]]:
+        """Globals read and written by code in ``tables`` (and their nested scopes)."""
+        reads: set[str] = set()
+        writes: set[str] = set()
+        for top in tables:
+            for table, functions in _nested_in_functions(top, ()):
+                if table.get_type() == "class" and functions:
+                    reads |= self._class_body_reads(table, functions)
+                for sym in table.get_symbols():
+                    if table.get_type() == "class" and sym.is_referenced() and sym.is_annotated():
+                        # ``x: int`` in a class body binds nothing, and symtable does
+                        # not tell it from ``x: int = 1``: a read may look outside.
+                        reads.add(sym.get_name())
+                    if not sym.is_global():
+                        continue
+                    if sym.is_referenced():
+                        reads.add(sym.get_name())
+                    if sym.is_declared_global() and (sym.is_assigned() or sym.is_imported()):
+                        writes.add(sym.get_name())
+        return reads, writes
+
+    def _class_body_reads(self, table: symtable.SymbolTable,
+                          functions: tuple[symtable.SymbolTable, ...]) -> set[str]:
+        """A class body run by a function call reads a name it binds itself from
+        the globals until it has bound it (``class C: codec = codec``), unless an
+        enclosing function binds the name.  symtable calls such a name local."""
+        candidates = {
+            sym.get_name() for sym in table.get_symbols()
+            if sym.is_local() and sym.is_referenced() and not any(
+                _name_in_function(f, sym.get_name()) for f in functions)
+        }
+        if not candidates:
+            return set()
+        if self._class_nodes is None:
+            self._class_nodes = {
+                (n.name, n.lineno): n for n in ast.walk(self.tree) if isinstance(n, ast.ClassDef)
+            }
+        node = self._class_nodes.get((table.get_name(), table.get_lineno()))
+        if node is None:
+            return candidates
+        walker = _Walker({}, None)
+        walker.scopes = self
+        walker.frame = _Frame(is_class=True)
+        walker._block(node.body)
+        return candidates & (walker.strong | walker.weak)
+
+
+def _name_in_function(function: symtable.SymbolTable, name: str) -> bool:
+    """Whether ``name`` is a local or free variable of ``function``."""
+    if name not in function.get_identifiers():
+        return False
+    sym = function.lookup(name)
+    return sym.is_local() or sym.is_free()
+
+
+def _unbound_in(body: Iterable[ast.stmt]) -> set[str]:
+    """Names ``body`` may delete (``del x``, the end of ``except ... as x``)."""
+    found: set[str] = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
+                found.add(node.id)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                found.add(node.name)
+    return found
 
 
 # -- the walk ----------------------------------------------------------------------------
@@ -190,13 +265,19 @@ class _Frame:
     #: Class bodies: names declared ``global``.
     globals: set[str] = field(default_factory=set)
     is_class: bool = False
+    #: Class bodies: what calling the functions and classes they define reads
+    #: and writes globally (``x = helper()``, ``@deco`` run at class definition).
+    calls: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
 
 
 class _Walker(ast.NodeVisitor):
     """Walks a cell in execution order (see the module docstring)."""
 
-    def __init__(self, cell_magics: Mapping[str, MagicAnalyser]) -> None:
+    def __init__(self, cell_magics: Mapping[str, MagicAnalyser],
+                 transform: Callable[[str], str] | None) -> None:
         self.cell_magics = cell_magics
+        #: IPython's transform, for the Python code of magics (IPython transforms it too).
+        self.transform = transform
         self.module = _Frame()
         self.frame = self.module
         self.strong: set[str] = set()
@@ -217,7 +298,7 @@ class _Walker(ast.NodeVisitor):
     def walk_source(self, source: str, *, strict: bool) -> None:
         try:
             tree = ast.parse(source, "<cell>", "exec")
-            scopes = _Scopes(source)
+            scopes = _Scopes(source, tree)
         except SyntaxError:
             if strict:
                 raise
@@ -270,7 +351,10 @@ class _Walker(ast.NodeVisitor):
     def _call(self, name: str, seen: set[str]) -> None:
         """``name`` (a function or class of this cell) may be called here."""
         seen.add(name)
-        reads, writes = self.calls[name]
+        self._effect(*self.calls[name], seen)
+
+    def _effect(self, reads: set[str], writes: set[str], seen: set[str]) -> None:
+        """A call reading and writing these globals may happen here."""
         for read in reads:
             if read in self.calls and read not in seen:
                 self._call(read, seen)
@@ -288,6 +372,10 @@ class _Walker(ast.NodeVisitor):
             if name in frame.globals:
                 self._read_module(name)
                 return
+            local = frame.calls.get(name)
+            if local is not None and name in frame.may:
+                # A function of the class body, called while the class is made.
+                self._effect(*local, set())
             if frame.must is not None and name in frame.must:
                 return
         self._read_module(name)
@@ -311,11 +399,18 @@ class _Walker(ast.NodeVisitor):
     def _delete(self, name: str) -> None:
         frame = self.frame
         if frame.is_class and name not in frame.globals:
-            self._store(name)
+            self._unbind_in_class(name)
             return
         self._read_module(name)  # ``del`` fails if the name does not exist
         self.deleted.add(name)
         self._store(name)
+
+    def _unbind_in_class(self, name: str) -> None:
+        """A class body's name deleted: a read after it looks in the globals
+        (``class C: x = 1; del x; y = x`` reads the module's ``x``)."""
+        self.frame.may.add(name)
+        if self.frame.must is not None:
+            self.frame.must.discard(name)
 
     def _changed_in_place(self, target: ast.expr) -> None:
         base = target
@@ -353,6 +448,7 @@ class _Walker(ast.NodeVisitor):
 
     def _loop(self, node: ast.For | ast.AsyncFor | ast.While,
               target: ast.expr | None) -> None:
+        self._forget_deleted_in_loop(node.body)
         start = self._copy()
         self.breaks.append([])
         if target is not None:
@@ -363,6 +459,11 @@ class _Walker(ast.NodeVisitor):
         (normal,) = self._branches(start, node.orelse)
         self.frame.must = _join(normal, *breaks)
 
+    def _forget_deleted_in_loop(self, body: list[ast.stmt]) -> None:
+        """In a class body, a later iteration may find a name of the class deleted."""
+        if self.frame.is_class and self.frame.must is not None:
+            self.frame.must -= _unbound_in(body)
+
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         self._loop(node, node.target)
@@ -370,6 +471,7 @@ class _Walker(ast.NodeVisitor):
     visit_AsyncFor = visit_For
 
     def visit_While(self, node: ast.While) -> None:
+        self._forget_deleted_in_loop(node.body)  # the test runs again after the body
         self.visit(node.test)
         self._loop(node, None)
 
@@ -427,16 +529,28 @@ class _Walker(ast.NodeVisitor):
         """Python unbinds an ``except ... as`` name when the handler ends."""
         frame = self.frame
         if frame.is_class and name not in frame.globals:
+            self._unbind_in_class(name)
             return
         self.deleted.add(name)
         self._store_module(name, certain=not frame.is_class)
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
-        for item in node.items:
+        first, *rest = node.items
+        self.visit(first.context_expr)
+        target = first.optional_vars
+        if isinstance(target, ast.Name):
+            self._target(target)  # binding a name cannot fail
+            target = None
+        after = self._copy()
+        # From here on, the first context manager may suppress an exception:
+        # unpacking its value, entering the next ones (``with suppress(OSError),
+        # open(p) as fh``), the body.
+        if target is not None:
+            self._target(target)
+        for item in rest:
             self.visit(item.context_expr)
             if item.optional_vars is not None:
                 self._target(item.optional_vars)
-        after = self._copy()
         self._block(node.body)
         # A context manager may suppress an exception from any statement.
         self.frame.must = after
@@ -572,10 +686,11 @@ class _Walker(ast.NodeVisitor):
         definitions of a name in one cell (in ``try``/``except`` branches, say)
         add up."""
         self._store(name)
-        if not self.frame.is_class or name in self.frame.globals:
-            reads, writes = self.calls.setdefault(name, (set(), set()))
-            reads |= effects[0]
-            writes |= effects[1]
+        frame = self.frame
+        calls = self.calls if not frame.is_class or name in frame.globals else frame.calls
+        reads, writes = calls.setdefault(name, (set(), set()))
+        reads |= effects[0]
+        writes |= effects[1]
 
     def _arguments(self, args: ast.arguments, *, annotations: bool = False) -> None:
         for default in [*args.defaults, *args.kw_defaults]:
@@ -654,12 +769,14 @@ class _Walker(ast.NodeVisitor):
         self.visit(node.generators[0].iter)
         local: set[str] = set()
         for generator in node.generators:
-            local |= {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)}
+            local |= {n.id for n in ast.walk(generator.target)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         self.comprehensions.append(local)
         try:
             for i, generator in enumerate(node.generators):
                 if i:
                     self.visit(generator.iter)
+                self._comprehension_target(generator.target)
                 for condition in generator.ifs:
                     self.visit(condition)
             if isinstance(node, ast.DictComp):
@@ -669,6 +786,25 @@ class _Walker(ast.NodeVisitor):
                 self.visit(node.elt)
         finally:
             self.comprehensions.pop()
+
+    def _comprehension_target(self, target: ast.expr) -> None:
+        """``[... for obj.attr in src]`` reads ``obj`` and changes it in place."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._comprehension_target(element)
+        elif isinstance(target, ast.Starred):
+            self._comprehension_target(target.value)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            self.visit(target.value)
+            if isinstance(target, ast.Subscript):
+                self.visit(target.slice)
+            base = target.value
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name) and not any(
+                    base.id in local for local in self.comprehensions):
+                self.changed.add(base.id)
+                self._store_module(base.id, certain=False)
 
     visit_ListComp = _visit_comprehension
     visit_SetComp = _visit_comprehension
@@ -710,9 +846,16 @@ class _Walker(ast.NodeVisitor):
         method, args = magic
         if method == "run_line_magic" and len(args) == 2:
             name, line = args
-            if name in PYTHON_ARG_LINE_MAGICS:
-                code = split_timeit_options(line) if name == "timeit" else line
-                self.walk_source(code, strict=False)
+            if name in PYTHON_ARG_LINE_MAGICS or name in _RUNNING_MAGICS:
+                self._python_magic(name, line)
+            elif name in _INTROSPECTION_MAGICS:
+                found = _LEADING_NAME.match(line)
+                if found is not None and "*" not in line:  # ``a*?`` searches names
+                    self._load(found.group(1))
+            elif name == "xdel":
+                var = _strip_getopt(line, frozenset()).strip()
+                if var.isidentifier():
+                    self._delete(var)
             else:
                 for var in sorted(expanded_names(line)):
                     self._load(var)
@@ -726,14 +869,100 @@ class _Walker(ast.NodeVisitor):
                 for var in sorted(defs):
                     self._store(var)
                 return
+            if name in _RUNNING_MAGICS:
+                self._python_magic(name, line, body)
+                return
             if name not in PYTHON_BODY_CELL_MAGICS:
                 for var in sorted(expanded_names(line)):
                     self._load(var)
                 return  # not Python: contributes no names
             if name == "timeit":
-                self.walk_source(split_timeit_options(line), strict=False)
-            self.walk_source(body, strict=False)
+                self._python_code(split_timeit_options(line))
+            # ``%%time --no-raise-error``: an exception stops the body, not the cell.
+            maybe = name == "time" and _strip_time_options(line) != line.lstrip()
+            self._python_code(body, maybe=maybe)
             if name == "capture":
                 targets = [w for w in line.split() if not w.startswith("-")]
                 if targets and targets[0].isidentifier():
                     self._store(targets[0])
+
+    def _python_magic(self, name: str, line: str, body: str | None = None) -> None:
+        """A magic running Python code in the user namespace: ``%time``,
+        ``%timeit``, ``%prun`` (the code after their options) and ``%debug``."""
+        if name == "timeit":
+            self._python_code(split_timeit_options(line))
+        elif name == "time":
+            code = _strip_time_options(line)
+            self._python_code(code, maybe=code != line.lstrip())
+        elif name == "prun":
+            code = _strip_getopt(line, _PRUN_VALUE_OPTIONS)
+            self._python_code(code if body is None else code + "\n" + body)
+        elif name == "debug":
+            code = _strip_debug_options(line)
+            # IPython runs it as it is, without its input transformer; the user
+            # may quit the debugger before the end.
+            self._python_code(code if body is None else code + "\n" + body,
+                              transform=False, maybe=True)
+
+    def _python_code(self, code: str, *, transform: bool = True, maybe: bool = False) -> None:
+        """Code a magic runs: IPython passes it through its input transformer
+        first (``%%time`` over ``x = !ls``), and ignores it if it is not Python.
+        ``maybe``: the cell goes on even if the code stops half way."""
+        if transform and self.transform is not None:
+            try:
+                code = self.transform(code)
+            except Exception:
+                return
+        before = self._copy()
+        self.walk_source(code, strict=False)
+        if maybe:
+            self.frame.must = before
+
+
+#: Magics (besides ``ipython_syntax``'s) running Python code in the user namespace.
+_RUNNING_MAGICS: frozenset[str] = frozenset({"prun", "debug"})
+#: ``%prun``'s options that take a value (getopt ``D:l:rs:T:q``).
+_PRUN_VALUE_OPTIONS: frozenset[str] = frozenset("DlsT")
+#: ``obj?``, ``obj??``, ``%pdef obj``...: they show the object (its value too).
+_INTROSPECTION_MAGICS: frozenset[str] = frozenset(
+    {"pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile"}
+)
+_LEADING_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _strip_getopt(line: str, value_options: frozenset[str]) -> str:
+    """The rest of a magic's line after its getopt-style options (``-s name -q``)."""
+    rest = line.lstrip()
+    while rest.startswith("-") and len(rest) > 1 and not rest[1].isspace():
+        token, _, after = rest.partition(" ")
+        if token == "--":
+            return after
+        letters = token[1:]
+        takes = next((i for i, c in enumerate(letters) if c in value_options), None)
+        if takes is not None and takes == len(letters) - 1:
+            after = after.lstrip().partition(" ")[2]  # the value is the next word
+        rest = after.lstrip()
+    return rest
+
+
+def _strip_time_options(line: str) -> str:
+    """``%time [--no-raise-error] statement`` (argparse: a prefix is the option)."""
+    rest = line.lstrip()
+    while True:
+        token, _, after = rest.partition(" ")
+        if len(token) < 3 or not "--no-raise-error".startswith(token):
+            return rest
+        rest = after.lstrip()
+
+
+def _strip_debug_options(line: str) -> str:
+    """``%debug [--breakpoint FILE:LINE] [statement]``."""
+    rest = line.lstrip()
+    while True:
+        token, _, after = rest.partition(" ")
+        if token == "-b" or (len(token) > 2 and "--breakpoint".startswith(token)):
+            rest = after.lstrip().partition(" ")[2].lstrip()
+        elif token.startswith(("-b", "--breakpoint=")):
+            rest = after.lstrip()
+        else:
+            return rest

@@ -120,7 +120,13 @@ COMPOUND = [
     ("with ctx:\n    pass", cell(refs={"ctx"})),
     # A context manager may suppress an exception: the body's names are maybe.
     ("with open(p) as fh:\n    data = fh.read()", cell({"fh", "data"}, {"p"}, weak={"data"})),
-    ("with a() as (g, h), b as k:\n    pass", cell({"g", "h", "k"}, {"a", "b"})),
+    # ``a()`` may suppress a failed unpacking or an exception entering ``b``.
+    ("with a() as (g, h), b as k:\n    pass",
+     cell({"g", "h", "k"}, {"a", "b"}, weak={"g", "h", "k"})),
+    ("with suppress(OSError), open(p) as fh:\n    pass\nprint(fh)",
+     cell({"fh"}, {"suppress", "p"}, weak={"fh"})),
+    ("with cm as (a, b):\n    pass", cell({"a", "b"}, {"cm"}, weak={"a", "b"})),
+    ("with cm as a:\n    pass\nprint(a)", cell({"a"}, {"cm"})),
     # The ``as`` name is unbound when the handler ends, if the handler ran.
     ("try:\n    pass\nexcept E as e:\n    print(e)",
      cell(refs={"E"}, deletes={"e"}, weak={"e"})),
@@ -238,6 +244,10 @@ COMPREHENSIONS = [
     # Class-body names are not visible inside a comprehension in that body.
     ("class C:\n    y = 1\n    z = [y for _ in range(3)]", cell({"C"}, {"y"},
                                                              calls={"C": ({"y"}, set())})),
+    # A target that is not a name reads (and changes) a module name.
+    ("[0 for obj.attr in src]", cell(refs={"obj", "src"}, inplace={"obj"})),
+    ("[0 for d[k] in src]", cell(refs={"d", "k", "src"}, inplace={"d"})),
+    ("[0 for x in src for x.y in z]", cell(refs={"src", "z"})),
 ]
 
 
@@ -346,6 +356,29 @@ ROOT_CAUSES = [
     ("e = 1\ntry:\n    pass\nexcept Exception as e:\n    pass", cell({"e"}, deletes={"e"})),
     ("class K:\n    global registry\n    registry = {}",
      cell({"K", "registry"}, weak={"registry"})),
+    # 6. A class body's name deleted (``del``, the end of ``except ... as``) is
+    # looked up in the globals again.
+    ("class C:\n    x = 1\n    del x\n    y = x", cell({"C"}, {"x"})),
+    ("class C:\n    try:\n        raise X\n    except X as e:\n        pass\n    y = e",
+     cell({"C"}, {"X", "e"})),
+    ("class C:\n    x = 1\n    for i in r:\n        y = x\n        del x", cell({"C"}, {"r", "x"})),
+    ("class C:\n    x = 1\n    while x:\n        del x", cell({"C"}, {"x"})),
+    # 7. A class body calling a function it defines reads that function's globals.
+    ("class C:\n    def helper():\n        return g\n    x = helper()",
+     cell({"C"}, {"g"}, calls={"C": ({"g"}, set())})),
+    ("class C:\n    def deco(f):\n        return wrap(f)\n    @deco\n    def m(self):\n"
+     "        pass",
+     cell({"C"}, {"wrap"}, calls={"C": ({"wrap"}, set())})),
+    ("class C:\n    f = lambda: g\n    x = f()", cell({"C"}, {"g"}, calls={"C": ({"g"}, set())})),
+    ("class C:\n    def helper():\n        return g", cell({"C"}, calls={"C": ({"g"}, set())})),
+    # 8. A class body run by a call reads what it binds, until it binds it.
+    ("def f():\n    class C:\n        codec = codec\n    return C",
+     cell({"f"}, calls={"f": ({"codec"}, set())})),
+    ("def f(n):\n    class C:\n        size = n\n        z = 1\n        w = z\n    return C",
+     cell({"f"})),
+    ("def f():\n    codec = 1\n    class C:\n        codec = codec\n    return C", cell({"f"})),
+    ("class A:\n    def m(self):\n        class B:\n            q = q\n        return B",
+     cell({"A"}, calls={"A": ({"q"}, set())})),
 ]
 
 
@@ -447,6 +480,29 @@ IPYTHON = [
     # changing ``d`` must re-run the shell command.
     ("!ls {d}", cell(refs={"d"})),
     ("files = !ls {d}", cell({"files"}, {"d"})),
+    # IPython transforms the code of %time, %%time, %%timeit and %%capture too.
+    ("%%time\nx = !ls {d}", cell({"x"}, {"d"})),
+    ("%time x = !ls {d}", cell({"x"}, {"d"})),
+    ("%%capture out\n%time x = f(y)", cell({"out", "x"}, {"f", "y"})),
+    ("%%timeit -n 2 s = setup\ns2 = !ls {d}", cell({"s", "s2"}, {"setup", "d"})),
+    # ``--no-raise-error``: an exception stops the statement, not the cell.
+    ("%time --no-raise-error x = f(y)", cell({"x"}, {"f", "y"}, weak={"x"})),
+    ("%%time --no-raise-error\nx = f(y)", cell({"x"}, {"f", "y"}, weak={"x"})),
+    # %prun and %debug run their code in the user namespace.
+    ("%prun x = f(y)", cell({"x"}, {"f", "y"})),
+    ("%prun -s cumulative -q x = f(y)", cell({"x"}, {"f", "y"})),
+    ("%prun -qs cumulative x = f(y)", cell({"x"}, {"f", "y"})),
+    ("%%prun -l 3\nx = f(y)", cell({"x"}, {"f", "y"})),
+    ("%debug -b file.py:3 x = f(y)", cell({"x"}, {"f", "y"}, weak={"x"})),
+    ("%%debug\nx = f(y)", cell({"x"}, {"f", "y"}, weak={"x"})),
+    ("%debug", cell()),
+    # Introspection shows the object: a read.
+    ("obj?", cell(refs={"obj"})),
+    ("?obj.attr", cell(refs={"obj"})),
+    ("obj??", cell(refs={"obj"})),
+    ("%pdef func", cell(refs={"func"})),
+    ("a*?", cell()),
+    ("%xdel x", cell(refs={"x"}, deletes={"x"})),
 ]
 
 
