@@ -174,9 +174,11 @@ class ReactiveKernel(IPythonKernel):
             self.log.debug("Could not peek at a shell message", exc_info=True)
             return
         cell = metadata.get("cellId") if isinstance(metadata, dict) else None
-        if isinstance(cell, str):
+        if isinstance(cell, str) and cell:
+            msg_id = header.get("msg_id", "")
+            self._route(msg_id, CellId(cell))  # its execute_input is tagged too
             with self._pending_lock:
-                self._pending[header.get("msg_id", "")] = cell
+                self._pending[msg_id] = cell
 
     def set_parent(self, ident: Any, parent: Any, channel: str = "shell") -> None:
         if channel == "shell" and parent:

@@ -29,6 +29,10 @@ OUTPUT_MSG_TYPES = frozenset(
         "clear_output",
     }
 )
+#: Messages tagged with their cell: the outputs, and ``execute_input``, which starts a
+#: cell's new output (a client that keeps outputs per cell, like reactive-server's
+#: replay for pages that connect later, starts afresh there).
+TAGGED_MSG_TYPES = OUTPUT_MSG_TYPES | {"execute_input"}
 
 
 class RoutingSession(Session):
@@ -65,7 +69,7 @@ class RoutingSession(Session):
         metadata: Any = None,
     ) -> dict[str, Any]:
         message = super().msg(msg_type, content, parent, header, metadata)
-        if msg_type in OUTPUT_MSG_TYPES:
+        if msg_type in TAGGED_MSG_TYPES:
             parent_id = message["parent_header"].get("msg_id")
             cell = self._routes.get(parent_id) if parent_id else None
             if cell is not None and "cellId" not in message["metadata"]:

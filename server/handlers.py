@@ -67,9 +67,15 @@ async def on_store_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
         STORE_THREAD, functools.partial(fn, *args, **kwargs))
 
 
+#: Seconds ``POST /api/notebooks/{path}/kernel`` waits for a running kernel to take
+#: the notebook's cells before answering without its graph.
+REGISTER_WAIT = 1.0
+
+
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        log.warning("The kernel did not take a notebook's new order: %s", task.exception())
+        log.warning("The kernel did not take a notebook's cells or order: %s",
+                    task.exception())
 
 class APIHandler(web.RequestHandler):
     """JSON in, JSON out, token required, no tracebacks."""
@@ -293,6 +299,7 @@ class NotebookHandler(APIHandler):
         if not isinstance(notebook, dict):
             raise web.HTTPError(400, "notebook must be an nbformat v4 object")
         model = await self.store_call(self.store.save, path, notebook, body.get("version"))
+        self.hub.notebook_saved(path, model["version"])
         self.reply(self.changed(path, model))
 
     async def patch(self, path: str) -> None:
@@ -318,10 +325,19 @@ class NotebookKernelHandler(APIHandler):
         """Start (or reuse) the notebook's kernel and load its cells into the graph."""
         model = await self.store_call(self.store.get, path)
         try:
-            kernel_id, _started = await self.hub.kernel_for_notebook(path)
+            kernel_id, started = await self.hub.kernel_for_notebook(path)
         except KernelStartFailed as err:
             raise web.HTTPError(503, f"the notebook's kernel did not start: {err}") from None
-        registered = await self.hub.register_notebook(kernel_id)
+        # The kernel takes the registration when it is done with what it runs: a page
+        # opened (or reloaded) during a long run does not wait for it. It gets the
+        # graph from the kernel's state comm once the kernel is free.
+        registering = asyncio.ensure_future(self.hub.register_notebook(kernel_id, 3600))
+        try:
+            registered = await asyncio.wait_for(asyncio.shield(registering),
+                                                None if started else REGISTER_WAIT)
+        except asyncio.TimeoutError:
+            registering.add_done_callback(_log_failure)
+            registered = None
         graph, version = registered if registered is not None else (None, model["version"])
         # version: the file's version whose cells the kernel has
         self.reply({"kernel": self.hub.model(kernel_id), "graph": graph, "version": version})
@@ -440,6 +456,15 @@ class ChannelsHandler(websocket.WebSocketHandler):
         # Small frames go out at once (Nagle would hold each reply ~40 ms).
         self.set_nodelay(True)
         self.client = relay.attach(self.protocol, self._deliver)
+        if self.batch:
+            # For the web UI (the batch subprotocol is its own): the outputs of runs
+            # since the last save, which the notebook file lacks (a page reloaded
+            # during a cascade), before any live message,
+            self._deliver(relay.outputs.replay(), False)
+            # and the kernel's state now (busy with a run that started before it came).
+            if relay.execution_state != "starting":
+                self.client.send_message("iopub", relay.session.msg(
+                    "status", {"execution_state": relay.execution_state}))
         # A (re)connecting client gets what it needs to draw the notebook:
         # a fresh kernel_info and the per-cell graph state.
         for msg_type, content in (("kernel_info_request", {}), ("reactive_graph_request", {})):

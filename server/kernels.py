@@ -25,9 +25,10 @@ import orjson
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_client.session import Session
-from traitlets import Float, Instance, Unicode, default
+from traitlets import Float, Instance, Int, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from .outputs import OUTPUT_TYPES, RESET_TYPES, OutputLog
 from .protocol import raw_to_json, to_json, to_v1
 from .sockets import SocketReader, Verifier, connect
 
@@ -133,6 +134,8 @@ class KernelRelay:
         self.verifier = Verifier(self.session)
         self.clients: set[ClientConnection] = set()
         self.execution_state = "starting"
+        #: Cells' outputs since the notebook was last saved, for clients that connect.
+        self.outputs = OutputLog(hub.replay_limit)
         self._last_activity = time.time()
         socket, owner = connect(km, "iopub")
         self.iopub = SocketReader(socket, owner, self._broadcast)
@@ -190,9 +193,12 @@ class KernelRelay:
         if parts is None:
             return
         header = orjson.loads(parts[0])
-        if header.get("msg_type") == "status":
+        msg_type = header.get("msg_type")
+        if msg_type == "status":
             state = orjson.loads(parts[3]).get("execution_state")
             self.execution_state = state or self.execution_state
+        elif msg_type in OUTPUT_TYPES or msg_type in RESET_TYPES:
+            self.outputs.feed(msg_type, parts[2], parts[3])
         cache: dict[str, Any] = {"header": header}
         for client in list(self.clients):
             try:
@@ -249,6 +255,11 @@ class KernelHub(LoggingConfigurable):
     kernel_name = Unicode("reactive", help="Kernelspec for new kernels.").tag(config=True)
     ready_timeout = Float(60.0, help="Seconds a new kernel has to answer kernel_info "
                           "before it is stopped and the start reported failed.").tag(config=True)
+    replay_limit = Int(32 * 2**20, help="Bytes of output messages kept per kernel for "
+                       "clients that connect later (a page reloaded during a run): "
+                       "those of runs since the notebook was last saved. Past it, the "
+                       "least recently changed cells are dropped and reported lost."
+                       ).tag(config=True)
     root_dir = Unicode("", help="The notebooks' root: a notebook's kernel starts in the "
                        "notebook's directory under it (relative paths in its cells work "
                        "as in JupyterLab), other kernels in the root itself.").tag(config=True)
@@ -378,7 +389,8 @@ class KernelHub(LoggingConfigurable):
         relay.broadcast_server("kernel_ready", notice)
         return notice
 
-    async def register_notebook(self, kernel_id: str) -> tuple[dict[str, Any], str] | None:
+    async def register_notebook(self, kernel_id: str, timeout: float = 30
+                                ) -> tuple[dict[str, Any], str] | None:
         """The notebook's saved cells into its kernel's graph, in notebook order,
         nothing run: the graph reply and the file's version, or None if the kernel
         is no notebook's or not a reactive kernel."""
@@ -388,7 +400,8 @@ class KernelHub(LoggingConfigurable):
                 or relay.km.kernel_name != "reactive":
             return None
         content, version = await self.notebook_cells(path)
-        return await self.request(kernel_id, "reactive_graph_request", content), version
+        return await self.request(kernel_id, "reactive_graph_request", content,
+                                  timeout=timeout), version
 
     async def shutdown(self, kernel_id: str) -> None:
         relay = self.relays.get(kernel_id)
@@ -442,6 +455,14 @@ class KernelHub(LoggingConfigurable):
         root = Path(self.root_dir).resolve()
         directory = (root / path).parent.resolve()
         return str(directory) if directory.is_relative_to(root) and directory.is_dir() else None
+
+    def notebook_saved(self, path: str, version: str) -> None:
+        """A client saved the whole notebook, outputs included: the outputs its
+        kernel keeps for clients that connect later need go back no further."""
+        kernel_id = self.notebook_kernels.get(path)
+        relay = self.relays.get(kernel_id) if kernel_id else None
+        if relay is not None:
+            relay.outputs.saved(version)
 
     def notebook_changed(self, path: str, version: str, origin: str | None = None) -> None:
         """Tell every client of the notebook's kernel that the file changed."""

@@ -48,6 +48,7 @@ function onConnState(state, detail) {
   if (state !== "connected") setSynced(false);
   if (state === "disconnected") checkKernelGone();
   if (state === "connected") {
+    S.replayed = false;  // until this connection's outputs_replay (messages.js)
     // A reconnection: the comm's snapshot tells what ran meanwhile.  Replies
     // to this page's requests went to the old socket: none is pending any more, and a
     // cell that was running then has shown only part of its output.

@@ -104,14 +104,34 @@ function applyDeferredClear(cell) {
 
 export function addOutput(cell, output) {
   if (cell.pendingClear) { cell.outputs = []; cell.pendingClear = false; }
-  const last = cell.outputs[cell.outputs.length - 1];
+  appendOutput(cell.outputs, output);
+  queueRender(cell);
+  if (!S.cascade || S.cascade.own) outputsChanged();
+}
+
+/** Append an output as the notebook keeps it: consecutive text of one stream is one. */
+function appendOutput(outputs, output) {
+  const last = outputs[outputs.length - 1];
   if (output.output_type === "stream" && last && last.output_type === "stream" && last.name === output.name) {
     last.text = joinSrc(last.text) + output.text;
   } else {
-    cell.outputs.push(output);
+    outputs.push(output);
   }
-  queueRender(cell);
-  if (!S.cascade || S.cascade.own) outputsChanged();
+}
+
+/** The nbformat output of an iopub output message (stream, display_data, execute_result,
+ * error), or null.  A display's id rides along, not saved. */
+function outputOf(type, content) {
+  if (type === "stream") return { output_type: "stream", name: content.name, text: content.text || "" };
+  if (type === "error") {
+    return { output_type: "error", ename: content.ename, evalue: content.evalue, traceback: content.traceback || [] };
+  }
+  if (type !== "display_data" && type !== "execute_result") return null;
+  const out = { output_type: type, data: content.data || {}, metadata: content.metadata || {} };
+  if (type === "execute_result") out.execution_count = content.execution_count;
+  const displayId = content.transient && content.transient.display_id;
+  if (displayId) Object.defineProperty(out, "displayId", { value: displayId, enumerable: false, writable: true });
+  return out;
 }
 
 // Outputs are part of the file. One that arrives while a save is in flight (or after
@@ -123,6 +143,7 @@ function outputsChanged() {
 }
 
 export function onMessage(msg) {
+  if (S.held) { S.held.push(msg); return; }  // until the replay is applied (below)
   const type = msgType(msg);
   if (msg.channel === "server") { onServerMessage(type, msg.content || {}); return; }
   // The last words of a kernel being replaced (a cell it interrupts on its way out, its
@@ -177,25 +198,17 @@ export function onMessage(msg) {
         else deferClear(cell);
         if (!content.wait && (!S.cascade || S.cascade.own)) outputsChanged();
         return;
-      case "stream": {
-        if (!cell) return;
-        activity(cell.id, parentId);
-        addOutput(cell, { output_type: "stream", name: content.name, text: content.text || "" });
-        return;
-      }
+      case "stream":
       case "display_data":
-      case "execute_result": {
+      case "execute_result":
+      case "error": {
         if (!cell) return;
         activity(cell.id, parentId);
-        const out = { output_type: type, data: content.data || {}, metadata: content.metadata || {} };
         if (type === "execute_result") {
-          out.execution_count = content.execution_count;
           cell.execution_count = content.execution_count;
           updateCellChrome(cell);
         }
-        const displayId = content.transient && content.transient.display_id;
-        if (displayId) Object.defineProperty(out, "displayId", { value: displayId, enumerable: false, writable: true });
-        addOutput(cell, out);
+        addOutput(cell, outputOf(type, content));
         return;
       }
       case "update_display_data": {
@@ -212,12 +225,6 @@ export function onMessage(msg) {
         }
         return;
       }
-      case "error":
-        if (!cell) return;
-        activity(cell.id, parentId);
-        addOutput(cell, { output_type: "error", ename: content.ename, evalue: content.evalue,
-          traceback: content.traceback || [] });
-        return;
       case "comm_msg":
         if (content.comm_id === S.commId) onKernelState(content.data);
         return;
@@ -402,6 +409,9 @@ async function catchUp(missed) {
   if (model.version !== version) {
     onServerMessage("notebook_changed", { path: S.path, version: model.version, origin: null });
   }
+  // The server's replay on this connection brought what ran since the last save; the
+  // rest is in the file.  Cells whose outputs it could not keep are marked there.
+  if (S.replayed) return;
   markMissed(missed.filter(({ id }) => {
     const cell = S.byId.get(id);
     return cell && cell.runs === runs.get(id) && !["queued", "running"].includes(cell.st.status);
@@ -422,6 +432,61 @@ function markMissed(missed) {
     lost += 1;
   }
   if (lost) toast(`${lost} cell${lost === 1 ? "" : "s"} ran while this page was disconnected; their outputs were not received.`, "info", 6000);
+}
+
+// ---- outputs the page missed -------------------------------------------------------------------
+// The server sends every page, first thing on each connection, the outputs of the cells
+// that ran since the notebook was last saved (outputs_replay): a page loaded or
+// reconnected during a cascade, or before anyone saved, shows what the kernel did, not
+// the file's older outputs.  Cells the server could not keep them for are "lost".
+async function applyReplay(content) {
+  S.replayed = true;
+  if (content.version && content.version !== S.version && !S.dirty) {
+    // Saved since this page loaded the file: that file first, then what came after it.
+    S.held = [];
+    try {
+      const model = await api(nbUrl());
+      if (!S.dirty) loadModel(model, true);
+    } catch { /* offline again: the page keeps what it has */ }
+    const held = S.held;
+    S.held = null;
+    replayOutputs(content);
+    for (const msg of held) onMessage(msg);
+    return;
+  }
+  replayOutputs(content);
+}
+
+function replayOutputs(content) {
+  for (const [id, messages] of Object.entries(content.cells || {})) {
+    const cell = S.byId.get(id);
+    if (!cell || cell.type !== "code" || !Array.isArray(messages)) continue;
+    let outputs = cell.outputs.slice();
+    let waiting = false;
+    for (const { msg_type: type, content: body = {} } of messages) {
+      if (type === "execute_input" || (type === "clear_output" && !body.wait)) {
+        outputs = [];
+        waiting = false;
+        if (type === "execute_input" && body.execution_count != null) cell.execution_count = body.execution_count;
+      } else if (type === "clear_output") {
+        waiting = true;
+      } else if (type === "update_display_data") {
+        const displayId = body.transient && body.transient.display_id;
+        for (const o of outputs) if (displayId && o.displayId === displayId) { o.data = body.data || {}; o.metadata = body.metadata || {}; }
+      } else {
+        const out = outputOf(type, body);
+        if (!out) continue;
+        if (waiting) { outputs = []; waiting = false; }
+        if (type === "execute_result") cell.execution_count = body.execution_count;
+        appendOutput(outputs, out);
+      }
+    }
+    cell.outputs = outputs;
+    cell.pendingClear = waiting;
+    updateCellChrome(cell);
+    queueRender(cell);
+  }
+  markMissed((content.lost || []).map((id) => ({ id, count: null })));
 }
 
 function onServerMessage(type, content) {
@@ -449,6 +514,8 @@ function onServerMessage(type, content) {
     if (!S.awaitingKernel) return;
     S.kernelVersion = content.registered ? content.version : null;
     kernelBack(S.awaitingKernel);
+  } else if (type === "outputs_replay") {
+    applyReplay(content);
   } else if (type === "server_error") {
     toast(`Server: ${content.message}`, "error");
   }

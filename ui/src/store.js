@@ -41,6 +41,10 @@ export const S = {
   // with the next execute_request): id -> the code cell that preceded it, so the order
   // sent meanwhile keeps it where the kernel still has it.
   deleted: new Map(),
+  // The server's outputs_replay came on this connection (messages.js); held: kernel
+  // messages kept back while the replay waits for a newer file.
+  replayed: false,
+  held: null,
   dirty: false,
   saving: false,
   lastSaved: null,

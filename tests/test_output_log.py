@@ -1,0 +1,83 @@
+"""The server's per-cell output log for pages that connect later (server/outputs.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from server.outputs import SAVE_MARGIN, OutputLog
+
+
+def feed(log: OutputLog, msg_type: str, cell: str | None, content: dict[str, Any],
+         now: float) -> None:
+    metadata = {"cellId": cell} if cell is not None else {}
+    log.feed(msg_type, json.dumps(metadata).encode(), json.dumps(content).encode(), now)
+
+
+def replayed(log: OutputLog) -> dict[str, Any]:
+    message = json.loads(log.replay())
+    assert message["channel"] == "server" and message["msg_type"] == "outputs_replay"
+    content: dict[str, Any] = message["content"]
+    return content
+
+
+def kinds(content: dict[str, Any], cell: str) -> list[str]:
+    return [m["msg_type"] for m in content["cells"][cell]]
+
+
+def test_a_cells_output_starts_afresh_at_its_execute_input_or_a_clear() -> None:
+    log = OutputLog()
+    feed(log, "execute_input", "a", {"code": "print(1)", "execution_count": 1}, 1.0)
+    feed(log, "stream", "a", {"name": "stdout", "text": "1\n"}, 1.1)
+    feed(log, "execute_input", "a", {"code": "print(2)", "execution_count": 2}, 2.0)
+    feed(log, "stream", "a", {"name": "stdout", "text": "2\n"}, 2.1)
+    feed(log, "clear_output", "b", {"wait": False}, 2.2)
+    feed(log, "display_data", "b", {"data": {"text/plain": "x"}, "metadata": {}}, 2.3)
+    feed(log, "clear_output", "b", {"wait": True}, 2.4)  # kept: it clears at the next output
+    feed(log, "stream", None, {"name": "stdout", "text": "no cell"}, 2.5)
+    feed(log, "status", "a", {"execution_state": "idle"}, 2.6)
+    content = replayed(log)
+    assert kinds(content, "a") == ["execute_input", "stream"]
+    assert content["cells"]["a"][1]["content"]["text"] == "2\n"
+    assert content["cells"]["a"][1]["metadata"] == {"cellId": "a"}
+    assert kinds(content, "b") == ["clear_output", "display_data", "clear_output"]
+    assert set(content["cells"]) == {"a", "b"}
+    assert content["lost"] == [] and content["version"] is None
+
+
+def test_a_save_drops_what_it_holds_but_not_what_came_just_before_or_after() -> None:
+    log = OutputLog()
+    feed(log, "execute_input", "old", {}, 90.0)
+    feed(log, "execute_input", "recent", {}, 110.0 - SAVE_MARGIN / 2)
+    log.saved("v2", now=110.0)
+    feed(log, "execute_input", "after", {}, 111.0)
+    content = replayed(log)
+    assert set(content["cells"]) == {"recent", "after"}
+    assert content["version"] == "v2"
+    # Output that goes on after the save continues the saved part: no reset needed.
+    feed(log, "stream", "old", {"name": "stdout", "text": "more"}, 112.0)
+    assert kinds(replayed(log), "old") == ["stream"]
+
+
+def test_past_its_limit_the_least_recently_changed_cells_are_dropped_as_lost() -> None:
+    log = OutputLog(limit=2000)
+    for i, cell in enumerate(["a", "b", "c"]):
+        feed(log, "execute_input", cell, {}, float(i))
+        feed(log, "stream", cell, {"name": "stdout", "text": "x" * 600}, float(i))
+    content = replayed(log)
+    assert content["lost"] == ["a"] and set(content["cells"]) == {"b", "c"}
+    assert log.size <= 2000
+    feed(log, "execute_input", "a", {}, 5.0)  # runs again: no longer lost
+    content = replayed(log)
+    assert "a" not in content["lost"] and "a" in content["cells"]
+    log.saved("v3", now=100.0)
+    assert replayed(log) == {"cells": {}, "lost": [], "version": "v3"}
+
+
+def test_malformed_messages_are_ignored() -> None:
+    log = OutputLog()
+    log.feed("stream", b"not json", b"{}", 1.0)
+    log.feed("stream", b"[1]", b"{}", 1.0)
+    log.feed("clear_output", b'{"cellId": "a"}', b"oops", 1.0)
+    log.feed("stream", b'{"cellId": 5}', b"{}", 1.0)
+    assert replayed(log)["cells"] == {}
