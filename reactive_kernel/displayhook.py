@@ -11,8 +11,8 @@ is looked for there.
 
 from __future__ import annotations
 
+from ipykernel import zmqshell
 from ipykernel.displayhook import ZMQShellDisplayHook
-from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Type
 
 
@@ -28,7 +28,17 @@ class ReactiveDisplayHook(ZMQShellDisplayHook):
         return bool(super().quiet())
 
 
-class ReactiveShell(ZMQInteractiveShell):
-    """ipykernel's shell with :class:`ReactiveDisplayHook`."""
+class ZMQInteractiveShell(zmqshell.ZMQInteractiveShell):
+    """ipykernel's shell with :class:`ReactiveDisplayHook`.
+
+    It keeps the name of the class it extends: libraries and notebooks tell a
+    Jupyter kernel from a terminal by it (pandas looks for "zmq" in the shell's
+    type to size its reprs for a notebook, not an 80-column terminal; many
+    notebooks test ``get_ipython().__class__.__name__ == "ZMQInteractiveShell"``).
+    """
 
     displayhook_class = Type(ReactiveDisplayHook)
+
+
+#: The reactive kernel's shell, by the name the kernel knows it.
+ReactiveShell = ZMQInteractiveShell

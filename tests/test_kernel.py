@@ -30,6 +30,16 @@ def test_kernel_info_names_the_implementation(kernel: KernelHarness) -> None:
     assert "Reactive kernel" in content["banner"]
 
 
+def test_libraries_and_notebooks_see_a_jupyter_kernel(kernel: KernelHarness) -> None:
+    # pandas sizes its reprs for a notebook only if "zmq" is in the shell's type (an
+    # 80-column terminal otherwise); notebooks test the class name.
+    [cell] = ids("shell")
+    run = kernel.ok("from pandas.io.formats.console import in_ipython_frontend\n"
+                    "print(in_ipython_frontend(), "
+                    "get_ipython().__class__.__name__ == 'ZMQInteractiveShell')", cell)
+    assert run.text(cell) == "True True\n"
+
+
 def test_chain_reruns_in_order_and_routes_outputs(kernel: KernelHarness) -> None:
     a, b, c = ids("a", "b", "c")
     ra = kernel.ok("ch_a = 1", a)
