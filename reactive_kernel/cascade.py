@@ -67,16 +67,17 @@ class Cascade:
             ):
                 report.deferred.append(cell)
                 return
+        if not trigger and not self._must_run(cell):
+            # Before any restore: a cell that will not run needs no fresh inputs.
+            runner.state(cell).status = self.before.get(cell, Status.OK)
+            runner.touch(cell)
+            report.unchanged.append(cell)
+            return
         if not self.plan.plain and cell in self.graph:
             for need in self._restore_order(cell):
                 if need not in self.failed and not self._blocked(need):
                     report.restored.append(need)
                     await self._run(need, False)
-        if not trigger and not self._must_run(cell):
-            runner.state(cell).status = self.before.get(cell, Status.OK)
-            runner.touch(cell)
-            report.unchanged.append(cell)
-            return
         if not trigger:
             blocker = self._blocked(cell)
             if blocker is not None:
@@ -229,6 +230,13 @@ class Cascade:
         return order
 
     def _needs(self, cell: CellId, seen: set[CellId]) -> list[CellId]:
+        """What ``cell`` needs run first, in the reverse of the order to run it
+        (the caller pops from the end): each definer whose value it reads is not
+        usable, and after that definer, the cells between the two that read the
+        same value.  Those may have changed the object through a call
+        (``df.dropna(inplace=True)``, ``lst.append(2)``, ``model.fit(X)``), which
+        analysis cannot see: top to bottom, ``cell`` saw the object with their
+        changes."""
         runner, graph = self.runner, self.graph
         found: list[CellId] = []
         node = graph.cell(cell)
@@ -240,8 +248,22 @@ class Cascade:
                 continue
             if runner.state(definer).status is Status.STALE or not runner.values.available(
                     definer, name):
+                between = self._readers_between(definer, cell, name)
+                found.extend(r for r in reversed(between) if r not in seen and r not in found)
                 found.append(definer)
         return found
+
+    def _readers_between(self, definer: CellId, cell: CellId, name: str) -> list[CellId]:
+        """Cells strictly between ``definer`` and ``cell`` (below it) that read
+        ``name`` from ``definer`` and ran in this kernel, in notebook order."""
+        graph, runner = self.graph, self.runner
+        low, high = graph.position(definer), graph.position(cell)
+        return [
+            r for r in graph.readers(name)
+            if low < graph.position(r) < high and r not in self.done
+            and r not in runner.batch and runner.state(r).runs > 0
+            and graph.binding(r, name) == definer
+        ]
 
     def _pass(self, cell: CellId) -> None:
         if cell in self.graph and not self.plan.plain:

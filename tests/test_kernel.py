@@ -163,6 +163,43 @@ def test_redefinitions_follow_notebook_order(kernel: KernelHarness) -> None:
     assert edit.reactive["ran"] == [c3, c4] and edit.text(c4) == "2\n"
 
 
+def test_a_fresh_object_gets_the_changes_of_the_calls_above_too(kernel: KernelHarness) -> None:
+    """A cell reading an object a cell below changed in place gets a fresh one by
+    re-running its definer, and then the cells between that read it: they may have
+    changed it through a call, which analysis cannot see."""
+    c1, c2, c3, c4 = ids("1", "2", "3", "4")
+    kernel.ok("import pandas as pd\nfo_df = pd.DataFrame({'a': [1, None, 3]})", c1)
+    kernel.ok("fo_df.dropna(inplace=True)", c2)
+    assert kernel.ok("print(len(fo_df))", c3).text(c3) == "2\n"
+    kernel.ok("fo_df['b'] = 1", c4)
+    edit = kernel.ok("print('rows:', len(fo_df))", c3)
+    assert edit.reactive["restored"] == [c1, c2]
+    assert edit.text(c3) == "rows: 2\n"  # stock, top to bottom
+
+    d1, d2, d3, d4 = ids("l1", "l2", "l3", "l4")
+    kernel.ok("fo_lst = [1]", d1)
+    kernel.ok("fo_lst.append(2)", d2)
+    kernel.ok("fo_lst += [3]", d3)
+    assert kernel.ok("print(fo_lst)", d4).text(d4) == "[1, 2, 3]\n"
+    edit = kernel.ok("fo_lst += [4]", d3)
+    assert edit.text(d4) == "[1, 2, 4]\n"
+
+
+def test_readers_of_unchanged_values_need_no_fresh_inputs(kernel: KernelHarness) -> None:
+    """Re-running a cell whose values do not change re-runs nothing below it, even
+    cells that would need a fresh object to run (numpy views changed in place)."""
+    c = ids("1", "2", "3", "4", "5", "6")
+    kernel.ok("import numpy as np\nuv_x = 1", c[0])
+    kernel.ok("uv_arr = np.arange(10)", c[1])
+    kernel.ok("uv_slice = uv_arr[5:8]", c[2])
+    kernel.ok("uv_slice[1] = 12345\nprint(uv_slice)", c[3])
+    kernel.ok("uv_slice[:] = 64", c[4])
+    assert kernel.ok("print(uv_arr)", c[5]).text(c[5]) == "[ 0  1  2  3  4 64 64 64  8  9]\n"
+    edit = kernel.ok("import numpy as np\nuv_x = 1", c[0])
+    assert edit.reactive["ran"] == [c[0]] and edit.reactive["restored"] == []
+    assert kernel.value("uv_arr") == "array([ 0,  1,  2,  3,  4, 64, 64, 64,  8,  9])"
+
+
 def test_shared_names_used_only_locally_are_allowed(kernel: KernelHarness) -> None:
     a, b = ids("a", "b")
     kernel.ok("sh_fig, sh_ax = object(), []\nsh_ax.append(1)", a)
