@@ -14,6 +14,8 @@ await build({
     list: path.join(here, "src", "list.js"),
     // Loaded by the notebook page when a widget first appears (its CSS beside it).
     widgetmanager: path.join(here, "src", "widgetmanager.js"),
+    // KaTeX (with its CSS and fonts), loaded by the notebook page when math first appears.
+    math: path.join(here, "src", "math.js"),
   },
   loader: { ".woff": "file", ".woff2": "file", ".ttf": "file", ".eot": "file", ".svg": "file" },
   bundle: true,

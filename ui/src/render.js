@@ -1,5 +1,7 @@
-// Output rendering: ANSI text, a small safe Markdown renderer, an HTML sanitizer,
-// and the Jupyter output types (stream, error, execute_result, display_data).
+// Output rendering: ANSI text and the Jupyter output types (stream, error,
+// execute_result, display_data); Markdown, math and HTML sanitising are markdown.js's.
+import { latexToHtml, renderMarkdown, sanitizeHtml, typeset } from "./markdown.js";
+import { IMAGE_MIMES, errorView, imageOptions, preferredMime, tailOf } from "./mime.js";
 import { WIDGET_VIEW_MIME, widgetOutput } from "./widgets.js";
 
 export function el(tag, attrs = {}, ...children) {
@@ -105,163 +107,45 @@ export function stripAnsi(text) {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
 }
 
-// ---- Markdown (escape first, then a small safe subset) -----------------------
-function safeUrl(url, image = false) {
-  const u = url.trim();
-  if (/^(https?:|mailto:|#|\/|\.\/)/i.test(u)) return u;
-  if (image && /^data:image\/(png|jpeg|gif|webp);/i.test(u)) return u;
-  return null;
-}
-
-function inline(text) {
-  // `text` is raw; code spans are protected, the rest escaped then formatted.
-  const codes = [];
-  let s = text.replace(/`([^`]+)`/g, (_, code) => {
-    codes.push(`<code>${escapeHtml(code)}</code>`);
-    return `\u0000${codes.length - 1}\u0000`;
-  });
-  s = escapeHtml(s);
-  s = s.replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (m, alt, url) => {
-    const safe = safeUrl(url.replace(/&amp;/g, "&"), true);
-    return safe ? `<img alt="${alt}" src="${escapeHtml(safe)}">` : m;
-  });
-  s = s.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (m, label, url) => {
-    const safe = safeUrl(url.replace(/&amp;/g, "&"));
-    return safe ? `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${label}</a>` : m;
-  });
-  s = s.replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-    .replace(/__([^_]+)__/g, "<strong>$1</strong>")
-    .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
-    .replace(/(^|\W)_([^_\s][^_]*)_(?=\W|$)/g, "$1<em>$2</em>")
-    .replace(/~~([^~]+)~~/g, "<del>$1</del>");
-  return s.replace(/\u0000(\d+)\u0000/g, (_, i) => codes[Number(i)]);
-}
-
-/** Render Markdown to an HTML string in which all source text is escaped. */
-export function renderMarkdown(src) {
-  const lines = src.replace(/\r\n?/g, "\n").split("\n");
-  const out = [];
-  let i = 0;
-  let para = [];
-  const flush = () => {
-    if (para.length) out.push(`<p>${inline(para.join(" "))}</p>`);
-    para = [];
-  };
-  while (i < lines.length) {
-    const line = lines[i];
-    let m;
-    if ((m = line.match(/^\s*```\s*([\w+-]*)/))) {
-      flush();
-      const body = [];
-      i++;
-      while (i < lines.length && !/^\s*```/.test(lines[i])) body.push(lines[i++]);
-      i++;
-      out.push(`<pre><code>${escapeHtml(body.join("\n"))}</code></pre>`);
-      continue;
-    }
-    if ((m = line.match(/^(#{1,6})\s+(.*)$/))) {
-      flush();
-      out.push(`<h${m[1].length}>${inline(m[2])}</h${m[1].length}>`);
-    } else if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
-      flush();
-      out.push("<hr>");
-    } else if (/^\s*>/.test(line)) {
-      flush();
-      const body = [];
-      while (i < lines.length && /^\s*>/.test(lines[i])) body.push(lines[i++].replace(/^\s*>\s?/, ""));
-      out.push(`<blockquote>${renderMarkdown(body.join("\n"))}</blockquote>`);
-      continue;
-    } else if (/^\s*([-*+]|\d+[.)])\s+/.test(line)) {
-      flush();
-      const ordered = /^\s*\d/.test(line);
-      const items = [];
-      while (i < lines.length && /^\s*([-*+]|\d+[.)])\s+/.test(lines[i])) {
-        items.push(`<li>${inline(lines[i].replace(/^\s*([-*+]|\d+[.)])\s+/, ""))}</li>`);
-        i++;
-      }
-      out.push(ordered ? `<ol>${items.join("")}</ol>` : `<ul>${items.join("")}</ul>`);
-      continue;
-    } else if (!line.trim()) {
-      flush();
-    } else {
-      para.push(line.trim());
-    }
-    i++;
-  }
-  flush();
-  return out.join("\n");
-}
-
-// ---- HTML sanitizer (allow-list) ------------------------------------------------
-const ALLOWED_TAGS = new Set(["a", "abbr", "b", "blockquote", "br", "caption", "code", "col",
-  "colgroup", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5",
-  "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong",
-  "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"]);
-const ALLOWED_ATTRS = new Set(["class", "colspan", "rowspan", "align", "title", "alt", "href",
-  "src", "width", "height", "scope", "start", "open"]);
-
-export function sanitizeHtml(html) {
-  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html");
-  const walk = (node) => {
-    for (const child of [...node.childNodes]) {
-      if (child.nodeType === Node.TEXT_NODE) continue;
-      if (child.nodeType !== Node.ELEMENT_NODE) { child.remove(); continue; }
-      const tag = child.tagName.toLowerCase();
-      if (!ALLOWED_TAGS.has(tag)) {
-        if (["script", "style", "iframe", "object", "embed", "template", "noscript"].includes(tag)) {
-          child.remove();
-        } else {
-          walk(child);
-          child.replaceWith(...child.childNodes);
-        }
-        continue;
-      }
-      for (const attr of [...child.attributes]) {
-        const name = attr.name.toLowerCase();
-        if (!ALLOWED_ATTRS.has(name)) { child.removeAttribute(attr.name); continue; }
-        if (name === "href" && !safeUrl(attr.value)) child.removeAttribute(attr.name);
-        if (name === "src" && !safeUrl(attr.value, true)) child.removeAttribute(attr.name);
-      }
-      if (tag === "a") { child.setAttribute("target", "_blank"); child.setAttribute("rel", "noopener noreferrer"); }
-      walk(child);
-    }
-  };
-  walk(doc.body);
-  const frag = document.createDocumentFragment();
-  frag.append(...doc.body.childNodes);
-  return frag;
-}
+// ---- Markdown, LaTeX, sanitised HTML: markdown.js (marked, DOMPurify, KaTeX) --------
+export { renderMarkdown, sanitizeHtml };
 
 // ---- outputs -----------------------------------------------------------------------
 const MAX_LINES = 200;
 const MAX_CHARS = 20000;
 
-// `state` is the output the block shows: "Show more" marks it expanded (a property
-// that is not saved), so redrawing the same output, or more text appended to it,
-// stays unfolded.
+// A long text shows its END (the last lines of a running loop, its result, its error),
+// as a terminal does; "Show N earlier lines" unfolds the rest. `state` is the output the block
+// shows: unfolding marks it expanded (a property that is not saved), so redrawing the
+// same output, or more text appended to it, stays unfolded.
 function textBlock(text, className, state = {}) {
   const pre = el("pre", { class: className });
   const clean = collapseCR(text);
-  const lines = clean.split("\n");
-  if (state.expanded || (clean.length <= MAX_CHARS && lines.length <= MAX_LINES)) {
+  const { hidden, tail, hiddenLines } = state.expanded ? { hidden: "" } : tailOf(clean, MAX_LINES, MAX_CHARS);
+  if (!hidden) {
     appendAnsi(pre, clean);
     return pre;
   }
-  let head = lines.slice(0, MAX_LINES).join("\n");
-  if (head.length > MAX_CHARS) head = head.slice(0, MAX_CHARS);
-  appendAnsi(pre, head);
-  const hidden = clean.length - head.length;
-  const wrap = el("div", { class: "rk-truncated" }, pre);
+  appendAnsi(pre, tail);
+  const label = hiddenLines === 1 && !hidden.endsWith("\n")
+    ? `Show ${hidden.length.toLocaleString()} earlier characters`
+    : `Show ${hiddenLines.toLocaleString()} earlier line${hiddenLines === 1 ? "" : "s"}`;
   const more = el("button", {
-    type: "button", class: "rk-link", text: `Show more (${hidden.toLocaleString()} more characters)`,
+    type: "button", class: "rk-link rk-show-earlier", text: label,
+    title: `${hidden.length.toLocaleString()} characters are folded above`,
     onclick: () => {
       Object.defineProperty(state, "expanded", { value: true, writable: true, configurable: true });
       pre.replaceChildren();
       appendAnsi(pre, clean);
       more.remove();
+      wrap.classList.remove("rk-truncated");
+      tailBox.classList.remove("rk-tail");
     },
   });
-  wrap.append(more);
+  // The tail scrolls in a box that starts at its bottom (CSS: column-reverse): the last
+  // line is in view where the output begins, the rest of the tail a scroll away.
+  const tailBox = el("div", { class: "rk-tail" }, pre);
+  const wrap = el("div", { class: "rk-truncated" }, more, tailBox);
   return wrap;
 }
 
@@ -332,32 +216,77 @@ function htmlOutput(html) {
   return div;
 }
 
-function richOutput(data, state) {
+// Images honour the output's metadata, as JupyterLab does: Image(width=, height=) and
+// unconfined=True (no shrinking to the page's width).
+function imageOutput(mime, raw, metadata) {
+  const src = mime === "image/svg+xml"
+    ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(raw)}`
+    : `data:${mime};base64,${raw.replace(/\s/g, "")}`;
+  const { width, height, unconfined } = imageOptions(metadata, mime);
+  const img = el("img", {
+    class: unconfined ? "rk-image rk-image-unconfined" : "rk-image",
+    alt: mime === "image/svg+xml" ? "SVG output" : "image output", src, width, height,
+  });
+  if (height) img.style.height = `${height}px`;
+  return img;
+}
+
+// application/json as JupyterLab's viewer shows it: a tree, the root open, the rest
+// folded unless the output asks for {"expanded": true}; a branch is built when opened.
+function jsonKey(key) {
+  return key === undefined ? null : el("span", { class: "rk-json-key", text: `${key}: ` });
+}
+
+function jsonNode(value, key, expanded, top = false) {
+  if (value === null || typeof value !== "object") {
+    const type = value === null ? "null" : typeof value;
+    return el("div", { class: "rk-json-leaf" }, jsonKey(key),
+      el("span", { class: `rk-json-${type}`, text: JSON.stringify(value) ?? String(value) }));
+  }
+  const array = Array.isArray(value);
+  const entries = array ? value.map((v, i) => [i, v]) : Object.entries(value);
+  const brackets = array ? "[]" : "{}";
+  if (!entries.length) {
+    return el("div", { class: "rk-json-leaf" }, jsonKey(key), el("span", { class: "rk-json-meta", text: brackets }));
+  }
+  const count = `${brackets} ${entries.length} ${array ? "item" : "key"}${entries.length === 1 ? "" : "s"}`;
+  const children = el("div", { class: "rk-json-children" });
+  const node = el("details", { class: "rk-json-node" },
+    el("summary", {}, jsonKey(key), el("span", { class: "rk-json-meta", text: count })), children);
+  const fill = () => {
+    if (children.childElementCount) return;
+    children.append(...entries.map(([k, v]) => jsonNode(v, k, expanded)));
+  };
+  node.addEventListener("toggle", () => { if (node.open) fill(); });
+  if (top || expanded) { node.open = true; fill(); }
+  return node;
+}
+
+function jsonOutput(value, metadata) {
+  const meta = (metadata && metadata["application/json"]) || {};
+  const root = typeof meta.root === "string" && meta.root ? meta.root : "root";
+  return el("div", { class: "rk-json" }, jsonNode(value, root, meta.expanded === true, true));
+}
+
+function richOutput(data, state, metadata) {
   if (data[WIDGET_VIEW_MIME] !== undefined) return widgetOutput(data);
-  if (data["text/html"] !== undefined) return htmlOutput(joinText(data["text/html"]));
-  for (const mime of ["image/png", "image/jpeg", "image/gif"]) {
-    if (data[mime] !== undefined) {
-      return el("img", { class: "rk-image", alt: "image output",
-        src: `data:${mime};base64,${joinText(data[mime]).replace(/\s/g, "")}` });
-    }
-  }
-  if (data["image/svg+xml"] !== undefined) {
-    const svg = joinText(data["image/svg+xml"]);
-    return el("img", { class: "rk-image", alt: "SVG output",
-      src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}` });
-  }
-  if (data["text/markdown"] !== undefined) {
-    const div = el("div", { class: "rk-markdown" });
-    div.innerHTML = renderMarkdown(joinText(data["text/markdown"]));
+  const mime = preferredMime(data);
+  if (mime === "application/json") return jsonOutput(data[mime], metadata);
+  if (mime === "text/html") return htmlOutput(joinText(data[mime]));
+  if (mime === "text/markdown") {
+    const div = el("div", { class: "rk-markdown rk-markdown-output" });
+    div.innerHTML = renderMarkdown(joinText(data[mime]));
+    typeset(div);
     return div;
   }
-  if (data["text/latex"] !== undefined && data["text/plain"] === undefined) {
-    return textBlock(joinText(data["text/latex"]), "rk-text", state);
+  if (mime === "text/latex") {
+    const div = el("div", { class: "rk-latex" });
+    div.innerHTML = latexToHtml(joinText(data[mime]));
+    typeset(div);
+    return div;
   }
-  if (data["application/json"] !== undefined && data["text/plain"] === undefined) {
-    return textBlock(JSON.stringify(data["application/json"], null, 2), "rk-text", state);
-  }
-  if (data["text/plain"] !== undefined) return textBlock(joinText(data["text/plain"]), "rk-text", state);
+  if (mime === "image/svg+xml" || IMAGE_MIMES.has(mime)) return imageOutput(mime, joinText(data[mime]), metadata);
+  if (mime === "text/plain") return textBlock(joinText(data[mime]), "rk-text", state);
   return el("div", { class: "rk-muted", text: `[unsupported output: ${Object.keys(data).join(", ")}]` });
 }
 
@@ -368,16 +297,20 @@ export function renderOutput(output, state = output) {
     case "stream":
       return textBlock(joinText(output.text), output.name === "stderr" ? "rk-stream rk-stderr" : "rk-stream", state);
     case "error": {
+      // The traceback, as JupyterLab shows it (it ends with "ename: evalue"); a title
+      // only when there is no traceback that names the error.
       const box = el("div", { class: "rk-error", role: "alert" });
-      const tb = (output.traceback || []).join("\n");
-      box.append(el("div", { class: "rk-error-title" },
-        el("strong", { text: output.ename || "Error" }), output.evalue ? `: ${stripAnsi(output.evalue)}` : ""));
-      if (tb.trim()) box.append(textBlock(tb, "rk-traceback", state));
+      const { title, traceback } = errorView(output);
+      if (title) {
+        box.append(el("div", { class: "rk-error-title" },
+          el("strong", { text: title.ename }), title.evalue ? `: ${title.evalue}` : ""));
+      }
+      if (traceback) box.append(textBlock(traceback, "rk-traceback", state));
       return box;
     }
     case "execute_result":
     case "display_data":
-      return richOutput(output.data || {}, state);
+      return richOutput(output.data || {}, state, output.metadata || {});
     default:
       return el("div", { class: "rk-muted", text: `[${output.output_type}]` });
   }
