@@ -1,9 +1,21 @@
 // The server's token and its REST calls, shared by the list page and the notebook page.
-// The token comes from the URL the server printed; it is kept in sessionStorage so a
-// reload, or a page whose address bar no longer carries it, still has it.
+// The token comes from the URL the server printed; this browser keeps it (localStorage,
+// for this origin only, as JupyterLab keeps its login cookie), so a reload, a new tab, a
+// bookmark or a link without it still works.  A URL with a token replaces the kept one
+// (a server restarted with a new token).
 const params = new URLSearchParams(location.search);
-export const token = params.get("token") || sessionStorage.getItem("rk-token") || "";
-if (token) sessionStorage.setItem("rk-token", token);
+export const token = params.get("token") || storedToken();
+if (token) { try { localStorage.setItem("rk-token", token); } catch { /* private mode */ } }
+
+function storedToken() {
+  try { return localStorage.getItem("rk-token") || sessionStorage.getItem("rk-token") || ""; }
+  catch { return ""; }
+}
+
+/** What to tell a user whose request was refused for its token. */
+export const TOKEN_HELP = "this browser has no valid token for the server: open the address "
+  + "reactive-server printed (it ends with ?token=...) once, and pages opened from then on "
+  + "will have it";
 
 /** A notebook path as URL path segments, each encoded. */
 export const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");

@@ -2,7 +2,7 @@
 // notebook order sent to the kernel, the graph panel.
 import { STATUSES, badge } from "./cellstate.js";
 import { cellLanguage, createEditor } from "./editor.js";
-import { commandMode, deleteCell, editMarkdown, insertCell, markDirty, moveCell, selectCell, setType, toggleOutputs } from "./edits.js";
+import { clearOutputs, commandMode, deleteCell, editMarkdown, insertCell, markDirty, moveCell, selectCell, setType, toggleOutputs } from "./edits.js";
 import { drawGraph } from "./graph.js";
 import { newId } from "./kernel.js";
 import { inspect } from "./messages.js";
@@ -49,6 +49,7 @@ function buildCellDom(cell) {
     iconButton("Move cell up", "↑", () => moveCell(cell, -1)),
     iconButton("Move cell down", "↓", () => moveCell(cell, 1)),
     cell.typeBtn = iconButton("Change cell type", "M", () => setType(cell, cell.type === "code" ? "markdown" : "code")),
+    iconButton("Clear outputs", "⌫", () => { if (clearOutputs(cell)) markDirty(); }),
     iconButton("Insert cell below", "+", () => insertCell(indexOf(cell) + 1, "code", true)),
     iconButton("Delete cell", "✕", () => deleteCell(cell), { class: "rk-icon-btn rk-danger" }));
   cell.editorEl = el("div", { class: "rk-editor" });

@@ -253,7 +253,9 @@ export function createEditor(parent, text, cellType, hooks) {
       {
         key: "Shift-Tab",
         run: (v) => {
-          if (!afterName(v) || !hooks.onInspect) return false;
+          // Anywhere, as JupyterLab: inside a call's parentheses the kernel finds
+          // the function; a selection dedents instead.
+          if (!v.state.selection.main.empty || !hooks.onInspect) return false;
           hooks.onInspect(v.state.doc.toString(), v.state.selection.main.head);
           return true;
         },

@@ -65,6 +65,19 @@ export function insertCell(index, type = "code", edit = true, source = "") {
   return cell;
 }
 
+/** Shift+M: the cell below joins this one (a blank line between), as JupyterLab merges
+ * cells; Z brings the cell below back. */
+export function mergeBelow(cell) {
+  const next = S.cells[indexOf(cell) + 1];
+  if (!next) return;
+  const text = [cell.source, next.source].filter((t) => t.length).join("\n\n");
+  cell.editor.setText(text);
+  cell.source = text;
+  deleteCell(next, "Merged");
+  selectCell(cell);
+  markDirty();
+}
+
 export function deleteCell(cell, verb = "Deleted") {
   const i = indexOf(cell);
   if (i < 0) return;
@@ -159,6 +172,23 @@ export function pasteCell(index) {
   mountCells();
   markDirty();
   selectCell(cell);
+}
+
+/** Clear a code cell's outputs (its execution count stays), as JupyterLab's "Clear
+ * Outputs": the file loses them at the next save. */
+export function clearOutputs(cell) {
+  if (cell.type !== "code" || !cell.outputs.length) return false;
+  cell.outputs = [];
+  cell.pendingClear = false;
+  renderOutputs(cell);
+  return true;
+}
+
+/** "Clear outputs" of every cell. */
+export function clearAllOutputs() {
+  let cleared = false;
+  for (const cell of S.cells) cleared = clearOutputs(cell) || cleared;
+  if (cleared) markDirty();
 }
 
 export function toggleOutputs(cell) {

@@ -119,6 +119,22 @@ export class KernelConnection {
     return msgId;
   }
 
+  /** Answer a kernel's request (an input_reply to its input_request); false if not
+   * connected. */
+  reply(channel, msgType, content, parentHeader) {
+    if (!this.open) return false;
+    this.ws.send(JSON.stringify({
+      channel,
+      header: { msg_id: newId(), msg_type: msgType, session: this.session, username: "web",
+        version: "5.4", date: new Date().toISOString() },
+      parent_header: parentHeader,
+      metadata: {},
+      content,
+      buffers: [],
+    }));
+    return true;
+  }
+
   /** Send a shell request and resolve with its reply (null if the socket closes). */
   request(msgType, content, metadata = {}, timeoutMs = 60000) {
     const msgId = this.send("shell", msgType, content, metadata);
@@ -133,7 +149,7 @@ export class KernelConnection {
 
   execute(code, metadata = {}, silent = false) {
     return this.send("shell", "execute_request", {
-      code, silent, store_history: !silent, user_expressions: {}, allow_stdin: false,
+      code, silent, store_history: !silent, user_expressions: {}, allow_stdin: !silent,
       stop_on_error: true,
     }, metadata);
   }

@@ -1,6 +1,6 @@
 // Keyboard commands (command mode), dialogs, page lifecycle events.
 import { indexOf } from "./cells.js";
-import { copyCell, cutCell, deleteCell, editMode, insertCell, pasteCell, selectCell, setType, toggleOutputs, undoDelete } from "./edits.js";
+import { copyCell, cutCell, deleteCell, editMode, insertCell, mergeBelow, pasteCell, selectCell, setType, toggleOutputs, undoDelete } from "./edits.js";
 import { interruptKernel, restartKernel } from "./lifecycle.js";
 import { closeStateComm, openStateComm } from "./messages.js";
 import { runAndMaybeAdvance, runCell } from "./run.js";
@@ -33,7 +33,8 @@ document.addEventListener("keydown", (e) => {
   else if (mod || e.altKey) return;
   else if (key === "a" || key === "A") { e.preventDefault(); insertCell(i, "code", false); }
   else if (key === "b" || key === "B") { e.preventDefault(); insertCell(i + 1, "code", false); }
-  else if (key === "m" || key === "M") { e.preventDefault(); setType(cell, "markdown"); }
+  else if (key === "M") { e.preventDefault(); mergeBelow(cell); }
+  else if (key === "m") { e.preventDefault(); setType(cell, "markdown"); }
   else if (key === "y" || key === "Y") { e.preventDefault(); setType(cell, "code"); }
   else if (key === "c" || key === "C") { e.preventDefault(); copyCell(cell); }
   else if (key === "x" || key === "X") { e.preventDefault(); cutCell(cell); }

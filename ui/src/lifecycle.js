@@ -6,6 +6,7 @@ import { emptyKernelState } from "./cellstate.js";
 import { KernelConnection } from "./kernel.js";
 import { addOutput, applyGraphReply, onMessage, openStateComm, setSynced } from "./messages.js";
 import { runAll, updateRunStale } from "./run.js";
+import { closeAllInputs } from "./stdin.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { forgetComms, widgetsConnected } from "./widgets.js";
 
@@ -156,6 +157,7 @@ export async function reconcile(kernelCells) {
 
 export function onKernelRestarted(how) {
   restartSeq += 1;
+  closeAllInputs();
   forgetComms();
   if (how !== "offline") S.goneSession = S.kernelSession;
   S.restartHandling = true;

@@ -1,8 +1,8 @@
 // The notebook list page: open, create, rename and delete notebooks.
 import { encodePath, request as api, token } from "./api.js";
 
-// The token rides along so a link opened in a new tab still works; the notebook
-// page moves it to sessionStorage and removes it from the address bar.
+// The token rides along (a link opened in another browser profile still works); the
+// notebook page keeps it (api.js) and removes it from the address bar.
 function notebookUrl(path) {
   return `/notebooks/${encodePath(path)}?token=${encodeURIComponent(token)}`;
 }

@@ -8,6 +8,7 @@ import { newId } from "./kernel.js";
 import { kernelBack, onKernelRestarted, reconcile, setKernelState } from "./lifecycle.js";
 import { el, renderOutput } from "./render.js";
 import { settleEditorWhenIdle, updateModeSwitch, updateRunStale } from "./run.js";
+import { askInput, closeInput } from "./stdin.js";
 import { loadModel, reloadNotebook, save, scheduleAutosave, updateSaveState } from "./saving.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { onWidgetMessage } from "./widgets.js";
@@ -235,6 +236,14 @@ export function onMessage(msg) {
         return;
     }
   }
+  if (msg.channel === "stdin") {
+    if (type === "input_request" && cell) {
+      askInput(cell, content, msg.header, (text) => {
+        addOutput(cell, { output_type: "stream", name: "stdout", text });
+      });
+    }
+    return;
+  }
   if (msg.channel === "shell") {
     if (type === "execute_reply") {
       const asked = S.awaitingReply.get(parentId);
@@ -260,6 +269,7 @@ function noteKernelSession(msg) {
 }
 
 function onExecuteReply(msg, cell) {
+  if (cell) closeInput(cell);  // a request it asked for input for is over (interrupted)
   const content = msg.content || {};
   const reactive = (msg.metadata && msg.metadata.reactive) || null;
   if (content.status === "aborted") {
@@ -271,6 +281,12 @@ function onExecuteReply(msg, cell) {
       setState(cell, "idle", { error: null, skippedBecause: null, duration: null });
     }
     return;
+  }
+  for (const item of content.payload || []) {
+    // `len?`, `obj??`, `%pdoc`: IPython's pager text comes with the reply; a notebook
+    // shows it under the cell (its ANSI colours as in a stream).
+    const text = item && item.source === "page" && item.data && item.data["text/plain"];
+    if (cell && typeof text === "string") addOutput(cell, { output_type: "stream", name: "stdout", text });
   }
   if (cell && content.execution_count != null && cell.type === "code") {
     cell.execution_count = content.execution_count;

@@ -13,12 +13,13 @@
 // and leaves without state: api.js (token, REST), kernel.js (the WebSocket, Jupyter
 // protocol), render.js (outputs), editor.js (CodeMirror), graph.js (graph layout).
 import { indexOf, setGraphOpen } from "./cells.js";
-import { insertCell, selectCell } from "./edits.js";
+import { clearAllOutputs, editMode, insertCell, selectCell } from "./edits.js";
 import { confirmRestart, showShortcuts } from "./keys.js";
 import { interruptKernel, openKernel } from "./lifecycle.js";
 import { showPath } from "./messages.js";
 import { runAll, runAndMaybeAdvance, runStale, setMode } from "./run.js";
 import { loadModel, save } from "./saving.js";
+import { TOKEN_HELP } from "./api.js";
 import { $, S, api, nbUrl, setBanner } from "./store.js";
 
 // ---- toolbar ---------------------------------------------------------------------------------------------
@@ -28,6 +29,7 @@ function wireToolbar() {
   $("run-cell").onclick = () => S.active && runAndMaybeAdvance(S.active, true, false);
   $("run-all").onclick = () => runAll();
   $("run-stale").onclick = () => runStale();
+  $("clear-all").onclick = () => clearAllOutputs();
   $("save").onclick = () => save();
   $("interrupt").onclick = () => interruptKernel();
   $("restart").onclick = () => confirmRestart(false);
@@ -52,9 +54,13 @@ async function start() {
   try {
     const model = await api(nbUrl());
     loadModel(model, false);
-    selectCell(S.cells[0], false);
+    // Keys work at once: a new notebook's empty cell takes typing, as in JupyterLab;
+    // otherwise the first cell is selected in command mode.
+    const first = S.cells[0];
+    if (S.cells.length === 1 && first.type === "code" && !first.source) editMode(first);
+    else selectCell(first, true);
   } catch (error) {
-    setBanner("error", `Cannot open ${S.path}: ${error.message}`);
+    setBanner("error", `Cannot open ${S.path}: ${error.status === 403 && /token/.test(error.message) ? TOKEN_HELP : error.message}`);
     return;
   }
   try {
