@@ -1,5 +1,5 @@
 // Markdown, LaTeX and HTML as JupyterLab renders them: math is taken out of the source
-// first (JupyterLab's removeMath), the rest is GFM Markdown (marked), the HTML is
+// first (removeMath), the rest is GFM Markdown (marked), the HTML is
 // sanitised (DOMPurify: no scripts, event handlers or javascript: URLs; inline styles
 // kept), then the math is typeset with KaTeX. KaTeX is a bundle of its own
 // (static/build/math.js and .css) loaded the first time a page shows math.
@@ -9,84 +9,107 @@ import { Marked } from "marked";
 const MATH_URL = "/static/build/math.js";
 
 // ---- math out of the way of the Markdown parser ----------------------------------
-// removeMath / replaceMath are JupyterLab's (@jupyterlab/rendermime latex.ts, after
-// MathJax's and StackExchange's), so the same text is math here and there.
+// Math is cut out of the source before Markdown sees it (so `_` and `*` in it are not
+// emphasis) and replaced by @@n@@ placeholders, which go back into the HTML.  What is
+// math is what Jupyter takes for math: $...$, $$...$$, \\(...\\) and \\[...\\] (as
+// written in Markdown, which eats one backslash) and \begin{env}...\end{env}; a closing
+// delimiter inside braces does not close; math never runs across a blank line; \$ is a
+// dollar; code spans and fenced blocks keep their dollars.  A literal "@@n@@" of the
+// source is kept as a group of its own, so that it survives.
 
-const INLINE = "$";
-const MATHSPLIT =
-  /(\$\$?|\\(?:begin|end)\{[a-z]*\*?\}|\\[{}$]|[{}]|(?:\n\s*)+|@@\d+@@|\\\\[()[\]])/i;
+const FENCE = /^[ \t]{0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^[ \t]{0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm;
+const CODE_SPAN = /(`+)(?:(?!\1)[\s\S])*?\1(?!`)/g;
+const PLACEHOLDER = /^@@\d+@@/;
+const BLANK_LINE = /\n[ \t]*\n/;
+const BLANK_AT = /^\n[ \t]*\n/;
 
-function processMath(i, j, preProcess, math, blocks) {
-  let block = blocks.slice(i, j + 1).join("")
-    .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  while (j > i) { blocks[j] = ""; j--; }
-  blocks[i] = `@@${math.length}@@`;
-  if (preProcess) block = preProcess(block);
-  math.push(block);
-  return blocks;
+/** [start, end) ranges of `text` that are code: fenced blocks, then code spans. */
+function codeRanges(text) {
+  const ranges = [];
+  for (const m of text.matchAll(FENCE)) ranges.push([m.index, m.index + m[0].length]);
+  const inFence = (i) => ranges.some(([a, b]) => a <= i && i < b);
+  for (const m of text.matchAll(CODE_SPAN)) {
+    if (!inFence(m.index) && !BLANK_LINE.test(m[0])) ranges.push([m.index, m.index + m[0].length]);
+  }
+  return ranges.sort((a, b) => a[0] - b[0]);
 }
 
-/** Replace the math of `text` by @@n@@ placeholders; `math[n]` is the n-th group (with
- * its delimiters, &, < and > as entities), or a literal "@@k@@" of the source. */
+/** The delimiter that closes math opened at `i`, and the opener's length; or null. */
+function opener(text, i) {
+  if (text.startsWith("$$", i)) return { open: 2, close: "$$" };
+  if (text[i] === "$") return { open: 1, close: "$" };
+  if (text.startsWith("\\\\(", i)) return { open: 3, close: "\\\\)" };
+  if (text.startsWith("\\\\[", i)) return { open: 3, close: "\\\\]" };
+  const env = /^\\begin\{([a-z]*\*?)\}/i.exec(text.slice(i, i + 40));
+  if (env) return { open: env[0].length, close: `\\end{${env[1]}}` };
+  return null;
+}
+
+/** Where math opened at `i` (opener `open` characters long) ends, or -1. */
+function mathEnd(text, i, open, close) {
+  let depth = 0;
+  for (let j = i + open; j < text.length; j++) {
+    const c = text[j];
+    if (c === "\\" && "{}$".includes(text[j + 1] || "")) { j++; continue; }
+    if (c === "\n" && BLANK_AT.test(text.slice(j, j + 80))) return -1;
+    if (c === "{") depth++;
+    else if (c === "}" && depth) depth--;
+    else if (depth === 0 && text.startsWith(close, j)) return j + close.length;
+  }
+  return -1;
+}
+
+const escapeMath = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** `text` with its math replaced by @@n@@: `math[n]` is the n-th group, delimiters
+ * included, with &, < and > as entities (or a literal "@@k@@" of the source). */
 export function removeMath(text) {
+  text = String(text).replace(/\r\n?/g, "\n");
   const math = [];
-  let start = null;
-  let end = null;
-  let last = null;
-  let braces = 0;
-  let deTilde = (t) => t;
-  // Code spans and fences keep their dollars (`$foo` and `$bar` are not math).
-  if (text.includes("`") || text.includes("~~~")) {
-    text = text.replace(/~/g, "~T")
-      .replace(/^(?<fence>`{3,}|(~T){3,})[^`\n]*\n([\s\S]*?)^\k<fence>`*$/gm,
-        (whole) => whole.replace(/\$/g, "~D"))
-      .replace(/(^|[^\\])(`+)([^\n]*?[^`\n])\2(?!`)/gm, (whole) => whole.replace(/\$/g, "~D"));
-    deTilde = (t) => t.replace(/~([TD])/g, (_, c) => (c === "T" ? "~" : INLINE));
-  }
-  let blocks = text.replace(/\r\n?/g, "\n").split(MATHSPLIT);
-  for (let i = 1, m = blocks.length; i < m; i += 2) {
-    const block = blocks[i];
-    if (block.charAt(0) === "@") {
-      blocks[i] = `@@${math.length}@@`;
-      math.push(block);
-    } else if (start !== null) {
-      if (block === end) {
-        if (braces) {
-          last = i;
-        } else {
-          blocks = processMath(start, i, deTilde, math, blocks);
-          start = null; end = null; last = null;
-        }
-      } else if (/\n.*\n/.test(block)) {
-        if (last !== null) {
-          i = last;
-          blocks = processMath(start, i, deTilde, math, blocks);
-        }
-        start = null; end = null; last = null; braces = 0;
-      } else if (block === "{") {
-        braces++;
-      } else if (block === "}" && braces) {
-        braces--;
-      }
-    } else if (block === INLINE || block === "$$") {
-      start = i; end = block; braces = 0;
-    } else if (block === "\\\\(" || block === "\\\\[") {
-      start = i; end = block.slice(-1) === "(" ? "\\\\)" : "\\\\]"; braces = 0;
-    } else if (block.substr(1, 5) === "begin") {
-      start = i; end = `\\end${block.substr(6)}`; braces = 0;
+  const code = codeRanges(text);
+  let out = "";
+  let i = 0;
+  let next = 0;  // the next code range
+  while (i < text.length) {
+    while (next < code.length && code[next][1] <= i) next++;
+    if (next < code.length && code[next][0] === i) {
+      out += text.slice(i, code[next][1]);
+      i = code[next][1];
+      continue;
     }
+    const literal = PLACEHOLDER.exec(text.slice(i, i + 24));
+    if (literal) {
+      out += `@@${math.length}@@`;
+      math.push(literal[0]);
+      i += literal[0].length;
+      continue;
+    }
+    if (text[i] === "\\" && "{}$".includes(text[i + 1] || "")) {
+      out += text.slice(i, i + 2);
+      i += 2;
+      continue;
+    }
+    const found = text[i] === "$" || text[i] === "\\" ? opener(text, i) : null;
+    const end = found ? mathEnd(text, i, found.open, found.close) : -1;
+    if (end < 0) {
+      out += text[i];
+      i += 1;
+      continue;
+    }
+    out += `@@${math.length}@@`;
+    math.push(escapeMath(text.slice(i, end)));
+    i = end;
   }
-  if (start !== null && last !== null) blocks = processMath(start, last, deTilde, math, blocks);
-  return { text: deTilde(blocks.join("")), math };
+  return { text: out, math };
 }
 
-/** JupyterLab's replaceMath: the placeholders back as text (\\( and \\[ lose a backslash). */
+/** The placeholders of `text` back as the source's text (\\( and \\[ lose the
+ * backslash Markdown would have eaten). */
 export function replaceMath(text, math) {
   return text.replace(/@@(\d+)@@/g, (all, n) => {
-    let group = math[n];
+    const group = math[n];
     if (group === undefined) return all;
-    if (group.startsWith("\\\\(") && group.endsWith("\\\\)")) group = `\\(${group.slice(3, -3)}\\)`;
-    else if (group.startsWith("\\\\[") && group.endsWith("\\\\]")) group = `\\[${group.slice(3, -3)}\\]`;
+    if (/^\\\\[([]/.test(group)) return `\\${group.slice(2, -3)}\\${group.slice(-1)}`;
     return group;
   });
 }
