@@ -87,7 +87,14 @@ function buildCellDom(cell) {
 }
 
 export function indexOf(cell) { return S.cells.indexOf(cell); }
-function cellNumber(id) { const i = S.cells.findIndex((c) => c.id === id); return i < 0 ? "?" : `#${i + 1}`; }
+/** A cell as the page shows it: its prompt's execution count ("[4]"), or its place
+ * among the cells ("#6") until it has one. */
+function cellNumber(id) {
+  const cell = S.byId.get(id);
+  if (cell && cell.execution_count != null) return `[${cell.execution_count}]`;
+  const i = S.cells.indexOf(cell);
+  return i < 0 ? "?" : `#${i + 1}`;
+}
 function firstLine(id) {
   const cell = S.byId.get(id);
   if (!cell) return id;
@@ -358,7 +365,12 @@ export function drawGraphPanel() {
       if (cell) { selectCell(cell); cell.el.scrollIntoView({ block: "nearest", behavior: "smooth" }); }
     },
   });
+  // A newly selected cell's node in sight (a wide graph scrolls in its panel).
+  const node = graphEl.querySelector(".rk-node-selected");
+  if (node && graphShown !== node.dataset.cell) node.scrollIntoView({ block: "nearest", inline: "nearest" });
+  graphShown = node ? node.dataset.cell : null;
 }
+let graphShown = null;
 
 export function setGraphOpen(open) {
   S.graphOpen = open;
