@@ -1323,3 +1323,22 @@ def test_input_help_and_clearing_outputs_work_as_in_jupyterlab(page: Page,
     page.goto(f"{server.base}/notebooks/{path}")
     expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT)
     expect(cell(page, 0)).to_contain_text("who = input")
+
+
+def test_the_title_renames_the_notebook(page: Page, server: ServerProcess) -> None:
+    path = new_notebook(page, server)
+    page.locator("#nb-title").click()
+    field = page.locator(".rk-title-field")
+    expect(field).to_be_focused()
+    field.fill("renamed from title")
+    field.press("Enter")
+    expect(page.locator("#nb-title")).to_have_text("renamed from title.ipynb", timeout=WAIT)
+    assert (server.root / "renamed from title.ipynb").exists()
+    assert not (server.root / path).exists()
+    expect(page).to_have_url(re.compile(r"/notebooks/renamed%20from%20title\.ipynb"))
+    # Escape leaves it as it is.
+    page.locator("#nb-title").click()
+    page.locator(".rk-title-field").fill("other")
+    page.locator(".rk-title-field").press("Escape")
+    expect(page.locator("#nb-title")).to_have_text("renamed from title.ipynb")
+    assert not (server.root / "other.ipynb").exists()

@@ -19,8 +19,9 @@ import { interruptKernel, openKernel } from "./lifecycle.js";
 import { showPath } from "./messages.js";
 import { runAll, runAndMaybeAdvance, runStale, setMode } from "./run.js";
 import { loadModel, save } from "./saving.js";
-import { TOKEN_HELP } from "./api.js";
-import { $, S, api, nbUrl, setBanner } from "./store.js";
+import { TOKEN_HELP, encodePath } from "./api.js";
+import { el } from "./render.js";
+import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 
 // ---- toolbar ---------------------------------------------------------------------------------------------
 function wireToolbar() {
@@ -45,6 +46,46 @@ function wireToolbar() {
   $("conn-state").onclick = () => S.conn && !S.conn.open && S.conn.reconnectNow();
   showPath();
   $("home-link").href = "/";
+  $("nb-title").onclick = () => renameFromTitle();
+  $("nb-title").title = "Rename the notebook";
+}
+
+// ---- rename: the title becomes a field (Enter renames, Escape or leaving cancels) -----
+function renameFromTitle() {
+  const title = $("nb-title");
+  if (title.hidden) return;
+  const field = el("input", { type: "text", class: "rk-title-field", value: S.path,
+    "aria-label": "New name of the notebook", spellcheck: "false" });
+  let done = false;
+  const finish = async (rename) => {
+    if (done) return;
+    done = true;
+    let target = field.value.trim();
+    if (target && !target.endsWith(".ipynb")) target += ".ipynb";
+    if (rename && target && target !== S.path) {
+      try {
+        const model = await api(nbUrl(), { method: "PATCH", body: JSON.stringify({ path: target }) });
+        S.path = model.path;
+        S.version = model.version;
+        history.replaceState(null, "", `/notebooks/${encodePath(S.path)}${location.hash}`);
+        showPath();
+      } catch (error) {
+        toast(`Cannot rename to ${target}: ${error.message}`, "error", 6000);
+      }
+    }
+    field.remove();
+    title.hidden = false;
+  };
+  field.addEventListener("keydown", (e) => {
+    e.stopPropagation();
+    if (e.key === "Enter") { e.preventDefault(); finish(true); }
+    else if (e.key === "Escape") { e.preventDefault(); finish(false); }
+  });
+  field.addEventListener("blur", () => finish(false));
+  title.hidden = true;
+  title.after(field);
+  field.focus();
+  field.setSelectionRange(0, S.path.replace(/\.ipynb$/, "").length);
 }
 
 // ---- start -------------------------------------------------------------------------------------------
