@@ -2,14 +2,10 @@
 // and fonts beside it), loaded by markdown.js the first time a page shows math.
 import katex from "katex";
 import "katex/dist/katex.min.css";
+import { addStylesheet } from "./stylesheet.js";
 
 export function addStyles() {
-  if (document.querySelector("link[data-rk-math]")) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = new URL("./math.css", import.meta.url).href;
-  link.dataset.rkMath = "";
-  document.head.append(link);
+  addStylesheet("./math.css", import.meta.url);
 }
 
 /** TeX as KaTeX HTML; an error is shown in place (red source), never thrown. KaTeX's

@@ -7,16 +7,12 @@ import "anywidget";
 import "./amd-done.js";
 import * as base from "@jupyter-widgets/base";
 import { HTMLManager } from "@jupyter-widgets/html-manager/lib/htmlmanager.js";
+import { addStylesheet } from "./stylesheet.js";
 
 const anywidget = amd.factory ? amd.factory(base) : null;
 
 function addStyles() {
-  if (document.querySelector("link[data-rk-widgets]")) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = new URL("./widgetmanager.css", import.meta.url).href;
-  link.dataset.rkWidgets = "";
-  document.head.append(link);
+  addStylesheet("./widgetmanager.css", import.meta.url);
 }
 
 export function createManager(host) {
