@@ -254,6 +254,9 @@ def test_cascade_two_pages_graph_and_reload(page: Page, browser: Browser,
     expect(output(page, 1)).to_have_text("6", timeout=WAIT)
     expect(output(page, 2)).to_contain_text("60", timeout=WAIT)
     expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)  # state from the kernel's graph
+    wait_current(page)
+    # A reloaded page does not know what the last run re-ran: no marks.
+    expect(page.locator(".rk-cell.rk-trigger, .rk-cell.rk-reran")).to_have_count(0)
 
 
 def test_error_skips_descendants(page: Page, server: ServerProcess) -> None:

@@ -349,7 +349,11 @@ function onKernelState(data) {
     }
   }
   const missed = [];
-  for (const id of cellsThatRan(changed)) {
+  // A page's first snapshot says which cells ever ran, not what the last run re-ran:
+  // no marks from it.
+  const firstLook = !S.sawSnapshot && (isSnapshot || (data && data.type === "graph"));
+  if (isSnapshot) S.sawSnapshot = true;
+  for (const id of firstLook ? [] : cellsThatRan(changed)) {
     // Only the cell a request ran gets a new execution count; its cascade's re-runs
     // keep theirs.
     const { before: was, after } = changed.get(id);

@@ -45,6 +45,7 @@ export const S = {
   // messages kept back while the replay waits for a newer file.
   replayed: false,
   held: null,
+  sawSnapshot: false,  // the kernel's first state comm snapshot since the page loaded
   dirty: false,
   saving: false,
   lastSaved: null,
