@@ -92,6 +92,10 @@ class CellNode:
     detached: set[str] = field(default_factory=set)
     #: Reads that only pass a definition above through: never bound below.
     weak: frozenset[str] = frozenset()
+    #: Reads that bound to a definer above until it stopped defining the name (an
+    #: edit, a removal, a move): they never fall through to a definer below, and
+    #: read nothing (NameError, as top to bottom) until one above defines it again.
+    above_only: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ class DependencyGraph:
         i = bisect_left(found, node.position)
         if i > 0:
             return self._at[found[i - 1]]
-        if name in node.weak:
+        if name in node.weak or name in node.above_only:
             return None
         if i < len(found) and found[i] == node.position:
             i += 1
@@ -331,6 +335,7 @@ class DependencyGraph:
                         weak=new_weak)
         if old is not None:
             node.detached = old.detached & new_refs
+            node.above_only = old.above_only & new_refs
             self._unindex(old)
         displaced: dict[CellId, set[str]] = {}
         if take_over:
@@ -351,6 +356,8 @@ class DependencyGraph:
                     if hint is not None:
                         self._hints[cell] = hint
                 raise error
+        if not take_over:
+            self._keep_above(before, position)
         self._version += 1
         after = self._fed_readers(node)
         rebound = {r for r in before.keys() | after.keys() if before.get(r) != after.get(r)}
@@ -373,6 +380,7 @@ class DependencyGraph:
         self._unindex(node)
         del self._cells[cell]
         del self._at[node.position]
+        self._keep_above(fed, node.position)
         self._version += 1
         return frozenset(fed)
 
@@ -400,11 +408,28 @@ class DependencyGraph:
             self._at[position] = cell
             self._index(found)
         self._next_position = len(listed) + len(unlisted)
+        moved_up = {c: {n for n, (d, below) in reads.items() if d is not None and not below}
+                    for c, reads in before.items()}
+        for cell, reads in self._all_bindings().items():
+            names = {n for n in moved_up.get(cell, ()) if reads[n][1]}
+            self._cells[cell].above_only |= names
         self._version += 1
         after = self._all_bindings()
         return frozenset(c for c in after if before.get(c) != after[c])
 
     # -- internals ----------------------------------------------------------
+
+    def _keep_above(self, readers: Mapping[CellId, Iterable[str]], definer_at: int) -> None:
+        """Readers below ``definer_at`` whose reads bound to the definer there: a
+        read that would now bind to a cell below the reader binds to nothing."""
+        for reader, names in readers.items():
+            node = self._cells.get(reader)
+            if node is None or node.position <= definer_at:
+                continue
+            for name in names:
+                bound = self.binding(reader, name)
+                if bound is not None and self._cells[bound].position > node.position:
+                    node.above_only.add(name)
 
     @staticmethod
     def _first_line(cell: CellId) -> str:

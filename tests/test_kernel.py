@@ -200,6 +200,33 @@ def test_readers_of_unchanged_values_need_no_fresh_inputs(kernel: KernelHarness)
     assert kernel.value("uv_arr") == "array([ 0,  1,  2,  3,  4, 64, 64, 64,  8,  9])"
 
 
+def test_a_read_that_loses_its_definer_above_does_not_fall_to_one_below(
+        kernel: KernelHarness) -> None:
+    """Top to bottom, a read with no definer above fails: after an edit or a move
+    takes its definer away, it does not quietly take the value of a cell below."""
+    c1, c2, c3 = ids("1", "2", "3")
+    kernel.ok("lb_a = 1; lb_b = 2", c1)
+    assert kernel.ok("print(lb_b)", c2).text(c2) == "2\n"
+    kernel.ok("lb_b = 5", c3)
+    edit = kernel.run("lb_a = 1", c1)
+    assert edit.reactive["ran"] == [c1, c2]
+    assert edit.reactive["errors"][c2].startswith("NameError")
+    # Defined above again: it reads it.
+    edit = kernel.ok("lb_a = 1; lb_b = 3", c1)
+    assert edit.text(c2) == "3\n"
+
+    d1, d2, d3 = ids("m1", "m2", "m3")
+    kernel.ok("lb_d = {}", d1)
+    kernel.ok("lb_d['a'] = 1", d2)
+    assert kernel.ok("print(lb_d)", d3).text(d3) == "{'a': 1}\n"
+    # The in-place change moved to the top: top to bottom it fails, and print shows {}.
+    others = [c for c in graph_request(kernel)["notebook_order"] if c not in (d1, d2, d3)]
+    reply = graph_request(kernel, order=[d2, *others, d1, d3])
+    reactive = reply["reactive"]
+    assert reactive["errors"][d2].startswith("NameError")
+    assert d3 in reactive["ran"] and kernel.value("lb_d") == "{}"
+
+
 def test_shared_names_used_only_locally_are_allowed(kernel: KernelHarness) -> None:
     a, b = ids("a", "b")
     kernel.ok("sh_fig, sh_ax = object(), []\nsh_ax.append(1)", a)
