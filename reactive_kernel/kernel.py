@@ -31,6 +31,8 @@ from .widgets import WidgetCascades, reads_widget_value
 
 #: Seconds after which a comm message noted as queued no longer delays widget cascades.
 _QUEUED_FOR = 5.0
+#: Seconds a cascade waits, before its first re-run, for requests on their way to be noted.
+_QUEUE_SETTLE = 0.005
 
 class ReactiveKernel(IPythonKernel):
     """IPython kernel that re-runs dependent cells.
@@ -113,6 +115,7 @@ class ReactiveKernel(IPythonKernel):
         #: comm_msg ids received and not handled yet -> when they arrived.
         self._queued_comms: dict[str, float] = {}
         self._reports: dict[str, CascadeReport] = {}
+        self._settled = True  # see _is_pending
         self.run_stale_requested = False
         from .magics import ReactiveMagics
 
@@ -206,6 +209,12 @@ class ReactiveKernel(IPythonKernel):
             return {CellId(c) for c in self._pending.values()}
 
     def _is_pending(self, cell: CellId) -> bool:
+        if not self._settled:
+            # The first cell a cascade would re-run: let the shell channel thread
+            # note requests already on their way ("Run All" sends every cell at
+            # once), so a cell whose own request follows runs once, by it.
+            self._settled = True
+            time.sleep(_QUEUE_SETTLE)
         if not self._pending:
             return False
         with self._pending_lock:
@@ -420,6 +429,7 @@ class ReactiveKernel(IPythonKernel):
     async def _run_plan(self, plan: Plan, parent: dict[str, Any], execute: Any) -> CascadeReport:
         """Run a plan for the request ``parent``; re-runs publish on their own
         cells' requests, and skipped cells say why."""
+        self._settled = False
         try:
             report = await self.runner.run(plan, execute, self._is_pending)
         finally:
