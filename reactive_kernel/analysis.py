@@ -179,7 +179,7 @@ class _Scopes:
         for top in tables:
             for table, functions in _nested_in_functions(top, ()):
                 if table.get_type() == "class" and functions:
-                    reads |= self._class_body_reads(table, functions)
+                    reads |= self._class_body_reads(table)
                 for sym in table.get_symbols():
                     if table.get_type() == "class" and sym.is_referenced() and sym.is_annotated():
                         # ``x: int`` in a class body binds nothing, and symtable does
@@ -193,15 +193,15 @@ class _Scopes:
                         writes.add(sym.get_name())
         return reads, writes
 
-    def _class_body_reads(self, table: symtable.SymbolTable,
-                          functions: tuple[symtable.SymbolTable, ...]) -> set[str]:
+    def _class_body_reads(self, table: symtable.SymbolTable) -> set[str]:
         """A class body run by a function call reads a name it binds itself from
-        the globals until it has bound it (``class C: codec = codec``), unless an
-        enclosing function binds the name.  symtable calls such a name local."""
+        the globals until it has bound it (``class C: codec = codec``), even if
+        an enclosing function binds the name too: CPython loads such a name
+        with ``LOAD_NAME``, which looks in the class, the module and builtins,
+        never in the function.  symtable calls such a name local."""
         candidates = {
             sym.get_name() for sym in table.get_symbols()
-            if sym.is_local() and sym.is_referenced() and not any(
-                _name_in_function(f, sym.get_name()) for f in functions)
+            if sym.is_local() and sym.is_referenced()
         }
         if not candidates:
             return set()
@@ -217,14 +217,6 @@ class _Scopes:
         walker.frame = _Frame(is_class=True)
         walker._block(node.body)
         return candidates & (walker.strong | walker.weak)
-
-
-def _name_in_function(function: symtable.SymbolTable, name: str) -> bool:
-    """Whether ``name`` is a local or free variable of ``function``."""
-    if name not in function.get_identifiers():
-        return False
-    sym = function.lookup(name)
-    return sym.is_local() or sym.is_free()
 
 
 def _unbound_in(body: Iterable[ast.stmt]) -> set[str]:

@@ -73,10 +73,12 @@ def _successors(code: types.CodeType) -> tuple[list[dis.Instruction],
     return instructions, normal, raising
 
 
-def _must(code: types.CodeType, start: frozenset[str], kinds: set[str]
+def _must(code: types.CodeType, start: frozenset[str], kinds: set[str],
+          unbinds: frozenset[str] = frozenset()
           ) -> tuple[list[dis.Instruction], dict[int, frozenset[str]]]:
-    """Names bound (by instructions in ``kinds``) on every path to each instruction;
-    unreachable instructions are left out."""
+    """Names bound (by instructions in ``kinds``, and not unbound since by one in
+    ``unbinds``) on every path to each instruction; unreachable instructions are
+    left out."""
     instructions, normal, raising = _successors(code)
     before: dict[int, frozenset[str]] = {instructions[0].offset: start}
     by_offset = {i.offset: i for i in instructions}
@@ -85,7 +87,12 @@ def _must(code: types.CodeType, start: frozenset[str], kinds: set[str]
         offset = work.pop()
         state = before[offset]
         ins = by_offset[offset]
-        after = state | {ins.argval} if ins.opname in kinds else state
+        if ins.opname in kinds:
+            after = state | {ins.argval}
+        elif ins.opname in unbinds:
+            after = state - {ins.argval}
+        else:
+            after = state
         # An exception may leave an instruction before it stored: a handler
         # sees the state before it.
         for nxt, value in [*((n, after) for n in normal[offset]),
@@ -118,7 +125,9 @@ def _nested(code: types.CodeType, instructions: list[dis.Instruction]
 
 
 _MODULE_STORES = {"STORE_NAME", "STORE_GLOBAL", "DELETE_NAME", "DELETE_GLOBAL"}
-_LOCAL_STORES = {"STORE_NAME", "DELETE_NAME"}
+# In a class body, ``del x`` unbinds the class's own ``x``: a later load reads the module.
+_CLASS_STORES = {"STORE_NAME"}
+_CLASS_UNBINDS = frozenset({"DELETE_NAME"})
 
 
 def _run(code: types.CodeType, kind: str, module: frozenset[str], truth: Truth) -> None:
@@ -127,7 +136,7 @@ def _run(code: types.CodeType, kind: str, module: frozenset[str], truth: Truth) 
     if kind == "module":
         instructions, before = _must(code, module, _MODULE_STORES)
     elif kind == "class":
-        instructions, before = _must(code, frozenset(), _LOCAL_STORES)
+        instructions, before = _must(code, frozenset(), _CLASS_STORES, _CLASS_UNBINDS)
     else:
         instructions, before = _must(code, frozenset(), set())
     for ins in instructions:
@@ -161,21 +170,24 @@ def _run(code: types.CodeType, kind: str, module: frozenset[str], truth: Truth) 
             _run(inner, inner_kind, frozenset(at), truth)
 
 
-def _late(code: types.CodeType, truth: Truth) -> None:
-    """A function or lambda body: runs when called."""
+def _late(code: types.CodeType, truth: Truth, class_body: bool = False) -> None:
+    """A function or lambda body (or a class body one of them runs): runs when
+    called."""
     instructions = list(dis.get_instructions(code))
-    # A class body inside a function loads its own names with LOAD_NAME too.
-    own = {i.argval for i in instructions if i.opname == "STORE_NAME"}
+    if class_body:
+        # Its LOAD_NAME reads the module where the class has not bound the name on
+        # every path (names of the enclosing function are LOAD_CLASSDEREF).
+        instructions, before = _must(code, frozenset(), _CLASS_STORES, _CLASS_UNBINDS)
     for ins in instructions:
         if ins.opname == "LOAD_GLOBAL":
             truth.late_reads.add(ins.argval)
         elif ins.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
             truth.late_binds.add(ins.argval)
-        elif ins.opname == "LOAD_NAME" and ins.argval not in own:
+        elif ins.opname == "LOAD_NAME" and class_body and ins.offset in before \
+                and ins.argval not in before[ins.offset]:
             truth.late_reads.add(ins.argval)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            _late(const, truth)
+    for _offset, inner, kind in _nested(code, list(dis.get_instructions(code))):
+        _late(inner, truth, class_body=kind == "class")
 
 
 def oracle(source: str) -> Truth:

@@ -376,7 +376,9 @@ ROOT_CAUSES = [
      cell({"f"}, calls={"f": ({"codec"}, set())})),
     ("def f(n):\n    class C:\n        size = n\n        z = 1\n        w = z\n    return C",
      cell({"f"})),
-    ("def f():\n    codec = 1\n    class C:\n        codec = codec\n    return C", cell({"f"})),
+    # The function's own codec is not what the class body reads (LOAD_NAME skips it).
+    ("def f():\n    codec = 1\n    class C:\n        codec = codec\n    return C",
+     cell({"f"}, calls={"f": ({"codec"}, set())})),
     ("class A:\n    def m(self):\n        class B:\n            q = q\n        return B",
      cell({"A"}, calls={"A": ({"q"}, set())})),
 ]

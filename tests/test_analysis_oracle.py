@@ -43,6 +43,20 @@ def test_the_oracle_reads_the_bytecode() -> None:
     assert (truth.late_binds, truth.late_reads) == ({"g"}, {"h"})
 
 
+def test_the_oracle_follows_class_bodies_del_and_calls() -> None:
+    """A class body's ``del x`` unbinds its own ``x``: a later load reads the
+    module's; a class body run by a call reads the module where it has not bound
+    the name itself."""
+    assert "x" in oracle("class C:\n    x = 1\n    del x\n    y = x\n").reads
+    assert "e" in oracle("class K:\n    try:\n        pass\n"
+                         "    except Exception as e:\n        pass\n    y = e\n").reads
+    truth = oracle("def f():\n    class C:\n        codec = codec\n        n = 1\n"
+                   "        m = n\n    return C\n")
+    assert truth.late_reads == {"codec"}
+    truth = oracle("def g(local):\n    class C:\n        v = local\n    return C\n")
+    assert truth.late_reads == set()  # the function's own name: not the module's
+
+
 def test_the_oracle_catches_an_analysis_that_misses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Control: an analysis that drops the reads of maybe-bound names is caught."""
     real = analysis_module.analyse
