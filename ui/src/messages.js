@@ -459,15 +459,19 @@ function markMissed(missed) {
 // that ran since the notebook was last saved (outputs_replay): a page loaded or
 // reconnected during a cascade, or before anyone saved, shows what the kernel did, not
 // the file's older outputs.  Cells the server could not keep them for are "lost".
+const REPLAY_FILE_WAIT_MS = 10000;
+
 async function applyReplay(content) {
   S.replayed = true;
   if (content.version && content.version !== S.version && !S.dirty) {
     // Saved since this page loaded the file: that file first, then what came after it.
     S.held = [];
     try {
-      const model = await api(nbUrl());
+      // Bounded: the kernel's messages are held meanwhile.
+      const model = await Promise.race([api(nbUrl()), new Promise((_, fail) =>
+        setTimeout(() => fail(new Error("timed out")), REPLAY_FILE_WAIT_MS))]);
       if (!S.dirty) loadModel(model, true);
-    } catch { /* offline again: the page keeps what it has */ }
+    } catch { /* offline again, or too slow: the page keeps what it has */ }
     const held = S.held;
     S.held = null;
     replayOutputs(content);
