@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
@@ -190,6 +191,8 @@ class ReactiveKernel(IPythonKernel):
                 with self._pending_lock:
                     self._pending.pop(msg_id, None)
                     self._queued_comms.pop(msg_id, None)
+        if channel == "shell":
+            _SHELL_IDENT.set(ident)  # so a re-run's parent can be switched back
         super().set_parent(ident, parent, channel)
 
     def comms_queued(self) -> bool:
@@ -511,7 +514,7 @@ class ReactiveKernel(IPythonKernel):
                           parent=parent, ident=self._iopub_topic("status"))
 
     def _switch_parent(self, parent: dict[str, Any]) -> None:
-        self.set_parent(self._shell_parent_ident.get(b""), parent, "shell")
+        self.set_parent(_SHELL_IDENT.get(), parent, "shell")
 
     def _restore_parent(self, parent: dict[str, Any]) -> None:
         if self.get_parent("shell") is not parent:
@@ -563,6 +566,12 @@ class ReactiveKernel(IPythonKernel):
         if report is not None:
             metadata["reactive"] = report.as_metadata()
         return metadata
+
+
+#: The ZMQ identity of the shell request being handled, as ``set_parent`` last
+#: got it in this context: a re-run switches the parent header to its own
+#: cell's request and back, and the identity goes with it.
+_SHELL_IDENT: ContextVar[Any] = ContextVar("reactive_shell_ident", default=b"")
 
 
 def _analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:

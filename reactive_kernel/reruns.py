@@ -13,10 +13,16 @@ from __future__ import annotations
 import ast
 import asyncio
 import builtins
+import getpass
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
+from IPython.core.error import StdinNotImplementedError
 from IPython.core.interactiveshell import ExecutionResult
 
 from ._compat.rerun import lean_codes, run_statements
@@ -126,7 +132,6 @@ class Reruns:
         fire, so inline plots of re-runs appear."""
         shell, kernel = self.shell, self.kernel
         transformed, error, is_async, _ = self.prepared(code)
-        kernel._forward_input(False)
         result = None
         real_compiler = shell.compile
         proxy = kernel._compile_cache if kernel._fast.reruns else None
@@ -136,27 +141,72 @@ class Reruns:
         if proxy is not None and shell.compile is proxy and not is_async and error is None:
             lean = lean_codes(proxy, shell, code, transformed)
         try:
-            if lean is not None:
-                result = await run_statements(shell, cell, code, transformed, *lean)
-                return outcome_of(result)
-            coro = shell.run_cell_async(
-                code, store_history=False, silent=False, transformed_cell=transformed,
-                preprocessing_exc_tuple=error, cell_id=cell,
-            )
-            if is_async:
-                future = asyncio.ensure_future(coro)
-                with kernel._cancel_on_sigint(future):
-                    result = await future
-            else:
-                result = await coro
+            with no_stdin():
+                if lean is not None:
+                    result = await run_statements(shell, cell, code, transformed, *lean)
+                    return outcome_of(result)
+                coro = shell.run_cell_async(
+                    code, store_history=False, silent=False, transformed_cell=transformed,
+                    preprocessing_exc_tuple=error, cell_id=cell,
+                )
+                if is_async:
+                    future = asyncio.ensure_future(coro)
+                    with cancelled_by_sigint(future):
+                        result = await future
+                else:
+                    result = await coro
         except asyncio.CancelledError:
             return Outcome("interrupted", "KeyboardInterrupt: cancelled")
         finally:
             shell.compile = real_compiler
-            kernel._restore_input()
             shell.events.trigger("post_execute")
             shell.events.trigger("post_run_cell", result)
         return outcome_of(result)
+
+
+def _no_input(prompt: str = "", stream: Any = None) -> str:
+    raise StdinNotImplementedError(
+        "input() and getpass() cannot be answered while a cell re-runs in a cascade "
+        "(no request is waiting for the answer); run this cell itself to answer"
+    )
+
+
+@contextmanager
+def no_stdin() -> Iterator[None]:
+    """``input()`` and ``getpass()`` raise in a re-run: the client asked to run
+    another cell and is not ready to answer a question from this one."""
+    saved = builtins.input, getpass.getpass
+    builtins.input = _no_input
+    getpass.getpass = _no_input
+    try:
+        yield
+    finally:
+        builtins.input, getpass.getpass = saved
+
+
+@contextmanager
+def cancelled_by_sigint(future: asyncio.Future[Any]) -> Iterator[None]:
+    """An interrupt (SIGINT) cancels ``future``, an async re-run: in the event
+    loop, SIGINT would otherwise stop the kernel's loop, not the cell's code.
+    Signals reach only the main thread; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        loop.call_soon_threadsafe(_cancel, future)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _cancel(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.cancel()
 
 
 def _is_print_call(node: ast.stmt) -> bool:

@@ -454,6 +454,59 @@ def test_interrupt_stops_the_cascade_and_kernel_stays_usable(
     assert k.ok("print('alive')").text() == "alive\n"
 
 
+def test_async_rerun_is_cancelled_by_an_interrupt(fresh_kernel: KernelHarness) -> None:
+    """A re-run with top-level ``await`` runs as a task; an interrupt cancels it
+    (the kernel's own SIGINT handler, not ipykernel's), and the next cell runs."""
+    k = fresh_kernel
+    a, b, c = ids("a", "b", "c")
+    k.ok("aw_n = 0", a)
+    k.ok("import asyncio\nawait asyncio.sleep(aw_n * 60)\naw_done = aw_n", b)
+    k.ok("print('c ran', aw_done)", c)
+    request = k.request("aw_n = 1", a)
+    while True:
+        m = k.kc.get_iopub_msg(timeout=30)
+        if m["msg_type"] == "clear_output" and m["metadata"].get("cellId") == b:
+            break
+    done = threading.Event()
+    k.interrupt_until(done, first=0.2, every=1.0)
+    try:
+        result = k.collect(request, timeout=30)
+    finally:
+        done.set()
+    assert result.reactive["ran"] == [a, b]
+    assert result.reactive["skipped"] == [c]
+    assert result.reactive["interrupted"] is True
+    # As in stock ipykernel, the cancelled await shows as CancelledError.
+    assert result.reactive["errors"][b].startswith("CancelledError")
+    # b never finished: as top to bottom with aw_n = 1, aw_done is not defined.
+    assert k.value("aw_done") == "NameError"
+    assert k.ok("print('alive')").text() == "alive\n"
+
+
+def test_input_in_a_rerun_is_refused_and_input_works_after(kernel: KernelHarness) -> None:
+    """A re-run cannot ask the user: nobody is waiting to answer.  It fails with
+    a clear StdinNotImplementedError, and ``input()`` is back to normal after."""
+    k = kernel
+    a, b, c = ids("a", "b", "c")
+
+    def answered(code: str, cell: str, answer: str) -> Execution:
+        request = k.request(code, cell, allow_stdin=True)
+        asked = k.kc.get_stdin_msg(timeout=30)
+        assert asked["msg_type"] == "input_request"
+        k.kc.input(answer)
+        return k.collect(request)
+
+    k.ok("inp_n = 1", a)
+    first = answered("inp_answer = input('name? ') * inp_n\nprint(inp_answer)", b, "ab")
+    assert first.status == "ok" and first.text(b).endswith("ab\n")
+    result = k.ok("inp_n = 2", a)
+    assert result.reactive["ran"] == [a, b]
+    assert "StdinNotImplementedError" in result.reactive["errors"][b]
+    assert "re-runs in a cascade" in result.text(b)
+    again = answered("inp_other = input('again? ')\nprint(inp_other)", c, "cd")
+    assert again.status == "ok" and again.text(c).endswith("cd\n")
+
+
 @pytest.mark.parametrize("code", ["1 +", "undefined_name_xyz"])
 def test_errors_always_get_a_reply(kernel: KernelHarness, code: str) -> None:
     result = kernel.run(code, KernelHarness.unique())

@@ -24,12 +24,11 @@ lines of threading against ipykernel's internals; it was deleted.
 ``REACTIVE_KERNEL_FAST_PATHS=0``, forces every one off (a comma-separated list
 of names keeps only those); CI runs the kernel tests both ways.
 
-Outside this package the kernel uses four underscored methods of ipykernel's
-``IPythonKernel`` on every path, fast or public: ``_forward_input`` and
-``_restore_input`` (``input()`` during a re-run), ``_cancel_on_sigint`` (an
-interrupt stops an async re-run) and ``_shell_parent_ident`` (switching the
-parent header to a re-run cell's request).  They have kept their meaning
-through ipykernel 7, the range ``pyproject.toml`` allows.
+Outside this package the kernel uses no underscored name of ipykernel or
+IPython: what a re-run needs beyond ``run_cell_async`` (``input()`` refused,
+an interrupt cancelling an async re-run, the request's ZMQ identity kept with
+its parent header) it does itself, with the standard library and the public
+``set_parent``.
 
 The peek at queued execute_requests (so a cascade leaves a cell whose own
 request is already queued to that request) is not a speed-up but protocol
