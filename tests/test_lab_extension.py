@@ -52,6 +52,12 @@ def badge(page: Page, index: int):  # type: ignore[no-untyped-def]
     return cells(page).nth(index).locator(".rk-lab-badge")
 
 
+def prompt_of(page: Page, index: int) -> str:
+    """A code cell's execution count as its prompt shows it: ``[4]``."""
+    text = cells(page).nth(index).locator(".jp-InputPrompt").inner_text()
+    return text.strip().rstrip(":")
+
+
 def open_notebook(page: Page, url: str) -> None:
     page.goto(url)
     expect(cells(page).first).to_be_visible(timeout=WAIT)
@@ -173,7 +179,10 @@ def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(
         # A cascade from the top: a cell fails, its reader is skipped and says why.
         edit(page, 0, "import time\ntime.sleep(0.2)\nra = 2")
         expect(badge(page, 3)).to_have_text("error", timeout=WAIT)
-        expect(badge(page, 4)).to_have_text("skipped — upstream #4 failed", timeout=WAIT)
+        failed = prompt_of(page, 3)
+        assert re.fullmatch(r"\[\d+\]", failed), failed
+        expect(badge(page, 4)).to_have_text(f"skipped — upstream {failed} failed",
+                                            timeout=WAIT)
         shot(page, "jupyterlab-extension-skipped.png")
 
 
@@ -200,7 +209,7 @@ def test_lazy_mode_run_stale_and_the_graph_panel(
         panel = page.locator("#reactive-graph")
         expect(panel).to_be_visible(timeout=WAIT)
         expect(panel.locator(".rk-lab-graph-cell").nth(1)).to_contain_text(
-            "reads from #1: x", timeout=WAIT)
+            f"reads from {prompt_of(page, 0)}: x", timeout=WAIT)
         cells(page).nth(1).locator(".cm-content").click()
         expect(cells(page).nth(0)).to_have_class(re.compile(r"rk-lab-upstream"),
                                                  timeout=WAIT)

@@ -238,9 +238,13 @@ class ReactiveNotebook {
     return this.lookup(id)?.[0];
   }
 
+  /** A cell as the notebook shows it: its prompt's execution count ("[4]"), as the
+   * kernel's messages name cells, or its place among the cells ("#6") until it ran. */
   cellNumber(id: string): string {
     const found = this.lookup(id);
-    return found ? `#${found[1] + 1}` : "a deleted cell";
+    if (!found) return "a deleted cell";
+    const count = found[0].model.type === "code" ? (found[0] as CodeCell).model.executionCount : null;
+    return count != null ? `[${count}]` : `#${found[1] + 1}`;
   }
 
   badgeText(state: CellState | undefined): string {
