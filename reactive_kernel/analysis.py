@@ -346,12 +346,24 @@ class _Walker(ast.NodeVisitor):
         self._effect(*self.calls[name], seen)
 
     def _effect(self, reads: set[str], writes: set[str], seen: set[str]) -> None:
-        """A call reading and writing these globals may happen here."""
-        for read in reads:
-            if read in self.calls and read not in seen:
-                self._call(read, seen)
-            must = self.module.must
-            if must is not None and read not in must:
+        """A call reading and writing these globals may happen here, calling in
+        turn the cell's functions it reads.  Its reads are taken as made before
+        any of its writes (the order inside the calls is not followed), so the
+        result does not depend on the order sets iterate in."""
+        reads, writes = set(reads), set(writes)
+        todo = sorted(reads & self.calls.keys() - seen)
+        while todo:
+            callee = todo.pop()
+            if callee in seen:
+                continue
+            seen.add(callee)
+            more_reads, more_writes = self.calls[callee]
+            todo.extend(sorted(more_reads & self.calls.keys() - seen - reads))
+            reads |= more_reads
+            writes |= more_writes
+        must = self.module.must
+        if must is not None:
+            for read in reads - must:
                 (self.weak if read in self.module.may else self.strong).add(read)
         for write in writes:
             self._store_module(write, certain=False)
