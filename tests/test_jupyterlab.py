@@ -51,6 +51,11 @@ class JupyterApp:
         # As `jupyter labextension disable reactive-kernel-lab` writes it.
         (config / "labconfig" / "page_config.json").write_text(json.dumps(
             {"disabledExtensions": {EXTENSION: not extension}}))
+        # No "get notified about Jupyter news?" toast over the cells (nor a fetch of it).
+        news = root / ".settings" / "@jupyterlab" / "apputils-extension"
+        news.mkdir(parents=True, exist_ok=True)
+        (news / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false"}))
         env = dict(os.environ,
                    JUPYTER_CONFIG_DIR=str(config),
                    JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
