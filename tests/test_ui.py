@@ -1144,6 +1144,49 @@ def check_catching_up(page: Page, other: Page, link: CuttableLink, server: Serve
     expect(other.locator(".rk-toast", has_text="were not received")).to_have_count(0)
 
 
+def test_a_page_is_told_which_outputs_the_server_could_not_keep(
+        browser: Browser, tmp_path: Path) -> None:
+    """Cells ran from a script (which saves nothing) while no page was open; the
+    server keeps at most --replay-limit bytes of their output, so the page that opens
+    then shows the newer outputs it kept and says which cell's output it lost, rather
+    than show that cell's older output from the file as current."""
+    server = ServerProcess(tmp_path, "replay-token", "--replay-limit", "3000")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        first = context.new_page()
+        open_code_notebook(first, server, "lost.ipynb", [
+            "lo_a = 'a' * 1500\nprint(lo_a)",
+            "lo_b = 'b' * 1500\nprint(lo_b)", "print('a is', lo_a[:3])"])
+        first.close()  # the page started the notebook's kernel; it goes on without it
+        kernel_id = kernel_of(server, "lost.ipynb")
+
+        async def script() -> None:
+            client = await WSClient.connect(server, kernel_id)
+            try:
+                for cell_id, code in [("lost0", "lo_a = 'A' * 1500\nprint(lo_a)"),
+                                      ("lost1", "lo_b = 'B' * 1500\nprint(lo_b)"),
+                                      ("lost2", "print('a is', lo_a[:3])")]:
+                    reply = await client.run(execute(code, cell=cell_id))
+                    assert reply["content"]["status"] == "ok"
+            finally:
+                client.conn.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, script()).result(timeout=90)
+        page = context.new_page()
+        open_notebook(page, server, "lost.ipynb")
+        expect(output(page, 1)).to_contain_text("BBBBBBBB", timeout=WAIT)
+        expect(output(page, 2)).to_have_text("a is AAA")
+        # Cell 0's 1.5 kB went first: the page says its output is missing.
+        expect(output(page, 0)).to_contain_text("ran while this page was disconnected")
+        expect(output(page, 0)).not_to_contain_text("AAA")
+        expect(page.locator(".rk-toast", has_text="their outputs were not received")
+               ).to_be_visible(timeout=WAIT)
+    finally:
+        context.close()
+        server.stop()
+
+
 def test_redefinitions_follow_the_notebook_order(page: Page, server: ServerProcess) -> None:
     """The page sends the notebook order: a cell inserted in the middle that
     redefines a name feeds the cells below it, and moving it below them gives
