@@ -236,6 +236,44 @@ def _unbound_in(body: Iterable[ast.stmt]) -> set[str]:
 #: Names bound or deleted on every path so far; None: no path gets here.
 _Must = set[str] | None
 
+#: Calls whose result is not empty when their arguments are not.
+_KEEPS_ITEMS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "zip"})
+
+
+def _int_literal(node: ast.expr) -> int | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_literal(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def _runs_once(node: ast.expr) -> bool:
+    """Whether iterating over ``node`` certainly gives an item: a literal that is
+    not empty, ``range`` of literals that is not, or one of them through
+    ``enumerate``, ``zip`` and the like (the builtins, as everywhere here)."""
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return any(not isinstance(item, ast.Starred) for item in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(key is not None for key in node.keys)
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | bytes) and len(node.value) > 0
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.args and not node.keywords):
+        return False
+    if node.func.id == "range":
+        bounds = [_int_literal(arg) for arg in node.args]
+        if len(bounds) > 3 or any(b is None for b in bounds):
+            return False
+        try:
+            return len(range(*[b for b in bounds if b is not None])) > 0
+        except ValueError:  # a step of 0
+            return False
+    if node.func.id in _KEEPS_ITEMS and (node.func.id == "zip" or len(node.args) == 1):
+        return all(_runs_once(arg) for arg in node.args)
+    return False
+
 
 def _join(*states: _Must) -> _Must:
     reached = [s for s in states if s is not None]
@@ -457,9 +495,13 @@ class _Walker(ast.NodeVisitor):
         self.breaks.append([])
         if target is not None:
             self._target(target)
+        if isinstance(node, ast.For) and _runs_once(node.iter) and self.frame.must is not None:
+            # A loop over a literal that is not empty (``range(3)``, ``[1, 2]``) runs
+            # at least once: when it ends, it has bound its target.
+            start = self.frame.must - _unbound_in(node.body)
         self._block(node.body)
         breaks = self.breaks.pop()
-        # The loop may run no time at all; its else runs unless it broke out.
+        # Otherwise the loop may run no time at all; its else runs unless it broke out.
         (normal,) = self._branches(start, node.orelse)
         self.frame.must = _join(normal, *breaks)
 

@@ -17,6 +17,11 @@ of the module names bound or deleted on every path.  Then:
   to a name is taken as called where it stands, so its reads of names the
   cell binds are the cell's own).
 
+A ``for`` loop over an iterable that is certainly not empty (a display, ``range``
+of literals, through a few builtins that keep the items) is entered through a
+copy of its ``FOR_ITER`` that cannot exit: such a loop ends only after an
+iteration.
+
 Class bodies and comprehensions run where they stand, with the module names
 bound at that point (a generator expression is counted as running there).
 :func:`missed` compares with the analysis: every bind must be a definition,
@@ -51,10 +56,45 @@ class Truth:
     late_reads: set[str] = field(default_factory=set)
 
 
-def _successors(code: types.CodeType) -> tuple[list[dis.Instruction],
-                                                dict[int, list[int]], dict[int, list[int]]]:
+def _gives_an_item(node: ast.expr) -> bool:
+    """Iterating over ``node`` certainly gives an item (if evaluating it does not
+    raise): a display with an element that is not starred, a non-empty string,
+    ``range`` of literals that is not empty, or one of these through a builtin
+    that keeps the items."""
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return any(not isinstance(e, ast.Starred) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(k is not None for k in node.keys)
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | bytes) and bool(node.value)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.keywords:
+        return False
+    name, args = node.func.id, node.args
+    if name == "range":
+        try:
+            return bool(range(*(ast.literal_eval(a) for a in args)))
+        except (ValueError, TypeError, SyntaxError):
+            return False
+    if name in ("enumerate", "reversed", "sorted", "list", "tuple") and len(args) == 1:
+        return _gives_an_item(args[0])
+    return name == "zip" and bool(args) and all(_gives_an_item(a) for a in args)
+
+
+def _nonempty_loops(source: str) -> set[tuple[int | None, ...]]:
+    """Source positions of the ``for`` statements whose iterable certainly gives
+    an item."""
+    return {(node.lineno, node.end_lineno, node.col_offset, node.end_col_offset)
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.For) and _gives_an_item(node.iter)}
+
+
+def _successors(code: types.CodeType, nonempty: set[tuple[int | None, ...]] | None = None,
+                ) -> tuple[list[dis.Instruction], dict[int, list[int]], dict[int, list[int]]]:
     """Instructions, their normal successors, and the handlers an exception in
-    each may jump to."""
+    each may jump to.  The ``FOR_ITER`` of a loop in ``nonempty`` (positions of
+    the ``for`` statement) is entered, from its ``GET_ITER``, through a copy of
+    it (offset ``-1 - offset``) that can only go on into the body: the loop can
+    only end after an iteration."""
     instructions = list(dis.get_instructions(code))
     offsets = [i.offset for i in instructions]
     following = dict(itertools.pairwise(offsets))
@@ -70,18 +110,27 @@ def _successors(code: types.CodeType) -> tuple[list[dis.Instruction],
             out.append(ins.argval)
         normal[ins.offset] = out
         raising[ins.offset] = [e.target for e in entries if e.start <= ins.offset < e.end]
+    for ins, nxt in itertools.pairwise(instructions):
+        if (nonempty and ins.opname == "GET_ITER" and nxt.opname == "FOR_ITER"
+                and tuple(ins.positions or ()) in nonempty and nxt.offset in following):
+            first = -1 - nxt.offset
+            normal[ins.offset] = [first]
+            normal[first] = [following[nxt.offset]]
+            raising[first] = raising[nxt.offset]
     return instructions, normal, raising
 
 
 def _must(code: types.CodeType, start: frozenset[str], kinds: set[str],
-          unbinds: frozenset[str] = frozenset()
+          unbinds: frozenset[str] = frozenset(),
+          nonempty: set[tuple[int | None, ...]] | None = None,
           ) -> tuple[list[dis.Instruction], dict[int, frozenset[str]]]:
     """Names bound (by instructions in ``kinds``, and not unbound since by one in
     ``unbinds``) on every path to each instruction; unreachable instructions are
     left out."""
-    instructions, normal, raising = _successors(code)
+    instructions, normal, raising = _successors(code, nonempty)
     before: dict[int, frozenset[str]] = {instructions[0].offset: start}
     by_offset = {i.offset: i for i in instructions}
+    by_offset.update({offset: by_offset[-1 - offset] for offset in normal if offset < 0})
     work = [instructions[0].offset]
     while work:
         offset = work.pop()
@@ -130,13 +179,15 @@ _CLASS_STORES = {"STORE_NAME"}
 _CLASS_UNBINDS = frozenset({"DELETE_NAME"})
 
 
-def _run(code: types.CodeType, kind: str, module: frozenset[str], truth: Truth) -> None:
+def _run(code: types.CodeType, kind: str, module: frozenset[str], truth: Truth,
+         nonempty: set[tuple[int | None, ...]]) -> None:
     """Code that runs now: the module, or a class body or comprehension it runs
     while ``module`` names are bound on every path."""
     if kind == "module":
-        instructions, before = _must(code, module, _MODULE_STORES)
+        instructions, before = _must(code, module, _MODULE_STORES, nonempty=nonempty)
     elif kind == "class":
-        instructions, before = _must(code, frozenset(), _CLASS_STORES, _CLASS_UNBINDS)
+        instructions, before = _must(code, frozenset(), _CLASS_STORES, _CLASS_UNBINDS,
+                                     nonempty)
     else:
         instructions, before = _must(code, frozenset(), set())
     for ins in instructions:
@@ -167,7 +218,7 @@ def _run(code: types.CodeType, kind: str, module: frozenset[str], truth: Truth) 
             _late(inner, truth)
         else:
             at = before[offset] if kind == "module" else module
-            _run(inner, inner_kind, frozenset(at), truth)
+            _run(inner, inner_kind, frozenset(at), truth, nonempty)
 
 
 def _late(code: types.CodeType, truth: Truth, class_body: bool = False) -> None:
@@ -194,7 +245,7 @@ def oracle(source: str) -> Truth:
     """What CPython's bytecode for ``source`` may bind and read (module names)."""
     code = compile(source, "<cell>", "exec", dont_inherit=True)
     truth = Truth()
-    _run(code, "module", frozenset(), truth)
+    _run(code, "module", frozenset(), truth, _nonempty_loops(source))
     ignored = BUILTIN_NAMES | AMBIENT_NAMES
 
     def public(names: set[str]) -> set[str]:

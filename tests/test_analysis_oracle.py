@@ -57,6 +57,18 @@ def test_the_oracle_follows_class_bodies_del_and_calls() -> None:
     assert truth.late_reads == set()  # the function's own name: not the module's
 
 
+def test_the_oracle_knows_a_loop_over_a_literal_runs() -> None:
+    """A ``for`` over ``range(3)`` or ``[1, 2]`` ends only after an iteration (the
+    first FOR_ITER cannot exit); over ``range(n)`` it may not run at all."""
+    assert oracle("for i in range(3):\n    pass\nprint(i)").reads == set()
+    assert oracle("for i, c in enumerate('ab'):\n    pass\nprint(i, c)").reads == set()
+    assert oracle("class C:\n    for j in [1]:\n        pass\n    k = j\n").reads == set()
+    assert oracle("for i in range(n):\n    pass\nprint(i)").reads == {"n", "i"}
+    assert oracle("for i in range(0):\n    pass\nprint(i)").reads == {"i"}
+    assert oracle("for i in range(3):\n    if i:\n        continue\n    x = 1\n"
+                  "print(x)").reads == {"x"}
+
+
 def test_the_oracle_catches_an_analysis_that_misses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Control: an analysis that drops the reads of maybe-bound names is caught."""
     real = analysis_module.analyse
