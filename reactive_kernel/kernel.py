@@ -9,6 +9,7 @@ lazy mode.  Planning, graph and run state live in :mod:`.runner`.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -80,6 +81,15 @@ class ReactiveKernel(IPythonKernel):
         "public path.",
     ).tag(config=True)
 
+    peek_queued = Bool(
+        True,
+        help="Look at shell requests as they arrive (ipykernel's shell channel thread), "
+        "so a cascade leaves a cell whose own execute_request is already queued (Run All "
+        "from a client that does not send reactiveCascade: false) to that request. "
+        "False (or REACTIVE_KERNEL_PEEK=0): such a cell runs twice, in the cascade and "
+        "by its request; outputs and values are the same.",
+    ).tag(config=True)
+
     history_write_interval = Float(
         1.0,
         help="Write the input history to IPython's database at most this often "
@@ -117,6 +127,9 @@ class ReactiveKernel(IPythonKernel):
         self._queued_comms: dict[str, float] = {}
         self._reports: dict[str, CascadeReport] = {}
         self._settled = True  # see _is_pending
+        self._peek = self.peek_queued and os.environ.get("REACTIVE_KERNEL_PEEK", "1") != "0"
+        #: None until the first shell request: then whether the peek saw it.
+        self._peek_works: bool | None = None if self._peek else False
         self.run_stale_requested = False
         from .magics import ReactiveMagics
 
@@ -159,11 +172,14 @@ class ReactiveKernel(IPythonKernel):
 
     async def shell_channel_thread_main(self, msg: Any) -> None:
         """Note queued execute_requests' cell ids as they arrive."""
-        self._note_pending(msg)
+        if self._peek:
+            self._note_pending(msg)
         await super().shell_channel_thread_main(msg)
 
     def _note_pending(self, msg: Any) -> None:
         assert self.session is not None
+        if self._peek_works is None:
+            self._peek_works = True
         try:
             _idents, frames = self.session.feed_identities(msg, copy=False)
             header = self.session.unpack(_frame_bytes(frames[1]))
@@ -193,6 +209,12 @@ class ReactiveKernel(IPythonKernel):
                     self._queued_comms.pop(msg_id, None)
         if channel == "shell":
             _SHELL_IDENT.set(ident)  # so a re-run's parent can be switched back
+            if self._peek_works is None and parent:
+                # The first request reached the kernel without passing the peek: this
+                # ipykernel does not call shell_channel_thread_main.  Say so, once.
+                self._peek_works = False
+                self.log.warning("Reactive kernel: queued requests cannot be seen on "
+                                 "this ipykernel; in a Run All a cell may run twice")
         super().set_parent(ident, parent, channel)
 
     def comms_queued(self) -> bool:

@@ -402,6 +402,37 @@ def test_pipelined_requests_run_each_cell_exactly_once(kernel: KernelHarness) ->
     assert runs[0].reactive["deferred"] == [b, c]
 
 
+def test_without_the_peek_pipelined_requests_give_the_same_results(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The peek at queued requests forced off (REACTIVE_KERNEL_PEEK=0), as on an
+    ipykernel that would not pass requests through it: a Run All that does not
+    ask for no cascade runs some cells twice, and every output and value is still
+    what running the cells in order gives."""
+    monkeypatch.setenv("REACTIVE_KERNEL_PEEK", "0")
+    k = KernelHarness("reactive")
+    try:
+        a, b, c = ids("a", "b", "c")
+        k.ok("log = []\nx = 0", a)
+        k.ok("y = x + 1\nlog.append('b')\nprint('y', y)", b)
+        k.ok("z = y + 1\nlog.append('c')\nprint('z', z)", c)
+        requests = [
+            k.request("import time\ntime.sleep(0.3)\nlog = []\nx = 10", a),
+            k.request("y = x + 1\nlog.append('b')\nprint('y', y)", b),
+            k.request("z = y + 1\nlog.append('c')\nprint('z', z)", c),
+        ]
+        runs = [k.collect(r) for r in requests]
+        assert [r.status for r in runs] == ["ok"] * 3
+        assert runs[0].reactive.get("deferred", []) == []  # nothing seen queued
+        assert runs[0].reactive["ran"] == [a, b, c]  # so the cascade ran them
+        assert runs[1].text(b) == "y 11\n" and runs[2].text(c) == "z 12\n"
+        # b ran twice: in a's cascade, and by its own request.
+        assert k.value("log.count('b')") == "2"
+        assert k.value("log[:2]") == "['b', 'c']"
+        assert k.value("z") == "12"
+    finally:
+        k.close()
+
+
 def test_lazy_mode_marks_stale_and_runs_stale_ancestors(fresh_kernel: KernelHarness) -> None:
     k = fresh_kernel
     a, b, c = ids("a", "b", "c")

@@ -32,10 +32,13 @@ its parent header) it does itself, with the standard library and the public
 
 The peek at queued execute_requests (so a cascade leaves a cell whose own
 request is already queued to that request) is not a speed-up but protocol
-behaviour; it is in the kernel, guarded, and degrades to running such a cell
-twice if ipykernel stops calling ``shell_channel_thread_main``.  The same peek
-counts queued ``comm_msg``s so that a burst of widget changes makes one cascade
-(:mod:`..widgets`); without it each change makes its own, still correct.
+behaviour, through ipykernel's public ``shell_channel_thread_main``.  The
+kernel checks that the first shell request passed it and logs a warning if not;
+``ReactiveKernel.peek_queued = False`` or ``REACTIVE_KERNEL_PEEK=0`` turns it
+off, and a test runs a pipelined Run All that way: such a cell then runs twice,
+with the same outputs and values.  The same peek counts queued ``comm_msg``s so
+that a burst of widget changes makes one cascade (:mod:`..widgets`); without it
+each change makes its own, still correct.
 """
 
 from __future__ import annotations
