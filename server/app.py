@@ -169,7 +169,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="output of runs since the last save kept per kernel for pages "
                         "that connect later (default 32 MiB); past it the least recently "
                         "changed cells are reported lost")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for option in ("client_buffer", "replay_limit"):
+        if getattr(args, option) < 0:
+            parser.error(f"--{option.replace('_', '-')} must be 0 or more bytes")
+    return args
 
 
 async def serve(args: argparse.Namespace) -> None:

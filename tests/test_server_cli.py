@@ -43,3 +43,14 @@ def test_missing_root_dir_is_a_clear_error(tmp_path: Path) -> None:
          "--root-dir", str(tmp_path / "nope")], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "nope" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_negative_buffer_or_replay_limit_is_a_clear_error(tmp_path: Path) -> None:
+    for option in ("--replay-limit", "--client-buffer"):
+        done = subprocess.run(
+            [sys.executable, "-m", "reactive_server", "--port", "0", "--no-browser",
+             "--root-dir", str(tmp_path), option, "-1"],
+            capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        assert f"{option} must be 0 or more bytes" in done.stderr
+        assert "Traceback" not in done.stderr
