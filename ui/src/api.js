@@ -17,6 +17,14 @@ export const TOKEN_HELP = "this browser has no valid token for the server: open 
   + "reactive-server printed (it ends with ?token=...) once, and pages opened from then on "
   + "will have it";
 
+/** The path a rename asks for, from what the user typed: trimmed, ".ipynb" added
+ * when missing; null when it is empty or ``path`` itself (nothing to do). */
+export function renameTarget(path, typed) {
+  let target = typed.trim();
+  if (target && !target.endsWith(".ipynb")) target += ".ipynb";
+  return target && target !== path ? target : null;
+}
+
 /** A notebook path as URL path segments, each encoded. */
 export const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");
 

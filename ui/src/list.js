@@ -1,5 +1,5 @@
 // The notebook list page: open, create, rename and delete notebooks.
-import { encodePath, request as api, token } from "./api.js";
+import { encodePath, renameTarget, request as api, token } from "./api.js";
 
 // The token rides along (a link opened in another browser profile still works); the
 // notebook page keeps it (api.js) and removes it from the address bar.
@@ -72,9 +72,8 @@ function notebookRow(nb) {
 }
 
 async function rename(path, wanted, input) {
-  let target = wanted.trim();
-  if (target && !target.endsWith(".ipynb")) target += ".ipynb";
-  if (!target || target === path) { await refresh(); return; }
+  const target = renameTarget(path, wanted);
+  if (!target) { await refresh(); return; }
   try {
     const model = await api(`/api/notebooks/${encodePath(path)}`, {
       method: "PATCH", body: JSON.stringify({ path: target }) });

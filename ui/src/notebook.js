@@ -19,7 +19,7 @@ import { interruptKernel, openKernel } from "./lifecycle.js";
 import { showPath } from "./messages.js";
 import { runAll, runAndMaybeAdvance, runStale, setMode } from "./run.js";
 import { loadModel, save } from "./saving.js";
-import { TOKEN_HELP, encodePath } from "./api.js";
+import { TOKEN_HELP, encodePath, renameTarget } from "./api.js";
 import { el } from "./render.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 
@@ -60,9 +60,8 @@ function renameFromTitle() {
   const finish = async (rename) => {
     if (done) return;
     done = true;
-    let target = field.value.trim();
-    if (target && !target.endsWith(".ipynb")) target += ".ipynb";
-    if (rename && target && target !== S.path) {
+    const target = renameTarget(S.path, field.value);
+    if (rename && target) {
       try {
         const model = await api(nbUrl(), { method: "PATCH", body: JSON.stringify({ path: target }) });
         S.path = model.path;
