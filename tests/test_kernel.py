@@ -381,54 +381,47 @@ def test_graph_magic_prints_dependencies(kernel: KernelHarness) -> None:
     assert f"re-runs: In [{count}] `gm_b = gm_a` (gm_a)" in shown
 
 
+def pipelined_run_all(k: KernelHarness) -> tuple[list[str], list[Execution]]:
+    """Three chained cells run once, then all three sent at once, as Run All sends
+    them without asking for no cascade.  The first takes a moment, as real cells do,
+    so the other requests are already queued in the kernel when its cascade is
+    planned (requests that have not reached the kernel yet cannot be known)."""
+    cells = ids("a", "b", "c")
+    codes = ["import time\ntime.sleep(0.3)\nra_log = []\nra_x = 10",
+             "ra_y = ra_x + 1\nra_log.append('b')\nprint('y', ra_y)",
+             "ra_z = ra_y + 1\nra_log.append('c')\nprint('z', ra_z)"]
+    k.ok("ra_log = []\nra_x = 0", cells[0])
+    for cell, code in zip(cells[1:], codes[1:], strict=True):
+        k.ok(code, cell)
+    runs = [k.collect(r) for r in [k.request(code, cell) for cell, code in zip(cells, codes,
+                                                                             strict=True)]]
+    assert [r.status for r in runs] == ["ok"] * 3, [r.reply["content"] for r in runs]
+    assert runs[1].text(cells[1]) == "y 11\n" and runs[2].text(cells[2]) == "z 12\n"
+    assert k.value("ra_z") == "12"
+    return cells, runs
+
+
 def test_pipelined_requests_run_each_cell_exactly_once(kernel: KernelHarness) -> None:
     """Run All sends every request at once: no cell may run twice."""
-    a, b, c = ids("a", "b", "c")
-    kernel.ok("ra_log = []\nra_x = 0", a)
-    kernel.ok("ra_y = ra_x + 1\nra_log.append('b')", b)
-    kernel.ok("ra_z = ra_y + 1\nra_log.append('c')", c)
-    # The first cell takes a moment, as real cells do, so the other requests
-    # are already queued in the kernel when its cascade is planned; requests
-    # that have not reached the kernel yet cannot be known.
-    requests = [
-        kernel.request("import time\ntime.sleep(0.3)\nra_log = []\nra_x = 10", a),
-        kernel.request("ra_y = ra_x + 1\nra_log.append('b')", b),
-        kernel.request("ra_z = ra_y + 1\nra_log.append('c')", c),
-    ]
-    runs = [kernel.collect(r) for r in requests]
-    assert [r.status for r in runs] == ["ok"] * 3, [r.reply["content"] for r in runs]
+    (_a, b, c), runs = pipelined_run_all(kernel)
     assert kernel.value("ra_log") == "['b', 'c']"
-    assert kernel.value("ra_z") == "12"
     assert runs[0].reactive["deferred"] == [b, c]
 
 
 def test_without_the_peek_pipelined_requests_give_the_same_results(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The peek at queued requests forced off (REACTIVE_KERNEL_PEEK=0), as on an
-    ipykernel that would not pass requests through it: a Run All that does not
-    ask for no cascade runs some cells twice, and every output and value is still
-    what running the cells in order gives."""
+    ipykernel that would not pass requests through it: the cascade runs cells
+    whose own requests follow, so b runs twice, and every output and value is
+    still what running the cells in order gives."""
     monkeypatch.setenv("REACTIVE_KERNEL_PEEK", "0")
     k = KernelHarness("reactive")
     try:
-        a, b, c = ids("a", "b", "c")
-        k.ok("log = []\nx = 0", a)
-        k.ok("y = x + 1\nlog.append('b')\nprint('y', y)", b)
-        k.ok("z = y + 1\nlog.append('c')\nprint('z', z)", c)
-        requests = [
-            k.request("import time\ntime.sleep(0.3)\nlog = []\nx = 10", a),
-            k.request("y = x + 1\nlog.append('b')\nprint('y', y)", b),
-            k.request("z = y + 1\nlog.append('c')\nprint('z', z)", c),
-        ]
-        runs = [k.collect(r) for r in requests]
-        assert [r.status for r in runs] == ["ok"] * 3
+        (a, b, c), runs = pipelined_run_all(k)
         assert runs[0].reactive.get("deferred", []) == []  # nothing seen queued
-        assert runs[0].reactive["ran"] == [a, b, c]  # so the cascade ran them
-        assert runs[1].text(b) == "y 11\n" and runs[2].text(c) == "z 12\n"
-        # b ran twice: in a's cascade, and by its own request.
-        assert k.value("log.count('b')") == "2"
-        assert k.value("log[:2]") == "['b', 'c']"
-        assert k.value("z") == "12"
+        assert runs[0].reactive["ran"] == [a, b, c]
+        assert k.value("ra_log.count('b')") == "2"
+        assert k.value("ra_log[:2]") == "['b', 'c']"
     finally:
         k.close()
 
