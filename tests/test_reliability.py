@@ -4,10 +4,13 @@ WebSocket clients on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
 import re
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,10 +33,56 @@ def rss_kib(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def small_buffer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    # 8 MiB: the reading client, four times that behind at most, can never be cut off
+    # by the hard bound on a slow machine; only the client that reads nothing is.
     server = ServerProcess(tmp_path_factory.mktemp("slow"), "slow-token",
-                           "--client-buffer", str(2 << 20))
+                           "--client-buffer", str(8 << 20))
     yield server
     server.stop()
+
+
+class IdleClient:
+    """A WebSocket client that stops reading right after the handshake, on a socket
+    with a small receive buffer (Linux would otherwise let an unread loopback socket
+    take tens of megabytes, and tornado's client reads ahead of its caller)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, server: ServerProcess, path: str) -> IdleClient:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                     .encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    async def drain(self, timeout: float) -> tuple[int, str | None]:
+        """Reads what reached it, then the close frame: its code and reason, or
+        ``(0, None)`` if the server dropped the connection without one."""
+        try:
+            while True:
+                head = await asyncio.wait_for(self.reader.readexactly(2), timeout)
+                size = head[1] & 0x7F
+                if size >= 126:
+                    wide = await self.reader.readexactly(2 if size == 126 else 8)
+                    size = int.from_bytes(wide, "big")
+                payload = await asyncio.wait_for(self.reader.readexactly(size), timeout)
+                if head[0] & 0x0F == 8:  # close
+                    code = int.from_bytes(payload[:2], "big") if payload else 0
+                    return code, payload[2:].decode() if payload else None
+        except asyncio.IncompleteReadError:
+            return 0, None
+        finally:
+            self.writer.close()
 
 
 def slow_client(server: ServerProcess, setup: list[dict[str, Any]],
@@ -58,10 +107,6 @@ def slow_client(server: ServerProcess, setup: list[dict[str, Any]],
             return int(msg["content"]["text"].count("\n"))
         return 1 if msg["msg_type"] == "display_data" else 0
 
-    async def drain(client: Any) -> None:
-        while await asyncio.wait_for(client.read_message(), 60) is not None:
-            pass
-
     async def answered(client: Any, sent: dict[str, Any], timeout: float) -> tuple[int, Any]:
         seen, reply = 0, None
         while reply is None:
@@ -80,8 +125,8 @@ def slow_client(server: ServerProcess, setup: list[dict[str, Any]],
         for message_ in setup:
             reader.write_message(json.dumps(message_))
             await answered(reader, message_, 120)
-        idle = await websocket.websocket_connect(httpclient.HTTPRequest(url),
-                                                 max_message_size=1 << 30)
+        idle = await IdleClient.connect(
+            server, f"/api/kernels/{model['id']}/channels?token={server.token}")
         before = rss_kib(server.proc.pid)
         reader.write_message(json.dumps(request))
         seen, reply = await answered(reader, request, 300)
@@ -90,9 +135,16 @@ def slow_client(server: ServerProcess, setup: list[dict[str, Any]],
         while seen < expected:  # output after the reply, if any
             seen += outputs(json.loads(await asyncio.wait_for(reader.read_message(), 60)))
             peak = max(peak, rss_kib(server.proc.pid))
-        await drain(idle)  # what reached it, then the close
+        # The idle client is cut off once it has left its backlog untouched for the
+        # server's grace period (a few seconds), whenever the burst ends.
+        deadline = time.monotonic() + 60
+        while cut_off() == cut_before:
+            assert time.monotonic() < deadline, "the idle client was never cut off"
+            await asyncio.sleep(0.05)
+            peak = max(peak, rss_kib(server.proc.pid))
+        code, reason = await idle.drain(60)  # what reached it, then the close
         reader.close()
-        return seen, idle.close_reason, idle.close_code or 0, peak - before
+        return seen, reason, code, peak - before
 
     seen, reason, code, growth_kib = asyncio.run(scenario())
     assert seen == expected
@@ -128,7 +180,9 @@ def test_a_slow_client_during_a_cascade_of_100000_outputs(
                        {"register": cells, "order": [c["cellId"] for c in cells]})
     # The cascade takes longer than the 10 s the server waits for a cut-off client to
     # read its close frame: this one only reads again at the end, and was dropped.
-    slow_client(small_buffer_server, [register], execute("base = 1", "root"), 100_000,
+    # Each cell runs once first (cells registered but never run are stale, not re-run).
+    runs = [execute(c["code"], c["cellId"]) for c in cells]
+    slow_client(small_buffer_server, [register, *runs], execute("base = 1", "root"), 100_000,
                 read_within_10s=False)
 
 
