@@ -39,8 +39,13 @@ Invariants of :class:`CellAnalysis`:
 - ``calls`` give, per function or class the cell defines (private ones too),
   the globals its bodies read and write when called (from any cell).
 - ``deletes`` are module-level names the cell may ``del``.
-- Builtins and IPython's ambient names (``get_ipython``, ``display``, ...) are
-  never refs.  Names starting with ``_`` are cell-private and appear nowhere.
+- ``imported`` are defs every binding of which is an ``import`` statement.
+- ``builtins`` are the builtin names (``print``, ``eval``, ``sum``...) the cell
+  or the functions it defines may read from the module namespace: they are not
+  refs, yet a cell that defines one (``def eval(x): ...``) shadows the builtin
+  for the cells below it, and only for those.
+- IPython's ambient names (``get_ipython``, ``display``, ...) are never refs.
+  Names starting with ``_`` are cell-private and appear nowhere.
 """
 
 from __future__ import annotations
@@ -91,6 +96,11 @@ class CellAnalysis:
     weak: frozenset[str] = field(default_factory=frozenset)
     #: Per function or class the cell leaves defined, sorted by name.
     calls: tuple[CallEffects, ...] = ()
+    #: Builtin names read from the module namespace (a cell above may shadow them).
+    builtins: frozenset[str] = field(default_factory=frozenset)
+    #: Defs bound only by ``import`` statements (re-running one gives the same
+    #: object unless the module was reloaded).
+    imported: frozenset[str] = field(default_factory=frozenset)
 
 
 def is_private(name: str) -> bool:
@@ -118,7 +128,8 @@ def analyse(
     source = transform(code) if transform is not None else code
     walker = _Walker(cell_magics or {}, transform)
     walker.walk_source(source, strict=True)
-    return walker.result(BUILTIN_NAMES | AMBIENT_NAMES | frozenset(ignore))
+    ignored = AMBIENT_NAMES | frozenset(ignore)
+    return walker.result(BUILTIN_NAMES | ignored, BUILTIN_NAMES - ignored)
 
 
 # -- function bodies: symtable -------------------------------------------------------
@@ -315,6 +326,10 @@ class _Walker(ast.NodeVisitor):
         self.defs: set[str] = set()
         self.deleted: set[str] = set()
         self.changed: set[str] = set()
+        #: Module names bound by an import statement, and bound any other way.
+        self.imported: set[str] = set()
+        self.assigned: set[str] = set()
+        self.importing = False
         self.calls: dict[str, tuple[set[str], set[str]]] = {}
         self.star = False
         self.future_annotations = False
@@ -339,7 +354,7 @@ class _Walker(ast.NodeVisitor):
         finally:
             self.scopes = outer
 
-    def result(self, ignored: frozenset[str]) -> CellAnalysis:
+    def result(self, ignored: frozenset[str], builtin: frozenset[str]) -> CellAnalysis:
         must = self.module.must if self.module.must is not None else set()
         passed = self.defs - must
         refs = self.strong | self.weak | passed
@@ -350,12 +365,15 @@ class _Walker(ast.NodeVisitor):
         def readable(names: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in names if not is_private(n) and n not in ignored)
 
+        def builtins_in(names: Iterable[str]) -> frozenset[str]:
+            return frozenset(n for n in names if n in builtin and not is_private(n))
+
         # Private functions (``_helper``) keep their effects: they never link
         # cells, but the cell itself may call them.
         calls = tuple(
-            CallEffects(name, readable(reads), public(writes))
+            CallEffects(name, readable(reads) | builtins_in(reads), public(writes))
             for name, (reads, writes) in sorted(self.calls.items())
-            if readable(reads) or public(writes)
+            if readable(reads) or builtins_in(reads) or public(writes)
         )
         return CellAnalysis(
             defs=public(self.defs),
@@ -365,6 +383,8 @@ class _Walker(ast.NodeVisitor):
             inplace=readable(self.changed),
             weak=readable(refs - self.strong),
             calls=calls,
+            builtins=builtins_in(refs),
+            imported=public(self.imported - self.assigned - self.changed),
         )
 
     # -- names ----------------------------------------------------------------
@@ -423,6 +443,7 @@ class _Walker(ast.NodeVisitor):
         self._read_module(name)
 
     def _store_module(self, name: str, *, certain: bool) -> None:
+        (self.imported if self.importing else self.assigned).add(name)
         self.defs.add(name)
         self.module.may.add(name)
         if certain and self.module.must is not None:
@@ -698,17 +719,21 @@ class _Walker(ast.NodeVisitor):
             self._store(node.target.id)
 
     def visit_Import(self, node: ast.Import) -> None:
+        self.importing = True
         for alias in node.names:
             self._store(alias.asname or alias.name.split(".")[0])
+        self.importing = False
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.module == "__future__" and any(a.name == "annotations" for a in node.names):
             self.future_annotations = True
+        self.importing = True
         for alias in node.names:
             if alias.name == "*":
                 self.star = True
             else:
                 self._store(alias.asname or alias.name)
+        self.importing = False
 
     def visit_Global(self, node: ast.Global) -> None:
         if self.frame.is_class:

@@ -11,7 +11,9 @@ definitions, plus the globals the functions it may call read and write, found
 through the cells defining any name it reads, transitively (``f`` calling
 ``g`` reading ``b``).  It over-approximates: every definer of a name counts,
 wherever it is.  A name written only through a call is a *weak* read as well:
-the call may not write it, leaving the value from above.
+the call may not write it, leaving the value from above.  A builtin name
+(``eval``) is a weak read too: a cell defining it shadows the builtin for the
+cells below only; above it, the builtin is what top to bottom reads.
 
 Pure: the graph is asked only for the definers of a name.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from .analysis import CallEffects, CellAnalysis
+from .analysis import BUILTIN_NAMES, CallEffects, CellAnalysis
 from .graph import CellId
 
 
@@ -72,9 +74,9 @@ class CallTimeReads:
         defs = set(own.defs)
         written: set[str] = set()
         strong = set(own.refs - own.weak)
-        weak = set(own.weak)
-        seen = set(own.refs)
-        frontier = list(own.refs)
+        weak = set(own.weak) | own.builtins
+        seen = set(own.refs) | own.builtins
+        frontier = list(seen)
         while frontier:
             name = frontier.pop()
             for definer in self._definers(name):
@@ -84,7 +86,7 @@ class CallTimeReads:
                 for read in effects.reads:
                     # The cell may bind it itself before calling: then it never
                     # needs a definer below.
-                    (weak if read in own.defs else strong).add(read)
+                    (weak if read in own.defs or read in BUILTIN_NAMES else strong).add(read)
                     if read not in seen:
                         seen.add(read)
                         frontier.append(read)

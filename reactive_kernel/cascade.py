@@ -115,7 +115,9 @@ class Cascade:
         """Whether a planned cell reads a value that changed in this cascade
         (or must run anyway).  A value that is the very object its definer
         left before did not change if it cannot change (a number, a string, a
-        module...) or if the cell only passes it through (a weak read)."""
+        module...), if the definer only imports it (``from m import f`` gives
+        the object ``m`` holds) or if the cell only passes it through (a weak
+        read)."""
         if cell in self.plan.roots or cell not in self.graph:
             return True
         if self.before.get(cell) not in (Status.OK, Status.ERROR):
@@ -127,11 +129,13 @@ class Cascade:
             same = self.same.get(parent)
             if same is None:
                 continue  # did not run in this cascade
+            own = self.runner.calls.analysis(parent)
+            imported = own.imported if own is not None else frozenset()
             for name in names:
                 if name not in same:
                     return True
-                if name not in weak and not isinstance(same[name], IMMUTABLE) \
-                        and same[name] is not ABSENT:
+                if name not in weak and name not in imported \
+                        and not isinstance(same[name], IMMUTABLE) and same[name] is not ABSENT:
                     return True
         return False
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 
-from .analysis import CellAnalysis, MagicAnalyser, analyse
+from .analysis import BUILTIN_NAMES, CellAnalysis, MagicAnalyser, analyse
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
@@ -152,7 +152,7 @@ class Runner:
             kept = self.values.records.get(loser)
             if kept is not None:
                 self.values.forget(loser, [n for n in kept if n not in node.defs])
-            if node.anonymous and not node.defs and not node.refs:
+            if node.anonymous and not node.defs and not node.refs - BUILTIN_NAMES:
                 # Console history that defines nothing any more can never
                 # re-run: drop it so the graph stays small.
                 self._drop(loser)
@@ -243,7 +243,9 @@ class Runner:
             node = graph.cell(cell)
             cells[cell] = {
                 "defines": sorted(node.defs),
-                "reads": sorted(node.refs),
+                # A builtin is a read only where a cell above shadows it.
+                "reads": sorted(n for n in node.refs
+                                if n not in BUILTIN_NAMES or graph.binding(cell, n) is not None),
                 "parents": {p: sorted(n) for p, n in graph.parents(cell).items()},
                 "children": {c: sorted(n) for c, n in graph.children(cell).items()},
                 "position": node.position,

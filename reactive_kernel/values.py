@@ -159,7 +159,9 @@ class ValueStore:
         reads (through the functions it calls too) or defines.  ``unbound``
         reads take no value from a cell below (a cycle's cut reads)."""
         node = self.graph.cell(cell)
-        names = dict.fromkeys(node.defs, False)
+        # Weak reads (a builtin a cell above may shadow) take a value from above only.
+        names = dict.fromkeys(node.weak, False)
+        names.update(dict.fromkeys(node.defs, False))
         cut = set(unbound)
         names.update(dict.fromkeys(node.refs - node.weak - cut, True))
         names.update(dict.fromkeys(node.refs & cut, False))

@@ -1,9 +1,10 @@
 """Random notebooks and edits for the edit-equivalence tests, and the oracle:
 the same notebook run top to bottom in a fresh namespace.
 
-Cells redefine names (``a`` reused), update them from themselves
-(``a = a * 2``), change objects in place (``lst += [b]``, ``d['k'] = ...``),
-read globals through functions defined elsewhere, and print what they see.
+Cells redefine names (``a`` reused, the builtin ``max`` shadowed and
+unshadowed), update them from themselves (``a = a * 2``), change objects in
+place (``lst += [b]``, ``d['k'] = ...``), read globals through functions
+defined elsewhere, and print what they see.
 Every generated cell reads only names it or a cell above may define, so a
 notebook is *well formed* (runs top to bottom) unless an edit moved or
 deleted the definer above a reader; tests compare only well-formed notebooks.
@@ -46,8 +47,16 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("import contextlib\nwith contextlib.suppress(ZeroDivisionError):\n    c = a // b",
      frozenset({"a", "b"})),
     ("del c", frozenset({"c"})),
+    # A builtin shadowed by a cell above, or not yet (the builtin), then unshadowed.
+    ("def max(*v):\n    return {n}", frozenset()),
+    ("print('max', max(a, {n}))", frozenset({"a"})),
+    ("def h(v):\n    return max(v, {n})", frozenset()),
+    ("print('h', h(a))", frozenset({"h", "a"})),
+    ("del max", frozenset({"max"})),
 ]
-NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K")
+NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h")
+#: Names shown by presence only (functions and classes).
+OPAQUE = ("f", "g", "K", "max", "h")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -58,6 +67,7 @@ DEFINES = {
     "try:\n    c = a // b\nexcept ZeroDivisionError:\n    c = -1": {"c"},
     "class K:\n    v = a\n    w = v + {n}": {"K"},
     "import contextlib\nwith contextlib.suppress(ZeroDivisionError):\n    c = a // b": {"c"},
+    "def max(*v):\n    return {n}": {"max"}, "def h(v):\n    return max(v, {n})": {"h"},
 }
 
 
@@ -124,7 +134,7 @@ def run_top_to_bottom(cells: list[str]) -> TopToBottom:
 
 def shown_namespace(namespace: dict[str, object]) -> dict[str, str]:
     """The values of the model's names (functions and classes by presence)."""
-    return {n: repr(namespace[n]) if n not in ("f", "g", "K") else "defined"
+    return {n: repr(namespace[n]) if n not in OPAQUE else "defined"
             for n in NAMES if n in namespace}
 
 

@@ -8,6 +8,7 @@ checks the analysis against CPython's own bytecode.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import sys
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.analysis import CallEffects, CellAnalysis, analyse
+from reactive_kernel.analysis import BUILTIN_NAMES, CallEffects, CellAnalysis, analyse
 
 T = TransformerManager().transform_cell
 
@@ -46,8 +47,16 @@ def cell(
     )
 
 
+def without_builtins(found: CellAnalysis) -> CellAnalysis:
+    calls = (dataclasses.replace(c, reads=c.reads - BUILTIN_NAMES) for c in found.calls)
+    return dataclasses.replace(found, builtins=frozenset(), imported=frozenset(),
+                               calls=tuple(c for c in calls if c.reads or c.writes))
+
+
 def check(code: str, expected: CellAnalysis, transform=None) -> None:
-    got = analyse(code, transform)
+    """``got`` against ``expected``, leaving builtin reads and import-only
+    names out (``test_builtin_reads``, ``test_import_only_names``)."""
+    got = without_builtins(analyse(code, transform))
     for part in ("defs", "refs", "weak", "deletes", "inplace", "calls", "star_import"):
         assert getattr(got, part) == getattr(expected, part), f"{part} of {code!r}"
     assert got == expected
@@ -446,7 +455,46 @@ def test_syntax_error_raises(code: str) -> None:
 
 
 def test_ignore_names_are_never_refs() -> None:
-    assert analyse("print(a, b)\nc = 1", ignore=["a"]) == cell({"c"}, {"b"})
+    got = analyse("print(a, b)\nc = 1", ignore=["a", "len"])
+    assert without_builtins(got) == cell({"c"}, {"b"})
+    assert got.builtins == {"print"}
+
+
+BUILTIN_READS = [
+    # Builtins read before the cell binds them; a cell above may shadow them.
+    ("print(len(list(x)))", {"print", "len", "list"}, {}),
+    ("def eval(s):\n    return 1\nprint(eval('x'))", {"print"}, {}),
+    ("if flag:\n    sum = 0\nprint(sum)", {"print", "sum"}, {}),
+    ("display(In)", set(), {}),
+    # A function reads the builtins its body loads when it is called.
+    ("def f(v):\n    return sorted(v, key=abs)", set(), {"f": {"sorted", "abs"}}),
+    ("def g():\n    sum = 0\n    return sum", set(), {}),
+]
+
+
+IMPORT_ONLY = [
+    ("import numpy as np\nfrom os import path, sep as s", {"np", "path", "s"}),
+    ("import os.path", {"os"}),
+    ("import json\njson = json.dumps", set()),
+    ("import types\ntypes.x = 1", set()),
+    ("try:\n    import ujson as js\nexcept ImportError:\n    js = None", set()),
+    ("if flag:\n    import math", {"math"}),
+    ("def f():\n    global g\n    import g\nf()", set()),
+    ("class C:\n    import re", set()),
+]
+
+
+@pytest.mark.parametrize(("code", "names"), IMPORT_ONLY)
+def test_import_only_names(code: str, names: set[str]) -> None:
+    assert analyse(code).imported == names
+
+
+@pytest.mark.parametrize(("code", "reads", "calls"), BUILTIN_READS)
+def test_builtin_reads(code: str, reads: set[str], calls: dict[str, set[str]]) -> None:
+    got = analyse(code)
+    assert got.builtins == reads
+    assert {c.name: c.reads & BUILTIN_NAMES for c in got.calls
+            if c.reads & BUILTIN_NAMES} == calls
 
 
 def test_result_is_frozen() -> None:

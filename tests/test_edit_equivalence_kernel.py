@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from .conftest import DEFAULT_TIMEOUT, KernelHarness
 from .notebook_model import (
     NAMES,
+    OPAQUE,
     Edit,
     EditedNotebook,
     assert_top_to_bottom,
@@ -31,7 +32,7 @@ from .notebook_model import (
 )
 
 SHOW_NAMESPACE = (
-    "print(sorted((n, repr(v) if n not in ('f', 'g', 'K') else 'defined') "
+    f"print(sorted((n, repr(v) if n not in {OPAQUE!r} else 'defined') "
     "for n, v in globals().items() if n in " + repr(NAMES) + "))"
 )
 
@@ -180,3 +181,23 @@ def test_graph_request_reruns_readers_after_a_move(reactive: KernelHarness) -> N
     finally:
         nb.close()
 
+
+
+
+def test_a_builtin_redefined_below_a_reader_is_not_what_it_reads(
+        reactive: KernelHarness, stock: KernelHarness) -> None:
+    """``def eval`` above a reader and again below it: after an edit, the
+    reader re-runs with the definition above it, as top to bottom; a builtin
+    defined only below it reads as the builtin."""
+    nb = KernelNotebook(reactive)
+    try:
+        for code in ("def eval(x):\n    return 'first'", "k = 1",
+                     "print(eval(1), k, sum([1, 2]))", "def eval(x):\n    return 'second'",
+                     "def sum(v):\n    return 'mine'\nprint(eval(0), sum(0))"):
+            nb.submit(nb.new_cell(code, len(nb.order)))
+        nb.code[nb.order[1]] = "k = 2"
+        nb.submit(nb.order[1])
+        assert nb.shown()[2] == "first 2 3\n"
+        check(nb, stock)
+    finally:
+        nb.close()

@@ -95,8 +95,9 @@ def test_a_rerun_ending_in_a_redefined_print_still_shows_its_result(
     plain = fresh_kernel.ok("print(rp_x)", b)
     edit = fresh_kernel.ok("rp_x = 2", a)
     assert edit.text(b) == "2\n"
-    fresh_kernel.ok("print = lambda *args: ('printed', *args)")
-    edit = fresh_kernel.ok("rp_x = 3", a)
+    # A cell above it redefines print (one below would not: top to bottom, it
+    # reads the builtin).
+    edit = fresh_kernel.ok("rp_x = 3\nprint = lambda *args: ('printed', *args)", a)
     results = [m for m in edit.outputs(b) if m["msg_type"] == "execute_result"]
     assert [r["content"]["data"]["text/plain"] for r in results] == ["('printed', 3)"]
     assert results[0]["content"]["execution_count"] == plain.reply["content"]["execution_count"]

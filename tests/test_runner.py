@@ -378,3 +378,65 @@ def test_a_first_run_does_not_rerun_a_forward_reference_above_it() -> None:
     nb.run("use", "seen = y")
     assert nb.ns["seen"] == 1
     assert nb.run("def", "y = 2").ran == ["def", "use"] and nb.ns["seen"] == 2
+
+
+def test_a_cell_redefining_a_builtin_shadows_it_only_below() -> None:
+    """Top to bottom, a read of ``eval`` sees the nearest ``def eval`` above,
+    else the builtin; never a definition further down."""
+    nb = Notebook()
+    nb.run("a", "def eval(x):\n    return 'first'")
+    nb.run("b", "k = 1")
+    nb.run("c", "out = (eval(1), k)")
+    nb.run("d", "def eval(x):\n    return 'second'")
+    nb.run("e", "below = (sum([1, 2]), len([0]), k)")
+    nb.run("f", "def sum(v):\n    return 'mine'\nlen = sum")
+    report = nb.run("b", "k = 2")
+    assert report.ran == ["b", "c", "e"]
+    assert nb.ns["out"] == ("first", 2)
+    assert nb.ns["below"] == (3, 1, 2)  # the builtins: sum and len are defined below
+    assert nb.ns["eval"](0) == "second" and nb.ns["sum"]([]) == "mine"
+    # Redefining the shadowing function re-runs its readers below, not above.
+    report = nb.run("a", "def eval(x):\n    return 'edited'")
+    assert report.ran == ["a", "c"]
+    assert nb.ns["out"] == ("edited", 2)
+    report = nb.run("f", "def sum(v):\n    return 'changed'\nlen = sum")
+    assert report.ran == ["f"]
+    graph: Any = nb.runner.describe()["cells"]
+    assert graph["c"]["reads"] == ["eval", "k"] and graph["e"]["reads"] == ["k"]
+
+
+def test_a_function_reads_the_builtin_a_cell_above_its_caller_shadows() -> None:
+    nb = Notebook()
+    nb.run("a", "def total(v):\n    return sum(v)")
+    nb.run("b", "k = 1")
+    nb.run("c", "out = (total([1, 2]), k)")
+    nb.run("d", "def sum(v):\n    return 'mine'")
+    nb.run("e", "late = total([1])")
+    assert nb.ns["late"] == "mine"
+    report = nb.run("b", "k = 2")
+    assert report.ran == ["b", "c"]
+    assert nb.ns["out"] == (3, 2)
+    report = nb.run("d", "def sum(v):\n    return 'again'")
+    assert report.ran == ["d", "e"]
+    assert nb.ns["late"] == "again" and nb.ns["out"] == (3, 2)
+
+
+def test_readers_of_an_import_that_gives_the_same_object_do_not_rerun() -> None:
+    """A class registering itself in its base (SQLAlchemy's declarative base,
+    an ``__init_subclass__`` registry) cannot run twice on the same base: a
+    re-run import cell must not re-run it when the names it imports are the
+    very objects they were."""
+    nb = Notebook()
+    nb.run("a", "from json import dumps, loads\nimport importlib, json")
+    nb.run("b", "class Base:\n    seen = []\n"
+                "    def __init_subclass__(cls):\n"
+                "        assert cls.__name__ not in Base.seen, 'defined twice'\n"
+                "        Base.seen.append(cls.__name__)")
+    nb.run("c", "class User(Base):\n    codec = dumps")
+    nb.run("d", "shown = (loads('[1]'), Base.seen)")
+    report = nb.run("a", "from json import dumps, loads\nimport importlib, json, math")
+    assert report.ran == ["a"] and report.unchanged == ["c", "d"]
+    # A reload makes new function objects: their readers re-run.
+    report = nb.run("a", "import importlib, json\nimportlib.reload(json)\n"
+                         "from json import dumps, loads")
+    assert report.ran == ["a", "c", "d"]
