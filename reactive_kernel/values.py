@@ -129,8 +129,12 @@ class ValueStore:
         graph = self.graph
         definer = graph.binding(cell, name) if below else graph.definer_above(cell, name)
         if definer is None:
-            # Only cells below (or this one) define it: unbound here.
-            return Resolution(None) if graph.definers(name) else None
+            # Only cells below (or this one) define it: unbound here, unless one
+            # of them keeps no values (its value could not be put back after).
+            below = graph.definers(name)
+            if not below or any(d in self.unkept for d in below):
+                return None
+            return Resolution(None)
         while definer is not None and definer != cell:
             if definer in self.unkept:
                 return None

@@ -440,3 +440,15 @@ def test_readers_of_an_import_that_gives_the_same_object_do_not_rerun() -> None:
     report = nb.run("a", "import importlib, json\nimportlib.reload(json)\n"
                          "from json import dumps, loads")
     assert report.ran == ["a", "c", "d"]
+
+
+def test_a_builtin_redefined_by_a_batch_input_below_is_not_lost() -> None:
+    """Batch inputs (nbclient) keep no values: a re-run above one that
+    redefined a builtin reads the namespace as it is, and the definition stays."""
+    nb = Notebook()
+    nb.run("a", "k = 1")
+    nb.run("b", "out = (len([1]), k)")
+    nb.run(None, "len = lambda v: 'mine'", interactive=False)
+    report = nb.run("a", "k = 2")
+    assert report.ran == ["a", "b"]
+    assert nb.ns["len"]([]) == "mine" and nb.ns["out"] == ("mine", 2)
