@@ -1,6 +1,7 @@
 """Notebooks written the way real ones are (``tests/notebooks``: a frame
-redefined with ``df = df.dropna()``, a figure in every cell, helpers rewritten
-further down, columns assigned in place, names reused) give stock ipykernel's
+redefined with ``df = df.dropna()``, a figure in every cell, helpers and builtins
+rewritten further down, columns assigned in place, names reused, classes that
+register themselves in their base) give stock ipykernel's
 outputs on the reactive kernel: sent with cell ids as JupyterLab sends them,
 without ids as nbclient sends them, through nbclient and papermill, and after
 an edit of an early data cell (only that cell sent, its cascade doing the
@@ -26,6 +27,7 @@ EDITS = {
     "arrays": ("x = np.arange(10)", "x = np.arange(10, 20)"),
     "figures": ("np.linspace(0, 10, 50)", "np.linspace(0, 10, 40)"),
     "helpers": ("threshold = 5", "threshold = 3"),
+    "models": ("rate = 0.1", "rate = 0.2"),
     "sales": ("n = 200", "n = 150"),
 }
 
