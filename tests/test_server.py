@@ -267,17 +267,23 @@ def test_v1_binary_protocol_round_trip(server: ServerProcess, kernel_id: str) ->
         parts = [json.dumps(msg[k]).encode() for k in
                  ("header", "parent_header", "metadata", "content")]
         conn.write_message(to_v1("shell", parts), binary=True)
-        results, reply = [], None
-        while reply is None:
+        results, reply, idle = [], None, False
+        # The reply (shell) and the outputs (iopub) come on different sockets: no
+        # order between them; the request's idle status comes after its outputs.
+        while reply is None or not idle:
             raw = await asyncio.wait_for(conn.read_message(), 30)
             assert isinstance(raw, bytes)
             channel, chunks = from_v1(raw)
             header = json.loads(chunks[0])
+            content = json.loads(chunks[3])
             if header["msg_type"] == "execute_result":
-                results.append((channel, json.loads(chunks[3])["data"]["text/plain"],
+                results.append((channel, content["data"]["text/plain"],
                                 json.loads(chunks[2]).get("cellId")))
             if header["msg_type"] == "execute_reply":
-                reply = json.loads(chunks[3])
+                reply = content
+            if header["msg_type"] == "status" and content["execution_state"] == "idle" \
+                    and json.loads(chunks[1]).get("msg_id") == msg["header"]["msg_id"]:
+                idle = True
         assert results == [("iopub", "42", "v1-cell")]
         assert reply["status"] == "ok"
         conn.close()
