@@ -131,8 +131,8 @@ class ValueStore:
         if definer is None:
             # Only cells below (or this one) define it: unbound here, unless one
             # of them keeps no values (its value could not be put back after).
-            below = graph.definers(name)
-            if not below or any(d in self.unkept for d in below):
+            others = graph.definers(name)
+            if not others or any(d in self.unkept for d in others):
                 return None
             return Resolution(None)
         while definer is not None and definer != cell:
