@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from contextvars import ContextVar
 from typing import Any
 
@@ -127,6 +128,7 @@ class ReactiveKernel(IPythonKernel):
         self._queued_comms: dict[str, float] = {}
         self._reports: dict[str, CascadeReport] = {}
         self._settled = True  # see _is_pending
+        self._warnings_fresh = False  # see _rerun
         self._peek = self.peek_queued and os.environ.get("REACTIVE_KERNEL_PEEK", "1") != "0"
         #: None until the first shell request: then whether the peek saw it.
         self._peek_works: bool | None = None if self._peek else False
@@ -455,6 +457,7 @@ class ReactiveKernel(IPythonKernel):
         """Run a plan for the request ``parent``; re-runs publish on their own
         cells' requests, and skipped cells say why."""
         self._settled = False
+        self._warnings_fresh = False
         try:
             report = await self.runner.run(plan, execute, self._is_pending)
         finally:
@@ -465,6 +468,13 @@ class ReactiveKernel(IPythonKernel):
     async def _rerun(self, cell: CellId, code: str) -> Outcome:
         """Run a descendant with its own last request as parent header."""
         context = self._context_of(cell)
+        if not self._warnings_fresh:
+            # Python shows a warning once per place in the code: re-run cells
+            # show theirs again, as running the notebook from the top does
+            # (entering catch_warnings resets what has been shown).
+            self._warnings_fresh = True
+            with warnings.catch_warnings():
+                pass
         self._route(context["header"]["msg_id"], cell)
         # Stream text is buffered per parent header, so switching parents
         # needs no flush: each cell's text still lands on its own request.

@@ -321,8 +321,12 @@ class Runner:
             analysis = self.analyse(code)
         except SyntaxError:
             # Run it anyway so the user sees Python's own error; descendants
-            # are skipped, and later cascades re-run the broken code too.
+            # are skipped, and later cascades re-run the broken code too.  A
+            # notebook cell seen first broken takes its place now, without
+            # names (fixed, it defines for the cells below it, not after them).
             if cell_id not in self.graph:
+                if not anonymous:
+                    self.register(cell_id, code, CellAnalysis())
                 return Plan(cell_id, [cell_id], code=code, plain=anonymous)
             self.graph.replace_code(cell_id, code)
             return self.plan(cell_id, rebound, pending, code=code)

@@ -353,6 +353,31 @@ def test_syntax_error_is_reported_and_skips_descendants(kernel: KernelHarness) -
     assert broken.reactive["skipped"] == [b]
 
 
+def test_a_cell_first_run_broken_defines_for_the_cells_below_once_fixed(
+        kernel: KernelHarness) -> None:
+    """Audit 5: stock, run top to bottom after the fix, shows 4 below it."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("sb_x = 1", a)
+    assert kernel.run("sb_y = sb_x +", b).reply["content"]["ename"] == "SyntaxError"
+    assert kernel.run("sb_y * 2", c).reply["content"]["ename"] == "NameError"
+    fixed = kernel.ok("sb_y = sb_x + 1", b)
+    assert fixed.reactive["ran"] == [b, c]
+    assert fixed.text(c) == "4\n"
+
+
+def test_a_re_run_cell_shows_its_warnings_again(kernel: KernelHarness) -> None:
+    """Audit 5: a warning is shown once per place in the code, so a re-run
+    showed none; a run from the top shows it in the re-run cell."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("import numpy as wr_np", a)  # a warning from a library's code
+    kernel.ok("wr_n = 1", b)
+    first = kernel.ok("float(wr_np.mean([])) + wr_n", c)
+    assert "RuntimeWarning: Mean of empty slice" in first.text(c)
+    edit = kernel.ok("wr_n = 2", b)
+    assert "RuntimeWarning: Mean of empty slice" in edit.text(c)
+    assert edit.text(c).endswith("nan\n") and not edit.text(b)
+
+
 def test_top_level_await(kernel: KernelHarness) -> None:
     a, b = ids("a", "b")
     kernel.ok("import asyncio\naw = await asyncio.sleep(0, result=3)", a)

@@ -452,3 +452,17 @@ def test_a_builtin_redefined_by_a_batch_input_below_is_not_lost() -> None:
     report = nb.run("a", "k = 2")
     assert report.ran == ["a", "b"]
     assert nb.ns["len"]([]) == "mine" and nb.ns["out"] == ("mine", 2)
+
+
+def test_a_cell_first_run_broken_keeps_its_place_for_when_it_is_fixed() -> None:
+    """Top to bottom, ``y * 2`` below a cell that did not parse fails; fixed,
+    that cell defines ``y`` for it (it is above it, not a new last cell)."""
+    nb = Notebook()
+    nb.run("a", "x = 1")
+    assert nb.run("b", "y = x +").errors["b"].startswith("SyntaxError")
+    assert nb.run("c", "z = y * 2").errors["c"].startswith("NameError")
+    assert nb.runner.graph.cells() == ["a", "b", "c"]
+    report = nb.run("b", "y = x + 1")
+    assert report.ran == ["b", "c"]
+    assert nb.ns["z"] == 4
+    assert nb.run("a", "x = 2").ran == ["a", "b", "c"] and nb.ns["z"] == 6
