@@ -101,7 +101,9 @@ class Cascade:
             definers = graph.definers(name) if name.isidentifier() else []
             if not definers:
                 continue
-            last = definers[-1]
+            last = values.through_failed(definers[-1], name)
+            if last is None:
+                continue
             record = values.records.get(last, {}).get(name)
             if (record is None or last in self.done or last in self.failed
                     or last in self.runner.batch or not (record.changed or record.dropped)):
@@ -123,15 +125,19 @@ class Cascade:
         if self.before.get(cell) not in (Status.OK, Status.ERROR):
             return True  # skipped, interrupted or never run: what it shows is not current
         weak = self.graph.cell(cell).weak
+        values = self.runner.values
         for parent, names in self._parents(cell).items():
             if parent in self.failed:
                 return True  # it will be skipped, and say why
-            same = self.same.get(parent)
-            if same is None:
-                continue  # did not run in this cascade
-            own = self.runner.calls.analysis(parent)
-            imported = own.imported if own is not None else frozenset()
             for name in names:
+                # A name the parent failed before binding comes from above it.
+                source = values.through_failed(parent, name) if parent not in self.done \
+                    else parent
+                if source is None or source not in self.same:
+                    continue  # did not run in this cascade
+                same = self.same[source]
+                own = self.runner.calls.analysis(source)
+                imported = own.imported if own is not None else frozenset()
                 if name not in same:
                     return True
                 if name not in weak and name not in imported \
@@ -160,6 +166,8 @@ class Cascade:
             self.touched |= node.declared_defs
             self.touched |= node.refs
             runner.values.place(cell, unbound=self.cut.get(cell, ()))
+            namespace = runner.values.namespace
+            given = {n: namespace.get(n, ABSENT) for n in node.defs}
         code = self.graph.cell(cell).code if cell in self.graph else self.plan.code
         state = runner.state(cell)
         before = dict(runner.values.records.get(cell, {}))
@@ -167,7 +175,11 @@ class Cascade:
         outcome = await self._execute(cell, code, state, trigger)
         if placed:
             inplace = runner._inplace.get(cell, frozenset())
-            runner.values.record(cell, inplace)
+            unbound: list[str] = []
+            if outcome.status != "ok":  # names it failed before binding pass through
+                unbound = [n for n, v in given.items()
+                           if n not in inplace and namespace.get(n, ABSENT) is v]
+            runner.values.record(cell, inplace, unbound)
             after = runner.values.records.get(cell, {})
             if same_code and runner.on_replaced is not None:
                 for name, record in after.items():
@@ -246,7 +258,7 @@ class Cascade:
         node = graph.cell(cell)
         cut = self.cut.get(cell, set())
         for name in sorted(node.refs - cut, reverse=True):
-            definer = graph.binding(cell, name)
+            definer = runner.values.through_failed(graph.binding(cell, name), name)
             if (definer is None or definer == cell or definer in self.done or definer in seen
                     or definer in runner.batch or definer in found):
                 continue

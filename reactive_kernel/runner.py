@@ -375,7 +375,8 @@ class Runner:
             code = self.graph.cell(trigger).code
         roots = {trigger, *(c for c in extra if c in self.graph)}
         pending = frozenset(pending)
-        key = (trigger, frozenset(roots), pending, self.graph.version, first_run)
+        key = (trigger, frozenset(roots), pending, self.graph.version, first_run,
+               self.values.failing_version)
         cached = self._plans.get(key)
         if cached is None:
             cached = self._affected(trigger, roots, pending, first_run)
@@ -401,6 +402,8 @@ class Runner:
             affected = (self.graph.descendants(starts) | starts) - {trigger} - self.batch
         else:
             affected = (self.graph.descendants(roots) | roots) - {trigger} - self.batch
+        if self.values.failing:
+            affected |= self._through_failed(affected | roots) - {trigger} - self.batch
         blocked = set(pending) & affected
         deferred: set[CellId] = set()
         if blocked:
@@ -408,6 +411,29 @@ class Runner:
             affected -= deferred
         ordered, cyclic = self.graph.order(affected)
         return (*ordered, *cyclic), tuple(self._ordered(deferred)), tuple(cyclic)
+
+    def _through_failed(self, reached: set[CellId]) -> set[CellId]:
+        """Readers of the names a cell failed before binding, when the cell those
+        names pass through from is ``reached`` (run top to bottom, they see its
+        value), and what reads from them."""
+        graph, values = self.graph, self.values
+        found: set[CellId] = set()
+        grown = True
+        while grown:
+            grown = False
+            for failed, names in values.failing.items():
+                if failed not in graph:
+                    continue
+                for name in names:
+                    source = values.through_failed(failed, name)
+                    if source is None or (source not in reached and source not in found):
+                        continue
+                    readers = {c for c, via in graph.children(failed).items()
+                               if name in via} - found - reached
+                    if readers:
+                        found |= readers | graph.descendants(readers)
+                        grown = True
+        return found
 
     def _unrun(self, cells: list[CellId]) -> frozenset[CellId]:
         """Those of ``cells`` that never ran in this kernel, and those of them

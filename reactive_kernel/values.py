@@ -57,6 +57,9 @@ class Record:
     changed: bool = False
     dropped: bool = False
     size: int | None = None
+    #: With ``PASS``: the definer failed before binding the name, so it holds
+    #: what the cells above left (a run from the top goes on past the error).
+    failed: bool = False
 
 
 @dataclass
@@ -117,6 +120,10 @@ class ValueStore:
     #: Cells whose values are not kept (batch inputs that never re-run): a
     #: name bound to one reads the namespace as it is.
     unkept: set[CellId] = field(default_factory=set)
+    #: Per cell, the names its latest run failed before binding (they pass
+    #: through); ``failing_version`` changes with it.
+    failing: dict[CellId, frozenset[str]] = field(default_factory=dict)
+    failing_version: int = 0
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- reading ------------------------------------------------------------
@@ -156,6 +163,16 @@ class ValueStore:
             return False
         return not (record.dropped or record.changed or record.value is PASS)
 
+    def through_failed(self, definer: CellId | None, name: str) -> CellId | None:
+        """``definer``, or if it failed before binding ``name``, the nearest
+        definer above it that did not: where its value of ``name`` comes from."""
+        while definer is not None:
+            record = self.records.get(definer, {}).get(name)
+            if record is None or record.value is not PASS or not record.failed:
+                return definer
+            definer = self.graph.definer_above(definer, name)
+        return None
+
     # -- the namespace around one cell ----------------------------------------
 
     def place(self, cell: CellId, unbound: Iterable[str] = ()) -> None:
@@ -176,15 +193,20 @@ class ValueStore:
             if found is not None:
                 self._put(name, found.value)
 
-    def record(self, cell: CellId, changed_in_place: Iterable[str] = ()) -> None:
+    def record(self, cell: CellId, changed_in_place: Iterable[str] = (),
+               unbound: Iterable[str] = ()) -> None:
         """Keep what ``cell`` left its names after running.  A name it may have
         changed in place (and read) marks the object it was given as changed,
-        unless that object cannot change (``x += 1`` on a number)."""
+        unless that object cannot change (``x += 1`` on a number).  ``unbound``
+        names the cell failed before binding: they pass through."""
         node = self.graph.cell(cell)
         stamp = next(self._stamps)
         kept = self.records[cell] = {}
+        unbound = set(unbound)
         for name in node.defs:
-            if _is_name(name):
+            if name in unbound:
+                kept[name] = Record(PASS, stamp, failed=True)
+            elif _is_name(name):
                 kept[name] = Record(self.namespace.get(name, ABSENT), stamp)
         for name in changed_in_place:
             if name not in node.refs or name not in kept:
@@ -198,12 +220,14 @@ class ValueStore:
             if record is not None and not isinstance(record.value, IMMUTABLE) \
                     and record.value is not ABSENT and record.value is not PASS:
                 record.changed = True
+        self._note_failing(cell)
 
     def passed(self, cell: CellId) -> None:
         """``cell`` did not run: it leaves its names as the cells above left them."""
         stamp = next(self._stamps)
         node = self.graph.cell(cell)
         self.records[cell] = {n: Record(PASS, stamp) for n in node.defs if _is_name(n)}
+        self._note_failing(cell)
 
     def forget(self, cell: CellId, names: Iterable[str] | None = None) -> None:
         kept = self.records.get(cell)
@@ -211,9 +235,20 @@ class ValueStore:
             return
         if names is None:
             del self.records[cell]
-            return
-        for name in names:
-            kept.pop(name, None)
+        else:
+            for name in names:
+                kept.pop(name, None)
+        self._note_failing(cell)
+
+    def _note_failing(self, cell: CellId) -> None:
+        kept = self.records.get(cell, {})
+        names = frozenset(n for n, r in kept.items() if r.value is PASS and r.failed)
+        if names != self.failing.get(cell, frozenset()):
+            self.failing_version += 1
+            if names:
+                self.failing[cell] = names
+            else:
+                self.failing.pop(cell, None)
 
     def finalize(self, names: Iterable[str]) -> None:
         """Leave each name as its last definer in notebook order left it."""

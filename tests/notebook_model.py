@@ -98,7 +98,9 @@ def notebooks(draw: st.DrawFn) -> list[str]:
 
 @dataclass
 class Edit:
-    kind: str  # "edit", "insert", "delete", "move"
+    #: "edit", "insert", "delete", "move", "break" (a SyntaxError typed in),
+    #: "fail" (an error raised before or after the cell's statements)
+    kind: str
     index: int
     target: int = 0
     code: str = ""
@@ -109,7 +111,8 @@ def edits(draw: st.DrawFn) -> list[Edit]:
     """A few structural or code edits (indexes are taken modulo the length)."""
     result = []
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["edit", "edit", "insert", "delete", "move"]))
+        kind = draw(st.sampled_from(["edit", "edit", "insert", "delete", "move", "break",
+                                     "fail"]))
         code, _ = draw(cell_code(frozenset(NAMES)))
         result.append(Edit(kind, draw(st.integers(0, 20)), draw(st.integers(0, 20)), code))
     return result
@@ -212,6 +215,15 @@ class EditedNotebook:
             if not self.submit(cell):
                 self.order.remove(cell)
                 self.send_order(removed=cell)
+        elif edit.kind == "break" and n:
+            cell = self.order[edit.index % n]
+            self.code[cell] += "\n)"  # a later edit may fix it
+            assert self.submit(cell)
+        elif edit.kind == "fail" and n:
+            cell = self.order[edit.index % n]
+            code = self.code[cell]
+            self.code[cell] = f"1 / 0\n{code}" if edit.target % 2 else f"{code}\n1 / 0"
+            assert self.submit(cell)
         elif edit.kind == "delete" and n > 1:
             cell = self.order.pop(edit.index % n)
             del self.code[cell]

@@ -75,6 +75,8 @@ class ReactiveNotebook(EditedNotebook):
             return
         expected = run_top_to_bottom(cells)
         assert_top_to_bottom(cells, self.shown(), expected.outputs)
+        if "skipped" in self.shown():
+            return  # a cell below an error did not run: its names are not comparable
         namespace = shown_namespace(self.ns)
         assert namespace == expected.namespace, (cells, namespace, expected.namespace)
 

@@ -365,6 +365,19 @@ def test_a_cell_first_run_broken_defines_for_the_cells_below_once_fixed(
     assert fixed.text(c) == "4\n"
 
 
+def test_a_name_a_failed_cell_did_not_bind_follows_the_cell_above(
+        kernel: KernelHarness) -> None:
+    """Top to bottom, a cell that fails before binding ``fp_x`` leaves the
+    value above it: the reader below re-runs when that value changes."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("fp_x = 1", a)
+    assert kernel.run("fp_x = 1 / 0", b).reply["content"]["ename"] == "ZeroDivisionError"
+    assert kernel.ok("print(fp_x * 10)", c).text(c) == "10\n"
+    edit = kernel.ok("fp_x = 2", a)
+    assert edit.reactive["ran"] == [a, c] and edit.text(c) == "20\n"
+    assert kernel.value("fp_x") == "2"
+
+
 def test_a_re_run_cell_shows_its_warnings_again(kernel: KernelHarness) -> None:
     """Audit 5: a warning is shown once per place in the code, so a re-run
     showed none; a run from the top shows it in the re-run cell."""

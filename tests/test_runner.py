@@ -466,3 +466,27 @@ def test_a_cell_first_run_broken_keeps_its_place_for_when_it_is_fixed() -> None:
     assert report.ran == ["b", "c"]
     assert nb.ns["z"] == 4
     assert nb.run("a", "x = 2").ran == ["a", "b", "c"] and nb.ns["z"] == 6
+
+
+def test_a_name_a_failed_cell_did_not_bind_comes_from_the_cell_above() -> None:
+    """Run from the top, ``x = 1/0`` leaves ``x`` as the cell above set it, so
+    a reader below it sees that cell's value, and re-runs when it changes;
+    the namespace ends with it too."""
+    nb = Notebook()
+    nb.run("a", "x = 1")
+    assert nb.run("b", "y = 2\nx = 1 / 0").errors["b"].startswith("ZeroDivisionError")
+    assert nb.run("c", "z = x * 10").ran == ["c"] and nb.ns["z"] == 10
+    report = nb.run("a", "x = 2")
+    assert report.ran == ["a", "c"] and nb.ns["z"] == 20 and nb.ns["x"] == 2
+    assert nb.run("b", "y = 3\nx = 5").ran == ["b", "c"] and nb.ns["z"] == 50
+    assert nb.run("a", "x = 4").ran == ["a"] and nb.ns["x"] == 5
+
+
+def test_a_name_a_broken_cell_defined_ends_as_the_cell_above_left_it() -> None:
+    nb = Notebook()
+    nb.run("a", "x = 1")
+    nb.run("b", "x = 2")
+    nb.run("b", "x = 2 +")  # does not parse: it binds nothing
+    assert nb.ns["x"] == 1
+    nb.run("a", "x = 3")
+    assert nb.ns["x"] == 3
