@@ -37,7 +37,8 @@ Invariants of :class:`CellAnalysis`:
   ``del d[k]``) and augmented assignments (``x += 1``).  Method calls
   (``lst.append(1)``) are reads only.
 - ``calls`` give, per function or class the cell defines (private ones too),
-  the globals its bodies read and write when called (from any cell).
+  the globals its bodies read, write and change in place when called (from
+  any cell); a cell calling one of its own changes those names in place too.
 - ``deletes`` are module-level names the cell may ``del``.
 - ``imported`` are defs every binding of which is an ``import`` statement.
 - ``builtins`` are the builtin names (``print``, ``eval``, ``sum``...) the cell
@@ -72,6 +73,9 @@ AMBIENT_NAMES: frozenset[str] = frozenset(
 )
 BUILTIN_NAMES: frozenset[str] = frozenset(dir(builtins))
 
+#: What calling a function reads, writes and changes in place, globally.
+_Effects = tuple[set[str], set[str], set[str]]
+
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class CallEffects:
     name: str
     reads: frozenset[str] = field(default_factory=frozenset)
     writes: frozenset[str] = field(default_factory=frozenset)
+    #: Globals changed in place (``registry[name] = fn``, ``config.debug = True``).
+    changes: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -161,13 +167,14 @@ class _Scopes:
             key = (table.get_type(), table.get_name(), table.get_lineno())
             self.by_key.setdefault(key, []).append(table)
         self._class_nodes: dict[tuple[str, int], ast.ClassDef] | None = None
-        self._cache: dict[tuple[str, str, int], tuple[frozenset[str], frozenset[str]]] = {}
+        self._function_nodes: dict[tuple[str, int], list[ast.AST]] | None = None
+        self._cache: dict[tuple[str, str, int], tuple[frozenset[str], ...]] = {}
 
-    def function(self, name: str, lineno: int) -> tuple[set[str], set[str]]:
+    def function(self, name: str, lineno: int) -> _Effects:
         return self._cached(("function", name, lineno),
                             lambda: self.by_key.get(("function", name, lineno), []))
 
-    def methods(self, name: str, lineno: int) -> tuple[set[str], set[str]]:
+    def methods(self, name: str, lineno: int) -> _Effects:
         """Effects of the functions nested in a class (not its body, which runs now)."""
         return self._cached(("class", name, lineno), lambda: [
             child
@@ -176,21 +183,24 @@ class _Scopes:
         ])
 
     def _cached(self, key: tuple[str, str, int],
-                tables: Callable[[], list[symtable.SymbolTable]]) -> tuple[set[str], set[str]]:
+                tables: Callable[[], list[symtable.SymbolTable]]) -> _Effects:
         found = self._cache.get(key)
         if found is None:
-            reads, writes = self._effects(tables())
-            found = self._cache[key] = (frozenset(reads), frozenset(writes))
-        return set(found[0]), set(found[1])
+            found = self._cache[key] = tuple(frozenset(s) for s in self._effects(tables()))
+        return set(found[0]), set(found[1]), set(found[2])
 
-    def _effects(self, tables: Iterable[symtable.SymbolTable]) -> tuple[set[str], set[str]]:
-        """Globals read and written by code in ``tables`` (and their nested scopes)."""
+    def _effects(self, tables: Iterable[symtable.SymbolTable]) -> _Effects:
+        """Globals read, written and changed in place by code in ``tables``
+        (and their nested scopes)."""
         reads: set[str] = set()
         writes: set[str] = set()
+        changes: set[str] = set()
         for top in tables:
             for table, functions in _nested_in_functions(top, ()):
                 if table.get_type() == "class" and functions:
                     reads |= self._class_body_reads(table)
+                if table.get_type() == "function":
+                    changes |= self._changed_globals(table)
                 for sym in table.get_symbols():
                     if table.get_type() == "class" and sym.is_referenced() and sym.is_annotated():
                         # ``x: int`` in a class body binds nothing, and symtable does
@@ -202,7 +212,39 @@ class _Scopes:
                         reads.add(sym.get_name())
                     if sym.is_declared_global() and (sym.is_assigned() or sym.is_imported()):
                         writes.add(sym.get_name())
-        return reads, writes
+        return reads, writes, changes
+
+    def _changed_globals(self, table: symtable.SymbolTable) -> set[str]:
+        """Globals whose object a function's own body changes in place: the
+        base of a subscript or attribute target (``registry[k] = v``,
+        ``config.x = 1``, ``del cache[k]``, ``totals[k] += 1``)."""
+        if self._function_nodes is None:
+            self._function_nodes = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self._function_nodes.setdefault((node.name, node.lineno), []).append(node)
+        found: set[str] = set()
+        for function in self._function_nodes.get((table.get_name(), table.get_lineno()), []):
+            assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            todo: list[ast.AST] = list(function.body)
+            while todo:
+                node = todo.pop()
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                     ast.ClassDef)):
+                    continue  # a scope of its own
+                if isinstance(node, (ast.Subscript, ast.Attribute)) \
+                        and isinstance(node.ctx, (ast.Store, ast.Del)):
+                    base: ast.expr = node
+                    while isinstance(base, (ast.Subscript, ast.Attribute)):
+                        base = base.value
+                    if isinstance(base, ast.Name):
+                        try:
+                            if table.lookup(base.id).is_global():
+                                found.add(base.id)
+                        except KeyError:
+                            pass
+                todo.extend(ast.iter_child_nodes(node))
+        return found
 
     def _class_body_reads(self, table: symtable.SymbolTable) -> set[str]:
         """A class body run by a function call reads a name it binds itself from
@@ -308,7 +350,7 @@ class _Frame:
     is_class: bool = False
     #: Class bodies: what calling the functions and classes they define reads
     #: and writes globally (``x = helper()``, ``@deco`` run at class definition).
-    calls: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    calls: dict[str, _Effects] = field(default_factory=dict)
 
 
 class _Walker(ast.NodeVisitor):
@@ -330,7 +372,7 @@ class _Walker(ast.NodeVisitor):
         self.imported: set[str] = set()
         self.assigned: set[str] = set()
         self.importing = False
-        self.calls: dict[str, tuple[set[str], set[str]]] = {}
+        self.calls: dict[str, _Effects] = {}
         self.star = False
         self.future_annotations = False
         self.breaks: list[list[_Must]] = []
@@ -371,9 +413,10 @@ class _Walker(ast.NodeVisitor):
         # Private functions (``_helper``) keep their effects: they never link
         # cells, but the cell itself may call them.
         calls = tuple(
-            CallEffects(name, readable(reads) | builtins_in(reads), public(writes))
-            for name, (reads, writes) in sorted(self.calls.items())
-            if readable(reads) or builtins_in(reads) or public(writes)
+            CallEffects(name, readable(reads) | builtins_in(reads), public(writes),
+                        readable(changes))
+            for name, (reads, writes, changes) in sorted(self.calls.items())
+            if readable(reads) or builtins_in(reads) or public(writes) or readable(changes)
         )
         return CellAnalysis(
             defs=public(self.defs),
@@ -403,28 +446,33 @@ class _Walker(ast.NodeVisitor):
         seen.add(name)
         self._effect(*self.calls[name], seen)
 
-    def _effect(self, reads: set[str], writes: set[str], seen: set[str]) -> None:
+    def _effect(self, reads: set[str], writes: set[str], changes: set[str],
+                seen: set[str]) -> None:
         """A call reading and writing these globals may happen here, calling in
         turn the cell's functions it reads.  Its reads are taken as made before
         any of its writes (the order inside the calls is not followed), so the
         result does not depend on the order sets iterate in."""
-        reads, writes = set(reads), set(writes)
+        reads, writes, changes = set(reads), set(writes), set(changes)
         todo = sorted(reads & self.calls.keys() - seen)
         while todo:
             callee = todo.pop()
             if callee in seen:
                 continue
             seen.add(callee)
-            more_reads, more_writes = self.calls[callee]
+            more_reads, more_writes, more_changes = self.calls[callee]
             todo.extend(sorted(more_reads & self.calls.keys() - seen - reads))
             reads |= more_reads
             writes |= more_writes
+            changes |= more_changes
         must = self.module.must
         if must is not None:
             for read in reads - must:
                 (self.weak if read in self.module.may else self.strong).add(read)
         for write in writes:
             self._store_module(write, certain=False)
+        for change in changes:
+            self.changed.add(change)
+            self._store_module(change, certain=False)
 
     def _load(self, name: str) -> None:
         if any(name in local for local in self.comprehensions):
@@ -744,24 +792,24 @@ class _Walker(ast.NodeVisitor):
 
     # -- definitions --------------------------------------------------------
 
-    def _effects_of(self, kind: str, lineno: int, name: str = "lambda") -> tuple[set[str],
-                                                                                   set[str]]:
+    def _effects_of(self, kind: str, lineno: int, name: str = "lambda") -> _Effects:
         if self.scopes is None:
-            return set(), set()
+            return set(), set(), set()
         if kind == "class":
             return self.scopes.methods(name, lineno)
         return self.scopes.function(name, lineno)
 
-    def _define(self, name: str, effects: tuple[set[str], set[str]]) -> None:
+    def _define(self, name: str, effects: _Effects) -> None:
         """A function or class: what calling it reads and writes.  Several
         definitions of a name in one cell (in ``try``/``except`` branches, say)
         add up."""
         self._store(name)
         frame = self.frame
         calls = self.calls if not frame.is_class or name in frame.globals else frame.calls
-        reads, writes = calls.setdefault(name, (set(), set()))
+        reads, writes, changes = calls.setdefault(name, (set(), set(), set()))
         reads |= effects[0]
         writes |= effects[1]
+        changes |= effects[2]
 
     def _arguments(self, args: ast.arguments, *, annotations: bool = False) -> None:
         for default in [*args.defaults, *args.kw_defaults]:
@@ -822,7 +870,7 @@ class _Walker(ast.NodeVisitor):
     def visit_Lambda(self, node: ast.Lambda) -> None:
         # Not bound to a name: most likely called right away (``key=lambda r: r[k]``).
         self._arguments(node.args)
-        reads, _writes = self._effects_of("function", node.lineno)
+        reads, _writes, _changes = self._effects_of("function", node.lineno)
         for name in reads:
             self._read_module(name)
 

@@ -4,7 +4,9 @@
 cell that loads ``f`` (``print(f())``) therefore also reads ``a``, at its own
 place in the notebook: top to bottom, the ``a`` it sees is the nearest
 definition above *it*.  Likewise ``def load(): global model; model = ...``
-makes a cell calling ``load()`` a (possible) definer of ``model``.
+makes a cell calling ``load()`` a (possible) definer of ``model``, and
+``def register(fn): registry[fn.__name__] = fn`` makes a cell calling
+``register`` (``@register`` included) a cell that changes ``registry`` in place.
 
 :class:`CallTimeReads` gives each cell its effective names: its own reads and
 definitions, plus the globals the functions it may call read and write, found
@@ -29,11 +31,13 @@ from .graph import CellId
 
 @dataclass(frozen=True)
 class Names:
-    """A cell's effective definitions and reads (``weak`` ⊆ ``refs``)."""
+    """A cell's effective definitions and reads (``weak`` ⊆ ``refs``), and the
+    names it changes in place through the functions it calls."""
 
     defs: frozenset[str]
     refs: frozenset[str]
     weak: frozenset[str]
+    inplace: frozenset[str] = frozenset()
 
 
 class CallTimeReads:
@@ -73,6 +77,7 @@ class CallTimeReads:
         own = self._own[cell]
         defs = set(own.defs)
         written: set[str] = set()
+        changed: set[str] = set()
         strong = set(own.refs - own.weak)
         weak = set(own.weak) | own.builtins
         seen = set(own.refs) | own.builtins
@@ -93,13 +98,18 @@ class CallTimeReads:
                 for write in effects.writes:
                     defs.add(write)
                     written.add(write)
+                for change in effects.changes:
+                    defs.add(change)
+                    written.add(change)
+                    changed.add(change)
         self._index(cell, frozenset(seen))
         # A name a call may write (before the cell reads it, or not at all)
         # never needs a definer below the cell.
         strong -= written
         weak |= written
         weak -= strong
-        return Names(frozenset(defs), frozenset(strong | weak), frozenset(weak))
+        return Names(frozenset(defs), frozenset(strong | weak), frozenset(weak),
+                     frozenset(changed))
 
     def _index(self, cell: CellId, through: frozenset[str]) -> None:
         for name in self._through.get(cell, frozenset()) - through:

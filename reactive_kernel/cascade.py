@@ -5,8 +5,9 @@ in order through the kernel's executor.  Before a cell runs, the cells whose
 values it reads and that hold none usable (never ran, dropped for memory,
 changed in place since, stale) run first (*restored*, once per cascade); the
 namespace is then set to what the cell sees at its position; afterwards its
-values are kept.  A cell whose parent failed is skipped; a cell whose inputs
-are the very values it read last time is left as it is.
+values are kept.  A cell whose parent failed is skipped (unless its own code
+does not parse: it shows its SyntaxError); a cell whose inputs are the very
+values it read last time is left as it is.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ class Cascade:
                     await self._run(need, False)
         if not trigger:
             blocker = self._blocked(cell)
+            if blocker is not None and cell in self.graph \
+                    and not runner.parses(self.graph.cell(cell).code):
+                blocker = None  # it shows its own SyntaxError, not "Not run"
             if blocker is not None:
                 self.failed.add(cell)
                 state = runner.state(cell)
@@ -124,11 +128,11 @@ class Cascade:
             return True
         if self.before.get(cell) not in (Status.OK, Status.ERROR):
             return True  # skipped, interrupted or never run: what it shows is not current
+        if self._blocked(cell) is not None:
+            return True  # it will be skipped, and say why
         weak = self.graph.cell(cell).weak
         values = self.runner.values
         for parent, names in self._parents(cell).items():
-            if parent in self.failed:
-                return True  # it will be skipped, and say why
             for name in names:
                 # A name the parent failed before binding comes from above it.
                 source = values.through_failed(parent, name) if parent not in self.done \
@@ -146,9 +150,19 @@ class Cascade:
         return False
 
     def _blocked(self, cell: CellId) -> CellId | None:
+        """A cell it reads from that failed or was skipped in this cascade (a
+        name its parent failed before binding is read from above that parent)."""
         if cell not in self.graph:
             return None
-        return next((p for p in self._parents(cell) if p in self.failed), None)
+        failing = self.runner.values.failing
+        for parent, names in self._parents(cell).items():
+            if parent in self.failed:
+                return parent
+            for name in names & failing.get(parent, frozenset()):
+                source = self.runner.values.through_failed(parent, name)
+                if source in self.failed:
+                    return source
+        return None
 
     def _parents(self, cell: CellId) -> dict[CellId, frozenset[str]]:
         """The cell's parents, without the reads cut on a cycle."""

@@ -120,6 +120,13 @@ class Runner:
         self._analyses[code] = result
         return result
 
+    def parses(self, code: str) -> bool:
+        try:
+            self.analyse(code)
+        except SyntaxError:
+            return False
+        return True
+
     # -- graph maintenance --------------------------------------------------
 
     def register(
@@ -145,7 +152,7 @@ class Runner:
             raise
         self.state(cell)
         self.touch(cell)
-        self._inplace[cell] = analysis.inplace
+        self._inplace[cell] = analysis.inplace | names.inplace
         self._dropped(cell, update.dropped)
         for loser in update.displaced:
             node = self.graph.cell(loser)
@@ -172,6 +179,9 @@ class Runner:
                 continue
             node = self.graph.cell(reader)
             found = self.calls.names(reader)
+            own = self.calls.analysis(reader)
+            self._inplace[reader] = found.inplace | (own.inplace if own is not None
+                                                     else frozenset())
             if (found.defs, found.refs, found.weak) == (node.declared_defs, node.refs, node.weak):
                 continue
             try:

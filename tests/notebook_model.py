@@ -3,8 +3,8 @@ the same notebook run top to bottom in a fresh namespace.
 
 Cells redefine names (``a`` reused, the builtin ``max`` shadowed and
 unshadowed), update them from themselves (``a = a * 2``), change objects in
-place (``lst += [b]``, ``d['k'] = ...``), read globals through functions
-defined elsewhere, and print what they see.
+place (``lst += [b]``, ``d['k'] = ...``, through a function: ``put(a)``), read
+globals through functions defined elsewhere, and print what they see.
 Every generated cell reads only names it or a cell above may define, so a
 notebook is *well formed* (runs top to bottom) unless an edit moved or
 deleted the definer above a reader; tests compare only well-formed notebooks.
@@ -53,10 +53,13 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("def h(v):\n    return max(v, {n})", frozenset()),
     ("print('h', h(a))", frozenset({"h", "a"})),
     ("del max", frozenset({"max"})),
+    # A function that changes a global in place, called from other cells.
+    ("def put(v):\n    d['p'] = v", frozenset()),
+    ("put(a + {n})", frozenset({"put", "d", "a"})),
 ]
-NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h")
+NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put")
 #: Names shown by presence only (functions and classes).
-OPAQUE = ("f", "g", "K", "max", "h")
+OPAQUE = ("f", "g", "K", "max", "h", "put")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -68,6 +71,7 @@ DEFINES = {
     "class K:\n    v = a\n    w = v + {n}": {"K"},
     "import contextlib\nwith contextlib.suppress(ZeroDivisionError):\n    c = a // b": {"c"},
     "def max(*v):\n    return {n}": {"max"}, "def h(v):\n    return max(v, {n})": {"h"},
+    "def put(v):\n    d['p'] = v": {"put"}, "put(a + {n})": {"d"},
 }
 
 

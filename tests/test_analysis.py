@@ -29,7 +29,7 @@ def cell(
     *,
     weak: set[str] | frozenset[str] = frozenset(),
     inplace: set[str] | frozenset[str] = frozenset(),
-    calls: dict[str, tuple[set[str], set[str]]] | None = None,
+    calls: dict[str, tuple[set[str], ...]] | None = None,
 ) -> CellAnalysis:
     """The expected analysis, spelled with plain sets.  ``weak`` names are
     refs too; ``inplace`` and deleted names are defs too."""
@@ -41,8 +41,8 @@ def cell(
         inplace=frozenset(inplace),
         weak=frozenset(weak),
         calls=tuple(
-            CallEffects(name, frozenset(reads), frozenset(writes))
-            for name, (reads, writes) in sorted((calls or {}).items())
+            CallEffects(name, *(frozenset(part) for part in effects))
+            for name, effects in sorted((calls or {}).items())
         ),
     )
 
@@ -50,7 +50,8 @@ def cell(
 def without_builtins(found: CellAnalysis) -> CellAnalysis:
     calls = (dataclasses.replace(c, reads=c.reads - BUILTIN_NAMES) for c in found.calls)
     return dataclasses.replace(found, builtins=frozenset(), imported=frozenset(),
-                               calls=tuple(c for c in calls if c.reads or c.writes))
+                               calls=tuple(c for c in calls
+                                           if c.reads or c.writes or c.changes))
 
 
 def check(code: str, expected: CellAnalysis, transform=None) -> None:
@@ -304,6 +305,33 @@ GLOBALS = [
 
 @pytest.mark.parametrize(("code", "expected"), GLOBALS)
 def test_global_and_nonlocal(code: str, expected: CellAnalysis) -> None:
+    check(code, expected)
+
+
+# A function that changes a global's object in place: a cell calling it
+# changes that name in place (a definition for the cells below, and a read).
+CHANGES_THROUGH_CALLS = [
+    ("def register(fn):\n    registry[fn.__name__] = fn\n    return fn",
+     cell({"register"}, calls={"register": ({"registry"}, set(), {"registry"})})),
+    ("def f():\n    cfg.opts['a'] = 1\n    del cache[0]\n    totals[0] += 1",
+     cell({"f"}, calls={"f": ({"cfg", "cache", "totals"}, set(),
+                              {"cfg", "cache", "totals"})})),
+    # A local or a parameter changed in place is not a global.
+    ("def f(d):\n    d['k'] = 1\n    seen = {}\n    seen[1] = 2", cell({"f"})),
+    # A nested function's own globals count; its locals do not.
+    ("def f():\n    def g():\n        out.x = 1\n        mine = []\n        mine[:] = [1]\n"
+     "    g()", cell({"f"}, calls={"f": ({"out"}, set(), {"out"})})),
+    # Called in its own cell: the cell changes the name in place (it may not).
+    ("def add(k):\n    store[k] = 1\nadd(3)",
+     cell({"add"}, refs={"store"}, inplace={"store"},
+          calls={"add": ({"store"}, set(), {"store"})})),
+    # Method calls stay reads.
+    ("def log(m):\n    history.append(m)", cell({"log"}, calls={"log": ({"history"}, set())})),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), CHANGES_THROUGH_CALLS)
+def test_changes_in_place_through_calls(code: str, expected: CellAnalysis) -> None:
     check(code, expected)
 
 

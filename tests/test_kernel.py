@@ -378,6 +378,18 @@ def test_a_name_a_failed_cell_did_not_bind_follows_the_cell_above(
     assert kernel.value("fp_x") == "2"
 
 
+def test_a_function_filling_a_global_dict_re_runs_the_readers_of_it(
+        kernel: KernelHarness) -> None:
+    s, f, a, b, t = ids("s", "f", "a", "b", "t")
+    kernel.ok("sc_scores = {}", s)
+    kernel.ok("def sc_eval(name, value):\n    sc_scores[name] = value", f)
+    kernel.ok("sc_eval('lr', 1)", a)
+    kernel.ok("sc_eval('rf', 2)", b)
+    assert kernel.ok("sorted(sc_scores.items())", t).text(t) == "[('lr', 1), ('rf', 2)]\n"
+    edit = kernel.ok("sc_eval('svm', 3)", a)
+    assert edit.text(t) == "[('rf', 2), ('svm', 3)]\n"
+
+
 def test_a_re_run_cell_shows_its_warnings_again(kernel: KernelHarness) -> None:
     """Audit 5: a warning is shown once per place in the code, so a re-run
     showed none; a run from the top shows it in the re-run cell."""

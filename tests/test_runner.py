@@ -490,3 +490,29 @@ def test_a_name_a_broken_cell_defined_ends_as_the_cell_above_left_it() -> None:
     assert nb.ns["x"] == 1
     nb.run("a", "x = 3")
     assert nb.ns["x"] == 3
+
+
+def test_a_cell_that_changes_a_global_through_a_function_defines_it_below() -> None:
+    """``evaluate(...)`` fills ``scores`` through the function: the table below
+    re-runs when one call is edited, and the edited call starts from a fresh
+    ``scores`` (top to bottom, the old entry is not there)."""
+    nb = Notebook()
+    nb.run("s", "scores = {}")
+    nb.run("f", "def evaluate(name, value):\n    scores[name] = value")
+    nb.run("a", "evaluate('lr', 1)")
+    nb.run("b", "evaluate('rf', 2)")
+    nb.run("t", "table = sorted(scores.items())")
+    assert nb.ns["table"] == [("lr", 1), ("rf", 2)]
+    report = nb.run("a", "evaluate('svm', 3)")
+    assert report.ran == ["s", "a", "b", "t"]
+    assert nb.ns["table"] == [("rf", 2), ("svm", 3)]
+
+
+def test_a_decorator_registering_into_a_dict_defines_it_below() -> None:
+    nb = Notebook()
+    nb.run("r", "registry = {}\ndef register(fn):\n    registry[fn.__name__] = fn\n    return fn")
+    nb.run("one", "@register\ndef one():\n    return 1")
+    nb.run("n", "names = sorted(registry)")
+    assert nb.ns["names"] == ["one"]
+    nb.run("one", "@register\ndef two():\n    return 2")
+    assert nb.ns["names"] == ["two"]
