@@ -167,7 +167,7 @@ class _Scopes:
             key = (table.get_type(), table.get_name(), table.get_lineno())
             self.by_key.setdefault(key, []).append(table)
         self._class_nodes: dict[tuple[str, int], ast.ClassDef] | None = None
-        self._function_nodes: dict[tuple[str, int], list[ast.AST]] | None = None
+        self._changed_bases: dict[tuple[str, int], set[str]] | None = None
         self._cache: dict[tuple[str, str, int], tuple[frozenset[str], ...]] = {}
 
     def function(self, name: str, lineno: int) -> _Effects:
@@ -218,32 +218,41 @@ class _Scopes:
         """Globals whose object a function's own body changes in place: the
         base of a subscript or attribute target (``registry[k] = v``,
         ``config.x = 1``, ``del cache[k]``, ``totals[k] += 1``)."""
-        if self._function_nodes is None:
-            self._function_nodes = {}
-            for node in ast.walk(self.tree):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    self._function_nodes.setdefault((node.name, node.lineno), []).append(node)
+        if self._changed_bases is None:
+            self._changed_bases = self._find_changed_bases()
+        candidates = self._changed_bases.get((table.get_name(), table.get_lineno()), ())
         found: set[str] = set()
-        for function in self._function_nodes.get((table.get_name(), table.get_lineno()), []):
-            assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-            todo: list[ast.AST] = list(function.body)
-            while todo:
-                node = todo.pop()
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                                     ast.ClassDef)):
-                    continue  # a scope of its own
-                if isinstance(node, (ast.Subscript, ast.Attribute)) \
-                        and isinstance(node.ctx, (ast.Store, ast.Del)):
-                    base: ast.expr = node
-                    while isinstance(base, (ast.Subscript, ast.Attribute)):
-                        base = base.value
-                    if isinstance(base, ast.Name):
-                        try:
-                            if table.lookup(base.id).is_global():
-                                found.add(base.id)
-                        except KeyError:
-                            pass
-                todo.extend(ast.iter_child_nodes(node))
+        for name in candidates:
+            try:
+                if table.lookup(name).is_global():
+                    found.add(name)
+            except KeyError:
+                pass
+        return found
+
+    def _find_changed_bases(self) -> dict[tuple[str, int], set[str]]:
+        """Per function (name, line): the names at the base of the subscript and
+        attribute targets of its own statements (expressions bind no such target)."""
+        found: dict[tuple[str, int], set[str]] = {}
+        todo: list[tuple[list[ast.stmt], tuple[str, int] | None]] = [(self.tree.body, None)]
+        while todo:
+            body, key = todo.pop()
+            for stmt in body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    todo.append((stmt.body, (stmt.name, stmt.lineno)))
+                    continue
+                if isinstance(stmt, ast.ClassDef):
+                    todo.append((stmt.body, None))  # a scope of its own
+                    continue
+                if key is not None:
+                    for target in _targets(stmt):
+                        _target_bases(target, found.setdefault(key, set()))
+                for part_name in ("body", "orelse", "finalbody"):
+                    inner = getattr(stmt, part_name, None)
+                    if inner:
+                        todo.append((inner, key))
+                for part in [*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())]:
+                    todo.append((part.body, key))
         return found
 
     def _class_body_reads(self, table: symtable.SymbolTable) -> set[str]:
@@ -270,6 +279,32 @@ class _Scopes:
         walker.frame = _Frame(is_class=True)
         walker._block(node.body)
         return candidates & (walker.strong | walker.weak)
+
+
+def _targets(stmt: ast.stmt) -> list[ast.expr]:
+    """The targets a statement binds, changes or deletes."""
+    if isinstance(stmt, (ast.Assign, ast.Delete)):
+        return list(stmt.targets)
+    if isinstance(stmt, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        return [stmt.target]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+    return []
+
+
+def _target_bases(target: ast.expr, found: set[str]) -> None:
+    """Adds the name at the base of each subscript or attribute in ``target``."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            _target_bases(element, found)
+    elif isinstance(target, ast.Starred):
+        _target_bases(target.value, found)
+    elif isinstance(target, (ast.Subscript, ast.Attribute)):
+        base: ast.expr = target
+        while isinstance(base, (ast.Subscript, ast.Attribute)):
+            base = base.value
+        if isinstance(base, ast.Name):
+            found.add(base.id)
 
 
 def _unbound_in(body: Iterable[ast.stmt]) -> set[str]:
