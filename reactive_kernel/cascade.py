@@ -151,11 +151,18 @@ class Cascade:
 
     def _blocked(self, cell: CellId) -> CellId | None:
         """A cell it reads from that failed or was skipped in this cascade (a
-        name its parent failed before binding is read from above that parent)."""
+        name its parent failed before binding is read from above that parent).
+        Weak reads do not count: the cell may bind the name before reading it
+        (``x = 5; print(f())`` with ``f`` reading ``x``); if it does not, it
+        reads what the failed cell passes on, as a run from the top would."""
         if cell not in self.graph:
             return None
         failing = self.runner.values.failing
+        weak = self.graph.cell(cell).weak
         for parent, names in self._parents(cell).items():
+            names = names - weak
+            if not names:
+                continue
             if parent in self.failed:
                 return parent
             for name in names & failing.get(parent, frozenset()):

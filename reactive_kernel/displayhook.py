@@ -34,10 +34,15 @@ class ZMQInteractiveShell(zmqshell.ZMQInteractiveShell):
     It keeps the name of the class it extends: libraries and notebooks tell a
     Jupyter kernel from a terminal by it (pandas looks for "zmq" in the shell's
     type to size its reprs for a notebook, not an 80-column terminal; many
-    notebooks test ``get_ipython().__class__.__name__ == "ZMQInteractiveShell"``).
+    notebooks test ``get_ipython().__class__.__name__ == "ZMQInteractiveShell"``),
+    and its module too (``'zmqshell' in str(type(get_ipython()))`` is another
+    common test).
     """
 
     displayhook_class = Type(ReactiveDisplayHook)
+
+
+ZMQInteractiveShell.__module__ = zmqshell.__name__
 
 
 #: The reactive kernel's shell, by the name the kernel knows it.

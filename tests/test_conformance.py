@@ -6,7 +6,24 @@ session, so a regression shows as a difference between the two classes.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import jupyter_kernel_test as jkt
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The history tests search every session's inputs: the kernels here get
+    an IPython directory of their own, not the user's accumulated history."""
+    old = os.environ.get("IPYTHONDIR")
+    os.environ["IPYTHONDIR"] = str(tmp_path_factory.mktemp("ipython"))
+    yield
+    if old is None:
+        del os.environ["IPYTHONDIR"]
+    else:
+        os.environ["IPYTHONDIR"] = old
 
 
 class _IPythonSamples(jkt.KernelTests):

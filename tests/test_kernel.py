@@ -36,8 +36,10 @@ def test_libraries_and_notebooks_see_a_jupyter_kernel(kernel: KernelHarness) -> 
     [cell] = ids("shell")
     run = kernel.ok("from pandas.io.formats.console import in_ipython_frontend\n"
                     "print(in_ipython_frontend(), "
-                    "get_ipython().__class__.__name__ == 'ZMQInteractiveShell')", cell)
-    assert run.text(cell) == "True True\n"
+                    "get_ipython().__class__.__name__ == 'ZMQInteractiveShell', "
+                    "str(type(get_ipython())))", cell)
+    assert run.text(cell) == \
+        "True True <class 'ipykernel.zmqshell.ZMQInteractiveShell'>\n"
 
 
 def test_chain_reruns_in_order_and_routes_outputs(kernel: KernelHarness) -> None:

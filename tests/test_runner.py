@@ -516,3 +516,14 @@ def test_a_decorator_registering_into_a_dict_defines_it_below() -> None:
     assert nb.ns["names"] == ["one"]
     nb.run("one", "@register\ndef two():\n    return 2")
     assert nb.ns["names"] == ["two"]
+
+
+def test_a_cell_binding_what_its_call_reads_is_not_skipped_for_a_failure_above() -> None:
+    """Audit 6: ``x = 5; print(f())`` never reads the ``x`` of the cell above,
+    so that cell failing does not skip it (stock shows 10)."""
+    nb = Notebook()
+    nb.run("f", "def f():\n    return x * 2")
+    nb.run("a", "x = 1")
+    nb.run("b", "x = 5\ny = f()")
+    report = nb.run("a", "x = 1 / 0")
+    assert report.skipped == [] and nb.ns["y"] == 10
