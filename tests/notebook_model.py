@@ -56,10 +56,21 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     # A function that changes a global in place, called from other cells.
     ("def put(v):\n    d['p'] = v", frozenset()),
     ("put(a + {n})", frozenset({"put", "d", "a"})),
+    # Subscript, attribute and augmented changes; walrus, comprehension, lambda.
+    ("lst[0] = a + {n}", frozenset({"lst", "a"})),
+    ("K.w = K.w + {n}", frozenset({"K"})),
+    ("a += {n}", frozenset({"a"})),
+    ("b = (t := a + {n}) * 2", frozenset({"a"})),
+    ("print('t', t)", frozenset({"t"})),
+    ("c = [a * j for j in range({n})]", frozenset({"a"})),
+    ("f2 = lambda: a + b + {n}", frozenset()),
+    ("print('f2', f2())", frozenset({"f2", "a", "b"})),
+    ("for b in lst:\n    c = b", frozenset({"lst"})),
+    ("del d['k']", frozenset({"d"})),
 ]
-NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put")
+NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2")
 #: Names shown by presence only (functions and classes).
-OPAQUE = ("f", "g", "K", "max", "h", "put")
+OPAQUE = ("f", "g", "K", "max", "h", "put", "f2")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -72,6 +83,9 @@ DEFINES = {
     "import contextlib\nwith contextlib.suppress(ZeroDivisionError):\n    c = a // b": {"c"},
     "def max(*v):\n    return {n}": {"max"}, "def h(v):\n    return max(v, {n})": {"h"},
     "def put(v):\n    d['p'] = v": {"put"}, "put(a + {n})": {"d"},
+    "lst[0] = a + {n}": {"lst"}, "K.w = K.w + {n}": {"K"}, "a += {n}": {"a"},
+    "b = (t := a + {n}) * 2": {"b", "t"}, "c = [a * j for j in range({n})]": {"c"},
+    "f2 = lambda: a + b + {n}": {"f2"}, "for b in lst:\n    c = b": {"b", "c"},
 }
 
 
