@@ -7,6 +7,10 @@ history (its execution count is not bumped), so that input is the trigger's:
 trigger ending with ``;`` hid every re-run cell's result.  The kernel names
 the code being re-run (:attr:`ReactiveDisplayHook.source`), and the ``;``
 is looked for there.
+
+A cell this kernel never counted (an upstream cell run before the one asked
+for, in a new kernel) has no number of its own: its result is published with
+``execution_count`` null (``Out[ ]``), never with another cell's number.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ class ReactiveDisplayHook(ZMQShellDisplayHook):
 
     #: The (transformed) code of the cell being re-run, None outside re-runs.
     source: str | None = None
+    #: True while re-running a cell that has no execution count in this kernel.
+    uncounted: bool = False
+
+    def write_output_prompt(self) -> None:
+        super().write_output_prompt()
+        if self.uncounted and self.msg:
+            self.msg["content"]["execution_count"] = None
 
     def quiet(self) -> bool:
         if self.source is not None:

@@ -117,11 +117,13 @@ class Reruns:
         hook = shell.displayhook
         if isinstance(hook, ReactiveDisplayHook):
             hook.source = self.prepared(code)[0]  # its own ';', not the trigger's
+            hook.uncounted = execution_count is None
         try:
             return await self._run_quietly(cell, code)
         finally:
             if isinstance(hook, ReactiveDisplayHook):
                 hook.source = None
+                hook.uncounted = False
             if proxy is not None:
                 proxy.label = None
             if shell.execution_count != saved_count:

@@ -298,8 +298,11 @@ class NotebookHandler(APIHandler):
         notebook = body.get("notebook")
         if not isinstance(notebook, dict):
             raise web.HTTPError(400, "notebook must be an nbformat v4 object")
+        cleared = body.get("cleared") or []
+        if not isinstance(cleared, list) or not all(isinstance(c, str) for c in cleared):
+            raise web.HTTPError(400, "cleared must be a list of cell ids")
         model = await self.store_call(self.store.save, path, notebook, body.get("version"))
-        self.hub.notebook_saved(path, model["version"])
+        self.hub.notebook_saved(path, model["version"], cleared)
         self.reply(self.changed(path, model))
 
     async def patch(self, path: str) -> None:

@@ -17,7 +17,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -456,13 +456,14 @@ class KernelHub(LoggingConfigurable):
         directory = (root / path).parent.resolve()
         return str(directory) if directory.is_relative_to(root) and directory.is_dir() else None
 
-    def notebook_saved(self, path: str, version: str) -> None:
+    def notebook_saved(self, path: str, version: str, cleared: Iterable[str] = ()) -> None:
         """A client saved the whole notebook, outputs included: the outputs its
-        kernel keeps for clients that connect later need go back no further."""
+        kernel keeps for clients that connect later need go back no further, and
+        none at all for the cells whose outputs the client cleared."""
         kernel_id = self.notebook_kernels.get(path)
         relay = self.relays.get(kernel_id) if kernel_id else None
         if relay is not None:
-            relay.outputs.saved(version)
+            relay.outputs.saved(version, cleared=cleared)
 
     def notebook_changed(self, path: str, version: str, origin: str | None = None) -> None:
         """Tell every client of the notebook's kernel that the file changed."""

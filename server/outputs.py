@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import orjson
@@ -90,12 +91,16 @@ class OutputLog:
             self._size -= dropped.size
             self._lost.add(old)
 
-    def saved(self, version: str, now: float | None = None) -> None:
+    def saved(self, version: str, now: float | None = None,
+              cleared: Iterable[str] = ()) -> None:
         """The notebook was saved (file version ``version``): what the saving client
-        had is on disk, so cells unchanged since shortly before need no replay."""
+        had is on disk, so cells unchanged since shortly before need no replay, and
+        the cells whose outputs it cleared (``cleared``) none, however recent."""
         cutoff = (time.monotonic() if now is None else now) - SAVE_MARGIN
         self.version = version
-        for cell in [c for c, log in self._cells.items() if log.changed_at < cutoff]:
+        gone = set(cleared)
+        for cell in [c for c, log in self._cells.items()
+                     if log.changed_at < cutoff or c in gone]:
             self._size -= self._cells.pop(cell).size
         self._lost.clear()
 

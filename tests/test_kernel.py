@@ -87,6 +87,23 @@ def test_execution_count_not_bumped_and_rerun_result_keeps_own_count(
     assert results[0]["content"]["execution_count"] == own_count
 
 
+def test_an_upstream_cell_never_counted_here_shows_no_number(kernel: KernelHarness) -> None:
+    """A notebook's cells registered in this kernel (a new kernel, a restart):
+    running a reader first runs the cell above it, which has no number in this
+    kernel, so its result has none either (not the previous cell's)."""
+    a, b = ids("a", "b")
+    kernel.ok("1 + 1")  # the kernel has counted something: a wrong number would show
+    graph_request(kernel, register=[{"cellId": a, "code": "uc_a = 7\nuc_a"},
+                                    {"cellId": b, "code": "uc_a * 2"}])
+    run = kernel.ok("uc_a * 2", b)
+    upstream = [m for m in run.outputs(a) if m["msg_type"] == "execute_result"]
+    own = [m for m in run.outputs(b) if m["msg_type"] == "execute_result"]
+    assert [m["content"]["data"]["text/plain"] for m in upstream + own] == ["7", "14"]
+    assert upstream[0]["content"]["execution_count"] is None
+    assert own[0]["content"]["execution_count"] == run.reply["content"]["execution_count"]
+    assert graph_request(kernel)["cells"][a]["execution_count"] is None
+
+
 def test_a_rerun_ending_in_a_redefined_print_still_shows_its_result(
     fresh_kernel: KernelHarness,
 ) -> None:

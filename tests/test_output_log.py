@@ -59,6 +59,17 @@ def test_a_save_drops_what_it_holds_but_not_what_came_just_before_or_after() -> 
     assert kinds(replayed(log), "old") == ["stream"]
 
 
+def test_a_save_that_cleared_a_cells_outputs_drops_them_however_recent() -> None:
+    """Outputs cleared in the page (a secret printed by mistake) never come back
+    to a page that connects after the save."""
+    log = OutputLog()
+    feed(log, "execute_input", "secret", {}, 109.0)
+    feed(log, "stream", "secret", {"name": "stdout", "text": "token: 123"}, 109.1)
+    feed(log, "execute_input", "other", {}, 109.5)
+    log.saved("v2", now=110.0, cleared=["secret", "unknown"])
+    assert set(replayed(log)["cells"]) == {"other"}
+
+
 def test_past_its_limit_the_least_recently_changed_cells_are_dropped_as_lost() -> None:
     log = OutputLog(limit=2000)
     for i, cell in enumerate(["a", "b", "c"]):

@@ -830,17 +830,15 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
         page.keyboard.press("d")
     expect(cells).to_have_count(3)
 
-    # D,D then Z before anything ran: the cell comes back as it was, output included.
+    # D,D then Z: the kernel dropped the cell at once; Z puts it back at its place and
+    # runs it again, with what the cells above hold now.
     cell(page, 1).focus()
     page.keyboard.press("d")
     page.keyboard.press("d")
     expect(cells).to_have_count(2)
     page.keyboard.press("z")
     expect(cell(page, 1)).to_have_attribute("data-cell-id", printer_id)
-    expect(output(page, 1)).to_have_text("b 20")
-    # D,D, a run (which tells the kernel the cell is gone), then Z: its code is back
-    # in the graph, its outputs are not (nothing in the kernel backs them), and the
-    # next cascade marks it stale, to run when asked.
+    expect(output(page, 1)).to_have_text("b 20", timeout=WAIT)
     cell(page, 1).focus()
     page.keyboard.press("d")
     page.keyboard.press("d")
@@ -851,10 +849,9 @@ def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
     page.keyboard.press("Escape")
     page.keyboard.press("z")
     expect(cell(page, 1)).to_have_attribute("data-cell-id", printer_id)
-    expect(output(page, 1)).to_be_hidden()
+    expect(output(page, 1)).to_have_text("b 30", timeout=WAIT)
     replace_source(page, 0, "cb_a = 4")
     page.keyboard.press("Control+Enter")
-    run_stale_cells(page, 1)
     expect(output(page, 1)).to_have_text("b 40", timeout=WAIT)
 
     # O hides the outputs (saved as metadata.jupyter.outputs_hidden); clicking shows them.
@@ -1208,6 +1205,21 @@ def test_redefinitions_follow_the_notebook_order(page: Page, server: ServerProce
     expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
     expect(cell(page, 1)).to_have_class(re.compile(r"\brk-reran\b"), timeout=WAIT)
     shot(page, "order-move")
+    # Deleting a definer (or making it Markdown) re-runs its readers at once, with
+    # the definition above it, or fails them: no result stays that the notebook no
+    # longer gives, and nothing else has to run first.
+    cell(page, 2).get_by_role("button", name="Move cell up").click()
+    expect(output(page, 2)).to_have_text("a is 2", timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    cell(page, 1).focus()
+    page.keyboard.press("d")
+    page.keyboard.press("d")
+    expect(page.locator(".rk-cell")).to_have_count(3)
+    expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    cell(page, 0).focus()
+    page.keyboard.press("m")
+    expect(output(page, 1)).to_contain_text("NameError", timeout=WAIT)
 
 
 def test_cell_states_are_the_kernels_for_runs_the_page_did_not_ask_for(
@@ -1369,6 +1381,11 @@ def test_input_help_and_clearing_outputs_work_as_in_jupyterlab(page: Page,
     page.goto(f"{server.base}/notebooks/{path}")
     expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT)
     expect(cell(page, 0)).to_contain_text("who = input")
+    # The outputs cleared and saved seconds after they ran do not come back with the
+    # server's replay of recent outputs.
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected",
+                                                          timeout=WAIT)
+    expect(output(page, 0)).to_have_text("")
 
 
 def test_the_title_renames_the_notebook(page: Page, server: ServerProcess) -> None:

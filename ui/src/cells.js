@@ -337,17 +337,24 @@ export function notebookOrder() {
   return order;
 }
 
+// A deleted code cell (deleted, cut, made Markdown) is removed from the kernel with the
+// order at once: the cells that read its names re-run with the definition above it (or
+// fail with NameError), as running the notebook from the top would show. Offline, the
+// removal waits for the next execute_request (`deletedCells`).
 let orderQueued = false;
-function sendOrder() {
+export function sendOrder() {
   if (orderQueued) return;
   orderQueued = true;
   queueMicrotask(() => {
     orderQueued = false;
+    if (!S.conn || !S.conn.open) return;
+    const remove = [...S.deleted.keys()];
+    S.deleted.clear();
     const order = notebookOrder();
     const key = order.join(" ");
-    if (!S.conn || !S.conn.open || key === S.sentOrder) return;
+    if (key === S.sentOrder && !remove.length) return;
     S.sentOrder = key;
-    S.conn.send("shell", "reactive_graph_request", { order });
+    S.conn.send("shell", "reactive_graph_request", remove.length ? { order, remove } : { order });
   });
 }
 

@@ -1,9 +1,10 @@
 // Selection, command and edit modes, and the cell operations (insert, delete and undo,
 // copy / cut / paste, move, type, hide outputs).
-import { drawGraphPanel, indexOf, makeCell, mountCells, previousCodeId, renderOutputs, renderState, setState, updateCellChrome } from "./cells.js";
+import { drawGraphPanel, indexOf, makeCell, mountCells, notebookOrder, previousCodeId, renderOutputs, renderState, sendOrder, setState, updateCellChrome } from "./cells.js";
 import { related } from "./graph.js";
 import { newId } from "./kernel.js";
 import { applyGraphReply } from "./messages.js";
+import { runCell } from "./run.js";
 import { updateSaveState } from "./saving.js";
 import { S, toast } from "./store.js";
 
@@ -105,10 +106,11 @@ function snapshotCell(cell) {
 }
 
 // Z: the last deleted (or cut) cell comes back where it was.  If the deletion has not
-// reached the kernel yet (it travels with the next execute_request), the kernel still
-// holds the cell's definitions: it comes back as it was.  If it has, the kernel removed
-// them: its code is registered again (nothing runs) and its old outputs are dropped,
-// since nothing in the kernel backs them any more.
+// reached the kernel yet (offline: it travels with the next execute_request), the kernel
+// still holds the cell's definitions: it comes back as it was.  If it has, the kernel
+// removed them and re-ran their readers: the cell is registered again at its place and,
+// if it had run, runs again, so its readers go back to what they showed before the
+// deletion (a cell that never ran comes back not run).
 export function undoDelete() {
   const last = S.undoDeletes.pop();
   if (!last) { toast("Nothing to undo", "info", 2000); return; }
@@ -126,8 +128,14 @@ export function undoDelete() {
   mountCells();
   if (stillKnown) renderState(cell);
   else if (cell.type === "code" && S.conn && S.conn.open) {
-    S.conn.request("reactive_graph_request", { register: [{ cellId: cell.id, code: cell.source }] }, {}, 30000)
-      .then((reply) => { if (reply) applyGraphReply(reply.content); });
+    const hadRun = last.runs > 0 || raw.execution_count != null;
+    const order = notebookOrder();
+    S.sentOrder = order.join(" ");
+    S.conn.request("reactive_graph_request", { order, register: [{ cellId: cell.id, code: cell.source }] }, {}, 30000)
+      .then((reply) => {
+        if (reply) applyGraphReply(reply.content);
+        if (hadRun && S.byId.get(cell.id) === cell) runCell(cell);
+      });
   }
   markDirty();
   selectCell(cell);
@@ -180,6 +188,7 @@ export function clearOutputs(cell) {
   if (cell.type !== "code" || !cell.outputs.length) return false;
   cell.outputs = [];
   cell.pendingClear = false;
+  S.cleared.add(cell.id);
   renderOutputs(cell);
   return true;
 }
@@ -218,6 +227,7 @@ export function setType(cell, type) {
   if (cell.type === type) return;
   if (cell.type === "code") S.deleted.set(cell.id, previousCodeId(cell));
   else S.deleted.delete(cell.id);
+  sendOrder();
   cell.type = type;
   cell.editor.setType(type);
   cell.outputs = [];

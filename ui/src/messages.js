@@ -205,7 +205,8 @@ export function onMessage(msg) {
       case "error": {
         if (!cell) return;
         activity(cell.id, parentId);
-        if (type === "execute_result") {
+        if (type === "execute_result" && content.execution_count != null) {
+          // (null: an upstream cell this kernel never counted keeps the number it had)
           cell.execution_count = content.execution_count;
           updateCellChrome(cell);
         }
@@ -501,7 +502,7 @@ function replayOutputs(content) {
         const out = outputOf(type, body);
         if (!out) continue;
         if (waiting) { outputs = []; waiting = false; }
-        if (type === "execute_result") cell.execution_count = body.execution_count;
+        if (type === "execute_result" && body.execution_count != null) cell.execution_count = body.execution_count;
         appendOutput(outputs, out);
       }
     }

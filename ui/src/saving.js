@@ -53,8 +53,11 @@ export async function save(opts = {}) {
   const snapshot = toNotebook();
   const editedDuringSave = () => S.editCounter;
   const before = editedDuringSave();
+  // Cleared outputs the server must not replay to pages that connect later.
+  const cleared = [...S.cleared].filter((id) => S.byId.has(id) && !S.byId.get(id).outputs.length);
   try {
-    const model = await api(nbUrl(), { method: "PUT", body: JSON.stringify({ notebook: snapshot, version }) });
+    const model = await api(nbUrl(), { method: "PUT", body: JSON.stringify({ notebook: snapshot, version, cleared }) });
+    for (const id of cleared) S.cleared.delete(id);
     S.version = model.version;
     for (const saved of snapshot.cells) {
       const cell = S.byId.get(saved.id);

@@ -37,10 +37,13 @@ export const S = {
   msgToCell: new Map(), // our execute_request msg_id -> cell id, until its idle status
   // ... and until its execute_reply (which may come after the idle: another channel).
   awaitingReply: new Map(),
-  // Code cells deleted here whose deletion has not reached the kernel yet (it travels
-  // with the next execute_request): id -> the code cell that preceded it, so the order
-  // sent meanwhile keeps it where the kernel still has it.
+  // Code cells deleted here whose deletion has not reached the kernel yet (it goes with
+  // the next order sent, or offline with the next execute_request): id -> the code cell
+  // that preceded it, so an order sent meanwhile keeps it where the kernel still has it.
   deleted: new Map(),
+  // Cells whose outputs the user cleared since the last save: the save tells the server,
+  // which then never replays their old outputs to a page that connects later.
+  cleared: new Set(),
   // The server's outputs_replay came on this connection (messages.js); held: kernel
   // messages kept back while the replay waits for a newer file.
   replayed: false,
