@@ -162,6 +162,12 @@ def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
         # with the new m; the cell above the new one keeps the first m.
         expect(output(page, 3)).to_contain_text("m is 2", timeout=WAIT)
         expect(output(page, 1)).to_contain_text("n is 10")
+        # Deleting it (D,D) re-runs the last cell at once, with the first m.
+        page.keyboard.press("Escape")
+        page.keyboard.press("d")
+        page.keyboard.press("d")
+        expect(cells(page)).to_have_count(3, timeout=WAIT)
+        expect(output(page, 2)).to_contain_text("m is 1", timeout=WAIT)
 
 
 def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(

@@ -129,12 +129,17 @@ class ReactiveNotebook {
     this.renderAll();
   }
 
+  // A code cell gone from the notebook (deleted, cut, made Markdown) leaves the kernel with
+  // the order, at once: the cells that read it re-run with the definition above it, or
+  // fail with NameError. (JupyterLab's own `deletedCells` would wait for the next run.)
   private sendOrder(force: boolean): void {
     const order = this.codeCells().map((c) => c.model.id);
     const key = order.join(" ");
     if (!this.kernel || (!force && key === this.sentOrder)) return;
+    const present = new Set(order);
+    const remove = force ? [] : this.sentOrder.split(" ").filter((id) => id && !present.has(id));
     this.sentOrder = key;
-    void this.request({ order });
+    void this.request(remove.length ? { order, remove } : { order });
   }
 
   /** A reactive_graph_request on the shell channel; its reply's graph is applied. */
