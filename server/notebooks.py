@@ -637,7 +637,8 @@ class NotebookStore:
                         "size": info.st_size,
                     }
                 )
-        found.sort(key=lambda item: str(item["path"]))
+        # As a file browser lists them: case does not split the list in two.
+        found.sort(key=lambda item: (str(item["path"]).casefold(), str(item["path"])))
         return found
 
     def get(self, path: str) -> JSONDict:

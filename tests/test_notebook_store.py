@@ -175,11 +175,12 @@ def test_list_is_recursive_sorted_and_skips_hidden(
     (root / "inside-link.ipynb").symlink_to(root / "a.ipynb")
 
     listing = store.list()
+    # Sorted as a file browser sorts, case aside.
     assert [e["path"] for e in listing] == [
-        "Z.ipynb", "a.ipynb", "b.ipynb", "inside-link.ipynb", "sub/c.ipynb", "sub/deeper/d.ipynb",
+        "a.ipynb", "b.ipynb", "inside-link.ipynb", "sub/c.ipynb", "sub/deeper/d.ipynb", "Z.ipynb",
     ]
     assert [e["name"] for e in listing] == [
-        "Z.ipynb", "a.ipynb", "b.ipynb", "inside-link.ipynb", "c.ipynb", "d.ipynb",
+        "a.ipynb", "b.ipynb", "inside-link.ipynb", "c.ipynb", "d.ipynb", "Z.ipynb",
     ]
     for entry in listing:
         assert entry["size"] == (root / entry["path"]).stat().st_size
