@@ -1405,3 +1405,218 @@ def test_the_title_renames_the_notebook(page: Page, server: ServerProcess) -> No
     page.locator(".rk-title-field").press("Escape")
     expect(page.locator("#nb-title")).to_have_text("renamed from title.ipynb")
     assert not (server.root / "other.ipynb").exists()
+
+
+def test_another_tabs_edit_is_taken_or_kept_in_conflict_never_saved_over(
+        page: Page, browser: Browser, server: ServerProcess) -> None:
+    """A cell whose editor has the focus but no edits of its own takes the text another
+    tab saved; one with edits not saved yet keeps them, and the page is in conflict:
+    nothing is saved over the other tab's edit until the user chooses."""
+    path = "tabs-edit.ipynb"
+    open_code_notebook(page, server, path, ["limit = 10", "print('under', limit)", "note = 'x'"])
+    state = page.locator("#save-state")
+    banner = page.locator("#banner")
+    cell(page, 0).locator(".cm-content").click()  # the caret there, nothing typed
+    expect(state).to_have_attribute("data-state", "saved")
+
+    def sources() -> list[str]:
+        saved = json.loads((server.root / path).read_text())
+        return ["".join(c["source"]) for c in saved["cells"]]
+
+    with second_page(browser, server, path) as other:
+        replace_source(other, 0, "limit = 99")
+        other.keyboard.press("Control+s")
+        wait_saved(other)
+        expect(cell(page, 0).locator(".cm-content")).to_have_text("limit = 99", timeout=WAIT)
+        expect(state).to_have_attribute("data-state", "saved")
+        replace_source(page, 2, "note = 'mine'")
+        page.keyboard.press("Control+s")
+        wait_saved(page)
+        expect(banner).to_be_hidden()
+        assert sources() == ["limit = 99", "print('under', limit)", "note = 'mine'"]
+
+        # This page types into cell 0 while it fetches the other tab's next save.
+        held: list[Any] = []
+        page.route(f"**/api/notebooks/{path}", lambda route: held.append(route)
+                   if route.request.method == "GET" else route.fallback())
+        with page.expect_request(lambda r: r.method == "GET" and r.url.endswith(path)):
+            replace_source(other, 0, "limit = 7")
+            other.keyboard.press("Control+s")
+        cell(page, 0).locator(".cm-content").click()
+        page.keyboard.press("End")
+        page.keyboard.type("  # mine")
+        for _ in range(100):  # the route handler runs with Playwright's next events
+            if held:
+                break
+            page.wait_for_timeout(20)
+        held[0].continue_()
+        page.unroute(f"**/api/notebooks/{path}")
+        expect(banner).to_contain_text("changed cell #1", timeout=WAIT)
+        expect(state).to_have_attribute("data-state", "conflict")
+        expect(cell(page, 0).locator(".cm-content")).to_have_text("limit = 99  # mine")
+        expect(cell(page, 2).locator(".cm-content")).to_have_text("note = 'mine'")
+        page.keyboard.press("Control+s")  # refused: the file is the other tab's
+        expect(banner).to_contain_text("changed", timeout=WAIT)
+        expect(state).to_have_attribute("data-state", "conflict")
+        assert sources()[0] == "limit = 7"
+        shot(page, "tab-conflict", full_page=False)
+        banner.get_by_role("button", name="Overwrite with mine").click()
+        wait_saved(page)
+        assert sources() == ["limit = 99  # mine", "print('under', limit)", "note = 'mine'"]
+
+
+def test_edits_are_autosaved_two_minutes_after_the_first_unsaved_one(
+        page: Page, server: ServerProcess) -> None:
+    """Nothing run: the edits are saved 120 s after the first of them (JupyterLab's
+    autosave interval), on the page's clock; never over a file changed elsewhere."""
+    page.clock.install()
+    path = "autosave-edits.ipynb"
+    open_code_notebook(page, server, path, ["a = 1"])
+    state = page.locator("#save-state")
+    replace_source(page, 0, "a = 'typed, never run'")
+    page.locator("#add-md").click()
+    page.keyboard.type("## notes")
+    page.keyboard.press("Escape")
+    expect(state).to_have_attribute("data-state", "dirty")
+    page.clock.fast_forward(100_000)
+    expect(state).to_have_attribute("data-state", "dirty")
+    page.clock.fast_forward(21_000)
+    wait_saved(page)
+    saved = json.loads((server.root / path).read_text())
+    assert ["".join(c["source"]) for c in saved["cells"]] == ["a = 'typed, never run'", "## notes"]
+
+    # Another program rewrites the file: the next autosave is refused, the page says so
+    # and keeps its edits; the file keeps the other program's.
+    saved["cells"][0]["source"] = "a = 'theirs'"
+    (server.root / path).write_text(json.dumps(saved))
+    replace_source(page, 0, "a = 'mine'")
+    page.clock.fast_forward(121_000)
+    expect(page.locator("#banner")).to_contain_text("changed on disk", timeout=WAIT)
+    expect(state).to_have_attribute("data-state", "conflict")
+    expect(cell(page, 0).locator(".cm-content")).to_have_text("a = 'mine'")
+    saved = json.loads((server.root / path).read_text())
+    assert "".join(saved["cells"][0]["source"]) == "a = 'theirs'"
+
+
+def test_run_stale_saves_the_outputs_it_made(page: Page, server: ServerProcess) -> None:
+    path = "stale-saved.ipynb"
+    open_code_notebook(page, server, path, ["st_a = 1", "print('a is', st_a)"])
+    page.locator("#run-all").click()
+    expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
+    switch = page.get_by_role("switch")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true", timeout=WAIT)
+    replace_source(page, 0, "st_a = 2")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+    wait_saved(page)
+    page.locator("#run-stale").click()
+    expect(output(page, 1)).to_have_text("a is 2", timeout=WAIT)
+    wait_saved(page)
+    saved = json.loads((server.root / path).read_text())
+    assert "a is 2" in json.dumps(saved["cells"][1]["outputs"])
+
+
+def test_a_jupyterlab_notebook_shows_its_attachments_and_raw_cells(
+        page: Page, server: ServerProcess) -> None:
+    """Images pasted into a Markdown cell in JupyterLab travel in the cell's
+    attachments: shown from there (only images, as data: URLs). A raw cell says Raw
+    and is not highlighted as Python."""
+    path = "lab-attachments.ipynb"
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJR"
+           "U5ErkJggg==")
+    status, model = rest(server, "POST", "/api/notebooks", {"path": path})
+    assert status == 201
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"id": "md", "cell_type": "markdown", "metadata": {},
+         "source": "![red dot](attachment:red.png)\n\n"
+                   "<img src=\"attachment:pasted.png\" alt=\"html\">\n\n"
+                   "![a page](attachment:page.html)",
+         "attachments": {"red.png": {"image/png": png}, "pasted.png": {"image/png": png},
+                         "page.html": {"text/html": "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="}}},
+        {"id": "code", "cell_type": "code", "metadata": {}, "source": "import os",
+         "outputs": [], "execution_count": None},
+        {"id": "raw", "cell_type": "raw", "metadata": {}, "source": "import os"}]}
+    status, _ = rest(server, "PUT", f"/api/notebooks/{path}",
+                     {"notebook": notebook, "version": model["version"]})
+    assert status == 200
+    open_notebook(page, server, path)
+    images = cell(page, 0).locator(".rk-md-view img")
+    expect(images).to_have_count(2)
+    for i in range(2):
+        expect(images.nth(i)).to_have_attribute("src", f"data:image/png;base64,{png}")
+        expect(images.nth(i)).to_have_js_property("naturalWidth", 1)
+    expect(cell(page, 0).locator(".rk-img-alt")).to_have_text("a page")  # not an image
+    expect(cell(page, 1).locator(".rk-lang")).to_have_text("Python")
+    expect(cell(page, 1).locator(".rk-input span").first).to_be_attached()  # highlighted
+    expect(cell(page, 2).locator(".rk-lang")).to_have_text("Raw")
+    expect(cell(page, 2)).to_have_attribute("aria-label", "Cell 3, Raw")
+    expect(cell(page, 2).locator(".rk-input")).to_contain_text("import os")
+    expect(cell(page, 2).locator(".rk-input span")).to_have_count(0)
+    shot(page, "attachments-raw", full_page=False)
+
+
+def test_the_next_cell_stays_in_sight_while_output_above_it_grows(
+        page: Page, server: ServerProcess) -> None:
+    """Shift+Enter moves on while the cell runs; its output, arriving above the next
+    cell, must not push that cell below the window. A user who scrolls away keeps
+    the place they scrolled to."""
+    fillers = [f"f{i} = {i}\n" + "\n".join(f"# line {k}" for k in range(5)) for i in range(6)]
+    slow = "import time\ntime.sleep(0.5)\nprint('\\n'.join(map(str, range(30))))"
+    open_code_notebook(page, server, "in-sight.ipynb", [*fillers, slow, "after = 1"])
+    in_sight = """() => {
+        const r = document.querySelectorAll('.rk-cell')[7].querySelector('.rk-input')
+            .getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= innerHeight;
+    }"""
+    # The last cell's input just above the bottom of the window, the slow cell above it.
+    page.evaluate("""() => {
+        const r = document.querySelectorAll('.rk-cell')[7].querySelector('.rk-input')
+            .getBoundingClientRect();
+        scrollBy(0, r.bottom - innerHeight + 12);
+    }""")
+    assert page.evaluate(in_sight)
+    cell(page, 6).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    expect(cell(page, 7).locator(".rk-key-catcher")).to_be_focused()
+    expect(output(page, 6)).to_contain_text("29", timeout=WAIT)
+    page.wait_for_function(in_sight, timeout=2000)
+    shot(page, "next-cell-in-sight", full_page=False)
+
+    # Again, but the user scrolls up to the top while the cell runs: the page stays there.
+    cell(page, 6).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    expect(output(page, 6)).to_have_text("")
+    page.mouse.move(400, 400)
+    page.mouse.wheel(0, -5000)
+    page.wait_for_function("() => scrollY < 50", timeout=5000)
+    expect(output(page, 6)).to_contain_text("29", timeout=WAIT)
+    after_frames = """() => new Promise((done) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => done(scrollY))))"""
+    assert page.evaluate(after_frames) < 50
+
+
+def test_a_notebook_deleted_while_open_can_be_saved_again(page: Page,
+                                                          server: ServerProcess) -> None:
+    path = "deleted-open.ipynb"
+    open_code_notebook(page, server, path, ["kept = 'work'"])
+    assert rest(server, "DELETE", f"/api/notebooks/{path}")[0] == 204
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text("This notebook was deleted on disk", timeout=WAIT)
+    expect(banner).not_to_contain_text("kernel")
+    replace_source(page, 0, "kept = 'more work'")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-state")).to_have_text("Not saved (deleted on disk)", timeout=WAIT)
+    expect(banner).to_contain_text("deleted on disk")
+    assert not (server.root / path).exists()
+    shot(page, "deleted-open", full_page=False)
+    banner.get_by_role("button", name="Save to recreate it").click()
+    wait_saved(page)
+    saved = json.loads((server.root / path).read_text())
+    assert "".join(saved["cells"][0]["source"]) == "kept = 'more work'"
+    # Its kernel went with it: a new one, and the cell runs there.
+    expect(banner).to_be_hidden(timeout=WAIT)
+    wait_current(page)
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)

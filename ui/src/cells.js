@@ -111,7 +111,7 @@ export function updateCellChrome(cell) {
   cell.el.classList.toggle("rk-markdown-cell", cell.type === "markdown");
   cell.el.classList.toggle("rk-code-cell", cell.type === "code");
   const lang = cellLanguage(cell.type, cell.source);
-  putText(cell.langEl, lang === "sql" ? "SQL" : lang === "markdown" ? "Markdown" : "Python");
+  putText(cell.langEl, { sql: "SQL", markdown: "Markdown", raw: "Raw" }[lang] || "Python");
   putAttr(cell.langEl, "data-lang", lang);
   putText(cell.typeBtn, cell.type === "code" ? "M" : "Py");
   const typeLabel = cell.type === "code" ? "Change to Markdown cell" : "Change to code cell";
@@ -121,7 +121,7 @@ export function updateCellChrome(cell) {
   cell.mdEl.hidden = !showMd;
   cell.editorEl.hidden = showMd;
   if (showMd) {
-    cell.mdEl.innerHTML = cell.source.trim() ? renderMarkdown(cell.source)
+    cell.mdEl.innerHTML = cell.source.trim() ? renderMarkdown(cell.source, cell.attachments)
       : '<p class="rk-muted">Empty Markdown cell — double-click to edit.</p>';
   }
   putText(cell.promptEl, cell.type === "code" ? `[${cell.execution_count ?? " "}]` : "");

@@ -19,7 +19,7 @@ import { highlightCode } from "@lezer/highlight";
 import { StyleModule } from "style-mod";
 
 export function cellLanguage(cellType, text) {
-  if (cellType === "markdown") return "markdown";
+  if (cellType === "markdown" || cellType === "raw") return cellType;  // raw: plain text
   return /^\s*%%sql\b/.test(text) ? "sql" : "python";
 }
 

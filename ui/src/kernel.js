@@ -137,7 +137,12 @@ export class KernelConnection {
 
   /** Send a shell request and resolve with its reply (null if the socket closes). */
   request(msgType, content, metadata = {}, timeoutMs = 60000) {
-    const msgId = this.send("shell", msgType, content, metadata);
+    return this.awaitReply(this.send("shell", msgType, content, metadata), timeoutMs);
+  }
+
+  /** The reply to the request ``msgId`` sent (null if none was, if the socket closes,
+   * or after ``timeoutMs``). */
+  awaitReply(msgId, timeoutMs = 60000) {
     if (!msgId) return Promise.resolve(null);
     return new Promise((resolve) => {
       this.waiters.set(msgId, resolve);

@@ -6,6 +6,7 @@ import { emptyKernelState } from "./cellstate.js";
 import { KernelConnection } from "./kernel.js";
 import { addOutput, applyGraphReply, onMessage, openStateComm, setSynced } from "./messages.js";
 import { runAll, updateRunStale } from "./run.js";
+import { showGone } from "./saving.js";
 import { closeAllInputs } from "./stdin.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { forgetComms, widgetsConnected } from "./widgets.js";
@@ -29,14 +30,12 @@ export function setKernelState(state, reason) {
     onKernelRestarted(reason === "requested" ? "restarted" : "died");
   }
   if (state === "dead" && reason === "shutdown") {
-    setBanner("error", "The kernel was shut down.", [["Start a new kernel", () => {
-      setBanner("info", "Starting a new kernel…");
-      checkKernelGone().then((replaced) => {
-        if (!replaced) {
-          setBanner("error", "Could not start a new kernel.", [["Try again", () => location.reload(), true]]);
-        }
-      });
-    }, true]]);
+    // Deleting a notebook shuts its kernel down: then the file is what the user lost.
+    api(nbUrl()).then(() => false, (error) => error.status === 404).then((deleted) => {
+      if (S.kernelState !== "dead") return;
+      if (deleted) showGone();
+      else setBanner("error", "The kernel was shut down.", [["Start a new kernel", replaceGoneKernel, true]]);
+    });
   } else if (state === "dead") {
     setBanner("error", "The kernel is dead and could not be restarted.",
       [["Restart kernel", () => restartKernel(false), true]]);
@@ -100,6 +99,7 @@ export async function interruptKernel() {
 function resetCellStates() {
   S.msgToCell.clear();
   S.awaitingReply.clear();
+  S.saveOnIdle.clear();
   S.cascade = null;
   S.ks = emptyKernelState();  // a new kernel: nothing it said yet
   S.commId = null;
@@ -246,6 +246,16 @@ export async function openKernel() {
   else if (started.graph && started.graph.cells) applyGraphReply(started.graph);
   S.conn = new KernelConnection(S.kernelId, token, { onMessage, onState: onConnState });
   S.conn.connect();
+}
+
+/** The "Start a new kernel" of a kernel shut down (here, elsewhere, or with its file). */
+export function replaceGoneKernel() {
+  setBanner("info", "Starting a new kernel…");
+  checkKernelGone().then((replaced) => {
+    if (!replaced) {
+      setBanner("error", "Could not start a new kernel.", [["Try again", () => location.reload(), true]]);
+    }
+  });
 }
 
 // A connection that keeps failing may have lost its kernel, not the server: the

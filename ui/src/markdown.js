@@ -168,10 +168,18 @@ export function latexToHtml(src) {
 // A purifier of our own (hooks of other users of DOMPurify are not ours).
 let purifier = null;
 const SAFE_POSITION = /^(|static|relative)$/i;
+let attachmentsNow = null;  // the Markdown cell's attachments while it is sanitised
 
 function purify() {
   if (purifier) return purifier;
   purifier = DOMPurify(window);
+  purifier.addHook("uponSanitizeAttribute", (node, data) => {
+    // An image the cell carries: its data: URL, which the sanitiser then checks as any.
+    if (attachmentsNow && data.attrName === "src" && node.nodeName === "IMG") {
+      const url = attachmentUrl(attachmentsNow, data.attrValue);
+      if (url) data.attrValue = url;
+    }
+  });
   purifier.addHook("afterSanitizeAttributes", (node) => {
     // Inline styles stay (coloured text, widths), but nothing is laid over the page.
     if (node.hasAttribute && node.hasAttribute("style") && node.style
@@ -194,9 +202,40 @@ const BASE = {
 };
 
 // Images the page can show: absolute URLs, data: images and the server's own paths.
-// A relative one (images/pic.png, attachment:x.png) is a file beside the notebook, which
-// this server does not serve: its alt text stands in for it.
+// A relative one (images/pic.png) is a file beside the notebook, which this server does
+// not serve: its alt text stands in for it, as for an attachment the cell lacks.
 const SHOWN_IMAGE = /^(https?:|data:image\/|blob:|\/)/i;
+
+// A Markdown cell's images pasted in JupyterLab travel in the cell ("attachments":
+// name -> MIME bundle, base64 data) and are named by `attachment:NAME` URLs.  Only an
+// image type becomes a data: URL.
+const ATTACHED_IMAGE = /^image\/(png|jpeg|gif|webp|bmp|avif|svg\+xml)$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+/** The data: URL of the image ``src`` ("attachment:NAME") names in ``attachments``, or
+ * null (not an attachment, none of that name, or not an image). */
+export function attachmentUrl(attachments, src) {
+  if (!attachments || typeof attachments !== "object" || typeof src !== "string") return null;
+  const ref = /^\s*attachment:(.+?)\s*$/i.exec(src);
+  if (!ref) return null;
+  let name = ref[1];
+  if (!has(attachments, name)) {
+    try { name = decodeURIComponent(name); } catch { return null; }
+  }
+  const bundle = has(attachments, name) ? attachments[name] : null;
+  if (!bundle || typeof bundle !== "object") return null;
+  for (const [mime, value] of Object.entries(bundle)) {
+    if (!ATTACHED_IMAGE.test(mime)) continue;
+    const text = Array.isArray(value) ? value.join("") : value;
+    if (typeof text !== "string" || !text) continue;
+    const base64 = text.replace(/\s+/g, "");
+    if (BASE64.test(base64)) return `data:${mime};base64,${base64}`;
+    // SVG may be kept as its text.
+    if (mime === "image/svg+xml" && text.trimStart().startsWith("<")) return `data:${mime},${encodeURIComponent(text)}`;
+  }
+  return null;
+}
 
 function finish(root) {
   for (const img of root.querySelectorAll("img")) {
@@ -299,23 +338,36 @@ function typesetDocumentSoon() {
 }
 
 // ---- Markdown cells and outputs ---------------------------------------------------------
-const mdCache = new Map(); // source -> sanitised HTML, when it holds no math still to typeset
+// source -> sanitised HTML, when it holds no math still to typeset; a cell's own cache
+// for each attachments object.
+const mdCache = new Map();
+const attachedCache = new WeakMap();
 
-/** Markdown to sanitised HTML (a string: Markdown cells set it as innerHTML). Math is
- * typeset in it when KaTeX is loaded; otherwise KaTeX is loaded, and the page's math
- * typeset once it is there. */
-export function renderMarkdown(src) {
-  const cached = mdCache.get(src);
+/** Markdown to sanitised HTML (a string: Markdown cells set it as innerHTML), its
+ * `attachment:` images from ``attachments`` (a cell's). Math is typeset in it when
+ * KaTeX is loaded; otherwise KaTeX is loaded, and the page's math typeset once it is
+ * there. */
+export function renderMarkdown(src, attachments = null) {
+  const own = attachments && typeof attachments === "object" && /attachment:/i.test(src);
+  if (own && !attachedCache.has(attachments)) attachedCache.set(attachments, new Map());
+  const cache = own ? attachedCache.get(attachments) : mdCache;
+  const cached = cache.get(src);
   if (cached !== undefined) return cached;
-  const body = purify().sanitize(markdownToHtml(src), { ...BASE, RETURN_DOM: true });
+  attachmentsNow = own ? attachments : null;
+  let body;
+  try {
+    body = purify().sanitize(markdownToHtml(src), { ...BASE, RETURN_DOM: true });
+  } finally {
+    attachmentsNow = null;
+  }
   finish(body);
   if (mathModule) typesetNow(body);
   const html = body.innerHTML;
   if (body.querySelector(PENDING)) {
     typesetDocumentSoon();
   } else {
-    if (mdCache.size > 500) mdCache.clear();
-    mdCache.set(src, html);
+    if (cache.size > 500) cache.clear();
+    cache.set(src, html);
   }
   return html;
 }

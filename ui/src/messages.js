@@ -164,6 +164,9 @@ export function onMessage(msg) {
             && S.conn && parent.session === S.conn.session) {
           scheduleAutosave();  // a widget this page moved re-ran cells: keep their outputs
         }
+        if (content.execution_state === "idle" && S.saveOnIdle.delete(parentId) && S.dirty) {
+          scheduleAutosave();  // this page's "Run stale" is over
+        }
         if (parent.msg_type !== "execute_request") return;
         if (content.execution_state === "busy") {
           beginCascade(parentId, S.msgToCell.has(parentId));

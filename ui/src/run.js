@@ -1,7 +1,7 @@
 // Running cells: requests, Shift+Enter's editor hand-over, Run all, mode and Run stale.
 import { indexOf, renderOutputs, setState } from "./cells.js";
 import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
-import { $, S, pref, toast } from "./store.js";
+import { $, S, cellsEl, pref, toast } from "./store.js";
 
 // ---- running ---------------------------------------------------------------------------------
 function ensureConnected() {
@@ -44,7 +44,52 @@ export function runAndMaybeAdvance(cell, advance, fromEditor) {
     else if (fromEditor && next.type === "code") editMode(next);
     else selectCell(next);
   }
+  if (S.active !== cell) follow(S.active);
 }
+
+// ---- the next cell stays in sight -----------------------------------------------------------------
+// Shift+Enter moves on while the cell it ran still runs: that cell's output, arriving
+// above the next one, pushed it down, often below the window.  As in JupyterLab, the
+// page keeps the next cell's input in sight while what is above it grows, for as long as
+// the user leaves it there: once they scroll it out of the window, or pick another
+// cell, it stays where they put it.
+const SIGHT_MARGIN = 8;
+let followed = null;
+let followedScroll = 0;  // the window's scroll when the page last placed it
+
+function inputBox(cell) { return cell.el.querySelector(".rk-input").getBoundingClientRect(); }
+
+// The sticky bars cover the top of the window.
+function topInset() {
+  const bar = document.querySelector(".rk-toolbar");
+  return bar ? bar.getBoundingClientRect().bottom : 0;
+}
+
+/** Scroll the cell's input up into the window if its end is below it, never so far
+ * that its first line goes under the bars (a tall cell shows its start). */
+function reveal(cell) {
+  const box = inputBox(cell);
+  const by = Math.min(box.bottom + SIGHT_MARGIN - innerHeight, box.top - topInset() - SIGHT_MARGIN);
+  if (by > 0) window.scrollBy(0, by);
+  followedScroll = window.scrollY;
+}
+
+function follow(cell) {
+  followed = cell;
+  reveal(cell);
+}
+
+new ResizeObserver(() => {
+  const cell = followed;
+  if (!cell) return;
+  if (S.active !== cell || S.byId.get(cell.id) !== cell) { followed = null; return; }
+  if (window.scrollY !== followedScroll) {
+    // Scrolled since: by the user (or the browser) — followed only if still in sight.
+    const box = inputBox(cell);
+    if (box.bottom <= topInset() || box.top >= innerHeight) { followed = null; return; }
+  }
+  reveal(cell);
+}).observe(cellsEl);
 
 // Shift+Enter moves the focus into the next cell at once, but that cell's CodeMirror
 // view is made once the run is over (or at the first key or click in it, or after
@@ -104,10 +149,13 @@ export function runAll() {
 }
 
 /** A reactive_graph_request (mode, run_stale): its reply's error, if any, as a toast.
- * The states it changes come on the comm. */
-async function graphRequest(content, what) {
+ * The states it changes come on the comm.  ``saveAfter``: the outputs of the cells it
+ * runs are saved once it is over (its idle status), as a run's are. */
+async function graphRequest(content, what, saveAfter = false) {
   if (!ensureConnected()) return null;
-  const reply = await S.conn.request("reactive_graph_request", content, {}, 120000);
+  const msgId = S.conn.send("shell", "reactive_graph_request", content);
+  if (msgId && saveAfter) S.saveOnIdle.add(msgId);
+  const reply = await S.conn.awaitReply(msgId, 120000);
   if (reply && reply.content.status !== "ok") toast(`${what} failed: ${reply.content.evalue}`, "error");
   return reply;
 }
@@ -119,7 +167,7 @@ export function setMode(mode) {
 }
 
 export function runStale() {
-  graphRequest({ run_stale: true }, "Running stale cells");
+  graphRequest({ run_stale: true }, "Running stale cells", true);
 }
 
 export function updateModeSwitch() {

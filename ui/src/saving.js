@@ -1,7 +1,8 @@
 // Saving and loading the notebook, autosave, conflicts with other tabs and programs.
 import { joinSrc, makeCell, mountCells, notebookOrder, outputsHidden, renderOutputs, updateCellChrome } from "./cells.js";
 import { selectCell } from "./edits.js";
-import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
+import { replaceGoneKernel } from "./lifecycle.js";
+import { $, S, api, nbUrl, pref, setBanner, toast } from "./store.js";
 import { saveWidgetState } from "./widgets.js";
 
 // ---- save / load ------------------------------------------------------------------------------------
@@ -29,26 +30,78 @@ function toNotebook() {
 }
 
 export function updateSaveState(text) {
+  armAutosave();
   const node = $("save-state");
   if (text) { node.textContent = text; return; }
   if (S.saving) node.textContent = "Saving…";
+  else if (S.gone) node.textContent = "Not saved (deleted on disk)";
   else if (S.conflict) node.textContent = "Not saved (conflict)";
   else if (S.dirty) node.textContent = "Unsaved changes";
   else node.textContent = S.lastSaved ? `Saved ${S.lastSaved.toLocaleTimeString()}` : "Saved";
-  node.dataset.state = S.conflict ? "conflict" : S.dirty ? "dirty" : "saved";
+  node.dataset.state = S.conflict || S.gone ? "conflict" : S.dirty ? "dirty" : "saved";
+}
+
+// ---- autosave ---------------------------------------------------------------------------------------
+// A run's outputs are saved as soon as it ends (scheduleAutosave).  Edits are saved
+// autosaveMs (a preference: store.js; 0 turns it off) after the first change not saved
+// yet, so no edit waits longer than JupyterLab's autosave interval (120 s), and typing
+// on and on still saves every two minutes.  Never while a conflict or a deleted file
+// waits for the user's choice; a save in flight is followed by another (save()).
+const autosaveMs = pref("autosaveMs", 120000);
+let editTimer = null;
+
+function armAutosave() {
+  if (!S.dirty) {
+    clearTimeout(editTimer);
+    editTimer = null;
+    return;
+  }
+  if (editTimer !== null || S.conflict || S.gone || !(autosaveMs > 0)) return;
+  editTimer = setTimeout(() => {
+    editTimer = null;
+    if (S.dirty && !S.conflict && !S.gone) save();
+  }, autosaveMs);
 }
 
 let autosaveTimer = null;
 export function scheduleAutosave() {
   clearTimeout(autosaveTimer);
-  autosaveTimer = setTimeout(() => { if (S.dirty && !S.conflict) save(); }, 300);
+  autosaveTimer = setTimeout(() => { if (S.dirty && !S.conflict && !S.gone) save(); }, 300);
 }
 
+/** The file changed under this page's unsaved edits (``version``: the file's now).
+ * Nothing is saved until the user chooses: their file, or this page over it. */
+function showConflict(version, message) {
+  S.conflict = version;
+  setBanner("error", message, [
+    ["Reload from disk (discard mine)", () => reloadNotebook(true), false],
+    ["Overwrite with mine", () => save({ force: S.conflict }), true],
+  ], "file");
+}
+
+/** The file is gone (deleted, or renamed by another program): the page keeps the
+ * cells, and saving writes the file anew, as JupyterLab's save does, once asked to. */
+export function showGone() {
+  S.gone = true;
+  setBanner("error", "This notebook was deleted on disk (by another tab or program). Your cells are still here.", [
+    ["Save to recreate it", () => recreate(), true],
+  ], "file");
+  updateSaveState();
+}
+
+async function recreate() {
+  await save({ recreate: true });
+  // Deleting a notebook shuts its kernel down: the file back, it gets a new one.
+  if (!S.gone && S.kernelState === "dead") replaceGoneKernel();
+}
+
+/** Save the page to the file. ``force``: the file's version to save over (a conflict
+ * the user settled); ``recreate``: write a file that was deleted. */
 export async function save(opts = {}) {
   if (S.saving) { S.saveAgain = true; return; }
   S.saving = true;
   updateSaveState();
-  const version = opts.force || S.version;
+  const version = opts.recreate ? null : opts.force || S.version;
   await saveWidgetState();
   const snapshot = toNotebook();
   const editedDuringSave = () => S.editCounter;
@@ -65,46 +118,57 @@ export async function save(opts = {}) {
     }
     S.dirty = editedDuringSave() !== before;
     S.conflict = null;
+    S.gone = false;
     S.lastSaved = new Date();
     if (S.bannerTopic === "file") setBanner(null);
   } catch (error) {
     if (error.status === 409) {
-      S.conflict = error.body && error.body.version;
-      setBanner("error", "Could not save: the file changed on disk since you opened it (another tab or program). Your edits are still here.", [
-        ["Reload from disk (discard mine)", () => reloadNotebook(true), false],
-        ["Overwrite with mine", () => save({ force: S.conflict }), true],
-      ], "file");
+      S.gone = false;
+      showConflict(error.body && error.body.version,
+        "Could not save: the file changed on disk since you opened it (another tab or program). Your edits are still here.");
+    } else if (error.status === 404 && !opts.recreate) {
+      showGone();
     } else {
       toast(`Save failed: ${error.message}`, "error");
     }
   } finally {
     S.saving = false;
     updateSaveState();
-    if (S.saveAgain) { S.saveAgain = false; if (S.dirty) save(); }
+    if (S.saveAgain) { S.saveAgain = false; if (S.dirty && !S.conflict && !S.gone) save(); }
   }
 }
 
+/** Show ``model`` (a GET of the notebook).  ``keepLive``: the cells already on the
+ * page stay (their editors, states and, during a cascade, outputs) and take the file's
+ * source, type and metadata.  A cell with edits not saved yet keeps them: if the file
+ * changed that cell too, the page is in conflict (the user chooses, nothing is saved
+ * over the other edit); otherwise the page stays dirty. */
 export function loadModel(model, keepLive) {
-  S.version = model.version;
   const nb = model.notebook;
   S.meta = nb.metadata || {};
   S.nbformatMinor = nb.nbformat_minor || 5;
   const old = S.byId;
   const next = [];
+  const clashes = [];
   for (const raw of nb.cells) {
     const existing = keepLive && old.get(raw.id);
     if (existing) {
       const source = joinSrc(raw.source);
+      const edited = existing.source !== existing.savedSource;
+      if (existing.source !== source) {
+        if (!edited) {
+          existing.editor.setText(source);  // focused or not: nothing typed in it is lost
+          existing.source = source;
+        } else if (existing.savedSource !== source) {
+          clashes.push(existing);
+        }
+      }
       existing.savedSource = source;
       const type = raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code";
       if (existing.type !== type) { existing.type = type; existing.editor.setType(type); }
       const hidden = outputsHidden(existing);
       existing.metadata = raw.metadata || {};
       if (outputsHidden(existing) !== hidden) renderOutputs(existing);
-      if (existing.source !== source && !existing.editor.hasFocus()) {
-        existing.editor.setText(source);
-        existing.source = source;
-      }
       if (!S.cascade && type === "code") {
         existing.outputs = (raw.outputs || []).map((o) => ({ ...o }));
         existing.execution_count = raw.execution_count ?? existing.execution_count;
@@ -120,7 +184,15 @@ export function loadModel(model, keepLive) {
   if (!next.length) next.push(makeCell({ cell_type: "code", source: "" }));
   S.cells = next;
   mountCells();
-  S.dirty = false;
+  S.dirty = S.cells.some((c) => c.source !== c.savedSource);
+  if (clashes.length) {
+    // S.version stays the one this page saw: a save is refused until the user chooses.
+    const which = clashes.map((c) => `#${S.cells.indexOf(c) + 1}`).join(", ");
+    showConflict(model.version, `Another tab or program changed cell ${which}, which you are editing here. `
+      + "Your edits are kept, not saved.");
+  } else {
+    S.version = model.version;
+  }
   updateSaveState();
 }
 
@@ -132,9 +204,10 @@ export async function reloadNotebook(discard) {
       S.byId = new Map();
       S.cells = [];
     }
-    loadModel(model, !discard);
     S.conflict = null;
+    S.gone = false;
     if (S.bannerTopic === "file") setBanner(null);
+    loadModel(model, !discard);
     if (S.conn && S.conn.open) {
       const cells = S.cells.filter((c) => c.type === "code").map((c) => ({ cellId: c.id, code: c.source }));
       S.sentOrder = notebookOrder().join(" ");

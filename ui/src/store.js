@@ -37,6 +37,9 @@ export const S = {
   msgToCell: new Map(), // our execute_request msg_id -> cell id, until its idle status
   // ... and until its execute_reply (which may come after the idle: another channel).
   awaitingReply: new Map(),
+  // This page's requests other than execute_request ("Run stale") whose runs are
+  // saved at their idle status, as an execute_request's are.
+  saveOnIdle: new Set(),
   // Code cells deleted here whose deletion has not reached the kernel yet (it goes with
   // the next order sent, or offline with the next execute_request): id -> the code cell
   // that preceded it, so an order sent meanwhile keeps it where the kernel still has it.
@@ -52,7 +55,8 @@ export const S = {
   dirty: false,
   saving: false,
   lastSaved: null,
-  conflict: null,
+  conflict: null,  // the file's version when a save was refused: the user chooses
+  gone: false,     // the file was deleted: saving writes it anew once the user asks
   cascade: null, // {parent, own, trigger, current, touched:Set, ran:Set}
   graphOpen: localStorage.getItem("rk-graph-open") === "1",
   undoDeletes: [], // {index, cell (nbformat JSON), st}: Z brings the last one back
@@ -60,7 +64,7 @@ export const S = {
 };
 
 /** A preference of this browser, from localStorage "rk-prefs" (a JSON object), or
- * ``fallback``: ``editorWaitMs`` (run.js) is the one there is. */
+ * ``fallback``: ``editorWaitMs`` (run.js) and ``autosaveMs`` (saving.js). */
 export function pref(name, fallback) {
   try {
     const value = JSON.parse(localStorage.getItem("rk-prefs") || "{}")[name];

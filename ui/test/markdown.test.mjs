@@ -63,3 +63,24 @@ test("splitMath finds the delimiters and display mode", () => {
   assert.deepEqual(splitMath("\\begin{align}a\\end{align}"), { tex: "\\begin{align}a\\end{align}", display: true });
   assert.equal(splitMath("@@3@@"), null);
 });
+
+test("attachment: URLs resolve to data: URLs of image attachments only", async () => {
+  const { attachmentUrl } = await import("../src/markdown.js");
+  const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+  const attachments = {
+    "red.png": { "image/png": png },
+    "my pic.png": { "image/png": [png.slice(0, 20), `${png.slice(20)}\n`] },
+    "page.html": { "text/html": "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==" },
+    "icon.svg": { "image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg'/>" },
+    "bad.png": { "image/png": "\"><script>" },
+  };
+  assert.equal(attachmentUrl(attachments, "attachment:red.png"), `data:image/png;base64,${png}`);
+  assert.equal(attachmentUrl(attachments, "attachment:my%20pic.png"), `data:image/png;base64,${png}`);
+  assert.equal(attachmentUrl(attachments, "attachment:page.html"), null);  // not an image
+  assert.match(attachmentUrl(attachments, "attachment:icon.svg"), /^data:image\/svg\+xml,%3Csvg/);
+  assert.equal(attachmentUrl(attachments, "attachment:bad.png"), null);  // not base64
+  assert.equal(attachmentUrl(attachments, "attachment:missing.png"), null);
+  assert.equal(attachmentUrl(attachments, "attachment:toString"), null);
+  assert.equal(attachmentUrl(attachments, "red.png"), null);
+  assert.equal(attachmentUrl(null, "attachment:red.png"), null);
+});
