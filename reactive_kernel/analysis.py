@@ -87,6 +87,9 @@ class CallEffects:
     writes: frozenset[str] = field(default_factory=frozenset)
     #: Globals changed in place (``registry[name] = fn``, ``config.debug = True``).
     changes: frozenset[str] = field(default_factory=frozenset)
+    #: Names whose call effects these are too, without being read (``name =
+    #: maker``, ``maker(...)``: see ``CellAnalysis.aliases``).
+    via: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ class CellAnalysis:
     weak: frozenset[str] = field(default_factory=frozenset)
     #: Per function or class the cell leaves defined, sorted by name.
     calls: tuple[CallEffects, ...] = ()
+    #: ``(name, maker)`` for ``name = maker``, ``maker.attr``, ``maker(...)``: a
+    #: function reached through ``name`` may be ``maker``'s (see ``_alias``).
+    aliases: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     #: Builtin names read from the module namespace (a cell above may shadow them).
     builtins: frozenset[str] = field(default_factory=frozenset)
     #: Defs bound only by ``import`` statements (re-running one gives the same
@@ -307,6 +313,15 @@ def _target_bases(target: ast.expr, found: set[str]) -> None:
             found.add(base.id)
 
 
+def _maker(value: ast.expr) -> str | None:
+    """The name a function reached through an assigned value may come from:
+    ``f`` in ``f``, ``f.attr``, ``f(...)``, ``f(...).attr``, ``f.attr(...)``."""
+    node = value
+    while isinstance(node, (ast.Attribute, ast.Call)):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _unbound_in(body: Iterable[ast.stmt]) -> set[str]:
     """Names ``body`` may delete (``del x``, the end of ``except ... as x``)."""
     found: set[str] = set()
@@ -408,6 +423,7 @@ class _Walker(ast.NodeVisitor):
         self.assigned: set[str] = set()
         self.importing = False
         self.calls: dict[str, _Effects] = {}
+        self.aliases: set[tuple[str, str]] = set()
         self.star = False
         self.future_annotations = False
         self.breaks: list[list[_Must]] = []
@@ -461,6 +477,8 @@ class _Walker(ast.NodeVisitor):
             inplace=readable(self.changed),
             weak=readable(refs - self.strong),
             calls=calls,
+            aliases=frozenset((name, maker) for name, maker in self.aliases
+                              if not is_private(name) and maker in readable([maker])),
             builtins=builtins_in(refs),
             imported=public(self.imported - self.assigned - self.changed),
         )
@@ -761,6 +779,18 @@ class _Walker(ast.NodeVisitor):
         self.visit(node.value)
         for target in node.targets:
             self._target(target)
+        maker = _maker(node.value)
+        if maker is not None and self.frame is self.module:
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id != maker:
+                    self._alias(target.id, maker)
+
+    def _alias(self, name: str, maker: str) -> None:
+        """``name = maker``, ``name = maker.attr``, ``name = maker(...)``: a function
+        reached through ``name`` (an alias, a bound method, a method of an instance,
+        a closure a factory returned) reads ``maker``'s globals where it is called, so
+        a cell that reads ``name`` reads ``maker`` (and through it those globals)."""
+        self.aliases.add((name, maker))
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)

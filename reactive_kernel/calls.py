@@ -23,7 +23,7 @@ Pure: the graph is asked only for the definers of a name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .analysis import BUILTIN_NAMES, CallEffects, CellAnalysis
 from .graph import CellId
@@ -58,6 +58,11 @@ class CallTimeReads:
         :meth:`refresh`)."""
         old = self._calls.get(cell, {})
         new = {effects.name: effects for effects in analysis.calls}
+        for name, maker in sorted(analysis.aliases):
+            # Calling what ``name`` holds may call ``maker``'s functions: their
+            # effects are ``name``'s too (``maker`` itself is not read again).
+            effects = new.get(name) or CallEffects(name)
+            new[name] = replace(effects, via=effects.via | {maker})
         self._own[cell] = analysis
         self._calls[cell] = new
         changed = {n for n in old.keys() | new.keys() if old.get(n) != new.get(n)}
@@ -95,6 +100,10 @@ class CallTimeReads:
                     if read not in seen:
                         seen.add(read)
                         frontier.append(read)
+                for maker in effects.via:
+                    if maker not in seen:
+                        seen.add(maker)
+                        frontier.append(maker)
                 for write in effects.writes:
                     defs.add(write)
                     written.add(write)

@@ -49,7 +49,9 @@ def cell(
 
 def without_builtins(found: CellAnalysis) -> CellAnalysis:
     calls = (dataclasses.replace(c, reads=c.reads - BUILTIN_NAMES) for c in found.calls)
+    # Aliases (``test_aliases``) are left out too.
     return dataclasses.replace(found, builtins=frozenset(), imported=frozenset(),
+                               aliases=frozenset(),
                                calls=tuple(c for c in calls
                                            if c.reads or c.writes or c.changes))
 
@@ -64,6 +66,27 @@ def check(code: str, expected: CellAnalysis, transform=None) -> None:
 
 
 # -- assignments ------------------------------------------------------------
+
+@pytest.mark.parametrize(("code", "aliases"), [
+    ("g = f", {("g", "f")}),
+    ("g = h = f", {("g", "f"), ("h", "f")}),
+    ("s = Sig(1)", {("s", "Sig")}),
+    ("m = obj.method", {("m", "obj")}),
+    ("r = make().build(x)", {("r", "make")}),
+    ("if a:\n    g = f", {("g", "f")}),
+    ("x = 1", set()),
+    ("x = a + b", set()),
+    ("x = x", set()),
+    ("a, b = f, g", set()),
+    ("_p = f\ng = _q", set()),
+    ("class K:\n    g = f", set()),
+    ("def d():\n    g = f", set()),
+])
+def test_aliases(code: str, aliases: set[tuple[str, str]]) -> None:
+    """A function reached through another name (an alias, a method of an instance,
+    a closure a factory made) reads the globals of the name it came from."""
+    assert analyse(code).aliases == frozenset(aliases)
+
 
 ASSIGNMENTS = [
     ("x = 1", cell({"x"})),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from reactive_kernel.graph import CellId
 from reactive_kernel.runner import Outcome, Runner, Status
 
@@ -306,6 +308,29 @@ def test_a_function_reads_globals_where_it_is_called() -> None:
     report = nb.run("def", "def f():\n    return k * 100")
     assert report.ran == ["def", "use1", "use2"]
     assert (nb.ns["r1"], nb.ns["r2"]) == (100, 300)
+
+
+@pytest.mark.parametrize(("maker", "make", "call"), [
+    ("def f(x):\n    return x * k", "g = f", "g(1)"),  # an alias
+    ("class Sig:\n    def val(self, x):\n        return x * k", "g = Sig()", "g.val(1)"),
+    ("def make():\n    def inner(x):\n        return x * k\n    return inner", "g = make()",
+     "g(1)"),  # a closure a factory made
+])
+def test_a_function_reached_through_another_name_reads_globals_where_it_is_called(
+        maker: str, make: str, call: str) -> None:
+    """Found by a real-notebook audit: the reads of ``f`` were those of the cell
+    that made ``g``, so editing ``k`` between it and the call left ``r`` stale."""
+    nb = Notebook()
+    nb.run("k1", "k = 2")
+    nb.run("def", maker)
+    nb.run("make", make)
+    nb.run("k2", "k = 10")
+    nb.run("use", f"r = {call}")
+    assert nb.ns["r"] == 10
+    report = nb.run("k2", "k = 11")
+    assert report.ran == ["k2", "use"] and nb.ns["r"] == 11
+    nb.run("k1", "k = 3")  # the call still reads the k just above it
+    assert nb.ns["r"] == 11
 
 
 def test_a_function_writing_a_global_defines_it_in_the_calling_cell() -> None:
