@@ -119,10 +119,13 @@ def find_edit(cells: list[str]) -> tuple[int, str] | None:
                 continue
             name = match.group(1)
             if any(re.search(rf"\b{name}\b", later) for later in cells[index + 1:]):
-                number = _NUMBER.search(line.split("=", 1)[1])
+                start = line.index("=", match.start(1)) + 1
+                number = _NUMBER.search(line, start)
                 assert number is not None
                 value = int(number.group(1))
-                new_line = line.replace(number.group(1), str(value + 1), 1)
+                # The number itself, not the same digits in a name (`tables[2]` in
+                # `table2 = tables[2]`) or a string earlier on the line.
+                new_line = line[:number.start(1)] + str(value + 1) + line[number.end(1):]
                 return index, code.replace(line, new_line, 1)
     return None
 
