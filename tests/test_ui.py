@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from .server_harness import CuttableLink, ServerProcess, WSClient, execute, free_port, message
 
@@ -344,16 +344,23 @@ def test_interrupt_stops_a_long_cascade(page: Page, server: ServerProcess) -> No
     shot(page, "interrupted")
 
 
+def lazy_edit_of_the_first_cell(page: Page, code: str) -> Locator:
+    """Switch to lazy mode, run ``code`` in the first cell: the second goes stale.
+    Returns the Auto / Lazy switch."""
+    switch = page.get_by_role("switch")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true", timeout=WAIT)
+    replace_source(page, 0, code)
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+    return switch
+
+
 def test_lazy_mode_marks_stale_and_runs_on_demand(page: Page, server: ServerProcess) -> None:
     new_notebook(page, server)
     type_cells(page, ["a = 1", "b = a + 1\nprint(b)"])
     expect(output(page, 1)).to_have_text("2", timeout=WAIT)
-    switch = page.get_by_role("switch")
-    switch.click()
-    expect(switch).to_have_attribute("aria-checked", "true", timeout=WAIT)
-    replace_source(page, 0, "a = 7")
-    page.keyboard.press("Control+Enter")
-    expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+    switch = lazy_edit_of_the_first_cell(page, "a = 7")
     expect(output(page, 1)).to_have_text("2")
     shot(page, "lazy-stale")
     cell(page, 1).get_by_role("button", name="Run this stale cell").click()
@@ -1503,12 +1510,7 @@ def test_run_stale_saves_the_outputs_it_made(page: Page, server: ServerProcess) 
     open_code_notebook(page, server, path, ["st_a = 1", "print('a is', st_a)"])
     page.locator("#run-all").click()
     expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
-    switch = page.get_by_role("switch")
-    switch.click()
-    expect(switch).to_have_attribute("aria-checked", "true", timeout=WAIT)
-    replace_source(page, 0, "st_a = 2")
-    page.keyboard.press("Control+Enter")
-    expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+    lazy_edit_of_the_first_cell(page, "st_a = 2")
     wait_saved(page)
     page.locator("#run-stale").click()
     expect(output(page, 1)).to_have_text("a is 2", timeout=WAIT)
