@@ -9,6 +9,7 @@ lazy mode.  Planning, graph and run state live in :mod:`.runner`.
 
 from __future__ import annotations
 
+import hmac
 import os
 import sys
 import threading
@@ -29,7 +30,7 @@ from .graph import CellId, GraphError
 from .reruns import Reruns, outcome_of_reply
 from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
-from .statecomm import StatePublisher
+from .statecomm import TARGET, StatePublisher
 from .widgets import WidgetCascades, reads_widget_value
 
 #: Seconds after which a comm message noted as queued no longer delays widget cascades.
@@ -114,7 +115,8 @@ class ReactiveKernel(IPythonKernel):
             cell_magics={"sql": _analyse_sql},
             budget=self.superseded_memory_limit,
         )
-        self.publisher = StatePublisher(self.runner, self.comm_manager.register_target)
+        self.publisher = StatePublisher(self.runner, self.comm_manager.register_target,
+                                        send_early=self._send_comm_msg)
         self.runner.on_progress = self.publisher.progress
         self.sql = SqlMagics(self.shell)
         self.shell.register_magics(self.sql)
@@ -189,6 +191,9 @@ class ReactiveKernel(IPythonKernel):
                 with self._pending_lock:
                     self._queued_comms[header.get("msg_id", "")] = time.monotonic()
                 return
+            if header.get("msg_type") == "comm_open":
+                self._open_state_comm_early(header, frames)
+                return
             if header.get("msg_type") != "execute_request":
                 return
             metadata = self.session.unpack(_frame_bytes(frames[3]))
@@ -201,6 +206,28 @@ class ReactiveKernel(IPythonKernel):
             self._route(msg_id, CellId(cell))  # its execute_input is tagged too
             with self._pending_lock:
                 self._pending[msg_id] = cell
+
+    def _open_state_comm_early(self, header: dict[str, Any], frames: list[Any]) -> None:
+        """A ``reactive`` comm_open, seen as it arrives: answered at once, not after
+        the requests queued before it (see :mod:`.statecomm`).  Only a correctly
+        signed one: the main thread has not checked it yet."""
+        assert self.session is not None
+        parts = [_frame_bytes(f) for f in frames[1:5]]
+        if self.session.auth is not None and not hmac.compare_digest(
+                self.session.sign(parts), _frame_bytes(frames[0])):
+            return
+        content = self.session.unpack(parts[3])
+        comm_id = content.get("comm_id") if isinstance(content, dict) else None
+        if content.get("target_name") == TARGET and isinstance(comm_id, str) and comm_id:
+            self.publisher.open_early(comm_id, header)
+
+    def _send_comm_msg(self, comm_id: str, parent: dict[str, Any],
+                       data: dict[str, object]) -> None:
+        """A comm message on iopub, from any thread (ipykernel's IOPub thread
+        takes it), as a comm the kernel opened would send it."""
+        assert self.session is not None
+        self.session.send(self.iopub_socket, "comm_msg", {"comm_id": comm_id, "data": data},
+                          parent=parent, ident=f"comm-{comm_id}".encode())
 
     def set_parent(self, ident: Any, parent: Any, channel: str = "shell") -> None:
         if channel == "shell" and parent:

@@ -24,6 +24,13 @@ like stock JupyterLab, get nothing and lose nothing) and receives, as
 
 Requests go the other way on the shell channel, as ``reactive_graph_request``
 (``mode``, ``run_stale``, ``order``, ``register``, ``remove``): no magic strings.
+
+A ``comm_open`` waits in the shell queue behind a running request, so a page
+reloaded while a cell runs would show no state until the run ends.  The kernel
+sees the ``comm_open`` arrive (its shell channel thread, :meth:`open_early`)
+and answers at once: the snapshot, then every change, on that comm id, with the
+``comm_open`` as parent, until the kernel's main thread reaches the open and
+takes the comm over (no second snapshot).
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from .graph import CellId
 from .runner import Runner
 
 TARGET = "reactive"
+#: At most this many comms answered early at once (each waits for the main thread).
+_EARLY_LIMIT = 64
 
 
 def cell_state(runner: Runner, cell: CellId) -> dict[str, object] | None:
@@ -47,14 +56,22 @@ def cell_state(runner: Runner, cell: CellId) -> dict[str, object] | None:
             "label": runner.label(cell) if cell in runner.graph else None}
 
 
+#: Sends one comm message on iopub for a comm the kernel has not opened yet:
+#: (comm id, the parent header: its comm_open's, data).
+SendEarly = Callable[[str, dict[str, Any], dict[str, object]], None]
+
+
 class StatePublisher:
     """Sends cell state changes to every open ``reactive`` comm (see module doc)."""
 
     def __init__(self, runner: Runner, register: Callable[[str, Any], None],
-                 interval: float = 0.1) -> None:
+                 interval: float = 0.1, send_early: SendEarly | None = None) -> None:
         self.runner = runner
         self.interval = interval
         self.comms: dict[str, Any] = {}
+        #: Comms answered before the kernel opened them: comm id -> comm_open header.
+        self.early: dict[str, dict[str, Any]] = {}
+        self._send_early = send_early
         self._last = 0.0
         self._graph_version = -1
         self._timer: threading.Timer | None = None
@@ -62,20 +79,52 @@ class StatePublisher:
         register(TARGET, self._open)
 
     def _open(self, comm: Any, msg: Any) -> None:
-        self.comms[comm.comm_id] = comm
-        comm.on_close(lambda _msg: self.comms.pop(comm.comm_id, None))
-        comm.send({"type": "snapshot", **self.runner.describe()})
+        with self._lock:
+            answered = self.early.pop(comm.comm_id, None) is not None
+            self.comms[comm.comm_id] = comm
+            comm.on_close(lambda _msg: self.comms.pop(comm.comm_id, None))
+            if not answered:
+                comm.send({"type": "snapshot", **self.runner.describe()})
+
+    def open_early(self, comm_id: str, parent: dict[str, Any]) -> None:
+        """A ``comm_open`` for this target just arrived (called from the shell
+        channel thread, while the main thread may be running a cell): send the
+        snapshot now, and every change from now on, to ``comm_id``."""
+        if self._send_early is None or len(self.early) >= _EARLY_LIMIT:
+            return
+        with self._lock:
+            if comm_id in self.comms or comm_id in self.early:
+                return
+            snapshot = None
+            for _attempt in range(3):
+                try:  # the main thread may be changing the graph between two cells
+                    snapshot = self.runner.describe()
+                    break
+                except RuntimeError:
+                    continue
+            if snapshot is None:
+                return  # the main thread's open sends it, later
+            self.early[comm_id] = parent
+            self._send_early(comm_id, parent, {"type": "snapshot", **snapshot})
+
+    def _listening(self) -> bool:
+        return bool(self.comms or self.early)
 
     def _send(self, data: dict[str, object]) -> None:
         for comm in list(self.comms.values()):
             comm.send(data)
+        if self.early and self._send_early is not None:
+            for comm_id, parent in list(self.early.items()):
+                self._send_early(comm_id, parent, data)
 
     def cascade(self, cause: dict[str, object], reactive: dict[str, object]) -> None:
         """A cascade no request asked for (a widget moved): its report."""
-        self._send({"type": "cascade", "cause": cause, "reactive": reactive})
+        with self._lock:
+            self._send({"type": "cascade", "cause": cause, "reactive": reactive})
 
     def mode_changed(self, mode: str) -> None:
-        self._send({"type": "mode", "mode": mode})
+        with self._lock:
+            self._send({"type": "mode", "mode": mode})
 
     def progress(self, start: bool) -> None:
         """During a cascade: send what changed, at its ``start`` (the plan) and
@@ -83,7 +132,7 @@ class StatePublisher:
         right after a send is shown running ``interval`` later if it still
         runs: a timer thread sends it (comm messages go through ipykernel's
         IOPub thread, which any thread may use)."""
-        if not self.comms:
+        if not self._listening():
             return
         if start or time.monotonic() - self._last >= self.interval:
             if self._timer is not None:
@@ -102,7 +151,7 @@ class StatePublisher:
         timer's while a cell runs: one at a time)."""
         with self._lock:
             changed = self.runner.take_changes()
-            if not self.comms or not changed:
+            if not self._listening() or not changed:
                 return
             self._last = time.monotonic()
             cells = {cell: cell_state(self.runner, cell) for cell in sorted(changed)}
@@ -114,9 +163,10 @@ class StatePublisher:
             self._timer.cancel()
             self._timer = None
         self.flush()
-        version = self.runner.graph.version
-        if self.comms and version != self._graph_version:
-            self._graph_version = version
-            self._send({"type": "graph", **self.runner.describe()})
-        elif not self.comms:
-            self._graph_version = -1
+        with self._lock:
+            version = self.runner.graph.version
+            if self._listening() and version != self._graph_version:
+                self._graph_version = version
+                self._send({"type": "graph", **self.runner.describe()})
+            elif not self._listening():
+                self._graph_version = -1

@@ -145,6 +145,25 @@ def test_cascade_badges_then_a_reload_still_receives_re_runs(
         expect(output(page, 1)).not_to_contain_text("b is 6")
 
 
+def test_a_page_reloaded_while_a_cell_runs_shows_it_running(
+        browser: Browser, lab: tuple[JupyterApp, Path], tmp_path: Path) -> None:  # noqa: F811
+    """The kernel answers the reloaded page's comm at once, not when the run ends."""
+    go = tmp_path / "go"
+    waits = ("import os, time\ndeadline = time.monotonic() + 60\n"
+             f"while not os.path.exists({str(go)!r}) and time.monotonic() < deadline:\n"
+             "    time.sleep(0.02)\nprint('went')")
+    with lab_page(browser, lab, "reload-running.ipynb", "w = 1", waits) as page:
+        expect(badge(page, 1)).to_contain_text("running", timeout=WAIT)
+        page.reload()
+        expect(cells(page).first).to_be_visible(timeout=WAIT)
+        expect(page.locator(".jp-NotebookPanel[data-rk-state='live']:visible")).to_have_count(
+            1, timeout=WAIT)
+        expect(badge(page, 1)).to_contain_text("running", timeout=WAIT)
+        expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+        go.touch()
+        expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+
+
 def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
     with lab_page(browser, lab, "order.ipynb", "m = 1", "n = m * 10\nprint('n is', n)",

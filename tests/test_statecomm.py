@@ -111,3 +111,86 @@ def test_no_comm_no_messages(kernel: KernelHarness) -> None:
     """Frontends that open no comm (stock JupyterLab, console) get nothing extra."""
     run = kernel.ok("nc_a = 1", KernelHarness.unique())
     assert not [m for m in run.iopub if m["msg_type"].startswith("comm")]
+
+
+def test_a_comm_opened_while_a_cell_runs_is_answered_at_once(
+        fresh_kernel: KernelHarness, tmp_path: Any) -> None:
+    """A page reloaded while a cell runs opens its comm behind that request in the
+    shell queue: the kernel answers it as it arrives (the running cell shows as
+    running), sends it each change meanwhile, and takes it over without a second
+    snapshot once the request is done."""
+    k = fresh_kernel
+    k.ok("ea_a = 1", "a")
+    go = tmp_path / "go"
+    k.ok("import os, time\n"
+         "def ea_wait(path):\n"
+         "    print('waiting', flush=True)\n"
+         "    deadline = time.monotonic() + 30\n"
+         "    while not os.path.exists(path) and time.monotonic() < deadline:\n"
+         "        time.sleep(0.01)\n"
+         f"ea_path = {str(go)!r}", "setup")
+    go.touch()
+    k.ok("ea_wait(ea_path)\nea_b = ea_a + 1", "b")
+    k.ok("ea_c = ea_b * 10", "c")
+    go.unlink()
+    running = k.request("ea_a = 2", "a")  # b waits for the file; c after it
+    deadline = time.monotonic() + DEFAULT_TIMEOUT
+    while True:  # until b runs
+        m = k.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if m["msg_type"] == "stream" and "waiting" in m["content"]["text"]:
+            break
+    comm_id = uuid.uuid4().hex
+    opening = k.kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "reactive",
+                                             "data": {}})
+    k.kc.shell_channel.send(opening)
+    seen: list[dict[str, Any]] = []
+    while not any(m["type"] == "snapshot" for m in seen):
+        m = k.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        assert m["parent_header"].get("msg_id") != running["header"]["msg_id"] or \
+            m["msg_type"] != "status" or m["content"]["execution_state"] != "idle", \
+            "the snapshot waited for the run to end"
+        seen += comm_messages([m], comm_id)
+    snapshot = seen[-1]
+    assert snapshot["cells"]["b"]["status"] == "running", snapshot["cells"]["b"]
+    assert snapshot["cells"]["c"]["status"] == "queued", snapshot["cells"]["c"]
+    go.touch()
+    result = k.collect(running)
+    assert result.status == "ok" and result.reactive["ran"] == ["a", "b", "c"]
+    later = comm_messages(result.iopub, comm_id)
+    assert [m["type"] for m in later if m["type"] == "snapshot"] == []
+    assert states(later, "c")[-1] == "ok", later
+    # The open itself (now handled by the main thread) sends nothing more.
+    after_open = result.iopub
+    while not any(m["msg_type"] == "status" and m["content"]["execution_state"] == "idle"
+                  and m["parent_header"].get("msg_id") == opening["header"]["msg_id"]
+                  for m in after_open):
+        after_open.append(k.kc.get_iopub_msg(timeout=DEFAULT_TIMEOUT))
+    handled = next(i for i, m in enumerate(after_open)
+                   if m["parent_header"].get("msg_id") == opening["header"]["msg_id"]
+                   and m["msg_type"] == "status")
+    assert comm_messages(after_open[handled:], comm_id) == []
+    # From now on the comm is an ordinary one: each change once.
+    edit = k.ok("ea_a = 3", "a")
+    published = comm_messages(edit.iopub, comm_id)
+    assert states(published, "c") == ["queued", "running", "ok"] or \
+        states(published, "c")[-1] == "ok", published
+    cells_messages = [m for m in edit.iopub if m["msg_type"] == "comm_msg"]
+    assert len(cells_messages) == len({m["header"]["msg_id"] for m in cells_messages})
+    assert len(published) == len([m for m in published if m["type"] == "cells"])
+
+
+def test_an_unsigned_comm_open_gets_no_early_answer(fresh_kernel: KernelHarness) -> None:
+    """Only a signed comm_open is answered before the main thread checks it."""
+    k = fresh_kernel
+    k.ok("us_a = 1", "a")
+    comm_id = uuid.uuid4().hex
+    msg = k.kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "reactive",
+                                         "data": {}})
+    key = k.kc.session.key
+    k.kc.session.key = b"wrong"  # signs with another key
+    try:
+        k.kc.shell_channel.send(msg)
+    finally:
+        k.kc.session.key = key
+    check = k.run("1", "probe")  # the main thread dropped the bad open meanwhile
+    assert comm_messages(check.iopub, comm_id) == []

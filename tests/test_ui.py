@@ -1328,6 +1328,10 @@ def test_a_page_reloaded_during_a_cascade_shows_what_the_kernel_did(
     expect(page.locator("body[data-ready]")).to_have_count(1, timeout=10_000)
     expect(output(page, 1)).to_have_text("y 4", timeout=10_000)
     expect(page.locator("#kernel-state")).to_have_text("Busy", timeout=10_000)
+    # The kernel answers the reloaded page's comm at once, not when the run ends: the
+    # cell still running says so, the one before it is done.
+    expect(badge(page, 2)).to_contain_text("running", timeout=10_000)
+    expect(badge(page, 1)).to_contain_text("ok", timeout=10_000)
     # A tab opened now gets the same.
     with second_page(browser, server, "reload-mid.ipynb") as other:
         expect(output(other, 1)).to_have_text("y 4", timeout=10_000)

@@ -38,7 +38,9 @@ kernel checks that the first shell request passed it and logs a warning if not;
 off, and a test runs a pipelined Run All that way: such a cell then runs twice,
 with the same outputs and values.  The same peek counts queued ``comm_msg``s so
 that a burst of widget changes makes one cascade (:mod:`..widgets`); without it
-each change makes its own, still correct.
+each change makes its own, still correct; and it answers a signed ``reactive``
+``comm_open`` as it arrives (:mod:`..statecomm`); without it the answer comes when
+the requests queued before the open are done.
 """
 
 from __future__ import annotations
