@@ -189,6 +189,23 @@ def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
         expect(output(page, 2)).to_contain_text("m is 1", timeout=WAIT)
 
 
+def test_undoing_a_deletion_puts_the_cell_back_and_runs_it(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    with lab_page(browser, lab, "undo.ipynb", "u = 1", "u = 2", "print('u is', u)") as page:
+        expect(output(page, 2)).to_contain_text("u is 2", timeout=WAIT)
+        cells(page).nth(1).locator(".jp-InputPrompt").click()
+        page.keyboard.press("d")
+        page.keyboard.press("d")
+        expect(cells(page)).to_have_count(2, timeout=WAIT)
+        expect(output(page, 1)).to_contain_text("u is 1", timeout=WAIT)
+        # Z brings the cell back with its id: it goes back into the graph and runs
+        # again, so the last cell reads its u once more.
+        page.keyboard.press("z")
+        expect(cells(page)).to_have_count(3, timeout=WAIT)
+        expect(output(page, 2)).to_contain_text("u is 2", timeout=WAIT)
+        expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+
+
 def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
     root = lab[1]

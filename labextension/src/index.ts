@@ -59,6 +59,9 @@ class ReactiveNotebook {
   private kernel: Kernel.IKernelConnection | null = null;
   private orderTimer = 0;
   private sentOrder = "";
+  /** Code cells gone from the order and removed from the kernel's graph, by id: whether
+   * they had run there. */
+  private removed = new Map<string, boolean>();
   private cascade = false;
   private disposed = false;
   readonly buttons: Record<string, ToolbarButton> = {};
@@ -132,14 +135,35 @@ class ReactiveNotebook {
   // A code cell gone from the notebook (deleted, cut, made Markdown) leaves the kernel with
   // the order, at once: the cells that read it re-run with the definition above it, or
   // fail with NameError. (JupyterLab's own `deletedCells` would wait for the next run.)
+  // A cell that comes back with its id (Z undoes the deletion, or a cut cell is pasted)
+  // goes back into the kernel's graph where it now is, and runs again if it had run,
+  // so the cells that read it stop showing the NameError its removal gave them.
   private sendOrder(force: boolean): void {
     const order = this.codeCells().map((c) => c.model.id);
     const key = order.join(" ");
     if (!this.kernel || (!force && key === this.sentOrder)) return;
     const present = new Set(order);
     const remove = force ? [] : this.sentOrder.split(" ").filter((id) => id && !present.has(id));
+    for (const id of remove) this.removed.set(id, (this.states.get(id)?.runs ?? 0) > 0);
+    const back = order.filter((id) => this.removed.has(id));
     this.sentOrder = key;
-    void this.request(remove.length ? { order, remove } : { order });
+    if (!back.length) {
+      void this.request(remove.length ? { order, remove } : { order });
+      return;
+    }
+    const rerun = back.filter((id) => this.removed.get(id));
+    for (const id of back) this.removed.delete(id);
+    const register = back.map((id) => ({
+      cellId: id, code: this.cellById(id)?.model.sharedModel.getSource() ?? "" }));
+    void this.request({ order, register, ...(remove.length ? { remove } : {}) }).then(() => {
+      for (const id of rerun) {
+        const cell = this.cellById(id);
+        if (cell && cell.model.type === "code") {
+          void CodeCell.execute(cell as CodeCell, this.panel.sessionContext,
+            { deletedCells: [], recordTiming: false });
+        }
+      }
+    });
   }
 
   /** A reactive_graph_request on the shell channel; its reply's graph is applied. */
