@@ -226,6 +226,78 @@ def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(
         expect(badge(page, 4)).to_have_text(f"skipped — upstream {failed} failed",
                                             timeout=WAIT)
         shot(page, "jupyterlab-extension-skipped.png")
+        # Run all again: the failing cell stops it, and the cell after it, whose request
+        # the kernel aborted, goes back to [ ] (not [*] for good), as in JupyterLab's own.
+        run_all(page)
+        expect(cells(page).nth(4).locator(".jp-InputPrompt")).to_have_text(
+            re.compile(r"^\[ \]:?$"), timeout=WAIT)
+
+
+def output_texts(page: Page, index: int) -> list[str]:
+    """The outputs of code cell ``index`` in every view of the notebook on the page."""
+    return [" | ".join(o.inner_text().strip() for o in
+                       view.locator(".jp-Cell").nth(index).locator(".jp-OutputArea-output").all())
+            for view in page.locator(".jp-Notebook").all()]
+
+
+def test_views_other_tabs_and_merges_keep_one_output_per_run(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    with lab_page(browser, lab, "views.ipynb", "n = 1", "print('n is', n)") as page:
+        expect(output(page, 1)).to_contain_text("n is 1", timeout=WAIT)
+        # A second view of the same notebook (they share its model): a re-run's output
+        # goes in once, not once per view.
+        page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").filter(
+            has_text="views.ipynb").first.click(button="right")
+        page.locator(".lm-Menu-item").filter(has_text="New View for Notebook").first.click()
+        expect(page.locator(".jp-NotebookPanel[data-rk-state='live']")).to_have_count(
+            2, timeout=WAIT)
+        edit(page, 0, "n = 2")
+        expect(page.locator(".jp-Notebook").first.locator(".jp-Cell").nth(1)).to_contain_text(
+            "n is 2", timeout=WAIT)
+        assert output_texts(page, 1) == ["n is 2", "n is 2"], output_texts(page, 1)
+        # The cell run from another tab: this tab shows that run's output, not all of them.
+        other = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            open_notebook(other, lab_url(lab[0], "views.ipynb"))
+            for text in ("again", "and again"):
+                edit(other, 1, f"print('n is', n, {text!r})")
+                expect(output(page, 1)).to_contain_text(text, timeout=WAIT)
+            assert output_texts(page, 1) == ["n is 2 and again"] * 2, output_texts(page, 1)
+        finally:
+            other.close()
+
+
+def test_a_merge_restart_the_palette_and_the_toolbar(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    with lab_page(browser, lab, "merge.ipynb", "x = 1", "x = 2", "print('x is', x)") as page:
+        expect(output(page, 2)).to_contain_text("x is 2", timeout=WAIT)
+        # Merging the two definers (Shift+M): the merged cell goes into the graph and
+        # the reader keeps reading x = 2, as a top-to-bottom run would (no NameError).
+        cells(page).nth(0).locator(".jp-InputPrompt").click()
+        page.keyboard.press("Shift+ArrowDown")
+        page.keyboard.press("Shift+M")
+        expect(cells(page)).to_have_count(2, timeout=WAIT)
+        expect(badge(page, 1)).to_have_attribute("data-mark", "reran", timeout=WAIT)
+        expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+        expect(output(page, 1)).to_have_text(re.compile(r"^\s*x is 2\s*$"), timeout=WAIT)
+        # The extension's Graph button is a button's size: the kernel's name and status
+        # stay in the toolbar.
+        box = page.locator(".jp-NotebookPanel-toolbar .rk-lab-graph:visible").first.bounding_box()
+        assert box is not None and box["width"] < 120, box
+        expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName:visible")).to_have_count(1)
+        # The commands are in the palette.
+        page.keyboard.press("Control+Shift+C")
+        page.keyboard.type("Run Stale")
+        expect(page.locator(".lm-CommandPalette-item").filter(has_text="Run Stale Cells")
+               ).to_have_count(1, timeout=WAIT)
+        page.keyboard.press("Escape")
+        # After a restart no badge claims a result of the old kernel is current.
+        expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+        page.locator(".lm-MenuBar-item").filter(has_text="Kernel").click()
+        page.locator(".lm-Menu-item").filter(has_text=re.compile(r"^Restart Kernel…")).first.click()
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+        expect(page.locator(".jp-Notebook:visible .rk-lab-badge")).to_have_count(0,
+                                                                                  timeout=WAIT)
 
 
 def test_lazy_mode_run_stale_and_the_graph_panel(

@@ -12,7 +12,7 @@
 // - Auto / Lazy and Run stale in the toolbar; a dependency graph side panel with
 //   upstream and downstream highlight; refusals and cycles select the named cell.
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { ToolbarButton } from "@jupyterlab/apputils";
+import { ICommandPalette, ToolbarButton } from "@jupyterlab/apputils";
 import { Cell, CodeCell } from "@jupyterlab/cells";
 import { INotebookTracker, NotebookPanel } from "@jupyterlab/notebook";
 import { Kernel, KernelMessage } from "@jupyterlab/services";
@@ -20,7 +20,12 @@ import { Widget } from "@lumino/widgets";
 
 const COMM_TARGET = "reactive";
 const KERNEL_NAME = "reactive";
-const OUTPUT_TYPES = new Set(["stream", "display_data", "execute_result", "error", "clear_output"]);
+const OUTPUT_TYPES = new Set(["stream", "display_data", "execute_result", "error", "clear_output",
+  "update_display_data", "execute_input"]);
+
+/** The views of each notebook document (File > New View): they share one model, so one of
+ * them routes the kernel's messages into it. */
+const VIEWS = new Map<object, Set<ReactiveNotebook>>();
 
 interface CellState {
   status: string;
@@ -73,13 +78,22 @@ class ReactiveNotebook {
       if (status === "restarting" || status === "autorestarting") {
         this.comm = null;
         this.sentOrder = "";
+        this.forget();
       } else if (status === "idle" && this.kernel && !this.comm) {
         this.openComm();
       }
     });
     panel.content.model?.cells.changed.connect(() => this.orderSoon());
     panel.content.activeCellChanged.connect(() => this.highlight());
-    panel.disposed.connect(() => { this.disposed = true; this.disconnect(); });
+    const views = VIEWS.get(panel.context.model) ?? new Set<ReactiveNotebook>();
+    views.add(this);
+    VIEWS.set(panel.context.model, views);
+    panel.disposed.connect(() => {
+      this.disposed = true;
+      this.disconnect();
+      views.delete(this);
+      if (!views.size) VIEWS.delete(panel.context.model);
+    });
     void session.ready.then(() => this.connectKernel());
   }
 
@@ -89,6 +103,7 @@ class ReactiveNotebook {
 
   private connectKernel(): void {
     this.disconnect();
+    this.forget();
     const kernel = this.panel.sessionContext.session?.kernel ?? null;
     const on = !!kernel && kernel.name === KERNEL_NAME;
     this.panel.node.classList.toggle("rk-lab-reactive", on);
@@ -98,6 +113,18 @@ class ReactiveNotebook {
     this.kernel = kernel;
     kernel.iopubMessage.connect(this.onIOPub, this);
     this.openComm();
+  }
+
+  /** What the page knew of a kernel that is gone (restarted, or another kernel chosen):
+   * no badge may claim a result of it is current. */
+  private forget(): void {
+    this.states.clear();
+    this.marks.clear();
+    this.removed.clear();
+    this.displays.clear();
+    this.graph = {};
+    this.renderAll();
+    this.onGraph();
   }
 
   private disconnect(): void {
@@ -146,14 +173,19 @@ class ReactiveNotebook {
     const remove = force ? [] : this.sentOrder.split(" ").filter((id) => id && !present.has(id));
     for (const id of remove) this.removed.set(id, (this.states.get(id)?.runs ?? 0) > 0);
     const back = order.filter((id) => this.removed.has(id));
+    // A cell that arrives with code (pasted, or made by a merge or a split) goes into the
+    // graph too, not run: the cells below it read it, as a top-to-bottom run would.
+    const known = new Set(this.sentOrder.split(" "));
+    const arrived = force ? [] : order.filter((id) => !known.has(id) && !this.removed.has(id)
+      && !(id in this.graph) && (this.cellById(id)?.model.sharedModel.getSource() ?? "").trim());
     this.sentOrder = key;
-    if (!back.length) {
+    if (!back.length && !arrived.length) {
       void this.request(remove.length ? { order, remove } : { order });
       return;
     }
     const rerun = back.filter((id) => this.removed.get(id));
     for (const id of back) this.removed.delete(id);
-    const register = back.map((id) => ({
+    const register = [...back, ...arrived].map((id) => ({
       cellId: id, code: this.cellById(id)?.model.sharedModel.getSource() ?? "" }));
     void this.request({ order, register, ...(remove.length ? { remove } : {}) }).then(() => {
       for (const id of rerun) {
@@ -366,22 +398,78 @@ class ReactiveNotebook {
   }
 
   // -- outputs of re-runs this page did not ask for -----------------------------------------
+  /** Outputs this page routed that carry a display id: display id -> [cell id, index]
+   * (so an update_display_data of a re-run reaches them; JupyterLab's own map covers
+   * only the requests it holds). */
+  private displays = new Map<string, [string, number][]>();
+
+  private views(): ReactiveNotebook[] {
+    return [...(VIEWS.get(this.panel.context.model) ?? [this])].filter((nb) => !nb.disposed);
+  }
+
+  /** Whether a view of this notebook holds request `parent` of cell `cellId` (JupyterLab
+   * routes its messages itself). */
+  private ownedByAView(cellId: string, parent: unknown): boolean {
+    for (const nb of this.views()) {
+      const cell = nb.cellById(cellId);
+      const future = cell && cell.model.type === "code" ? (cell as CodeCell).outputArea.future : null;
+      if (future && !future.isDisposed && future.msg.header.msg_id === parent) return true;
+    }
+    return false;
+  }
+
+  private forgetDisplays(cellId: string): void {
+    for (const [id, places] of this.displays) {
+      const left = places.filter(([cell]) => cell !== cellId);
+      if (left.length) this.displays.set(id, left); else this.displays.delete(id);
+    }
+  }
+
   private onIOPub(_: Kernel.IKernelConnection, msg: KernelMessage.IIOPubMessage): void {
     const type = msg.header.msg_type;
     if (type === "error") this.selectNamedCell(msg.content as JSONObject);
     if (!OUTPUT_TYPES.has(type)) return;
+    // The views of one notebook share its model: the first one routes.
+    if (this.views()[0] !== this) return;
     const cellId = (msg.metadata as JSONObject | undefined)?.cellId;
     if (typeof cellId !== "string") return;
     const cell = this.cellById(cellId);
     if (!cell || cell.model.type !== "code") return;
+    if (this.ownedByAView(cellId, (msg.parent_header as JSONObject).msg_id)) return;
     const code = cell as CodeCell;
-    const future = code.outputArea.future;
-    const parent = (msg.parent_header as JSONObject).msg_id;
-    if (future && !future.isDisposed && future.msg.header.msg_id === parent) return;  // JupyterLab routes it
     const content = msg.content as JSONObject;
     const outputs = code.model.outputs;
-    if (type === "clear_output") { outputs.clear(!!content.wait); return; }
-    outputs.add({ output_type: type, ...content } as any);
+    const displayId = (content.transient as JSONObject | undefined)?.display_id;
+    switch (type) {
+      case "execute_input":
+        // A run another client asked for (another tab, a console): its output starts here.
+        outputs.clear();
+        this.forgetDisplays(cellId);
+        if (typeof content.execution_count === "number") code.model.executionCount = content.execution_count;
+        return;
+      case "clear_output":
+        outputs.clear(!!content.wait);
+        this.forgetDisplays(cellId);
+        return;
+      case "update_display_data":
+        for (const [id, index] of typeof displayId === "string" ? this.displays.get(displayId) ?? [] : []) {
+          const target = this.cellById(id);
+          if (!target || target.model.type !== "code") continue;
+          const targetOutputs = (target as CodeCell).model.outputs;
+          if (index < targetOutputs.length) {
+            targetOutputs.set(index, { output_type: "display_data", data: content.data,
+              metadata: content.metadata } as any);
+          }
+        }
+        return;
+      default:
+        outputs.add({ output_type: type, ...content } as any);
+        if (typeof displayId === "string") {
+          const places = this.displays.get(displayId) ?? [];
+          places.push([cellId, outputs.length - 1]);
+          this.displays.set(displayId, places);
+        }
+    }
   }
 
   /** A refusal or a cycle names cells as users see them (`In [5] \`x = 1\``): the
@@ -407,9 +495,17 @@ class ReactiveNotebook {
 
   async runAll(): Promise<void> {
     const session = this.panel.sessionContext;
-    const runs = this.codeCells().map((cell) => CodeCell.execute(cell as CodeCell, session, {
-      deletedCells: [], recordTiming: false, reactiveCascade: false,
-    }));
+    const runs = this.codeCells().map(async (cell) => {
+      try {
+        await CodeCell.execute(cell as CodeCell, session, {
+          deletedCells: [], recordTiming: false, reactiveCascade: false,
+        });
+      } catch { /* the cell shows its error */ }
+      // A request the kernel aborted (a cell above failed: stop_on_error) has no count:
+      // its prompt goes back from [*] to [ ], as JupyterLab's own Run All does.
+      const model = (cell as CodeCell).model;
+      if (!cell.isDisposed && model.executionCount == null) model.executionState = "idle";
+    });
     await Promise.all(runs);
   }
 
@@ -428,7 +524,7 @@ class GraphPanel extends Widget {
   constructor() {
     super();
     this.id = "reactive-graph";
-    this.addClass("rk-lab-graph");
+    this.addClass("rk-lab-graph-panel");  // (the toolbar button is .rk-lab-graph)
     this.title.label = "Reactive graph";
     this.title.caption = "Dependency graph of the reactive notebook";
   }
@@ -505,7 +601,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: "Cell states, re-runs, notebook order and the dependency graph for the reactive kernel.",
   autoStart: true,
   requires: [INotebookTracker],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker) => {
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null) => {
     const notebooks = new WeakMap<NotebookPanel, ReactiveNotebook>();
     const graphPanel = new GraphPanel();
     const refreshGraph = (): void => {
@@ -545,6 +642,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: "Show the Reactive Dependency Graph",
       execute: () => showGraph(current()),
     });
+    if (palette) {
+      for (const [id] of onNotebook) palette.addItem({ command: id, category: "Reactive kernel" });
+      palette.addItem({ command: "reactive:toggle-graph", category: "Reactive kernel" });
+    }
 
     tracker.widgetAdded.connect((_, panel) => {
       const nb = new ReactiveNotebook(panel, () => {
