@@ -267,6 +267,20 @@ def test_views_other_tabs_and_merges_keep_one_output_per_run(
             other.close()
 
 
+def test_display_updates_of_re_runs_reach_a_reloaded_page(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    with lab_page(browser, lab, "displays.ipynb", "n = 3",
+                  "h = display('start n=%d' % n, display_id=True)\n"
+                  "h.update('updated n=%d' % n)") as page:
+        expect(output(page, 1)).to_contain_text("updated n=3", timeout=WAIT)
+        page.keyboard.press("Control+s")
+        page.reload()
+        open_notebook(page, lab_url(lab[0], "displays.ipynb").replace("?reset&", "?"))
+        edit(page, 0, "n = 5")
+        expect(output(page, 1)).to_contain_text("updated n=5", timeout=WAIT)
+        expect(output(page, 1)).not_to_contain_text("start")
+
+
 def test_a_merge_restart_the_palette_and_the_toolbar(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
     with lab_page(browser, lab, "merge.ipynb", "x = 1", "x = 2", "print('x is', x)") as page:
