@@ -30,6 +30,7 @@ from .graph import CellId, GraphError
 from .reruns import Reruns, outcome_of_reply
 from .runner import CascadeReport, Outcome, Plan, Runner
 from .session import RoutingSession
+from .state import Status
 from .statecomm import TARGET, StatePublisher
 from .widgets import WidgetCascades, reads_widget_value
 
@@ -602,6 +603,12 @@ class ReactiveKernel(IPythonKernel):
         self._reports[parent["header"]["msg_id"]] = CascadeReport(
             errors={CellId(given) if isinstance(given, str) else CellId(""): f"{name}: {err}"}
         )
+        if isinstance(given, str) and CellId(given) in self.runner.graph:
+            # Its code did not run: what it showed is not its result any more.
+            state = self.runner.state(CellId(given))
+            state.status, state.error, state.duration = Status.ERROR, f"{name}: {err}", None
+            state.execution_count = count
+            self.runner.touch(CellId(given))
         return {"status": "error", "execution_count": count, "user_expressions": {},
                 "payload": [], **content}
 

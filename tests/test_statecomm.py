@@ -194,3 +194,23 @@ def test_an_unsigned_comm_open_gets_no_early_answer(fresh_kernel: KernelHarness)
         k.kc.session.key = key
     check = k.run("1", "probe")  # the main thread dropped the bad open meanwhile
     assert comm_messages(check.iopub, comm_id) == []
+
+
+def test_a_refused_cell_is_published_as_an_error(fresh_kernel: KernelHarness) -> None:
+    """A cell refused for a cycle did not run its code: its badge must not keep the
+    last run's ok."""
+    k = fresh_kernel
+    comm_id, _snapshot = open_comm(k)
+    k.ok("cy_a = 1", "a")
+    k.ok("cy_b = cy_a + 1", "b")
+    refused = k.run("cy_a = cy_b + 1", "a")
+    assert refused.status == "error" and refused.reply["content"]["ename"] == "CycleError"
+    published = comm_messages(refused.iopub, comm_id)
+    last = [m["cells"]["a"] for m in published if m["type"] == "cells" and "a" in m["cells"]]
+    assert last and last[-1]["status"] == "error", published
+    assert last[-1]["error"].startswith("CycleError")
+    assert last[-1]["execution_count"] == refused.reply["content"]["execution_count"]
+    # Its earlier value still stands for the cells below, and running it again works.
+    assert k.value("cy_b") == "2"
+    k.ok("cy_a = 3", "a")
+    assert k.value("cy_b") == "4"
