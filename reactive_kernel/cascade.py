@@ -238,6 +238,7 @@ class Cascade:
         except KeyboardInterrupt:
             outcome = Outcome("interrupted", "KeyboardInterrupt")
         state.duration = time.perf_counter() - started
+        state.output_at = time.time()
         if outcome.status == "ok":
             state.status, state.error = Status.OK, None
         elif outcome.status == "interrupted":

@@ -530,6 +530,8 @@ class ReactiveKernel(IPythonKernel):
             ):
                 self.session.send(self.iopub_socket, msg_type, content,
                                   parent=context, ident=self._iopub_topic(msg_type))
+            state.output_at = time.time()
+            self.runner.touch(cell)
 
     def _context_of(self, cell: CellId) -> dict[str, Any]:
         """The request a cell's outputs are published on: its own last one, or,

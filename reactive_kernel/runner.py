@@ -276,6 +276,7 @@ class Runner:
             "skipped_because": state.skipped_because,
             "execution_count": state.execution_count,
             "runs": state.runs,
+            "output_at": None if state.output_at is None else round(state.output_at, 3),
         }
 
     def load(self, cells: Iterable[tuple[CellId, str]]) -> dict[CellId, str]:

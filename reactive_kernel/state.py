@@ -50,6 +50,10 @@ class CellState:
     #: The code of the cell's last run (a re-run of the same code carries over
     #: what the user set on the widgets it re-creates: see :mod:`.widgets`).
     ran_code: str | None = None
+    #: When (seconds since the epoch) the kernel last replaced the cell's output: a
+    #: run ended, or a skip was announced.  A page that loads a file saved before
+    #: that has an older output than the kernel's (frontends say so).
+    output_at: float | None = None
 
 
 @dataclass(frozen=True)

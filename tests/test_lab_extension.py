@@ -12,6 +12,7 @@ import contextlib
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,6 +163,43 @@ def test_a_page_reloaded_while_a_cell_runs_shows_it_running(
         expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
         go.touch()
         expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+
+
+def test_a_reload_during_a_cascade_says_which_outputs_did_not_reach_the_page(
+        browser: Browser, lab: tuple[JupyterApp, Path], tmp_path: Path) -> None:  # noqa: F811
+    """JupyterLab has no replay of what a page missed: the cells that re-ran while it
+    reloaded say their output is older, and the cell running then shows only its new
+    output, not the file's old one followed by it."""
+    root = lab[1]
+    go = tmp_path / "go"
+    waits = ("import os, time\ndeadline = time.monotonic() + 60\n"
+             f"while a > 1 and not os.path.exists({str(go)!r}) and time.monotonic() < deadline:\n"
+             "    time.sleep(0.02)\nprint('c', a)")
+    with lab_page(browser, lab, "reload-cascade.ipynb", "a = 1", "print('b', a)",
+                  waits) as page:
+        expect(output(page, 2)).to_contain_text("c 1", timeout=WAIT)
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 30
+        while "c 1" not in (root / "reload-cascade.ipynb").read_text():
+            assert time.monotonic() < deadline, "the notebook was not saved"
+            page.wait_for_timeout(100)
+        edit(page, 0, "a = 2")
+        expect(output(page, 1)).to_contain_text("b 2", timeout=WAIT)
+        expect(badge(page, 2)).to_contain_text("running", timeout=WAIT)
+        page.reload()  # JupyterLab asks nothing: the edit is in the page only
+        expect(page.locator(".jp-NotebookPanel[data-rk-state='live']:visible")).to_have_count(
+            1, timeout=WAIT)
+        expect(output(page, 1)).to_contain_text("b 1")  # the file's
+        expect(badge(page, 1)).to_contain_text("output not received", timeout=WAIT)
+        expect(cells(page).nth(1)).to_have_class(re.compile("rk-lab-missed"))
+        go.touch()
+        expect(output(page, 2)).to_have_text(re.compile(r"^\s*c 2\s*$"), timeout=WAIT)
+        expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
+        # Running the cell again shows its current output, and the mark goes.
+        cells(page).nth(1).locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        expect(output(page, 1)).to_contain_text("b 2", timeout=WAIT)
+        expect(badge(page, 1)).not_to_contain_text("not received", timeout=WAIT)
 
 
 def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(

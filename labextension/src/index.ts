@@ -23,6 +23,13 @@ const KERNEL_NAME = "reactive";
 const OUTPUT_TYPES = new Set(["stream", "display_data", "execute_result", "error", "clear_output",
   "update_display_data", "execute_input"]);
 
+const MISSED = {
+  missed: "This cell ran after the notebook was last saved, while this page was not "
+    + "connected: the output shown is older. Run it again to see its current output.",
+  partial: "This cell was running when this page connected: the output it printed "
+    + "before that did not reach the page.",
+};
+
 /** The views of each notebook document (File > New View): they share one model, so one of
  * them routes the kernel's messages into it. */
 const VIEWS = new Map<object, Set<ReactiveNotebook>>();
@@ -35,6 +42,7 @@ interface CellState {
   execution_count: number | null;
   runs: number;
   label: string | null;
+  output_at?: number | null;
 }
 
 interface GraphCell extends Partial<CellState> {
@@ -122,6 +130,7 @@ class ReactiveNotebook {
     this.marks.clear();
     this.removed.clear();
     this.displays.clear();
+    this.missed.clear();
     this.graph = {};
     this.renderAll();
     this.onGraph();
@@ -135,6 +144,9 @@ class ReactiveNotebook {
     this.comm = null;
     this.kernel = null;
     this.sentOrder = "";
+    this.started.clear();
+    this.runningAtConnect.clear();
+    this.checked = false;
   }
 
   private openComm(): void {
@@ -226,6 +238,14 @@ class ReactiveNotebook {
   onState(data: JSONObject): void {
     if (!data || typeof data !== "object") return;
     if (data.type === "snapshot") this.panel.node.dataset.rkState = "live";  // tests wait for it
+    if (data.type === "snapshot" && !this.checked) {
+      this.checked = true;
+      const cells = data.cells as Record<string, GraphCell>;
+      for (const [id, cell] of Object.entries(cells || {})) {
+        if (cell.status === "running" && !this.started.has(id)) this.runningAtConnect.add(id);
+      }
+      void this.panel.context.ready.then(() => this.noteMissed(cells));
+    }
     if (data.type === "snapshot" || data.type === "graph") {
       this.graph = (data.cells as Record<string, GraphCell>) || {};
       for (const [id, cell] of Object.entries(this.graph)) {
@@ -252,6 +272,7 @@ class ReactiveNotebook {
       if (this.graph[id]) Object.assign(this.graph[id], after);
       const cell = this.cellById(id);
       if (!cell) continue;
+      if (after.status === "running" || after.status === "queued") this.missed.delete(id);
       if (before && after.runs > before.runs) {
         const requested = after.execution_count !== before.execution_count;
         this.marks.set(id, requested ? "trigger" : "reran");
@@ -342,7 +363,10 @@ class ReactiveNotebook {
     const host = cell.inputArea?.node ?? cell.node;
     let badge = host.querySelector(":scope > .rk-lab-badge") as HTMLElement | null;
     const state = this.active ? this.states.get(cell.model.id) : undefined;
-    const text = this.badgeText(state);
+    const missed = this.active ? this.missed.get(cell.model.id) : undefined;
+    cell.node.classList.toggle("rk-lab-missed", missed === "missed");
+    const text = this.badgeText(state) + (missed === "missed" ? " · output not received"
+      : missed === "partial" ? " · output partly received" : "");
     if (!text) { badge?.remove(); return; }
     if (!badge) {
       badge = document.createElement("div");
@@ -356,7 +380,24 @@ class ReactiveNotebook {
     if (mark) badge.dataset.mark = mark;
     else delete badge.dataset.mark;
     badge.setAttribute("aria-label", mark === "reran" ? `re-ran: ${text}` : text);
-    badge.title = state && state.error ? state.error : "";
+    badge.title = missed ? MISSED[missed] : state && state.error ? state.error : "";
+  }
+
+  /** On the first snapshot of a kernel: the cells whose output the kernel replaced after
+   * the file this page loaded was saved (a cascade while no page was connected, or
+   * before this one was) show an older output here; they say so until they run again. */
+  private noteMissed(cells: Record<string, GraphCell> | undefined): void {
+    const modified = this.panel.context.contentsModel?.last_modified;
+    const savedAt = modified ? Date.parse(modified) / 1000 : NaN;
+    if (!cells || Number.isNaN(savedAt)) return;
+    for (const [id, cell] of Object.entries(cells)) {
+      const at = cell.output_at;
+      // (The kernel's clock and the file's are the same machine's, in the usual case.)
+      if (typeof at !== "number" || at <= savedAt + 0.1 || this.started.has(id)) continue;
+      if (cell.status === "running" || cell.status === "queued") continue;  // outputs follow
+      const widget = this.cellById(id);
+      if (widget?.model.type === "code") { this.missed.set(id, "missed"); this.renderSoon(widget); }
+    }
   }
 
   renderAll(): void {
@@ -402,6 +443,15 @@ class ReactiveNotebook {
    * (so an update_display_data of a re-run reaches them; JupyterLab's own map covers
    * only the requests it holds). */
   private displays = new Map<string, [string, number][]>();
+  /** Cells whose current run's start (execute_input, clear_output) this connection saw. */
+  private started = new Set<string>();
+  /** Cells whose output here is not the kernel's: "missed" (it ran while this page was
+   * not connected) or "partial" (it was running when the page connected). */
+  private missed = new Map<string, "missed" | "partial">();
+  /** Whether this kernel connection's first snapshot was checked for missed outputs. */
+  private checked = false;
+  /** Cells the first snapshot said were running, whose run's start this page missed. */
+  private runningAtConnect = new Set<string>();
 
   private views(): ReactiveNotebook[] {
     return [...(VIEWS.get(this.panel.context.model) ?? [this])].filter((nb) => !nb.disposed);
@@ -435,10 +485,24 @@ class ReactiveNotebook {
     if (typeof cellId !== "string") return;
     const cell = this.cellById(cellId);
     if (!cell || cell.model.type !== "code") return;
+    const content = msg.content as JSONObject;
+    const starts = type === "execute_input" || (type === "clear_output" && !content.wait);
+    if (starts) { this.started.add(cellId); this.missed.delete(cellId); }
     if (this.ownedByAView(cellId, (msg.parent_header as JSONObject).msg_id)) return;
     const code = cell as CodeCell;
-    const content = msg.content as JSONObject;
     const outputs = code.model.outputs;
+    if (!starts && type !== "update_display_data" && type !== "clear_output" && !this.started.has(cellId)) {
+      // The output of a run that began before this page connected (a reload during a
+      // cascade): what the cell shows is the file's older output, not this run's start.
+      // (Its state may already say ok: a cell's stdout reaches iopub after the state.)
+      if (this.panel.node.dataset.rkState !== "live" || this.runningAtConnect.has(cellId)) {
+        outputs.clear();
+        this.forgetDisplays(cellId);
+        this.started.add(cellId);
+        this.missed.set(cellId, "partial");
+        this.renderSoon(cell);
+      }
+    }
     const displayId = (content.transient as JSONObject | undefined)?.display_id;
     switch (type) {
       case "execute_input":
