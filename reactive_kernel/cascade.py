@@ -186,7 +186,7 @@ class Cascade:
             node = self.graph.cell(cell)
             self.touched |= node.declared_defs
             self.touched |= node.refs
-            runner.values.place(cell, unbound=self.cut.get(cell, ()))
+            self.touched |= runner.values.place(cell, unbound=self.cut.get(cell, ()))
             namespace = runner.values.namespace
             given = {n: namespace.get(n, ABSENT) for n in node.defs}
         code = self.graph.cell(cell).code if cell in self.graph else self.plan.code

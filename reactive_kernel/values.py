@@ -24,6 +24,7 @@ import itertools
 import sys
 import types
 from collections.abc import Iterable, MutableMapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .graph import CellId, DependencyGraph
@@ -175,11 +176,18 @@ class ValueStore:
 
     # -- the namespace around one cell ----------------------------------------
 
-    def place(self, cell: CellId, unbound: Iterable[str] = ()) -> None:
+    def place(self, cell: CellId, unbound: Iterable[str] = ()) -> set[str]:
         """Put in the namespace what ``cell`` sees at its position: the names it
         reads (through the functions it calls too) or defines.  ``unbound``
-        reads take no value from a cell below (a cycle's cut reads)."""
+        reads take no value from a cell below (a cycle's cut reads).
+
+        Names it reads where the analysis cannot see (``df.query("a > @limit")``,
+        a function called through a container) see the nearest definer above
+        too, for every name that cells both above and below it define: never a
+        value from below, which a top-to-bottom run could not give.  Returns
+        those names (the namespace changed for them)."""
         node = self.graph.cell(cell)
+        hidden = self._place_hidden(cell, node.refs | node.defs | node.weak)
         # Weak reads (a builtin a cell above may shadow) take a value from above only.
         names = dict.fromkeys(node.weak, False)
         names.update(dict.fromkeys(node.defs, False))
@@ -192,6 +200,23 @@ class ValueStore:
             found = self.resolve(cell, name, below=reads)
             if found is not None:
                 self._put(name, found.value)
+        return hidden
+
+    def _place_hidden(self, cell: CellId, known: AbstractSet[str]) -> set[str]:
+        graph = self.graph
+        placed: set[str] = set()
+        for name in graph.multiply_defined():
+            if name in known or not _is_name(name) \
+                    or graph.definer_below(cell, name) is None:
+                continue
+            found = self.resolve(cell, name, below=False)
+            # Only a value some cell above holds: a name no cell above defines
+            # stays (the row "a read with no definer above").
+            if found is None or found.definer is None or found.value is ABSENT:
+                continue
+            self._put(name, found.value)
+            placed.add(name)
+        return placed
 
     def record(self, cell: CellId, changed_in_place: Iterable[str] = (),
                unbound: Iterable[str] = ()) -> None:

@@ -552,3 +552,29 @@ def test_a_cell_binding_what_its_call_reads_is_not_skipped_for_a_failure_above()
     nb.run("b", "x = 5\ny = f()")
     report = nb.run("a", "x = 1 / 0")
     assert report.skipped == [] and nb.ns["y"] == 10
+
+
+def test_a_read_the_analysis_cannot_see_never_takes_a_value_from_below() -> None:
+    """A re-run cell that reads ``limit`` inside a string (``df.query("a > @limit")``)
+    or calls a function held in a container sees the nearest definer above, as top to
+    bottom, not the value a cell below left in the namespace."""
+    nb = Notebook()
+    nb.run("a", "limit = 1\nk = 1")
+    nb.run("f", "def f(v):\n    return v * k")
+    nb.run("fs", "fs = {'f': f}")
+    nb.run("data", "data = [0, 1, 2, 3]")
+    nb.run("use", "seen = (len([v for v in data if v > eval('limit')]), "
+                  "[fs['f'](v) for v in data])")
+    nb.run("below", "limit = 2\nk = 10")
+    report = nb.run("data", "data = [0, 1, 2, 3, 4]")
+    assert report.ran == ["data", "use"]
+    assert nb.ns["seen"] == (3, [0, 1, 2, 3, 4])
+    # When the cascade ends the names hold their last definer's values again.
+    assert nb.ns["limit"] == 2 and nb.ns["k"] == 10
+    # A name only cells below define stays as it is (no definer above to take).
+    nb.run("late", "only_below = 5")
+    nb.run("late2", "only_below = 6")
+    nb.runner.set_order([CellId(c) for c in
+                         ("a", "f", "fs", "data", "use", "late", "below", "late2")])
+    report = nb.run("data", "data = [1]")
+    assert report.ran == ["data", "use"] and nb.ns["only_below"] == 6
