@@ -313,13 +313,48 @@ def _target_bases(target: ast.expr, found: set[str]) -> None:
             found.add(base.id)
 
 
-def _maker(value: ast.expr) -> str | None:
-    """The name a function reached through an assigned value may come from:
-    ``f`` in ``f``, ``f.attr``, ``f(...)``, ``f(...).attr``, ``f.attr(...)``."""
-    node = value
-    while isinstance(node, (ast.Attribute, ast.Call)):
-        node = node.value if isinstance(node, ast.Attribute) else node.func
-    return node.id if isinstance(node, ast.Name) else None
+def _makers(value: ast.expr) -> set[str]:
+    """The names a function reached through an assigned value may come from:
+    ``f`` in ``f``, ``f.attr``, ``f(...)``, ``f(...).attr``, ``f.attr(...)``; a
+    name passed to the call too (``partial(f)``, ``H(f)`` keeping ``f``); both
+    branches of ``a if c else b`` and ``a or b``; the items of a tuple, list, set
+    or dict display."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            stack.append(node.value)
+        elif isinstance(node, ast.Call):
+            stack.append(node.func)
+            stack.extend(a for a in node.args if isinstance(a, ast.Name))
+            stack.extend(k.value for k in node.keywords if isinstance(k.value, ast.Name))
+        elif isinstance(node, ast.IfExp):
+            stack += [node.body, node.orelse]
+        elif isinstance(node, ast.BoolOp):
+            stack += node.values
+        elif isinstance(node, ast.Await):
+            stack.append(node.value)
+        elif isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            stack += node.elts  # ``m, s = Model(), 1``; ``fs = [f, g]``
+        elif isinstance(node, ast.Dict):
+            stack += node.values  # ``handlers = {"f": f}``
+        elif isinstance(node, ast.Starred):
+            stack.append(node.value)
+    return found
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    """The plain names a target binds: ``m`` in ``m``, ``m, s``, ``[m, *rest]``."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for element in target.elts for n in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
 
 
 def _unbound_in(body: Iterable[ast.stmt]) -> set[str]:
@@ -424,6 +459,8 @@ class _Walker(ast.NodeVisitor):
         self.importing = False
         self.calls: dict[str, _Effects] = {}
         self.aliases: set[tuple[str, str]] = set()
+        #: The classes whose bodies are being read (a name: a top-level class).
+        self.classes: list[str | None] = []
         self.star = False
         self.future_annotations = False
         self.breaks: list[list[_Must]] = []
@@ -779,11 +816,24 @@ class _Walker(ast.NodeVisitor):
         self.visit(node.value)
         for target in node.targets:
             self._target(target)
-        maker = _maker(node.value)
-        if maker is not None and self.frame is self.module:
-            for target in node.targets:
-                if isinstance(target, ast.Name) and target.id != maker:
-                    self._alias(target.id, maker)
+        self._aliases_of(node.targets, node.value)
+
+    def _aliases_of(self, targets: Iterable[ast.expr], value: ast.expr) -> None:
+        """Aliases an assignment makes (see :meth:`_alias`): at module level, of
+        each name it binds (``m, s = build()`` too) and of a class's attribute
+        (``C.m = f``); in a top-level class's body, of the class (``m = f``)."""
+        if self.frame is self.module:
+            owners = [n for t in targets for n in _target_names(t)]
+            owners += [t.value.id for t in targets
+                       if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)]
+        elif self.frame.is_class and self.classes and self.classes[-1] is not None:
+            owners = [self.classes[-1]]
+        else:
+            return
+        makers = _makers(value)
+        for owner in owners:
+            for maker in makers - {owner}:
+                self._alias(owner, maker)
 
     def _alias(self, name: str, maker: str) -> None:
         """``name = maker``, ``name = maker.attr``, ``name = maker(...)``: a function
@@ -810,6 +860,7 @@ class _Walker(ast.NodeVisitor):
             self.visit(node.annotation)
         if node.value is not None:
             self._target(node.target)
+            self._aliases_of([node.target], node.value)
         elif isinstance(node.target, ast.Attribute | ast.Subscript):
             # ``a.b: int`` evaluates ``a`` (and a subscript) but binds nothing.
             self.visit(node.target.value)
@@ -830,6 +881,7 @@ class _Walker(ast.NodeVisitor):
             self._store_module(node.target.id, certain=False)
         else:
             self._store(node.target.id)
+            self._aliases_of([node.target], node.value)
 
     def visit_Import(self, node: ast.Import) -> None:
         self.importing = True
@@ -924,12 +976,20 @@ class _Walker(ast.NodeVisitor):
             if params:
                 self.comprehensions.pop()
         outer = self.frame
+        top = outer is self.module
+        if top:
+            # A method a subclass inherits reads its globals where it is called.
+            for base in node.bases:
+                for maker in _makers(base) - {node.name}:
+                    self._alias(node.name, maker)
         self.frame = _Frame(is_class=True)
+        self.classes.append(node.name if top else None)
         breaks, self.breaks = self.breaks, []
         try:
             self._block(node.body)
         finally:
             self.frame, self.breaks = outer, breaks
+            self.classes.pop()
         self._define(node.name, self._effects_of("class", node.lineno, node.name))
 
     def visit_Lambda(self, node: ast.Lambda) -> None:

@@ -315,6 +315,18 @@ def test_a_function_reads_globals_where_it_is_called() -> None:
     ("class Sig:\n    def val(self, x):\n        return x * k", "g = Sig()", "g.val(1)"),
     ("def make():\n    def inner(x):\n        return x * k\n    return inner", "g = make()",
      "g(1)"),  # a closure a factory made
+    # Found by audit 8: inherited methods and more ways of naming the object.
+    ("class A:\n    def val(self, x):\n        return x * k", "class B(A):\n    pass\ng = B()",
+     "g.val(1)"),
+    ("class A:\n    def val(self, x):\n        return x * k",
+     "class B(A):\n    def val(self, x):\n        return super().val(x)\ng = B()", "g.val(1)"),
+    ("class A:\n    def val(self, x):\n        return x * k", "g, other = A(), 1", "g.val(1)"),
+    ("class A:\n    def val(self, x):\n        return x * k", "g: A = A()", "g.val(1)"),
+    ("class A:\n    def val(self, x):\n        return x * k", "g = A() if True else None",
+     "g.val(1)"),
+    ("def f(x):\n    return x * k", "import functools\ng = functools.partial(f)", "g(1)"),
+    ("def f(x):\n    return x * k", "g = {'f': f}", "g['f'](1)"),
+    ("def f(self, x):\n    return x * k", "class C:\n    val = f\ng = C()", "g.val(1)"),
 ])
 def test_a_function_reached_through_another_name_reads_globals_where_it_is_called(
         maker: str, make: str, call: str) -> None:
@@ -578,3 +590,4 @@ def test_a_read_the_analysis_cannot_see_never_takes_a_value_from_below() -> None
                          ("a", "f", "fs", "data", "use", "late", "below", "late2")])
     report = nb.run("data", "data = [1]")
     assert report.ran == ["data", "use"] and nb.ns["only_below"] == 6
+
