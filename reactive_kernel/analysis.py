@@ -34,8 +34,11 @@ Invariants of :class:`CellAnalysis`:
   the cell bound the name first, so it never needs a definer below it.
 - ``inplace`` are names whose object the cell changes in place at module level:
   the base of a subscript or attribute target (``df["b"] = ...``, ``obj.x = 1``,
-  ``del d[k]``) and augmented assignments (``x += 1``).  Method calls
-  (``lst.append(1)``) are reads only.
+  ``del d[k]``), augmented assignments (``x += 1``), and a call of a method
+  that changes its object as the builtin containers' and pandas' do
+  (:data:`MUTATING_METHODS`: ``lst.append(1)``, ``df.insert(0, "c", 1)``,
+  ``model.fit(X, y)``) or of any method with ``inplace=True``.  Other method
+  calls (``ax.plot(x)``, ``rng.integers(3)``) are reads only.
 - ``calls`` give, per function or class the cell defines (private ones too),
   the globals its bodies read, write and change in place when called (from
   any cell); a cell calling one of its own changes those names in place too.
@@ -223,7 +226,8 @@ class _Scopes:
     def _changed_globals(self, table: symtable.SymbolTable) -> set[str]:
         """Globals whose object a function's own body changes in place: the
         base of a subscript or attribute target (``registry[k] = v``,
-        ``config.x = 1``, ``del cache[k]``, ``totals[k] += 1``)."""
+        ``config.x = 1``, ``del cache[k]``, ``totals[k] += 1``) or of a mutating
+        method's call (``registry.append(f)``)."""
         if self._changed_bases is None:
             self._changed_bases = self._find_changed_bases()
         candidates = self._changed_bases.get((table.get_name(), table.get_lineno()), ())
@@ -251,8 +255,18 @@ class _Scopes:
                     todo.append((stmt.body, None))  # a scope of its own
                     continue
                 if key is not None:
+                    bases = found.setdefault(key, set())
                     for target in _targets(stmt):
-                        _target_bases(target, found.setdefault(key, set()))
+                        _target_bases(target, bases)
+                    if not any(hasattr(stmt, part) for part in ("body", "handlers", "cases")):
+                        # ``registry.append(f)``, ``cache.update(d)`` (a simple
+                        # statement: a compound one's body is walked on its own).
+                        for node in ast.walk(stmt):
+                            if isinstance(node, ast.Call):
+                                changed = _mutated(node)
+                                if changed is not None:
+                                    _target_bases(ast.Attribute(value=changed, attr="_",
+                                                                ctx=ast.Store()), bases)
                 for part_name in ("body", "orelse", "finalbody"):
                     inner = getattr(stmt, part_name, None)
                     if inner:
@@ -311,6 +325,34 @@ def _target_bases(target: ast.expr, found: set[str]) -> None:
             base = base.value
         if isinstance(base, ast.Name):
             found.add(base.id)
+
+
+#: Methods that change their object in place: the builtin containers' (list, dict,
+#: set), pandas' ``insert`` and scikit-learn's ``fit``.  A call of one on a name
+#: (``lst.append(1)``, ``df.insert(0, "c", 1)``) changes that name in place.
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
+    "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
+    "symmetric_difference_update", "fit", "partial_fit",
+})
+
+
+def _mutated(call: ast.Call) -> ast.expr | None:
+    """The object a call changes in place, if it is a known mutating method
+    (:data:`MUTATING_METHODS`) or has ``inplace=True``, called on a name or on
+    attributes and items of one (``lst.append``, ``self.items.append``,
+    ``d["k"].append``), not on what a call returned."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    if func.attr not in MUTATING_METHODS and not any(
+            k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in call.keywords):
+        return None
+    base: ast.expr = func.value
+    while isinstance(base, (ast.Attribute, ast.Subscript)):
+        base = base.value
+    return func.value if isinstance(base, ast.Name) else None
 
 
 def _makers(value: ast.expr) -> set[str]:
@@ -612,6 +654,13 @@ class _Walker(ast.NodeVisitor):
         self.frame.may.add(name)
         if self.frame.must is not None:
             self.frame.must.discard(name)
+
+    def _local_in_comprehension(self, target: ast.expr) -> bool:
+        base = target
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        return isinstance(base, ast.Name) and any(base.id in local
+                                                  for local in self.comprehensions)
 
     def _changed_in_place(self, target: ast.expr) -> None:
         base = target
@@ -1079,6 +1128,9 @@ class _Walker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
+        changed = _mutated(node)
+        if changed is not None and not self._local_in_comprehension(changed):
+            self._changed_in_place(ast.Attribute(value=changed, attr="_", ctx=ast.Store()))
         command = shell_call(node)
         if command is not None:
             for name in sorted(expanded_names(command)):

@@ -360,8 +360,11 @@ CHANGES_THROUGH_CALLS = [
     ("def add(k):\n    store[k] = 1\nadd(3)",
      cell({"add"}, refs={"store"}, inplace={"store"},
           calls={"add": ({"store"}, set(), {"store"})})),
-    # Method calls stay reads.
-    ("def log(m):\n    history.append(m)", cell({"log"}, calls={"log": ({"history"}, set())})),
+    # A known mutating method changes its object in place; other method calls are reads.
+    ("def log(m):\n    history.append(m)",
+     cell({"log"}, calls={"log": ({"history"}, set(), {"history"})})),
+    ("def draw(m):\n    ax.plot(m)", cell({"draw"}, calls={"draw": ({"ax"}, set())})),
+    ("def keep(m):\n    seen = []\n    seen.append(m)", cell({"keep"})),
 ]
 
 
@@ -667,3 +670,25 @@ def test_calls_give_the_same_result_whatever_the_hash_seed() -> None:
     assert results == {"['Q', 'R'] [] ['Q', 'R', 'f', 'g', 'h']\n"}
     check(code, cell({"Q", "R", "f", "g", "h"}, {"Q", "R"}, calls={
         "f": ({"g", "h", "R", "Q"}, set()), "g": (set(), {"R"}), "h": ({"R"}, {"Q"})}))
+
+
+@pytest.mark.parametrize(("code", "inplace"), [
+    ("lst.append(1)", {"lst"}),
+    ("df.insert(0, 'Ones', 1)", {"df"}),
+    ("model.fit(X, y)", {"model"}),
+    ("df.dropna(inplace=True)", {"df"}),
+    ("d['k'].append(1)", {"d"}),
+    ("self_.items.update(other)", {"self_"}),
+    ("ax.plot(x)", set()),
+    ("df.dropna(inplace=False)", set()),
+    ("smf.ols(f, d).fit()", set()),  # what a call returned, not a name's object
+    ("[x.append(1) for x in xs]", set()),
+    ("[out.append(x) for x in xs]", {"out"}),
+])
+def test_a_mutating_method_changes_its_object_in_place(code: str, inplace: set[str]) -> None:
+    """Found by audit 8: ``data.insert(0, 'Ones', 1)`` re-run on the object its last
+    run changed fails (``cannot insert Ones, already exists``): known mutating
+    methods are changes in place, so a re-run first gets a fresh object."""
+    got = analyse(code)
+    assert got.inplace == frozenset(inplace)
+    assert inplace <= got.defs and inplace <= got.refs

@@ -473,10 +473,13 @@ def test_readers_of_an_import_that_gives_the_same_object_do_not_rerun() -> None:
     nb.run("d", "shown = (loads('[1]'), Base.seen)")
     report = nb.run("a", "from json import dumps, loads\nimport importlib, json, math")
     assert report.ran == ["a"] and report.unchanged == ["c", "d"]
-    # A reload makes new function objects: their readers re-run.
+    # A reload makes new function objects: their readers re-run, and the class that
+    # registers itself in Base (Base.seen.append: a change in place) gets a fresh
+    # Base first, as top to bottom (before, it failed with "defined twice").
     report = nb.run("a", "import importlib, json\nimportlib.reload(json)\n"
                          "from json import dumps, loads")
-    assert report.ran == ["a", "c", "d"]
+    assert report.ran == ["a", "b", "c", "d"] and not report.errors
+    assert nb.ns["shown"] == ([1], ["User"])
 
 
 def test_a_builtin_redefined_by_a_batch_input_below_is_not_lost() -> None:
@@ -591,3 +594,20 @@ def test_a_read_the_analysis_cannot_see_never_takes_a_value_from_below() -> None
     report = nb.run("data", "data = [1]")
     assert report.ran == ["data", "use"] and nb.ns["only_below"] == 6
 
+
+
+def test_a_cell_inserting_a_column_re_runs_on_a_fresh_frame() -> None:
+    """Audit 8 (ML-Exercise1): ``data.insert(0, 'Ones', 1)`` in the model cell; an edit
+    above re-runs it, and it must not find the column its last run inserted."""
+    nb = Notebook()
+    nb.run("load", "data = {'x': [1, 2]}")
+    nb.run("alpha", "alpha = 0.1")
+    nb.run("model", "if 'Ones' in data:\n"
+                    "    raise ValueError('cannot insert Ones, already exists')\n"
+                    "data.update(Ones=1)\ncols = sorted(data)\nfit = alpha * len(cols)")
+    nb.run("grow", "lst = [0]")
+    nb.run("use", "lst.append(alpha)\nsize = len(lst)")
+    report = nb.run("alpha", "alpha = 0.2")
+    assert not report.errors, report.errors
+    assert nb.ns["size"] == 2 and nb.ns["fit"] == 0.2 * 2 and nb.ns["lst"] == [0, 0.2]
+    assert "load" in report.restored and "grow" in report.restored
