@@ -360,7 +360,7 @@ def _makers(value: ast.expr) -> set[str]:
     ``f`` in ``f``, ``f.attr``, ``f(...)``, ``f(...).attr``, ``f.attr(...)``; a
     name passed to the call too (``partial(f)``, ``H(f)`` keeping ``f``); both
     branches of ``a if c else b`` and ``a or b``; the items of a tuple, list, set
-    or dict display."""
+    or dict display or comprehension; the container an item is taken from."""
     found: set[str] = set()
     stack = [value]
     while stack:
@@ -383,7 +383,11 @@ def _makers(value: ast.expr) -> set[str]:
             stack += node.elts  # ``m, s = Model(), 1``; ``fs = [f, g]``
         elif isinstance(node, ast.Dict):
             stack += node.values  # ``handlers = {"f": f}``
-        elif isinstance(node, ast.Starred):
+        elif isinstance(node, (ast.Starred, ast.Subscript)):
+            stack.append(node.value)  # ``m = models["a"]``
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            stack.append(node.elt)  # ``ms = [Model() for _ in range(2)]``
+        elif isinstance(node, ast.DictComp):
             stack.append(node.value)
     return found
 

@@ -88,6 +88,8 @@ def check(code: str, expected: CellAnalysis, transform=None) -> None:
     ("p = partial(f, 2)", {("p", "partial"), ("p", "f")}),
     ("h = H(fn=f)", {("h", "H"), ("h", "f")}),
     ("fs = {'f': f}", {("fs", "f")}),
+    ("m = models['a']", {("m", "models")}),
+    ("ms = [Model() for _ in range(2)]", {("ms", "Model")}),
     ("class B(A):\n    pass", {("B", "A")}),
     ("class B(mod.A, metaclass=M):\n    pass", {("B", "mod")}),
     ("class K:\n    g = f", {("K", "f")}),

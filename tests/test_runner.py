@@ -327,6 +327,10 @@ def test_a_function_reads_globals_where_it_is_called() -> None:
     ("def f(x):\n    return x * k", "import functools\ng = functools.partial(f)", "g(1)"),
     ("def f(x):\n    return x * k", "g = {'f': f}", "g['f'](1)"),
     ("def f(self, x):\n    return x * k", "class C:\n    val = f\ng = C()", "g.val(1)"),
+    ("class A:\n    def val(self, x):\n        return x * k", "ms = {'a': A()}\ng = ms['a']",
+     "g.val(1)"),
+    ("class A:\n    def val(self, x):\n        return x * k", "g = [A() for _ in range(2)]",
+     "g[1].val(1)"),
 ])
 def test_a_function_reached_through_another_name_reads_globals_where_it_is_called(
         maker: str, make: str, call: str) -> None:
