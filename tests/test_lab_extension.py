@@ -337,6 +337,13 @@ def test_a_merge_restart_the_palette_and_the_toolbar(
         box = page.locator(".jp-NotebookPanel-toolbar .rk-lab-graph:visible").first.bounding_box()
         assert box is not None and box["width"] < 120, box
         expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName:visible")).to_have_count(1)
+        # On a one-line active cell the badge is not under JupyterLab's cell toolbar.
+        cells(page).nth(1).locator(".jp-InputPrompt").click()
+        toolbar = cells(page).nth(1).locator(".jp-cell-toolbar")
+        expect(toolbar).to_be_visible(timeout=WAIT)
+        a, b = toolbar.bounding_box(), badge(page, 1).bounding_box()
+        assert a is not None and b is not None
+        assert b["x"] + b["width"] <= a["x"] or b["y"] >= a["y"] + a["height"], (a, b)
         # The commands are in the palette.
         page.keyboard.press("Control+Shift+C")
         page.keyboard.type("Run Stale")
