@@ -189,6 +189,10 @@ class DependencyGraph:
         """Names more than one cell defines."""
         return frozenset(self._defs.multiple)
 
+    def definer_positions(self, name: str) -> list[int]:
+        """The positions of the cells defining ``name``, sorted (do not change it)."""
+        return self._defs.get(name)
+
     def definer_above(self, cell: CellId, name: str) -> CellId | None:
         """The nearest cell above ``cell`` that defines ``name``."""
         found = self._defs.get(name)

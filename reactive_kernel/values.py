@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import sys
 import types
+from bisect import bisect_left
 from collections.abc import Iterable, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -126,6 +127,10 @@ class ValueStore:
     failing: dict[CellId, frozenset[str]] = field(default_factory=dict)
     failing_version: int = 0
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
+    #: Names :meth:`place` gave the nearest definer above's value for a read the
+    #: analysis cannot see -> which of their definers that was (an index into
+    #: their positions), while nothing has changed them since.
+    _hidden: dict[str, int] = field(default_factory=dict)
 
     # -- reading ------------------------------------------------------------
 
@@ -195,6 +200,7 @@ class ValueStore:
         names.update(dict.fromkeys(node.refs - node.weak - cut, True))
         names.update(dict.fromkeys(node.refs & cut, False))
         for name, reads in names.items():
+            self._hidden.pop(name, None)
             if not _is_name(name) or (reads and name in node.detached):
                 continue
             found = self.resolve(cell, name, below=reads)
@@ -204,14 +210,20 @@ class ValueStore:
 
     def _place_hidden(self, cell: CellId, known: AbstractSet[str]) -> set[str]:
         graph = self.graph
+        position = graph.position(cell)
         placed: set[str] = set()
+        done = self._hidden
         for name in graph.multiply_defined():
-            if name in known or not _is_name(name) \
-                    or graph.definer_below(cell, name) is None:
+            if name in known:
                 continue
+            spots = graph.definer_positions(name)
+            i = bisect_left(spots, position)
+            # Only where cells above and below define it: a name no cell above
+            # defines stays (the row "a read with no definer above").
+            if i == 0 or i == len(spots) or done.get(name) == i or not _is_name(name):
+                continue
+            done[name] = i  # placed for a cell below the same definers: still right
             found = self.resolve(cell, name, below=False)
-            # Only a value some cell above holds: a name no cell above defines
-            # stays (the row "a read with no definer above").
             if found is None or found.definer is None or found.value is ABSENT:
                 continue
             self._put(name, found.value)
@@ -227,6 +239,8 @@ class ValueStore:
         node = self.graph.cell(cell)
         stamp = next(self._stamps)
         kept = self.records[cell] = {}
+        for name in node.defs:
+            self._hidden.pop(name, None)
         unbound = set(unbound)
         for name in node.defs:
             if name in unbound:
@@ -277,6 +291,7 @@ class ValueStore:
 
     def finalize(self, names: Iterable[str]) -> None:
         """Leave each name as its last definer in notebook order left it."""
+        self._hidden.clear()
         for name in set(names):
             if _is_name(name):
                 found = self._final(name)

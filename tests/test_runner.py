@@ -615,3 +615,19 @@ def test_a_cell_inserting_a_column_re_runs_on_a_fresh_frame() -> None:
     assert not report.errors, report.errors
     assert nb.ns["size"] == 2 and nb.ns["fit"] == 0.2 * 2 and nb.ns["lst"] == [0, 0.2]
     assert "load" in report.restored and "grow" in report.restored
+
+
+def test_hidden_reads_follow_each_cells_own_definer_above() -> None:
+    """Two re-run cells with a definer between them that does not re-run: each reads
+    its own nearest definer above, as top to bottom."""
+    nb = Notebook()
+    nb.run("a", "limit = 1")
+    nb.run("data", "data = [0, 1, 2, 3, 4, 5, 6]")
+    nb.run("use1", "one = [v for v in data if v > eval('limit')]")
+    nb.run("mid", "limit = 5")
+    nb.run("use2", "two = [v for v in data if v > eval('limit')]")
+    nb.run("below", "limit = 2")
+    report = nb.run("data", "data = [0, 1, 2, 3, 4, 5, 6, 7]")
+    assert report.ran == ["data", "use1", "use2"]
+    assert nb.ns["one"] == [2, 3, 4, 5, 6, 7] and nb.ns["two"] == [6, 7]
+    assert nb.ns["limit"] == 2
