@@ -131,6 +131,12 @@ class ValueStore:
     #: analysis cannot see -> which of their definers that was (an index into
     #: their positions), while nothing has changed them since.
     _hidden: dict[str, int] = field(default_factory=dict)
+    #: Names whose entry in ``_hidden`` went since the last placement; the
+    #: position of the last cell placed; every (position, name) of a definer of
+    #: a name defined more than once, sorted.
+    _hidden_dirty: set[str] = field(default_factory=set)
+    _hidden_from: int | None = None
+    _hidden_events: list[tuple[int, str]] | None = None
 
     # -- reading ------------------------------------------------------------
 
@@ -200,7 +206,7 @@ class ValueStore:
         names.update(dict.fromkeys(node.refs - node.weak - cut, True))
         names.update(dict.fromkeys(node.refs & cut, False))
         for name, reads in names.items():
-            self._hidden.pop(name, None)
+            self._unplace(name)
             if not _is_name(name) or (reads and name in node.detached):
                 continue
             found = self.resolve(cell, name, below=reads)
@@ -208,12 +214,32 @@ class ValueStore:
                 self._put(name, found.value)
         return hidden
 
+    def _unplace(self, name: str) -> None:
+        if self._hidden.pop(name, None) is not None:
+            self._hidden_dirty.add(name)
+
     def _place_hidden(self, cell: CellId, known: AbstractSet[str]) -> set[str]:
         graph = self.graph
         position = graph.position(cell)
+        last, self._hidden_from = self._hidden_from, position
+        names: Iterable[str]
+        if last is None or position < last:
+            names = graph.multiply_defined()  # the first cell placed, or one above the last
+        else:
+            # Going down the notebook, a name's definer above changes only past one
+            # of its definers, and its value only when something changed it.
+            if self._hidden_events is None:
+                self._hidden_events = sorted(
+                    (spot, name) for name in graph.multiply_defined()
+                    for spot in graph.definer_positions(name))
+            events = self._hidden_events
+            start = bisect_left(events, (last + 1, ""))
+            stop = bisect_left(events, (position, ""))
+            names = {name for _spot, name in events[start:stop]} | self._hidden_dirty
+        self._hidden_dirty = set()
         placed: set[str] = set()
         done = self._hidden
-        for name in graph.multiply_defined():
+        for name in names:
             if name in known:
                 continue
             spots = graph.definer_positions(name)
@@ -240,7 +266,7 @@ class ValueStore:
         stamp = next(self._stamps)
         kept = self.records[cell] = {}
         for name in node.defs:
-            self._hidden.pop(name, None)
+            self._unplace(name)
         unbound = set(unbound)
         for name in node.defs:
             if name in unbound:
@@ -292,6 +318,9 @@ class ValueStore:
     def finalize(self, names: Iterable[str]) -> None:
         """Leave each name as its last definer in notebook order left it."""
         self._hidden.clear()
+        self._hidden_dirty.clear()
+        self._hidden_from = None
+        self._hidden_events = None
         for name in set(names):
             if _is_name(name):
                 found = self._final(name)
