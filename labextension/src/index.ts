@@ -195,7 +195,8 @@ class ReactiveNotebook {
       void this.request(remove.length ? { order, remove } : { order });
       return;
     }
-    const rerun = back.filter((id) => this.removed.get(id));
+    // (One view of a notebook runs it: they share its cells.)
+    const rerun = this.views()[0] === this ? back.filter((id) => this.removed.get(id)) : [];
     for (const id of back) this.removed.delete(id);
     const register = [...back, ...arrived].map((id) => ({
       cellId: id, code: this.cellById(id)?.model.sharedModel.getSource() ?? "" }));
