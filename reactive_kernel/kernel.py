@@ -218,8 +218,10 @@ class ReactiveKernel(IPythonKernel):
                 self.session.sign(parts), _frame_bytes(frames[0])):
             return
         content = self.session.unpack(parts[3])
-        comm_id = content.get("comm_id") if isinstance(content, dict) else None
-        if content.get("target_name") == TARGET and isinstance(comm_id, str) and comm_id:
+        if not isinstance(content, dict) or content.get("target_name") != TARGET:
+            return
+        comm_id = content.get("comm_id")
+        if isinstance(comm_id, str) and comm_id:
             self.publisher.open_early(comm_id, header)
 
     def _send_comm_msg(self, comm_id: str, parent: dict[str, Any],

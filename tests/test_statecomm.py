@@ -214,3 +214,33 @@ def test_a_refused_cell_is_published_as_an_error(fresh_kernel: KernelHarness) ->
     assert k.value("cy_b") == "2"
     k.ok("cy_a = 3", "a")
     assert k.value("cy_b") == "4"
+
+
+def test_without_the_peek_a_comm_gets_its_snapshot_from_the_open(
+        monkeypatch: Any) -> None:
+    """The public path (REACTIVE_KERNEL_PEEK=0, an ipykernel that would not pass shell
+    messages through the peek): the comm is answered when the kernel handles its
+    open, once, and then hears every change."""
+    monkeypatch.setenv("REACTIVE_KERNEL_PEEK", "0")
+    k = KernelHarness("reactive")
+    try:
+        k.ok("np_a = 1", "a")
+        comm_id, snapshot = open_comm(k)  # asserts a single snapshot
+        assert snapshot["cells"]["a"]["status"] == "ok"
+        edit = k.ok("np_a = 2", "a")
+        assert states(comm_messages(edit.iopub, comm_id), "a")[-1] == "ok"
+    finally:
+        k.close()
+
+
+def test_a_malformed_comm_open_is_dropped_and_the_kernel_goes_on(
+        fresh_kernel: KernelHarness) -> None:
+    """The peek reads a comm_open before the kernel checks it: content that is not a
+    comm's, or no comm id, changes nothing, and the kernel still answers."""
+    k = fresh_kernel
+    for content in ({"target_name": "reactive"}, {"comm_id": 5, "target_name": "reactive"},
+                    {"comm_id": "x", "target_name": "other"}):
+        k.kc.shell_channel.send(k.kc.session.msg("comm_open", content))
+    check = k.run("1 + 1", "after")
+    assert check.status == "ok"
+    assert not [m for m in check.iopub if m["msg_type"] == "comm_msg"]
