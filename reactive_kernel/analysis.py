@@ -177,6 +177,9 @@ class _Scopes:
             self.by_key.setdefault(key, []).append(table)
         self._class_nodes: dict[tuple[str, int], ast.ClassDef] | None = None
         self._changed_bases: dict[tuple[str, int], set[str]] | None = None
+        # ``@name`` in a function's ``.query("...")``: a read when it is called.
+        self._query_names: dict[tuple[str, int], set[str]] | None = (
+            None if "@" in source else {})
         self._cache: dict[tuple[str, str, int], tuple[frozenset[str], ...]] = {}
 
     def function(self, name: str, lineno: int) -> _Effects:
@@ -210,6 +213,7 @@ class _Scopes:
                     reads |= self._class_body_reads(table)
                 if table.get_type() == "function":
                     changes |= self._changed_globals(table)
+                    reads |= self._query_globals(table)
                 for sym in table.get_symbols():
                     if table.get_type() == "class" and sym.is_referenced() and sym.is_annotated():
                         # ``x: int`` in a class body binds nothing, and symtable does
@@ -238,6 +242,23 @@ class _Scopes:
                     found.add(name)
             except KeyError:
                 pass
+        return found
+
+    def _query_globals(self, table: symtable.SymbolTable) -> set[str]:
+        """The globals a function's ``.query``/``.eval`` strings read with ``@``:
+        pandas looks an ``@name`` up in the calling frame's locals, then its
+        globals; a name the function does not bind is read from the module."""
+        if self._query_names is None:
+            self._query_names = _query_names_by_function(self.tree)
+        found: set[str] = set()
+        for name in self._query_names.get((table.get_name(), table.get_lineno()), ()):
+            try:
+                sym = table.lookup(name)
+            except KeyError:
+                found.add(name)
+                continue
+            if sym.is_global():
+                found.add(name)
         return found
 
     def _find_changed_bases(self) -> dict[tuple[str, int], set[str]]:
@@ -353,6 +374,55 @@ def _mutated(call: ast.Call) -> ast.expr | None:
     while isinstance(base, (ast.Attribute, ast.Subscript)):
         base = base.value
     return func.value if isinstance(base, ast.Name) else None
+
+
+#: pandas' ``DataFrame.query`` and ``DataFrame.eval`` read the names a string
+#: marks with ``@`` (``df.query("a > @limit")``) from the caller's namespace.
+_QUERY_METHODS = frozenset({"query", "eval"})
+_QUOTED = re.compile(r"""(['"`])(?:\\.|(?!\1).)*\1""")
+_AT_NAME = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _query_names(call: ast.Call) -> list[str]:
+    """The names a ``.query("...")`` or ``.eval("...")`` call's literal expression
+    marks with ``@`` outside its own quoted strings (``"email == 'a@b.c'"``
+    reads nothing), in order."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _QUERY_METHODS:
+        return []
+    expr = call.args[0] if call.args else next(
+        (k.value for k in call.keywords if k.arg == "expr"), None)
+    if not isinstance(expr, ast.Constant) or not isinstance(expr.value, str):
+        return []
+    return _AT_NAME.findall(_QUOTED.sub(" ", expr.value))
+
+
+def _query_names_by_function(tree: ast.Module) -> dict[tuple[str, int], set[str]]:
+    """Per function or lambda (name, line, as symtable keys them): the names its
+    own ``.query``/``.eval`` strings mark with ``@``."""
+    found: dict[tuple[str, int], set[str]] = {}
+
+    def visit(node: ast.AST, key: tuple[str, int] | None) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for part in (*node.decorator_list, node.args, node.returns):
+                if part is not None:
+                    visit(part, key)
+            for stmt in node.body:
+                visit(stmt, (node.name, node.lineno))
+            return
+        if isinstance(node, ast.Lambda):
+            visit(node.args, key)
+            visit(node.body, ("lambda", node.lineno))
+            return
+        if isinstance(node, ast.Call) and key is not None:
+            names = _query_names(node)
+            if names:
+                found.setdefault(key, set()).update(names)
+        for child in ast.iter_child_nodes(node):
+            visit(child, key)
+
+    visit(tree, None)
+    return found
 
 
 def _makers(value: ast.expr) -> set[str]:
@@ -1132,6 +1202,8 @@ class _Walker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
+        for name in _query_names(node):
+            self._load(name)
         changed = _mutated(node)
         if changed is not None and not self._local_in_comprehension(changed):
             self._changed_in_place(ast.Attribute(value=changed, attr="_", ctx=ast.Store()))

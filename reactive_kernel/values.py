@@ -192,7 +192,7 @@ class ValueStore:
         reads (through the functions it calls too) or defines.  ``unbound``
         reads take no value from a cell below (a cycle's cut reads).
 
-        Names it reads where the analysis cannot see (``df.query("a > @limit")``,
+        Names it reads where the analysis cannot see (``eval("x + 1")``,
         a function called through a container) see the nearest definer above
         too, for every name that cells both above and below it define: never a
         value from below, which a top-to-bottom run could not give.  Returns

@@ -694,3 +694,25 @@ def test_a_mutating_method_changes_its_object_in_place(code: str, inplace: set[s
     got = analyse(code)
     assert got.inplace == frozenset(inplace)
     assert inplace <= got.defs and inplace <= got.refs
+
+
+@pytest.mark.parametrize(("code", "refs", "call_reads"), [
+    ("r = df.query('a > @limit')", {"df", "limit"}, {}),
+    ("r = df.eval(expr='a + @k')", {"df", "k"}, {}),
+    # ``@`` inside the query's own quoted strings marks nothing.
+    ("r = df.query(\"email == 'x@y.com' and a > @lo\")", {"df", "lo"}, {}),
+    ("limit = 3\nr = df.query('a > @limit')", {"df"}, {}),
+    ("r = [df.query('a > @x') for x in xs]", {"df", "xs"}, {}),
+    ("def f(d):\n    return d.query('a > @limit')", set(), {"f": {"limit"}}),
+    ("def f(d, limit):\n    return d.query('a > @limit')", set(), {}),
+    ("g = lambda d: d.query('a > @cut')", set(), {"g": {"cut"}}),
+    ("r = df.query(q)", {"df", "q"}, {}),
+    ("r = s.replace('@x', y)", {"s", "y"}, {}),
+])
+def test_a_query_string_reads_the_names_it_marks_with_at(
+        code: str, refs: set[str], call_reads: dict[str, set[str]]) -> None:
+    """pandas' ``df.query("a > @limit")`` reads ``limit`` from the caller's
+    namespace: a read, so the cell re-runs when ``limit`` changes."""
+    got = analyse(code)
+    assert got.refs == frozenset(refs)
+    assert {c.name: set(c.reads) for c in got.calls if c.reads} == call_reads

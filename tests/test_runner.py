@@ -600,6 +600,21 @@ def test_a_read_the_analysis_cannot_see_never_takes_a_value_from_below() -> None
 
 
 
+def test_a_query_string_names_a_read() -> None:
+    """``df.query("a > @limit")`` re-runs when ``limit`` changes, also through a
+    function, with a real pandas frame."""
+    nb = Notebook()
+    nb.run("imp", "import pandas as pd")
+    nb.run("df", "df = pd.DataFrame({'a': [1, 2, 3]})")
+    nb.run("limit", "limit = 1")
+    nb.run("n", "n = len(df.query('a > @limit'))")
+    nb.run("f", "def big(d):\n    return d.query('a >= @limit')")
+    nb.run("m", "m = len(big(df))")
+    report = nb.run("limit", "limit = 2")
+    assert report.ran == ["limit", "n", "m"]
+    assert nb.ns["n"] == 1 and nb.ns["m"] == 2
+
+
 def test_a_cell_inserting_a_column_re_runs_on_a_fresh_frame() -> None:
     """Audit 8 (ML-Exercise1): ``data.insert(0, 'Ones', 1)`` in the model cell; an edit
     above re-runs it, and it must not find the column its last run inserted."""
