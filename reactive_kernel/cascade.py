@@ -39,6 +39,9 @@ class Cascade:
         self.execute = execute
         self.report = report
         self.failed: set[CellId] = set()
+        #: Cells re-run only to restore a value, that failed again: as a failure
+        #: of an earlier cascade, they block only the names they left unbound.
+        self.failed_restores: set[CellId] = set()
         self.done: set[CellId] = set()
         self.touched: set[str] = set(runner._unsettled)
         runner._unsettled.clear()
@@ -163,7 +166,7 @@ class Cascade:
             names = names - weak
             if not names:
                 continue
-            if parent in self.failed:
+            if parent in self.failed and parent not in self.failed_restores:
                 return parent
             for name in names & failing.get(parent, frozenset()):
                 source = self.runner.values.through_failed(parent, name)
@@ -197,9 +200,14 @@ class Cascade:
         if placed:
             inplace = runner._inplace.get(cell, frozenset())
             unbound: list[str] = []
-            if outcome.status != "ok":  # names it failed before binding pass through
+            if outcome.status != "ok":
+                # Names it failed before binding pass through; an object it was
+                # given to change in place stays its value (it may have changed
+                # it), but not one it binds itself first (``d = {}; d['k'] = 1``).
+                refs = self.graph.cell(cell).refs
                 unbound = [n for n, v in given.items()
-                           if n not in inplace and namespace.get(n, ABSENT) is v]
+                           if (n not in inplace or n not in refs)
+                           and namespace.get(n, ABSENT) is v]
             runner.values.record(cell, inplace, unbound)
             after = runner.values.records.get(cell, {})
             if same_code and runner.on_replaced is not None:
@@ -218,6 +226,8 @@ class Cascade:
         report.timings[cell] = state.duration or 0.0
         if outcome.status != "ok":
             self.failed.add(cell)
+            if not trigger and cell in report.restored:
+                self.failed_restores.add(cell)
             report.errors[cell] = outcome.error or outcome.status
         if outcome.status == "interrupted":
             report.interrupted = True

@@ -140,6 +140,7 @@ class Runner:
         functions it may call (:mod:`.calls`).  Graph errors propagate, graph
         unchanged.
         """
+        passing = self._passing()
         previous = self.calls.analysis(cell)
         names, changed = self.calls.update(cell, analysis)
         try:
@@ -163,11 +164,30 @@ class Runner:
                 # Console history that defines nothing any more can never
                 # re-run: drop it so the graph stays small.
                 self._drop(loser)
-        rebound = set(update.rebound)
+        rebound = set(update.rebound) | self._repassed(passing)
         if changed:
             # What its functions read or write reaches the cells calling them.
             rebound |= self._refresh_calls(changed, skip=cell)
         return CellUpdate(cell, update.dropped, frozenset(rebound), update.displaced)
+
+    def _passing(self) -> dict[tuple[CellId, str], CellId | None]:
+        """Per cell and name it failed before binding: the cell the name's value
+        passes through from (the nearest definer above that bound it)."""
+        values = self.values
+        return {(failed, name): values.through_failed(failed, name)
+                for failed, names in values.failing.items() if failed in self.graph
+                for name in names}
+
+    def _repassed(self, before: Mapping[tuple[CellId, str], CellId | None]) -> set[CellId]:
+        """The readers of names a failed cell passes through whose source
+        changed since ``before`` (a definer above it edited, deleted or moved):
+        run top to bottom, they see another value now."""
+        found: set[CellId] = set()
+        for (failed, name), source in before.items():
+            if failed not in self.graph or self.values.through_failed(failed, name) == source:
+                continue
+            found |= {c for c, via in self.graph.children(failed).items() if name in via}
+        return found
 
     def _refresh_calls(self, names: Iterable[str], skip: CellId | None) -> set[CellId]:
         """Recompute the effective names of cells reading ``names``; returns
@@ -220,11 +240,13 @@ class Runner:
         readers: set[CellId] = set()
         removed: set[CellId] = set()
         names: set[str] = set()
+        passing = self._passing()
         for cell in cells:
             if cell in self.graph:
                 names |= self.graph.cell(cell).defs
                 readers |= self._drop(cell)
                 removed.add(cell)
+        readers |= self._repassed(passing)
         self.values.release(names)
         self._unsettled |= names
         return frozenset(readers - removed)
@@ -232,7 +254,8 @@ class Runner:
     def set_order(self, order: Iterable[CellId]) -> frozenset[CellId]:
         """Take the notebook order a client gives; returns the cells whose
         reads now bind elsewhere (they must re-run, or go stale)."""
-        rebound = self.graph.set_order(order)
+        passing = self._passing()
+        rebound = self.graph.set_order(order) | self._repassed(passing)
         names = {n for c in self.graph.cells() for n in self.graph.cell(c).defs}
         self.values.finalize(names)
         self._unsettled |= names

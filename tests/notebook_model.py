@@ -3,7 +3,8 @@ the same notebook run top to bottom in a fresh namespace.
 
 Cells redefine names (``a`` reused, the builtin ``max`` shadowed and
 unshadowed), update them from themselves (``a = a * 2``), change objects in
-place (``lst += [b]``, ``d['k'] = ...``, through a function: ``put(a)``), read
+place (``lst += [b]``, ``d['k'] = ...``, ``lst.append(b)``, ``d.pop('k')``,
+through a function: ``put(a)``, ``push(a)``), read
 globals through functions defined elsewhere, and print what they see.
 Every generated cell reads only names it or a cell above may define, so a
 notebook is *well formed* (runs top to bottom) unless an edit moved or
@@ -17,6 +18,8 @@ import io
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
+
+from reactive_kernel.analysis import BUILTIN_NAMES, analyse
 
 #: Statements, each with the names it needs defined above it.
 STATEMENTS: list[tuple[str, frozenset[str]]] = [
@@ -67,10 +70,17 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("print('f2', f2())", frozenset({"f2", "a", "b"})),
     ("for b in lst:\n    c = b", frozenset({"lst"})),
     ("del d['k']", frozenset({"d"})),
+    # Changes in place through known mutating methods, at module level and in a function.
+    ("lst.append(b)", frozenset({"lst", "b"})),
+    ("lst.sort()", frozenset({"lst"})),
+    ("d.update(k=a + {n})", frozenset({"d", "a"})),
+    ("print('pop', d.pop('k', None))", frozenset({"d"})),
+    ("def push(v):\n    lst.append(v)", frozenset()),
+    ("push(a + {n})", frozenset({"push", "lst", "a"})),
 ]
-NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2")
+NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2", "push")
 #: Names shown by presence only (functions and classes).
-OPAQUE = ("f", "g", "K", "max", "h", "put", "f2")
+OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -86,6 +96,7 @@ DEFINES = {
     "lst[0] = a + {n}": {"lst"}, "K.w = K.w + {n}": {"K"}, "a += {n}": {"a"},
     "b = (t := a + {n}) * 2": {"b", "t"}, "c = [a * j for j in range({n})]": {"c"},
     "f2 = lambda: a + b + {n}": {"f2"}, "for b in lst:\n    c = b": {"b", "c"},
+    "def push(v):\n    lst.append(v)": {"push"},
 }
 
 
@@ -181,8 +192,20 @@ def exec_cell(code: str, namespace: dict[str, object]) -> str:
 
 def well_formed(cells: list[str]) -> bool:
     """Every cell's reads are defined by a cell above it or by itself first:
-    a top-to-bottom run raises no NameError."""
-    return "NameError" not in "".join(run_top_to_bottom(cells).outputs)
+    a top-to-bottom run raises no NameError, and no cell reads a name that only
+    cells below it define (``1 / 0`` before the read hides the NameError)."""
+    if "NameError" in "".join(run_top_to_bottom(cells).outputs):
+        return False
+    above: set[str] = set()
+    for code in cells:
+        try:
+            found = analyse(code)
+        except SyntaxError:
+            continue
+        if found.refs - found.weak - above - BUILTIN_NAMES:
+            return False
+        above |= found.defs
+    return True
 
 
 class EditedNotebook:

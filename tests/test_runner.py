@@ -600,6 +600,59 @@ def test_a_read_the_analysis_cannot_see_never_takes_a_value_from_below() -> None
 
 
 
+def test_a_failed_cell_that_made_its_own_object_leaves_nothing_of_the_one_above() -> None:
+    """Property test: ``d = {...}; d['k'] = ...`` broken by a SyntaxError passes
+    ``d`` through from above; when the cell above stops defining ``d``, it is
+    gone, as top to bottom (the broken cell's in-place change is of its own
+    object, not of the one it was given)."""
+    nb = Notebook()
+    nb.run("c3", "d = {'k': 0}\na = 0")
+    nb.run("c4", "d = {'k': a}\nd['k'] = d['k'] + 1")
+    nb.run("c4", "d = {'k': a}\nd['k'] = d['k'] + 1\n)")
+    assert nb.ns["d"] == {"k": 0}
+    nb.run("c3", "a = 0")
+    assert "d" not in nb.ns
+
+
+@pytest.mark.parametrize("change", ["delete", "edit", "move"])
+def test_readers_through_a_failed_cell_follow_a_new_source_above_it(change: str) -> None:
+    """Property test: ``c4`` fails before binding ``a`` (a SyntaxError), so its
+    reader ``c5`` sees ``c3``'s value; deleting ``c3``, editing it to stop
+    defining ``a`` or moving it below re-runs ``c5`` with ``c1``'s value."""
+    nb = Notebook()
+    nb.run("c1", "a = 0")
+    nb.run("c3", "a = 1")
+    nb.run("c4", "a = 5")
+    nb.run("c5", "r = a * 2")
+    nb.run("c6", "top = 100")
+    nb.run("c4", "a = 5\n)")
+    nb.run("c5", "r = a * 2")
+    assert nb.ns["r"] == 2
+    if change == "edit":
+        report = nb.run("c3", "z = 1")
+    else:
+        rebound = (nb.runner.remove([CellId("c3")]) if change == "delete" else
+                   nb.runner.set_order([CellId(c) for c in ("c1", "c4", "c5", "c3", "c6")]))
+        report = asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
+    assert "c5" in report.ran and nb.ns["r"] == 0
+
+
+def test_a_failed_restore_still_gives_what_it_bound_before_failing() -> None:
+    """Property test, no memory for superseded values: ``c2``'s value must be
+    re-made from ``c1``, which binds ``a`` and then fails again; ``c2`` still
+    re-runs on it (a failure in an earlier cascade does not block it either)."""
+    nb = Notebook()
+    nb.runner = Runner(nb.ns, budget=0)
+    nb.run("c1", "a = [1]")
+    nb.run("c2", "a = a + [2]")
+    nb.run("c3", "a = [10]")
+    nb.run("c1", "a = [1]\n1 / 0")
+    nb.run("c2", "a = a + [2]")
+    rebound = nb.runner.remove([CellId("c3")])
+    report = asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
+    assert report.restored == ["c1", "c2"] and nb.ns["a"] == [1, 2]
+
+
 def test_a_query_string_names_a_read() -> None:
     """``df.query("a > @limit")`` re-runs when ``limit`` changes, also through a
     function, with a real pandas frame."""
