@@ -528,7 +528,9 @@ class Runner:
                 used = frozenset(via.intersection(names))
                 if used and (reads_value is None or self._reads(child, used, reads_value)):
                     roots.add(child)
-        return self.plan_rebound(roots)
+        plan = self.plan_rebound(roots)
+        plan.pinned = frozenset(c for c in sources if c in self.graph)
+        return plan
 
     def _reads(self, cell: CellId, names: frozenset[str],
                reads_value: Callable[[str, frozenset[str]], bool]) -> bool:
@@ -602,10 +604,16 @@ class Runner:
 
 
 def _holds(kept: object, holds: Callable[[object], bool]) -> bool:
+    """``holds`` accepts ``kept``, an item of a list, tuple or dict, or an
+    attribute of an instance of a class the notebook defined (``app.slider``)."""
     if holds(kept):
         return True
     if isinstance(kept, (list, tuple)) and type(kept) in (list, tuple):
         return any(holds(item) for item in kept)
     if isinstance(kept, dict) and type(kept) is dict:
         return any(holds(item) for item in kept.values())
+    if getattr(type(kept), "__module__", None) == "__main__" and not isinstance(kept, type):
+        attributes = getattr(kept, "__dict__", None)
+        if isinstance(attributes, dict):
+            return any(holds(item) for item in attributes.values())
     return False

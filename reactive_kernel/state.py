@@ -89,6 +89,10 @@ class Plan:
     #: Cells that run whatever their parents did (their reads bind elsewhere
     #: now, or the user asked); the others run only if a value they read changed.
     roots: frozenset[CellId] = frozenset()
+    #: Cells never re-run to re-make a value (the cells holding a widget the
+    #: user moved: re-making it would replace the widget under the user's hand;
+    #: their readers change the objects there in place, as in stock).
+    pinned: frozenset[CellId] = frozenset()
 
 
 @dataclass

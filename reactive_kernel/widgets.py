@@ -14,7 +14,18 @@ only *uses* the widget (:func:`reads_widget_value`): one that wires it up
 displays it, or puts it in a layout (``HBox([slider])``).  A widget inside a
 container (``panel = VBox([slider])``, an ``interactive``) changes the container:
 cells reading ``panel.children[0].value`` re-run.  A Button has no value: a click
-runs its handlers, as in stock, and re-runs nothing.
+runs its handlers, as in stock, and re-runs nothing.  Neither does an Output
+widget's state a frontend syncs back (``outputs``, ``msg_id``: JupyterLab sends
+them after each output a cell writes into it, ``with out: ...``).
+
+A widget the update changes through kernel code (an ``observe`` handler setting
+another widget's value, ``link``) changed too: its readers re-run in the same
+cascade.
+
+The cells holding the changed widget never re-run in its cascade, not even to
+re-make an object their readers change in place (``label.value = ...``,
+``history.append(slider.value)``): that would replace the widget under the
+user's hand.  Those readers change the objects as they are, as in stock.
 
 Rapid changes coalesce: while a cascade runs (or any request), further updates
 only note what changed; when it ends one more cascade runs, with the latest
@@ -88,18 +99,25 @@ class WidgetCascades:
     async def comm_msg(self, stream: Any, ident: Any, msg: dict[str, Any]) -> None:
         """The shell's ``comm_msg`` handler: the comm's own handling, then a
         cascade, unless more comm messages wait (the last one runs it)."""
-        handled = self._handle(stream, ident, msg)
-        if inspect.isawaitable(handled):
-            await handled
         content = msg.get("content") or {}
         data = content.get("data")
         widget = None
-        if isinstance(data, dict) and data.get("method") == "update":
+        if isinstance(data, dict) and data.get("method") == "update" \
+                and _user_state(data.get("state")):
             widget = _widget(content.get("comm_id"))
+        # The values of the widgets the notebook holds, to see which ones the
+        # update changes through kernel code (``observe`` handlers, ``link``).
+        before = self._held_values() if widget is not None else []
+        handled = self._handle(stream, ident, msg)
+        if inspect.isawaitable(handled):
+            await handled
         if widget is not None:
             with self._guard:
                 self.moved.add(str(widget.model_id))
                 self._changed[str(widget.model_id)] = widget
+                for other, value in before:
+                    if other is not widget and _differs(getattr(other, "value", value), value):
+                        self._changed[str(other.model_id)] = other
                 self._parent = msg
         if not self._changed or self.kernel.comms_queued():
             return
@@ -114,6 +132,28 @@ class WidgetCascades:
             self._soon()
             return
         await self._drain()
+
+    def _held_values(self) -> list[tuple[Any, object]]:
+        """Each value widget a cell's kept value holds (see ``Runner.holders``),
+        with its value now."""
+        widgets = sys.modules.get("ipywidgets")
+        if widgets is None:
+            return []
+        found: dict[int, tuple[Any, object]] = {}
+
+        def note(value: object, depth: int = 0) -> bool:
+            if isinstance(value, widgets.ValueWidget):
+                found[id(value)] = (value, value.value)
+            elif isinstance(value, widgets.Box) and depth < 32:
+                for child in value.children:
+                    note(child, depth + 1)
+            return False
+
+        try:
+            self.kernel.runner.holders(note)
+        except RuntimeError:  # a cell on the main shell changed the records meanwhile
+            return []
+        return list(found.values())
 
     def _soon(self) -> None:
         """On the main loop: drain once the running request or cascade is done.
@@ -157,6 +197,15 @@ class WidgetCascades:
         except Exception:  # the new widget's bounds refuse it: keep the code's value
             return
         self.moved.add(str(new.model_id))  # type: ignore[attr-defined]
+
+
+def _differs(now: object, before: object) -> bool:
+    if now is before:
+        return False
+    try:
+        return bool(now != before)
+    except Exception:  # no plain comparison (an array): another object is a change
+        return True
 
 
 def _holding(widget: Any) -> Callable[[object], bool]:
@@ -230,6 +279,17 @@ def _reads_value(use: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
         node, parent = parent, parents.get(parent)
     return not (isinstance(parent, ast.Call) and node is not parent.func
                 and _callee(parent) in SHOWING)
+
+
+#: State a frontend syncs back that is not a user's input: an Output widget's
+#: captured outputs and the request it captures (JupyterLab's widget manager
+#: sends them after every output a cell writes into it).
+BOOKKEEPING = frozenset({"outputs", "msg_id"})
+
+
+def _user_state(state: object) -> bool:
+    """Whether an update's state holds something a user may have changed."""
+    return isinstance(state, dict) and any(key not in BOOKKEEPING for key in state)
 
 
 def _widget(comm_id: object) -> Any:

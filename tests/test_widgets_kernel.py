@@ -242,3 +242,69 @@ def test_an_update_handled_on_a_subshell_cascades_on_the_main_shell(
         busy = [i for i, state in states() if state == "busy"]
         idle = [i for i, state in states() if state == "idle"]
         assert busy and idle and max(busy) < printed < max(idle), (value, states(), printed)
+
+
+def test_an_output_widgets_synced_outputs_re_run_nothing(fresh_kernel: KernelHarness) -> None:
+    """QA: JupyterLab's widget manager syncs each output captured by ``with out:``
+    back as an ``update`` of ``outputs``; taken as a user change, the cell writing
+    into ``out`` re-ran itself forever."""
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nout = w.Output()\ndisplay(out)", "q-a")
+    k.ok("with out:\n    print('hello')", "q-b")
+    ident = model_id(k, "out")
+    sent = update(k, ident, outputs=[{"output_type": "stream", "name": "stdout",
+                                      "text": "hello\n"}])
+    got = until_idle(k, sent)
+    assert not [m for m in got if m["msg_type"] in ("stream", "execute_input")], got
+    sent = update(k, ident, msg_id="")
+    assert not [m for m in until_idle(k, sent) if m["msg_type"] == "stream"]
+
+
+def test_a_widgets_own_cell_stays_when_its_readers_change_objects_there(
+        fresh_kernel: KernelHarness) -> None:
+    """QA: ``slider`` and ``label`` (or ``history = []``) made in one cell, a reader
+    setting ``label.value`` (appending to ``history``): the widget's cell re-ran to
+    re-make them, replacing the slider under the user's hand."""
+    k = fresh_kernel
+    comm, _ = open_comm(k)
+    k.ok("import ipywidgets as w\nslider = w.IntSlider(value=10)\nlabel = w.Label('')\n"
+         "history = []\nw.HBox([slider, label])", "h-a")
+    k.ok("label.value = f'n is {slider.value}'", "h-b")
+    k.ok("history.append(slider.value)\nprint('history', history)", "h-c")
+    ident = model_id(k, "slider")
+    for value, seen in ((11, [10, 11]), (12, [10, 11, 12])):
+        got = until_idle(k, update(k, ident, value=value))
+        ran = [r["reactive"]["ran"] for r in comm_messages(got, comm) if r["type"] == "cascade"]
+        assert outputs_of(got, "h-c") == f"history {seen}\n", got
+        assert model_id(k, "slider") == ident  # the same slider, not a new one
+        assert ast.literal_eval(k.value("label.value")) == f"n is {value}"
+        assert ran == [["h-b", "h-c"]], ran
+
+
+def test_a_widget_held_by_an_instance_of_a_notebook_class(fresh_kernel: KernelHarness) -> None:
+    """QA: a dashboard class keeps its widgets as attributes (``app.s``)."""
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nclass App:\n    def __init__(self):\n"
+         "        self.s = w.IntSlider(value=7)\napp = App()\ndisplay(app.s)", "i-a")
+    k.ok("print('attr', app.s.value)", "i-b")
+    got = until_idle(k, update(k, model_id(k, "app.s"), value=8))
+    assert outputs_of(got, "i-b") == "attr 8\n"
+
+
+def test_widgets_changed_by_handlers_or_links_re_run_their_readers(
+        fresh_kernel: KernelHarness) -> None:
+    """QA: an ``observe`` handler setting another widget, and ``link``: the readers of
+    the widget the kernel changed kept showing its old value (``jslink`` worked)."""
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nsrc = w.IntSlider(value=1)\ndst = w.IntSlider(value=0)\n"
+         "src.observe(lambda ch: setattr(dst, 'value', ch['new'] * 10), names='value')\n"
+         "c = w.IntSlider(value=1)\nd = w.IntSlider(value=1)\nw.link((c, 'value'), (d, 'value'))",
+         "l-a")
+    k.ok("print('dst', dst.value)", "l-b")
+    k.ok("print('d', d.value)", "l-c")
+    k.ok("print('src', src.value)", "l-d")
+    got = until_idle(k, update(k, model_id(k, "src"), value=4))
+    assert outputs_of(got, "l-b") == "dst 40\n" and outputs_of(got, "l-d") == "src 4\n"
+    assert outputs_of(got, "l-c") == ""
+    got = until_idle(k, update(k, model_id(k, "c"), value=5))
+    assert outputs_of(got, "l-c") == "d 5\n" and outputs_of(got, "l-b") == ""
