@@ -28,7 +28,7 @@ from jupyter_client.session import Session
 from traitlets import Float, Instance, Int, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from .outputs import OUTPUT_TYPES, RESET_TYPES, OutputLog
+from .outputs import COMM_TYPES, OUTPUT_TYPES, RESET_TYPES, OutputLog
 from .protocol import raw_to_json, to_json, to_v1
 from .sockets import SocketReader, Verifier, connect
 
@@ -198,7 +198,9 @@ class KernelRelay:
             state = orjson.loads(parts[3]).get("execution_state")
             self.execution_state = state or self.execution_state
         elif msg_type in OUTPUT_TYPES or msg_type in RESET_TYPES:
-            self.outputs.feed(msg_type, parts[2], parts[3])
+            self.outputs.feed(msg_type, parts[2], parts[3], parent=parts[1])
+        elif msg_type in COMM_TYPES:
+            self.outputs.comm(msg_type, parts[3])
         cache: dict[str, Any] = {"header": header}
         for client in list(self.clients):
             try:

@@ -19,6 +19,7 @@ can say that their output did not reach it rather than show an old one.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -31,6 +32,8 @@ OUTPUT_TYPES = frozenset({"stream", "display_data", "update_display_data", "exec
                           "error", "clear_output"})
 #: Messages that start a cell's output afresh (besides ``clear_output`` without wait).
 RESET_TYPES = frozenset({"execute_input"})
+#: Comm messages, which say what an Output widget captures.
+COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
 
 #: Seconds before a save that outputs are still kept for: the saving client wrote
 #: its file from what it had received a moment before the save reached the server.
@@ -54,12 +57,46 @@ class OutputLog:
         self._lost: set[str] = set()
         #: The file version of the last save of the notebook (None: none yet).
         self.version: str | None = None
+        #: Output widgets capturing a request's outputs (``with out: ...``,
+        #: ``interact``): comm id -> that request's msg_id.  Those outputs are the
+        #: widget's (its state), not the cell's.
+        self._captures: dict[str, str] = {}
+
+    def comm(self, msg_type: str, content: bytes) -> None:
+        """A ``comm_open``, ``comm_msg`` or ``comm_close`` of the kernel: an Output
+        widget's ``msg_id`` state says whose outputs it captures from now on."""
+        if msg_type == "comm_close":
+            if self._captures:
+                with contextlib.suppress(orjson.JSONDecodeError, AttributeError):
+                    self._captures.pop(orjson.loads(content).get("comm_id"), None)
+            return
+        if b'"msg_id"' not in content:
+            return
+        try:
+            found = orjson.loads(content)
+            comm_id, state = found.get("comm_id"), (found.get("data") or {}).get("state")
+        except (orjson.JSONDecodeError, AttributeError):
+            return
+        if not isinstance(comm_id, str) or not isinstance(state, dict) or "msg_id" not in state:
+            return
+        if isinstance(state["msg_id"], str) and state["msg_id"]:
+            self._captures[comm_id] = state["msg_id"]
+        else:
+            self._captures.pop(comm_id, None)
 
     def feed(self, msg_type: str, metadata: bytes, content: bytes,
-             now: float | None = None) -> None:
-        """One iopub message of the kernel (its metadata and content frames)."""
+             now: float | None = None, parent: bytes = b"{}") -> None:
+        """One iopub message of the kernel (its metadata, content and parent
+        header frames)."""
         if msg_type not in OUTPUT_TYPES and msg_type not in RESET_TYPES:
             return
+        if self._captures and msg_type in OUTPUT_TYPES:
+            try:
+                parent_id = orjson.loads(parent).get("msg_id")
+            except (orjson.JSONDecodeError, AttributeError):
+                parent_id = None
+            if parent_id and parent_id in self._captures.values():
+                return  # an Output widget's: it keeps them in its state
         try:
             cell = orjson.loads(metadata).get("cellId")
         except (orjson.JSONDecodeError, AttributeError):

@@ -92,3 +92,31 @@ def test_malformed_messages_are_ignored() -> None:
     log.feed("clear_output", b'{"cellId": "a"}', b"oops", 1.0)
     log.feed("stream", b'{"cellId": 5}', b"{}", 1.0)
     assert replayed(log)["cells"] == {}
+
+
+def test_outputs_an_output_widget_captures_are_not_the_cells() -> None:
+    """Widgets QA: ``with out: print(...)`` outputs were replayed after a reload as
+    the cell's own outputs (and saved so); they are the Output widget's state."""
+    log = OutputLog()
+
+    def out(msg_type: str, text: str, parent: str, now: float) -> None:
+        log.feed(msg_type, json.dumps({"cellId": "w"}).encode(),
+                 json.dumps({"name": "stdout", "text": text}).encode(), now,
+                 parent=json.dumps({"msg_id": parent}).encode())
+
+    def state(msg_type: str, msg_id: str) -> None:
+        log.comm(msg_type, json.dumps({"comm_id": "out1", "data": {
+            "method": "update", "state": {"msg_id": msg_id}}}).encode())
+
+    feed(log, "execute_input", "w", {"code": "with out: ...", "execution_count": 1}, 1.0)
+    out("stream", "before\n", "req1", 1.1)
+    state("comm_msg", "req1")
+    out("stream", "captured\n", "req1", 1.2)
+    state("comm_msg", "")
+    out("stream", "after\n", "req1", 1.3)
+    state("comm_open", "req1")
+    out("stream", "captured again\n", "req1", 1.4)
+    log.comm("comm_close", json.dumps({"comm_id": "out1", "data": {}}).encode())
+    out("stream", "closed\n", "req1", 1.5)
+    texts = [m["content"]["text"] for m in replayed(log)["cells"]["w"][1:]]
+    assert texts == ["before\n", "after\n", "closed\n"]

@@ -4,9 +4,10 @@ ipywidgets render, a slider moved with the mouse re-runs the cells that read it,
 
 from __future__ import annotations
 
+import json
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from .server_harness import ServerProcess
 from .test_ui import (
@@ -20,6 +21,7 @@ from .test_ui import (
     page,
     pytestmark,
     rest,
+    second_page,
     server,
     shot,
     wait_saved,
@@ -169,6 +171,54 @@ def test_interact_and_output_widgets_capture_their_outputs(page: Page,
     expect(output(page, 1).locator(".widget-output")).to_have_text(
         re.compile(r"^\s*inside the widget\s*$"), timeout=WAIT)
     expect(output(page, 1)).to_contain_text("outside")
+    # Saved and reloaded (same kernel), what the widgets captured is still theirs: the
+    # cells do not show it as their own output (QA: the first run's `square 9` came
+    # back beside the moved slider, and was saved so).
+    expect(page.locator("#kernel-state")).to_have_attribute("data-state", "idle", timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    open_notebook(page, server, "winteract.ipynb")
+    expect(output(page, 0).locator(".widget-output")).to_contain_text("square 16",
+                                                                      timeout=WAIT)
+    expect(output(page, 0)).not_to_contain_text("square 9")
+    expect(output(page, 1).locator(".widget-output")).to_have_text(
+        re.compile(r"^\s*inside the widget\s*$"), timeout=WAIT)
+    expect(output(page, 1)).to_contain_text("outside")
+    assert output(page, 1).inner_text().count("inside the widget") == 1
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    saved = (server.root / "winteract.ipynb").read_text()
+    streams = ["".join(o["text"]) for c in json.loads(saved)["cells"] for o in c["outputs"]
+               if o["output_type"] == "stream"]
+    assert streams == ["outside\n"], streams
+
+
+def test_a_slider_moved_in_one_tab_leaves_the_other_saved(page: Page, browser: Browser,
+                                                          server: ServerProcess) -> None:
+    """QA: another tab's widget cascade made this one "Unsaved changes", and its next
+    slider move ended in a save conflict though nobody edited anything."""
+    open_code_notebook(page, server, "wtabs.ipynb", [SLIDER, "print('n is', slider.value)"])
+    run_all_cells(page, 2)
+    expect(output(page, 1)).to_have_text(re.compile(r"^\s*n is 10\s*$"), timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    with second_page(browser, server, "wtabs.ipynb") as other:
+        expect(cell(other, 0).locator(".widget-slider")).to_be_visible(timeout=WAIT)
+        cell(page, 0).locator("[role=slider]").first.focus()
+        page.keyboard.press("ArrowRight")
+        expect(output(other, 1)).to_have_text(re.compile(r"^\s*n is 11\s*$"), timeout=WAIT)
+        wait_saved(page)  # the tab that moved it saves the new output
+        wait_saved(other)
+        cell(other, 0).locator("[role=slider]").first.focus()
+        other.keyboard.press("ArrowRight")
+        expect(output(page, 1)).to_have_text(re.compile(r"^\s*n is 12\s*$"), timeout=WAIT)
+        wait_saved(other)
+        wait_saved(page)
+        expect(other.locator("#banner")).not_to_contain_text("conflict")
+        expect(page.locator("#banner")).not_to_contain_text("conflict")
 
 
 COUNTER = '''import anywidget, traitlets

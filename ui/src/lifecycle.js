@@ -58,6 +58,7 @@ function onConnState(state, detail) {
       S.msgToCell.clear();
       S.awaitingReply.clear();
       S.cascade = null;
+      S.widgetRun = null;
     }
     S.wasConnected = true;
   }
@@ -101,6 +102,7 @@ function resetCellStates() {
   S.awaitingReply.clear();
   S.saveOnIdle.clear();
   S.cascade = null;
+  S.widgetRun = null;
   S.ks = emptyKernelState();  // a new kernel: nothing it said yet
   S.commId = null;
   S.deleted.clear();  // a new kernel never had the deleted cells

@@ -107,7 +107,14 @@ export function addOutput(cell, output) {
   if (cell.pendingClear) { cell.outputs = []; cell.pendingClear = false; }
   appendOutput(cell.outputs, output);
   queueRender(cell);
-  if (!S.cascade || S.cascade.own) outputsChanged();
+  if (ownOutputs()) outputsChanged();
+}
+
+/** Whether outputs arriving now are this page's to save: its own run's, or a widget
+ * cascade it started (a widget it moved); not another tab's. */
+function ownOutputs() {
+  if (S.cascade) return S.cascade.own;
+  return !S.widgetRun || S.widgetRun.own;
 }
 
 /** Append an output as the notebook keeps it: consecutive text of one stream is one. */
@@ -160,6 +167,13 @@ export function onMessage(msg) {
     switch (type) {
       case "status": {
         setKernelState(content.execution_state, content.reason);
+        if (parent.msg_type === "comm_msg") {
+          // A widget's change (its cascade's outputs come in between): this page's
+          // if this page's widget manager sent it.
+          if (content.execution_state === "busy") {
+            S.widgetRun = { parent: parentId, own: !!S.conn && parent.session === S.conn.session };
+          } else if (S.widgetRun && S.widgetRun.parent === parentId) S.widgetRun = null;
+        }
         if (parent.msg_type === "comm_msg" && content.execution_state === "idle" && S.dirty
             && S.conn && parent.session === S.conn.session) {
           scheduleAutosave();  // a widget this page moved re-ran cells: keep their outputs
@@ -200,7 +214,7 @@ export function onMessage(msg) {
         activity(cell.id, parentId);
         if (content.wait) cell.pendingClear = true;
         else deferClear(cell);
-        if (!content.wait && (!S.cascade || S.cascade.own)) outputsChanged();
+        if (!content.wait && ownOutputs()) outputsChanged();
         return;
       case "stream":
       case "display_data":

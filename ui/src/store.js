@@ -58,6 +58,7 @@ export const S = {
   conflict: null,  // the file's version when a save was refused: the user chooses
   gone: false,     // the file was deleted: saving writes it anew once the user asks
   cascade: null, // {parent, own, trigger, current, touched:Set, ran:Set}
+  widgetRun: null, // {parent, own}: a comm_msg (a widget change) the kernel is handling
   graphOpen: localStorage.getItem("rk-graph-open") === "1",
   undoDeletes: [], // {index, cell (nbformat JSON), st}: Z brings the last one back
   clipboard: null, // the copied cell if localStorage is unavailable

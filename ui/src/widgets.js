@@ -112,8 +112,31 @@ function capture(commId, type, content) {
     const model = await m.get_model(commId);
     if (output) model.outputs.add(output);
     else model.clear_output(!!content.wait);
+    syncOutputs(model);
   });
 }
+
+// What an Output widget captured is its state, as JupyterLab keeps it: synced back to the
+// kernel (a reloaded page gets it from there; the kernel takes `outputs` as bookkeeping,
+// never a user's change) and saved with the widget state. Once per burst of outputs.
+const OUTPUT_SYNC_MS = 20;
+const outputSyncs = new Map();  // model -> timer
+
+function syncOutputs(model) {
+  if (outputSyncs.has(model)) return;
+  outputSyncs.set(model, setTimeout(() => sendOutputs(model), OUTPUT_SYNC_MS));
+}
+
+function sendOutputs(model) {
+  clearTimeout(outputSyncs.get(model));
+  outputSyncs.delete(model);
+  if (model.comm_live === false) return;
+  model.set("outputs", model.outputs.toJSON(), { newMessage: true });
+  model.save_changes();
+}
+
+// A page that goes away sends what it still owes (a reload right after an output).
+addEventListener("pagehide", () => { for (const model of [...outputSyncs.keys()]) sendOutputs(model); });
 
 /** What the manager bundle asks of the page. */
 const host = {
