@@ -272,3 +272,4 @@ def test_a_kernel_that_never_answers_for_its_widgets_blocks_nothing(
     page.keyboard.press("Escape")
     page.keyboard.press("Control+s")
     wait_saved(page)
+

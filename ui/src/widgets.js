@@ -246,10 +246,15 @@ export function onWidgetMessage(msg, type) {
   }
   else if (type === "comm_close") {
     comms.delete(comm.comm_id);
+    closed.add(comm.comm_id);
     comm.deliver("close", full);
   }
   return true;
 }
+
+// Widgets the kernel closed while this page watched (`tqdm(leave=False)` closes its bar
+// when done): a view of one drawn later shows nothing, as in JupyterLab, not its text.
+const closed = new Set();
 
 /** An output's widget view: a node at once, the view drawn into it when the model is
  * there (else the output's text form). */
@@ -262,6 +267,7 @@ export function widgetOutput(data) {
   later(async () => {
     const m = await manager();
     if (!spec.model_id || !m.has_model(spec.model_id)) {
+      if (closed.has(spec.model_id)) return;
       const text = data["text/plain"];
       node.append(el("pre", { class: "rk-text rk-muted",
         text: text ? (Array.isArray(text) ? text.join("") : text) : "[a widget this kernel no longer has]" }));
@@ -269,9 +275,20 @@ export function widgetOutput(data) {
     }
     const model = await m.get_model(spec.model_id);
     const view = await m.create_view(model, {});
-    await m.display_view(view, node);
+    // A view can only be attached in the page: one whose node is not there yet waits
+    // for it (off the message queue), one replaced before it was drawn is dropped.
+    if (node.isConnected) await m.display_view(view, node);
+    else whenAttached(node, () => m.display_view(view, node));
   });
   return node;
+}
+
+function whenAttached(node, then, tries = 0) {
+  if (node.isConnected) {
+    Promise.resolve(then()).catch((error) => console.error("widgets:", error));
+  } else if (tries < 100) {
+    setTimeout(() => whenAttached(node, then, tries + 1), 50);
+  }
 }
 
 /** The widgets' state for the notebook's metadata (as JupyterLab saves it). */
@@ -289,6 +306,7 @@ export async function saveWidgetState() {
 /** A new kernel (restart): its widgets are new ones. */
 export function forgetComms() {
   comms.clear();
+  closed.clear();
   captures.clear();
   callbacks.clear();
 }
