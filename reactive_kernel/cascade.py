@@ -204,10 +204,14 @@ class Cascade:
             if outcome.status != "ok":
                 # Names it failed before binding pass through; an object it was
                 # given to change in place stays its value (it may have changed
-                # it), but not one it binds itself first (``d = {}; d['k'] = 1``).
+                # it), but not one it binds itself first (``d = {}; d['k'] = 1``),
+                # one that cannot change (``n += 1`` on a number), or any if the
+                # code did not even compile.
                 refs = self.graph.cell(cell).refs
+                ran = runner.parses(code)
                 unbound = [n for n, v in given.items()
-                           if (n not in inplace or n not in refs)
+                           if (not ran or n not in inplace or n not in refs
+                               or isinstance(v, IMMUTABLE))
                            and namespace.get(n, ABSENT) is v]
             runner.values.record(cell, inplace, unbound)
             after = runner.values.records.get(cell, {})

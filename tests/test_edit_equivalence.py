@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,3 +120,34 @@ def test_rerunning_any_cell_unchanged_changes_nothing(cells: list[str], pick: in
     nb.submit(cell)
     nb.check()
     assert nb.runner.state(CellId(cell)).status in (Status.OK, Status.ERROR)
+
+
+#: Cases the property tests found with many more examples than they run here (budget,
+#: cells, edits): each failed before the fix named.
+FOUND = [
+    # A failed restore blocked the cell it restored for (its bound value was usable).
+    (0, ["def g():\n    global b\n    b = a + 0\na = 0\na = 0", "a;", "a += 0",
+         "b = a + 0\na = 0\na = 0", "a = 0"],
+     [Edit("fail", 0), Edit("edit", 4, code="b = a + 0\na = 0\na = 1"), Edit("move", 0),
+      Edit("delete", 13)]),
+    # Readers through a broken cell kept the value of a definer above it that was deleted.
+    (1 << 30, ["a = 0", "b = a + 0\na = 0\na = 0", "a = 1", "a = 0", "a = a * 2",
+               "print('ab', a, b)", "a = 0"],
+     [Edit("break", 3), Edit("edit", 0, code="a = 0"), Edit("delete", 16)]),
+    # A broken ``a += 0`` kept the number it was given as its own value.
+    (0, ["a = 0", "a = 0", "a = 1\nb = a + 0", "a += 0\na = 0", "lst = [a]"],
+     [Edit("break", 13), Edit("edit", 17, code="for b in lst:\n    c = b"),
+      Edit("edit", 2, code="b = a + 0")]),
+    # A broken cell that binds ``d`` itself before changing it kept the ``d`` above.
+    (1 << 30, ["a = 0", "b = a + 0", "d = {'k': a}\na = 0", "d = {'k': a}\nd['k'] = d['k'] + 0"],
+     [Edit("break", 3), Edit("edit", 2, code="a = 0")]),
+]
+
+
+@pytest.mark.parametrize(("budget", "cells", "changes"), FOUND)
+def test_cases_found_by_longer_runs(budget: int, cells: list[str], changes: list[Edit]) -> None:
+    nb = build(cells, budget)
+    nb.check()
+    for edit in changes:
+        nb.apply(edit)
+        nb.check()
