@@ -349,12 +349,23 @@ def _target_bases(target: ast.expr, found: set[str]) -> None:
 
 
 #: Methods that change their object in place: the builtin containers' (list, dict,
-#: set), pandas' ``insert`` and scikit-learn's ``fit``.  A call of one on a name
-#: (``lst.append(1)``, ``df.insert(0, "c", 1)``) changes that name in place.
+#: set, deque), pandas' ``insert`` and scikit-learn's ``fit`` and ``set_params``.  A
+#: call of one on a name (``lst.append(1)``, ``df.insert(0, "c", 1)``) changes that
+#: name in place.
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
     "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
-    "symmetric_difference_update", "fit", "partial_fit",
+    "symmetric_difference_update", "fit", "partial_fit", "appendleft", "extendleft",
+    "popleft", "set_params",
+})
+
+
+#: Functions that change their first argument in place: ``random.shuffle(deck)``,
+#: ``np.random.shuffle(x)``, ``rng.shuffle(x)``, ``heapq.heappush(heap, x)``,
+#: ``bisect.insort(a, x)`` (called by that name, as a method or a plain function).
+ARGUMENT_MUTATORS = frozenset({
+    "shuffle", "heappush", "heappop", "heapify", "heappushpop", "heapreplace",
+    "insort", "insort_left", "insort_right",
 })
 
 
@@ -362,8 +373,16 @@ def _mutated(call: ast.Call) -> ast.expr | None:
     """The object a call changes in place, if it is a known mutating method
     (:data:`MUTATING_METHODS`) or has ``inplace=True``, called on a name or on
     attributes and items of one (``lst.append``, ``self.items.append``,
-    ``d["k"].append``), not on what a call returned."""
+    ``d["k"].append``), not on what a call returned; or the first argument of a
+    known mutating function (:data:`ARGUMENT_MUTATORS`: ``random.shuffle(deck)``)."""
     func = call.func
+    callee = func.attr if isinstance(func, ast.Attribute) else (
+        func.id if isinstance(func, ast.Name) else None)
+    if callee in ARGUMENT_MUTATORS and call.args:
+        target: ast.expr = call.args[0]
+        while isinstance(target, (ast.Attribute, ast.Subscript)):
+            target = target.value
+        return call.args[0] if isinstance(target, ast.Name) else None
     if not isinstance(func, ast.Attribute):
         return None
     if func.attr not in MUTATING_METHODS and not any(

@@ -686,6 +686,16 @@ def test_calls_give_the_same_result_whatever_the_hash_seed() -> None:
     ("smf.ols(f, d).fit()", set()),  # what a call returned, not a name's object
     ("[x.append(1) for x in xs]", set()),
     ("[out.append(x) for x in xs]", {"out"}),
+    ("random.shuffle(deck)", {"deck"}),
+    ("np.random.shuffle(data.values)", {"data"}),
+    ("heapq.heappush(heap, (1, 'a'))", {"heap"}),
+    ("from heapq import heapify\nheapify(h)", {"h"}),
+    ("insort(a, 3)", {"a"}),
+    ("rng.shuffle(x)", {"x"}),
+    ("q.appendleft(0)", {"q"}),
+    ("est.set_params(C=2)", {"est"}),
+    ("random.shuffle(make())", set()),
+    ("sorted(xs)", set()),
 ])
 def test_a_mutating_method_changes_its_object_in_place(code: str, inplace: set[str]) -> None:
     """Found by audit 8: ``data.insert(0, 'Ones', 1)`` re-run on the object its last

@@ -653,6 +653,23 @@ def test_a_failed_restore_still_gives_what_it_bound_before_failing() -> None:
     assert report.restored == ["c1", "c2"] and nb.ns["a"] == [1, 2]
 
 
+def test_a_shuffle_is_a_change_in_place_of_what_it_shuffles() -> None:
+    """``random.shuffle(deck)`` changes ``deck``: the cell below re-runs when it is
+    edited, and it shuffles a fresh deck, as top to bottom."""
+    cells = {"c1": "import random\ndeck = list(range(10))",
+             "c2": "random.seed(1)\nrandom.shuffle(deck)",
+             "c3": "hand = deck[:3]"}
+    nb = Notebook()
+    for cell, code in cells.items():
+        nb.run(cell, code)
+    report = nb.run("c2", "random.seed(2)\nrandom.shuffle(deck)")
+    assert report.restored == ["c1"] and report.ran == ["c1", "c2", "c3"]
+    expected: dict[str, Any] = {}
+    for code in (cells["c1"], "random.seed(2)\nrandom.shuffle(deck)", cells["c3"]):
+        exec(code, expected)
+    assert nb.ns["hand"] == expected["hand"] and nb.ns["deck"] == expected["deck"]
+
+
 def test_a_query_string_names_a_read() -> None:
     """``df.query("a > @limit")`` re-runs when ``limit`` changes, also through a
     function, with a real pandas frame."""
