@@ -116,6 +116,17 @@ class CellAnalysis:
     #: Defs bound only by ``import`` statements (re-running one gives the same
     #: object unless the module was reloaded).
     imported: frozenset[str] = field(default_factory=frozenset)
+    #: ``(name, attributes, method)`` for the names in ``inplace`` that the cell
+    #: changes only by calling a known mutating method on them or on an
+    #: attribute of them (``lst.append``: ``("lst", (), "append")``; ``np.sort``,
+    #: ``stats.norm.fit``): whether the call changes anything depends on what the
+    #: object is, which the kernel decides when it knows (a module's function
+    #: changes no module).
+    method_changes: frozenset[tuple[str, tuple[str, ...], str]] = field(
+        default_factory=frozenset)
+    #: Those of them the cell does not bind otherwise (no assignment or import):
+    #: defs only through the calls.
+    method_only: frozenset[str] = field(default_factory=frozenset)
 
 
 def is_private(name: str) -> bool:
@@ -355,8 +366,8 @@ def _target_bases(target: ast.expr, found: set[str]) -> None:
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
     "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
-    "symmetric_difference_update", "fit", "partial_fit", "appendleft", "extendleft",
-    "popleft", "set_params",
+    "symmetric_difference_update", "fit", "partial_fit", "fit_transform", "fit_predict",
+    "appendleft", "extendleft", "popleft", "set_params",
 })
 
 
@@ -400,6 +411,18 @@ def _mutated(call: ast.Call) -> ast.expr | None:
 _QUERY_METHODS = frozenset({"query", "eval"})
 _QUOTED = re.compile(r"""(['"`])(?:\\.|(?!\1).)*\1""")
 _AT_NAME = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _attribute_path(node: ast.expr) -> tuple[str, ...] | None:
+    """``("np",)`` for ``np``, ``("stats", "norm")`` for ``stats.norm``; None for
+    anything with a subscript or a call in it."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return (node.id, *reversed(parts))
 
 
 def _query_names(call: ast.Call) -> list[str]:
@@ -588,6 +611,12 @@ class _Walker(ast.NodeVisitor):
         self.defs: set[str] = set()
         self.deleted: set[str] = set()
         self.changed: set[str] = set()
+        #: In-place changes by a mutating method's call, per name (see
+        #: ``CellAnalysis.method_changes``), and names bound or changed otherwise.
+        self.method_calls: dict[str, set[tuple[tuple[str, ...], str]]] = {}
+        self.bound_otherwise: set[str] = set()
+        self.stored_in_place: set[str] = set()
+        self._by_method = False
         #: Module names bound by an import statement, and bound any other way.
         self.imported: set[str] = set()
         self.assigned: set[str] = set()
@@ -653,6 +682,16 @@ class _Walker(ast.NodeVisitor):
                               if not is_private(name) and maker in readable([maker])),
             builtins=builtins_in(refs),
             imported=public(self.imported - self.assigned - self.changed),
+            method_changes=frozenset(
+                (name, path, method)
+                for name, calls in self.method_calls.items()
+                if name not in self.stored_in_place and name in self.changed
+                and not is_private(name) and name not in ignored
+                for path, method in calls),
+            method_only=frozenset(
+                name for name in self.method_calls
+                if name not in self.stored_in_place and name not in self.bound_otherwise
+                and name in self.changed and not is_private(name) and name not in ignored),
         )
 
     # -- names ----------------------------------------------------------------
@@ -716,6 +755,8 @@ class _Walker(ast.NodeVisitor):
         self._read_module(name)
 
     def _store_module(self, name: str, *, certain: bool) -> None:
+        if not self._by_method:
+            self.bound_otherwise.add(name)
         (self.imported if self.importing else self.assigned).add(name)
         self.defs.add(name)
         self.module.may.add(name)
@@ -766,6 +807,8 @@ class _Walker(ast.NodeVisitor):
             and base.id in frame.must
         if not local:
             self.changed.add(base.id)
+            if not self._by_method:
+                self.stored_in_place.add(base.id)
             self._store_module(base.id, certain=not frame.is_class)
 
     # -- blocks and control flow ------------------------------------------------
@@ -1225,7 +1268,15 @@ class _Walker(ast.NodeVisitor):
             self._load(name)
         changed = _mutated(node)
         if changed is not None and not self._local_in_comprehension(changed):
-            self._changed_in_place(ast.Attribute(value=changed, attr="_", ctx=ast.Store()))
+            path = _attribute_path(changed) if isinstance(node.func, ast.Attribute) \
+                and node.func.value is changed else None
+            self._by_method = path is not None
+            try:
+                self._changed_in_place(ast.Attribute(value=changed, attr="_", ctx=ast.Store()))
+            finally:
+                self._by_method = False
+            if path is not None and isinstance(node.func, ast.Attribute):
+                self.method_calls.setdefault(path[0], set()).add((path[1:], node.func.attr))
         command = shell_call(node)
         if command is not None:
             for name in sorted(expanded_names(command)):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .graph import CellId
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
-from .values import ABSENT, IMMUTABLE, PASS
+from .values import ABSENT, PASS, immutable
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -149,7 +149,7 @@ class Cascade:
                 if name not in same:
                     return True
                 if name not in weak and name not in imported \
-                        and not isinstance(same[name], IMMUTABLE) and same[name] is not ABSENT:
+                        and not immutable(same[name]) and same[name] is not ABSENT:
                     return True
         return False
 
@@ -211,7 +211,7 @@ class Cascade:
                 ran = runner.parses(code)
                 unbound = [n for n, v in given.items()
                            if (not ran or n not in inplace or n not in refs
-                               or isinstance(v, IMMUTABLE))
+                               or immutable(v))
                            and namespace.get(n, ABSENT) is v]
             runner.values.record(cell, inplace, unbound)
             after = runner.values.records.get(cell, {})

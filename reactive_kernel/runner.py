@@ -15,7 +15,9 @@ once, parents before children, ties broken by notebook position.
 from __future__ import annotations
 
 import threading
+import types
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
+from dataclasses import replace
 
 from .analysis import BUILTIN_NAMES, CellAnalysis, MagicAnalyser, analyse
 from .calls import CallTimeReads
@@ -141,6 +143,7 @@ class Runner:
         unchanged.
         """
         passing = self._passing()
+        analysis = self._method_changes_known(analysis)
         previous = self.calls.analysis(cell)
         names, changed = self.calls.update(cell, analysis)
         try:
@@ -169,6 +172,25 @@ class Runner:
             # What its functions read or write reaches the cells calling them.
             rebound |= self._refresh_calls(changed, skip=cell)
         return CellUpdate(cell, update.dropped, frozenset(rebound), update.displaced)
+
+    def _method_changes_known(self, analysis: CellAnalysis) -> CellAnalysis:
+        """The analysis without the in-place changes that its mutating-method calls
+        do not make, judged by what the objects are now (``np.sort(a)`` is a
+        module's function; ``A.add(B)`` on a pandas Series returns a new one)."""
+        if not analysis.method_changes:
+            return analysis
+        calls: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for name, path, method in analysis.method_changes:
+            calls.setdefault(name, []).append((path, method))
+        kept = {name for name, made in calls.items()
+                if any(_changes(self.namespace, name, path, method) for path, method in made)}
+        gone = frozenset(calls) - kept
+        if not gone:
+            return analysis
+        return replace(analysis, inplace=analysis.inplace - gone,
+                       defs=analysis.defs - (gone & analysis.method_only),
+                       method_changes=frozenset(c for c in analysis.method_changes
+                                                if c[0] not in gone))
 
     def _passing(self) -> dict[tuple[CellId, str], CellId | None]:
         """Per cell and name it failed before binding: the cell the name's value
@@ -601,6 +623,34 @@ class Runner:
                 self.values.finalize(cascade.touched)
                 self.values.enforce_budget()
         return report
+
+
+def _changes(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
+             method: str) -> bool:
+    """Whether calling ``method`` on ``name.path`` changes that object, by what it
+    is now; unknown (not defined yet, reached through an object's attribute): yes."""
+    value = namespace.get(name, _UNKNOWN)
+    for attribute in path:
+        if not isinstance(value, types.ModuleType):
+            return True  # an object's attribute may be a property: not looked up
+        value = getattr(value, attribute, _UNKNOWN)
+    if value is _UNKNOWN:
+        return True
+    if isinstance(value, (types.ModuleType, str, bytes, int, float, complex, tuple,
+                          frozenset, range)):
+        return False  # a module's function (np.sort, os.remove), or immutable
+    kind = type(value)
+    module = getattr(kind, "__module__", "") or ""
+    if module.startswith("pandas"):
+        if kind.__name__.endswith("Index"):
+            return False  # an Index never changes: append and insert return new ones
+        return method not in ("add", "append")  # arithmetic and concatenation: new ones
+    if module.startswith(("statsmodels", "scipy")) and method == "fit":
+        return False  # returns the results (or parameters); the model stays as it was
+    return True
+
+
+_UNKNOWN = object()
 
 
 def _holds(kept: object, holds: Callable[[object], bool]) -> bool:

@@ -44,9 +44,26 @@ ABSENT = _Marker("ABSENT")
 #: The definer did not run this time (skipped): it left the name as it was.
 PASS = _Marker("PASS")
 
-#: Objects changed in place only by rebinding: an ``x += 1`` on one makes a new object.
+#: Objects changed in place only by rebinding: an ``x += 1`` on one makes a new object
+#: (a tuple or frozenset only if what it holds is so too: see :func:`immutable`).
 IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset, tuple, range,
               types.ModuleType)
+
+
+def immutable(value: object) -> bool:
+    """Whether nothing can change ``value`` in place: a tuple holding a list can
+    change (``t[0].append(3)``).  Past 1,000 items looked at: no."""
+    todo, seen = [value], 0
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, IMMUTABLE):
+            return False
+        if isinstance(item, (tuple, frozenset)):
+            seen += len(item)
+            if seen > 1000:
+                return False
+            todo.extend(item)
+    return True
 
 
 @dataclass
@@ -282,7 +299,7 @@ class ValueStore:
             # The object it was given may have been changed, even if the cell
             # rebound the name afterwards (``lst += [1]; lst = [2]``).
             record = self.records.get(given, {}).get(name)
-            if record is not None and not isinstance(record.value, IMMUTABLE) \
+            if record is not None and not immutable(record.value) \
                     and record.value is not ABSENT and record.value is not PASS:
                 record.changed = True
         self._note_failing(cell)

@@ -694,6 +694,7 @@ def test_calls_give_the_same_result_whatever_the_hash_seed() -> None:
     ("rng.shuffle(x)", {"x"}),
     ("q.appendleft(0)", {"q"}),
     ("est.set_params(C=2)", {"est"}),
+    ("Xs = scaler.fit_transform(X)", {"scaler"}),
     ("random.shuffle(make())", set()),
     ("sorted(xs)", set()),
 ])
@@ -726,3 +727,21 @@ def test_a_query_string_reads_the_names_it_marks_with_at(
     got = analyse(code)
     assert got.refs == frozenset(refs)
     assert {c.name: set(c.reads) for c in got.calls if c.reads} == call_reads
+
+
+@pytest.mark.parametrize(("code", "changes", "only"), [
+    ("np.sort(a)", {("np", (), "sort")}, {"np"}),
+    ("stats.norm.fit(d)", {("stats", ("norm",), "fit")}, {"stats"}),
+    ("import os\nos.remove(p)", {("os", (), "remove")}, set()),
+    ("lst.append(1)", {("lst", (), "append")}, {"lst"}),
+    ("df['a'] = 1\ndf.insert(0, 'b', 2)", set(), set()),  # changed by a store too
+    ("d['k'].append(1)", set(), set()),  # through an item: not the object's own method
+    ("random.shuffle(deck)", set(), set()),
+])
+def test_changes_made_only_by_method_calls_are_listed_for_the_kernel(
+        code: str, changes: set[tuple[str, tuple[str, ...], str]], only: set[str]) -> None:
+    """Whether ``np.sort(a)`` changes ``np`` depends on what ``np`` is: the kernel
+    decides (a module's function changes nothing)."""
+    got = analyse(code)
+    assert got.method_changes == frozenset(changes)
+    assert got.method_only == frozenset(only)

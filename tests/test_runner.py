@@ -670,6 +670,41 @@ def test_a_shuffle_is_a_change_in_place_of_what_it_shuffles() -> None:
     assert nb.ns["hand"] == expected["hand"] and nb.ns["deck"] == expected["deck"]
 
 
+def test_module_functions_and_methods_returning_new_objects_change_nothing() -> None:
+    """Audit 9: ``np.sort(a)``, ``np.append(a, k)`` made ``np`` changed in place (every
+    cell reading ``np`` re-ran, re-drawing seeded numbers); ``A.add(B)`` on a pandas
+    object and ``Index.append`` return new objects and re-made ``A``."""
+    nb = Notebook()
+    nb.run("imp", "import numpy as np\nimport pandas as pd")
+    nb.run("a", "a = np.array([3, 1, 2])")
+    nb.run("sort", "s = np.sort(a)")
+    nb.run("k", "k = 2")
+    nb.run("app", "r = np.append(a, k)")
+    nb.run("rev", "t = np.sort(a)[::-1]")
+    report = nb.run("k", "k = 3")
+    assert report.ran == ["k", "app"] and list(nb.ns["r"]) == [3, 1, 2, 3]
+    nb.run("A", "A = pd.Series([1, 2])\nidx = pd.Index(['x'])")
+    nb.run("add", "B = A.add(100)\nidx2 = idx.append(pd.Index(['y']))")
+    report = nb.run("add", "B = A.add(200)\nidx2 = idx.append(pd.Index(['y']))")
+    assert report.restored == [] and report.ran == ["add"]
+    assert nb.ns["B"].tolist() == [201, 202]
+    # The same names called on a list do change it.
+    nb.run("lst", "lst = [2, 1]")
+    nb.run("srt", "lst.sort()\nlst.append(3)")
+    report = nb.run("srt", "lst.sort()\nlst.append(4)")
+    assert report.restored == ["lst"] and nb.ns["lst"] == [1, 2, 4]
+
+
+def test_a_tuple_holding_a_list_can_change_in_place() -> None:
+    """Audit 9 (pydata-book ch03): ``t[0].append(3)`` re-run appended to the list its
+    last run had changed, the tuple being taken as unchangeable."""
+    nb = Notebook()
+    nb.run("t", "t = ([1, 2], 0)")
+    nb.run("app", "t[0].append(3)")
+    report = nb.run("app", "t[0].append(3)")
+    assert report.restored == ["t"] and nb.ns["t"] == ([1, 2, 3], 0)
+
+
 def test_a_query_string_names_a_read() -> None:
     """``df.query("a > @limit")`` re-runs when ``limit`` changes, also through a
     function, with a real pandas frame."""
