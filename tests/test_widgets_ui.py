@@ -165,12 +165,16 @@ def test_interact_and_output_widgets_capture_their_outputs(page: Page,
     slider = output(page, 0).locator("[role=slider]").first
     slider.focus()
     page.keyboard.press("ArrowRight")
-    expect(output(page, 0).locator(".widget-output")).to_contain_text("square 16",
-                                                                      timeout=WAIT)
-    expect(output(page, 0)).not_to_contain_text("square 9")
-    expect(output(page, 1).locator(".widget-output")).to_have_text(
-        re.compile(r"^\s*inside the widget\s*$"), timeout=WAIT)
-    expect(output(page, 1)).to_contain_text("outside")
+
+    def captured_by_the_widgets() -> None:
+        expect(output(page, 0).locator(".widget-output")).to_contain_text("square 16",
+                                                                          timeout=WAIT)
+        expect(output(page, 0)).not_to_contain_text("square 9")
+        expect(output(page, 1).locator(".widget-output")).to_have_text(
+            re.compile(r"^\s*inside the widget\s*$"), timeout=WAIT)
+        expect(output(page, 1)).to_contain_text("outside")
+
+    captured_by_the_widgets()
     # Saved and reloaded (same kernel), what the widgets captured is still theirs: the
     # cells do not show it as their own output (QA: the first run's `square 9` came
     # back beside the moved slider, and was saved so).
@@ -179,12 +183,7 @@ def test_interact_and_output_widgets_capture_their_outputs(page: Page,
     page.keyboard.press("Control+s")
     wait_saved(page)
     open_notebook(page, server, "winteract.ipynb")
-    expect(output(page, 0).locator(".widget-output")).to_contain_text("square 16",
-                                                                      timeout=WAIT)
-    expect(output(page, 0)).not_to_contain_text("square 9")
-    expect(output(page, 1).locator(".widget-output")).to_have_text(
-        re.compile(r"^\s*inside the widget\s*$"), timeout=WAIT)
-    expect(output(page, 1)).to_contain_text("outside")
+    captured_by_the_widgets()
     assert output(page, 1).inner_text().count("inside the widget") == 1
     page.keyboard.press("Escape")
     page.keyboard.press("Control+s")
