@@ -137,7 +137,7 @@ def check(nb: KernelNotebook, stock: KernelHarness) -> None:
         assert nb.namespace() == namespace, cells
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(cells=notebooks(), changes=edits())
 def test_edits_give_what_stock_gives_top_to_bottom(
