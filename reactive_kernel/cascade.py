@@ -113,8 +113,8 @@ class Cascade:
                 continue
             record = values.records.get(last, {}).get(name)
             if (record is None or last in self.done or last in self.failed
-                    or last in self.plan.pinned or last in self.runner.batch
-                    or not (record.changed or record.dropped)):
+                    or last in self.runner.batch
+                    or not (record.dropped or (record.changed and not self.plan.as_they_are))):
                 continue
             for need in [*self._restore_order(last), last]:
                 if need not in self.done and need not in self.failed and not self._blocked(need):
@@ -297,11 +297,10 @@ class Cascade:
         for name in sorted(node.refs - cut, reverse=True):
             definer = runner.values.through_failed(graph.binding(cell, name), name)
             if (definer is None or definer == cell or definer in self.done or definer in seen
-                    or definer in runner.batch or definer in found
-                    or definer in self.plan.pinned):
+                    or definer in runner.batch or definer in found):
                 continue
             if runner.state(definer).status is Status.STALE or not runner.values.available(
-                    definer, name):
+                    definer, name, changed_ok=self.plan.as_they_are):
                 between = self._readers_between(definer, cell, name)
                 found.extend(r for r in reversed(between) if r not in seen and r not in found)
                 found.append(definer)

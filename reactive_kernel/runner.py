@@ -551,7 +551,7 @@ class Runner:
                 if used and (reads_value is None or self._reads(child, used, reads_value)):
                     roots.add(child)
         plan = self.plan_rebound(roots)
-        plan.pinned = frozenset(c for c in sources if c in self.graph)
+        plan.as_they_are = True
         return plan
 
     def _reads(self, cell: CellId, names: frozenset[str],

@@ -89,10 +89,12 @@ class Plan:
     #: Cells that run whatever their parents did (their reads bind elsewhere
     #: now, or the user asked); the others run only if a value they read changed.
     roots: frozenset[CellId] = frozenset()
-    #: Cells never re-run to re-make a value (the cells holding a widget the
-    #: user moved: re-making it would replace the widget under the user's hand;
-    #: their readers change the objects there in place, as in stock).
-    pinned: frozenset[CellId] = frozenset()
+    #: Run cells on the objects as they are, changed in place or not: no cell
+    #: re-runs to re-make one (a widget's cascade: re-making the widget, or a
+    #: label a reader sets, would replace it under the user's hand; the readers
+    #: change the objects in place, as in stock).  Values never made, dropped for
+    #: memory or stale are still made first.
+    as_they_are: bool = False
 
 
 @dataclass

@@ -183,14 +183,16 @@ class ValueStore:
             definer = graph.definer_above(definer, name)
         return Resolution(None)
 
-    def available(self, definer: CellId, name: str) -> bool:
-        """Whether ``definer``'s value of ``name`` can be read as it is."""
+    def available(self, definer: CellId, name: str, changed_ok: bool = False) -> bool:
+        """Whether ``definer``'s value of ``name`` can be read as it is (``changed_ok``:
+        also if a cell below changed it in place since)."""
         if definer in self.unkept or not _is_name(name):
             return True
         record = self.records.get(definer, {}).get(name)
         if record is None:
             return False
-        return not (record.dropped or record.changed or record.value is PASS)
+        return not (record.dropped or (record.changed and not changed_ok)
+                    or record.value is PASS)
 
     def through_failed(self, definer: CellId | None, name: str) -> CellId | None:
         """``definer``, or if it failed before binding ``name``, the nearest

@@ -19,13 +19,14 @@ widget's state a frontend syncs back (``outputs``, ``msg_id``: JupyterLab sends
 them after each output a cell writes into it, ``with out: ...``).
 
 A widget the update changes through kernel code (an ``observe`` handler setting
-another widget's value, ``link``) changed too: its readers re-run in the same
-cascade.
+another widget's value, options or bounds, ``link``) changed too: its readers
+re-run in the same cascade.  A cell that only sets a widget's value
+(``b.value = a.value * 2``) is no reader of ``b``: moving ``b`` does not re-run it.
 
-The cells holding the changed widget never re-run in its cascade, not even to
-re-make an object their readers change in place (``label.value = ...``,
-``history.append(slider.value)``): that would replace the widget under the
-user's hand.  Those readers change the objects as they are, as in stock.
+No cell re-runs in a widget's cascade to re-make an object its readers change in
+place (``label.value = ...``, ``history.append(slider.value)``): re-making the
+cell holding the widget, or a label, would replace it under the user's hand.
+Those readers change the objects as they are, as in stock.
 
 Rapid changes coalesce: while a cascade runs (or any request), further updates
 only note what changed; when it ends one more cascade runs, with the latest
@@ -116,7 +117,7 @@ class WidgetCascades:
                 self.moved.add(str(widget.model_id))
                 self._changed[str(widget.model_id)] = widget
                 for other, value in before:
-                    if other is not widget and _differs(getattr(other, "value", value), value):
+                    if other is not widget and _differs(_watched(other), value):
                         self._changed[str(other.model_id)] = other
                 self._parent = msg
         if not self._changed or self.kernel.comms_queued():
@@ -143,7 +144,7 @@ class WidgetCascades:
 
         def note(value: object, depth: int = 0) -> bool:
             if isinstance(value, widgets.ValueWidget):
-                found[id(value)] = (value, value.value)
+                found[id(value)] = (value, _watched(value))
             elif isinstance(value, widgets.Box) and depth < 32:
                 for child in value.children:
                     note(child, depth + 1)
@@ -197,6 +198,14 @@ class WidgetCascades:
         except Exception:  # the new widget's bounds refuse it: keep the code's value
             return
         self.moved.add(str(new.model_id))  # type: ignore[attr-defined]
+
+
+#: The traits of a value widget whose change by kernel code re-runs its readers.
+WATCHED = ("value", "options", "index", "min", "max")
+
+
+def _watched(widget: Any) -> tuple[object, ...]:
+    return tuple(getattr(widget, name, None) for name in WATCHED)
 
 
 def _differs(now: object, before: object) -> bool:
@@ -267,9 +276,12 @@ def _callee(call: ast.Call) -> str | None:
 def _reads_value(use: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
     parent = parents.get(use)
     if isinstance(parent, ast.Attribute):
-        # slider.observe(...) calls a method; slider.value reads.
-        call = parents.get(parent)
-        return not (isinstance(call, ast.Call) and call.func is parent)
+        # slider.observe(...) calls a method; slider.value reads; `slider.value = 5`
+        # only sets it (a cell doing so would undo each move: it is no reader).
+        above = parents.get(parent)
+        if isinstance(parent.ctx, ast.Store) and not isinstance(above, ast.AugAssign):
+            return False
+        return not (isinstance(above, ast.Call) and above.func is parent)
     if isinstance(parent, ast.Expr):
         return False  # a bare `slider`: shows it
     node: ast.AST = use

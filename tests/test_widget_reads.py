@@ -19,6 +19,8 @@ NAMES = frozenset({"slider"})
     "def total():\n    return slider.value\n",
     "[s.value for s in [slider]]",
     "get_ipython().run_cell_magic('sql', '', 'select {slider.value}')",  # no Name node
+    "slider.value += 1",
+    "slider.value = other.value + slider.value",
 ])
 def test_reads(code: str) -> None:
     assert reads_widget_value(code, NAMES)
@@ -37,6 +39,9 @@ def test_reads(code: str) -> None:
     # wiring anywhere in the cell: re-running it would add another handler
     "def on_change(change):\n    print(slider.value)\nslider.observe(on_change, 'value')",
     "button.on_click(lambda b: print(slider.value))",
+    # Widgets QA: only setting it; re-run on each move, it undid the move.
+    "slider.value = other.value * 2",
+    "slider.max = 10",
 ])
 def test_only_uses(code: str) -> None:
     assert not reads_widget_value(code, NAMES)

@@ -308,3 +308,26 @@ def test_widgets_changed_by_handlers_or_links_re_run_their_readers(
     assert outputs_of(got, "l-c") == ""
     got = until_idle(k, update(k, model_id(k, "c"), value=5))
     assert outputs_of(got, "l-c") == "d 5\n" and outputs_of(got, "l-b") == ""
+    # Options set by a handler count too.
+    k.ok("pick = w.Dropdown(options=['a'])\nsize = w.IntSlider(value=1)\n"
+         "size.observe(lambda ch: setattr(pick, 'options', ['a'] + ['x'] * ch['new']),"
+         " names='value')",
+         "l-e")
+    k.ok("print('options', len(pick.options))", "l-f")
+    got = until_idle(k, update(k, model_id(k, "size"), value=3))
+    assert outputs_of(got, "l-f") == "options 4\n"  # its value stayed "a"
+
+
+def test_a_label_a_reader_sets_is_not_re_made(fresh_kernel: KernelHarness) -> None:
+    """Widgets QA: a Label made in another cell than the slider, set by a reader, was
+    re-made on every cascade (its cell re-ran to give a fresh object)."""
+    k = fresh_kernel
+    k.ok("import ipywidgets as w\nslider = w.IntSlider(value=1)", "f-a")
+    k.ok("label = w.Label('')\nlabel", "f-b")
+    k.ok("label.value = f'n is {slider.value}'", "f-c")
+    ident = model_id(k, "label")
+    got = until_idle(k, update(k, model_id(k, "slider"), value=4))
+    assert model_id(k, "label") == ident
+    assert ast.literal_eval(k.value("label.value")) == "n is 4"
+    assert not [m for m in got if m["metadata"].get("cellId") == "f-b"
+                and m["msg_type"] in ("execute_input", "display_data")], got
