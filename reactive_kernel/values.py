@@ -295,7 +295,7 @@ class ValueStore:
         for name in changed_in_place:
             if name not in node.refs or name not in kept:
                 continue
-            given = self.graph.binding(cell, name)
+            given = self.through_failed(self.graph.binding(cell, name), name)
             if given is None or given == cell:
                 continue
             # The object it was given may have been changed, even if the cell

@@ -138,6 +138,11 @@ FOUND = [
     (0, ["a = 0", "a = 0", "a = 1\nb = a + 0", "a += 0\na = 0", "lst = [a]"],
      [Edit("break", 13), Edit("edit", 17, code="for b in lst:\n    c = b"),
       Edit("edit", 2, code="b = a + 0")]),
+    # A change in place through a broken cell's passed-through value left the object
+    # above it marked unchanged: the next run appended to it again.
+    (1 << 30, ["def push(v):\n    lst.append(v)\na = 0\nlst = [a]", "lst = [a]",
+               "d = {'k': a}\na = 0\npush(a + 0)"],
+     [Edit("break", 1), Edit("edit", 1, code="a = 0")]),
     # A broken cell that binds ``d`` itself before changing it kept the ``d`` above.
     (1 << 30, ["a = 0", "b = a + 0", "d = {'k': a}\na = 0", "d = {'k': a}\nd['k'] = d['k'] + 0"],
      [Edit("break", 3), Edit("edit", 2, code="a = 0")]),
