@@ -414,11 +414,11 @@ _AT_NAME = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _attribute_path(node: ast.expr) -> tuple[str, ...] | None:
-    """``("np",)`` for ``np``, ``("stats", "norm")`` for ``stats.norm``; None for
-    anything with a subscript or a call in it."""
+    """``("np",)`` for ``np``, ``("stats", "norm")`` for ``stats.norm``, ``("df",
+    "[]")`` for ``df["a"]``; None for anything with a call in it."""
     parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        parts.append(node.attr if isinstance(node, ast.Attribute) else "[]")
         node = node.value
     if not isinstance(node, ast.Name):
         return None

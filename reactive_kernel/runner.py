@@ -630,8 +630,12 @@ def _changes(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
     """Whether calling ``method`` on ``name.path`` changes that object, by what it
     is now; unknown (not defined yet, reached through an object's attribute): yes."""
     value = namespace.get(name, _UNKNOWN)
+    if path and _is_pandas(value):
+        # A column or attribute of a frame (df["a"].add(1), df.columns.append(i)):
+        # arithmetic, concatenation and an Index's insert give new objects.
+        return method not in ("add", "append", "insert")
     for attribute in path:
-        if not isinstance(value, types.ModuleType):
+        if attribute == "[]" or not isinstance(value, types.ModuleType):
             return True  # an object's attribute may be a property: not looked up
         value = getattr(value, attribute, _UNKNOWN)
     if value is _UNKNOWN:
@@ -641,7 +645,7 @@ def _changes(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
         return False  # a module's function (np.sort, os.remove), or immutable
     kind = type(value)
     module = getattr(kind, "__module__", "") or ""
-    if module.startswith("pandas"):
+    if _is_pandas(value):
         if kind.__name__.endswith("Index"):
             return False  # an Index never changes: append and insert return new ones
         return method not in ("add", "append")  # arithmetic and concatenation: new ones
@@ -651,6 +655,10 @@ def _changes(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
 
 
 _UNKNOWN = object()
+
+
+def _is_pandas(value: object) -> bool:
+    return (getattr(type(value), "__module__", "") or "").startswith("pandas")
 
 
 def _holds(kept: object, holds: Callable[[object], bool]) -> bool:

@@ -735,7 +735,8 @@ def test_a_query_string_reads_the_names_it_marks_with_at(
     ("import os\nos.remove(p)", {("os", (), "remove")}, set()),
     ("lst.append(1)", {("lst", (), "append")}, {"lst"}),
     ("df['a'] = 1\ndf.insert(0, 'b', 2)", set(), set()),  # changed by a store too
-    ("d['k'].append(1)", set(), set()),  # through an item: not the object's own method
+    ("d['k'].append(1)", {("d", ("[]",), "append")}, {"d"}),
+    ("df.a.add(1)", {("df", ("a",), "add")}, {"df"}),
     ("random.shuffle(deck)", set(), set()),
 ])
 def test_changes_made_only_by_method_calls_are_listed_for_the_kernel(

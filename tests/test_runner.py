@@ -688,6 +688,11 @@ def test_module_functions_and_methods_returning_new_objects_change_nothing() -> 
     report = nb.run("add", "B = A.add(200)\nidx2 = idx.append(pd.Index(['y']))")
     assert report.restored == [] and report.ran == ["add"]
     assert nb.ns["B"].tolist() == [201, 202]
+    # Audit 10: through a column or an attribute of a frame, too.
+    nb.run("df", "df = pd.DataFrame({'a': [1, 2]})")
+    nb.run("col", "c = df['a'].add(1)\nd = df.a.add(df.a)\ncols = df.columns.append(idx)")
+    report = nb.run("col", "c = df['a'].add(2)\nd = df.a.add(df.a)\ncols = df.columns.append(idx)")
+    assert report.restored == [] and report.ran == ["col"] and nb.ns["c"].tolist() == [3, 4]
     # The same names called on a list do change it.
     nb.run("lst", "lst = [2, 1]")
     nb.run("srt", "lst.sort()\nlst.append(3)")
