@@ -15,16 +15,16 @@ once, parents before children, ties broken by notebook position.
 from __future__ import annotations
 
 import threading
-import types
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import replace
+from itertools import islice
 
 from .analysis import BUILTIN_NAMES, CellAnalysis, MagicAnalyser, analyse
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status
-from .values import ValueStore
+from .values import ValueStore, method_changes
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
@@ -183,7 +183,7 @@ class Runner:
         for name, path, method in analysis.method_changes:
             calls.setdefault(name, []).append((path, method))
         kept = {name for name, made in calls.items()
-                if any(_changes(self.namespace, name, path, method) for path, method in made)}
+                if any(method_changes(self.namespace, name, path, method) for path, method in made)}
         gone = frozenset(calls) - kept
         if not gone:
             return analysis
@@ -625,51 +625,21 @@ class Runner:
         return report
 
 
-def _changes(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
-             method: str) -> bool:
-    """Whether calling ``method`` on ``name.path`` changes that object, by what it
-    is now; unknown (not defined yet, reached through an object's attribute): yes."""
-    value = namespace.get(name, _UNKNOWN)
-    if path and _is_pandas(value):
-        # A column or attribute of a frame (df["a"].add(1), df.columns.append(i)):
-        # arithmetic, concatenation and an Index's insert give new objects.
-        return method not in ("add", "append", "insert")
-    for attribute in path:
-        if attribute == "[]" or not isinstance(value, types.ModuleType):
-            return True  # an object's attribute may be a property: not looked up
-        value = getattr(value, attribute, _UNKNOWN)
-    if value is _UNKNOWN:
-        return True
-    if isinstance(value, (types.ModuleType, str, bytes, int, float, complex, tuple,
-                          frozenset, range)):
-        return False  # a module's function (np.sort, os.remove), or immutable
-    kind = type(value)
-    module = getattr(kind, "__module__", "") or ""
-    if _is_pandas(value):
-        if kind.__name__.endswith("Index"):
-            return False  # an Index never changes: append and insert return new ones
-        return method not in ("add", "append")  # arithmetic and concatenation: new ones
-    if module.startswith(("statsmodels", "scipy")) and method == "fit":
-        return False  # returns the results (or parameters); the model stays as it was
-    return True
-
-
-_UNKNOWN = object()
-
-
-def _is_pandas(value: object) -> bool:
-    return (getattr(type(value), "__module__", "") or "").startswith("pandas")
+#: Items of a list, tuple or dict looked at for a widget (every widget change scans the
+#: kept values: a million-item list must not cost a drag its smoothness).
+HOLDS_SCAN = 1000
 
 
 def _holds(kept: object, holds: Callable[[object], bool]) -> bool:
-    """``holds`` accepts ``kept``, an item of a list, tuple or dict, or an
-    attribute of an instance of a class the notebook defined (``app.slider``)."""
+    """``holds`` accepts ``kept``, one of the first :data:`HOLDS_SCAN` items of a
+    list, tuple or dict, or an attribute of an instance of a class the notebook
+    defined (``app.slider``)."""
     if holds(kept):
         return True
     if isinstance(kept, (list, tuple)) and type(kept) in (list, tuple):
-        return any(holds(item) for item in kept)
+        return any(holds(item) for item in islice(kept, HOLDS_SCAN))
     if isinstance(kept, dict) and type(kept) is dict:
-        return any(holds(item) for item in kept.values())
+        return any(holds(item) for item in islice(kept.values(), HOLDS_SCAN))
     if getattr(type(kept), "__module__", None) == "__main__" and not isinstance(kept, type):
         attributes = getattr(kept, "__dict__", None)
         if isinstance(attributes, dict):

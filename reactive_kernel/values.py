@@ -24,7 +24,7 @@ import itertools
 import sys
 import types
 from bisect import bisect_left
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -418,3 +418,41 @@ class ValueStore:
                     record.size = estimate_size(record.value)
                 found.append(((definer, name, record), record.size))
         return found
+
+
+# -- what a method call does to its object ---------------------------------------
+
+
+def method_changes(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
+                   method: str) -> bool:
+    """Whether calling ``method`` on ``name.path`` changes that object, by what it
+    is now; unknown (not defined yet, reached through an object's attribute): yes."""
+    value = namespace.get(name, _UNKNOWN)
+    if path and _is_pandas(value):
+        # A column or attribute of a frame (df["a"].add(1), df.columns.append(i)):
+        # arithmetic, concatenation and an Index's insert give new objects.
+        return method not in ("add", "append", "insert")
+    for attribute in path:
+        if attribute == "[]" or not isinstance(value, types.ModuleType):
+            return True  # an object's attribute may be a property: not looked up
+        value = getattr(value, attribute, _UNKNOWN)
+    if value is _UNKNOWN:
+        return True
+    if isinstance(value, IMMUTABLE):
+        return False  # a module's function (np.sort, os.remove), or immutable
+    kind = type(value)
+    module = getattr(kind, "__module__", "") or ""
+    if _is_pandas(value):
+        if kind.__name__.endswith("Index"):
+            return False  # an Index never changes: append and insert return new ones
+        return method not in ("add", "append")  # arithmetic and concatenation: new ones
+    if module.startswith(("statsmodels", "scipy")) and method == "fit":
+        return False  # returns the results (or parameters); the model stays as it was
+    return True
+
+
+_UNKNOWN = object()
+
+
+def _is_pandas(value: object) -> bool:
+    return (getattr(type(value), "__module__", "") or "").startswith("pandas")

@@ -380,6 +380,7 @@ class KernelHub(LoggingConfigurable):
         (``{"reason", "registered", "version"}``: whether the cells are in, from
         which version of the file)."""
         registered = None
+        relay.outputs.new_kernel()
         try:
             await self.wait_ready(relay.kernel_id)
             registered = await self.register_notebook(relay.kernel_id)

@@ -62,6 +62,10 @@ class OutputLog:
         #: widget's (its state), not the cell's.
         self._captures: dict[str, str] = {}
 
+    def new_kernel(self) -> None:
+        """The kernel restarted: its Output widgets are gone with their captures."""
+        self._captures.clear()
+
     def comm(self, msg_type: str, content: bytes) -> None:
         """A ``comm_open``, ``comm_msg`` or ``comm_close`` of the kernel: an Output
         widget's ``msg_id`` state says whose outputs it captures from now on."""

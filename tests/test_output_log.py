@@ -118,5 +118,8 @@ def test_outputs_an_output_widget_captures_are_not_the_cells() -> None:
     out("stream", "captured again\n", "req1", 1.4)
     log.comm("comm_close", json.dumps({"comm_id": "out1", "data": {}}).encode())
     out("stream", "closed\n", "req1", 1.5)
+    state("comm_msg", "req1")
+    log.new_kernel()  # a restart: the old kernel's widgets capture nothing any more
+    out("stream", "new kernel\n", "req1", 1.6)
     texts = [m["content"]["text"] for m in replayed(log)["cells"]["w"][1:]]
-    assert texts == ["before\n", "after\n", "closed\n"]
+    assert texts == ["before\n", "after\n", "closed\n", "new kernel\n"]
