@@ -32,6 +32,9 @@ Invariants of :class:`CellAnalysis`:
   value after the cell may be the one from before).
 - ``weak`` are refs that only pass a definition above through: on some path
   the cell bound the name first, so it never needs a definer below it.
+- ``pass_only`` are the weak refs the cell never loads unbound (only some
+  path leaving them as they were reads them: ``for t in ts: tree = t``): a
+  run that bound one made its value without the one above.
 - ``inplace`` are names whose object the cell changes in place at module level:
   the base of a subscript or attribute target (``df["b"] = ...``, ``obj.x = 1``,
   ``del d[k]``), augmented assignments (``x += 1``), and a call of a method
@@ -106,6 +109,7 @@ class CellAnalysis:
     star_import: bool = False
     inplace: frozenset[str] = field(default_factory=frozenset)
     weak: frozenset[str] = field(default_factory=frozenset)
+    pass_only: frozenset[str] = field(default_factory=frozenset)
     #: Per function or class the cell leaves defined, sorted by name.
     calls: tuple[CallEffects, ...] = ()
     #: ``(name, maker)`` for ``name = maker``, ``maker.attr``, ``maker(...)``: a
@@ -677,6 +681,7 @@ class _Walker(ast.NodeVisitor):
             star_import=self.star,
             inplace=readable(self.changed),
             weak=readable(refs - self.strong),
+            pass_only=readable(passed - self.strong - self.weak),
             calls=calls,
             aliases=frozenset((name, maker) for name, maker in self.aliases
                               if not is_private(name) and maker in readable([maker])),

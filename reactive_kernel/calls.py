@@ -38,6 +38,9 @@ class Names:
     refs: frozenset[str]
     weak: frozenset[str]
     inplace: frozenset[str] = frozenset()
+    #: Weak refs neither the cell nor a function it calls loads (see
+    #: ``CellAnalysis.pass_only``).
+    pass_only: frozenset[str] = frozenset()
 
 
 class CallTimeReads:
@@ -86,6 +89,7 @@ class CallTimeReads:
         strong = set(own.refs - own.weak)
         weak = set(own.weak) | own.builtins
         seen = set(own.refs) | own.builtins
+        called: set[str] = set()
         frontier = list(seen)
         while frontier:
             name = frontier.pop()
@@ -93,6 +97,7 @@ class CallTimeReads:
                 effects = self._calls.get(definer, {}).get(name)
                 if effects is None:
                     continue
+                called |= effects.reads
                 for read in effects.reads:
                     # The cell may bind it itself before calling: then it never
                     # needs a definer below.
@@ -118,7 +123,7 @@ class CallTimeReads:
         weak |= written
         weak -= strong
         return Names(frozenset(defs), frozenset(strong | weak), frozenset(weak),
-                     frozenset(changed))
+                     frozenset(changed), own.pass_only - called)
 
     def _index(self, cell: CellId, through: frozenset[str]) -> None:
         for name in self._through.get(cell, frozenset()) - through:

@@ -127,7 +127,10 @@ class Cascade:
         left before did not change if it cannot change (a number, a string, a
         module...), if the definer only imports it (``from m import f`` gives
         the object ``m`` holds) or if the cell only passes it through (a weak
-        read)."""
+        read).  A new value of a name the cell never reads but may pass through
+        changes nothing if its last run bound the name itself (``for t in ts:
+        tree = t``): run again, it would bind it again (a loop drawing from a
+        seeded generator would draw other numbers than top to bottom)."""
         if cell in self.plan.roots or cell not in self.graph:
             return True
         if self.before.get(cell) not in (Status.OK, Status.ERROR):
@@ -135,9 +138,10 @@ class Cascade:
         if self._blocked(cell) is not None:
             return True  # it will be skipped, and say why
         weak = self.graph.cell(cell).weak
+        made = self.runner.state(cell).made
         values = self.runner.values
         for parent, names in self._parents(cell).items():
-            for name in names:
+            for name in names - made:
                 # A name the parent failed before binding comes from above it.
                 source = values.through_failed(parent, name) if parent not in self.done \
                     else parent
@@ -214,6 +218,8 @@ class Cascade:
                                or immutable(v))
                            and namespace.get(n, ABSENT) is v]
             runner.values.record(cell, inplace, unbound)
+            state.made = frozenset(n for n in runner.pass_only.get(cell, ())
+                                   if n in given and namespace.get(n, ABSENT) is not given[n])
             after = runner.values.records.get(cell, {})
             if same_code and runner.on_replaced is not None:
                 for name, record in after.items():
@@ -226,6 +232,7 @@ class Cascade:
             }
         else:
             self.same[cell] = {}
+            state.made = frozenset()
         self.done.add(cell)
         report.ran.append(cell)
         report.timings[cell] = state.duration or 0.0
@@ -322,6 +329,7 @@ class Cascade:
         if cell in self.graph and not self.plan.plain:
             self.touched |= self.graph.cell(cell).defs
             self.runner.values.passed(cell)
+            self.runner.state(cell).made = frozenset()
 
     def not_run(self, cell: CellId) -> None:
         """A planned cell the cascade did not reach (interrupted)."""

@@ -62,6 +62,8 @@ class Runner:
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
+        #: Per cell: names it may pass through unread (``Names.pass_only``).
+        self.pass_only: dict[CellId, frozenset[str]] = {}
         self.calls = CallTimeReads(self.graph.definers)
         #: Batch inputs (no cell id, no stdin): never re-run, values not kept.
         self.batch = self.values.unkept
@@ -157,6 +159,7 @@ class Runner:
         self.state(cell)
         self.touch(cell)
         self._inplace[cell] = analysis.inplace | names.inplace
+        self.pass_only[cell] = names.pass_only
         self._dropped(cell, update.dropped)
         for loser in update.displaced:
             node = self.graph.cell(loser)
@@ -224,6 +227,7 @@ class Runner:
             own = self.calls.analysis(reader)
             self._inplace[reader] = found.inplace | (own.inplace if own is not None
                                                      else frozenset())
+            self.pass_only[reader] = found.pass_only
             if (found.defs, found.refs, found.weak) == (node.declared_defs, node.refs, node.weak):
                 continue
             try:
@@ -251,6 +255,7 @@ class Runner:
         self.values.forget(cell)
         self.batch.discard(cell)
         self._inplace.pop(cell, None)
+        self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)
         if functions:
             readers = readers | self._refresh_calls(functions, skip=cell)

@@ -54,6 +54,10 @@ class CellState:
     #: run ended, or a skip was announced.  A page that loads a file saved before
     #: that has an older output than the kernel's (frontends say so).
     output_at: float | None = None
+    #: Names the cell may pass through without reading them (``for t in ts:
+    #: tree = t``) that its last run bound itself: a new value above them
+    #: changes nothing it did.
+    made: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

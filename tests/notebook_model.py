@@ -69,6 +69,7 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("f2 = lambda: a + b + {n}", frozenset()),
     ("print('f2', f2())", frozenset({"f2", "a", "b"})),
     ("for b in lst:\n    c = b", frozenset({"lst"})),
+    ("for i in range({n} % 3):\n    c = a + i", frozenset({"a"})),
     ("del d['k']", frozenset({"d"})),
     # Changes in place through known mutating methods, at module level and in a function.
     ("lst.append(b)", frozenset({"lst", "b"})),
@@ -96,6 +97,7 @@ DEFINES = {
     "lst[0] = a + {n}": {"lst"}, "K.w = K.w + {n}": {"K"}, "a += {n}": {"a"},
     "b = (t := a + {n}) * 2": {"b", "t"}, "c = [a * j for j in range({n})]": {"c"},
     "f2 = lambda: a + b + {n}": {"f2"}, "for b in lst:\n    c = b": {"b", "c"},
+    "for i in range({n} % 3):\n    c = a + i": {"i", "c"},
     "def push(v):\n    lst.append(v)": {"push"},
 }
 

@@ -49,9 +49,10 @@ def cell(
 
 def without_builtins(found: CellAnalysis) -> CellAnalysis:
     calls = (dataclasses.replace(c, reads=c.reads - BUILTIN_NAMES) for c in found.calls)
-    # Aliases (``test_aliases``) are left out too.
+    # Aliases (``test_aliases``) and pass-only reads (``test_pass_only``) are
+    # left out too.
     return dataclasses.replace(found, builtins=frozenset(), imported=frozenset(),
-                               aliases=frozenset(),
+                               aliases=frozenset(), pass_only=frozenset(),
                                calls=tuple(c for c in calls
                                            if c.reads or c.writes or c.changes))
 
@@ -746,3 +747,22 @@ def test_changes_made_only_by_method_calls_are_listed_for_the_kernel(
     got = analyse(code)
     assert got.method_changes == frozenset(changes)
     assert got.method_only == frozenset(only)
+
+
+@pytest.mark.parametrize(("code", "pass_only"), [
+    ("for t in ts:\n    tree = t", {"t", "tree"}),
+    ("for i in range(n):\n    tree = i\n    print(tree)", {"i", "tree"}),
+    ("try:\n    import ssl\nexcept ImportError:\n    pass", {"ssl"}),
+    ("if flag:\n    mode = 1", {"mode"}),
+    # Loaded where the cell may not have bound it: the value above is read.
+    ("for i in range(n):\n    tree = i\nprint(tree)", {"i"}),
+    ("if c:\n    tree = 0\nfor i in range(n):\n    print(tree)\n    tree = i", {"i"}),
+    ("for t in ts:\n    tree = t\ndel tree", {"t"}),
+    ("def f():\n    return tree\nfor t in ts:\n    tree = t\nf()", {"t"}),
+    ("while n:\n    tree = n\n    n -= 1", {"tree"}),
+    ("tree = 1", set()),
+])
+def test_pass_only(code: str, pass_only: set[str]) -> None:
+    """Names the cell may leave as they were without ever loading them."""
+    found = analyse(code)
+    assert found.pass_only == pass_only and found.pass_only <= found.weak

@@ -756,3 +756,27 @@ def test_hidden_reads_follow_each_cells_own_definer_above() -> None:
     assert report.ran == ["data", "use1", "use2"]
     assert nb.ns["one"] == [2, 3, 4, 5, 6, 7] and nb.ns["two"] == [6, 7]
     assert nb.ns["limit"] == 2
+
+
+def test_a_loop_that_bound_the_name_it_may_pass_through_is_not_rerun() -> None:
+    nb = Notebook()
+    nb.run("seed", "import random\nrng = random.Random(0)")
+    nb.run("first", "tree = 'first'")
+    nb.run("loop", "for i in range(2):\n    tree = rng.random()\n    drawn = tree")
+    nb.run("after", "last = rng.random()")
+    drawn, last = nb.ns["drawn"], nb.ns["last"]
+    # Run from the top with ``first`` edited, the loop draws the same numbers:
+    # it does not read ``tree``, and its last run bound it.
+    report = nb.run("first", "tree = 'second'")
+    assert report.ran == ["first"]
+    assert (nb.ns["tree"], nb.ns["drawn"], nb.ns["last"]) == (drawn, drawn, last)
+    # A loop that did not run passes the new value on.
+    nb.run("loop", "for i in range(0):\n    tree = rng.random()\n    drawn = tree")
+    nb.run("reader", "shown = tree")
+    assert nb.ns["shown"] == "second"
+    report = nb.run("first", "tree = 'third'")
+    assert report.ran == ["first", "loop", "reader"] and nb.ns["shown"] == "third"
+    # A loop that reads the value above before binding its own does re-run.
+    nb.run("loop", "for i in range(2):\n    print(tree)\n    tree = i")
+    report = nb.run("first", "tree = 'fourth'")
+    assert "loop" in report.ran
