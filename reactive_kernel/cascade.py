@@ -255,10 +255,13 @@ class Cascade:
         if self.runner.on_progress is not None:
             self.runner.on_progress(False)
         started = time.perf_counter()
+        self.runner.running = cell
         try:
             outcome = await self.execute(cell, code, trigger)
         except KeyboardInterrupt:
             outcome = Outcome("interrupted", "KeyboardInterrupt")
+        finally:
+            self.runner.running = None
         state.duration = time.perf_counter() - started
         state.output_at = time.time()
         if outcome.status == "ok":
@@ -296,7 +299,7 @@ class Cascade:
         same value.  Those may have changed the object through a call
         (``df.dropna(inplace=True)``, ``lst.append(2)``, ``model.fit(X)``), which
         analysis cannot see: top to bottom, ``cell`` saw the object with their
-        changes."""
+        changes.  A table changes only through the SQL cells that define it."""
         runner, graph = self.runner, self.graph
         found: list[CellId] = []
         node = graph.cell(cell)
@@ -308,7 +311,8 @@ class Cascade:
                 continue
             if runner.state(definer).status is Status.STALE or not runner.values.available(
                     definer, name, changed_ok=self.plan.as_they_are):
-                between = self._readers_between(definer, cell, name)
+                between = self._readers_between(definer, cell, name) \
+                    if name.isidentifier() else []
                 found.extend(r for r in reversed(between) if r not in seen and r not in found)
                 found.append(definer)
         return found

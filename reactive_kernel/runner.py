@@ -78,6 +78,8 @@ class Runner:
         #: Called with (old value, new value) when a cell re-run with the code of
         #: its last run binds a name to a new object (widgets keep the user's value).
         self.on_replaced: Callable[[object, object], None] | None = None
+        #: The cell running now, if a cascade runs one.
+        self.running: CellId | None = None
 
     # -- identity -----------------------------------------------------------
 
@@ -87,6 +89,16 @@ class Runner:
 
     def state(self, cell: CellId) -> CellState:
         return self.states.setdefault(cell, CellState())
+
+    def table_made_below(self, name: str) -> bool:
+        """Whether the database's table ``name`` (``sql:<table>``) was made by a
+        cell run in this kernel while no cell above the running one defines it:
+        run from the top, the running cell would not find it."""
+        cell = self.running
+        if cell is None or cell not in self.graph or cell in self.batch:
+            return False
+        return (self.values.tables.get(name) is not None
+                and self.graph.definer_above(cell, name) is None)
 
     def touch(self, cell: CellId) -> None:
         """Note that a cell's state changed (frontends hear of it)."""

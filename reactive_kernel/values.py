@@ -143,6 +143,10 @@ class ValueStore:
     #: through); ``failing_version`` changes with it.
     failing: dict[CellId, frozenset[str]] = field(default_factory=dict)
     failing_version: int = 0
+    #: Per table (``sql:<table>``): the cell whose run last created, changed or
+    #: dropped it.  A database holds one version of a table, that cell's: the
+    #: other definers' versions are not kept (see :meth:`available`).
+    tables: dict[str, CellId] = field(default_factory=dict)
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
     #: Names :meth:`place` gave the nearest definer above's value for a read the
     #: analysis cannot see -> which of their definers that was (an index into
@@ -186,8 +190,11 @@ class ValueStore:
     def available(self, definer: CellId, name: str, changed_ok: bool = False) -> bool:
         """Whether ``definer``'s value of ``name`` can be read as it is (``changed_ok``:
         also if a cell below changed it in place since)."""
-        if definer in self.unkept or not _is_name(name):
+        if definer in self.unkept:
             return True
+        if not _is_name(name):
+            holder = self.tables.get(name)
+            return holder is None or holder == definer
         record = self.records.get(definer, {}).get(name)
         if record is None:
             return False
@@ -288,9 +295,11 @@ class ValueStore:
             self._unplace(name)
         unbound = set(unbound)
         for name in node.defs:
-            if name in unbound:
+            if not _is_name(name):
+                self.tables[name] = cell
+            elif name in unbound:
                 kept[name] = Record(PASS, stamp, failed=True)
-            elif _is_name(name):
+            else:
                 kept[name] = Record(self.namespace.get(name, ABSENT), stamp)
         for name in changed_in_place:
             if name not in node.refs or name not in kept:

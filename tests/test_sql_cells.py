@@ -32,8 +32,8 @@ from reactive_kernel.sql.cells import (
         ("CREATE OR REPLACE VIEW v AS SELECT * FROM src", {"v"}, {"src"}, {"src"}),
         ("CREATE TABLE t2 (a INT); INSERT INTO t2 SELECT * FROM t2_src", {"t2"},
          {"t2_src"}, {"t2_src"}),
-        ("INSERT INTO target SELECT * FROM source", set(), {"target", "source"},
-         {"target", "source"}),
+        # The target is changed (``changes``), not read from a Python frame.
+        ("INSERT INTO target SELECT * FROM source", set(), {"source"}, {"source"}),
         ("SELECT * FROM {frame} WHERE x > {limit}", set(), set(), set()),
         ("CREATE TABLE made AS SELECT 1; SELECT * FROM made", {"made"}, set(), set()),
     ],
@@ -107,3 +107,19 @@ def test_sql_cells_through_ipython_transform() -> None:
     # Without the SQL analyser a %%sql cell contributes no names at all.
     bare = analyse("%%sql top\nSELECT * FROM orders", transform)
     assert bare.defs == frozenset() and bare.refs == frozenset()
+
+
+def test_changes_and_drops_of_tables_are_definitions_and_reads() -> None:
+    defs, refs = analyse_sql("", "INSERT INTO t SELECT * FROM src WHERE v > {k}")
+    assert defs == {"sql:t"} and refs == {"sql:t", "src", "sql:src", "k"}
+    for body in ("UPDATE t SET x = 1", "DELETE FROM t WHERE x > 1", "ALTER TABLE t ADD y INT",
+                 "TRUNCATE t", "COPY t FROM 'f.csv'", "DROP TABLE t",
+                 "MERGE INTO t USING u ON t.a = u.a WHEN MATCHED THEN DELETE"):
+        defs, refs = analyse_sql("", body)
+        assert "sql:t" in defs and "sql:t" in refs, body
+    # Made in the same cell: not a read of the table above.
+    defs, refs = analyse_sql("", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1)")
+    assert defs == {"sql:t"} and refs == set()
+    # Copied out: a read only.
+    defs, refs = analyse_sql("", "COPY t TO 'f.csv'")
+    assert defs == set() and "sql:t" in refs

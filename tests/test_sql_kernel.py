@@ -86,6 +86,48 @@ def test_tables_link_sql_cells_and_ddl_reports(kernel: KernelHarness) -> None:
     assert "sql:sq_t" in cells[use]["reads"]
 
 
+def test_table_changes_re_run_from_the_table_s_definer(kernel: KernelHarness) -> None:
+    """A table has one version in the database: a cell changing it in place
+    re-runs on the version the cells above it leave, as top to bottom would."""
+    make, fill, scale, total = ids("make", "fill", "scale", "total")
+    kernel.ok("%%sql\nCREATE TABLE sq_rows (x INT)", make)
+    kernel.ok("%%sql\nINSERT INTO sq_rows VALUES (1), (2)", fill)
+    kernel.ok("%%sql\nUPDATE sq_rows SET x = x * 10 WHERE x > 1", scale)
+    kernel.ok("%%sql sq_total\nSELECT sum(x)::INT AS s FROM sq_rows", total)
+    assert kernel.value("int(sq_total.s[0])") == "21"
+    # Run again, the insert does not add its rows twice: the table is made
+    # anew (a plain CREATE TABLE of a table no cell above makes replaces the
+    # one its last run made) and the update and the reader run after it.
+    again = kernel.ok("%%sql\nINSERT INTO sq_rows VALUES (1), (2)", fill)
+    assert again.reactive["restored"] == [make]
+    assert again.reactive["ran"] == [make, fill, scale, total]
+    assert kernel.value("int(sq_total.s[0])") == "21"
+    edit = kernel.ok("%%sql\nINSERT INTO sq_rows VALUES (1), (2), (3)", fill)
+    assert edit.reactive["ran"] == [make, fill, scale, total]
+    assert kernel.value("int(sq_total.s[0])") == "51"
+    edit = kernel.ok("%%sql\nCREATE TABLE sq_rows (x BIGINT)", make)
+    assert edit.reactive["ran"] == [make, fill, scale, total]
+    assert kernel.value("int(sq_total.s[0])") == "51"
+
+
+def test_a_table_redefined_below_is_read_as_its_nearest_definer_left_it(
+        kernel: KernelHarness) -> None:
+    first, early, second, late = ids("first", "early", "second", "late")
+    kernel.ok("%%sql\nCREATE OR REPLACE TABLE sq_two AS SELECT 1 AS x", first)
+    kernel.ok("%%sql sq_early\nSELECT x FROM sq_two", early)
+    kernel.ok("%%sql\nCREATE OR REPLACE TABLE sq_two AS SELECT 2 AS x", second)
+    kernel.ok("%%sql sq_late\nSELECT x + 100 AS y FROM sq_two", late)
+    edit = kernel.ok("%%sql\nCREATE OR REPLACE TABLE sq_two AS SELECT 7 AS x", first)
+    assert edit.reactive["ran"] == [first, early]
+    assert kernel.value("int(sq_early.x[0])") == "7"
+    # The database now holds the first cell's table: a reader of the second's
+    # gets it made again first.
+    again = kernel.ok("%%sql sq_late\nSELECT x + 100 AS y FROM sq_two", late)
+    assert again.reactive["restored"] == [second]
+    assert again.reactive["ran"] == [second, late]
+    assert kernel.value("int(sq_late.y[0])") == "102"
+
+
 def test_large_results_are_truncated_with_the_true_count(kernel: KernelHarness) -> None:
     (query,) = ids("query")
     run = kernel.ok("%%sql sq_many\nSELECT range AS i FROM range(1234)", query)

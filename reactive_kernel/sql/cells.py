@@ -4,7 +4,10 @@ Nothing here talks to a database.  :func:`analyse_sql` gives the graph what a
 SQL cell defines and reads:
 
 - defines its OUTPUT_NAME and ``sql:<table>`` for every table or view it
-  creates (``CREATE [OR REPLACE] TABLE|VIEW``);
+  creates (``CREATE [OR REPLACE] TABLE|VIEW``), changes (``INSERT``,
+  ``UPDATE``, ``DELETE``, ``MERGE``, ``ALTER``, ``TRUNCATE``, ``COPY ... FROM``)
+  or drops; a change or a drop of a table it did not create is a read too, like
+  ``df["b"] = ...`` in Python (a change in place);
 - reads every ``{placeholder}``, and for every table it reads both the Python
   name (a DataFrame queried by its variable name) and ``sql:<table>``.
 
@@ -65,6 +68,8 @@ class TableUse:
     creates: frozenset[str] = frozenset()
     reads: frozenset[str] = frozenset()
     drops: frozenset[str] = frozenset()
+    #: Tables whose rows or columns it changes (``INSERT INTO t``...).
+    changes: frozenset[str] = frozenset()
     #: Unquoted, unqualified table names as written: candidates for Python
     #: DataFrames queried by variable name.
     python_names: frozenset[str] = frozenset()
@@ -213,6 +218,7 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
     creates: set[str] = set()
     reads: set[str] = set()
     drops: set[str] = set()
+    changes: set[str] = set()
     python_names: set[str] = set()
     for tree in sqlglot.parse(protected, read=dialect):
         if tree is None:
@@ -233,6 +239,10 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
             if target is not None:
                 drops.add(table_key(target))
                 targets.add(id(target))
+        else:
+            for target in _changed_tables(tree):
+                changes.add(table_key(target))
+                targets.add(id(target))
         for table in tree.find_all(exp.Table):
             if id(table) in targets or not isinstance(table.this, exp.Identifier):
                 continue
@@ -247,7 +257,20 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
                 python_names.add(name)
     python_names = {n for n in python_names if n.lower() not in creates}
     return TableUse(frozenset(creates), frozenset(reads - creates), frozenset(drops),
-                    frozenset(python_names))
+                    frozenset(changes), frozenset(python_names))
+
+
+def _changed_tables(tree: exp.Expr) -> list[exp.Table]:
+    """The tables a statement changes in place (``INSERT INTO t``...)."""
+    if isinstance(tree, exp.TruncateTable):
+        return [t for t in tree.expressions if isinstance(t, exp.Table)]
+    changing = isinstance(tree, (exp.Insert, exp.Update, exp.Delete, exp.Merge)) or (
+        isinstance(tree, exp.Alter) and str(tree.args.get("kind", "")).upper() == "TABLE"
+    ) or (isinstance(tree, exp.Copy) and tree.args.get("kind") is True)
+    target = tree.this if changing else None
+    if isinstance(target, exp.Schema):
+        target = target.this
+    return [target] if isinstance(target, exp.Table) else []
 
 
 def analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -263,7 +286,10 @@ def analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:
         use = tables_of(body)
     except SqlglotError:
         use = TableUse()  # the database will report the error when it runs
-    defs |= {TABLE_PREFIX + t for t in use.creates}
-    refs |= {TABLE_PREFIX + t for t in use.reads | use.drops}
+    defs |= {TABLE_PREFIX + t for t in use.creates | use.changes | use.drops}
+    refs |= {TABLE_PREFIX + t for t in use.reads}
     refs |= use.python_names
-    return frozenset(defs), frozenset(refs - defs)
+    refs -= defs
+    # Changing or dropping a table made above reads it (unless the cell made it).
+    refs |= {TABLE_PREFIX + t for t in (use.changes | use.drops) - use.creates}
+    return frozenset(defs), frozenset(refs)

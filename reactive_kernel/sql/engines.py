@@ -287,6 +287,17 @@ class DuckDBEngine(Engine):
         parts.append(statement.text[last:])
         return "".join(parts), params, frames
 
+    def drop(self, key: str) -> None:
+        """Drop the table or view ``key`` (a table key: ``schema.name``) if it
+        exists; a failure is left for the statement that creates it to report."""
+        name = ".".join('"' + part.replace('"', '""') + '"' for part in key.split("."))
+        for kind in ("TABLE", "VIEW"):
+            try:
+                self.connection.execute(f"DROP {kind} IF EXISTS {name}")
+                return
+            except self.duckdb.Error:
+                continue  # a view dropped as a table, or something depends on it
+
     def interrupt(self) -> None:
         self.connection.interrupt()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -59,6 +60,9 @@ class SqlMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.engines: dict[str, Engine] = {}
         self.current: str | None = None
+        #: Set by the kernel: whether a table (``sql:<key>``) the running cell
+        #: creates was made by a cell run here with none above defining it.
+        self.table_made_below: Callable[[str], bool] | None = None
 
     def engine(self, name: str | None = None) -> Engine:
         if name is None:
@@ -92,10 +96,32 @@ class SqlMagics(Magics):
         if not spec.statements:
             return None
         engine = self.engine(spec.engine)
+        self._forget_tables_made_below(engine, spec.body)
         result = engine.run(spec, self.shell.user_ns, self.dataframe)
         if spec.output:
             self.shell.user_ns[spec.output] = result.frame
         return SqlResultView(result, self.display_rows)
+
+    def _forget_tables_made_below(self, engine: Engine, body: str) -> None:
+        """Run from the top, a cell creating a table that no cell above it defines
+        would not find it: on the in-memory DuckDB (which only SQL cells reach),
+        the version a cell left when it ran (this one's last run, one below it)
+        goes first, as re-running ``t = ...`` rebinds ``t``.  Never on other
+        databases: their tables may hold data no cell made."""
+        from .cells import TABLE_PREFIX, tables_of
+        from .engines import DuckDBEngine
+
+        made_below = self.table_made_below
+        if made_below is None or not isinstance(engine, DuckDBEngine) \
+                or engine.path != ":memory:":
+            return
+        try:
+            creates = tables_of(body).creates
+        except Exception:
+            return  # the database reports what does not parse
+        for key in sorted(creates):
+            if made_below(TABLE_PREFIX + key):
+                engine.drop(key)
 
     @line_magic
     def sql_connect(self, line: str) -> None:
