@@ -120,7 +120,7 @@ class ReactiveKernel(IPythonKernel):
                                         send_early=self._send_comm_msg)
         self.runner.on_progress = self.publisher.progress
         self.sql = SqlMagics(self.shell)
-        self.sql.table_made_below = self.runner.table_made_below
+        self.sql.table_left_over = self.runner.table_left_over
         self.shell.register_magics(self.sql)
         self.shell_handlers["reactive_graph_request"] = self.reactive_graph_request
         self.widgets = WidgetCascades(self, self.shell_handlers["comm_msg"])

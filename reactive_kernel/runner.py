@@ -90,15 +90,18 @@ class Runner:
     def state(self, cell: CellId) -> CellState:
         return self.states.setdefault(cell, CellState())
 
-    def table_made_below(self, name: str) -> bool:
-        """Whether the database's table ``name`` (``sql:<table>``) was made by a
-        cell run in this kernel while no cell above the running one defines it:
-        run from the top, the running cell would not find it."""
+    def table_left_over(self, name: str, creating: bool) -> bool:
+        """Whether the database's table ``name`` (``sql:<table>``), made by a cell
+        run in this kernel, would not exist for the running cell run from the
+        top: no cell defines it any more, or (``creating``: the running cell
+        creates it) none above the running cell does."""
         cell = self.running
-        if cell is None or cell not in self.graph or cell in self.batch:
+        if cell is None or cell not in self.graph or cell in self.batch \
+                or self.values.tables.get(name) is None:
             return False
-        return (self.values.tables.get(name) is not None
-                and self.graph.definer_above(cell, name) is None)
+        if creating:
+            return self.graph.definer_above(cell, name) is None
+        return not self.graph.definers(name)
 
     def touch(self, cell: CellId) -> None:
         """Note that a cell's state changed (frontends hear of it)."""

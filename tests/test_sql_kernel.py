@@ -128,6 +128,22 @@ def test_a_table_redefined_below_is_read_as_its_nearest_definer_left_it(
     assert kernel.value("int(sq_late.y[0])") == "102"
 
 
+def test_deleting_the_cell_that_made_a_table_or_a_frame_deletes_it(
+        kernel: KernelHarness) -> None:
+    make, frame, read_table, read_frame = ids("make", "frame", "read_table", "read_frame")
+    kernel.ok("%%sql\nCREATE TABLE sq_gone AS SELECT 1 AS x", make)
+    kernel.ok("import pandas as sq_pd\nsq_gone_df = sq_pd.DataFrame({'x': [1]})", frame)
+    kernel.ok("%%sql\nSELECT x FROM sq_gone", read_table)
+    kernel.ok("%%sql\nSELECT x FROM sq_gone_df", read_frame)
+    msg = kernel.kc.session.msg("reactive_graph_request", {"remove": [make, frame]})
+    kernel.kc.shell_channel.send(msg)
+    kernel.collect(msg)
+    # As run from the top without those cells: neither exists.
+    for cell, name in ((read_table, "sq_gone"), (read_frame, "sq_gone_df")):
+        run = kernel.run(f"%%sql\nSELECT x FROM {name}", cell)
+        assert run.status == "error" and "does not exist" in run.reply["content"]["evalue"]
+
+
 def test_large_results_are_truncated_with_the_true_count(kernel: KernelHarness) -> None:
     (query,) = ids("query")
     run = kernel.ok("%%sql sq_many\nSELECT range AS i FROM range(1234)", query)

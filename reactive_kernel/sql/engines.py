@@ -203,6 +203,12 @@ class DuckDBEngine(Engine):
             names = tables_of(cell.body).python_names
         except Exception:
             return
+        for name in names & self._registered.keys():
+            if not is_dataframe(namespace.get(name)):
+                # The variable is gone (its cell deleted, ``del df``) or holds
+                # something else now: its old frame is not queryable any more.
+                self.connection.unregister(name)
+                del self._registered[name]
         wanted = {
             name: value for name in names
             if is_dataframe(value := namespace.get(name))

@@ -60,9 +60,10 @@ class SqlMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.engines: dict[str, Engine] = {}
         self.current: str | None = None
-        #: Set by the kernel: whether a table (``sql:<key>``) the running cell
-        #: creates was made by a cell run here with none above defining it.
-        self.table_made_below: Callable[[str], bool] | None = None
+        #: Set by the kernel: whether a table (``sql:<key>``) that a cell run
+        #: here made would not exist for the running cell run from the top (the
+        #: flag: the running cell creates it; see ``Runner.table_left_over``).
+        self.table_left_over: Callable[[str, bool], bool] | None = None
 
     def engine(self, name: str | None = None) -> Engine:
         if name is None:
@@ -96,31 +97,33 @@ class SqlMagics(Magics):
         if not spec.statements:
             return None
         engine = self.engine(spec.engine)
-        self._forget_tables_made_below(engine, spec.body)
+        self._forget_left_over_tables(engine, spec.body)
         result = engine.run(spec, self.shell.user_ns, self.dataframe)
         if spec.output:
             self.shell.user_ns[spec.output] = result.frame
         return SqlResultView(result, self.display_rows)
 
-    def _forget_tables_made_below(self, engine: Engine, body: str) -> None:
-        """Run from the top, a cell creating a table that no cell above it defines
-        would not find it: on the in-memory DuckDB (which only SQL cells reach),
-        the version a cell left when it ran (this one's last run, one below it)
-        goes first, as re-running ``t = ...`` rebinds ``t``.  Never on other
-        databases: their tables may hold data no cell made."""
+    def _forget_left_over_tables(self, engine: Engine, body: str) -> None:
+        """Run from the top, a cell creating a table that no cell above it
+        defines would not find it, nor would a cell reading a table that no cell
+        defines any more: on the in-memory DuckDB (which only SQL cells reach),
+        the version a cell left when it ran (this one's last run, one below it,
+        a deleted one) goes first, as re-running ``t = ...`` rebinds ``t`` and
+        deleting its cell deletes ``t``.  Never on other databases: their tables
+        may hold data no cell made."""
         from .cells import TABLE_PREFIX, tables_of
         from .engines import DuckDBEngine
 
-        made_below = self.table_made_below
-        if made_below is None or not isinstance(engine, DuckDBEngine) \
+        left_over = self.table_left_over
+        if left_over is None or not isinstance(engine, DuckDBEngine) \
                 or engine.path != ":memory:":
             return
         try:
-            creates = tables_of(body).creates
+            use = tables_of(body)
         except Exception:
             return  # the database reports what does not parse
-        for key in sorted(creates):
-            if made_below(TABLE_PREFIX + key):
+        for key in sorted(use.creates | use.reads | use.changes | use.drops):
+            if left_over(TABLE_PREFIX + key, key in use.creates):
                 engine.drop(key)
 
     @line_magic
