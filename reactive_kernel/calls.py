@@ -41,6 +41,8 @@ class Names:
     #: Weak refs neither the cell nor a function it calls loads (see
     #: ``CellAnalysis.pass_only``).
     pass_only: frozenset[str] = frozenset()
+    #: Refs read only by functions of other cells it may call.
+    called: frozenset[str] = frozenset()
 
 
 class CallTimeReads:
@@ -123,7 +125,8 @@ class CallTimeReads:
         weak |= written
         weak -= strong
         return Names(frozenset(defs), frozenset(strong | weak), frozenset(weak),
-                     frozenset(changed), own.pass_only - called)
+                     frozenset(changed), own.pass_only - called,
+                     frozenset(called - own.refs - own.builtins))
 
     def _index(self, cell: CellId, through: frozenset[str]) -> None:
         for name in self._through.get(cell, frozenset()) - through:

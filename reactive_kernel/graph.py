@@ -92,6 +92,10 @@ class CellNode:
     detached: set[str] = field(default_factory=set)
     #: Reads that only pass a definition above through: never bound below.
     weak: frozenset[str] = frozenset()
+    #: Reads of the globals of functions the cell may call, defined in other
+    #: cells (over-approximated: a class used as a base, a function passed on):
+    #: never bound below either.
+    called: frozenset[str] = frozenset()
     #: Reads that bound to a definer above until it stopped defining the name (an
     #: edit, a removal, a move): they never fall through to a definer below, and
     #: read nothing (NameError, as top to bottom) until one above defines it again.
@@ -216,7 +220,7 @@ class DependencyGraph:
         i = bisect_left(found, node.position)
         if i > 0:
             return self._at[found[i - 1]]
-        if name in node.weak or name in node.above_only:
+        if name in node.weak or name in node.called or name in node.above_only:
             return None
         if i < len(found) and found[i] == node.position:
             i += 1
@@ -307,11 +311,14 @@ class DependencyGraph:
         anonymous: bool = False,
         take_over: bool = False,
         weak: Iterable[str] = (),
+        called: Iterable[str] = (),
     ) -> CellUpdate:
         """Register or replace a cell.
 
         ``weak`` reads bind only to a definer above (a value the cell may
-        pass through unchanged, as ``if flag: mode = 1`` does).
+        pass through unchanged, as ``if flag: mode = 1`` does), and so do
+        ``called`` ones (globals read by functions of other cells it may call:
+        run from the top, a function reads the globals defined by then).
 
         ``take_over`` (console inputs) takes the names it defines from earlier
         anonymous definers.  Raises :class:`CycleError` and leaves the graph
@@ -321,6 +328,7 @@ class DependencyGraph:
         new_defs = frozenset(defs)
         new_refs = frozenset(refs)
         new_weak = frozenset(weak) & new_refs
+        new_called = frozenset(called) & new_refs
         old = self._cells.get(cell)
         hint = self._hints.pop(cell, None) if old is None else None
         if old is None:
@@ -331,12 +339,13 @@ class DependencyGraph:
             position = old.position
         if (old is not None and not take_over and old.declared_defs == new_defs
                 and old.refs == new_refs and old.defs == set(new_defs)
-                and old.anonymous == anonymous and old.weak == new_weak):
+                and old.anonymous == anonymous and old.weak == new_weak
+                and old.called == new_called):
             old.code = code  # same names: same bindings
             return CellUpdate(cell, frozenset(), frozenset())
         before = self._fed_readers(old) if old is not None else {}
         node = CellNode(cell, code, new_defs, new_refs, position, anonymous, set(new_defs),
-                        weak=new_weak)
+                        weak=new_weak, called=new_called)
         if old is not None:
             node.detached = old.detached & new_refs
             node.above_only = old.above_only & new_refs

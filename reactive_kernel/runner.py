@@ -165,7 +165,7 @@ class Runner:
         names, changed = self.calls.update(cell, analysis)
         try:
             update = self.graph.set_cell(
-                cell, code, names.defs, names.refs, weak=names.weak,
+                cell, code, names.defs, names.refs, weak=names.weak, called=names.called,
                 anonymous=anonymous, take_over=take_over,
             )
         except GraphError:
@@ -243,11 +243,13 @@ class Runner:
             self._inplace[reader] = found.inplace | (own.inplace if own is not None
                                                      else frozenset())
             self.pass_only[reader] = found.pass_only
-            if (found.defs, found.refs, found.weak) == (node.declared_defs, node.refs, node.weak):
+            if (found.defs, found.refs, found.weak, found.called) == (
+                    node.declared_defs, node.refs, node.weak, node.called):
                 continue
             try:
                 update = self.graph.set_cell(reader, node.code, found.defs, found.refs,
-                                             weak=found.weak, anonymous=node.anonymous)
+                                             weak=found.weak, called=found.called,
+                                             anonymous=node.anonymous)
             except GraphError:
                 continue  # it keeps its old names until it is run again
             self._dropped(reader, update.dropped)

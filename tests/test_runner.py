@@ -780,3 +780,25 @@ def test_a_loop_that_bound_the_name_it_may_pass_through_is_not_rerun() -> None:
     nb.run("loop", "for i in range(2):\n    print(tree)\n    tree = i")
     report = nb.run("first", "tree = 'fourth'")
     assert "loop" in report.ran
+
+
+def test_globals_of_functions_called_bind_only_above_the_calling_cell() -> None:
+    """A class used as a base reads (over-approximated) the globals its
+    methods read; defined only further down, they must not bind below (the
+    cell defining them reads the class: a cycle would refuse it)."""
+    nb = Notebook()
+    nb.run("base", "class Base:\n    def shown(self):\n        return ht.value")
+    nb.run("child", "class Child(Base):\n    pass")
+    nb.run("first", "ht = Child()\nht.value = 1\nfirst = ht.shown()")
+    nb.run("second", "ht = Child()\nht.value = 2\nsecond = ht.shown()")
+    assert (nb.ns["first"], nb.ns["second"]) == (1, 2)
+    report = nb.run("base", "class Base:\n    def shown(self):\n        return ht.value * 10")
+    assert report.ran == ["base", "child", "first", "second"]
+    assert (nb.ns["first"], nb.ns["second"]) == (10, 20)
+    # A function reading a global defined only below the calling cell finds
+    # nothing there, as run from the top.
+    nb.run("show", "def show():\n    return later")
+    nb.run("call", "try:\n    got = show()\nexcept NameError:\n    got = 'NameError'")
+    nb.run("later", "later = 5")
+    report = nb.run("call", "try:\n    got = show()\nexcept NameError:\n    got = 'NameError'")
+    assert nb.ns["got"] == "NameError"
