@@ -19,10 +19,12 @@ Invariants:
   from the notebook order a client gives (ids it does not know yet keep their
   place for when they arrive); otherwise a new cell goes after every known cell.
 - Edges go downward, except bindings to a definer below.  A cycle needs such an
-  upward binding; :meth:`DependencyGraph.set_cell` refuses a cell that would
-  close one (:class:`CycleError`, graph unchanged).  :meth:`remove_cell` and
-  :meth:`set_order` cannot refuse; cells left on a cycle by them are reported
-  by :meth:`DependencyGraph.order`.
+  upward binding.  When :meth:`DependencyGraph.set_cell` would close one through
+  other cells' upward bindings, those reads bind to nothing instead (run from
+  the top, a read of a name first defined further down fails); it refuses a cell
+  whose own upward binding closes one (:class:`CycleError`, graph unchanged).
+  :meth:`remove_cell` and :meth:`set_order` cannot refuse; cells left on a
+  cycle by them are reported by :meth:`DependencyGraph.order`.
 - *Take-over* (inputs of an interactive console, which has no notebook to
   edit): a new input that defines ``x`` takes ``x`` from every earlier
   anonymous definer, so the earlier inputs that read ``x`` bind to the new one.
@@ -97,8 +99,9 @@ class CellNode:
     #: never bound below either.
     called: frozenset[str] = frozenset()
     #: Reads that bound to a definer above until it stopped defining the name (an
-    #: edit, a removal, a move): they never fall through to a definer below, and
-    #: read nothing (NameError, as top to bottom) until one above defines it again.
+    #: edit, a removal, a move), or whose binding below would close a cycle:
+    #: they never fall through to a definer below, and read nothing (NameError,
+    #: as top to bottom) until one above defines it again.
     above_only: set[str] = field(default_factory=set)
 
 
@@ -356,10 +359,16 @@ class DependencyGraph:
         self._index(node)
         if take_over:
             self._detach_cycles(node)
-        elif self.parents(cell) and self.children(cell):
+        pinned: dict[CellId, set[str]] = {}
+        if not take_over and self.parents(cell) and self.children(cell):
             cycle = self.find_cycle(cell)
             if cycle is not None:
+                pinned = self._pin_cycles(cell)
+                cycle = self.find_cycle(cell) if pinned else cycle
+            if cycle is not None:
                 error = CycleError(cycle, self.label)  # labels of the proposed cell
+                for reader, names in pinned.items():
+                    self._cells[reader].above_only -= names
                 self._unindex(node)
                 if old is not None:
                     self._index(old)
@@ -374,6 +383,7 @@ class DependencyGraph:
         self._version += 1
         after = self._fed_readers(node)
         rebound = {r for r in before.keys() | after.keys() if before.get(r) != after.get(r)}
+        rebound |= pinned.keys()
         rebound.discard(cell)
         old_defs = frozenset(old.defs) if old is not None else frozenset()
         return CellUpdate(cell, old_defs - new_defs, frozenset(rebound),
@@ -535,6 +545,26 @@ class DependencyGraph:
                 else:
                     writer.detached.discard(name)
         return displaced
+
+    def _pin_cycles(self, cell: CellId) -> dict[CellId, set[str]]:
+        """Cycles through ``cell`` that other cells' reads of a definer below
+        them close: those reads bind to nothing instead (``above_only``), as run
+        from the top, where a cell reading a name no cell above defines fails
+        (``try: n`` / ``except NameError: n = 0`` above ``n += 1``).  Returns
+        the names pinned per reader (the caller undoes them to refuse)."""
+        ahead = self.descendants([cell]) | {cell}
+        behind = self.ancestors([cell])
+        pinned: dict[CellId, set[str]] = {}
+        for reader in behind - {cell}:
+            node = self._cells[reader]
+            for definer, names in self.parents(reader).items():
+                if definer in ahead and self._cells[definer].position > node.position:
+                    added = set(names) - node.above_only
+                    if added:
+                        pinned.setdefault(reader, set()).update(added)
+        for reader, more in pinned.items():
+            self._cells[reader].above_only |= more
+        return pinned
 
     def _detach_cycles(self, node: CellNode) -> None:
         """Take-over: readers whose re-run would close a cycle through ``node``

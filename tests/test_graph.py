@@ -263,35 +263,54 @@ def test_names_defined_by_many_cells() -> None:
 # -- cycles -------------------------------------------------------------------------
 
 
-def test_a_cycle_through_an_upward_read_is_refused_and_changes_nothing() -> None:
+def test_an_earlier_read_from_below_that_would_close_a_cycle_binds_to_nothing() -> None:
+    """Run from the top, ``a`` reading x with nothing above fails; ``b`` reads y
+    from it as usual: ``b`` is not refused, ``a``'s read binds to nothing."""
     g = DependencyGraph()
     add(g, "a", "y", "x")  # reads x: nothing above, so from below
+    update = add(g, "b", "x", "y")
+    assert update.rebound == {"a"}
+    assert_edges(g, {"a": {"b": {"y"}}, "b": {}})
+    assert g.binding(CellId("a"), "x") is None
+    # A definer above it later is read as usual.
+    g.set_order([CellId("z"), CellId("a"), CellId("b")])
+    add(g, "z", "x")
+    assert g.binding(CellId("a"), "x") == "z"
+
+
+def test_a_cycle_through_the_cell_s_own_read_from_below_is_refused_and_changes_nothing(
+) -> None:
+    g = DependencyGraph()
+    add(g, "a", "y")
+    add(g, "b", "x", "y")
     before = snapshot(g)
     with pytest.raises(CycleError) as info:
-        add(g, "b", "x", "y")
-    assert info.value.edges == [("b", "a", frozenset({"x"})), ("a", "b", frozenset({"y"}))]
+        add(g, "a", "y", "x")  # now reads x, which only b below defines
+    assert info.value.edges == [("a", "b", frozenset({"y"})), ("b", "a", frozenset({"x"}))]
     assert snapshot(g) == before
     # A fine version of the same cell is accepted afterwards.
-    add(g, "b", "x")
-    assert_edges(g, {"a": {}, "b": {"a": {"x"}}})
+    add(g, "a", "y z")
+    assert_edges(g, {"a": {"b": {"y"}}, "b": {}})
 
 
 def test_reregistration_that_closes_a_cycle_keeps_the_old_cell() -> None:
     g = DependencyGraph()
-    add(g, "a", "y", "x")
-    add(g, "b", "x")
-    add(g, "c", "", "y")
+    add(g, "a", "y", "w")
+    add(g, "b", "x", "y")
+    add(g, "c", "", "x")
+    add(g, "d", "w", "x")  # a reads w from d below: pinned only if on a cycle
     before = snapshot(g)
     with pytest.raises(CycleError):
-        add(g, "b", "x", "y")
+        add(g, "a", "y", "x w")  # its own read of x from b below; b reads y from it
     assert snapshot(g) == before
 
 
 def test_cycle_error_names_cells_with_the_label_and_every_name() -> None:
     g = DependencyGraph(label=lambda c: f"In [{c}]")
-    add(g, "1", "p q", "r")
+    add(g, "1", "p q")
+    add(g, "2", "r", "p q")
     with pytest.raises(CycleError) as info:
-        add(g, "2", "r", "p q")
+        add(g, "1", "p q", "r")
     message = str(info.value)
     assert "In [1] reads r from In [2]" in message
     assert "In [2] reads p, q from In [1]" in message
@@ -507,6 +526,19 @@ def test_random_updates_match_a_from_scratch_model(seed: int) -> None:
             proposed = {**cells, cid: (defs, refs)}
             proposed_pins = {(r, n) for r, n in pins if r != cid or n in refs}
             edges = model_edges(proposed_order, proposed, proposed_pins)
+            pinned: set[str] = set()
+            if _on_cycle(edges, cid):
+                # Other cells' reads of a definer below them that close a cycle
+                # through it bind to nothing; a cycle left goes through its own.
+                ahead = _reach(edges, cid) | {cid}
+                behind = {c for c in proposed_order if cid in _reach(edges, c)} - {cid}
+                binds = model_bindings(proposed_order, proposed, proposed_pins)
+                for reader in behind:
+                    for name, (definer, below) in binds[reader].items():
+                        if below and definer in ahead:
+                            proposed_pins.add((reader, name))
+                            pinned.add(reader)
+                edges = model_edges(proposed_order, proposed, proposed_pins)
             snap = snapshot(g)
             if _on_cycle(edges, cid):
                 with pytest.raises(CycleError):
@@ -519,12 +551,23 @@ def test_random_updates_match_a_from_scratch_model(seed: int) -> None:
                 model_pin(order, cells, pins, {(r, n) for r, n, d in above if d == cid})
                 after = model_bindings(order, cells, pins)
                 assert update.rebound == {
-                    c for c in after if c != cid and after[c] != before_bindings.get(c)}
+                    c for c in after if c != cid and after[c] != before_bindings.get(c)
+                } | pinned
         assert g.cells() == order
         assert_edges(g, model_edges(order, cells, pins))
         ordered, cyclic = g.order(g.cells())
         assert sorted(ordered + cyclic) == sorted(order)
         assert bool(cyclic) == model_has_cycle(model_edges(order, cells, pins))
+
+
+def _reach(edges: EdgeMap, cell: str) -> set[str]:
+    stack, seen = list(edges[cell]), set()
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(edges[node])
+    return seen
 
 
 def _on_cycle(edges: EdgeMap, cell: str) -> bool:

@@ -255,16 +255,36 @@ def test_shared_names_used_only_locally_are_allowed(kernel: KernelHarness) -> No
 
 def test_cycle_is_refused_and_shows_the_cycle(kernel: KernelHarness) -> None:
     a, b = ids("a", "b")
-    first = kernel.run("cy_x = cy_y + 1", a)  # NameError: cy_y is not defined yet
-    count = first.reply["content"]["execution_count"]
-    refused = kernel.run("cy_y = cy_x + 1", b)
+    kernel.ok("cy_x = 1", a)
+    second = kernel.ok("cy_y = cy_x + 1", b)
+    count = second.reply["content"]["execution_count"]
+    # Edited to read cy_y, which only the cell below defines, and which reads cy_x.
+    refused = kernel.run("cy_x = cy_y + 1", a)
     content = refused.reply["content"]
     assert content["ename"] == "CycleError"
-    assert (f"In [{count}] `cy_x = cy_y + 1` reads cy_y from a cell not run yet "
-            "`cy_y = cy_x + 1`") in content["evalue"]
-    assert "reads cy_x from In [" in content["evalue"]
+    assert (f"In [{count}] `cy_y = cy_x + 1` reads cy_x from In [{count - 1}] "
+            "`cy_x = cy_y + 1`") in content["evalue"]
+    assert f"`cy_x = cy_y + 1` reads cy_y from In [{count}]" in content["evalue"]
     assert refused.reactive["ran"] == []
-    assert refused.reactive["errors"][b].startswith("CycleError: ")
+    assert refused.reactive["errors"][a].startswith("CycleError: ")
+
+
+def test_a_read_from_below_that_would_close_a_cycle_fails_as_top_to_bottom(
+        kernel: KernelHarness) -> None:
+    """The cell reading a name first defined below is the one that fails, with
+    the NameError stock shows; the cell below runs (it used to be refused)."""
+    a, b, c = ids("a", "b", "c")
+    first = kernel.run("try:\n    cy_n\nexcept NameError:\n    cy_n = 0", a)
+    assert first.status == "ok"
+    kernel.ok("cy_n += 1", b)
+    assert kernel.ok("print(cy_n)", c).text(c) == "1\n"
+    edit = kernel.ok("try:\n    cy_n\nexcept NameError:\n    cy_n = 10", a)
+    assert edit.reactive["ran"] == [a, b, c] and edit.text(c) == "11\n"
+    plain = kernel.run("cy_p = cy_q + 1", KernelHarness.unique())
+    assert plain.reply["content"]["ename"] == "NameError"
+    later = kernel.run("cy_q = cy_p * 2", KernelHarness.unique())
+    assert later.reply["content"]["ename"] == "NameError"
+    assert "cy_p" in later.reply["content"]["evalue"]
 
 
 def test_error_skips_descendants(kernel: KernelHarness) -> None:
@@ -608,15 +628,18 @@ def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -
         {"cellId": b, "code": "gr_b = gr_a + 1\nprint(gr_b)"},
         {"cellId": a, "code": "gr_a = 1"},
         {"cellId": c, "code": "gr_c = gr_d"},
-        {"cellId": d, "code": "gr_d = gr_c"},  # closes a cycle: reported, left out
+        # c's read from below would close a cycle: run from the top, c fails with a
+        # NameError and d reads c's gr_c, so c's read binds to nothing.
+        {"cellId": d, "code": "gr_d = gr_c"},
     ])
     assert reply["status"] == "ok"
     order = reply["order"]
     assert order.index(a) < order.index(b)
     assert reply["cells"][a]["children"] == {b: ["gr_a"]}
     assert reply["cells"][b]["status"] == "idle"
-    assert reply["errors"][d].startswith("CycleError")
-    assert d not in reply["cells"]
+    assert d not in reply.get("errors", {})
+    assert reply["cells"][c]["children"] == {d: ["gr_c"]}
+    assert reply["cells"][d]["children"] == {}
     assert kernel.value("gr_a") == "NameError"  # nothing ran
     # Running the first cell does not run the loaded reader, which never ran in this
     # kernel (running a notebook's first cell does not run the rest of it): it is
