@@ -76,6 +76,9 @@ class Cascade:
             runner.state(cell).status = self.before.get(cell, Status.OK)
             runner.touch(cell)
             report.unchanged.append(cell)
+            if not self.plan.plain and cell in self.graph:
+                self.touched |= self.graph.cell(cell).defs
+                runner.values.restate(cell)
             return
         if not self.plan.plain and cell in self.graph:
             for need in self._restore_order(cell):

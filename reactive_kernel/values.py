@@ -315,6 +315,17 @@ class ValueStore:
                 record.changed = True
         self._note_failing(cell)
 
+    def restate(self, cell: CellId) -> None:
+        """``cell`` is left as it is in a cascade (its inputs did not change):
+        the names it binds or deletes hold again what it left them, as if it
+        had run (a definer above it that ran may have rebound them; cells below
+        see them through ``globals()`` and the like too)."""
+        for name, record in self.records.get(cell, {}).items():
+            if record.value is PASS or record.dropped:
+                continue
+            self._unplace(name)
+            self._put(name, record.value)
+
     def passed(self, cell: CellId) -> None:
         """``cell`` did not run: it leaves its names as the cells above left them."""
         stamp = next(self._stamps)

@@ -802,3 +802,15 @@ def test_globals_of_functions_called_bind_only_above_the_calling_cell() -> None:
     nb.run("later", "later = 5")
     report = nb.run("call", "try:\n    got = show()\nexcept NameError:\n    got = 'NameError'")
     assert nb.ns["got"] == "NameError"
+
+
+def test_a_cell_left_as_it_is_still_leaves_its_names_as_it_did() -> None:
+    """A deletion (or binding) by a cell whose inputs did not change holds for
+    the cells below that re-run, though a definer above it ran again."""
+    nb = Notebook()
+    nb.run("a", "x = 1\ny = 2")
+    nb.run("b", "del x")
+    nb.run("c", "seen = ('x' in globals(), y)")
+    report = nb.run("a", "x = 1\ny = 3")
+    assert report.ran == ["a", "c"] and report.unchanged == ["b"]
+    assert nb.ns["seen"] == (False, 3)
