@@ -217,6 +217,14 @@ def test_postgresql_through_sqlalchemy(kernel: KernelHarness, postgres: Postgres
     edit = kernel.ok("pg_min = 1\npg_name = 'b'", base)
     assert edit.reactive["ran"] == [base, query, reader]
     assert edit.text(reader) == "['a', \"c's\"]\n"
+    # Run again, an insert is not added twice: the table's cell (which drops and
+    # makes it, as other databases need: the kernel drops nothing there) runs first.
+    fill, count = ids("fill", "count")
+    kernel.ok("%%sql --engine pg\nINSERT INTO pg_items VALUES ('d', 35)", fill)
+    again = kernel.ok("%%sql --engine pg\nINSERT INTO pg_items VALUES ('d', 35)", fill)
+    assert again.reactive["restored"] == [make]
+    kernel.ok("%%sql pg_n --engine pg\nSELECT count(*)::INT AS n FROM pg_items", count)
+    assert kernel.value("int(pg_n.n[0])") == "4"
     # A literal that looks like an injection is just a value.
     injected = kernel.ok("%%sql pg_lit --engine pg\nSELECT {pg_name} || ':' AS v, "
                          "'12:30'::time AS t", KernelHarness.unique())
