@@ -162,6 +162,38 @@ def analyse(
     return walker.result(BUILTIN_NAMES | ignored, BUILTIN_NAMES - ignored)
 
 
+def bound_before(
+    code: str,
+    line: int,
+    column: int | None,
+    transform: Callable[[str], str] | None = None,
+    cell_magics: Mapping[str, MagicAnalyser] | None = None,
+) -> frozenset[str] | None:
+    """The names a run that failed in the top-level statement at ``line`` and
+    ``column`` (of the transformed code, as its traceback gives them) surely
+    bound or deleted: those every path of the statements before that one
+    binds or deletes (``n = 10; 1 / 0`` bound ``n``).  ``column`` None: the
+    line alone, unless several statements share it.  None when no top-level
+    statement of ``code`` is there."""
+    source = transform(code) if transform is not None else code
+    try:
+        tree = ast.parse(source, "<cell>", "exec")
+    except SyntaxError:
+        return None
+    at = [i for i, stmt in enumerate(tree.body)
+          if stmt.end_lineno is not None and stmt.end_col_offset is not None
+          and (stmt.lineno, stmt.col_offset if column is not None else 0)
+          <= (line, column if column is not None else 0)
+          <= (stmt.end_lineno, stmt.end_col_offset if column is not None else 0)]
+    if len(at) != 1:
+        return None
+    walker = _Walker(cell_magics or {}, transform)
+    walker.scopes = _Scopes(source, tree)
+    walker._block(tree.body[:at[0]])
+    must = walker.module.must or set()
+    return frozenset(n for n in must if not is_private(n))
+
+
 # -- function bodies: symtable -------------------------------------------------------
 
 

@@ -214,12 +214,17 @@ class Cascade:
                 # it), but not one it binds itself first (``d = {}; d['k'] = 1``),
                 # one that cannot change (``n += 1`` on a number), or any if the
                 # code did not even compile.
+                # A name holding the very object it was given was bound anyway
+                # by a statement that ran before the one that failed
+                # (``n = 10; 1 / 0`` below ``n = 10``: small numbers are shared).
                 refs = self.graph.cell(cell).refs
                 ran = runner.parses(code)
+                bound = runner.bound_before(code, *outcome.failed_at) \
+                    if ran and outcome.failed_at is not None else frozenset()
                 unbound = [n for n, v in given.items()
                            if (not ran or n not in inplace or n not in refs
                                or immutable(v))
-                           and namespace.get(n, ABSENT) is v]
+                           and namespace.get(n, ABSENT) is v and n not in bound]
             runner.values.record(cell, inplace, unbound)
             state.made = frozenset(n for n in runner.pass_only.get(cell, ())
                                    if n in given and namespace.get(n, ABSENT) is not given[n])

@@ -413,7 +413,8 @@ class ReactiveKernel(IPythonKernel):
                 state.execution_count = trigger_reply.get("execution_count")
                 self.runner.touch(cell)
                 state.context = parent
-                return outcome_of_reply(trigger_reply)
+                return outcome_of_reply(trigger_reply, self.shell.last_execution_result,
+                                        self.shell.user_global_ns)
             return await self._rerun(cell, cell_code)
 
         try:

@@ -146,7 +146,7 @@ class Reruns:
             with no_stdin():
                 if lean is not None:
                     result = await run_statements(shell, cell, code, transformed, *lean)
-                    return outcome_of(result)
+                    return outcome_of(result, shell.user_global_ns)
                 coro = shell.run_cell_async(
                     code, store_history=False, silent=False, transformed_cell=transformed,
                     preprocessing_exc_tuple=error, cell_id=cell,
@@ -163,7 +163,7 @@ class Reruns:
             shell.compile = real_compiler
             shell.events.trigger("post_execute")
             shell.events.trigger("post_run_cell", result)
-        return outcome_of(result)
+        return outcome_of(result, shell.user_global_ns)
 
 
 def _no_input(prompt: str = "", stream: Any = None) -> str:
@@ -219,20 +219,49 @@ def _is_print_call(node: ast.stmt) -> bool:
     )
 
 
-def outcome_of(result: ExecutionResult) -> Outcome:
-    """The outcome of an IPython run."""
+def outcome_of(result: ExecutionResult, namespace: dict[str, Any]) -> Outcome:
+    """The outcome of an IPython run in ``namespace``."""
     failure = result.error_before_exec or result.error_in_exec
     if failure is None:
         return Outcome("ok")
     ename = type(failure).__name__
     status = "interrupted" if ename in INTERRUPT_NAMES else "error"
-    return Outcome(status, f"{ename}: {failure}")
+    return Outcome(status, f"{ename}: {failure}",
+                   failure_position(result.error_in_exec, namespace))
 
 
-def outcome_of_reply(reply: dict[str, Any]) -> Outcome:
-    """The outcome of an execute_reply's content."""
+def outcome_of_reply(reply: dict[str, Any], result: ExecutionResult | None,
+                     namespace: dict[str, Any]) -> Outcome:
+    """The outcome of an execute_reply's content; ``result`` is the shell's
+    last execution result, the run the reply answers."""
     if reply.get("status") == "ok":
         return Outcome("ok")
     ename = str(reply.get("ename", "Error"))
     status = "interrupted" if ename in INTERRUPT_NAMES else "error"
-    return Outcome(status, f"{ename}: {reply.get('evalue', '')}")
+    error = result.error_in_exec if result is not None else None
+    at = failure_position(error, namespace) if type(error).__name__ == ename else None
+    return Outcome(status, f"{ename}: {reply.get('evalue', '')}", at)
+
+
+def failure_position(error: BaseException | None,
+                     namespace: dict[str, Any]) -> tuple[int, int | None] | None:
+    """Line and column of the cell's top-level statement that raised
+    ``error``: the first module-level frame of its traceback that runs in the
+    user's ``namespace`` (an ``exec`` or ``%run -i`` the cell made runs below
+    it).  Column None before Python 3.11 or when the compiler left none."""
+    tb = error.__traceback__ if error is not None else None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "<module>" and frame.f_globals is namespace:
+            if tb.tb_lineno is None:
+                return None
+            column: int | None = None
+            positions = getattr(frame.f_code, "co_positions", None)
+            if positions is not None and tb.tb_lasti >= 0:
+                found = list(positions())
+                index = tb.tb_lasti // 2
+                if index < len(found) and found[index][0] == tb.tb_lineno:
+                    column = found[index][2]
+            return tb.tb_lineno, column
+        tb = tb.tb_next
+    return None

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapp
 from dataclasses import replace
 from itertools import islice
 
-from .analysis import BUILTIN_NAMES, CellAnalysis, MagicAnalyser, analyse
+from .analysis import BUILTIN_NAMES, CellAnalysis, MagicAnalyser, analyse, bound_before
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
@@ -138,6 +138,13 @@ class Runner:
             del self._analyses[next(iter(self._analyses))]
         self._analyses[code] = result
         return result
+
+    def bound_before(self, code: str, line: int, column: int | None) -> frozenset[str]:
+        """Names a run of ``code`` that failed at ``line`` and ``column`` surely
+        bound or deleted before the statement that failed (see
+        :func:`.analysis.bound_before`)."""
+        found = bound_before(code, line, column, self._transform, self._cell_magics)
+        return found or frozenset()
 
     def parses(self, code: str) -> bool:
         try:

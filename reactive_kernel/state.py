@@ -66,6 +66,10 @@ class Outcome:
 
     status: Literal["ok", "error", "interrupted"]
     error: str | None = None
+    #: Where a failed run stopped: the line and column (None: unknown) in the
+    #: transformed code of the top-level statement that raised, as its
+    #: traceback gives them; None when unknown (the error came from IPython).
+    failed_at: tuple[int, int | None] | None = None
 
 
 class Executor(Protocol):

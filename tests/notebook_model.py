@@ -172,9 +172,11 @@ def shown_namespace(namespace: dict[str, object]) -> dict[str, str]:
             for n in NAMES if n in namespace}
 
 
-def exec_cell(code: str, namespace: dict[str, object]) -> str:
+def exec_cell(code: str, namespace: dict[str, object],
+              failed: list[BaseException] | None = None) -> str:
     """What a cell shows: printed text, the value of a last bare expression
-    (unless it ends with ';'), or the error's name."""
+    (unless it ends with ';'), or the error's name (the error itself is
+    appended to ``failed``)."""
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
@@ -182,13 +184,17 @@ def exec_cell(code: str, namespace: dict[str, object]) -> str:
             last = lines[-1]
             if last and last[0].isalpha() and last.rstrip(";").isidentifier():
                 exec("\n".join(lines[:-1]), namespace)
-                value = eval(last.rstrip(";"), namespace)
+                # Padded so that its traceback gives the line it is on.
+                value = eval(compile("\n" * (len(lines) - 1) + last.rstrip(";"),
+                                     "<cell>", "eval"), namespace)
                 if not last.endswith(";"):
                     print(repr(value))
             else:
                 exec(code, namespace)
     except Exception as err:
         buffer.write(f"{type(err).__name__}\n")
+        if failed is not None:
+            failed.append(err)
     return buffer.getvalue()
 
 

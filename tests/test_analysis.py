@@ -16,7 +16,7 @@ import sys
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.analysis import BUILTIN_NAMES, CallEffects, CellAnalysis, analyse
+from reactive_kernel.analysis import BUILTIN_NAMES, CallEffects, CellAnalysis, analyse, bound_before
 
 T = TransformerManager().transform_cell
 
@@ -766,3 +766,32 @@ def test_pass_only(code: str, pass_only: set[str]) -> None:
     """Names the cell may leave as they were without ever loading them."""
     found = analyse(code)
     assert found.pass_only == pass_only and found.pass_only <= found.weak
+
+
+@pytest.mark.parametrize(("code", "line", "column", "bound"), [
+    ("n = 10; m = 'a'; 1 / 0", 1, 17, {"n", "m"}),
+    ("n = 10; 1 / 0; m = 'a'", 1, 8, {"n"}),
+    ("n = 10\nm = n\nf(m)", 3, 0, {"n", "m"}),
+    ("n = 10\nm = n\nf(m)", 3, None, {"n", "m"}),
+    # Statements that started only, or on some paths only, bound nothing for sure.
+    ("n = 10\nif c:\n    m = 1\nelse:\n    m = 2\n    f(m)", 6, 4, {"n"}),
+    ("if c:\n    m = 1\nn = 10\nf()", 4, 0, {"n"}),
+    ("for i in range(n):\n    k = i\nf()", 3, 0, set()),
+    ("for i in range(3):\n    k = i\nf()", 3, 0, {"i"}),  # as the analysis has it
+    ("import os, sys as s\ndel x\n_p = 1\nf()", 4, 0, {"os", "s", "x"}),
+    ("def g():\n    global h\n    h = 1\nclass C:\n    pass\ng()", 6, 0, {"g", "C"}),
+    ("%time n = 10\nf()", 2, 0, {"n"}),
+])
+def test_bound_before_a_failed_statement(
+        code: str, line: int, column: int | None, bound: set[str]) -> None:
+    """What a run that failed at a position surely bound or deleted before it."""
+    assert bound_before(code, line, column, T) == bound
+
+
+@pytest.mark.parametrize(("code", "line", "column"), [
+    ("n = 10; 1 / 0", 1, None),  # the line alone names no single statement
+    ("n = 10\nf()", 7, 0),  # not in the code: an error reported elsewhere
+    ("n = 10\nf(", 2, 0),  # it does not parse: nothing ran
+])
+def test_bound_before_an_unknown_position(code: str, line: int, column: int | None) -> None:
+    assert bound_before(code, line, column, T) is None

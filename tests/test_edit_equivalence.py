@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reactive_kernel.graph import CellId, CycleError
+from reactive_kernel.reruns import failure_position
 from reactive_kernel.runner import Outcome, Plan, Runner, Status
 
 from .notebook_model import (
@@ -42,9 +43,12 @@ class ReactiveNotebook(EditedNotebook):
         self.outputs: dict[str, str] = {}
 
     async def _execute(self, cell: CellId, code: str, trigger: bool) -> Outcome:
-        self.outputs[cell] = out = exec_cell(code, self.ns)
+        failed: list[BaseException] = []
+        self.outputs[cell] = out = exec_cell(code, self.ns, failed)
         if out.endswith("Error\n"):
-            return Outcome("error", out.strip())
+            # Where it failed, as the kernel finds it in the traceback.
+            at = failure_position(failed[0], self.ns) if failed else None
+            return Outcome("error", out.strip(), at)
         return Outcome("ok")
 
     def _run(self, plan: Plan) -> None:
@@ -125,6 +129,11 @@ def test_rerunning_any_cell_unchanged_changes_nothing(cells: list[str], pick: in
 #: Cases the property tests found with many more examples than they run here (budget,
 #: cells, edits): each failed before the fix named.
 FOUND = [
+    # A failed cell bound its name to the very object the cell above gave it
+    # (a small number) before failing: the name was taken as passed through.
+    (1 << 30, ["a = 0", "a = 0", "a"], [Edit("fail", 1), Edit("edit", 0, code="a = 1")]),
+    (1 << 30, ["a = 0\nb = a + 0", "b = a + 0", "b"],
+     [Edit("fail", 1), Edit("edit", 0, code="a = 0\nb = a + 1")]),
     # A cell left as it is put its value back for the cells below, and its name
     # was not left as its last definer below it left it.
     (1 << 30, ["a = 0", "b = a + 0", "a = 0", "b = a + 1"], [Edit("edit", 0, code="a = 0")]),

@@ -417,6 +417,35 @@ def test_a_name_a_failed_cell_did_not_bind_follows_the_cell_above(
     assert kernel.value("fp_x") == "2"
 
 
+@pytest.mark.parametrize("failing", [
+    "fb_n = 10; fb_m = 'a'; 1 / 0",
+    "fb_n = 10\nfb_m = 'a'\nif fb_n:\n    raise ValueError(fb_m)",
+    "fb_n = 10; fb_m = 'a'\n%time 1 / 0",
+])
+def test_a_failed_cell_bound_what_ran_before_the_statement_that_failed(
+        kernel: KernelHarness, failing: str) -> None:
+    """The failed cell bound ``fb_n`` and ``fb_m`` to the very objects the cell
+    above gave them (small numbers and short strings are shared), then
+    failed: top to bottom, the reader below sees its 10 and 'a' whatever the
+    cell above gives, so an edit above changes nothing below it.  As a re-run
+    (the edit above re-runs it) and as the request's own cell alike."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("fb_n = 10; fb_m = 'a'; fb_s = 1", a)
+    assert kernel.run(f"fb_t = fb_s\n{failing}", b).reply["content"]["status"] == "error"
+    assert kernel.ok("print(fb_n, fb_m)", c).text(c) == "10 a\n"
+    edit = kernel.ok("fb_n = 5; fb_m = 'b'; fb_s = 1", a)
+    assert edit.reactive["ran"] == [a]
+    assert kernel.value("fb_n") == "10" and kernel.value("fb_m") == "'a'"
+    # Re-run (it reads fb_s) with the same objects above, failing again (the
+    # reader below is skipped, and runs at the next cascade), then an edit
+    # above that it does not read.
+    edit = kernel.ok("fb_n = 10; fb_m = 'a'; fb_s = 2", a)
+    assert edit.reactive["ran"] == [a, b] and edit.reactive["skipped"] == [c]
+    edit = kernel.ok("fb_n = 5; fb_m = 'b'; fb_s = 2", a)
+    assert edit.reactive["ran"] == [a, c] and edit.text(c) == "10 a\n"
+    assert kernel.value("fb_n") == "10" and kernel.value("fb_m") == "'a'"
+
+
 def test_a_function_filling_a_global_dict_re_runs_the_readers_of_it(
         kernel: KernelHarness) -> None:
     s, f, a, b, t = ids("s", "f", "a", "b", "t")
