@@ -138,8 +138,21 @@ def is_private(name: str) -> bool:
     return name.startswith("_")
 
 
-#: Analyses a non-Python cell magic: (line, body) -> (defs, refs).
-MagicAnalyser = Callable[[str, str], tuple[frozenset[str], frozenset[str]]]
+@dataclass(frozen=True)
+class MagicNames:
+    """What the body of a non-Python cell magic defines and reads."""
+
+    defs: frozenset[str] = frozenset()
+    refs: frozenset[str] = frozenset()
+    #: Refs only a cell above may give: never bound to a cell below
+    #: (``DROP TABLE IF EXISTS t`` needs no ``t``).
+    weak: frozenset[str] = frozenset()
+    #: Defs the body leaves gone (``DROP TABLE t``).
+    deletes: frozenset[str] = frozenset()
+
+
+#: Analyses a non-Python cell magic: (line, body) -> its names.
+MagicAnalyser = Callable[[str, str], MagicNames]
 
 
 def analyse(
@@ -1342,11 +1355,15 @@ class _Walker(ast.NodeVisitor):
             name, line, body = args
             analyser = self.cell_magics.get(name)
             if analyser is not None:
-                defs, refs = analyser(line, body)
-                for var in sorted(refs):
+                names = analyser(line, body)
+                for var in sorted(names.refs - names.weak):
                     self._load(var)
-                for var in sorted(defs):
+                must = self.module.must
+                if must is not None:
+                    self.weak |= names.weak - must
+                for var in sorted(names.defs):
                     self._store(var)
+                self.deleted |= names.deletes & names.defs
                 return
             if name in _RUNNING_MAGICS:
                 self._python_magic(name, line, body)

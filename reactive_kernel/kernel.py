@@ -25,6 +25,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, Type, observe
 from . import __version__, _compat
 from ._compat.compiling import CachingCompilerProxy
 from ._compat.history import HistoryWriter
+from .analysis import MagicNames
 from .displayhook import ReactiveShell
 from .graph import CellId, GraphError
 from .reruns import Reruns, outcome_of_reply
@@ -646,7 +647,7 @@ class ReactiveKernel(IPythonKernel):
 _SHELL_IDENT: ContextVar[Any] = ContextVar("reactive_shell_ident", default=b"")
 
 
-def _analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:
+def _analyse_sql(line: str, body: str) -> MagicNames:
     """The names of a ``%%sql`` cell (sqlglot is loaded by the first one)."""
     from .sql.cells import analyse_sql
 

@@ -24,7 +24,7 @@ from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status
-from .values import ValueStore, method_changes
+from .values import NO_CELL, ValueStore, method_changes
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
@@ -93,15 +93,41 @@ class Runner:
     def table_left_over(self, name: str, creating: bool) -> bool:
         """Whether the database's table ``name`` (``sql:<table>``), made by a cell
         run in this kernel, would not exist for the running cell run from the
-        top: no cell defines it any more, or (``creating``: the running cell
-        creates it) none above the running cell does."""
+        top.  The nearest cell above it that creates or drops the table decides
+        (cells that only change it, ``INSERT INTO t``, need it made above);
+        without one, the table is left over if the running cell creates it
+        (``creating``: its last run or a cell below made the one there) or no
+        cell below it creates it.  True also notes that the caller drops it: no
+        cell's version is there after, so a reader of one re-runs its cell."""
+        if self._table_left_over(name, creating):
+            self.values.tables[name] = NO_CELL
+            return True
+        return False
+
+    def _table_left_over(self, name: str, creating: bool) -> bool:
         cell = self.running
-        if cell is None or cell not in self.graph or cell in self.batch \
+        graph = self.graph
+        if cell is None or cell not in graph or cell in self.batch \
                 or self.values.tables.get(name) is None:
             return False
+        above = graph.definer_above(cell, name)
+        while above is not None:
+            analysis = self.calls.analysis(above)
+            if analysis is not None and name in analysis.deletes:
+                return True
+            if analysis is not None and name not in analysis.refs:
+                return False  # it creates the table
+            above = graph.definer_above(above, name)
         if creating:
-            return self.graph.definer_above(cell, name) is None
-        return not self.graph.definers(name)
+            return True
+        below = graph.definer_below(cell, name)
+        while below is not None:
+            analysis = self.calls.analysis(below)
+            if analysis is not None and name not in analysis.refs \
+                    and name not in analysis.deletes:
+                return False  # a cell below creates it: a read from below
+            below = graph.definer_below(below, name)
+        return True
 
     def touch(self, cell: CellId) -> None:
         """Note that a cell's state changed (frontends hear of it)."""

@@ -39,6 +39,8 @@ class _Marker:
         return self._name
 
 
+#: The holder of a table no cell's run left as it is (see ``Values.tables``).
+NO_CELL = CellId("")
 #: A name the definer left unbound (``del x``, a failed first assignment).
 ABSENT = _Marker("ABSENT")
 #: The definer did not run this time (skipped): it left the name as it was.
@@ -144,8 +146,9 @@ class ValueStore:
     failing: dict[CellId, frozenset[str]] = field(default_factory=dict)
     failing_version: int = 0
     #: Per table (``sql:<table>``): the cell whose run last created, changed or
-    #: dropped it.  A database holds one version of a table, that cell's: the
-    #: other definers' versions are not kept (see :meth:`available`).
+    #: dropped it (:data:`NO_CELL`: the kernel dropped it as left over).  A
+    #: database holds one version of a table, that cell's: the other definers'
+    #: versions are not kept (see :meth:`available`).
     tables: dict[str, CellId] = field(default_factory=dict)
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
     #: Names :meth:`place` gave the nearest definer above's value for a read the

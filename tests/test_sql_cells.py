@@ -84,16 +84,17 @@ def test_placeholders_inside_literals_are_not_bound() -> None:
 
 
 def test_analyse_sql_defs_and_refs() -> None:
-    defs, refs = analyse_sql(
+    names = analyse_sql(
         "summary", "CREATE OR REPLACE TABLE agg AS SELECT k, sum(v) FROM facts "
         "WHERE v > {threshold} GROUP BY k; SELECT * FROM agg JOIN dims USING (k)")
-    assert defs == {"summary", "sql:agg"}
-    assert refs == {"threshold", "facts", "sql:facts", "dims", "sql:dims"}
+    assert names.defs == {"summary", "sql:agg"}
+    assert names.refs == {"threshold", "facts", "sql:facts", "dims", "sql:dims"}
+    assert names.weak == names.deletes == set()
 
 
 def test_unparsable_sql_still_links_placeholders() -> None:
-    defs, refs = analyse_sql("out", "SELEC oops {x}")
-    assert defs == {"out"} and refs == {"x"}
+    names = analyse_sql("out", "SELEC oops {x}")
+    assert names.defs == {"out"} and names.refs == {"x"}
 
 
 def test_sql_cells_through_ipython_transform() -> None:
@@ -110,16 +111,35 @@ def test_sql_cells_through_ipython_transform() -> None:
 
 
 def test_changes_and_drops_of_tables_are_definitions_and_reads() -> None:
-    defs, refs = analyse_sql("", "INSERT INTO t SELECT * FROM src WHERE v > {k}")
-    assert defs == {"sql:t"} and refs == {"sql:t", "src", "sql:src", "k"}
+    names = analyse_sql("", "INSERT INTO t SELECT * FROM src WHERE v > {k}")
+    assert names.defs == {"sql:t"} and names.refs == {"sql:t", "src", "sql:src", "k"}
+    assert names.weak == names.deletes == set()
     for body in ("UPDATE t SET x = 1", "DELETE FROM t WHERE x > 1", "ALTER TABLE t ADD y INT",
                  "TRUNCATE t", "COPY t FROM 'f.csv'", "DROP TABLE t",
                  "MERGE INTO t USING u ON t.a = u.a WHEN MATCHED THEN DELETE"):
-        defs, refs = analyse_sql("", body)
-        assert "sql:t" in defs and "sql:t" in refs, body
+        names = analyse_sql("", body)
+        assert "sql:t" in names.defs and "sql:t" in names.refs, body
+        assert names.weak == set() and names.deletes == ({"sql:t"} if "DROP" in body else set())
     # Made in the same cell: not a read of the table above.
-    defs, refs = analyse_sql("", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1)")
-    assert defs == {"sql:t"} and refs == set()
+    names = analyse_sql("", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1)")
+    assert names.defs == {"sql:t"} and names.refs == set()
     # Copied out: a read only.
-    defs, refs = analyse_sql("", "COPY t TO 'f.csv'")
-    assert defs == set() and "sql:t" in refs
+    names = analyse_sql("", "COPY t TO 'f.csv'")
+    assert names.defs == set() and "sql:t" in names.refs
+
+
+def test_a_drop_if_exists_reads_only_a_table_made_above() -> None:
+    """``DROP TABLE IF EXISTS t`` needs no table: its read never binds below."""
+    names = analyse_sql("", "DROP TABLE IF EXISTS t; DROP VIEW IF EXISTS v")
+    assert names.weak == {"sql:t", "sql:v"} == names.deletes == names.defs == names.refs
+    # Dropped, then made again: the cell leaves the table there.
+    names = analyse_sql("", "DROP TABLE IF EXISTS t; CREATE TABLE t (x INT)")
+    assert names.defs == {"sql:t"} and names.refs == names.weak == names.deletes == set()
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    found = analyse("%%sql\nDROP TABLE IF EXISTS t", TransformerManager().transform_cell,
+                    cell_magics={"sql": analyse_sql})
+    assert found.weak == found.refs == found.defs == found.deletes == {"sql:t"}
+    found = analyse("%%sql\nDROP TABLE t", TransformerManager().transform_cell,
+                    cell_magics={"sql": analyse_sql})
+    assert found.weak == set() and found.refs == found.deletes == {"sql:t"}

@@ -144,6 +144,51 @@ def test_deleting_the_cell_that_made_a_table_or_a_frame_deletes_it(
         assert run.status == "error" and "does not exist" in run.reply["content"]["evalue"]
 
 
+def test_a_drop_if_exists_above_the_table_s_cell_resets_it(kernel: KernelHarness) -> None:
+    """``DROP TABLE IF EXISTS`` above the cell making the table (a notebook's
+    reset idiom) needs no table from below: editing the cell below never re-runs
+    the drop after it, and a plain CREATE TABLE re-run under the drop finds no
+    table, as top to bottom."""
+    k, drop, make, read = ids("k", "drop", "make", "read")
+    kernel.ok("sq_k = 1", k)
+    kernel.ok("%%sql\nDROP TABLE IF EXISTS sq_reset", drop)
+    kernel.ok("%%sql\nCREATE TABLE sq_reset AS SELECT {sq_k} AS a", make)
+    kernel.ok("%%sql sq_reset_a\nSELECT a FROM sq_reset", read)
+    edit = kernel.ok("%%sql\nCREATE TABLE sq_reset AS SELECT {sq_k} + 10 AS a", make)
+    assert edit.reactive["ran"] == [make, read]
+    assert kernel.value("int(sq_reset_a.a[0])") == "11"
+    edit = kernel.ok("sq_k = 2", k)
+    assert edit.reactive["ran"] == [k, make, read]
+    assert kernel.value("int(sq_reset_a.a[0])") == "12"
+    replaced = ids("replace")[0]
+    kernel.ok("%%sql\nCREATE OR REPLACE TABLE sq_reset2 AS SELECT 1 AS a", replaced)
+    kernel.ok("%%sql\nDROP TABLE IF EXISTS sq_reset2", drop)
+    # Top to bottom the drop, above, finds nothing: the table made below stays.
+    edit = kernel.ok("%%sql\nCREATE OR REPLACE TABLE sq_reset2 AS SELECT 2 AS a", replaced)
+    assert edit.reactive["ran"] == [replaced]
+
+
+def test_rows_added_to_a_table_no_cell_makes_any_more_fail_as_top_to_bottom(
+        kernel: KernelHarness) -> None:
+    for way in ("rename", "delete"):
+        make, fill, read = ids("make", "fill", "read")
+        kernel.ok("%%sql\nCREATE TABLE sq_pile AS SELECT 1 AS a", make)
+        kernel.ok("%%sql\nINSERT INTO sq_pile VALUES (2)", fill)
+        kernel.ok("%%sql sq_pile_n\nSELECT count(*)::INT AS n FROM sq_pile", read)
+        assert kernel.value("int(sq_pile_n.n[0])") == "2"
+        if way == "rename":
+            kernel.ok("%%sql\nCREATE TABLE sq_pile2 AS SELECT 1 AS a", make)
+        else:
+            msg = kernel.kc.session.msg("reactive_graph_request", {"remove": [make]})
+            kernel.kc.shell_channel.send(msg)
+            kernel.collect(msg)
+        run = kernel.run("%%sql\nINSERT INTO sq_pile VALUES (2)", fill)
+        assert run.status == "error" and "does not exist" in run.reply["content"]["evalue"], way
+        run = kernel.run("%%sql sq_pile_n\nSELECT count(*)::INT AS n FROM sq_pile", read)
+        assert run.status == "error" and "does not exist" in run.reply["content"]["evalue"], way
+        kernel.ok("%%sql\nDROP TABLE IF EXISTS sq_pile2", ids("clean")[0])
+
+
 def test_large_results_are_truncated_with_the_true_count(kernel: KernelHarness) -> None:
     (query,) = ids("query")
     run = kernel.ok("%%sql sq_many\nSELECT range AS i FROM range(1234)", query)

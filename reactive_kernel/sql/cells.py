@@ -28,6 +28,8 @@ import sqlglot
 from sqlglot import Tokenizer, TokenType, exp
 from sqlglot.errors import SqlglotError
 
+from ..analysis import MagicNames
+
 TABLE_PREFIX = "sql:"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLACEHOLDER_IDENT = "__rk_placeholder_"
@@ -70,6 +72,8 @@ class TableUse:
     drops: frozenset[str] = frozenset()
     #: Tables whose rows or columns it changes (``INSERT INTO t``...).
     changes: frozenset[str] = frozenset()
+    #: Those of ``drops`` dropped ``IF EXISTS`` only: no table is needed.
+    drops_if_exists: frozenset[str] = frozenset()
     #: Unquoted, unqualified table names as written: candidates for Python
     #: DataFrames queried by variable name.
     python_names: frozenset[str] = frozenset()
@@ -219,6 +223,7 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
     reads: set[str] = set()
     drops: set[str] = set()
     changes: set[str] = set()
+    needed: set[str] = set()  # dropped without IF EXISTS
     python_names: set[str] = set()
     for tree in sqlglot.parse(protected, read=dialect):
         if tree is None:
@@ -239,6 +244,8 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
             if target is not None:
                 drops.add(table_key(target))
                 targets.add(id(target))
+                if not tree.args.get("exists"):
+                    needed.add(table_key(target))
         else:
             for target in _changed_tables(tree):
                 changes.add(table_key(target))
@@ -257,7 +264,7 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
                 python_names.add(name)
     python_names = {n for n in python_names if n.lower() not in creates}
     return TableUse(frozenset(creates), frozenset(reads - creates), frozenset(drops),
-                    frozenset(changes), frozenset(python_names))
+                    frozenset(changes), frozenset(drops - needed), frozenset(python_names))
 
 
 def _changed_tables(tree: exp.Expr) -> list[exp.Table]:
@@ -273,8 +280,8 @@ def _changed_tables(tree: exp.Expr) -> list[exp.Table]:
     return [target] if isinstance(target, exp.Table) else []
 
 
-def analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(defs, refs) of a SQL cell for the dependency graph."""
+def analyse_sql(line: str, body: str) -> MagicNames:
+    """The names of a SQL cell for the dependency graph."""
     try:
         output, _engine = parse_header(line)
     except SqlCellError:
@@ -290,6 +297,10 @@ def analyse_sql(line: str, body: str) -> tuple[frozenset[str], frozenset[str]]:
     refs |= {TABLE_PREFIX + t for t in use.reads}
     refs |= use.python_names
     refs -= defs
-    # Changing or dropping a table made above reads it (unless the cell made it).
+    # Changing or dropping a table made above reads it (unless the cell made it);
+    # ``DROP TABLE IF EXISTS t`` needs none, so it never reads one made below.
     refs |= {TABLE_PREFIX + t for t in (use.changes | use.drops) - use.creates}
-    return frozenset(defs), frozenset(refs)
+    weak = {TABLE_PREFIX + t for t in use.drops_if_exists - use.creates - use.changes}
+    # Dropped and not made again: the cell leaves the table gone.
+    deletes = {TABLE_PREFIX + t for t in use.drops - use.creates}
+    return MagicNames(frozenset(defs), frozenset(refs), frozenset(weak), frozenset(deletes))
