@@ -24,7 +24,9 @@ from reactive_kernel.sql.cells import (
          {"inner_t", "other"}, {"inner_t", "other"}),
         ("WITH c AS (SELECT * FROM base) SELECT * FROM c JOIN more USING (k)", set(),
          {"base", "more"}, {"base", "more"}),
-        ('SELECT * FROM "Mixed Case" JOIN "Q"', set(), {"Mixed Case", "Q"}, set()),
+        # DuckDB finds quoted names without case too.
+        ('SELECT * FROM "Mixed Case" JOIN "Q"', set(), {"mixed case", "q"}, set()),
+        ('CREATE TABLE "Sales" AS SELECT 1; SELECT * FROM sales', {"sales"}, set(), set()),
         ("SELECT * FROM Sales", set(), {"sales"}, {"Sales"}),
         ("SELECT * FROM warehouse.orders o JOIN db.s.items i ON o.k = i.k", set(),
          {"warehouse.orders", "db.s.items"}, set()),

@@ -202,10 +202,13 @@ def parse_cell(line: str, body: str) -> SqlCell:
 
 
 def table_key(table: exp.Table) -> str:
+    """``schema.name`` in lower case, quoted or not: DuckDB finds ``"Sales"`` as
+    ``sales`` (on a database whose quoted names keep their case, two tables
+    differing only in case are taken as one: an extra link, never a missed one)."""
     parts = []
     for part in (table.args.get("catalog"), table.args.get("db"), table.this):
         if isinstance(part, exp.Identifier):
-            parts.append(part.this if part.quoted else part.this.lower())
+            parts.append(part.this.lower())
         elif part is not None and str(part):
             parts.append(str(part).lower())
     return ".".join(parts)
