@@ -193,10 +193,15 @@ def bound_before(
         tree = ast.parse(source, "<cell>", "exec")
     except SyntaxError:
         return None
+    def start(stmt: ast.stmt) -> tuple[int, int]:
+        # A decorator runs first, from its line (``@`` one column before it).
+        first = min([(stmt.lineno, stmt.col_offset)] + [
+            (d.lineno, d.col_offset - 1) for d in getattr(stmt, "decorator_list", ())])
+        return first if column is not None else (first[0], 0)
+
     at = [i for i, stmt in enumerate(tree.body)
           if stmt.end_lineno is not None and stmt.end_col_offset is not None
-          and (stmt.lineno, stmt.col_offset if column is not None else 0)
-          <= (line, column if column is not None else 0)
+          and start(stmt) <= (line, column if column is not None else 0)
           <= (stmt.end_lineno, stmt.end_col_offset if column is not None else 0)]
     if len(at) != 1:
         return None

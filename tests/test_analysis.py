@@ -781,6 +781,9 @@ def test_pass_only(code: str, pass_only: set[str]) -> None:
     ("import os, sys as s\ndel x\n_p = 1\nf()", 4, 0, {"os", "s", "x"}),
     ("def g():\n    global h\n    h = 1\nclass C:\n    pass\ng()", 6, 0, {"g", "C"}),
     ("%time n = 10\nf()", 2, 0, {"n"}),
+    # A decorator that raises: its statement, from the decorator's line.
+    ("n = 10\n@deco(n)\ndef f():\n    pass", 2, 1, {"n"}),
+    ("n = 10\n@deco(n)\ndef f():\n    pass", 2, None, {"n"}),
 ])
 def test_bound_before_a_failed_statement(
         code: str, line: int, column: int | None, bound: set[str]) -> None:
