@@ -130,7 +130,7 @@ def notebooks(draw: st.DrawFn) -> list[str]:
 @dataclass
 class Edit:
     #: "edit", "insert", "delete", "move", "break" (a SyntaxError typed in),
-    #: "fail" (an error raised before or after the cell's statements)
+    #: "fail" (an error raised before, after or between the cell's statements)
     kind: str
     index: int
     target: int = 0
@@ -271,7 +271,12 @@ class EditedNotebook:
         elif edit.kind == "fail" and n:
             cell = self.order[edit.index % n]
             code = self.code[cell]
-            self.code[cell] = f"1 / 0\n{code}" if edit.target % 2 else f"{code}\n1 / 0"
+            lines = code.split("\n")
+            if edit.target % 3 == 2 and len(lines) > 1 and not lines[1].startswith(" "):
+                # Between its statements: what ran before is bound.
+                self.code[cell] = "\n".join([lines[0], "1 / 0", *lines[1:]])
+            else:
+                self.code[cell] = f"1 / 0\n{code}" if edit.target % 3 == 1 else f"{code}\n1 / 0"
             assert self.submit(cell)
         elif edit.kind == "delete" and n > 1:
             cell = self.order.pop(edit.index % n)
