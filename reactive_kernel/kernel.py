@@ -324,15 +324,23 @@ class ReactiveKernel(IPythonKernel):
                     errors[str(cell)] = "each cell needs a string cellId and code"
                     continue
                 cells.append((CellId(cell), code))
-            errors.update(self.runner.load(cells))
+            registered: set[CellId] = set()
+            errors.update(self.runner.load(cells, registered))
             mode = content.get("mode")
             if mode is not None:
                 if mode not in ("auto", "lazy"):
                     raise ValueError("mode must be 'auto' or 'lazy'")
                 self.mode = mode
             if order is not None or remove:
-                plan = self.runner.plan_rebound(rebound)
+                plan = self.runner.plan_rebound(rebound - registered)
                 report = await self._run_plan(plan, parent, self._rerun_executor)
+            if registered:
+                plan = self.runner.plan_registered(registered)
+                more = await self._run_plan(plan, parent, self._rerun_executor)
+                if report is None:
+                    report = more
+                else:
+                    report.merge(more)
             if content.get("run_stale"):
                 stale = self.runner.run_stale()
                 if stale is not None:

@@ -379,15 +379,18 @@ class Runner:
             "output_at": None if state.output_at is None else round(state.output_at, 3),
         }
 
-    def load(self, cells: Iterable[tuple[CellId, str]]) -> dict[CellId, str]:
-        """Register cells without running them (a notebook being opened).
+    def load(self, cells: Iterable[tuple[CellId, str]],
+             rebound: set[CellId] | None = None) -> dict[CellId, str]:
+        """Register cells without running them (a notebook being opened, a
+        cell pasted).
 
         Cells are registered in the given order; one that cannot be (it would
         close a cycle) is left out and reported, one that does not parse is
         registered without names so it still has a place.  A cell this kernel
         has run keeps the code it ran (its values came from that code; a saved
         file or a second view may hold older or unrun text): only running it
-        changes it.  Returns errors.
+        changes it.  Returns errors; adds to ``rebound`` the cells whose reads
+        now bind elsewhere (see :meth:`plan_registered`).
         """
         errors: dict[CellId, str] = {}
         for cell, code in cells:
@@ -399,10 +402,23 @@ class Runner:
                 analysis = CellAnalysis()
                 errors[cell] = f"SyntaxError: {err.msg}"
             try:
-                self.register(cell, code, analysis)
+                update = self.register(cell, code, analysis)
             except GraphError as err:
                 errors[cell] = f"{type(err).__name__}: {err}"
+                continue
+            if rebound is not None:
+                rebound |= update.rebound
         return errors
+
+    def plan_registered(self, cells: Iterable[CellId]) -> Plan:
+        """Mark stale, in both modes, the cells that ran and whose reads bind
+        elsewhere since cells were registered (a definer pasted above them: top
+        to bottom they read its value), with what reads from them; nothing runs
+        (registering a cell does not run it; "Run stale" or running it does)."""
+        roots = {c for c in cells if c in self.graph and self.state(c).runs} - self.batch
+        affected = (self.graph.descendants(roots) | roots) - self.batch
+        ordered, cyclic = self.graph.order(affected)
+        return Plan(CellId(""), [], stale=[*ordered, *cyclic], cyclic=cyclic)
 
     # -- planning -----------------------------------------------------------
 

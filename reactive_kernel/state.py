@@ -137,12 +137,14 @@ class CascadeReport:
         }
 
     def merge(self, more: CascadeReport) -> None:
-        """Append a later cascade of the same request (run-stale)."""
+        """Append a later cascade of the same request (run-stale, cells
+        registered after a move)."""
         self.ran += more.ran
         self.skipped += more.skipped
         self.restored += more.restored
         self.unchanged += more.unchanged
         self.stale = [c for c in self.stale if c not in more.ran]
+        self.stale += [c for c in more.stale if c not in self.stale]
         self.errors.update(more.errors)
         self.timings.update(more.timings)
         self.skipped_because.update(more.skipped_because)

@@ -712,6 +712,27 @@ def test_registering_never_replaces_the_code_a_cell_ran(kernel: KernelHarness) -
     assert kernel.value("rr_c") == "30"
 
 
+def test_a_pasted_definer_makes_the_readers_below_it_stale(kernel: KernelHarness) -> None:
+    """A cell pasted (or duplicated) above a reader, registered with the order:
+    top to bottom the reader reads the pasted cell, which never ran, so the
+    reader goes stale (not "ok" with the old value), and running the pasted
+    cell re-runs it."""
+    a, b, p, c, d = ids("a", "b", "p", "c", "d")
+    kernel.ok("pp_x = 1", a)
+    kernel.ok("pp_x = pp_x + 1", b)
+    kernel.ok("print('x', pp_x)", c)
+    kernel.ok("pp_y = pp_x * 10", d)
+    reply = graph_request(kernel, order=[a, b, p, c, d],
+                          register=[{"cellId": p, "code": "pp_x = pp_x + 1"}])
+    assert reply["status"] == "ok" and reply["reactive"]["ran"] == []
+    assert reply["reactive"]["stale"] == [c, d]
+    assert reply["cells"][c]["status"] == reply["cells"][d]["status"] == "stale"
+    assert reply["cells"][c]["parents"] == {p: ["pp_x"]}
+    run = kernel.ok("pp_x = pp_x + 1", p)
+    assert run.reactive["ran"] == [p, c, d] and run.text(c) == "x 3\n"
+    assert kernel.value("pp_y") == "30"
+
+
 def test_request_without_cascade_runs_only_its_cell(kernel: KernelHarness) -> None:
     """``metadata.reactiveCascade = false``: the client runs every cell itself."""
     a, b = ids("a", "b")

@@ -244,6 +244,24 @@ def test_undoing_a_deletion_puts_the_cell_back_and_runs_it(
         expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
 
 
+def test_a_pasted_definer_makes_the_reader_below_stale(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    """C, V of a cell redefining a name above its reader: top to bottom the reader
+    reads the copy, which has not run: stale, not "ok" with the old value."""
+    with lab_page(browser, lab, "paste.ipynb", "w = 1", "w = w + 1",
+                  "print('w is', w)") as page:
+        expect(output(page, 2)).to_contain_text("w is 2", timeout=WAIT)
+        cells(page).nth(1).locator(".jp-InputPrompt").click()
+        page.keyboard.press("c")
+        page.keyboard.press("v")
+        expect(cells(page)).to_have_count(4, timeout=WAIT)
+        expect(badge(page, 3)).to_contain_text("stale", timeout=WAIT)
+        cells(page).nth(2).locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        expect(output(page, 3)).to_contain_text("w is 3", timeout=WAIT)
+        expect(badge(page, 3)).to_contain_text("ok", timeout=WAIT)
+
+
 def test_run_all_runs_each_cell_once_and_a_skip_names_its_upstream(
         browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
     root = lab[1]

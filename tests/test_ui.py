@@ -798,6 +798,28 @@ def test_output_after_a_save_is_saved_too(page: Page, server: ServerProcess) -> 
     assert "late output" in saved_outputs, saved_outputs
 
 
+def test_a_pasted_definer_makes_the_reader_below_stale(page: Page,
+                                                      server: ServerProcess) -> None:
+    """A copy of a cell that redefines a name, pasted above its reader: top to
+    bottom the reader reads the copy, which has not run, so it shows "stale", not
+    "ok" with the old value; running the copy re-runs it (found by an exploratory
+    test in JupyterLab, where the extension registers pasted cells the same way)."""
+    new_notebook(page, server)
+    type_cells(page, ["pd_x = 1", "pd_x = pd_x + 1", "print('x', pd_x)"])
+    expect(output(page, 2)).to_have_text("x 2", timeout=WAIT)
+    page.keyboard.press("Escape")
+    cell(page, 1).focus()
+    page.keyboard.press("c")
+    page.keyboard.press("v")
+    expect(cell(page, 2)).to_contain_text("pd_x = pd_x + 1")
+    expect(badge(page, 3)).to_have_text("stale", timeout=WAIT)
+    expect(output(page, 3)).to_have_text("x 2")
+    cell(page, 2).focus()
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 3)).to_have_text("x 3", timeout=WAIT)
+    expect(badge(page, 3)).to_contain_text("ok", timeout=WAIT)
+
+
 def test_command_mode_clipboard_undo_outputs_and_kernel_keys(page: Page,
                                                              server: ServerProcess) -> None:
     """JupyterLab's command-mode keys: C/X/V/Shift+V, Z, O, Alt+Enter, I,I, 0,0, H."""
