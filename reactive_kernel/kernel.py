@@ -427,7 +427,12 @@ class ReactiveKernel(IPythonKernel):
             return await self._rerun(cell, cell_code)
 
         try:
+            known = self.runner.states.get(CellId(given)) if isinstance(given, str) else None
+            shown = known.execution_count if known is not None else None
             try:
+                if known is not None:
+                    # A refusal names the cell by the count this request gives it.
+                    known.execution_count = self.shell.execution_count
                 plan = self.runner.submit(
                     CellId(given) if isinstance(given, str) and given else None,
                     code,
@@ -437,6 +442,12 @@ class ReactiveKernel(IPythonKernel):
                 )
             except GraphError as err:
                 return self._refuse(err, parent)
+            except BaseException:
+                if known is not None:
+                    known.execution_count = shown
+                raise
+            if known is not None:
+                known.execution_count = shown
             if metadata.get("reactiveCascade") is False:
                 # The client runs every cell itself, in dependency order ("Run all"):
                 # this request runs its own cell (and what it needs) only.

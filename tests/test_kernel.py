@@ -262,7 +262,9 @@ def test_cycle_is_refused_and_shows_the_cycle(kernel: KernelHarness) -> None:
     refused = kernel.run("cy_x = cy_y + 1", a)
     content = refused.reply["content"]
     assert content["ename"] == "CycleError"
-    assert (f"In [{count}] `cy_y = cy_x + 1` reads cy_x from In [{count - 1}] "
+    # The edited cell is named by the count this request gave it, as its prompt shows.
+    assert content["execution_count"] == count + 1
+    assert (f"In [{count}] `cy_y = cy_x + 1` reads cy_x from In [{count + 1}] "
             "`cy_x = cy_y + 1`") in content["evalue"]
     assert f"`cy_x = cy_y + 1` reads cy_y from In [{count}]" in content["evalue"]
     assert refused.reactive["ran"] == []
