@@ -259,6 +259,7 @@ class Cascade:
         state.status = Status.RUNNING
         state.skipped_because = None
         state.runs += 1
+        state.rerun = not trigger
         self.runner.touch(cell)
         if self.runner.on_progress is not None:
             self.runner.on_progress(False)

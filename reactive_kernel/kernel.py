@@ -332,10 +332,12 @@ class ReactiveKernel(IPythonKernel):
                     raise ValueError("mode must be 'auto' or 'lazy'")
                 self.mode = mode
             if order is not None or remove:
-                plan = self.runner.plan_rebound(rebound - registered)
+                plan = self.runner.plan_rebound(rebound)
                 report = await self._run_plan(plan, parent, self._rerun_executor)
-            if registered:
-                plan = self.runner.plan_registered(registered)
+            # Rebound only by cells registered (pasted): stale.  Also by a move or a
+            # removal (cells merged into one): re-run, as any removal's readers.
+            if registered - rebound:
+                plan = self.runner.plan_registered(registered - rebound)
                 more = await self._run_plan(plan, parent, self._rerun_executor)
                 if report is None:
                     report = more

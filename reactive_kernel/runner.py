@@ -376,6 +376,7 @@ class Runner:
             "skipped_because": state.skipped_because,
             "execution_count": state.execution_count,
             "runs": state.runs,
+            "rerun": state.rerun,
             "output_at": None if state.output_at is None else round(state.output_at, 3),
         }
 

@@ -44,6 +44,9 @@ class CellState:
     #: from a disconnection compares it to tell which cells ran meanwhile (a re-run
     #: keeps its execution_count).
     runs: int = 0
+    #: Whether its latest run (or the one running) was a re-run by a cascade,
+    #: not its own request: frontends mark re-runs (↻) from it.
+    rerun: bool = False
     #: Opaque handle the kernel uses to route this cell's re-run output
     #: (the cell's last execute_request); the runner only stores it.
     context: object = None

@@ -13,7 +13,9 @@ like stock JupyterLab, get nothing and lose nothing) and receives, as
   ``interval`` seconds: running, ok with its duration, error, skipped with the
   upstream cell, unchanged), and when the request ends.  ``state`` is
   ``{"status", "duration_ms", "error", "skipped_because", "execution_count",
-  "runs", "label"}``; a cell deleted from the graph comes as ``null``;
+  "runs", "rerun", "label"}`` (``rerun``: the latest run was a cascade's
+  re-run, not the cell's own request); a cell deleted from the graph comes as
+  ``null``;
 - ``{"type": "graph", ...}`` when a request changed the graph (the same fields
   as the snapshot);
 - ``{"type": "mode", "mode": "auto" | "lazy"}`` when the mode changes;

@@ -146,6 +146,22 @@ def test_cascade_badges_then_a_reload_still_receives_re_runs(
         expect(output(page, 1)).not_to_contain_text("b is 6")
 
 
+def test_a_slow_cell_run_by_its_user_is_not_marked_re_run(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    """The kernel says which runs were re-runs: a cell running long enough to be
+    announced as running (its execution count comes only at its end) is still
+    the user's own run, in Run all as with Ctrl+Enter."""
+    with lab_page(browser, lab, "slow.ipynb", "import time\ntime.sleep(0.4)\nsv = 1",
+                  "print('sv', sv)") as page:
+        expect(output(page, 1)).to_contain_text("sv 1", timeout=WAIT)
+        expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+        expect(badge(page, 0)).not_to_have_attribute("data-mark", "reran")
+        edit(page, 0, "import time\ntime.sleep(0.4)\nsv = 2")
+        expect(output(page, 1)).to_contain_text("sv 2", timeout=WAIT)
+        expect(badge(page, 1)).to_have_attribute("data-mark", "reran", timeout=WAIT)
+        expect(badge(page, 0)).to_have_attribute("data-mark", "trigger", timeout=WAIT)
+
+
 def test_a_page_reloaded_while_a_cell_runs_shows_it_running(
         browser: Browser, lab: tuple[JupyterApp, Path], tmp_path: Path) -> None:  # noqa: F811
     """The kernel answers the reloaded page's comm at once, not when the run ends."""
@@ -375,6 +391,27 @@ def test_a_merge_restart_the_palette_and_the_toolbar(
         page.locator(".jp-Dialog .jp-mod-accept").click()
         expect(page.locator(".jp-Notebook:visible .rk-lab-badge")).to_have_count(0,
                                                                                   timeout=WAIT)
+
+
+def test_a_restart_during_run_all_leaves_no_output_of_the_old_kernel(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    """jupyter_client interrupts a kernel before restarting it: the old kernel's
+    KeyboardInterrupt must not land in the cells (JupyterLab drops it too)."""
+    with lab_page(browser, lab, "restart.ipynb", "import time\ntime.sleep(5)\nq = 1",
+                  "print('q', q)", run=False) as page:
+        run_all(page)
+        expect(badge(page, 0)).to_contain_text("running", timeout=WAIT)
+        page.locator(".lm-MenuBar-item").filter(has_text="Kernel").click()
+        page.locator(".lm-Menu-item").filter(has_text=re.compile(r"^Restart Kernel…")).first.click()
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+        expect(page.locator(".jp-Notebook:visible .rk-lab-badge")).to_have_count(0, timeout=WAIT)
+        # The new kernel is up and its comm live: the old one's messages came before.
+        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first) \
+            .to_be_attached(timeout=WAIT)
+        expect(page.locator(".jp-NotebookPanel[data-rk-state='live']:visible")).to_have_count(
+            1, timeout=WAIT)
+        assert "KeyboardInterrupt" not in output(page, 0).inner_text()
+        assert "Not run" not in output(page, 1).inner_text()
 
 
 def test_lazy_mode_run_stale_and_the_graph_panel(

@@ -41,6 +41,8 @@ interface CellState {
   skipped_because: string | null;
   execution_count: number | null;
   runs: number;
+  /** The latest run was a cascade's re-run, not the cell's own request. */
+  rerun?: boolean;
   label: string | null;
   output_at?: number | null;
 }
@@ -77,6 +79,10 @@ class ReactiveNotebook {
   private removed = new Map<string, boolean>();
   private cascade = false;
   private disposed = false;
+  /** The kernel process's session (its messages' ``header.session``), and those of the
+   * processes a restart replaced. */
+  private kernelSession = "";
+  private readonly goneSessions = new Set<string>();
   readonly buttons: Record<string, ToolbarButton> = {};
 
   constructor(readonly panel: NotebookPanel, private readonly onGraph: () => void) {
@@ -84,6 +90,9 @@ class ReactiveNotebook {
     session.kernelChanged.connect(() => this.connectKernel());
     session.statusChanged.connect((_, status) => {
       if (status === "restarting" || status === "autorestarting") {
+        // The kernel going away may still send outputs (jupyter_client interrupts it
+        // first): JupyterLab drops them, and so does this page.
+        if (this.kernelSession) this.goneSessions.add(this.kernelSession);
         this.comm = null;
         this.sentOrder = "";
         this.forget();
@@ -249,8 +258,15 @@ class ReactiveNotebook {
     }
     if (data.type === "snapshot" || data.type === "graph") {
       this.graph = (data.cells as Record<string, GraphCell>) || {};
+      // A graph reply may come before the comm's changes of the cascade it ran (they
+      // travel on another channel): the marks are the new cascade's, from it.
+      const ranAgain = data.type === "graph" && Object.entries(this.graph).some(
+        ([id, cell]) => (cell.runs ?? 0) > (this.states.get(id)?.runs ?? Infinity));
+      if (ranAgain && !this.cascade) this.clearMarks();
       for (const [id, cell] of Object.entries(this.graph)) {
-        if (cell.status !== undefined) this.states.set(id, cell as CellState);
+        if (cell.status === undefined) continue;
+        if (data.type === "graph") this.noteRun(id, this.states.get(id), cell as CellState);
+        this.states.set(id, cell as CellState);
       }
       if (data.mode) this.setMode(String(data.mode));
       this.renderAll();
@@ -263,8 +279,7 @@ class ReactiveNotebook {
     const busy = Object.values(changed).some((s) => s && (s.status === "queued" || s.status === "running"));
     if (busy && !this.cascade) {
       this.cascade = true;
-      for (const id of this.marks.keys()) { const cell = this.cellById(id); if (cell) this.renderSoon(cell); }
-      this.marks.clear();
+      this.clearMarks();
     }
     for (const [id, after] of Object.entries(changed)) {
       const before = this.states.get(id);
@@ -274,10 +289,7 @@ class ReactiveNotebook {
       const cell = this.cellById(id);
       if (!cell) continue;
       if (after.status === "running" || after.status === "queued") this.missed.delete(id);
-      if (before && after.runs > before.runs) {
-        const requested = after.execution_count !== before.execution_count;
-        this.marks.set(id, requested ? "trigger" : "reran");
-      }
+      this.noteRun(id, before, after);
       if (after.execution_count != null && cell.model.type === "code") {
         const code = cell as CodeCell;
         if (code.model.executionCount !== after.execution_count) code.model.executionCount = after.execution_count;
@@ -288,6 +300,24 @@ class ReactiveNotebook {
       this.cascade = false;
     }
     this.onGraph();
+  }
+
+  /** A new cascade: the last one's marks go. */
+  private clearMarks(): void {
+    for (const id of this.marks.keys()) { const cell = this.cellById(id); if (cell) this.renderSoon(cell); }
+    this.marks.clear();
+  }
+
+  /** The ↻ mark: a cell that ran again since ``before`` was re-run by a cascade, or ran
+   * on its own request (the kernel says which); a stale cell shows none. */
+  private noteRun(id: string, before: CellState | undefined, after: CellState): void {
+    if (after.status === "stale" || after.status === "idle") {
+      this.marks.delete(id);
+      return;
+    }
+    if (!before || !(after.runs > before.runs)) return;
+    const reran = after.rerun ?? after.execution_count === before.execution_count;
+    this.marks.set(id, reran ? "reran" : "trigger");
   }
 
   private setMode(mode: string): void {
@@ -478,6 +508,8 @@ class ReactiveNotebook {
 
   private onIOPub(_: Kernel.IKernelConnection, msg: KernelMessage.IIOPubMessage): void {
     const type = msg.header.msg_type;
+    if (this.goneSessions.has(msg.header.session)) return;
+    this.kernelSession = msg.header.session;
     if (type === "error") this.selectNamedCell(msg.content as JSONObject);
     if (!OUTPUT_TYPES.has(type)) return;
     // The views of one notebook share its model: the first one routes.

@@ -21,6 +21,9 @@ export function cellRecord(data) {
     skippedBecause: data.skipped_because || null,
     executionCount: typeof data.execution_count === "number" ? data.execution_count : null,
     runs: typeof data.runs === "number" ? data.runs : 0,
+    // The latest run was a cascade's re-run, not the cell's own request (null: the
+    // kernel did not say).
+    rerun: typeof data.rerun === "boolean" ? data.rerun : null,
   };
 }
 
@@ -28,7 +31,7 @@ function sameRecord(a, b) {
   if (!a || !b) return a === b;
   return a.status === b.status && a.durationMs === b.durationMs && a.error === b.error
     && a.skippedBecause === b.skippedBecause && a.executionCount === b.executionCount
-    && a.runs === b.runs;
+    && a.runs === b.runs && a.rerun === b.rerun;
 }
 
 /**

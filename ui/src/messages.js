@@ -382,7 +382,9 @@ function onKernelState(data) {
       if (!c.trigger && requested) c.trigger = id;
     }
     const cell = S.byId.get(id);
-    if (cell) setMark(cell, (c ? id === c.trigger : requested) ? "trigger" : "reran");
+    // The kernel says which runs were re-runs; older kernels did not.
+    const own = after.rerun === null ? (c ? id === c.trigger : requested) : !after.rerun;
+    if (cell) setMark(cell, own ? "trigger" : "reran");
   }
   for (const [id, { after }] of changed) {
     const cell = S.byId.get(id);

@@ -107,3 +107,13 @@ test("durations for people", () => {
   assert.equal(formatMs(12345), "12.3 s");
   assert.equal(formatMs(125000), "2 m 5 s");
 });
+
+test("a run says whether it was a cascade's re-run, as the kernel publishes it", () => {
+  const s0 = applyKernelMessage(emptyKernelState(), snapshot({ a: graphCell() })).state;
+  assert.equal(s0.cells.get("a").rerun, null, "an older kernel does not say");
+  const own = applyKernelMessage(s0, { type: "cells", cells: { a: state({ status: "running", runs: 2, rerun: false }) } });
+  assert.equal(own.state.cells.get("a").rerun, false);
+  const again = applyKernelMessage(own.state, { type: "cells", cells: { a: state({ status: "running", runs: 3, rerun: true }) } });
+  assert.equal(again.changed.get("a").after.rerun, true);
+  assert.deepEqual(cellsThatRan(again.changed), ["a"]);
+});
