@@ -412,6 +412,14 @@ def test_a_restart_during_run_all_leaves_no_output_of_the_old_kernel(
             1, timeout=WAIT)
         assert "KeyboardInterrupt" not in output(page, 0).inner_text()
         assert "Not run" not in output(page, 1).inner_text()
+        # The extension's "Restart and Run All" asks first, as JupyterLab's own does.
+        cells(page).nth(1).locator(".jp-InputPrompt").click()
+        page.keyboard.press("Control+Shift+C")
+        page.keyboard.type("Restart Kernel and Run All Cells (reactive)")
+        page.keyboard.press("Enter")
+        expect(page.locator(".jp-Dialog")).to_contain_text("Restart the kernel", timeout=WAIT)
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+        expect(output(page, 1)).to_contain_text("q 1", timeout=WAIT)
 
 
 def test_lazy_mode_run_stale_and_the_graph_panel(

@@ -12,7 +12,7 @@
 // - Auto / Lazy and Run stale in the toolbar; a dependency graph side panel with
 //   upstream and downstream highlight; refusals and cycles select the named cell.
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { ICommandPalette, ToolbarButton } from "@jupyterlab/apputils";
+import { Dialog, ICommandPalette, showDialog, ToolbarButton } from "@jupyterlab/apputils";
 import { Cell, CodeCell } from "@jupyterlab/cells";
 import { INotebookTracker, NotebookPanel } from "@jupyterlab/notebook";
 import { Kernel, KernelMessage } from "@jupyterlab/services";
@@ -607,6 +607,13 @@ class ReactiveNotebook {
   }
 
   async restartAndRunAll(): Promise<void> {
+    // As JupyterLab's own command: a restart loses every variable, so it asks first.
+    const answer = await showDialog({
+      title: "Restart Kernel?",
+      body: "Restart the kernel and run every cell once, in order? All variables will be lost.",
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: "Restart" })],
+    });
+    if (!answer.button.accept) return;
     await this.panel.sessionContext.restartKernel();
     await this.panel.sessionContext.ready;
     await this.runAll();
@@ -763,7 +770,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       };
       // insertAfter puts each right after cellType: added in reverse order.
       add("graph", "Graph", "Show the dependency graph", () => showGraph(nb));
-      add("stale", "Run stale", "Run every stale cell: cells lazy mode held back, and cells not yet run in this kernel", () => nb.request({ run_stale: true }));
+      add("stale", "Run stale", "Run every cell marked stale: held back by lazy mode, or reached by a cascade before this kernel ran it", () => nb.request({ run_stale: true }));
       add("mode", "Auto", "Auto: dependent cells re-run. Lazy: they are marked stale", () => nb.toggleMode());
       add("runall", "Run all", "Run every cell once, in order, without cascades", () => nb.runAll());
     });
