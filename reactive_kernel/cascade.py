@@ -52,6 +52,10 @@ class Cascade:
         #: Cells on a cycle: their reads bound to a cell below them on it are
         #: unbound here (top to bottom, nothing below has run yet).
         self.cut: dict[CellId, set[str]] = {}
+        #: Restores that run only if a value they read was re-made (see
+        #: :meth:`_readers_between`), and those that run whatever they read.
+        self.follow: set[CellId] = set()
+        self.required: set[CellId] = set()
         cyclic = set(plan.cyclic)
         for cell in plan.cyclic:
             position = self.graph.position(cell)
@@ -82,7 +86,8 @@ class Cascade:
             return
         if not self.plan.plain and cell in self.graph:
             for need in self._restore_order(cell):
-                if need not in self.failed and not self._blocked(need):
+                if need not in self.failed and not self._blocked(need) \
+                        and (need not in self.follow or self._reads_changed(need)):
                     report.restored.append(need)
                     await self._run(need, False)
         if not trigger:
@@ -120,7 +125,9 @@ class Cascade:
                     or not (record.dropped or (record.changed and not self.plan.as_they_are))):
                 continue
             for need in [*self._restore_order(last), last]:
-                if need not in self.done and need not in self.failed and not self._blocked(need):
+                if need not in self.done and need not in self.failed and not self._blocked(need) \
+                        and (need == last or need not in self.follow
+                             or self._reads_changed(need)):
                     self.report.restored.append(need)
                     await self._run(need, False)
 
@@ -140,6 +147,11 @@ class Cascade:
             return True  # skipped, interrupted or never run: what it shows is not current
         if self._blocked(cell) is not None:
             return True  # it will be skipped, and say why
+        return self._reads_changed(cell)
+
+    def _reads_changed(self, cell: CellId) -> bool:
+        """Whether a value ``cell`` reads was made anew in this cascade (see
+        :meth:`_must_run`)."""
         weak = self.graph.cell(cell).weak
         made = self.runner.state(cell).made
         values = self.runner.values
@@ -324,19 +336,37 @@ class Cascade:
                     if name.isidentifier() else []
                 found.extend(r for r in reversed(between) if r not in seen and r not in found)
                 found.append(definer)
+                self.required.add(definer)
+                self.follow.discard(definer)
         return found
 
     def _readers_between(self, definer: CellId, cell: CellId, name: str) -> list[CellId]:
-        """Cells strictly between ``definer`` and ``cell`` (below it) that read
-        ``name`` from ``definer`` and ran in this kernel, in notebook order."""
+        """Cells strictly between ``definer`` and ``cell`` (below it) that ran in
+        this kernel, in notebook order: those that read ``name`` from
+        ``definer`` (they may have changed its object through a call), and
+        those that read from ``definer`` or from them otherwise, which run only
+        if a value they read is made anew (``s = Sub()`` under a re-made
+        ``class Sub(Base)``, ``c = [b]`` under a re-made ``b = {"a": a}``: top to
+        bottom, they hold the new objects)."""
         graph, runner = self.graph, self.runner
         low, high = graph.position(definer), graph.position(cell)
-        return [
-            r for r in graph.readers(name)
-            if low < graph.position(r) < high and r not in self.done
-            and r not in runner.batch and runner.state(r).runs > 0
-            and graph.binding(r, name) == definer
-        ]
+
+        def usable(r: CellId) -> bool:
+            return (low < graph.position(r) < high and r not in self.done
+                    and r not in runner.batch and runner.state(r).runs > 0)
+
+        direct = {r for r in graph.readers(name)
+                  if usable(r) and graph.binding(r, name) == definer}
+        self.required |= direct
+        self.follow -= direct
+        members = {definer, *direct}
+        for r in sorted((r for r in graph.descendants({definer}) if usable(r)),
+                        key=graph.position):
+            if r not in members and any(p in members for p in graph.parents(r)):
+                members.add(r)
+                if r not in self.required:
+                    self.follow.add(r)
+        return sorted(members - {definer}, key=graph.position)
 
     def _pass(self, cell: CellId) -> None:
         if cell in self.graph and not self.plan.plain:

@@ -814,3 +814,31 @@ def test_a_cell_left_as_it_is_still_leaves_its_names_as_it_did() -> None:
     report = nb.run("a", "x = 1\ny = 3")
     assert report.ran == ["a", "c"] and report.unchanged == ["b"]
     assert nb.ns["seen"] == (False, 3)
+
+
+@pytest.mark.parametrize("cells", [
+    ["class Base:\n    unit = 'm'", "class Sub(Base):\n    pass", "s = Sub()",
+     "Base.unit = 'cm'", "shown = (s.unit, Base.unit)"],
+    ["a = {'u': 'm'}", "b = {'inner': a}", "c = [b]", "a['u'] = 'cm'",
+     "shown = (c[0]['inner']['u'], a['u'])"],
+])
+def test_a_fresh_object_re_makes_what_holds_the_old_one_between(cells: list[str]) -> None:
+    """Re-running a change in place first re-makes the object (its definer, and
+    the cells between that read it); what the cells between made from those
+    (an instance of a re-made class, a list holding a re-made dict) is made
+    again too, as top to bottom (audit 12)."""
+    nb = Notebook()
+    for i, code in enumerate(cells):
+        nb.run(f"c{i}", code)
+    report = nb.run("c3", cells[3].replace("'cm'", "'mm'"))
+    assert report.restored == ["c0", "c1", "c2"] and nb.ns["shown"] == ("mm", "mm")
+
+
+def test_what_holds_no_re_made_object_between_is_left_as_it_is() -> None:
+    nb = Notebook()
+    for cell, code in (("a", "d = {'u': 'm'}\nk = 3"), ("b", "n = k * 2"),
+                       ("c", "d['u'] = 'cm'"), ("e", "shown = (n, d['u'])")):
+        nb.run(cell, code)
+    report = nb.run("c", "d['u'] = 'mm'")
+    assert report.restored == ["a"] and report.ran == ["a", "c", "e"]
+    assert nb.ns["shown"] == (6, "mm")
