@@ -327,17 +327,21 @@ class Cascade:
         cut = self.cut.get(cell, set())
         for name in sorted(node.refs - cut, reverse=True):
             definer = runner.values.through_failed(graph.binding(cell, name), name)
-            if (definer is None or definer == cell or definer in self.done or definer in seen
-                    or definer in runner.batch or definer in found):
+            if (definer is None or definer == cell or definer in self.done
+                    or definer in runner.batch):
                 continue
             if runner.state(definer).status is Status.STALE or not runner.values.available(
                     definer, name, changed_ok=self.plan.as_they_are):
+                # Needed for its own value: it runs whatever it reads (it may be
+                # listed already, as a cell between for another name).
+                self.required.add(definer)
+                self.follow.discard(definer)
+                if definer in seen or definer in found:
+                    continue
                 between = self._readers_between(definer, cell, name) \
                     if name.isidentifier() else []
                 found.extend(r for r in reversed(between) if r not in seen and r not in found)
                 found.append(definer)
-                self.required.add(definer)
-                self.follow.discard(definer)
         return found
 
     def _readers_between(self, definer: CellId, cell: CellId, name: str) -> list[CellId]:

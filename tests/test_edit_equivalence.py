@@ -129,6 +129,10 @@ def test_rerunning_any_cell_unchanged_changes_nothing(cells: list[str], pick: in
 #: Cases the property tests found with many more examples than they run here (budget,
 #: cells, edits): each failed before the fix named.
 FOUND = [
+    # A cell between a re-made list's definer and its changer, made again only if what
+    # it reads is new, was left as it was though a cell needed its own (dropped) value.
+    (0, ["a = 0", "a = 1\nlst = [a]", "b = a + 0", "b = (t := a + 0) * 2", "lst += [b]"],
+     [Edit("edit", 3, code="a = 0")]),
     # A failed cell bound its name to the very object the cell above gave it
     # (a small number) before failing: the name was taken as passed through.
     (1 << 30, ["a = 0", "a = 0", "a"], [Edit("fail", 1), Edit("edit", 0, code="a = 1")]),
