@@ -150,6 +150,9 @@ class ValueStore:
     #: database holds one version of a table, that cell's: the other definers'
     #: versions are not kept (see :meth:`available`).
     tables: dict[str, CellId] = field(default_factory=dict)
+    #: Per name no cell above its readers defines: the value something the
+    #: analysis cannot see gave it (see :meth:`_outside`).
+    outside: dict[str, object] = field(default_factory=dict)
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
     #: Names :meth:`place` gave the nearest definer above's value for a read the
     #: analysis cannot see -> which of their definers that was (an index into
@@ -239,9 +242,26 @@ class ValueStore:
             if not _is_name(name) or (reads and name in node.detached):
                 continue
             found = self.resolve(cell, name, below=reads)
-            if found is not None:
-                self._put(name, found.value)
+            if found is None:
+                continue
+            value = found.value
+            if found.definer is None and value is ABSENT:
+                value = self._outside(name)
+            self._put(name, value)
         return hidden
+
+    def _outside(self, name: str) -> object:
+        """What a name no cell above defines holds for a cell: what something the
+        analysis cannot see made it (``from m import *``, ``exec``, ``%run -i``),
+        as first seen, or nothing (a value a cell made, this one's last run or a
+        cell below, is not there top to bottom)."""
+        current = self.namespace.get(name, ABSENT)
+        if current is not ABSENT and not any(
+                record.value is current
+                for records in self.records.values()
+                if (record := records.get(name)) is not None):
+            self.outside[name] = current
+        return self.outside.get(name, ABSENT)
 
     def _unplace(self, name: str) -> None:
         if self._hidden.pop(name, None) is not None:

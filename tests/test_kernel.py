@@ -448,6 +448,17 @@ def test_a_failed_cell_bound_what_ran_before_the_statement_that_failed(
     assert kernel.value("fb_n") == "10" and kernel.value("fb_m") == "'a'"
 
 
+def test_a_name_a_star_import_made_can_be_changed_below(kernel: KernelHarness) -> None:
+    """``from pylab import *`` then ``rcParams[...] = 12`` (audit 12: a NameError,
+    with cell ids, on a plain top-to-bottom run)."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("from math import *", a)
+    kernel.ok("pi = pi * 2", b)
+    assert kernel.ok("print(round(pi, 2))", c).text(c) == "6.28\n"
+    again = kernel.ok("pi = pi * 2", b)
+    assert again.text(c) == "6.28\n" and kernel.value("round(pi, 2)") == "6.28"
+
+
 def test_a_function_filling_a_global_dict_re_runs_the_readers_of_it(
         kernel: KernelHarness) -> None:
     s, f, a, b, t = ids("s", "f", "a", "b", "t")

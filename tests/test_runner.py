@@ -842,3 +842,24 @@ def test_what_holds_no_re_made_object_between_is_left_as_it_is() -> None:
     report = nb.run("c", "d['u'] = 'mm'")
     assert report.restored == ["a"] and report.ran == ["a", "c", "e"]
     assert nb.ns["shown"] == (6, "mm")
+
+
+@pytest.mark.parametrize(("cells", "shown"), [
+    (["from math import *", "pi = pi * 2", "shown = round(pi, 2)"], 6.28),
+    (["exec('d = {}')", "d.update(a=1)", "shown = d"], {"a": 1}),
+    (["exec('n = 1')", "n += 1", "shown = n"], 2),
+    (["from math import *", "del pi", "shown = 'pi' in globals()"], False),
+])
+def test_a_name_only_something_unseen_made_is_there_for_the_cells_changing_it(
+        cells: list[str], shown: object) -> None:
+    """A star import or ``exec`` makes names the analysis cannot list: a cell
+    that changes one (no cell above defines it) finds it, as top to bottom, and
+    finds it again when it runs again, not its own last run's value (audit 12)."""
+    nb = Notebook()
+    for i, code in enumerate(cells):
+        report = nb.run(f"c{i}", code)
+        assert not report.errors, report.errors
+    assert nb.ns["shown"] == shown
+    nb.run("c1", cells[1])
+    nb.run("c2", cells[2])
+    assert nb.ns["shown"] == shown
