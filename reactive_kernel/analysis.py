@@ -62,7 +62,7 @@ import builtins
 import re
 import symtable
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .ipython_syntax import (
     PYTHON_ARG_LINE_MAGICS,
@@ -131,6 +131,12 @@ class CellAnalysis:
     #: Those of them the cell does not bind otherwise (no assignment or import):
     #: defs only through the calls.
     method_only: frozenset[str] = field(default_factory=frozenset)
+    #: ``(name, text)`` for the names in ``inplace`` that the cell changes only
+    #: by top-level simple statements reading no other name (``np.random.seed(0)``,
+    #: ``plt.rcParams["font.size"] = 12``, ``pd.set_option("display.precision", 3)``):
+    #: ``text`` is those statements, comparable between runs.  On a module, the
+    #: same statements set the same state again: see :func:`literal_changes`.
+    literal_changes: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
 def is_private(name: str) -> bool:
@@ -172,7 +178,46 @@ def analyse(
     walker = _Walker(cell_magics or {}, transform)
     walker.walk_source(source, strict=True)
     ignored = AMBIENT_NAMES | frozenset(ignore)
-    return walker.result(BUILTIN_NAMES | ignored, BUILTIN_NAMES - ignored)
+    result = walker.result(BUILTIN_NAMES | ignored, BUILTIN_NAMES - ignored)
+    if not result.inplace or walker.tree is None:
+        return result
+    texts = literal_changes(walker.tree.body)
+    return replace(result, literal_changes=frozenset(
+        (name, text) for name, text in texts.items() if name in result.inplace))
+
+
+def literal_changes(body: list[ast.stmt]) -> dict[str, str]:
+    """Per name changed in place only by simple statements of ``body`` that read
+    no other name (``np.random.seed(0)``, ``plt.rcParams["font.size"] = 12``,
+    ``sys.path.append("..")``), the text of those statements.  A name changed
+    in place anywhere else (a compound statement, a function body, a statement
+    reading another name or changing two) has none: what it sets may differ
+    between runs of the same text."""
+    texts: dict[str, list[str]] = {}
+    mixed: set[str] = set()
+    for stmt in body:
+        roots: set[str] = set()
+        loads: set[str] = set()
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                for target in (node.targets if isinstance(node, (ast.Assign, ast.Delete))
+                               else [node.target]):
+                    _target_bases(target, roots)
+            elif isinstance(node, ast.Call):
+                changed = _mutated(node)
+                if changed is not None:
+                    _target_bases(ast.Attribute(value=changed, attr="_", ctx=ast.Store()),
+                                  roots)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                loads.add(node.id)
+        if not roots:
+            continue
+        simple = isinstance(stmt, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign))
+        if not simple or len(roots) != 1 or loads - roots:
+            mixed |= roots
+            continue
+        texts.setdefault(roots.pop(), []).append(ast.dump(stmt))
+    return {name: "\n".join(found) for name, found in texts.items() if name not in mixed}
 
 
 def bound_before(
@@ -349,7 +394,7 @@ class _Scopes:
                         # statement: a compound one's body is walked on its own).
                         for node in ast.walk(stmt):
                             if isinstance(node, ast.Call):
-                                changed = _mutated(node)
+                                changed = _mutated(node, in_function=True)
                                 if changed is not None:
                                     _target_bases(ast.Attribute(value=changed, attr="_",
                                                                 ctx=ast.Store()), bases)
@@ -425,6 +470,23 @@ MUTATING_METHODS = frozenset({
 })
 
 
+#: Functions that set a module's state: a random generator's seed, a library's
+#: options, style or warnings filters (``random.seed(1)``, ``np.random.seed(0)``,
+#: ``pd.set_option(...)``, ``np.set_printoptions(...)``, ``plt.style.use("ggplot")``,
+#: ``sns.set_theme()``, ``warnings.filterwarnings("ignore")``, ``os.chdir(...)``).
+#: Called on a module, they change it in place for the cells below that read it;
+#: on any other object they are reads (the kernel decides when it knows what the
+#: object is).  ``set`` and ``use`` count in function bodies only as reads.
+MODULE_SETTERS = frozenset({
+    "seed", "manual_seed", "set_seed", "setstate", "set_state", "set_option",
+    "reset_option", "set_printoptions", "seterr", "use", "rc", "rcdefaults", "set",
+    "set_theme", "set_style", "set_context", "set_palette", "filterwarnings",
+    "simplefilter", "resetwarnings", "chdir", "setrecursionlimit", "setlocale",
+    "basicConfig", "set_default_dtype", "set_grad_enabled", "init_printing",
+})
+_AMBIGUOUS_SETTERS = frozenset({"set", "use"})
+
+
 #: Functions that change their first argument in place: ``random.shuffle(deck)``,
 #: ``np.random.shuffle(x)``, ``rng.shuffle(x)``, ``heapq.heappush(heap, x)``,
 #: ``bisect.insort(a, x)`` (called by that name, as a method or a plain function).
@@ -434,12 +496,14 @@ ARGUMENT_MUTATORS = frozenset({
 })
 
 
-def _mutated(call: ast.Call) -> ast.expr | None:
+def _mutated(call: ast.Call, in_function: bool = False) -> ast.expr | None:
     """The object a call changes in place, if it is a known mutating method
-    (:data:`MUTATING_METHODS`) or has ``inplace=True``, called on a name or on
-    attributes and items of one (``lst.append``, ``self.items.append``,
-    ``d["k"].append``), not on what a call returned; or the first argument of a
-    known mutating function (:data:`ARGUMENT_MUTATORS`: ``random.shuffle(deck)``)."""
+    (:data:`MUTATING_METHODS`), a module's setter (:data:`MODULE_SETTERS`; in a
+    function body, not the ambiguous ``set`` and ``use``) or has ``inplace=True``,
+    called on a name or on attributes and items of one (``lst.append``,
+    ``self.items.append``, ``d["k"].append``, ``np.random.seed``), not on what a
+    call returned; or the first argument of a known mutating function
+    (:data:`ARGUMENT_MUTATORS`: ``random.shuffle(deck)``)."""
     func = call.func
     callee = func.attr if isinstance(func, ast.Attribute) else (
         func.id if isinstance(func, ast.Name) else None)
@@ -450,7 +514,9 @@ def _mutated(call: ast.Call) -> ast.expr | None:
         return call.args[0] if isinstance(target, ast.Name) else None
     if not isinstance(func, ast.Attribute):
         return None
-    if func.attr not in MUTATING_METHODS and not any(
+    setter = func.attr in MODULE_SETTERS and not (
+        in_function and func.attr in _AMBIGUOUS_SETTERS)
+    if func.attr not in MUTATING_METHODS and not setter and not any(
             k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
             for k in call.keywords):
         return None
@@ -680,6 +746,8 @@ class _Walker(ast.NodeVisitor):
         #: The classes whose bodies are being read (a name: a top-level class).
         self.classes: list[str | None] = []
         self.star = False
+        #: The cell's own module (the first source walked), once parsed.
+        self.tree: ast.Module | None = None
         self.future_annotations = False
         self.breaks: list[list[_Must]] = []
         #: Names local to the comprehensions being walked, innermost last.
@@ -697,6 +765,8 @@ class _Walker(ast.NodeVisitor):
                 raise
             return  # a magic's body that is not Python: it defines nothing
         outer, self.scopes = self.scopes, scopes
+        if self.tree is None:
+            self.tree = tree
         try:
             self._block(tree.body)
         finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from .graph import CellId
@@ -216,6 +217,7 @@ class Cascade:
         state = runner.state(cell)
         before = dict(runner.values.records.get(cell, {}))
         same_code, state.ran_code = state.ran_code == code, code
+        settings, state.settings = state.settings, {}
         outcome = await self._execute(cell, code, state, trigger)
         if placed:
             inplace = runner._inplace.get(cell, frozenset())
@@ -245,9 +247,16 @@ class Cascade:
                 for name, record in after.items():
                     if name in before and before[name].value is not record.value:
                         runner.on_replaced(before[name].value, record.value)
+            # A module changed by the same literal statements as in its last
+            # run (``np.random.seed(0)``, ``plt.rcParams[...] = 12``) is set
+            # as it was: not a new value for its readers.
+            literal = runner.literal_changes(cell) if outcome.status == "ok" else {}
+            state.settings = literal
             self.same[cell] = {
                 n: r.value for n, r in after.items()
-                if n in before and n not in inplace and before[n].value is r.value
+                if n in before and before[n].value is r.value
+                and (n not in inplace or (isinstance(r.value, ModuleType)
+                                          and n in literal and settings.get(n) == literal[n]))
                 and not before[n].changed and not before[n].dropped and r.value is not PASS
             }
         else:

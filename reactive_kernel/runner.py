@@ -165,6 +165,18 @@ class Runner:
         self._analyses[code] = result
         return result
 
+    def literal_changes(self, cell: CellId) -> dict[str, str]:
+        """The names ``cell`` changes in place only by literal statements of its
+        own (``np.random.seed(0)``), not through the functions it calls, with
+        those statements' text (see ``CellAnalysis.literal_changes``)."""
+        own = self.calls.analysis(cell)
+        if own is None or not own.literal_changes:
+            return {}
+        inplace = self._inplace.get(cell, frozenset())
+        through_calls = self.calls.names(cell).inplace
+        return {name: text for name, text in own.literal_changes
+                if name in inplace and name not in through_calls}
+
     def bound_before(self, code: str, line: int, column: int | None) -> frozenset[str]:
         """Names a run of ``code`` that failed at ``line`` and ``column`` surely
         bound or deleted before the statement that failed (see

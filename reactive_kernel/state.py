@@ -8,7 +8,7 @@ execute_reply's ``metadata.reactive``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal, Protocol
@@ -61,6 +61,10 @@ class CellState:
     #: tree = t``) that its last run bound itself: a new value above them
     #: changes nothing it did.
     made: frozenset[str] = frozenset()
+    #: The literal in-place changes of the code its last run ran (see
+    #: ``CellAnalysis.literal_changes``): a module it changes the same way
+    #: again is not a new value for its readers.
+    settings: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from .analysis import MODULE_SETTERS, MUTATING_METHODS
 from .graph import CellId, DependencyGraph
 
 
@@ -471,6 +472,16 @@ def method_changes(namespace: Mapping[str, object], name: str, path: tuple[str, 
     """Whether calling ``method`` on ``name.path`` changes that object, by what it
     is now; unknown (not defined yet, reached through an object's attribute): yes."""
     value = namespace.get(name, _UNKNOWN)
+    if method in MODULE_SETTERS and method not in MUTATING_METHODS:
+        # A module's setter (``np.random.seed``, ``pd.set_option``); on anything
+        # else (``ax.set(...)``, ``rs.seed(1)``) a read, as other methods are.
+        for attribute in path:
+            if value is _UNKNOWN:
+                return True  # not defined yet (imported in the same cell)
+            if attribute == "[]" or not isinstance(value, types.ModuleType):
+                return False
+            value = getattr(value, attribute, _UNKNOWN)
+        return value is _UNKNOWN or isinstance(value, types.ModuleType)
     if path and _is_pandas(value):
         # A column or attribute of a frame (df["a"].add(1), df.columns.append(i)):
         # arithmetic, concatenation and an Index's insert give new objects.

@@ -49,10 +49,11 @@ def cell(
 
 def without_builtins(found: CellAnalysis) -> CellAnalysis:
     calls = (dataclasses.replace(c, reads=c.reads - BUILTIN_NAMES) for c in found.calls)
-    # Aliases (``test_aliases``) and pass-only reads (``test_pass_only``) are
-    # left out too.
+    # Aliases (``test_aliases``), pass-only reads (``test_pass_only``) and
+    # literal changes (``test_literal_changes``) are left out too.
     return dataclasses.replace(found, builtins=frozenset(), imported=frozenset(),
                                aliases=frozenset(), pass_only=frozenset(),
+                               literal_changes=frozenset(),
                                calls=tuple(c for c in calls
                                            if c.reads or c.writes or c.changes))
 
@@ -706,6 +707,51 @@ def test_a_mutating_method_changes_its_object_in_place(code: str, inplace: set[s
     got = analyse(code)
     assert got.inplace == frozenset(inplace)
     assert inplace <= got.defs and inplace <= got.refs
+
+
+@pytest.mark.parametrize(("code", "inplace", "literal"), [
+    ("random.seed(1)", {"random"}, {"random"}),
+    ("np.random.seed(0)", {"np"}, {"np"}),
+    ("import numpy as np\nnp.random.seed(0)\nx = np.random.rand(3)", {"np"}, {"np"}),
+    ("pd.set_option('display.precision', 3)\npd.options.display.max_rows = 10",
+     {"pd"}, {"pd"}),
+    ("plt.style.use('ggplot')\nplt.rcParams['figure.figsize'] = (8, 4)", {"plt"}, {"plt"}),
+    ("sns.set_theme(style='whitegrid')", {"sns"}, {"sns"}),
+    ("sys.path.append('..')", {"sys"}, {"sys"}),
+    ("np.set_printoptions(formatter={'float': '{:.2f}'.format})", {"np"}, {"np"}),
+    # Reading another name, in a compound statement, or two names at once: the
+    # same text may set something else next time.
+    ("np.random.seed(SEED)", {"np"}, set()),
+    ("if fast:\n    random.seed(1)", {"random"}, set()),
+    ("random.seed(1); np.random.seed(1)", {"random", "np"}, {"random", "np"}),
+    ("random.seed(1)\nfor _ in range(3):\n    random.seed(2)", {"random"}, set()),
+    ("d['k'] = 1\nd['j'] = 2", {"d"}, {"d"}),
+    ("d[k] = 1", {"d"}, set()),
+    # Setters called on what a call returned, and ordinary methods, change nothing.
+    ("np.random.default_rng(0).seed(1)", set(), set()),
+    ("x = rng.random()", set(), set()),
+])
+def test_a_module_setter_changes_the_module_and_literal_changes_are_comparable(
+        code: str, inplace: set[str], literal: set[str]) -> None:
+    """Audit 12 (S1): an edited ``random.seed(1)`` re-ran nothing, as it defined
+    nothing.  A module's setter (``seed``, ``set_option``, ``style.use``...) is a
+    change in place of the name it is called on (the kernel drops it when the
+    object is not a module), and statements changing a name that read nothing
+    else are kept as text, so that the same setting made again is no new value."""
+    got = analyse(code)
+    assert got.inplace == frozenset(inplace)
+    assert {name for name, _ in got.literal_changes} == literal
+
+
+def test_setters_in_function_bodies_change_modules_for_the_callers() -> None:
+    """``def set_seed(s): random.seed(s); np.random.seed(s)`` is a common helper:
+    calling it changes both modules; the ambiguous ``set`` and ``use`` do not
+    count in function bodies (``ax.set(title=t)`` on a global axes)."""
+    got = analyse("def set_seed(s):\n    random.seed(s)\n    np.random.seed(s)\n"
+                  "def style(t):\n    ax.set(title=t)\n    plt.style.use(t)")
+    effects = {c.name: c for c in got.calls}
+    assert effects["set_seed"].changes == {"random", "np"}
+    assert "style" not in effects or not effects["style"].changes
 
 
 @pytest.mark.parametrize(("code", "refs", "call_reads"), [

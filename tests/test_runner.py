@@ -863,3 +863,53 @@ def test_a_name_only_something_unseen_made_is_there_for_the_cells_changing_it(
     nb.run("c1", cells[1])
     nb.run("c2", cells[2])
     assert nb.ns["shown"] == shown
+
+
+def test_an_edited_seed_reruns_the_readers_of_its_module_as_top_to_bottom() -> None:
+    """Audit 12 (S1): ``random.seed(1)`` edited to ``random.seed(2)`` re-ran nothing
+    (it defined nothing) and the draws below kept the old seed's numbers.  A
+    module's setter changes the module for the cells below that read it; the
+    same setting made again (an import added to the cell) is no new value."""
+    cells = {"imp": "import random\nimport numpy as np",
+             "seed": "random.seed(1)\nnp.random.seed(0)",
+             "x": "x = random.random()",
+             "y": "y = np.random.rand()",
+             "p": "p = (x, y)"}
+    nb = Notebook()
+    for cell, code in cells.items():
+        nb.run(cell, code)
+    report = nb.run("seed", "random.seed(2)\nnp.random.seed(0)")
+    # np is set as it was: its reader is left as it is.
+    assert report.ran == ["seed", "x", "p"] and report.restored == []
+    expected: dict[str, Any] = {}
+    for code in {**cells, "seed": "random.seed(2)\nnp.random.seed(0)"}.values():
+        exec(code, expected)
+    assert nb.ns["p"] == expected["p"]
+    assert nb.run("seed", "random.seed(2)\nnp.random.seed(0)\nimport math").ran == ["seed"]
+    assert nb.run("imp", "import random\nimport numpy as np\nimport os").ran == ["imp"]
+    # A seed read from a name sets what that name holds: always a new value.
+    nb.run("seed", "SEED = 3\nrandom.seed(SEED)")
+    assert nb.run("seed", "SEED = 3\nrandom.seed(SEED)").ran == ["seed", "x", "p"]
+
+
+def test_library_settings_rerun_their_readers_and_setter_names_on_objects_are_reads() -> None:
+    """``pd.set_option(...)`` edited re-runs the cells below that read ``pd``;
+    ``ax.set(title=...)`` on an object is a read, as other method calls."""
+    nb = Notebook()
+    nb.run("pd", "import pandas as pd\npd.set_option('display.precision', 3)")
+    nb.run("show", "s = repr(pd.DataFrame({'a': [1.123456]}))")
+    report = nb.run("pd", "import pandas as pd\npd.set_option('display.precision', 5)")
+    assert report.ran == ["pd", "show"] and "1.12346" in nb.ns["s"]
+    nb.run("pd", "import pandas as pd\npd.set_option('display.precision', 6)")
+    nb.run("ax", "class Axes:\n    def set(self, **kw):\n        self.kw = kw\nax = Axes()")
+    nb.run("title", "ax.set(title='t')")
+    assert "ax" not in nb.runner.graph.cell(CellId("title")).defs
+    # A helper setting the seeds: calling it changes both modules.
+    nb.run("helper", "import random\ndef set_seed(s):\n    random.seed(s)")
+    nb.run("call", "set_seed(1)")
+    nb.run("draw", "r = random.random()")
+    report = nb.run("call", "set_seed(2)")
+    assert report.ran == ["call", "draw"]
+    import random
+    random.seed(2)
+    assert nb.ns["r"] == random.random()
