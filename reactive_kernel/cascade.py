@@ -218,7 +218,18 @@ class Cascade:
         before = dict(runner.values.records.get(cell, {}))
         same_code, state.ran_code = state.ran_code == code, code
         settings, state.settings = state.settings, {}
+        unseen = dict(runner.values.namespace) if placed and runner.binds_unseen(code) \
+            else None
         outcome = await self._execute(cell, code, state, trigger)
+        if unseen is not None:
+            # What it rebound without defining it visibly: top to bottom, the
+            # cells below it see that, not a definer's above it.
+            defs = self.graph.cell(cell).defs
+            rebound = {n: v for n, v in namespace.items()
+                       if not n.startswith("_") and n not in defs
+                       and unseen.get(n, ABSENT) is not v}
+            runner.values.observe(cell, rebound, keep=same_code)
+            self.touched |= runner.values.observed.get(cell, {}).keys()
         if placed:
             inplace = runner._inplace.get(cell, frozenset())
             unbound: list[str] = []

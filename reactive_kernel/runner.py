@@ -14,6 +14,7 @@ once, parents before children, ties broken by notebook position.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import replace
@@ -28,6 +29,12 @@ from .values import NO_CELL, ValueStore, method_changes
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
+
+
+#: Code that may bind names the analysis cannot list (see :meth:`Runner.binds_unseen`).
+_UNSEEN = re.compile(
+    r"import\s*\*|\bexec\s*\(|\bglobals\s*\(|%(?:run|pylab|store)\b"
+    r"|run_line_magic\(\s*['\"](?:run|pylab|store)['\"]")
 
 
 class Runner:
@@ -164,6 +171,11 @@ class Runner:
             del self._analyses[next(iter(self._analyses))]
         self._analyses[code] = result
         return result
+
+    def binds_unseen(self, code: str) -> bool:
+        """Whether ``code`` may bind names the analysis cannot list: a star
+        import, ``exec``, ``globals()``, ``%run``, ``%pylab``, ``%store -r``."""
+        return _UNSEEN.search(code) is not None
 
     def literal_changes(self, cell: CellId) -> dict[str, str]:
         """The names ``cell`` changes in place only by literal statements of its

@@ -154,6 +154,12 @@ class ValueStore:
     #: Per name no cell above its readers defines: the value something the
     #: analysis cannot see gave it (see :meth:`_outside`).
     outside: dict[str, object] = field(default_factory=dict)
+    #: Per cell that binds names the analysis cannot see (``from m import *``,
+    #: ``exec``, ``%run -i``), the names its runs rebound that it does not
+    #: define visibly, with the values they left: a reader below it, of a name
+    #: a cell above it defines, sees that value, as top to bottom (see
+    #: :meth:`observe`).
+    observed: dict[CellId, dict[str, object]] = field(default_factory=dict)
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
     #: Names :meth:`place` gave the nearest definer above's value for a read the
     #: analysis cannot see -> which of their definers that was (an index into
@@ -171,8 +177,44 @@ class ValueStore:
     def resolve(self, cell: CellId, name: str, *, below: bool) -> Resolution | None:
         """What ``cell`` sees for ``name``: the value of the nearest definer above
         (passing over cells that did not run), else with ``below`` the nearest
-        definer below.  None: leave the namespace alone (no definer anywhere,
-        or the definer's values are not kept)."""
+        definer below; a value a cell between them rebound unseen (see
+        :meth:`observe`) replaces it.  None: leave the namespace alone (no
+        definer anywhere, or the definer's values are not kept)."""
+        found = self._resolve(cell, name, below=below)
+        if not self.observed or found is None or cell not in self.graph:
+            return found
+        high = self.graph.position(cell)
+        low = self.graph.position(found.definer) if found.definer is not None \
+            else float("-inf")
+        seen = self._observed_between(name, low, high)
+        if seen is None:
+            return found
+        return Resolution(found.definer, seen[0])
+
+    def _observed_between(self, name: str, low: float, high: float) -> tuple[object] | None:
+        """The value the lowest cell strictly between positions ``low`` and
+        ``high`` that rebound ``name`` unseen left it."""
+        best: tuple[float, object] | None = None
+        for cell, names in self.observed.items():
+            if name not in names or cell not in self.graph:
+                continue
+            position = self.graph.position(cell)
+            if low < position < high and (best is None or position > best[0]):
+                best = (position, names[name])
+        return None if best is None else (best[1],)
+
+    def observe(self, cell: CellId, rebound: Mapping[str, object], *, keep: bool) -> None:
+        """``cell`` ran code that binds names the analysis cannot see, and its
+        run rebound ``rebound`` (names it does not define visibly).  ``keep``:
+        the same code ran before, and what it rebound then, the same again
+        now (a star import binding the objects it already bound), still holds."""
+        names = {**self.observed.get(cell, {}), **rebound} if keep else dict(rebound)
+        if names:
+            self.observed[cell] = names
+        else:
+            self.observed.pop(cell, None)
+
+    def _resolve(self, cell: CellId, name: str, *, below: bool) -> Resolution | None:
         graph = self.graph
         definer = graph.binding(cell, name) if below else graph.definer_above(cell, name)
         if definer is None:
@@ -358,6 +400,8 @@ class ValueStore:
         self._note_failing(cell)
 
     def forget(self, cell: CellId, names: Iterable[str] | None = None) -> None:
+        if names is None:
+            self.observed.pop(cell, None)
         kept = self.records.get(cell)
         if kept is None:
             return
@@ -399,7 +443,8 @@ class ValueStore:
         self.finalize(names)
 
     def _final(self, name: str) -> tuple[object] | None:
-        """The last definer's value of ``name`` (None: leave the namespace alone)."""
+        """The last definer's value of ``name``, or what a cell below it rebound
+        unseen (None: leave the namespace alone)."""
         definers = self.graph.definers(name)
         if not definers:
             return None
@@ -409,7 +454,14 @@ class ValueStore:
             record = self.records.get(definer, {}).get(name)
             if record is None or record.value is PASS or record.dropped:
                 continue
+            if self.observed:
+                seen = self._observed_between(name, self.graph.position(definer),
+                                              float("inf"))
+                if seen is not None:
+                    return seen
             return (record.value,)
+        if self.observed:
+            return self._observed_between(name, float("-inf"), float("inf")) or (ABSENT,)
         return (ABSENT,)
 
     def _put(self, name: str, value: object) -> None:

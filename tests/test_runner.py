@@ -913,3 +913,44 @@ def test_library_settings_rerun_their_readers_and_setter_names_on_objects_are_re
     import random
     random.seed(2)
     assert nb.ns["r"] == random.random()
+
+
+def test_a_name_a_star_import_or_exec_rebinds_is_seen_below_it_as_top_to_bottom() -> None:
+    """Audit 12 (B3): ``pi = 3`` / ``from math import *`` / ``print(pi)`` printed 3
+    with cell ids (the reader's definer above put its value back), where top to
+    bottom prints ``math.pi``; the same for ``exec`` and a module rebound by
+    ``from numpy import *``.  An edit above the star import re-runs the reader,
+    which still sees what the star import bound."""
+    import math
+    cases = [
+        ({"a": "pi = 3", "b": "from math import *", "c": "v = pi"}, None, math.pi),
+        ({"a": "x = 1", "b": "exec('x = 2')", "c": "v = x"}, None, 2),
+        ({"a": "import random", "b": "from numpy import *", "c": "v = random.__name__"},
+         None, "numpy.random"),
+        ({"a": "e = 1", "b": "from math import *", "c": "v = round(e, 3)"},
+         ("a", "e = 2"), 2.718),
+        # A visible definer below the star import wins again, after the star
+        # import re-runs too.
+        ({"a": "pi = 3", "b": "from math import *", "c": "pi = 4", "d": "v = pi"},
+         ("b", "from math import *"), 4),
+        ({"a": "from math import *", "b": "pi = pi * 2", "c": "v = pi"}, None, 2 * math.pi),
+    ]
+    for cells, edit, expected in cases:
+        nb = Notebook()
+        for cell, code in cells.items():
+            nb.run(cell, code)
+        if edit is not None:
+            nb.run(*edit)
+        assert nb.ns["v"] == expected, cells
+        top: dict[str, Any] = {}
+        for code in {**cells, **(dict([edit]) if edit else {})}.values():
+            exec(code, top)
+        assert nb.ns["v"] == top["v"]
+    # Moving the star import below the reader: the reader sees the cell above again.
+    nb = Notebook()
+    for cell, code in {"a": "pi = 3", "b": "from math import *", "c": "v = pi"}.items():
+        nb.run(cell, code)
+    rebound = nb.runner.set_order([CellId("a"), CellId("c"), CellId("b")])
+    asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
+    nb.run("c", "v = pi")
+    assert nb.ns["v"] == 3
