@@ -57,6 +57,12 @@ class Cascade:
         #: :meth:`_readers_between`), and those that run whatever they read.
         self.follow: set[CellId] = set()
         self.required: set[CellId] = set()
+        #: Cells to run that the plan did not list: readers of names a cell
+        #: rebound unseen (``from m import *``, ``%run -i``), with their
+        #: descendants, added as the cascade goes (see :meth:`_observed`);
+        #: ``forced`` of them run whatever their parents did.
+        self.added: list[CellId] = []
+        self.forced: set[CellId] = set()
         cyclic = set(plan.cyclic)
         for cell in plan.cyclic:
             position = self.graph.position(cell)
@@ -142,7 +148,7 @@ class Cascade:
         changes nothing if its last run bound the name itself (``for t in ts:
         tree = t``): run again, it would bind it again (a loop drawing from a
         seeded generator would draw other numbers than top to bottom)."""
-        if cell in self.plan.roots or cell not in self.graph:
+        if cell in self.plan.roots or cell in self.forced or cell not in self.graph:
             return True
         if self.before.get(cell) not in (Status.OK, Status.ERROR):
             return True  # skipped, interrupted or never run: what it shows is not current
@@ -228,8 +234,7 @@ class Cascade:
             rebound = {n: v for n, v in namespace.items()
                        if not n.startswith("_") and n not in defs
                        and unseen.get(n, ABSENT) is not v}
-            runner.values.observe(cell, rebound, keep=same_code)
-            self.touched |= runner.values.observed.get(cell, {}).keys()
+            self._observed(cell, rebound, keep=same_code)
         if placed:
             inplace = runner._inplace.get(cell, frozenset())
             unbound: list[str] = []
@@ -391,6 +396,62 @@ class Cascade:
                 if r not in self.required:
                     self.follow.add(r)
         return sorted(members - {definer}, key=graph.position)
+
+    def _observed(self, cell: CellId, rebound: dict[str, object], *, keep: bool) -> None:
+        """``cell`` rebound names unseen: keep their values for the cells below
+        it, and re-run the readers below that ran with another value (an
+        edited ``from m import *``, a script run again by ``%run -i``), unless
+        a cell between them defines the name visibly; in lazy mode they go
+        stale."""
+        values, graph, runner = self.runner.values, self.graph, self.runner
+        before = values.observed.get(cell, {})
+        values.observe(cell, rebound, keep=keep)
+        after = values.observed.get(cell, {})
+        self.touched |= after.keys() | before.keys()
+        changed = {n for n in after.keys() | before.keys()
+                   if after.get(n, ABSENT) is not before.get(n, ABSENT)}
+        if not changed or self.plan.plain:
+            return
+        position = graph.position(cell)
+        readers: set[CellId] = set()
+        for name in changed:
+            for reader in graph.readers(name):
+                if graph.position(reader) <= position or reader in self.done \
+                        or runner.state(reader).runs == 0:
+                    continue
+                source = graph.binding(reader, name)
+                if source is None or not position < graph.position(source) \
+                        < graph.position(reader):
+                    readers.add(reader)
+        if not readers:
+            return
+        if runner.mode != "auto":
+            for reader in sorted(readers, key=graph.position):
+                runner.state(reader).status = Status.STALE
+                runner.touch(reader)
+                if reader not in self.report.stale:
+                    self.report.stale.append(reader)
+            return
+        self.forced |= readers
+        for other in sorted(readers | graph.descendants(readers), key=graph.position):
+            if other not in self.done and other not in self.added \
+                    and graph.position(other) > position and runner.state(other).runs > 0:
+                self.added.append(other)
+
+    def take_added(self, remaining: list[CellId]) -> list[CellId]:
+        """``remaining`` (in the reverse of the order to run) with the cells
+        :meth:`_observed` added, queued, in notebook order."""
+        runner, graph = self.runner, self.graph
+        new = [c for c in self.added if c not in remaining and c in graph]
+        self.added = []
+        for cell in new:
+            state = runner.state(cell)
+            self.before.setdefault(cell, state.status)
+            state.status = Status.QUEUED
+            runner.touch(cell)
+        if self.plan.cyclic:  # the plan's order is not the notebook's: they go last
+            return [*sorted(new, key=graph.position, reverse=True), *remaining]
+        return sorted([*remaining, *new], key=graph.position, reverse=True)
 
     def _pass(self, cell: CellId) -> None:
         if cell in self.graph and not self.plan.plain:

@@ -706,6 +706,8 @@ class Runner:
                     cell = remaining[-1]
                     await cascade.step(cell, is_pending)
                     remaining.pop()
+                    if cascade.added:
+                        remaining = cascade.take_added(remaining)
                 if not plan.plain:
                     await cascade.settle()
             except KeyboardInterrupt:

@@ -186,6 +186,8 @@ class ValueStore:
         high = self.graph.position(cell)
         low = self.graph.position(found.definer) if found.definer is not None \
             else float("-inf")
+        if low > high:
+            low = float("-inf")  # a definer below: what a cell above left comes first
         seen = self._observed_between(name, low, high)
         if seen is None:
             return found

@@ -954,3 +954,25 @@ def test_a_name_a_star_import_or_exec_rebinds_is_seen_below_it_as_top_to_bottom(
     asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
     nb.run("c", "v = pi")
     assert nb.ns["v"] == 3
+
+
+def test_an_edited_star_import_or_exec_reruns_the_readers_of_what_it_rebound() -> None:
+    """Names a cell rebinds unseen are no definitions, yet a reader below saw
+    them: when a run of that cell binds them to other objects (an edited
+    ``exec``, ``from cmath import *`` for ``from math import *``, a script run
+    again by ``%run -i``), the readers below re-run (stale in lazy mode), but not
+    those a cell between defines the name for."""
+    nb = Notebook()
+    for cell, code in {"a": "x = 1", "b": "exec('x = 2')", "c": "v = x", "d": "w = v * 10",
+                       "e": "x = 7", "f": "z = x"}.items():
+        nb.run(cell, code)
+    report = nb.run("b", "exec('x = 3')")
+    assert report.ran == ["b", "c", "d"] and (nb.ns["w"], nb.ns["z"]) == (30, 7)
+    # The same objects bound again: nothing to re-run.
+    assert nb.run("b", "exec('x = 3')").ran == ["b"]
+    nb = Notebook(mode="lazy")
+    for cell, code in {"a": "x = 1", "b": "exec('x = 2')", "c": "v = x"}.items():
+        nb.run(cell, code)
+    report = nb.run("b", "exec('x = 3')")
+    assert report.ran == ["b"] and report.stale == ["c"]
+    assert nb.runner.state(CellId("c")).status is Status.STALE
