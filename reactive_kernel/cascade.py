@@ -92,11 +92,15 @@ class Cascade:
                 runner.values.restate(cell)
             return
         if not self.plan.plain and cell in self.graph:
+            restored: list[CellId] = []
             for need in self._restore_order(cell):
                 if need not in self.failed and not self._blocked(need) \
                         and (need not in self.follow or self._reads_changed(need)):
                     report.restored.append(need)
                     await self._run(need, False)
+                    restored.append(need)
+            if restored:
+                self._remade(cell, restored)
         if not trigger:
             blocker = self._blocked(cell)
             if blocker is not None and cell in self.graph \
@@ -397,13 +401,56 @@ class Cascade:
                     self.follow.add(r)
         return sorted(members - {definer}, key=graph.position)
 
+    def _remade(self, cell: CellId, restored: list[CellId]) -> None:
+        """Cells restored for ``cell`` made some values anew: the readers below
+        ``cell`` that read those values from them held the old objects (``d =
+        Dog()`` re-made for an edited ``Dog.species = 'wolf'``: ``print(d.species)``
+        below): they run too if a value they read is new (see :meth:`_must_run`)."""
+        graph = self.graph
+        readers: set[CellId] = set()
+        for need in restored:
+            same = self.same.get(need, {})
+            for name in graph.cell(need).defs:
+                if name in same:
+                    continue
+                readers |= {r for r in graph.readers(name) if graph.binding(r, name) == need}
+        self._add(cell, readers, forced=False)
+
+    def _add(self, cell: CellId, readers: set[CellId], *, forced: bool) -> None:
+        """Run ``readers`` below ``cell`` that ran before, and their descendants
+        below it, after ``cell`` in notebook order, though the plan did not list
+        them (``forced``: whatever their parents did); in lazy mode they go stale."""
+        graph, runner = self.graph, self.runner
+        position = graph.position(cell)
+
+        def waiting(r: CellId) -> bool:
+            return graph.position(r) > position and r not in self.done \
+                and runner.state(r).runs > 0
+
+        readers = {r for r in readers if waiting(r)}
+        if not readers:
+            return
+        if runner.mode != "auto":
+            for reader in sorted(readers, key=graph.position):
+                if runner.state(reader).status is not Status.QUEUED:
+                    runner.state(reader).status = Status.STALE
+                    runner.touch(reader)
+                    if reader not in self.report.stale:
+                        self.report.stale.append(reader)
+            return
+        if forced:
+            self.forced |= readers
+        for other in sorted(readers | graph.descendants(readers), key=graph.position):
+            if other not in self.added and waiting(other):
+                self.added.append(other)
+
     def _observed(self, cell: CellId, rebound: dict[str, object], *, keep: bool) -> None:
         """``cell`` rebound names unseen: keep their values for the cells below
         it, and re-run the readers below that ran with another value (an
         edited ``from m import *``, a script run again by ``%run -i``), unless
         a cell between them defines the name visibly; in lazy mode they go
         stale."""
-        values, graph, runner = self.runner.values, self.graph, self.runner
+        values, graph = self.runner.values, self.graph
         before = values.observed.get(cell, {})
         values.observe(cell, rebound, keep=keep)
         after = values.observed.get(cell, {})
@@ -416,27 +463,11 @@ class Cascade:
         readers: set[CellId] = set()
         for name in changed:
             for reader in graph.readers(name):
-                if graph.position(reader) <= position or reader in self.done \
-                        or runner.state(reader).runs == 0:
-                    continue
                 source = graph.binding(reader, name)
                 if source is None or not position < graph.position(source) \
                         < graph.position(reader):
                     readers.add(reader)
-        if not readers:
-            return
-        if runner.mode != "auto":
-            for reader in sorted(readers, key=graph.position):
-                runner.state(reader).status = Status.STALE
-                runner.touch(reader)
-                if reader not in self.report.stale:
-                    self.report.stale.append(reader)
-            return
-        self.forced |= readers
-        for other in sorted(readers | graph.descendants(readers), key=graph.position):
-            if other not in self.done and other not in self.added \
-                    and graph.position(other) > position and runner.state(other).runs > 0:
-                self.added.append(other)
+        self._add(cell, readers, forced=True)
 
     def take_added(self, remaining: list[CellId]) -> list[CellId]:
         """``remaining`` (in the reverse of the order to run) with the cells

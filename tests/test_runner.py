@@ -976,3 +976,26 @@ def test_an_edited_star_import_or_exec_reruns_the_readers_of_what_it_rebound() -
     report = nb.run("b", "exec('x = 3')")
     assert report.ran == ["b"] and report.stale == ["c"]
     assert nb.runner.state(CellId("c")).status is Status.STALE
+
+
+def test_readers_below_of_values_a_restore_made_anew_rerun() -> None:
+    """Audit 12 (e05, e19): ``class Dog`` / ``d = Dog()`` / ``Dog.species = 'cat'`` /
+    ``print(d.species)``, edit the third cell to ``'wolf'``: the restore re-made
+    ``Dog`` and ``d`` but the reader of ``d`` below was not in the plan and
+    kept ``cat``.  Readers below of what a restore made anew run too."""
+    cells = {"c0": "class Dog:\n    species = 'dog'", "c1": "d = Dog()",
+             "c2": "Dog.species = 'cat'", "c3": "v = d.species", "c4": "u = 1"}
+    nb = Notebook()
+    for cell, code in cells.items():
+        nb.run(cell, code)
+    report = nb.run("c2", "Dog.species = 'wolf'")
+    assert report.ran == ["c0", "c1", "c2", "c3"] and nb.ns["v"] == "wolf"
+    # A method patched onto the base class of an instance's class.
+    cells = {"c0": "class A:\n    def who(self):\n        return 'A'",
+             "c1": "class B(A):\n    pass", "c2": "b = B()",
+             "c3": "def who(self):\n    return 'patched'\nA.who = who", "c4": "v = b.who()"}
+    nb = Notebook()
+    for cell, code in cells.items():
+        nb.run(cell, code)
+    nb.run("c3", "def who(self):\n    return 'patched2'\nA.who = who")
+    assert nb.ns["v"] == "patched2"
