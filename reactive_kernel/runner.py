@@ -342,22 +342,35 @@ class Runner:
         removed: set[CellId] = set()
         names: set[str] = set()
         passing = self._passing()
+        unseen = self.values.unseen_sources()
         for cell in cells:
             if cell in self.graph:
                 names |= self.graph.cell(cell).defs
+                names |= self.values.observed.get(cell, {}).keys()
                 readers |= self._drop(cell)
                 removed.add(cell)
-        readers |= self._repassed(passing)
+        readers |= self._repassed(passing) | self._unseen_moved(unseen)
         self.values.release(names)
         self._unsettled |= names
         return frozenset(readers - removed)
+
+    def _unseen_moved(self, before: Mapping[tuple[CellId, str], CellId]) -> set[CellId]:
+        """Readers that saw a name a cell rebound unseen from another cell
+        than they would now (it was deleted or moved): they see another value."""
+        after = self.values.unseen_sources()
+        return {reader for reader, name in before.keys() | after.keys()
+                if before.get((reader, name)) != after.get((reader, name))
+                and reader in self.graph and self.state(reader).runs > 0}
 
     def set_order(self, order: Iterable[CellId]) -> frozenset[CellId]:
         """Take the notebook order a client gives; returns the cells whose
         reads now bind elsewhere (they must re-run, or go stale)."""
         passing = self._passing()
-        rebound = self.graph.set_order(order) | self._repassed(passing)
+        unseen = self.values.unseen_sources()
+        rebound = self.graph.set_order(order) | self._repassed(passing) \
+            | self._unseen_moved(unseen)
         names = {n for c in self.graph.cells() for n in self.graph.cell(c).defs}
+        names |= {n for seen in self.values.observed.values() for n in seen}
         self.values.finalize(names)
         self._unsettled |= names
         return rebound

@@ -196,14 +196,35 @@ class ValueStore:
     def _observed_between(self, name: str, low: float, high: float) -> tuple[object] | None:
         """The value the lowest cell strictly between positions ``low`` and
         ``high`` that rebound ``name`` unseen left it."""
-        best: tuple[float, object] | None = None
+        source = self._observer_between(name, low, high)
+        return None if source is None else (self.observed[source][name],)
+
+    def _observer_between(self, name: str, low: float, high: float) -> CellId | None:
+        best: tuple[float, CellId] | None = None
         for cell, names in self.observed.items():
             if name not in names or cell not in self.graph:
                 continue
             position = self.graph.position(cell)
             if low < position < high and (best is None or position > best[0]):
-                best = (position, names[name])
-        return None if best is None else (best[1],)
+                best = (position, cell)
+        return None if best is None else best[1]
+
+    def unseen_sources(self) -> dict[tuple[CellId, str], CellId]:
+        """Per reader and name, the cell whose unseen binding it sees (see
+        :meth:`observe`): a deletion or a move that changes one changes what
+        the reader sees."""
+        graph = self.graph
+        found: dict[tuple[CellId, str], CellId] = {}
+        for name in {n for names in self.observed.values() for n in names}:
+            for reader in graph.readers(name):
+                high = graph.position(reader)
+                definer = graph.binding(reader, name)
+                low = graph.position(definer) if definer is not None else float("-inf")
+                source = self._observer_between(name, low if low < high else float("-inf"),
+                                                high)
+                if source is not None:
+                    found[(reader, name)] = source
+        return found
 
     def observe(self, cell: CellId, rebound: Mapping[str, object], *, keep: bool) -> None:
         """``cell`` ran code that binds names the analysis cannot see, and its

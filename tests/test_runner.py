@@ -999,3 +999,20 @@ def test_readers_below_of_values_a_restore_made_anew_rerun() -> None:
         nb.run(cell, code)
     nb.run("c3", "def who(self):\n    return 'patched2'\nA.who = who")
     assert nb.ns["v"] == "patched2"
+
+
+def test_deleting_or_moving_a_cell_that_rebound_a_name_unseen_reruns_its_readers() -> None:
+    """``x = 1`` / ``exec("x = 2")`` / ``print(x)``: deleting the ``exec`` cell, or
+    moving it below the reader, makes the reader see 1 again, as top to bottom."""
+    for change in ("delete", "move"):
+        nb = Notebook()
+        for cell, code in {"c0": "x = 1", "c1": "exec('x = 2')", "c2": "v = x"}.items():
+            nb.run(cell, code)
+        assert nb.ns["v"] == 2
+        if change == "delete":
+            rebound = nb.runner.remove([CellId("c1")])
+        else:
+            rebound = nb.runner.set_order([CellId("c0"), CellId("c2"), CellId("c1")])
+        report = asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
+        assert report.ran == ["c2"] and nb.ns["v"] == 1
+        assert nb.ns["x"] == (1 if change == "delete" else 2)
