@@ -64,6 +64,7 @@ import symtable
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
+from .generators import NUMPY, STDLIB
 from .ipython_syntax import (
     PYTHON_ARG_LINE_MAGICS,
     PYTHON_BODY_CELL_MAGICS,
@@ -137,6 +138,12 @@ class CellAnalysis:
     #: ``text`` is those statements, comparable between runs.  On a module, the
     #: same statements set the same state again: see :func:`literal_changes`.
     literal_changes: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    #: ``(name, attributes, function)`` for module-level calls that may draw from
+    #: or seed a global random generator (``np.random.rand(3)``: ``("np",
+    #: ("random",), "rand")``, ``random.seed(1)``): the kernel decides, by what
+    #: the object is, whether they do (see :mod:`.generators`).
+    draw_calls: frozenset[tuple[str, tuple[str, ...], str]] = field(
+        default_factory=frozenset)
 
 
 def is_private(name: str) -> bool:
@@ -398,6 +405,9 @@ class _Scopes:
                                 if changed is not None:
                                     _target_bases(ast.Attribute(value=changed, attr="_",
                                                                 ctx=ast.Store()), bases)
+                                generator = global_generator_call(node)
+                                if generator is not None:
+                                    bases.add(generator)
                 for part_name in ("body", "orelse", "finalbody"):
                     inner = getattr(stmt, part_name, None)
                     if inner:
@@ -485,6 +495,45 @@ MODULE_SETTERS = frozenset({
     "basicConfig", "set_default_dtype", "set_grad_enabled", "init_printing",
 })
 _AMBIGUOUS_SETTERS = frozenset({"set", "use"})
+
+
+#: Functions of ``random`` that draw from its global generator.
+STDLIB_DRAWS = frozenset({
+    "random", "randint", "randrange", "choice", "choices", "shuffle", "sample", "uniform",
+    "gauss", "normalvariate", "lognormvariate", "expovariate", "vonmisesvariate",
+    "gammavariate", "betavariate", "paretovariate", "weibullvariate", "triangular",
+    "getrandbits", "randbytes", "binomialvariate",
+})
+#: Functions of ``numpy.random`` that draw from its global (legacy) generator.
+NUMPY_DRAWS = frozenset({
+    "rand", "randn", "randint", "random", "random_sample", "random_integers", "ranf",
+    "sample", "choice", "shuffle", "permutation", "bytes", "normal", "uniform",
+    "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma",
+    "multivariate_normal", "multinomial", "lognormal", "laplace", "logistic", "geometric",
+    "chisquare", "standard_t", "standard_exponential", "standard_gamma", "standard_cauchy",
+    "triangular", "weibull", "pareto", "power", "rayleigh", "vonmises", "wald", "zipf",
+    "hypergeometric", "negative_binomial", "dirichlet", "f", "noncentral_chisquare",
+    "noncentral_f", "logseries", "gumbel",
+})
+#: Functions that set a global generator's state.
+GENERATOR_SEEDS = frozenset({"seed", "set_state", "setstate"})
+_GENERATOR_CALLS = STDLIB_DRAWS | NUMPY_DRAWS | GENERATOR_SEEDS
+
+
+def global_generator_call(call: ast.Call) -> str | None:
+    """The global generator a call in a function body draws from or seeds,
+    judged by its spelling (``np.random.randn(3)``, ``numpy.random.seed(0)``,
+    ``random.choice(xs)``); None for anything else."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    path = _attribute_path(func.value)
+    if path in (("np", "random"), ("numpy", "random")) \
+            and func.attr in NUMPY_DRAWS | GENERATOR_SEEDS:
+        return NUMPY
+    if path == ("random",) and func.attr in STDLIB_DRAWS | GENERATOR_SEEDS:
+        return STDLIB
+    return None
 
 
 #: Functions that change their first argument in place: ``random.shuffle(deck)``,
@@ -734,6 +783,7 @@ class _Walker(ast.NodeVisitor):
         #: In-place changes by a mutating method's call, per name (see
         #: ``CellAnalysis.method_changes``), and names bound or changed otherwise.
         self.method_calls: dict[str, set[tuple[tuple[str, ...], str]]] = {}
+        self.draw_calls: set[tuple[str, tuple[str, ...], str]] = set()
         self.bound_otherwise: set[str] = set()
         self.stored_in_place: set[str] = set()
         self._by_method = False
@@ -817,6 +867,7 @@ class _Walker(ast.NodeVisitor):
                 name for name in self.method_calls
                 if name not in self.stored_in_place and name not in self.bound_otherwise
                 and name in self.changed and not is_private(name) and name not in ignored),
+            draw_calls=frozenset(self.draw_calls),
         )
 
     # -- names ----------------------------------------------------------------
@@ -1391,6 +1442,11 @@ class _Walker(ast.NodeVisitor):
         self.generic_visit(node)
         for name in _query_names(node):
             self._load(name)
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _GENERATOR_CALLS:
+            path = _attribute_path(node.func.value)
+            if path is not None and not is_private(path[0]) \
+                    and not self._local_in_comprehension(node.func.value):
+                self.draw_calls.add((path[0], path[1:], node.func.attr))
         changed = _mutated(node)
         if changed is not None and not self._local_in_comprehension(changed):
             path = _attribute_path(changed) if isinstance(node.func, ast.Attribute) \

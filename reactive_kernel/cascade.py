@@ -17,6 +17,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from .generators import is_generator_name, same_state
 from .graph import CellId
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable
@@ -178,7 +179,7 @@ class Cascade:
                 imported = own.imported if own is not None else frozenset()
                 if name not in same:
                     return True
-                if name not in weak and name not in imported \
+                if name not in weak and name not in imported and not is_generator_name(name) \
                         and not immutable(same[name]) and same[name] is not ABSENT:
                     return True
         return False
@@ -222,7 +223,7 @@ class Cascade:
             self.touched |= node.refs
             self.touched |= runner.values.place(cell, unbound=self.cut.get(cell, ()))
             namespace = runner.values.namespace
-            given = {n: namespace.get(n, ABSENT) for n in node.defs}
+            given = {n: namespace.get(n, ABSENT) for n in node.defs if n.isidentifier()}
         code = self.graph.cell(cell).code if cell in self.graph else self.plan.code
         state = runner.state(cell)
         before = dict(runner.values.records.get(cell, {}))
@@ -274,10 +275,14 @@ class Cascade:
             state.settings = literal
             self.same[cell] = {
                 n: r.value for n, r in after.items()
-                if n in before and before[n].value is r.value
-                and (n not in inplace or (isinstance(r.value, ModuleType)
-                                          and n in literal and settings.get(n) == literal[n]))
-                and not before[n].changed and not before[n].dropped and r.value is not PASS
+                if n in before and (
+                    # A global generator: the same state as its last run left.
+                    same_state(before[n].value, r.value) if is_generator_name(n)
+                    else before[n].value is r.value
+                    and (n not in inplace or (isinstance(r.value, ModuleType) and n in literal
+                                              and settings.get(n) == literal[n]))
+                    and not before[n].changed)
+                and not before[n].dropped and r.value is not PASS
             }
         else:
             self.same[cell] = {}

@@ -20,12 +20,19 @@ from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapp
 from dataclasses import replace
 from itertools import islice
 
-from .analysis import BUILTIN_NAMES, CellAnalysis, MagicAnalyser, analyse, bound_before
+from .analysis import (
+    BUILTIN_NAMES,
+    GENERATOR_SEEDS,
+    CellAnalysis,
+    MagicAnalyser,
+    analyse,
+    bound_before,
+)
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status
-from .values import NO_CELL, ValueStore, method_changes
+from .values import NO_CELL, ValueStore, generator_called, method_changes
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
@@ -251,7 +258,11 @@ class Runner:
     def _method_changes_known(self, analysis: CellAnalysis) -> CellAnalysis:
         """The analysis without the in-place changes that its mutating-method calls
         do not make, judged by what the objects are now (``np.sort(a)`` is a
-        module's function; ``A.add(B)`` on a pandas Series returns a new one)."""
+        module's function; ``A.add(B)`` on a pandas Series returns a new one),
+        and with the global random generators it draws from or seeds (see
+        :mod:`.generators`)."""
+        if analysis.draw_calls:
+            analysis = self._draws_known(analysis)
         if not analysis.method_changes:
             return analysis
         calls: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -266,6 +277,21 @@ class Runner:
                        defs=analysis.defs - (gone & analysis.method_only),
                        method_changes=frozenset(c for c in analysis.method_changes
                                                 if c[0] not in gone))
+
+    def _draws_known(self, analysis: CellAnalysis) -> CellAnalysis:
+        """A cell drawing from a global generator reads (from above only) and
+        defines its pseudo-name; one seeding it defines it without reading it."""
+        drawing: set[str] = set()
+        seeding: set[str] = set()
+        for name, path, function in analysis.draw_calls:
+            generator = generator_called(self.namespace, name, path, function)
+            if generator is not None:
+                (seeding if function in GENERATOR_SEEDS else drawing).add(generator)
+        if not drawing and not seeding:
+            return analysis
+        reads = frozenset(drawing - seeding)
+        return replace(analysis, defs=analysis.defs | drawing | seeding,
+                       refs=analysis.refs | reads, weak=analysis.weak | reads)
 
     def _passing(self) -> dict[tuple[CellId, str], CellId | None]:
         """Per cell and name it failed before binding: the cell the name's value

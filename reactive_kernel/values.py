@@ -28,7 +28,14 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from .analysis import MODULE_SETTERS, MUTATING_METHODS
+from . import generators
+from .analysis import (
+    GENERATOR_SEEDS,
+    MODULE_SETTERS,
+    MUTATING_METHODS,
+    NUMPY_DRAWS,
+    STDLIB_DRAWS,
+)
 from .graph import CellId, DependencyGraph
 
 
@@ -96,6 +103,12 @@ class Resolution:
 
 def _is_name(name: str) -> bool:
     return name.isidentifier()
+
+
+def _is_placed(name: str) -> bool:
+    """A name whose value placement puts back: a Python name or a global
+    generator's state (not a table: a database keeps one version)."""
+    return name.isidentifier() or generators.is_generator_name(name)
 
 
 def estimate_size(value: object) -> int:
@@ -305,7 +318,7 @@ class ValueStore:
         names.update(dict.fromkeys(node.refs & cut, False))
         for name, reads in names.items():
             self._unplace(name)
-            if not _is_name(name) or (reads and name in node.detached):
+            if not _is_placed(name) or (reads and name in node.detached):
                 continue
             found = self.resolve(cell, name, below=reads)
             if found is None:
@@ -384,14 +397,16 @@ class ValueStore:
             self._unplace(name)
         unbound = set(unbound)
         for name in node.defs:
-            if not _is_name(name):
+            if generators.is_generator_name(name):
+                kept[name] = Record(generators.snapshot(name), stamp)
+            elif not _is_name(name):
                 self.tables[name] = cell
             elif name in unbound:
                 kept[name] = Record(PASS, stamp, failed=True)
             else:
                 kept[name] = Record(self.namespace.get(name, ABSENT), stamp)
         for name in changed_in_place:
-            if name not in node.refs or name not in kept:
+            if name not in node.refs or name not in kept or not _is_name(name):
                 continue
             given = self.through_failed(self.graph.binding(cell, name), name)
             if given is None or given == cell:
@@ -419,7 +434,7 @@ class ValueStore:
         """``cell`` did not run: it leaves its names as the cells above left them."""
         stamp = next(self._stamps)
         node = self.graph.cell(cell)
-        self.records[cell] = {n: Record(PASS, stamp) for n in node.defs if _is_name(n)}
+        self.records[cell] = {n: Record(PASS, stamp) for n in node.defs if _is_placed(n)}
         self._note_failing(cell)
 
     def forget(self, cell: CellId, names: Iterable[str] | None = None) -> None:
@@ -452,7 +467,7 @@ class ValueStore:
         self._hidden_from = None
         self._hidden_events = None
         for name in set(names):
-            if _is_name(name):
+            if _is_placed(name):
                 found = self._final(name)
                 if found is not None:
                     self._put(name, found[0])
@@ -488,6 +503,10 @@ class ValueStore:
         return (ABSENT,)
 
     def _put(self, name: str, value: object) -> None:
+        if generators.is_generator_name(name):
+            if value is not ABSENT and value is not PASS:
+                generators.restore(name, value)
+            return
         if value is ABSENT or value is PASS:
             self.namespace.pop(name, None)
         elif self.namespace.get(name, ABSENT) is not value:
@@ -581,6 +600,35 @@ def method_changes(namespace: Mapping[str, object], name: str, path: tuple[str, 
 
 
 _UNKNOWN = object()
+
+
+def generator_called(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
+                     function: str) -> str | None:
+    """The global generator (its pseudo-name) that calling ``function`` on
+    ``name.path`` draws from or seeds: the object is ``numpy.random`` or
+    ``random`` (through any name: ``npr.rand``, ``np.random.rand``); not known
+    yet (imported in the same cell), judged by the spelling."""
+    value = namespace.get(name, _UNKNOWN)
+    for attribute in path:
+        if value is _UNKNOWN or not isinstance(value, types.ModuleType):
+            break
+        value = getattr(value, attribute, _UNKNOWN)
+    else:
+        if value is not _UNKNOWN:
+            generator = generators.of_module(value)
+            if generator == generators.NUMPY and function in NUMPY_DRAWS | GENERATOR_SEEDS:
+                return generator
+            if generator == generators.STDLIB and function in STDLIB_DRAWS | GENERATOR_SEEDS:
+                return generator
+            return None
+    if name in namespace:
+        return None
+    if (name, path) in (("np", ("random",)), ("numpy", ("random",))) \
+            and function in NUMPY_DRAWS | GENERATOR_SEEDS:
+        return generators.NUMPY
+    if (name, path) == ("random", ()) and function in STDLIB_DRAWS | GENERATOR_SEEDS:
+        return generators.STDLIB
+    return None
 
 
 def _is_pandas(value: object) -> bool:

@@ -1,0 +1,84 @@
+"""The global random generators' state as a value: ``numpy.random``'s legacy
+generator (``np.random.seed``, ``np.random.rand``...) and ``random``'s
+(``random.seed``, ``random.random``...).
+
+A cell that draws from one of them reads and changes a pseudo-name
+(:data:`GLOBAL_GENERATORS`); one that seeds it defines it.  The value a cell
+leaves is a snapshot of the generator's state, and before a cell runs the
+generator is set to the state its nearest drawer above left: a cell draws what
+it drew top to bottom, and an edit that draws more or less re-runs the drawers
+below in order.  Nothing here imports numpy: a generator whose module is not
+loaded has no state to keep.
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: Pseudo-names of the global generators (not identifiers: no cell binds them).
+NUMPY = "<np.random>"
+STDLIB = "<random>"
+GLOBAL_GENERATORS = frozenset({NUMPY, STDLIB})
+
+
+def is_generator_name(name: str) -> bool:
+    return name in GLOBAL_GENERATORS
+
+
+def of_module(module: object) -> str | None:
+    """The pseudo-name of the global generator ``module`` draws from, if any."""
+    name = getattr(module, "__name__", None)
+    if name == "numpy.random" and module is sys.modules.get("numpy.random"):
+        return NUMPY
+    if name == "random" and module is sys.modules.get("random"):
+        return STDLIB
+    return None
+
+
+def snapshot(name: str) -> object:
+    """The generator's state now (None: its module is not loaded)."""
+    module = sys.modules.get("numpy.random" if name == NUMPY else "random")
+    if module is None:
+        return None
+    try:
+        return module.get_state() if name == NUMPY else module.getstate()
+    except Exception:  # a replaced or broken module: nothing to keep
+        return None
+
+
+def restore(name: str, state: object) -> None:
+    """Set the generator to ``state`` (a :func:`snapshot`)."""
+    if state is None:
+        return
+    module = sys.modules.get("numpy.random" if name == NUMPY else "random")
+    if module is None:
+        return
+    try:
+        if name == NUMPY:
+            module.set_state(state)
+        else:
+            module.setstate(state)
+    except Exception:  # a state from another version of the module: left as it is
+        pass
+
+
+def same_state(a: object, b: object) -> bool:
+    """Whether two snapshots are the same state (arrays compared by value)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        assert isinstance(b, (tuple, list))
+        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
+    shape = getattr(a, "shape", None)
+    if shape is not None:
+        try:
+            return bool(shape == getattr(b, "shape", None) and (a == b).all())  # type: ignore[attr-defined]
+        except Exception:
+            return False
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
