@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .generators import is_generator_name, same_state
+from .generators import GLOBAL_GENERATORS, is_generator_name, same_state, snapshot
 from .graph import CellId
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable
@@ -231,7 +231,13 @@ class Cascade:
         settings, state.settings = state.settings, {}
         unseen = dict(runner.values.namespace) if placed and runner.binds_unseen(code) \
             else None
+        states = {g: snapshot(g) for g in GLOBAL_GENERATORS} if placed else {}
         outcome = await self._execute(cell, code, state, trigger)
+        if placed:
+            drawn = frozenset(g for g, s in states.items()
+                              if s is not None and not same_state(s, snapshot(g)))
+            if drawn:
+                self._add(cell, set(runner.drew(cell, code, drawn)), forced=False)
         if unseen is not None:
             # What it rebound without defining it visibly: top to bottom, the
             # cells below it see that, not a definer's above it.

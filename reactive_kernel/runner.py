@@ -73,6 +73,10 @@ class Runner:
         self._analyser = analyser
         self._cell_magics = dict(cell_magics or {})
         self._analyses: dict[str, CellAnalysis] = {}
+        #: Per cell, the global generators its run of ``code`` changed though the
+        #: analysis did not see it draw (``df.sample(3)``, ``train_test_split(X)``):
+        #: ``(code, generators)``, drawers like the ones it sees (see :meth:`drew`).
+        self._hidden_draws: dict[CellId, tuple[str, frozenset[str]]] = {}
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
@@ -225,6 +229,10 @@ class Runner:
         """
         passing = self._passing()
         analysis = self._method_changes_known(analysis)
+        hidden = self._hidden_draws.get(cell)
+        if hidden is not None and hidden[0] == code:
+            analysis = replace(analysis, defs=analysis.defs | hidden[1],
+                               refs=analysis.refs | hidden[1], weak=analysis.weak | hidden[1])
         previous = self.calls.analysis(cell)
         names, changed = self.calls.update(cell, analysis)
         try:
@@ -277,6 +285,26 @@ class Runner:
                        defs=analysis.defs - (gone & analysis.method_only),
                        method_changes=frozenset(c for c in analysis.method_changes
                                                 if c[0] not in gone))
+
+    def drew(self, cell: CellId, code: str, generators: frozenset[str]) -> frozenset[CellId]:
+        """``cell``'s run of ``code`` changed the state of ``generators``: those
+        it was not known to draw from make it a drawer of them from now on
+        (until its code changes).  Returns the cells whose reads now bind
+        to it (they ran on the state the cell above it left)."""
+        new = generators - self.graph.cell(cell).defs
+        if not new:
+            return frozenset()
+        kept = self._hidden_draws.get(cell)
+        known = kept[1] if kept is not None and kept[0] == code else frozenset()
+        self._hidden_draws[cell] = (code, known | new)
+        try:
+            analysis = self.analyse(code)
+        except SyntaxError:
+            return frozenset()
+        try:
+            return self.register(cell, code, analysis).rebound
+        except GraphError:
+            return frozenset()
 
     def _draws_known(self, analysis: CellAnalysis) -> CellAnalysis:
         """A cell drawing from a global generator reads (from above only) and
@@ -355,6 +383,7 @@ class Runner:
         self.values.forget(cell)
         self.batch.discard(cell)
         self._inplace.pop(cell, None)
+        self._hidden_draws.pop(cell, None)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)
         if functions:
