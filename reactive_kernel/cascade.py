@@ -231,7 +231,9 @@ class Cascade:
         settings, state.settings = state.settings, {}
         unseen = dict(runner.values.namespace) if placed and runner.binds_unseen(code) \
             else None
-        states = {g: snapshot(g) for g in GLOBAL_GENERATORS} if placed else {}
+        # A generator some cell draws from visibly: a cell may draw from it unseen.
+        states = {g: snapshot(g) for g in GLOBAL_GENERATORS if self.graph.definers(g)} \
+            if placed else {}
         outcome = await self._execute(cell, code, state, trigger)
         if placed:
             drawn = frozenset(g for g, s in states.items()

@@ -41,7 +41,7 @@ def snapshot(name: str) -> object:
     if module is None:
         return None
     try:
-        return module.get_state() if name == NUMPY else module.getstate()
+        return module.get_state(legacy=False) if name == NUMPY else module.getstate()
     except Exception:  # a replaced or broken module: nothing to keep
         return None
 
@@ -66,19 +66,21 @@ def same_state(a: object, b: object) -> bool:
     """Whether two snapshots are the same state (arrays compared by value)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, (tuple, list)):
-        assert isinstance(b, (tuple, list))
-        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        assert isinstance(b, dict)
-        return a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
     shape = getattr(a, "shape", None)
     if shape is not None:
         try:
-            return bool(shape == getattr(b, "shape", None) and (a == b).all())  # type: ignore[attr-defined]
+            return bool(shape == getattr(b, "shape", None) and a.dtype == b.dtype  # type: ignore[attr-defined]
+                        and a.tobytes() == b.tobytes())  # type: ignore[attr-defined]
         except Exception:
             return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
     try:
-        return bool(a == b)
+        return bool(a == b)  # random's state: a tuple of numbers, compared at once
     except Exception:
-        return False
+        pass
+    if isinstance(a, (tuple, list)):
+        assert isinstance(b, (tuple, list))
+        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b, strict=True))
+    return False
