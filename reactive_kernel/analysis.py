@@ -513,7 +513,7 @@ NUMPY_DRAWS = frozenset({
     "chisquare", "standard_t", "standard_exponential", "standard_gamma", "standard_cauchy",
     "triangular", "weibull", "pareto", "power", "rayleigh", "vonmises", "wald", "zipf",
     "hypergeometric", "negative_binomial", "dirichlet", "f", "noncentral_chisquare",
-    "noncentral_f", "logseries", "gumbel",
+    "noncentral_f", "logseries", "gumbel", "integers", "permuted",
 })
 #: Functions that set a global generator's state.
 GENERATOR_SEEDS = frozenset({"seed", "set_state", "setstate"})

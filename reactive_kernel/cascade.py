@@ -17,7 +17,14 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .generators import GLOBAL_GENERATORS, is_generator_name, same_state, snapshot
+from .generators import (
+    GLOBAL_GENERATORS,
+    is_generator_name,
+    is_generator_object,
+    object_state,
+    same_state,
+    snapshot,
+)
 from .graph import CellId
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable
@@ -180,7 +187,8 @@ class Cascade:
                 if name not in same:
                     return True
                 if name not in weak and name not in imported and not is_generator_name(name) \
-                        and not immutable(same[name]) and same[name] is not ABSENT:
+                        and not immutable(same[name]) and same[name] is not ABSENT \
+                        and not is_generator_object(same[name]):
                     return True
         return False
 
@@ -234,10 +242,22 @@ class Cascade:
         # A generator some cell draws from visibly: a cell may draw from it unseen.
         states = {g: snapshot(g) for g in GLOBAL_GENERATORS if self.graph.definers(g)} \
             if placed else {}
+        objects = dict(runner.values.generator_objects) if placed else {}
+        object_states = {key: object_state(value) for key, value in objects.items()}
         outcome = await self._execute(cell, code, state, trigger)
         if placed:
             drawn = frozenset(g for g, s in states.items()
                               if s is not None and not same_state(s, snapshot(g)))
+            moved = {key for key, s in object_states.items()
+                     if s is not None and not same_state(s, object_state(objects[key]))}
+            if moved:
+                # The names holding a generator whose state it changed.
+                drawn |= {n for n, v in namespace.items()
+                          if id(v) in moved and v is objects[id(v)] and not n.startswith("_")}
+            hidden = runner.hidden_draws(cell)
+            if hidden and outcome.status == "ok":
+                runner.drew_not(cell, {g for g in hidden - drawn
+                                       if g in states or id(namespace.get(g)) in objects})
             if drawn:
                 self._add(cell, set(runner.drew(cell, code, drawn)), forced=False)
         if unseen is not None:
@@ -289,7 +309,9 @@ class Cascade:
                     else before[n].value is r.value
                     and (n not in inplace or (isinstance(r.value, ModuleType) and n in literal
                                               and settings.get(n) == literal[n]))
-                    and not before[n].changed)
+                    and not before[n].changed
+                    # A generator object: the same state too.
+                    and (r.state is None or same_state(before[n].state, r.state)))
                 and not before[n].dropped and r.value is not PASS
             }
         else:

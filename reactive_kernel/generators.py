@@ -62,6 +62,45 @@ def restore(name: str, state: object) -> None:
         pass
 
 
+def is_generator_object(value: object) -> bool:
+    """A random generator object whose state can be kept: numpy's ``Generator``
+    and ``RandomState``, ``random.Random`` (not ``SystemRandom``: no state)."""
+    kind = type(value)
+    module = getattr(kind, "__module__", "") or ""
+    if module.startswith("numpy.random"):
+        return kind.__name__ in ("Generator", "RandomState")
+    stdlib = sys.modules.get("random")
+    return stdlib is not None and isinstance(value, stdlib.Random) \
+        and not isinstance(value, stdlib.SystemRandom)
+
+
+def object_state(value: object) -> object:
+    """The state of a generator object now (None: not one, or unreadable)."""
+    try:
+        if type(value).__name__ == "Generator":
+            return value.bit_generator.state  # type: ignore[attr-defined]
+        if type(value).__name__ == "RandomState":
+            return value.get_state(legacy=False)  # type: ignore[attr-defined]
+        return value.getstate()  # type: ignore[attr-defined]
+    except Exception:
+        return None
+
+
+def set_object_state(value: object, state: object) -> None:
+    """Set a generator object to ``state`` (an :func:`object_state`)."""
+    if state is None:
+        return
+    try:
+        if type(value).__name__ == "Generator":
+            value.bit_generator.state = state  # type: ignore[attr-defined]
+        elif type(value).__name__ == "RandomState":
+            value.set_state(state)  # type: ignore[attr-defined]
+        else:
+            value.setstate(state)  # type: ignore[attr-defined]
+    except Exception:
+        pass
+
+
 def same_state(a: object, b: object) -> bool:
     """Whether two snapshots are the same state (arrays compared by value)."""
     if type(a) is not type(b):

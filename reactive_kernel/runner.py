@@ -73,10 +73,11 @@ class Runner:
         self._analyser = analyser
         self._cell_magics = dict(cell_magics or {})
         self._analyses: dict[str, CellAnalysis] = {}
-        #: Per cell, the global generators its run of ``code`` changed though the
-        #: analysis did not see it draw (``df.sample(3)``, ``train_test_split(X)``):
-        #: ``(code, generators)``, drawers like the ones it sees (see :meth:`drew`).
-        self._hidden_draws: dict[CellId, tuple[str, frozenset[str]]] = {}
+        #: Per cell, the generators its runs changed though the analysis did not
+        #: see it draw (``df.sample(3)``, ``train_test_split(X)``, ``sim.run()``
+        #: with ``sim = Simulator(rng)``): a drawer of them like the ones it sees,
+        #: until a run (of any code) leaves them as they were (see :meth:`drew`).
+        self._hidden_draws: dict[CellId, frozenset[str]] = {}
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
@@ -230,9 +231,10 @@ class Runner:
         passing = self._passing()
         analysis = self._method_changes_known(analysis)
         hidden = self._hidden_draws.get(cell)
-        if hidden is not None and hidden[0] == code:
-            analysis = replace(analysis, defs=analysis.defs | hidden[1],
-                               refs=analysis.refs | hidden[1], weak=analysis.weak | hidden[1])
+        if hidden:
+            reads = hidden - analysis.refs
+            analysis = replace(analysis, defs=analysis.defs | hidden,
+                               refs=analysis.refs | reads, weak=analysis.weak | reads)
         previous = self.calls.analysis(cell)
         names, changed = self.calls.update(cell, analysis)
         try:
@@ -287,16 +289,15 @@ class Runner:
                                                 if c[0] not in gone))
 
     def drew(self, cell: CellId, code: str, generators: frozenset[str]) -> frozenset[CellId]:
-        """``cell``'s run of ``code`` changed the state of ``generators``: those
-        it was not known to draw from make it a drawer of them from now on
-        (until its code changes).  Returns the cells whose reads now bind
-        to it (they ran on the state the cell above it left)."""
+        """``cell``'s run of ``code`` changed the state of ``generators`` (global
+        ones' pseudo-names, names of generator objects): those it was not known
+        to draw from make it a drawer of them from now on (until its code
+        changes).  Returns the cells whose reads now bind to it (they ran on
+        the state the cell above it left)."""
         new = generators - self.graph.cell(cell).defs
         if not new:
             return frozenset()
-        kept = self._hidden_draws.get(cell)
-        known = kept[1] if kept is not None and kept[0] == code else frozenset()
-        self._hidden_draws[cell] = (code, known | new)
+        self._hidden_draws[cell] = self._hidden_draws.get(cell, frozenset()) | new
         try:
             analysis = self.analyse(code)
         except SyntaxError:
@@ -305,6 +306,21 @@ class Runner:
             return self.register(cell, code, analysis).rebound
         except GraphError:
             return frozenset()
+
+    def hidden_draws(self, cell: CellId) -> frozenset[str]:
+        """The generators ``cell`` was found drawing from unseen (see :meth:`drew`)."""
+        return self._hidden_draws.get(cell, frozenset())
+
+    def drew_not(self, cell: CellId, generators: Iterable[str]) -> None:
+        """``cell`` ran without changing ``generators``: it no longer counts as
+        drawing from them unseen (from its next registration)."""
+        kept = self._hidden_draws.get(cell)
+        if kept:
+            left = kept - frozenset(generators)
+            if left:
+                self._hidden_draws[cell] = left
+            else:
+                del self._hidden_draws[cell]
 
     def _draws_known(self, analysis: CellAnalysis) -> CellAnalysis:
         """A cell drawing from a global generator reads (from above only) and
@@ -317,7 +333,7 @@ class Runner:
                 (seeding if function in GENERATOR_SEEDS else drawing).add(generator)
         if not drawing and not seeding:
             return analysis
-        reads = frozenset(drawing - seeding)
+        reads = frozenset(drawing - seeding) - analysis.refs
         return replace(analysis, defs=analysis.defs | drawing | seeding,
                        refs=analysis.refs | reads, weak=analysis.weak | reads)
 

@@ -89,6 +89,9 @@ class Record:
     #: With ``PASS``: the definer failed before binding the name, so it holds
     #: what the cells above left (a run from the top goes on past the error).
     failed: bool = False
+    #: A random generator object's state as the cell left it (see
+    #: :mod:`.generators`): placing the value sets the object to it.
+    state: object = None
 
 
 @dataclass
@@ -99,6 +102,8 @@ class Resolution:
     value: object = ABSENT
     #: The definer holds no usable value (never ran, dropped, changed in place).
     unavailable: bool = False
+    #: A generator object's state as the definer left it.
+    state: object = None
 
 
 def _is_name(name: str) -> bool:
@@ -173,6 +178,10 @@ class ValueStore:
     #: a cell above it defines, sees that value, as top to bottom (see
     #: :meth:`observe`).
     observed: dict[CellId, dict[str, object]] = field(default_factory=dict)
+    #: Generator objects some cell left a name (by id): a cell that changes one's
+    #: state draws from it, whether it reads the name or not (``sim.run()`` with
+    #: ``sim = Simulator(rng)``).
+    generator_objects: dict[int, object] = field(default_factory=dict)
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
     #: Names :meth:`place` gave the nearest definer above's value for a read the
     #: analysis cannot see -> which of their definers that was (an index into
@@ -268,7 +277,8 @@ class ValueStore:
                 return Resolution(definer, unavailable=True)
             if record.value is not PASS:
                 unusable = record.dropped or record.changed
-                return Resolution(definer, ABSENT if record.dropped else record.value, unusable)
+                return Resolution(definer, ABSENT if record.dropped else record.value, unusable,
+                                  record.state)
             definer = graph.definer_above(definer, name)
         return Resolution(None)
 
@@ -327,6 +337,8 @@ class ValueStore:
             if found.definer is None and value is ABSENT:
                 value = self._outside(name)
             self._put(name, value)
+            if found.state is not None:
+                generators.set_object_state(value, found.state)
         return hidden
 
     def _outside(self, name: str) -> object:
@@ -404,7 +416,12 @@ class ValueStore:
             elif name in unbound:
                 kept[name] = Record(PASS, stamp, failed=True)
             else:
-                kept[name] = Record(self.namespace.get(name, ABSENT), stamp)
+                value = self.namespace.get(name, ABSENT)
+                if generators.is_generator_object(value):
+                    kept[name] = Record(value, stamp, state=generators.object_state(value))
+                    self._keep_generator(value)
+                else:
+                    kept[name] = Record(value, stamp)
         for name in changed_in_place:
             if name not in node.refs or name not in kept or not _is_name(name):
                 continue
@@ -419,6 +436,16 @@ class ValueStore:
                 record.changed = True
         self._note_failing(cell)
 
+    def _keep_generator(self, value: object) -> None:
+        objects = self.generator_objects
+        objects[id(value)] = value
+        if len(objects) > 8:
+            # Only the ones some cell's value still is (a re-run made new ones).
+            held = {id(r.value) for records in self.records.values() for r in records.values()
+                    if r.state is not None}
+            for key in [k for k in objects if k not in held]:
+                del objects[key]
+
     def restate(self, cell: CellId) -> None:
         """``cell`` is left as it is in a cascade (its inputs did not change):
         the names it binds or deletes hold again what it left them, as if it
@@ -429,6 +456,8 @@ class ValueStore:
                 continue
             self._unplace(name)
             self._put(name, record.value)
+            if record.state is not None:
+                generators.set_object_state(record.value, record.state)
 
     def passed(self, cell: CellId) -> None:
         """``cell`` did not run: it leaves its names as the cells above left them."""
@@ -471,6 +500,8 @@ class ValueStore:
                 found = self._final(name)
                 if found is not None:
                     self._put(name, found[0])
+                    if found[1] is not None:
+                        generators.set_object_state(found[0], found[1])
 
     def release(self, names: Iterable[str]) -> None:
         """Names some cell stopped defining: gone if no cell defines them any
@@ -480,9 +511,10 @@ class ValueStore:
                 self.namespace.pop(name, None)
         self.finalize(names)
 
-    def _final(self, name: str) -> tuple[object] | None:
-        """The last definer's value of ``name``, or what a cell below it rebound
-        unseen (None: leave the namespace alone)."""
+    def _final(self, name: str) -> tuple[object, object] | None:
+        """The last definer's value of ``name`` (and a generator object's state
+        it left), or what a cell below it rebound unseen (None: leave the
+        namespace alone)."""
         definers = self.graph.definers(name)
         if not definers:
             return None
@@ -496,11 +528,13 @@ class ValueStore:
                 seen = self._observed_between(name, self.graph.position(definer),
                                               float("inf"))
                 if seen is not None:
-                    return seen
-            return (record.value,)
+                    return (seen[0], None)
+            return (record.value, record.state)
         if self.observed:
-            return self._observed_between(name, float("-inf"), float("inf")) or (ABSENT,)
-        return (ABSENT,)
+            seen = self._observed_between(name, float("-inf"), float("inf"))
+            if seen is not None:
+                return (seen[0], None)
+        return (ABSENT, None)
 
     def _put(self, name: str, value: object) -> None:
         if generators.is_generator_name(name):
@@ -607,8 +641,11 @@ def generator_called(namespace: Mapping[str, object], name: str, path: tuple[str
     """The global generator (its pseudo-name) that calling ``function`` on
     ``name.path`` draws from or seeds: the object is ``numpy.random`` or
     ``random`` (through any name: ``npr.rand``, ``np.random.rand``); not known
-    yet (imported in the same cell), judged by the spelling."""
+    yet (imported in the same cell), judged by the spelling.  ``name`` itself
+    when it is a generator object (``rng.normal()``)."""
     value = namespace.get(name, _UNKNOWN)
+    if not path and generators.is_generator_object(value):
+        return name if function in NUMPY_DRAWS | STDLIB_DRAWS | GENERATOR_SEEDS else None
     for attribute in path:
         if value is _UNKNOWN or not isinstance(value, types.ModuleType):
             break

@@ -1075,3 +1075,45 @@ def test_draws_from_a_global_generator_follow_notebook_order() -> None:
         cells[cell] = code
         report = nb.run(cell, code)
         assert report.ran[-1] == "y" and nb.ns["y"] == _top_to_bottom(cells)["y"]
+
+
+def test_a_generator_objects_state_is_kept_per_cell() -> None:
+    """Web UI exploratory test (bug 7) and audits 9-10: ``rng = default_rng(0)`` /
+    ``data = rng.integers(...)`` / ``data[0] = -1``: re-making ``data`` for an
+    edit drew from a generator that had moved on, and every value below
+    changed.  A generator object's state is kept per cell like a global
+    generator's: a cell re-run draws what it drew top to bottom, a drawer edited
+    re-runs the drawers below, and a cell drawing through another object
+    (``sim.run()`` holding ``rng``) is found drawing when it runs."""
+    def same_as_top(nb: Notebook, cells: dict[str, str], names: list[str]) -> bool:
+        top = _top_to_bottom(cells)
+        return all(repr(nb.ns[n]) == repr(top[n]) for n in names)
+
+    cells = {"imp": "import numpy as np", "rng": "rng = np.random.default_rng(0)",
+             "data": "data = rng.integers(0, 1000, 4)", "chg": "data[0] = -1",
+             "show": "s = list(data)", "more": "m = rng.integers(0, 1000, 2)"}
+    nb = Notebook()
+    for cell, code in cells.items():
+        nb.run(cell, code)
+    for cell, code in (("show", "s = list(data) + [0]"), ("chg", "data[0] = -2"),
+                       ("data", "data = rng.integers(0, 1000, 6)")):
+        cells[cell] = code
+        nb.run(cell, code)
+        assert same_as_top(nb, cells, ["s", "m"]), cell
+    cells = {"imp": "import numpy as np", "rng": "rng = np.random.RandomState(0)",
+             "sim": "class Sim:\n    def __init__(self, r):\n        self.r = r\n"
+                    "    def run(self):\n        return self.r.rand()\nsim = Sim(rng)",
+             "run": "v = sim.run()", "x": "x = rng.rand()"}
+    nb = Notebook()
+    for cell, code in cells.items():
+        nb.run(cell, code)
+    cells["run"] = "v = sim.run() + sim.run()"
+    assert nb.run("run", cells["run"]).ran == ["run", "x"]
+    assert same_as_top(nb, cells, ["v", "x"])
+    cells = {"imp": "import random", "r": "r = random.Random(1)", "a": "a = r.random()",
+             "b": "b = r.randint(0, 10**6)"}
+    nb = Notebook()
+    for cell, code in cells.items():
+        nb.run(cell, code)
+    cells["a"] = "a = r.random(); a2 = r.random()"
+    assert nb.run("a", cells["a"]).ran == ["a", "b"] and same_as_top(nb, cells, ["b"])
