@@ -536,6 +536,20 @@ def global_generator_call(call: ast.Call) -> str | None:
     return None
 
 
+#: Decorators that call the function they decorate at once (ipywidgets' ``interact``):
+#: the globals its body reads are read where it is defined too.
+CALLING_DECORATORS = frozenset({"interact", "interact_manual"})
+
+
+def _decorator_name(decorator: ast.expr) -> str | None:
+    """``interact`` for ``@interact``, ``@w.interact`` and ``@w.interact(n=3)``."""
+    if isinstance(decorator, ast.Call):
+        decorator = decorator.func
+    if isinstance(decorator, ast.Attribute):
+        return decorator.attr
+    return decorator.id if isinstance(decorator, ast.Name) else None
+
+
 #: Functions that change their first argument in place: ``random.shuffle(deck)``,
 #: ``np.random.shuffle(x)``, ``rng.shuffle(x)``, ``heapq.heappush(heap, x)``,
 #: ``bisect.insort(a, x)`` (called by that name, as a method or a plain function).
@@ -1319,6 +1333,10 @@ class _Walker(ast.NodeVisitor):
             if params:
                 self.comprehensions.pop()
         self._define(node.name, self._effects_of("function", node.lineno, node.name))
+        if any(_decorator_name(d) in CALLING_DECORATORS for d in node.decorator_list) \
+                and node.name in self.calls and self.frame is self.module:
+            # ``@interact(n=(1, 10))`` calls the function as it defines it.
+            self._call(node.name, set())
 
     visit_AsyncFunctionDef = visit_FunctionDef
 

@@ -844,3 +844,17 @@ def test_bound_before_a_failed_statement(
 ])
 def test_bound_before_an_unknown_position(code: str, line: int, column: int | None) -> None:
     assert bound_before(code, line, column, T) is None
+
+
+@pytest.mark.parametrize("code", [
+    "import ipywidgets as w\n@w.interact(k=(1, 5))\ndef f(k):\n    print(k * sq)",
+    "@interact\ndef f(k=1):\n    print(k * sq)",
+    "@widgets.interact_manual\ndef f(k=1):\n    return k * sq",
+])
+def test_a_decorator_that_calls_the_function_reads_its_globals_where_it_is_defined(
+        code: str) -> None:
+    """Web UI exploratory test (bug 2): ``@w.interact(k=...)`` calls the function as it
+    defines it; the cell kept ``k*sq 200`` after ``sq = 7``.  Other decorators do
+    not call it (``@lru_cache``): the function's globals are read where it is called."""
+    assert "sq" in analyse(code).refs
+    assert "sq" not in analyse("@lru_cache\ndef f(k=1):\n    return k * sq").refs

@@ -1648,3 +1648,70 @@ def test_a_notebook_deleted_while_open_can_be_saved_again(page: Page,
     cell(page, 0).locator(".cm-content").click()
     page.keyboard.press("Control+Enter")
     expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+
+
+def test_merge_run_all_undo_and_edited_marks_keep_top_to_bottom(
+        page: Page, server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: Shift+M dropped the lower cell's
+    definitions before the merged code ran (the reader below failed with NameError);
+    Run all ran a cell inserted (not run) in the middle last; Z after D,D ran a cell
+    of a saved notebook that never ran in this kernel; and a cell edited since it ran
+    showed a cascade's output of its old code with nothing to say so."""
+    path = new_notebook(page, server)
+    type_cells(page, ["mg_a = 1", "mg_b = 2", "print('sum', mg_a + mg_b)"])
+    expect(output(page, 2)).to_have_text("sum 3", timeout=WAIT)
+    # Shift+M on the first cell: the reader keeps its value until the merged cell runs,
+    # and after that run, reads it from the merged cell.
+    cell(page, 0).focus()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+M")
+    expect(page.locator(".rk-cell")).to_have_count(3)
+    expect(cell(page, 0)).to_contain_text("mg_b = 2")
+    expect(cell(page, 0).locator(".rk-edited-note")).to_be_visible()
+    cell(page, 0).focus()
+    page.keyboard.press("Shift+Enter")
+    expect(output(page, 1)).to_have_text("sum 3", timeout=WAIT)
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    expect(cell(page, 0).locator(".rk-edited-note")).to_be_hidden()
+    # A cell edited without running it: a cascade re-runs its old code, and it says so.
+    replace_source(page, 1, "print('total', mg_a + mg_b)")
+    expect(cell(page, 1).locator(".rk-edited-note")).to_be_visible()
+    replace_source(page, 0, "mg_a = 10\nmg_b = 2")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 1)).to_have_text("sum 12", timeout=WAIT)
+    expect(cell(page, 1).locator(".rk-edited-note")).to_be_visible()
+    cell(page, 1).locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 1)).to_have_text("total 12", timeout=WAIT)
+    expect(cell(page, 1).locator(".rk-edited-note")).to_be_hidden()
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+
+    # Run all with a cell inserted in the middle and typed, not run: it runs in its place.
+    open_code_notebook(page, server, "mg_runall.ipynb",
+                       ["ra2_a = 1", "print('a is', ra2_a)"])
+    cell(page, 0).focus()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    expect(page.locator(".rk-cell")).to_have_count(3)
+    cell(page, 1).locator(".cm-content").click()
+    page.keyboard.type("ra2_a = 5")
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(output(page, 2)).to_have_text("a is 5", timeout=WAIT)
+
+    # D,D then Z on a saved cell that never ran in this kernel: it comes back, not run.
+    # (A run would be sent on the reply to the registration, before the reply to the
+    # second cell's run, which the page then shows.)
+    open_code_notebook(page, server, "mg_undo.ipynb", ["print('never ran')", "print('after')"])
+    cell(page, 0).focus()
+    page.keyboard.press("Escape")
+    page.keyboard.press("d")
+    page.keyboard.press("d")
+    page.keyboard.press("z")
+    expect(cell(page, 0)).to_contain_text("print('never ran')")
+    cell(page, 1).focus()
+    page.keyboard.press("Shift+Enter")
+    expect(output(page, 1)).to_have_text("after", timeout=WAIT)
+    expect(badge(page, 0)).to_be_hidden()
+    expect(output(page, 0)).not_to_contain_text("never ran")
+    assert path

@@ -20,6 +20,9 @@ export function makeCell(raw) {
     type: raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code",
     source: joinSrc(raw.source),
     savedSource: joinSrc(raw.source),  // as the file has it (what the server registers)
+    // The code the kernel holds for the cell: what it last ran (or registered from the
+    // file); the editor's text differing from it is marked "edited" (see markEdited).
+    ranSource: joinSrc(raw.source),
     outputs: raw.cell_type === "code" ? (raw.outputs || []).map((o) => ({ ...o })) : [],
     execution_count: raw.execution_count ?? null,
     metadata: raw.metadata || {},
@@ -41,6 +44,8 @@ function buildCellDom(cell) {
   cell.promptEl = el("div", { class: "rk-prompt", "aria-hidden": "true" });
   cell.badgeEl = el("span", { class: "rk-badge", role: "status" });
   cell.langEl = el("span", { class: "rk-lang" });
+  cell.editedEl = el("span", { class: "rk-edited-note", text: "edited", hidden: true,
+    title: "Edited since it ran: its output, and its re-runs in a cascade, come from the code it last ran. Run it to use this code." });
   cell.staleBtn = el("button", { type: "button", class: "rk-btn rk-btn-small", text: "Run stale",
     "aria-label": "Run this stale cell and its stale ancestors", hidden: true,
     onclick: (e) => { e.stopPropagation(); runCell(cell); } });
@@ -59,7 +64,7 @@ function buildCellDom(cell) {
   cell.el = el("section", { class: "rk-cell", tabindex: "0", "data-cell-id": cell.id },
     el("div", { class: "rk-gutter" }, cell.promptEl),
     el("div", { class: "rk-cell-main" },
-      el("div", { class: "rk-cell-head" }, cell.badgeEl, cell.staleBtn, cell.langEl, tools),
+      el("div", { class: "rk-cell-head" }, cell.badgeEl, cell.staleBtn, cell.editedEl, cell.langEl, tools),
       el("div", { class: "rk-input" }, cell.editorEl, cell.mdEl),
       cell.outEl));
   cell.el.addEventListener("focusin", () => selectCell(cell, false));
@@ -69,6 +74,7 @@ function buildCellDom(cell) {
       cell.source = text;
       markDirty();
       updateCellChrome(cell);
+      markEdited(cell);
     },
     onRun(advance) { runAndMaybeAdvance(cell, advance, true); },
     onEscape() { commandMode(cell); },
@@ -126,6 +132,16 @@ export function updateCellChrome(cell) {
   }
   putText(cell.promptEl, cell.type === "code" ? `[${cell.execution_count ?? " "}]` : "");
   putAttr(cell.el, "aria-label", `Cell ${indexOf(cell) + 1}, ${cell.langEl.textContent}`);
+}
+
+/** A code cell whose text is not the code the kernel holds for it, once it has run or
+ * shows outputs: the outputs (and a cascade's re-runs of it) are from the older code. */
+export function markEdited(cell) {
+  const edited = cell.type === "code" && cell.source !== cell.ranSource
+    && (cell.runs > 0 || cell.outputs.length > 0);
+  if (cell.editedEl.hidden === !edited) return;
+  cell.editedEl.hidden = !edited;
+  cell.el.classList.toggle("rk-edited", edited);
 }
 
 export const outputsHidden = (cell) => !!(cell.metadata.jupyter && cell.metadata.jupyter.outputs_hidden);
@@ -329,7 +345,8 @@ export function previousCodeId(cell) {
 /** Code cell ids in notebook order, deleted cells the kernel still has kept in place. */
 export function notebookOrder() {
   const order = S.cells.filter((c) => c.type === "code").map((c) => c.id);
-  for (const [id, after] of S.deleted) {
+  const kept = [...S.deleted, ...[...S.merged].map(([id, [, after]]) => [id, after])];
+  for (const [id, after] of kept) {
     if (order.includes(id)) continue;
     const at = after === null ? -1 : order.indexOf(after);
     order.splice(at + 1, 0, id);

@@ -74,15 +74,26 @@ export function mergeBelow(cell) {
   const text = [cell.source, next.source].filter((t) => t.length).join("\n\n");
   cell.editor.setText(text);
   cell.source = text;
-  deleteCell(next, "Merged");
+  // The kernel keeps the lower cell's definitions until the merged code runs: until
+  // then the cells below go on reading them, as they would from the merged cell.
+  const keep = cell.type === "code" && next.type === "code" && next.runs > 0;
+  if (keep) S.merged.set(next.id, [cell.id, previousCodeId(next)]);
+  for (const [id, [into, after]] of S.merged) {
+    if (into === next.id) S.merged.set(id, [keep ? cell.id : into, after]);
+  }
+  deleteCell(next, "Merged", keep);
   selectCell(cell);
   markDirty();
 }
 
-export function deleteCell(cell, verb = "Deleted") {
+export function deleteCell(cell, verb = "Deleted", merged = false) {
   const i = indexOf(cell);
   if (i < 0) return;
-  if (cell.type === "code") S.deleted.set(cell.id, previousCodeId(cell));
+  if (cell.type === "code" && !merged) S.deleted.set(cell.id, previousCodeId(cell));
+  // Cells merged into this one go with it.
+  for (const [id, [into, after]] of S.merged) {
+    if (into === cell.id && !merged) { S.merged.delete(id); S.deleted.set(id, after); }
+  }
   S.undoDeletes.push({ index: i, cell: snapshotCell(cell), st: { ...cell.st }, runs: cell.runs });
   if (S.undoDeletes.length > 50) S.undoDeletes.shift();
   S.cells.splice(i, 1);
@@ -119,16 +130,18 @@ export function undoDelete() {
   // As it was only if the kernel has not moved on: the deletion not sent yet, the cell
   // not re-run since (by another tab's cascade), not deleted while it ran.
   const known = S.graph && S.graph.cells[raw.id];
-  const stillKnown = raw.cell_type === "code" && id === raw.id && S.deleted.has(raw.id)
+  const pending = S.deleted.has(raw.id) || S.merged.has(raw.id);
+  const stillKnown = raw.cell_type === "code" && id === raw.id && pending
     && !!known && known.runs === last.runs && !["queued", "running"].includes(last.st.status);
-  if (raw.cell_type === "code" && id === raw.id) S.deleted.delete(raw.id);
+  if (raw.cell_type === "code" && id === raw.id) { S.deleted.delete(raw.id); S.merged.delete(raw.id); }
   const cell = makeCell({ ...raw, id, ...(stillKnown ? {} : { outputs: [], execution_count: null }) });
   if (stillKnown) Object.assign(cell.st, last.st);
   S.cells.splice(Math.min(last.index, S.cells.length), 0, cell);
   mountCells();
   if (stillKnown) renderState(cell);
   else if (cell.type === "code" && S.conn && S.conn.open) {
-    const hadRun = last.runs > 0 || raw.execution_count != null;
+    // Ran in this kernel (a count saved in the file is not a run here).
+    const hadRun = last.runs > 0;
     const order = notebookOrder();
     S.sentOrder = order.join(" ");
     S.conn.request("reactive_graph_request", { order, register: [{ cellId: cell.id, code: cell.source }] }, {}, 30000)

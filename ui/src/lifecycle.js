@@ -106,6 +106,7 @@ function resetCellStates() {
   S.ks = emptyKernelState();  // a new kernel: nothing it said yet
   S.commId = null;
   S.deleted.clear();  // a new kernel never had the deleted cells
+  S.merged.clear();
   for (const cell of S.cells) {
     cell.runs = 0;
     setMark(cell, null);

@@ -1,7 +1,7 @@
 // The kernel's messages: outputs routed to their cells, cascades, the cell states of the
 // 'reactive' comm (through cellstate.js), catching up after a disconnection, inspection.
 import { encodePath } from "./api.js";
-import { deferDraws, drawGraphPanel, drawSoon, joinSrc, queueRender, setMark, setState, updateCellChrome } from "./cells.js";
+import { deferDraws, drawGraphPanel, drawSoon, joinSrc, markEdited, queueRender, setMark, setState, updateCellChrome } from "./cells.js";
 import { COMM_TARGET, applyKernelMessage, cellsThatRan } from "./cellstate.js";
 import { highlightRelations } from "./edits.js";
 import { newId } from "./kernel.js";
@@ -305,6 +305,12 @@ function onExecuteReply(msg, cell) {
     // shows it under the cell (its ANSI colours as in a stream).
     const text = item && item.source === "page" && item.data && item.data["text/plain"];
     if (cell && typeof text === "string") addOutput(cell, { output_type: "stream", name: "stdout", text });
+  }
+  if (cell && cell.type === "code" && content.status === "error" && content.ename === "CycleError"
+      && cell.refusedFallback !== undefined) {
+    // Refused: the kernel keeps the code the cell ran before (cascades re-run that).
+    cell.ranSource = cell.refusedFallback;
+    markEdited(cell);
   }
   if (cell && content.execution_count != null && cell.type === "code") {
     cell.execution_count = content.execution_count;

@@ -1,6 +1,7 @@
 // Running cells: requests, Shift+Enter's editor hand-over, Run all, mode and Run stale.
-import { indexOf, renderOutputs, setState } from "./cells.js";
+import { indexOf, markEdited, notebookOrder, renderOutputs, setState } from "./cells.js";
 import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
+import { applyGraphReply } from "./messages.js";
 import { $, S, cellsEl, pref, toast } from "./store.js";
 
 // ---- running ---------------------------------------------------------------------------------
@@ -16,10 +17,17 @@ export function runCell(cell, extra = {}) {
   if (cell.type === "markdown") { editMarkdown(cell, false); return null; }
   if (cell.type !== "code" || !ensureConnected()) return null;
   const metadata = { cellId: cell.id, ...extra };
-  if (S.deleted.size) metadata.deletedCells = [...S.deleted.keys()];
+  // Cells merged into this one go from the kernel as its merged code runs.
+  const merged = [...S.merged].filter(([, [into]]) => into === cell.id).map(([id]) => id);
+  const remove = [...S.deleted.keys(), ...merged];
+  if (remove.length) metadata.deletedCells = remove;
   const msgId = S.conn.execute(cell.source, metadata);
   if (!msgId) return null;
   S.deleted.clear();
+  for (const id of merged) S.merged.delete(id);
+  cell.refusedFallback = cell.ranSource;  // the kernel keeps it if it refuses the code
+  cell.ranSource = cell.source;
+  markEdited(cell);
   S.msgToCell.set(msgId, cell.id);
   S.awaitingReply.set(msgId, cell.id);
   cell.outputs = [];
@@ -139,8 +147,20 @@ function runMany(ids) {
   }
 }
 
-export function runAll() {
+export async function runAll() {
   if (!ensureConnected()) return;
+  // Cells the kernel does not know yet (inserted and typed, not run) go into its graph
+  // first, so they take their place in the dependency order, not the end.
+  const known = (S.graph && S.graph.cells) || {};
+  const register = S.cells.filter((c) => c.type === "code" && c.source.trim() && !known[c.id])
+    .map((c) => ({ cellId: c.id, code: c.source }));
+  if (register.length) {
+    const order = notebookOrder();
+    S.sentOrder = order.join(" ");
+    const reply = await S.conn.request("reactive_graph_request", { order, register }, {}, 30000);
+    if (reply) applyGraphReply(reply.content);
+    if (!ensureConnected()) return;
+  }
   const order = (S.graph && S.graph.order) || [];
   const codeIds = S.cells.filter((c) => c.type === "code").map((c) => c.id);
   const inGraph = order.filter((id) => codeIds.includes(id));

@@ -44,6 +44,10 @@ export const S = {
   // the next order sent, or offline with the next execute_request): id -> the code cell
   // that preceded it, so an order sent meanwhile keeps it where the kernel still has it.
   deleted: new Map(),
+  // Code cells merged into the cell above them (Shift+M): id -> [that cell's id, the code
+  // cell that preceded it].  The kernel keeps their definitions until the merged cell runs
+  // (its execute_request removes them), as the merged cell's own definitions come only then.
+  merged: new Map(),
   // Cells whose outputs the user cleared since the last save: the save tells the server,
   // which then never replays their old outputs to a page that connects later.
   cleared: new Set(),
