@@ -1715,3 +1715,26 @@ def test_merge_run_all_undo_and_edited_marks_keep_top_to_bottom(
     expect(badge(page, 0)).to_be_hidden()
     expect(output(page, 0)).not_to_contain_text("never ran")
     assert path
+
+
+def test_a_cell_deleted_in_another_tab_runs_in_its_place(
+        page: Page, browser: Browser, server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: tab 1 deletes ``a = 2``; tab 2, which
+    still has it, runs it; the kernel had put it after every cell it knew, so the
+    reader below it in tab 2 kept ``a is 1``.  A page running a cell the kernel does
+    not know sends its order first."""
+    open_code_notebook(page, server, "tt_del.ipynb",
+                       ["tt_a = 1", "tt_a = 2", "print('a is', tt_a)"])
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(output(page, 2)).to_have_text("a is 2", timeout=WAIT)
+    with second_page(browser, server, "tt_del.ipynb") as other:
+        expect(output(other, 2)).to_have_text("a is 2", timeout=WAIT)
+        cell(page, 1).focus()
+        page.keyboard.press("Escape")
+        page.keyboard.press("d")
+        page.keyboard.press("d")
+        expect(output(page, 1)).to_have_text("a is 1", timeout=WAIT)
+        expect(output(other, 2)).to_have_text("a is 1", timeout=WAIT)
+        cell(other, 1).locator(".cm-content").click()
+        other.keyboard.press("Control+Enter")
+        expect(output(other, 2)).to_have_text("a is 2", timeout=WAIT)

@@ -364,23 +364,28 @@ export function sendOrder() {
   orderQueued = true;
   queueMicrotask(() => {
     orderQueued = false;
-    if (!S.conn || !S.conn.open) return;
-    const remove = [...S.deleted.keys()];
-    S.deleted.clear();
-    const order = notebookOrder();
-    const key = order.join(" ");
-    if (key === S.sentOrder && !remove.length) return;
-    // A cell that arrives with code (pasted, duplicated) goes into the graph too, not run:
-    // the cells below that read its names go stale, as top to bottom they would read it.
-    const known = new Set(S.sentOrder ? S.sentOrder.split(" ") : order);
-    const register = order.filter((id) => !known.has(id) && !(S.graph && S.graph.cells && S.graph.cells[id]))
-      .map((id) => S.byId.get(id))
-      .filter((c) => c && c.type === "code" && c.source.trim())
-      .map((c) => ({ cellId: c.id, code: c.source }));
-    S.sentOrder = key;
-    const content = { order, ...(remove.length ? { remove } : {}), ...(register.length ? { register } : {}) };
-    S.conn.send("shell", "reactive_graph_request", content);
+    sendOrderNow();
   });
+}
+
+/** The order now, if it changed (before an execute_request that needs it). */
+export function sendOrderNow() {
+  if (!S.conn || !S.conn.open) return;
+  const remove = [...S.deleted.keys()];
+  S.deleted.clear();
+  const order = notebookOrder();
+  const key = order.join(" ");
+  if (key === S.sentOrder && !remove.length) return;
+  // A cell that arrives with code (pasted, duplicated) goes into the graph too, not run:
+  // the cells below that read its names go stale, as top to bottom they would read it.
+  const known = new Set(S.sentOrder ? S.sentOrder.split(" ") : order);
+  const register = order.filter((id) => !known.has(id) && !(S.graph && S.graph.cells && S.graph.cells[id]))
+    .map((id) => S.byId.get(id))
+    .filter((c) => c && c.type === "code" && c.source.trim())
+    .map((c) => ({ cellId: c.id, code: c.source }));
+  S.sentOrder = key;
+  const content = { order, ...(remove.length ? { remove } : {}), ...(register.length ? { register } : {}) };
+  S.conn.send("shell", "reactive_graph_request", content);
 }
 
 // ---- graph panel ----------------------------------------------------------------------------------

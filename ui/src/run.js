@@ -1,5 +1,5 @@
 // Running cells: requests, Shift+Enter's editor hand-over, Run all, mode and Run stale.
-import { indexOf, markEdited, notebookOrder, renderOutputs, setState } from "./cells.js";
+import { indexOf, markEdited, notebookOrder, renderOutputs, sendOrderNow, setState } from "./cells.js";
 import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
 import { applyGraphReply } from "./messages.js";
 import { $, S, cellsEl, pref, toast } from "./store.js";
@@ -16,6 +16,12 @@ function ensureConnected() {
 export function runCell(cell, extra = {}) {
   if (cell.type === "markdown") { editMarkdown(cell, false); return null; }
   if (cell.type !== "code" || !ensureConnected()) return null;
+  // A cell the kernel does not know (new here, or deleted in another tab): the order
+  // goes first, so the kernel puts it in its place, not after every cell it knows.
+  if (S.graph && S.graph.cells && !S.graph.cells[cell.id]) {
+    S.sentOrder = null;
+    sendOrderNow();
+  }
   const metadata = { cellId: cell.id, ...extra };
   // Cells merged into this one go from the kernel as its merged code runs.
   const merged = [...S.merged].filter(([, [into]]) => into === cell.id).map(([id]) => id);
