@@ -1738,3 +1738,21 @@ def test_a_cell_deleted_in_another_tab_runs_in_its_place(
         cell(other, 1).locator(".cm-content").click()
         other.keyboard.press("Control+Enter")
         expect(output(other, 2)).to_have_text("a is 2", timeout=WAIT)
+
+
+def test_code_run_is_saved_when_the_run_starts(page: Page, server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: a page reloaded while an edited cell's
+    cascade ran showed the old code above the new outputs (the code was saved only at
+    the run's end).  New code is saved as its run starts."""
+    open_code_notebook(page, server, "rl_save.ipynb",
+                       ["rl_a = 1", "import time\ntime.sleep(0.5 * rl_a)\nprint('three', rl_a)"])
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(output(page, 1)).to_have_text("three 1", timeout=WAIT)
+    replace_source(page, 0, "rl_a = 6")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_contain_text("running", timeout=WAIT)
+    wait_saved(page)  # during the cascade (the reader sleeps 3 s)
+    expect(badge(page, 1)).to_contain_text("running")
+    open_notebook(page, server, "rl_save.ipynb")
+    expect(cell(page, 0)).to_contain_text("rl_a = 6")
+    expect(output(page, 1)).to_have_text("three 6", timeout=WAIT)

@@ -2,6 +2,7 @@
 import { indexOf, markEdited, notebookOrder, renderOutputs, sendOrderNow, setState } from "./cells.js";
 import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
 import { applyGraphReply } from "./messages.js";
+import { scheduleAutosave } from "./saving.js";
 import { $, S, cellsEl, pref, toast } from "./store.js";
 
 // ---- running ---------------------------------------------------------------------------------
@@ -34,6 +35,9 @@ export function runCell(cell, extra = {}) {
   cell.refusedFallback = cell.ranSource;  // the kernel keeps it if it refuses the code
   cell.ranSource = cell.source;
   markEdited(cell);
+  // New code is saved at once, not when its run ends: a page reloaded meanwhile (or
+  // opened in another tab) shows the code whose outputs the kernel sends.
+  if (cell.source !== cell.savedSource) scheduleAutosave();
   S.msgToCell.set(msgId, cell.id);
   S.awaitingReply.set(msgId, cell.id);
   cell.outputs = [];
