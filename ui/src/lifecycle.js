@@ -172,12 +172,17 @@ export function onKernelRestarted(how) {
   const victim = how === "offline" ? null
     : (current && current.st.status === "running" ? current : null)
       || S.cells.find((c) => c.st.status === "running") || pending[0];
+  // The kernel says which cell runs only every 100 ms or so: a cell its cascade re-ran
+  // may have died before the page heard of it.  Then the trigger cannot be blamed alone.
+  const inCascade = !!victim && !!S.cascade && S.cascade.trigger === victim.id
+    && [...S.cascade.touched].some((id) => id !== victim.id);
+  const where = inCascade ? "this cell or a cell it re-ran" : "this cell";
   resetCellStates();
   if (victim) {
     const died = how === "died";
     addOutput(victim, { output_type: "error", ename: died ? "KernelDied" : "KernelRestarted",
-      evalue: died ? "the kernel died while running this cell, and was restarted: variables are gone"
-        : "the kernel was restarted by another tab or client while this cell ran: variables are gone",
+      evalue: died ? `the kernel died while running ${where}, and was restarted: variables are gone`
+        : `the kernel was restarted by another tab or client while ${where} ran: variables are gone`,
       traceback: [] });
     setState(victim, "error", { died: true,
       error: died ? "The kernel died while running this cell" : "The kernel was restarted while this cell ran" });
