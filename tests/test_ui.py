@@ -1684,6 +1684,15 @@ def test_merge_run_all_undo_and_edited_marks_keep_top_to_bottom(
     page.keyboard.press("Control+Enter")
     expect(output(page, 1)).to_have_text("total 12", timeout=WAIT)
     expect(cell(page, 1).locator(".rk-edited-note")).to_be_hidden()
+    # Run all leaves the empty cell at the end alone (no count), as JupyterLab does.
+    # (Run all sends its requests at once: an empty cell run would be queued with them.)
+    expect(page.locator(".rk-cell")).to_have_count(3)
+    count = cell(page, 1).locator(".rk-prompt").inner_text()
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(cell(page, 1).locator(".rk-prompt")).not_to_have_text(count, timeout=WAIT)
+    expect(output(page, 1)).to_have_text("total 12", timeout=WAIT)
+    expect(badge(page, 2)).to_be_hidden()
+    expect(cell(page, 2).locator(".rk-prompt")).to_have_text("[ ]")
     page.keyboard.press("Control+s")
     wait_saved(page)
 

@@ -280,7 +280,7 @@ export function renderState(cell) {
     badgeEl.hidden = !text;
   }
   if (shown.title !== title) badgeEl.title = title;
-  const mark = cell.mark || null;
+  const mark = status === "skipped" ? null : cell.mark || null;  // a skipped cell did not run
   if (shown.mark !== mark) {
     cell.el.classList.toggle("rk-trigger", mark === "trigger");
     cell.el.classList.toggle("rk-reran", mark === "reran");

@@ -1,5 +1,5 @@
 // Running cells: requests, Shift+Enter's editor hand-over, Run all, mode and Run stale.
-import { indexOf, markEdited, notebookOrder, renderOutputs, sendOrderNow, setState } from "./cells.js";
+import { indexOf, markEdited, notebookOrder, renderOutputs, sendOrderNow, setState, updateCellChrome } from "./cells.js";
 import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
 import { applyGraphReply } from "./messages.js";
 import { scheduleAutosave } from "./saving.js";
@@ -16,7 +16,17 @@ function ensureConnected() {
 /** Run a cell; its execute_request's msg_id, or null if none was sent. */
 export function runCell(cell, extra = {}) {
   if (cell.type === "markdown") { editMarkdown(cell, false); return null; }
-  if (cell.type !== "code" || !ensureConnected()) return null;
+  if (cell.type !== "code") return null;
+  if (!cell.source.trim() && !(S.graph && S.graph.cells && S.graph.cells[cell.id])) {
+    // An empty cell the kernel does not hold: nothing to run, as in JupyterLab (one it
+    // holds runs, so the names its old code defined go).
+    cell.outputs = [];
+    cell.execution_count = null;
+    renderOutputs(cell);
+    updateCellChrome(cell);
+    return null;
+  }
+  if (!ensureConnected()) return null;
   // A cell the kernel does not know (new here, or deleted in another tab): the order
   // goes first, so the kernel puts it in its place, not after every cell it knows.
   if (S.graph && S.graph.cells && !S.graph.cells[cell.id]) {
