@@ -1765,3 +1765,32 @@ def test_code_run_is_saved_when_the_run_starts(page: Page, server: ServerProcess
     open_notebook(page, server, "rl_save.ipynb")
     expect(cell(page, 0)).to_contain_text("rl_a = 6")
     expect(output(page, 1)).to_have_text("three 6", timeout=WAIT)
+
+
+def test_unsaved_edits_of_other_cells_take_another_tabs_save_cell_by_cell(
+        page: Page, browser: Browser, server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: a page with unsaved edits of one cell
+    offered only a whole-file choice when another tab saved an edit of another cell,
+    and "Keep mine and save" wrote the other tab's cell back to its old text.  The
+    page takes the other tab's cells that it did not edit, keeps its own edits, and
+    its save keeps both."""
+    path = "tabs-merge.ipynb"
+    open_code_notebook(page, server, path, ["tm_a = 1", "print('a', tm_a)", "tm_c = 3"])
+
+    def sources() -> list[str]:
+        saved = json.loads((server.root / path).read_text())
+        return ["".join(c["source"]) for c in saved["cells"]]
+
+    with second_page(browser, server, path) as other:
+        replace_source(page, 2, "tm_c = 'mine'")
+        expect(page.locator("#save-state")).to_have_attribute("data-state", "dirty")
+        replace_source(other, 0, "tm_a = 'theirs'")
+        other.keyboard.press("Control+s")
+        wait_saved(other)
+        expect(cell(page, 0).locator(".cm-content")).to_have_text("tm_a = 'theirs'",
+                                                                  timeout=WAIT)
+        expect(page.locator("#banner")).to_be_hidden()
+        expect(cell(page, 2).locator(".cm-content")).to_have_text("tm_c = 'mine'")
+        page.keyboard.press("Control+s")
+        wait_saved(page)
+        assert sources() == ["tm_a = 'theirs'", "print('a', tm_a)", "tm_c = 'mine'"]

@@ -9,7 +9,7 @@ import { kernelBack, onKernelRestarted, reconcile, setKernelState } from "./life
 import { el, renderOutput } from "./render.js";
 import { settleEditorWhenIdle, updateModeSwitch, updateRunStale } from "./run.js";
 import { askInput, closeInput } from "./stdin.js";
-import { loadModel, reloadNotebook, save, scheduleAutosave, updateSaveState } from "./saving.js";
+import { loadModel, reloadNotebook, sameCellsAsSaved, save, scheduleAutosave, updateSaveState } from "./saving.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { onWidgetMessage } from "./widgets.js";
 
@@ -542,7 +542,7 @@ function replayOutputs(content) {
 function onServerMessage(type, content) {
   if (type === "notebook_changed") {
     if (content.path !== S.path || content.origin === S.clientId || content.version === S.version) return;
-    if (S.dirty) {
+    if (S.dirty && !sameCellsAsSaved()) {
       setBanner("warn", "This notebook was changed in another tab. Your unsaved edits here are kept.", [
         ["Reload theirs (discard mine)", () => reloadNotebook(true), false],
         ["Keep mine and save", () => save({ force: content.version }), true],

@@ -116,6 +116,7 @@ export async function save(opts = {}) {
       const cell = S.byId.get(saved.id);
       if (cell) cell.savedSource = saved.source;
     }
+    S.savedIds = snapshot.cells.map((c) => c.id).join(" ");
     S.dirty = editedDuringSave() !== before;
     S.conflict = null;
     S.gone = false;
@@ -184,6 +185,7 @@ export function loadModel(model, keepLive) {
   if (!next.length) next.push(makeCell({ cell_type: "code", source: "" }));
   S.cells = next;
   mountCells();
+  S.savedIds = nb.cells.map((c) => c.id).join(" ");
   S.dirty = S.cells.some((c) => c.source !== c.savedSource);
   if (clashes.length) {
     // S.version stays the one this page saw: a save is refused until the user chooses.
@@ -194,6 +196,13 @@ export function loadModel(model, keepLive) {
     S.version = model.version;
   }
   updateSaveState();
+}
+
+/** Whether the page's cells are the ones of the file it last loaded or saved, in that
+ * order (its unsaved edits, if any, are inside cells): then another tab's save can be
+ * taken cell by cell (loadModel), with no cell of this page's lost. */
+export function sameCellsAsSaved() {
+  return S.cells.map((c) => c.id).join(" ") === S.savedIds && !S.merged.size;
 }
 
 export async function reloadNotebook(discard) {

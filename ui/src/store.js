@@ -48,6 +48,8 @@ export const S = {
   // cell that preceded it].  The kernel keeps their definitions until the merged cell runs
   // (its execute_request removes them), as the merged cell's own definitions come only then.
   merged: new Map(),
+  // The cell ids, in order, of the file as this page last loaded or saved it.
+  savedIds: "",
   // Cells whose outputs the user cleared since the last save: the save tells the server,
   // which then never replays their old outputs to a page that connects later.
   cleared: new Set(),
