@@ -1794,3 +1794,22 @@ def test_unsaved_edits_of_other_cells_take_another_tabs_save_cell_by_cell(
         page.keyboard.press("Control+s")
         wait_saved(page)
         assert sources() == ["tm_a = 'theirs'", "print('a', tm_a)", "tm_c = 'mine'"]
+
+
+def test_lazy_mode_carries_over_a_restart(page: Page, server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: after a restart the switch said Auto
+    again (a new kernel starts in auto mode).  The mode chosen on the page carries over."""
+    new_notebook(page, server)
+    type_cells(page, ["lz_a = 1", "print('a', lz_a)"])
+    expect(output(page, 1)).to_have_text("a 1", timeout=WAIT)
+    page.locator("#mode-switch").click()
+    expect(page.locator("#mode-label")).to_have_text("Lazy", timeout=WAIT)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#restart").click()
+    expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(timeout=WAIT)
+    expect(page.locator("#kernel-state")).to_have_text("Idle", timeout=WAIT)
+    expect(page.locator("#mode-label")).to_have_text("Lazy", timeout=WAIT)
+    # The kernel is lazy: an edit marks its reader stale instead of running it.
+    replace_source(page, 0, "lz_a = 2")
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)

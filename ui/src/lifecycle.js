@@ -5,7 +5,7 @@ import { notebookOrder, putAttr, putText, setMark, setState } from "./cells.js";
 import { emptyKernelState } from "./cellstate.js";
 import { KernelConnection } from "./kernel.js";
 import { addOutput, applyGraphReply, onMessage, openStateComm, setSynced } from "./messages.js";
-import { runAll, updateRunStale } from "./run.js";
+import { runAll, setMode, updateRunStale } from "./run.js";
 import { showGone } from "./saving.js";
 import { closeAllInputs } from "./stdin.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
@@ -142,6 +142,9 @@ export async function kernelBack(message) {
 /** On the first snapshot of a new kernel: register what it lacks. */
 export async function reconcile(kernelCells) {
   S.reconcile = false;
+  // A new kernel starts in auto mode: the mode chosen here carries over.
+  if (S.modeAfterRestart && S.modeAfterRestart !== S.mode) setMode(S.modeAfterRestart);
+  S.modeAfterRestart = null;
   // The server registered the file as of S.kernelVersion: if this page's last save or
   // load is another version, every cell is registered as the page has it.
   const sameFile = S.kernelVersion != null && S.kernelVersion === S.version;
@@ -160,6 +163,7 @@ export async function reconcile(kernelCells) {
 
 export function onKernelRestarted(how) {
   restartSeq += 1;
+  S.modeAfterRestart = S.modeAfterRestart || S.mode;
   closeAllInputs();
   forgetComms();
   if (how !== "offline") S.goneSession = S.kernelSession;
@@ -206,6 +210,7 @@ export async function restartKernel(runAllAfter) {
   // One restart at a time: overlapping restart requests make jupyter_client fail.
   if (!S.kernelId || S.userRestart) return;
   S.userRestart = true;
+  S.modeAfterRestart = S.modeAfterRestart || S.mode;
   S.goneSession = S.kernelSession;
   S.kernelSession = null;  // the new kernel's first reply sets it
   setKernelState("restarting");

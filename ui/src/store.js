@@ -28,6 +28,7 @@ export const S = {
   kernelState: "unknown",
   graph: null,
   mode: "auto",
+  modeAfterRestart: null,  // the mode to give a new kernel (it starts in auto)
   // What the kernel said on the "reactive" comm (cellstate.js): the one source of the
   // cells' run states.  commId: this page's comm; stateComm: "opening" | "live" |
   // "none" (a kernel without the comm: states then follow this page's own replies).
