@@ -1,6 +1,6 @@
 // Selection, command and edit modes, and the cell operations (insert, delete and undo,
 // copy / cut / paste, move, type, hide outputs).
-import { drawGraphPanel, indexOf, makeCell, mountCells, notebookOrder, previousCodeId, renderOutputs, renderState, sendOrder, setState, updateCellChrome } from "./cells.js";
+import { drawGraphPanel, indexOf, makeCell, markEdited, mountCells, notebookOrder, previousCodeId, renderOutputs, renderState, sendOrder, setState, updateCellChrome } from "./cells.js";
 import { related } from "./graph.js";
 import { newId } from "./kernel.js";
 import { applyGraphReply } from "./messages.js";
@@ -72,6 +72,7 @@ export function mergeBelow(cell) {
   const next = S.cells[indexOf(cell) + 1];
   if (!next) return;
   const text = [cell.source, next.source].filter((t) => t.length).join("\n\n");
+  const before = cell.source;
   cell.editor.setText(text);
   cell.source = text;
   // The kernel keeps the lower cell's definitions until the merged code runs: until
@@ -82,8 +83,12 @@ export function mergeBelow(cell) {
     if (into === next.id) S.merged.set(id, [keep ? cell.id : into, after]);
   }
   deleteCell(next, "Merged", keep);
+  // Z undoes the merge: the cell above gets its text back too.
+  const undo = S.undoDeletes[S.undoDeletes.length - 1];
+  if (undo) undo.mergedInto = { id: cell.id, source: before, text };
   selectCell(cell);
   markDirty();
+  markEdited(cell);
 }
 
 export function deleteCell(cell, verb = "Deleted", merged = false) {
@@ -134,6 +139,14 @@ export function undoDelete() {
   const stillKnown = raw.cell_type === "code" && id === raw.id && pending
     && !!known && known.runs === last.runs && !["queued", "running"].includes(last.st.status);
   if (raw.cell_type === "code" && id === raw.id) { S.deleted.delete(raw.id); S.merged.delete(raw.id); }
+  const into = last.mergedInto && S.byId.get(last.mergedInto.id);
+  if (into && into.source === last.mergedInto.text) {
+    // Undoing a merge (the merged text not edited since): the cell above as it was.
+    into.editor.setText(last.mergedInto.source);
+    into.source = last.mergedInto.source;
+    updateCellChrome(into);
+    markEdited(into);
+  }
   const cell = makeCell({ ...raw, id, ...(stillKnown ? {} : { outputs: [], execution_count: null }) });
   if (stillKnown) Object.assign(cell.st, last.st);
   S.cells.splice(Math.min(last.index, S.cells.length), 0, cell);
