@@ -1821,3 +1821,15 @@ def test_lazy_mode_carries_over_a_restart(page: Page, server: ServerProcess) -> 
     replace_source(page, 0, "lz_a = 2")
     page.keyboard.press("Control+Enter")
     expect(badge(page, 1)).to_have_text("stale", timeout=WAIT)
+
+
+def test_command_keys_work_after_a_toolbar_button(page: Page, server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: after a click on a toolbar button the
+    focus stayed on it and B did nothing.  The selected cell takes the keys again."""
+    new_notebook(page, server)
+    type_cells(page, ["tb_a = 1"])
+    expect(page.locator(".rk-cell")).to_have_count(2)
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+    page.keyboard.press("b")
+    expect(page.locator(".rk-cell")).to_have_count(3)

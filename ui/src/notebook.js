@@ -41,6 +41,16 @@ function wireToolbar() {
   shortcuts.addEventListener("click", (e) => { if (e.target === shortcuts) shortcuts.close(); });
   shortcuts.addEventListener("close", () => { if (S.active) S.active.el.focus(); });
   $("mode-switch").onclick = () => setMode(S.mode === "lazy" ? "auto" : "lazy");
+  // After a toolbar button, the keys go to the notebook again (command mode), as in
+  // JupyterLab: B, A, D,D... act on the selected cell, not on the button.
+  document.querySelector(".rk-toolbar").addEventListener("click", () => {
+    setTimeout(() => {
+      const focused = document.activeElement;
+      if (S.active && focused && focused.closest && focused.closest(".rk-toolbar")) {
+        S.active.el.focus({ preventScroll: true });
+      }
+    });
+  });
   $("toggle-graph").onclick = () => setGraphOpen(!S.graphOpen);
   $("close-graph").onclick = () => setGraphOpen(false);
   $("conn-state").onclick = () => S.conn && !S.conn.open && S.conn.reconnectNow();
