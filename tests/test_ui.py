@@ -1833,3 +1833,20 @@ def test_command_keys_work_after_a_toolbar_button(page: Page, server: ServerProc
     expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
     page.keyboard.press("b")
     expect(page.locator(".rk-cell")).to_have_count(3)
+
+
+def test_arrow_keys_move_between_cells_from_the_editor(page: Page,
+                                                       server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: ArrowDown on an editor's last line (and
+    ArrowUp on its first) stayed in the cell; JupyterLab goes on to the next cell."""
+    new_notebook(page, server)
+    type_cells(page, ["ar_a = 1\nar_b = 2", "ar_c = 3"])
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("ArrowDown")  # second line: still the first cell
+    page.keyboard.press("ArrowDown")  # last line: the next cell, at its start
+    page.keyboard.type("# ")
+    expect(cell(page, 1).locator(".cm-content")).to_have_text("# ar_c = 3")
+    page.keyboard.press("ArrowUp")  # its only line: back to the first cell, at its end
+    page.keyboard.type("  # end")
+    expect(cell(page, 0).locator(".cm-content")).to_contain_text("ar_b = 2  # end")

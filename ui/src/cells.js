@@ -2,7 +2,7 @@
 // notebook order sent to the kernel, the graph panel.
 import { STATUSES, badge } from "./cellstate.js";
 import { cellLanguage, createEditor } from "./editor.js";
-import { clearOutputs, commandMode, deleteCell, editMarkdown, insertCell, markDirty, moveCell, selectCell, setType, toggleOutputs } from "./edits.js";
+import { clearOutputs, commandMode, deleteCell, editMarkdown, editMode, insertCell, markDirty, moveCell, selectCell, setType, toggleOutputs } from "./edits.js";
 import { drawGraph } from "./graph.js";
 import { newId } from "./kernel.js";
 import { inspect } from "./messages.js";
@@ -78,6 +78,17 @@ function buildCellDom(cell) {
     },
     onRun(advance) { runAndMaybeAdvance(cell, advance, true); },
     onEscape() { commandMode(cell); },
+    onLeave(direction) {
+      const next = S.cells[indexOf(cell) + direction];
+      if (!next) return false;
+      if (next.type === "code") {
+        editMode(next);
+        next.editor.caretAt(direction < 0);
+      } else {
+        commandMode(next);
+      }
+      return true;
+    },
     onFocus() { selectCell(cell, false); },
     onSave() { save(); },
     async complete(code, pos) {

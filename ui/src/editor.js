@@ -11,7 +11,7 @@ import {
   syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput, indentUnit,
 } from "@codemirror/language";
 import {
-  autocompletion, closeBrackets, closeBracketsKeymap, startCompletion,
+  autocompletion, closeBrackets, closeBracketsKeymap, completionStatus, startCompletion,
 } from "@codemirror/autocomplete";
 import { python } from "@codemirror/lang-python";
 import { sql, PostgreSQL } from "@codemirror/lang-sql";
@@ -241,12 +241,25 @@ export function createEditor(parent, text, cellType, hooks) {
     return view;
   }
 
+  function leave(v, direction) {
+    if (!hooks.onLeave || completionStatus(v.state) !== null) return false;
+    const { main } = v.state.selection;
+    if (!main.empty) return false;
+    const line = v.state.doc.lineAt(main.head).number;
+    if (direction < 0 ? line !== 1 : line !== v.state.doc.lines) return false;
+    return hooks.onLeave(direction);
+  }
+
   function makeView(into, initial) {
     const runKeys = Prec.highest(keymap.of([
       { key: "Shift-Enter", run: () => { hooks.onRun(true); return true; } },
       { key: "Alt-Enter", run: () => { hooks.onRun("insert"); return true; } },
       { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
       { key: "Escape", run: () => { hooks.onEscape(); return true; } },
+      // JupyterLab's: the arrow keys go on to the cell above (below) from the first
+      // (last) line, unless the completion list is open.
+      { key: "ArrowUp", run: (v) => leave(v, -1) },
+      { key: "ArrowDown", run: (v) => leave(v, 1) },
       { key: "Mod-s", run: () => { hooks.onSave(); return true; }, preventDefault: true },
       // Jupyter's keys: Tab after a name completes (else indents), Shift+Tab inspects.
       { key: "Tab", run: (v) => (afterName(v) ? startCompletion(v) : false) },
@@ -324,6 +337,11 @@ export function createEditor(parent, text, cellType, hooks) {
       else renderStatic(staticContent, doc, current, placeholder);
     },
     focus() { materialize(); },
+    /** The caret at the start or the end of the text. */
+    caretAt(end) {
+      materialize();
+      if (view) view.dispatch({ selection: { anchor: end ? view.state.doc.length : 0 } });
+    },
     /** Take the focus now, with a caret; make the editor at settle(), a key or a click. */
     focusSoon() {
       if (view && view.hasFocus) return;
