@@ -1850,3 +1850,46 @@ def test_arrow_keys_move_between_cells_from_the_editor(page: Page,
     page.keyboard.press("ArrowUp")  # its only line: back to the first cell, at its end
     page.keyboard.type("  # end")
     expect(cell(page, 0).locator(".cm-content")).to_contain_text("ar_b = 2  # end")
+
+
+def test_download_upload_and_shut_down_from_the_pages(page: Page, server: ServerProcess,
+                                                      tmp_path: Path) -> None:
+    """Found by the web UI's exploratory test: no way to get an .ipynb out of the page or
+    into the list, and no way to shut a notebook's kernel down (69 kernels stayed up
+    after opening 69 notebooks).  Download gives the page's notebook; Upload saves each
+    file under its name (a taken name gets " (1)"); Shut down ends the kernel."""
+    open_code_notebook(page, server, "dl_nb.ipynb", ["dl_a = 6 * 7", "print('a', dl_a)"])
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(output(page, 1)).to_have_text("a 42", timeout=WAIT)
+    with page.expect_download() as got:
+        page.locator("#download").click()
+    saved = tmp_path / "down.ipynb"
+    got.value.save_as(saved)
+    notebook = json.loads(saved.read_text())
+    assert got.value.suggested_filename == "dl_nb.ipynb"
+    assert ["".join(c["source"]) for c in notebook["cells"]] == ["dl_a = 6 * 7",
+                                                                  "print('a', dl_a)"]
+    assert notebook["cells"][1]["outputs"][0]["text"] in ("a 42\n", ["a 42\n"])
+
+    page.goto(f"{server.base}/?token={server.token}")
+    link = page.locator("#list a.nb-link")
+    row = page.locator("#list li", has_text="dl_nb.ipynb").first
+    expect(row.locator(".running")).to_be_visible(timeout=WAIT)
+    page.locator("#upload-file").set_input_files(str(saved))
+    expect(page.locator("#status")).to_have_text("Uploaded down.ipynb", timeout=WAIT)
+    page.locator("#upload-file").set_input_files(str(saved))
+    expect(page.locator("#status")).to_have_text("Uploaded down (1).ipynb", timeout=WAIT)
+    expect(link.filter(has_text="down (1).ipynb")).to_have_count(1, timeout=WAIT)
+    uploaded = json.loads((server.root / "down (1).ipynb").read_text())
+    assert "".join(uploaded["cells"][0]["source"]) == "dl_a = 6 * 7"
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("not json")
+    page.locator("#upload-file").set_input_files(str(bad))
+    expect(page.locator("#status")).to_contain_text("bad.ipynb is not a notebook", timeout=WAIT)
+
+    page.get_by_role("button", name="Shut down the kernel of dl_nb.ipynb").click()
+    expect(page.locator("#status")).to_have_text("Shut down the kernel of dl_nb.ipynb",
+                                                 timeout=WAIT)
+    expect(row.locator(".running")).to_have_count(0, timeout=WAIT)
+    status, kernels = rest(server, "GET", "/api/kernels")
+    assert status == 200 and not [k for k in kernels if k["notebook"] == "dl_nb.ipynb"]

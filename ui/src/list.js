@@ -27,14 +27,27 @@ function button(text, label, className, onclick) {
 
 // One row: the link, when it changed, and Rename / Delete. Rename and the delete
 // confirmation happen inline, in the row, so the keyboard never leaves the list.
-function notebookRow(nb) {
+function notebookRow(nb, kernelId) {
   const item = element("li");
   item.dataset.path = nb.path;
   const name = element("a", { href: notebookUrl(nb.path), className: "nb-link", textContent: nb.path });
   const when = element("span", { className: "muted",
     textContent: new Date(nb.last_modified).toLocaleString() });
+  const shutDown = async () => {
+    try {
+      await api(`/api/kernels/${encodeURIComponent(kernelId)}`, { method: "DELETE" });
+      show(`Shut down the kernel of ${nb.path}`);
+    } catch (error) {
+      show(`Cannot shut down the kernel: ${error.message}`, true);
+    }
+    refresh();
+  };
   const showRow = () => {
-    const actions = element("span", { className: "actions" },
+    const running = kernelId
+      ? [element("span", { className: "running", textContent: "running" }),
+        button("Shut down", `Shut down the kernel of ${nb.path}`, "secondary", shutDown)]
+      : [];
+    const actions = element("span", { className: "actions" }, ...running,
       button("Rename", `Rename ${nb.path}`, "secondary", startRename),
       button("Delete", `Delete ${nb.path}`, "secondary danger", askDelete));
     item.replaceChildren(name, element("span", { className: "meta" }, when, actions));
@@ -103,7 +116,8 @@ async function remove(path) {
 async function refresh() {
   const list = document.getElementById("list");
   try {
-    const { notebooks } = await api("/api/notebooks");
+    const [{ notebooks }, kernels] = await Promise.all([api("/api/notebooks"), api("/api/kernels")]);
+    const running = new Map(kernels.filter((k) => k.notebook).map((k) => [k.notebook, k.id]));
     list.replaceChildren();
     if (!notebooks.length) {
       const item = document.createElement("li");
@@ -111,7 +125,7 @@ async function refresh() {
       item.textContent = "No notebooks yet.";
       list.append(item);
     }
-    for (const nb of notebooks) list.append(notebookRow(nb));
+    for (const nb of notebooks) list.append(notebookRow(nb, running.get(nb.path)));
   } catch (error) {
     list.replaceChildren();
     show(`Cannot list notebooks: ${error.message}`, true);
@@ -126,6 +140,38 @@ document.getElementById("new").addEventListener("click", async () => {
   } catch (error) {
     show(`Cannot create a notebook: ${error.message}`, true);
   }
+});
+
+// Upload: each .ipynb file is saved under its name (or "name (1).ipynb"... if taken).
+const picker = document.getElementById("upload-file");
+document.getElementById("upload").addEventListener("click", () => picker.click());
+picker.addEventListener("change", async () => {
+  const files = [...picker.files];
+  picker.value = "";
+  for (const file of files) {
+    let notebook;
+    try {
+      notebook = JSON.parse(await file.text());
+    } catch {
+      show(`${file.name} is not a notebook (not JSON)`, true);
+      continue;
+    }
+    const stem = file.name.replace(/\.ipynb$/i, "").replace(/[\\/]/g, "_") || "Uploaded";
+    for (let n = 0; n < 50; n += 1) {
+      const path = n ? `${stem} (${n}).ipynb` : `${stem}.ipynb`;
+      try {
+        await api(`/api/notebooks/${encodePath(path)}`, {
+          method: "PUT", body: JSON.stringify({ notebook, version: null }) });
+        show(`Uploaded ${path}`);
+        break;
+      } catch (error) {
+        if (error.status === 409) continue;
+        show(`Cannot upload ${file.name}: ${error.message}`, true);
+        break;
+      }
+    }
+  }
+  refresh();
 });
 
 refresh();

@@ -18,7 +18,7 @@ import { confirmRestart, showShortcuts } from "./keys.js";
 import { interruptKernel, openKernel } from "./lifecycle.js";
 import { showPath } from "./messages.js";
 import { runAll, runAndMaybeAdvance, runStale, setMode } from "./run.js";
-import { loadModel, save } from "./saving.js";
+import { download, loadModel, save } from "./saving.js";
 import { TOKEN_HELP, encodePath, renameTarget } from "./api.js";
 import { el } from "./render.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
@@ -32,6 +32,7 @@ function wireToolbar() {
   $("run-stale").onclick = () => runStale();
   $("clear-all").onclick = () => clearAllOutputs();
   $("save").onclick = () => save();
+  $("download").onclick = () => download();
   $("interrupt").onclick = () => interruptKernel();
   $("restart").onclick = () => confirmRestart(false);
   $("restart-run").onclick = () => confirmRestart(true);

@@ -12,6 +12,18 @@ function cleanOutput(o) {
   return out;
 }
 
+/** The notebook as the page has it, as an .ipynb file the browser downloads. */
+export function download() {
+  const blob = new Blob([JSON.stringify(toNotebook(), null, 1) + "\n"], { type: "application/x-ipynb+json" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = S.path.split("/").pop() || "notebook.ipynb";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
 function toNotebook() {
   return {
     nbformat: 4,
