@@ -354,6 +354,9 @@ class _Scopes:
         candidates = self._changed_bases.get((table.get_name(), table.get_lineno()), ())
         found: set[str] = set()
         for name in candidates:
+            if name in (NUMPY, STDLIB):
+                found.add(name)  # a global generator (``np.random.seed(s)``)
+                continue
             try:
                 if table.lookup(name).is_global():
                     found.add(name)

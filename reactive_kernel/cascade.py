@@ -22,6 +22,7 @@ from .generators import (
     is_generator_name,
     is_generator_object,
     object_state,
+    of_function,
     same_state,
     snapshot,
 )
@@ -192,6 +193,13 @@ class Cascade:
                     return True
         return False
 
+    def _remade_input(self, cell: CellId, name: str) -> bool:
+        """Whether the value ``cell`` read for ``name`` was made anew in this cascade."""
+        parent = self.graph.binding(cell, name)
+        source = self.runner.values.through_failed(parent, name)
+        return source is not None and source != cell and source in self.same \
+            and name not in self.same[source]
+
     def _blocked(self, cell: CellId) -> CellId | None:
         """A cell it reads from that failed or was skipped in this cascade (a
         name its parent failed before binding is read from above that parent).
@@ -237,11 +245,12 @@ class Cascade:
         before = dict(runner.values.records.get(cell, {}))
         same_code, state.ran_code = state.ran_code == code, code
         settings, state.settings = state.settings, {}
-        unseen = dict(runner.values.namespace) if placed and runner.binds_unseen(code) \
-            else None
+        unseen = dict(runner.values.namespace) \
+            if placed and runner.binds_unseen(code, cell) else None
         # A generator some cell draws from visibly: a cell may draw from it unseen.
-        states = {g: snapshot(g) for g in GLOBAL_GENERATORS if self.graph.definers(g)} \
-            if placed else {}
+        used = runner.values.generators_used
+        states = {g: snapshot(g) for g in GLOBAL_GENERATORS
+                  if g in used or self.graph.definers(g)} if placed else {}
         objects = dict(runner.values.generator_objects) if placed else {}
         object_states = {key: object_state(value) for key, value in objects.items()}
         outcome = await self._execute(cell, code, state, trigger)
@@ -254,6 +263,14 @@ class Cascade:
                 # The names holding a generator whose state it changed.
                 drawn |= {n for n, v in namespace.items()
                           if id(v) in moved and v is objects[id(v)] and not n.startswith("_")}
+            # A generator no cell was seen using until this one bound its functions
+            # (``from numpy.random import seed, rand; seed(0)``): it may have seeded
+            # or drawn; the state it left is the one below it.
+            untracked = GLOBAL_GENERATORS - states.keys()
+            if untracked:
+                made = [namespace.get(n) for n in self.graph.cell(cell).defs] if unseen is None \
+                    else [v for n, v in namespace.items() if unseen.get(n, ABSENT) is not v]
+                drawn |= {g for v in made if callable(v) and (g := of_function(v)) in untracked}
             hidden = runner.hidden_draws(cell)
             if hidden and outcome.status == "ok":
                 runner.drew_not(cell, {g for g in hidden - drawn
@@ -301,6 +318,9 @@ class Cascade:
             # as it was: not a new value for its readers.
             literal = runner.literal_changes(cell) if outcome.status == "ok" else {}
             state.settings = literal
+            # Unless the module it changed came to it changed (``pd.set_option(a)``
+            # edited above ``pd.set_option(b)``): then it leaves another state.
+            literal = {n: t for n, t in literal.items() if not self._remade_input(cell, n)}
             self.same[cell] = {
                 n: r.value for n, r in after.items()
                 if n in before and (
@@ -406,6 +426,20 @@ class Cascade:
                     if name.isidentifier() else []
                 found.extend(r for r in reversed(between) if r not in seen and r not in found)
                 found.append(definer)
+        # A name a cell between rebound unseen (``exec("x = [2]")``, a star import)
+        # that this cell changes in place: its last run changed that very object,
+        # so the cell that made it runs again first (after the definer above it).
+        values = runner.values
+        for name in sorted((node.refs & runner._inplace.get(cell, frozenset())) - cut):
+            if not values.observed:
+                break
+            source = values.unseen_source(cell, name)
+            if source is None or source in self.done or source in runner.batch \
+                    or source in seen or source in found:
+                continue
+            definer = graph.binding(cell, name)
+            at = found.index(definer) if definer in found else len(found)
+            found.insert(at, source)
         return found
 
     def _readers_between(self, definer: CellId, cell: CellId, name: str) -> list[CellId]:

@@ -35,6 +35,23 @@ def of_module(module: object) -> str | None:
     return None
 
 
+def of_function(value: object) -> str | None:
+    """The pseudo-name of the global generator whose bound method ``value`` is
+    (``rand`` and ``seed`` after ``from numpy.random import rand, seed`` or
+    ``from pylab import *``, ``choice`` after ``from random import choice``)."""
+    owner = getattr(value, "__self__", None)
+    if owner is None or isinstance(owner, type):
+        return None
+    numpy_random = sys.modules.get("numpy.random")
+    mtrand = getattr(numpy_random, "mtrand", None)
+    if mtrand is not None and owner is getattr(mtrand, "_rand", None):
+        return NUMPY
+    stdlib = sys.modules.get("random")
+    if stdlib is not None and owner is getattr(stdlib, "_inst", None):
+        return STDLIB
+    return None
+
+
 def snapshot(name: str) -> object:
     """The generator's state now (None: its module is not loaded)."""
     module = sys.modules.get("numpy.random" if name == NUMPY else "random")

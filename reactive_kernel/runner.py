@@ -184,10 +184,24 @@ class Runner:
         self._analyses[code] = result
         return result
 
-    def binds_unseen(self, code: str) -> bool:
+    def binds_unseen(self, code: str, cell: CellId | None = None) -> bool:
         """Whether ``code`` may bind names the analysis cannot list: a star
-        import, ``exec``, ``globals()``, ``%run``, ``%pylab``, ``%store -r``."""
-        return _UNSEEN.search(code) is not None
+        import, ``exec``, ``globals()``, ``%run``, ``%pylab``, ``%store -r``, in
+        it or in a cell defining a function it reads (``setx()`` with ``def
+        setx(): globals()["x"] = 2`` above)."""
+        if _UNSEEN.search(code) is not None:
+            return True
+        if cell is None or cell not in self.graph:
+            return False
+        graph = self.graph
+        for name in graph.cell(cell).refs:
+            definer = graph.binding(cell, name)
+            if definer is not None and definer != cell \
+                    and _UNSEEN.search(graph.cell(definer).code) is not None:
+                own = self.calls.analysis(definer)
+                if own is not None and any(c.name == name for c in own.calls):
+                    return True
+        return False
 
     def literal_changes(self, cell: CellId) -> dict[str, str]:
         """The names ``cell`` changes in place only by literal statements of its

@@ -182,6 +182,9 @@ class ValueStore:
     #: state draws from it, whether it reads the name or not (``sim.run()`` with
     #: ``sim = Simulator(rng)``).
     generator_objects: dict[int, object] = field(default_factory=dict)
+    #: Global generators some name holds a function of (``from numpy.random import
+    #: seed, rand``): cells may draw from them though no cell does so visibly.
+    generators_used: set[str] = field(default_factory=set)
     _stamps: itertools.count[int] = field(default_factory=itertools.count)
     #: Names :meth:`place` gave the nearest definer above's value for a read the
     #: analysis cannot see -> which of their definers that was (an index into
@@ -231,6 +234,14 @@ class ValueStore:
                 best = (position, cell)
         return None if best is None else best[1]
 
+    def unseen_source(self, cell: CellId, name: str) -> CellId | None:
+        """The cell whose unseen binding of ``name`` ``cell`` sees, if any."""
+        graph = self.graph
+        high = graph.position(cell)
+        definer = graph.binding(cell, name)
+        low = graph.position(definer) if definer is not None else float("-inf")
+        return self._observer_between(name, low if low < high else float("-inf"), high)
+
     def unseen_sources(self) -> dict[tuple[CellId, str], CellId]:
         """Per reader and name, the cell whose unseen binding it sees (see
         :meth:`observe`): a deletion or a move that changes one changes what
@@ -239,11 +250,7 @@ class ValueStore:
         found: dict[tuple[CellId, str], CellId] = {}
         for name in {n for names in self.observed.values() for n in names}:
             for reader in graph.readers(name):
-                high = graph.position(reader)
-                definer = graph.binding(reader, name)
-                low = graph.position(definer) if definer is not None else float("-inf")
-                source = self._observer_between(name, low if low < high else float("-inf"),
-                                                high)
+                source = self.unseen_source(reader, name)
                 if source is not None:
                     found[(reader, name)] = source
         return found
@@ -253,6 +260,8 @@ class ValueStore:
         run rebound ``rebound`` (names it does not define visibly).  ``keep``:
         the same code ran before, and what it rebound then, the same again
         now (a star import binding the objects it already bound), still holds."""
+        for value in rebound.values():
+            self._note_generator_function(value)
         names = {**self.observed.get(cell, {}), **rebound} if keep else dict(rebound)
         if names:
             self.observed[cell] = names
@@ -422,6 +431,7 @@ class ValueStore:
                     self._keep_generator(value)
                 else:
                     kept[name] = Record(value, stamp)
+                    self._note_generator_function(value)
         for name in changed_in_place:
             if name not in node.refs or name not in kept or not _is_name(name):
                 continue
@@ -435,6 +445,12 @@ class ValueStore:
                     and record.value is not ABSENT and record.value is not PASS:
                 record.changed = True
         self._note_failing(cell)
+
+    def _note_generator_function(self, value: object) -> None:
+        if callable(value) and not isinstance(value, type):
+            generator = generators.of_function(value)
+            if generator is not None:
+                self.generators_used.add(generator)
 
     def _keep_generator(self, value: object) -> None:
         objects = self.generator_objects

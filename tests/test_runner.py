@@ -1117,3 +1117,36 @@ def test_a_generator_objects_state_is_kept_per_cell() -> None:
         nb.run(cell, code)
     cells["a"] = "a = r.random(); a2 = r.random()"
     assert nb.run("a", cells["a"]).ran == ["a", "b"] and same_as_top(nb, cells, ["b"])
+
+
+def test_audit_13_settings_chains_unseen_seeds_and_unseen_objects_changed_in_place() -> None:
+    """Audit 13's four bugs, each against top to bottom.  S: a second setting cell of
+    the same module counted as setting it as before though what it was given changed.
+    G: a seed set in a helper function, or by ``seed`` imported from numpy.random, was
+    not kept.  E: an object only ``exec`` made, changed in place below, was changed
+    again on itself after an edit.  X: ``globals()[...]`` in a function a cell calls."""
+    def check(cells: dict[str, str], edit: tuple[str, str] | None, names: list[str]) -> None:
+        nb = Notebook()
+        for cell, code in cells.items():
+            nb.run(cell, code)
+        if edit is not None:
+            cells = {**cells, edit[0]: edit[1]}
+            nb.run(*edit)
+        top = _top_to_bottom(cells)
+        assert [repr(nb.ns[n]) for n in names] == [repr(top[n]) for n in names], cells
+
+    check({"imp": "import pandas as pd", "rows": "pd.set_option('display.max_rows', 10)",
+           "prec": "pd.set_option('display.precision', 2)",
+           "show": "v = pd.get_option('display.max_rows')"},
+          ("rows", "pd.set_option('display.max_rows', 20)"), ["v"])
+    check({"def": "import numpy as np\ndef reset(s):\n    np.random.seed(s)", "seed": "reset(1)",
+           "a": "a = np.random.rand(2)", "b": "b = list(a)"},
+          ("a", "a = np.random.rand(3)"), ["b"])
+    check({"imp": "from numpy.random import seed, rand\nseed(0)", "a": "a = rand(2)",
+           "b": "b = list(a)"}, ("a", "a = rand(3)"), ["b"])
+    check({"x": "x = [1]", "ex": "exec('x = [2]')", "app": "x.append(3)", "show": "v = list(x)"},
+          ("x", "x = [5]"), ["v"])
+    check({"ex": "exec('z = [1]')", "app": "z.append(2)", "show": "v = list(z)"},
+          ("app", "z.append(3)"), ["v"])
+    check({"x": "x = 1", "def": "def setx():\n    globals()['x'] = 2", "call": "setx()",
+           "show": "v = x"}, None, ["v"])
