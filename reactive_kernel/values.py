@@ -619,13 +619,15 @@ def method_changes(namespace: Mapping[str, object], name: str, path: tuple[str, 
     if method in MODULE_SETTERS and method not in MUTATING_METHODS:
         # A module's setter (``np.random.seed``, ``pd.set_option``); on anything
         # else (``ax.set(...)``, ``rs.seed(1)``) a read, as other methods are.
+        if value is _UNKNOWN:
+            return True  # not defined yet (imported in the same cell)
         for attribute in path:
-            if value is _UNKNOWN:
-                return True  # not defined yet (imported in the same cell)
             if attribute == "[]" or not isinstance(value, types.ModuleType):
                 return False
             value = getattr(value, attribute, _UNKNOWN)
-        return value is _UNKNOWN or isinstance(value, types.ModuleType)
+        # A module without that attribute (``pd.np.random.seed(0)`` on pandas 2+):
+        # the call fails, changing nothing.
+        return isinstance(value, types.ModuleType)
     if path and _is_pandas(value):
         # A column or attribute of a frame (df["a"].add(1), df.columns.append(i)):
         # arithmetic, concatenation and an Index's insert give new objects.

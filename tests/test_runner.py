@@ -1150,3 +1150,16 @@ def test_audit_13_settings_chains_unseen_seeds_and_unseen_objects_changed_in_pla
           ("app", "z.append(3)"), ["v"])
     check({"x": "x = 1", "def": "def setx():\n    globals()['x'] = 2", "call": "setx()",
            "show": "v = x"}, None, ["v"])
+
+
+def test_a_setter_a_module_does_not_have_changes_nothing() -> None:
+    """Audit 13: ``pd.np.random.seed(0)`` (no ``pd.np`` in pandas 2+) fails in both
+    kernels, yet counted as a change of ``pd``: the 42 cells below reading ``pd``
+    showed "Not run" where stock runs them."""
+    nb = Notebook()
+    nb.run("a", "import pandas as pd")
+    nb.run("b", "pd.np.random.seed(0)")
+    nb.run("c", "v = int(pd.Series([1, 2]).sum())")
+    assert "pd" not in nb.runner.graph.cell(CellId("b")).defs
+    report = nb.run("a", "import pandas as pd\nimport os")
+    assert report.skipped == [] and nb.ns["v"] == 3
