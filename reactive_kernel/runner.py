@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+import types
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import replace
 from itertools import islice
@@ -36,6 +37,12 @@ from .values import NO_CELL, ValueStore, generator_called, method_changes
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
+
+
+def _plotting(value: object) -> bool:
+    """matplotlib, one of its modules (pyplot, style), or seaborn."""
+    name = getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else ""
+    return name == "seaborn" or name == "matplotlib" or name.startswith("matplotlib.")
 
 
 #: Code that may bind names the analysis cannot list (see :meth:`Runner.binds_unseen`).
@@ -287,6 +294,31 @@ class Runner:
         :mod:`.generators`)."""
         if analysis.draw_calls:
             analysis = self._draws_known(analysis)
+        analysis = self._method_calls_known(analysis)
+        return self._plotting_family(analysis) if analysis.inplace else analysis
+
+    def _plotting_family(self, analysis: CellAnalysis) -> CellAnalysis:
+        """A setting of matplotlib, pyplot or seaborn (``mpl.rc(...)``,
+        ``sns.set_theme()``, ``plt.rcParams[...] = ...``) is one of all three: the
+        cells drawing with ``plt`` below an edited ``mpl.rc`` re-run too."""
+        namespace = self.namespace
+        changed = {n for n in analysis.inplace if _plotting(namespace.get(n))}
+        if not changed:
+            return analysis
+        family = {n for n, v in namespace.items()
+                  if not n.startswith("_") and _plotting(v)} - changed
+        if not family:
+            return analysis
+        literal = dict(analysis.literal_changes)
+        texts = [literal[n] for n in sorted(changed) if n in literal]
+        same = len(texts) == len(changed)
+        return replace(
+            analysis, inplace=analysis.inplace | family, defs=analysis.defs | family,
+            refs=analysis.refs | family, weak=analysis.weak | (family - analysis.refs),
+            literal_changes=analysis.literal_changes | (
+                {(n, "\n".join(texts)) for n in family} if same else set()))
+
+    def _method_calls_known(self, analysis: CellAnalysis) -> CellAnalysis:
         if not analysis.method_changes:
             return analysis
         calls: dict[str, list[tuple[tuple[str, ...], str]]] = {}

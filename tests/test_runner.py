@@ -1163,3 +1163,18 @@ def test_a_setter_a_module_does_not_have_changes_nothing() -> None:
     assert "pd" not in nb.runner.graph.cell(CellId("b")).defs
     report = nb.run("a", "import pandas as pd\nimport os")
     assert report.skipped == [] and nb.ns["v"] == 3
+
+
+def test_a_setting_of_matplotlib_or_seaborn_reruns_the_cells_drawing_with_pyplot() -> None:
+    """Audit 13: every handson-ml2 notebook sets ``mpl.rc(...)`` in its first cell and
+    draws with ``plt``: an edited style re-ran nothing (``plt`` is another name).  A
+    setting of matplotlib, pyplot or seaborn is one of all three; the same setting
+    made again is still no new value."""
+    nb = Notebook()
+    nb.run("imp", "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib as mpl\n"
+                  "import matplotlib.pyplot as plt")
+    nb.run("rc", "mpl.rc('lines', linewidth=3)")
+    nb.run("draw", "w = plt.rcParams['lines.linewidth']")
+    report = nb.run("rc", "mpl.rc('lines', linewidth=5)")
+    assert report.ran == ["rc", "draw"] and nb.ns["w"] == 5
+    assert nb.run("rc", "mpl.rc('lines', linewidth=5)").ran == ["rc"]
