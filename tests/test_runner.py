@@ -34,6 +34,14 @@ class Notebook:
             return Outcome("error", f"{type(err).__name__}: {err}")
         return Outcome("ok")
 
+    @classmethod
+    def of(cls, cells: dict[str, str], mode: str = "auto") -> Notebook:
+        """A notebook whose cells ran top to bottom, with these ids."""
+        nb = cls(mode)
+        for cell, code in cells.items():
+            nb.run(cell, code)
+        return nb
+
     def run(self, cell: str | None, code: str, **kw: Any) -> Any:
         plan = self.runner.submit(CellId(cell) if cell else None, code, **kw)
         self.log = []
@@ -876,9 +884,7 @@ def test_an_edited_seed_reruns_the_readers_of_its_module_as_top_to_bottom() -> N
              "x": "x = random.random()",
              "y": "y = np.random.rand()",
              "p": "p = (x, y)"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     report = nb.run("seed", "random.seed(2)\nnp.random.seed(0)")
     # np is set as it was: its reader is left as it is.
     assert report.ran == ["seed", "x", "p"] and report.restored == []
@@ -937,9 +943,7 @@ def test_a_name_a_star_import_or_exec_rebinds_is_seen_below_it_as_top_to_bottom(
         ({"a": "from math import *", "b": "pi = pi * 2", "c": "v = pi"}, None, 2 * math.pi),
     ]
     for cells, edit, expected in cases:
-        nb = Notebook()
-        for cell, code in cells.items():
-            nb.run(cell, code)
+        nb = Notebook.of(cells)
         if edit is not None:
             nb.run(*edit)
         assert nb.ns["v"] == expected, cells
@@ -948,9 +952,7 @@ def test_a_name_a_star_import_or_exec_rebinds_is_seen_below_it_as_top_to_bottom(
             exec(code, top)
         assert nb.ns["v"] == top["v"]
     # Moving the star import below the reader: the reader sees the cell above again.
-    nb = Notebook()
-    for cell, code in {"a": "pi = 3", "b": "from math import *", "c": "v = pi"}.items():
-        nb.run(cell, code)
+    nb = Notebook.of({"a": "pi = 3", "b": "from math import *", "c": "v = pi"})
     rebound = nb.runner.set_order([CellId("a"), CellId("c"), CellId("b")])
     asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
     nb.run("c", "v = pi")
@@ -971,9 +973,7 @@ def test_an_edited_star_import_or_exec_reruns_the_readers_of_what_it_rebound() -
     assert report.ran == ["b", "c", "d"] and (nb.ns["w"], nb.ns["z"]) == (30, 7)
     # The same objects bound again: nothing to re-run.
     assert nb.run("b", "exec('x = 3')").ran == ["b"]
-    nb = Notebook(mode="lazy")
-    for cell, code in {"a": "x = 1", "b": "exec('x = 2')", "c": "v = x"}.items():
-        nb.run(cell, code)
+    nb = Notebook.of({"a": "x = 1", "b": "exec('x = 2')", "c": "v = x"}, mode="lazy")
     report = nb.run("b", "exec('x = 3')")
     assert report.ran == ["b"] and report.stale == ["c"]
     assert nb.runner.state(CellId("c")).status is Status.STALE
@@ -986,18 +986,14 @@ def test_readers_below_of_values_a_restore_made_anew_rerun() -> None:
     kept ``cat``.  Readers below of what a restore made anew run too."""
     cells = {"c0": "class Dog:\n    species = 'dog'", "c1": "d = Dog()",
              "c2": "Dog.species = 'cat'", "c3": "v = d.species", "c4": "u = 1"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     report = nb.run("c2", "Dog.species = 'wolf'")
     assert report.ran == ["c0", "c1", "c2", "c3"] and nb.ns["v"] == "wolf"
     # A method patched onto the base class of an instance's class.
     cells = {"c0": "class A:\n    def who(self):\n        return 'A'",
              "c1": "class B(A):\n    pass", "c2": "b = B()",
              "c3": "def who(self):\n    return 'patched'\nA.who = who", "c4": "v = b.who()"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     nb.run("c3", "def who(self):\n    return 'patched2'\nA.who = who")
     assert nb.ns["v"] == "patched2"
 
@@ -1006,9 +1002,7 @@ def test_deleting_or_moving_a_cell_that_rebound_a_name_unseen_reruns_its_readers
     """``x = 1`` / ``exec("x = 2")`` / ``print(x)``: deleting the ``exec`` cell, or
     moving it below the reader, makes the reader see 1 again, as top to bottom."""
     for change in ("delete", "move"):
-        nb = Notebook()
-        for cell, code in {"c0": "x = 1", "c1": "exec('x = 2')", "c2": "v = x"}.items():
-            nb.run(cell, code)
+        nb = Notebook.of({"c0": "x = 1", "c1": "exec('x = 2')", "c2": "v = x"})
         assert nb.ns["v"] == 2
         if change == "delete":
             rebound = nb.runner.remove([CellId("c1")])
@@ -1035,9 +1029,7 @@ def test_draws_from_a_global_generator_follow_notebook_order() -> None:
     cells = {"imp": "import numpy as np", "seed": "np.random.seed(0)",
              "a": "a = np.random.rand(3)", "b": "b = np.random.rand(2)",
              "c": "c = a.sum() + b.sum()", "d": "d = 1"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     edited = {**cells, "a": "a = np.random.rand(5)"}
     report = nb.run("a", edited["a"])
     assert report.ran == ["a", "b", "c"]
@@ -1057,9 +1049,7 @@ def test_draws_from_a_global_generator_follow_notebook_order() -> None:
     cells = {"imp": "import numpy as np\nimport pandas as pd", "seed": "np.random.seed(0)",
              "a": "a = np.random.rand(3)", "h": "s = pd.Series(range(100)).sample(3)",
              "b": "b = np.random.rand(2)", "c": "c = list(s) + list(b)"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     assert nb.ns["c"] == _top_to_bottom(cells)["c"]
     cells["a"] = "a = np.random.rand(5)"
     assert nb.run("a", cells["a"]).ran == ["a", "h", "b", "c"]
@@ -1067,9 +1057,7 @@ def test_draws_from_a_global_generator_follow_notebook_order() -> None:
     # The standard library's generator, seeded and drawn from.
     cells = {"imp": "import random", "s": "random.seed(1)", "x": "x = random.random()",
              "y": "y = random.randint(0, 10**6)"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     for cell, code in (("x", "x = random.random(); x2 = random.random()"),
                        ("s", "random.seed(2)")):
         cells[cell] = code
@@ -1092,9 +1080,7 @@ def test_a_generator_objects_state_is_kept_per_cell() -> None:
     cells = {"imp": "import numpy as np", "rng": "rng = np.random.default_rng(0)",
              "data": "data = rng.integers(0, 1000, 4)", "chg": "data[0] = -1",
              "show": "s = list(data)", "more": "m = rng.integers(0, 1000, 2)"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     for cell, code in (("show", "s = list(data) + [0]"), ("chg", "data[0] = -2"),
                        ("data", "data = rng.integers(0, 1000, 6)")):
         cells[cell] = code
@@ -1104,17 +1090,13 @@ def test_a_generator_objects_state_is_kept_per_cell() -> None:
              "sim": "class Sim:\n    def __init__(self, r):\n        self.r = r\n"
                     "    def run(self):\n        return self.r.rand()\nsim = Sim(rng)",
              "run": "v = sim.run()", "x": "x = rng.rand()"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     cells["run"] = "v = sim.run() + sim.run()"
     assert nb.run("run", cells["run"]).ran == ["run", "x"]
     assert same_as_top(nb, cells, ["v", "x"])
     cells = {"imp": "import random", "r": "r = random.Random(1)", "a": "a = r.random()",
              "b": "b = r.randint(0, 10**6)"}
-    nb = Notebook()
-    for cell, code in cells.items():
-        nb.run(cell, code)
+    nb = Notebook.of(cells)
     cells["a"] = "a = r.random(); a2 = r.random()"
     assert nb.run("a", cells["a"]).ran == ["a", "b"] and same_as_top(nb, cells, ["b"])
 
@@ -1126,9 +1108,7 @@ def test_audit_13_settings_chains_unseen_seeds_and_unseen_objects_changed_in_pla
     not kept.  E: an object only ``exec`` made, changed in place below, was changed
     again on itself after an edit.  X: ``globals()[...]`` in a function a cell calls."""
     def check(cells: dict[str, str], edit: tuple[str, str] | None, names: list[str]) -> None:
-        nb = Notebook()
-        for cell, code in cells.items():
-            nb.run(cell, code)
+        nb = Notebook.of(cells)
         if edit is not None:
             cells = {**cells, edit[0]: edit[1]}
             nb.run(*edit)
