@@ -272,3 +272,24 @@ def test_a_kernel_that_never_answers_for_its_widgets_blocks_nothing(
     page.keyboard.press("Control+s")
     wait_saved(page)
 
+
+
+def test_widgets_of_a_restarted_kernel_say_they_are_inactive(page: Page,
+                                                            server: ServerProcess) -> None:
+    """Found by the web UI's exploratory test: after a restart a slider could still be
+    dragged and nothing happened, with nothing to say so."""
+    open_code_notebook(page, server, "wdead.ipynb", [SLIDER, "print('n is', slider.value)"])
+    run_all_cells(page, 2)
+    expect(output(page, 1)).to_have_text("n is 10", timeout=WAIT)
+    expect(cell(page, 0).locator(".widget-slider")).to_be_visible(timeout=WAIT)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#restart").click()
+    expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(timeout=WAIT)
+    dead = cell(page, 0).locator(".rk-widget")
+    expect(dead).to_have_class(re.compile("rk-widget-dead"), timeout=WAIT)
+    expect(dead).to_have_attribute("title", re.compile("run its cell again"))
+    # Run again, the cell makes a live one.
+    cell(page, 0).locator(".cm-content, .rk-code-view").first.click()
+    page.keyboard.press("Control+Enter")
+    expect(cell(page, 0).locator(".rk-widget")).not_to_have_class(re.compile("rk-widget-dead"),
+                                                                   timeout=WAIT)

@@ -232,6 +232,7 @@ export async function restartKernel(runAllAfter) {
     S.userRestart = false;
   }
   restartSeq += 1;
+  forgetComms();  // the old kernel's widgets and comms are gone
   resetCellStates();
   setBanner(null);
   if (!S.conn.open) await new Promise((r) => setTimeout(r, 500));

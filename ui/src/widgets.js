@@ -305,6 +305,12 @@ export async function saveWidgetState() {
 
 /** A new kernel (restart): its widgets are new ones. */
 export function forgetComms() {
+  // The views on the page belong to the old kernel's widgets: they say so, and take no
+  // input that would silently go nowhere (run the cell again for a live one).
+  for (const node of document.querySelectorAll(".rk-widget")) {
+    node.classList.add("rk-widget-dead");
+    node.title = "This widget belonged to the kernel before its restart: run its cell again to use it.";
+  }
   comms.clear();
   closed.clear();
   captures.clear();
