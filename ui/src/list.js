@@ -42,14 +42,16 @@ function notebookRow(nb, kernelId) {
     }
     refresh();
   };
+  let renameButton = null;
+  let deleteButton = null;
   const showRow = () => {
     const running = kernelId
       ? [element("span", { className: "running", textContent: "running" }),
         button("Shut down", `Shut down the kernel of ${nb.path}`, "secondary", shutDown)]
       : [];
-    const actions = element("span", { className: "actions" }, ...running,
-      button("Rename", `Rename ${nb.path}`, "secondary", startRename),
-      button("Delete", `Delete ${nb.path}`, "secondary danger", askDelete));
+    renameButton = button("Rename", `Rename ${nb.path}`, "secondary", startRename);
+    deleteButton = button("Delete", `Delete ${nb.path}`, "secondary danger", askDelete);
+    const actions = element("span", { className: "actions" }, ...running, renameButton, deleteButton);
     item.replaceChildren(name, element("span", { className: "meta" }, when, actions));
   };
   const startRename = () => {
@@ -58,14 +60,14 @@ function notebookRow(nb, kernelId) {
     input.setAttribute("aria-label", `New name for ${nb.path}`);
     const form = element("form", { className: "rename-form" }, input,
       button("Save", `Save the new name of ${nb.path}`, "", null),
-      button("Cancel", `Cancel renaming ${nb.path}`, "secondary", () => { showRow(); item.querySelector("button").focus(); }));
+      button("Cancel", `Cancel renaming ${nb.path}`, "secondary", () => { showRow(); renameButton.focus(); }));
     form.querySelector("button").type = "submit";
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       rename(nb.path, input.value, input);
     });
     input.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") { showRow(); item.querySelector("button").focus(); }
+      if (event.key === "Escape") { showRow(); renameButton.focus(); }
     });
     item.replaceChildren(form);
     input.focus();
@@ -75,7 +77,7 @@ function notebookRow(nb, kernelId) {
     const prompt = element("span", { className: "confirm", textContent: `Delete ${nb.path}?` });
     const yes = button("Delete", `Yes, delete ${nb.path}`, "danger", () => remove(nb.path));
     const no = button("Cancel", `Cancel, keep ${nb.path}`, "secondary", () => {
-      showRow(); item.querySelectorAll("button")[1].focus();
+      showRow(); deleteButton.focus();
     });
     item.replaceChildren(name, element("span", { className: "meta" }, prompt, yes, no));
     no.focus();

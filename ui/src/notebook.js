@@ -45,12 +45,10 @@ function wireToolbar() {
   // After a toolbar button, the keys go to the notebook again (command mode), as in
   // JupyterLab: B, A, D,D... act on the selected cell, not on the button.
   document.querySelector(".rk-toolbar").addEventListener("click", () => {
-    setTimeout(() => {
-      const focused = document.activeElement;
-      if (S.active && focused && focused.closest && focused.closest(".rk-toolbar")) {
-        S.active.el.focus({ preventScroll: true });
-      }
-    });
+    const focused = document.activeElement;
+    if (S.active && focused && focused.closest && focused.closest(".rk-toolbar")) {
+      S.active.el.focus({ preventScroll: true });
+    }
   });
   $("toggle-graph").onclick = () => setGraphOpen(!S.graphOpen);
   $("close-graph").onclick = () => setGraphOpen(false);
