@@ -42,12 +42,14 @@ def of_function(value: object) -> str | None:
     owner = getattr(value, "__self__", None)
     if owner is None or isinstance(owner, type):
         return None
+    # The global generators, through public functions bound to them.
     numpy_random = sys.modules.get("numpy.random")
-    mtrand = getattr(numpy_random, "mtrand", None)
-    if mtrand is not None and owner is getattr(mtrand, "_rand", None):
+    if numpy_random is not None and owner is getattr(getattr(numpy_random, "rand", None),
+                                                     "__self__", None):
         return NUMPY
     stdlib = sys.modules.get("random")
-    if stdlib is not None and owner is getattr(stdlib, "_inst", None):
+    if stdlib is not None and owner is getattr(getattr(stdlib, "random", None),
+                                               "__self__", None):
         return STDLIB
     return None
 
