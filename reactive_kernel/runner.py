@@ -32,7 +32,7 @@ from .analysis import (
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
-from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status
+from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
 from .values import NO_CELL, ValueStore, generator_called, method_changes
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
@@ -532,6 +532,9 @@ class Runner:
             "runs": state.runs,
             "rerun": state.rerun,
             "output_at": None if state.output_at is None else round(state.output_at, 3),
+            # The code a cascade would re-run (what the cell last ran, or was
+            # registered with): a frontend showing other text marks the cell edited.
+            "code_hash": code_hash(self.graph.cell(cell).code) if cell in self.graph else None,
         }
 
     def load(self, cells: Iterable[tuple[CellId, str]],
@@ -611,6 +614,7 @@ class Runner:
                     self.register(cell_id, code, CellAnalysis())
                 return Plan(cell_id, [cell_id], code=code, plain=anonymous)
             self.graph.replace_code(cell_id, code)
+            self.touch(cell_id)  # its code_hash changed
             return self.plan(cell_id, rebound, pending, code=code)
         if anonymous and not analysis.defs and not analysis.refs and not analysis.deletes:
             # Nothing to link: run it once, keep no node.

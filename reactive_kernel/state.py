@@ -8,6 +8,7 @@ execute_reply's ``metadata.reactive``.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -16,6 +17,14 @@ from typing import Literal, Protocol
 from .graph import CellId
 
 Mode = Literal["auto", "lazy"]
+
+
+def code_hash(code: str) -> str:
+    """A short fingerprint of a cell's code, as the state comm publishes it: the
+    CRC-32 of its UTF-8 bytes, 8 hex digits.  A frontend hashes its editor's text the
+    same way to tell whether the code the kernel holds (and a cascade would re-run)
+    is the one it shows (``ui/src/cellstate.js``, the JupyterLab extension)."""
+    return f"{zlib.crc32(code.encode('utf-8', 'surrogatepass')):08x}"
 
 
 class Status(str, Enum):

@@ -13,9 +13,11 @@ like stock JupyterLab, get nothing and lose nothing) and receives, as
   ``interval`` seconds: running, ok with its duration, error, skipped with the
   upstream cell, unchanged), and when the request ends.  ``state`` is
   ``{"status", "duration_ms", "error", "skipped_because", "execution_count",
-  "runs", "rerun", "label"}`` (``rerun``: the latest run was a cascade's
-  re-run, not the cell's own request); a cell deleted from the graph comes as
-  ``null``;
+  "runs", "rerun", "output_at", "code_hash", "label"}`` (``rerun``: the latest
+  run was a cascade's re-run, not the cell's own request; ``code_hash``: the
+  :func:`~reactive_kernel.state.code_hash` of the code the kernel holds for the
+  cell, what a cascade re-runs, so a frontend can mark other text "edited"); a
+  cell deleted from the graph comes as ``null``;
 - ``{"type": "graph", ...}`` when a request changed the graph (the same fields
   as the snapshot);
 - ``{"type": "mode", "mode": "auto" | "lazy"}`` when the mode changes;

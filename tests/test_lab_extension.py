@@ -92,8 +92,14 @@ def run_all(page: Page) -> None:
     page.locator(".rk-lab-runall:visible").first.click()
 
 
+def click_code(page: Page, index: int) -> None:
+    """Into a cell's editor, at the start of its first line (the badge sits at the
+    input's bottom right, over a one-line cell's text)."""
+    cells(page).nth(index).locator(".cm-content").click(position={"x": 6, "y": 6})
+
+
 def edit(page: Page, index: int, code: str) -> None:
-    cells(page).nth(index).locator(".cm-content").click()
+    click_code(page, index)
     page.keyboard.press("Control+A")
     page.keyboard.type(code)
     page.keyboard.press("Control+Enter")
@@ -212,7 +218,7 @@ def test_a_reload_during_a_cascade_says_which_outputs_did_not_reach_the_page(
         expect(output(page, 2)).to_have_text(re.compile(r"^\s*c 2\s*$"), timeout=WAIT)
         expect(badge(page, 2)).to_contain_text("ok", timeout=WAIT)
         # Running the cell again shows its current output, and the mark goes.
-        cells(page).nth(1).locator(".cm-content").click()
+        click_code(page, 1)
         page.keyboard.press("Control+Enter")
         expect(output(page, 1)).to_contain_text("b 2", timeout=WAIT)
         expect(badge(page, 1)).not_to_contain_text("not received", timeout=WAIT)
@@ -224,7 +230,7 @@ def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
                   "print('m is', m)") as page:
         expect(output(page, 2)).to_contain_text("m is 1", timeout=WAIT)
         # Insert a cell below the second one (JupyterLab's "b" in command mode).
-        cells(page).nth(1).locator(".cm-content").click()
+        click_code(page, 1)
         page.keyboard.press("Escape")
         page.keyboard.press("b")
         expect(cells(page)).to_have_count(4, timeout=WAIT)
@@ -241,6 +247,29 @@ def test_a_middle_cell_that_redefines_a_name_re_runs_the_cells_below(
         page.keyboard.press("d")
         expect(cells(page)).to_have_count(3, timeout=WAIT)
         expect(output(page, 2)).to_contain_text("m is 1", timeout=WAIT)
+
+
+def test_a_cell_edited_since_it_ran_says_so(
+        browser: Browser, lab: tuple[JupyterApp, Path]) -> None:  # noqa: F811
+    """A cell whose text is not the code the kernel holds (the kernel's code_hash) is
+    marked edited: a cascade re-runs the code it ran, and its output is of that code."""
+    with lab_page(browser, lab, "edited.ipynb", "e = 1", "print('e is', e)") as page:
+        expect(output(page, 1)).to_contain_text("e is 1", timeout=WAIT)
+        expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+        click_code(page, 1)
+        page.keyboard.press("Control+A")
+        page.keyboard.type("print('e now', e)")
+        expect(badge(page, 1)).to_contain_text("edited", timeout=WAIT)
+        expect(cells(page).nth(1)).to_have_class(re.compile("rk-lab-edited"))
+        # A cascade re-runs the code the kernel holds: still edited.
+        edit(page, 0, "e = 2")
+        expect(output(page, 1)).to_contain_text("e is 2", timeout=WAIT)
+        expect(badge(page, 1)).to_contain_text("edited")
+        click_code(page, 1)
+        page.keyboard.press("Control+Enter")
+        expect(output(page, 1)).to_contain_text("e now 2", timeout=WAIT)
+        expect(badge(page, 1)).not_to_contain_text("edited", timeout=WAIT)
+        expect(badge(page, 0)).not_to_contain_text("edited")
 
 
 def test_undoing_a_deletion_puts_the_cell_back_and_runs_it(
@@ -272,7 +301,7 @@ def test_a_pasted_definer_makes_the_reader_below_stale(
         page.keyboard.press("v")
         expect(cells(page)).to_have_count(4, timeout=WAIT)
         expect(badge(page, 3)).to_contain_text("stale", timeout=WAIT)
-        cells(page).nth(2).locator(".cm-content").click()
+        click_code(page, 2)
         page.keyboard.press("Control+Enter")
         expect(output(page, 3)).to_contain_text("w is 3", timeout=WAIT)
         expect(badge(page, 3)).to_contain_text("ok", timeout=WAIT)
@@ -446,7 +475,7 @@ def test_lazy_mode_run_stale_and_the_graph_panel(
         expect(panel).to_be_visible(timeout=WAIT)
         expect(panel.locator(".rk-lab-graph-cell").nth(1)).to_contain_text(
             f"reads from {prompt_of(page, 0)}: x", timeout=WAIT)
-        cells(page).nth(1).locator(".cm-content").click()
+        click_code(page, 1)
         expect(cells(page).nth(0)).to_have_class(re.compile(r"rk-lab-upstream"),
                                                  timeout=WAIT)
         expect(cells(page).nth(2)).to_have_class(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import zlib
 from typing import Any
 
 from .conftest import DEFAULT_TIMEOUT, KernelHarness
@@ -214,6 +215,37 @@ def test_a_refused_cell_is_published_as_an_error(fresh_kernel: KernelHarness) ->
     assert k.value("cy_b") == "2"
     k.ok("cy_a = 3", "a")
     assert k.value("cy_b") == "4"
+
+
+def test_each_cell_publishes_the_hash_of_the_code_a_cascade_would_rerun(
+        fresh_kernel: KernelHarness) -> None:
+    """``code_hash`` is the CRC-32 of the code the kernel holds for the cell: what it
+    ran, or was registered with; a refused edit leaves the code it ran before (a
+    cascade re-runs that), so a frontend showing the edit can say it is not run."""
+    k = fresh_kernel
+    comm_id, _snapshot = open_comm(k)
+
+    def published(result_iopub: list[Any], cell: str) -> str | None:
+        hashes = [m["cells"][cell]["code_hash"] for m in comm_messages(result_iopub, comm_id)
+                  if m["type"] == "cells" and m["cells"].get(cell)]
+        return hashes[-1] if hashes else None
+
+    first = k.ok("ch_a = 1", "a")
+    assert published(first.iopub, "a") == f"{zlib.crc32(b'ch_a = 1'):08x}"
+    k.ok("ch_b = ch_a + 1  # é", "b")
+    refused = k.run("ch_a = ch_b", "a")
+    assert refused.reply["content"]["ename"] == "CycleError"
+    # The graph's code of a is still the one it ran: the refused text is not its code.
+    reply, _ = graph_request(k)
+    assert reply["cells"]["a"]["code_hash"] == f"{zlib.crc32(b'ch_a = 1'):08x}"
+    assert reply["cells"]["b"]["code_hash"] == \
+        f"{zlib.crc32('ch_b = ch_a + 1  # é'.encode()):08x}"
+    # Registered, never run: the hash of the registered code; broken code has one too.
+    _reply, iopub = graph_request(k, register=[{"cellId": "c", "code": "ch_c = ch_b"}])
+    assert published(iopub, "c") == f"{zlib.crc32(b'ch_c = ch_b'):08x}"
+    broken = k.run("ch_c = (", "c")
+    assert broken.status == "error"
+    assert published(broken.iopub, "c") == f"{zlib.crc32(b'ch_c = ('):08x}"
 
 
 def test_without_the_peek_a_comm_gets_its_snapshot_from_the_open(

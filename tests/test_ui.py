@@ -1633,6 +1633,10 @@ def test_a_notebook_deleted_while_open_can_be_saved_again(page: Page,
     expect(banner).to_contain_text("This notebook was deleted on disk", timeout=WAIT)
     expect(banner).not_to_contain_text("kernel")
     replace_source(page, 0, "kept = 'more work'")
+    # Its kernel went with it: a run says so at once, nothing waits queued for ever.
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".rk-toast-error")).to_contain_text("Nothing ran", timeout=WAIT)
+    expect(badge(page, 0)).not_to_contain_text("queued")
     page.keyboard.press("Control+s")
     expect(page.locator("#save-state")).to_have_text("Not saved (deleted on disk)", timeout=WAIT)
     expect(banner).to_contain_text("deleted on disk")
@@ -1755,6 +1759,36 @@ def test_a_cell_deleted_in_another_tab_runs_in_its_place(
         cell(other, 1).locator(".cm-content").click()
         other.keyboard.press("Control+Enter")
         expect(output(other, 2)).to_have_text("a is 2", timeout=WAIT)
+
+
+def test_edited_mark_follows_the_code_the_kernel_holds(page: Page, server: ServerProcess) -> None:
+    """The "edited" mark compares the editor with the code the kernel holds for the cell
+    (its published code_hash), not with what this page last sent: a refused edit keeps
+    the code that ran, and a page reloaded after saving an edit it never ran marks it."""
+    open_code_notebook(page, server, "edited_mark.ipynb", ["em_a = 1", "em_b = em_a + 1"])
+    page.get_by_role("button", name="Run all", exact=True).click()
+    expect(badge(page, 1)).to_contain_text("ok", timeout=WAIT)
+    note = cell(page, 0).locator(".rk-edited-note")
+    expect(note).to_be_hidden()
+    # Refused (a cycle): the kernel keeps em_a = 1, which cascades re-run.
+    replace_source(page, 0, "em_a = em_b")
+    page.keyboard.press("Control+Enter")
+    expect(output(page, 0)).to_contain_text("CycleError", timeout=WAIT)
+    expect(note).to_be_visible()
+    # Back to the code the kernel holds: not edited, without running it.
+    replace_source(page, 0, "em_a = 1")
+    expect(note).to_be_hidden()
+    # Edited, saved, never run: the reloaded page marks it too.
+    replace_source(page, 0, "em_a = 7")
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    open_notebook(page, server, "edited_mark.ipynb")
+    expect(cell(page, 0)).to_contain_text("em_a = 7")
+    expect(cell(page, 0).locator(".rk-edited-note")).to_be_visible(timeout=WAIT)
+    expect(cell(page, 1).locator(".rk-edited-note")).to_be_hidden()
+    cell(page, 0).locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    expect(cell(page, 0).locator(".rk-edited-note")).to_be_hidden(timeout=WAIT)
 
 
 def test_code_run_is_saved_when_the_run_starts(page: Page, server: ServerProcess) -> None:

@@ -30,6 +30,9 @@ const MISSED = {
     + "before that did not reach the page.",
 };
 
+const EDITED = "Edited since it ran: the output, and a cascade's re-runs of this cell, are of "
+  + "the code it ran. Run the cell to apply the edit.";
+
 /** The views of each notebook document (File > New View): they share one model, so one of
  * them routes the kernel's messages into it. */
 const VIEWS = new Map<object, Set<ReactiveNotebook>>();
@@ -45,6 +48,8 @@ interface CellState {
   rerun?: boolean;
   label: string | null;
   output_at?: number | null;
+  /** The CRC-32 of the code the kernel holds for the cell (what a cascade re-runs). */
+  code_hash?: string | null;
 }
 
 interface GraphCell extends Partial<CellState> {
@@ -61,6 +66,24 @@ function formatMs(ms: number | null): string {
   if (ms < 1) return "<1 ms";
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+}
+
+let crcTable: Uint32Array | null = null;
+
+/** The kernel's fingerprint of a cell's code (``code_hash`` in reactive_kernel/state.py):
+ * the CRC-32 of its UTF-8 bytes, 8 hex digits. */
+function codeHash(text: string): string {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (const byte of new TextEncoder().encode(text)) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, "0");
 }
 
 /** One notebook on the reactive kernel. */
@@ -388,16 +411,41 @@ class ReactiveNotebook {
     });
   }
 
+  /** Whether the cell shows other code than the kernel holds for it, once it ran or shows
+   * outputs: its outputs, and a cascade's re-runs of it, are of the kernel's code. */
+  edited(cell: Cell, state: CellState | undefined): boolean {
+    if (!state || !state.code_hash || cell.model.type !== "code") return false;
+    if (!(state.runs > 0 || (cell as CodeCell).model.outputs.length > 0)) return false;
+    return codeHash(cell.model.sharedModel.getSource()) !== state.code_hash;
+  }
+
+  /** Cell models whose changes (text, outputs) re-draw their badge. */
+  private watched = new WeakSet<object>();
+
+  private watch(cell: Cell): void {
+    const model = cell.model;
+    if (this.watched.has(model)) return;
+    this.watched.add(model);
+    model.contentChanged.connect(() => {
+      const widget = this.disposed ? undefined : this.cellById(model.id);
+      if (widget && this.active) this.renderSoon(widget);
+    });
+  }
+
   render(cell: Cell): void {
     if (cell.model.type !== "code") return;
+    this.watch(cell);
     // In the input area's bottom-right corner (the top-right one is the cell toolbar's).
     const host = cell.inputArea?.node ?? cell.node;
     let badge = host.querySelector(":scope > .rk-lab-badge") as HTMLElement | null;
     const state = this.active ? this.states.get(cell.model.id) : undefined;
     const missed = this.active ? this.missed.get(cell.model.id) : undefined;
     cell.node.classList.toggle("rk-lab-missed", missed === "missed");
-    const text = this.badgeText(state) + (missed === "missed" ? " · output not received"
-      : missed === "partial" ? " · output partly received" : "");
+    const edited = this.edited(cell, state);
+    cell.node.classList.toggle("rk-lab-edited", edited);
+    const text = [this.badgeText(state), edited ? "edited" : ""].filter(Boolean).join(" · ")
+      + (missed === "missed" ? " · output not received"
+        : missed === "partial" ? " · output partly received" : "");
     if (!text) { badge?.remove(); return; }
     if (!badge) {
       badge = document.createElement("div");
@@ -411,7 +459,7 @@ class ReactiveNotebook {
     if (mark) badge.dataset.mark = mark;
     else delete badge.dataset.mark;
     badge.setAttribute("aria-label", mark === "reran" ? `re-ran: ${text}` : text);
-    badge.title = missed ? MISSED[missed] : state && state.error ? state.error : "";
+    badge.title = missed ? MISSED[missed] : edited ? EDITED : state && state.error ? state.error : "";
   }
 
   /** On the first snapshot of a kernel: the cells whose output the kernel replaced after

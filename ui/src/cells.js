@@ -1,6 +1,6 @@
 // Drawing the cells: their DOM, outputs, run-state badges (batched per frame), the
 // notebook order sent to the kernel, the graph panel.
-import { STATUSES, badge } from "./cellstate.js";
+import { STATUSES, badge, isEdited } from "./cellstate.js";
 import { cellLanguage, createEditor } from "./editor.js";
 import { clearOutputs, commandMode, deleteCell, editMarkdown, editMode, insertCell, markDirty, moveCell, selectCell, setType, toggleOutputs } from "./edits.js";
 import { drawGraph } from "./graph.js";
@@ -20,9 +20,6 @@ export function makeCell(raw) {
     type: raw.cell_type === "markdown" ? "markdown" : raw.cell_type === "raw" ? "raw" : "code",
     source: joinSrc(raw.source),
     savedSource: joinSrc(raw.source),  // as the file has it (what the server registers)
-    // The code the kernel holds for the cell: what it last ran (or registered from the
-    // file); the editor's text differing from it is marked "edited" (see markEdited).
-    ranSource: joinSrc(raw.source),
     outputs: raw.cell_type === "code" ? (raw.outputs || []).map((o) => ({ ...o })) : [],
     execution_count: raw.execution_count ?? null,
     metadata: raw.metadata || {},
@@ -145,11 +142,13 @@ export function updateCellChrome(cell) {
   putAttr(cell.el, "aria-label", `Cell ${indexOf(cell) + 1}, ${cell.langEl.textContent}`);
 }
 
-/** A code cell whose text is not the code the kernel holds for it, once it has run or
- * shows outputs: the outputs (and a cascade's re-runs of it) are from the older code. */
+/** A code cell whose text is not the code the kernel holds for it (its state's
+ * code_hash), once it has run or shows outputs: the outputs (and a cascade's re-runs
+ * of it) are from the kernel's code.  Called when the text or the kernel's state of the
+ * cell changes. */
 export function markEdited(cell) {
-  const edited = cell.type === "code" && cell.source !== cell.ranSource
-    && (cell.runs > 0 || cell.outputs.length > 0);
+  const edited = cell.type === "code"
+    && isEdited(S.ks.cells.get(cell.id), cell.source, cell.outputs.length > 0);
   if (cell.editedEl.hidden === !edited) return;
   cell.editedEl.hidden = !edited;
   cell.el.classList.toggle("rk-edited", edited);

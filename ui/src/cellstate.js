@@ -24,6 +24,9 @@ export function cellRecord(data) {
     // The latest run was a cascade's re-run, not the cell's own request (null: the
     // kernel did not say).
     rerun: typeof data.rerun === "boolean" ? data.rerun : null,
+    // codeHash(code) of the code the kernel holds for the cell, the one a cascade would
+    // re-run (null: the kernel did not say).
+    codeHash: typeof data.code_hash === "string" ? data.code_hash : null,
   };
 }
 
@@ -31,7 +34,34 @@ function sameRecord(a, b) {
   if (!a || !b) return a === b;
   return a.status === b.status && a.durationMs === b.durationMs && a.error === b.error
     && a.skippedBecause === b.skippedBecause && a.executionCount === b.executionCount
-    && a.runs === b.runs && a.rerun === b.rerun;
+    && a.runs === b.runs && a.rerun === b.rerun && a.codeHash === b.codeHash;
+}
+
+let crcTable = null;
+
+/** The kernel's fingerprint of a cell's code (reactive_kernel/state.py `code_hash`): the
+ * CRC-32 of its UTF-8 bytes, as 8 hex digits. */
+export function codeHash(text) {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (const byte of new TextEncoder().encode(text)) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Whether the page shows other code than the kernel holds for a cell (`record`, the
+ * page's copy of its state): its outputs, and a cascade's re-runs of it, are of the
+ * kernel's code.  A cell the kernel does not know, or that never ran nor shows outputs,
+ * is not edited. */
+export function isEdited(record, source, hasOutputs) {
+  if (!record || !record.codeHash || !(record.runs > 0 || hasOutputs)) return false;
+  return codeHash(source) !== record.codeHash;
 }
 
 /**

@@ -306,12 +306,6 @@ function onExecuteReply(msg, cell) {
     const text = item && item.source === "page" && item.data && item.data["text/plain"];
     if (cell && typeof text === "string") addOutput(cell, { output_type: "stream", name: "stdout", text });
   }
-  if (cell && cell.type === "code" && content.status === "error" && content.ename === "CycleError"
-      && cell.refusedFallback !== undefined) {
-    // Refused: the kernel keeps the code the cell ran before (cascades re-run that).
-    cell.ranSource = cell.refusedFallback;
-    markEdited(cell);
-  }
   if (cell && content.execution_count != null && cell.type === "code") {
     cell.execution_count = content.execution_count;
     updateCellChrome(cell);
@@ -394,6 +388,7 @@ function onKernelState(data) {
   }
   for (const [id, { after }] of changed) {
     const cell = S.byId.get(id);
+    if (cell && cell.type === "code") markEdited(cell);  // the kernel's code for it may be new
     if (!cell || cell.type !== "code" || !after) continue;
     if (resync) {
       // Runs of the cell in this kernel that this page did not see (its outputs went

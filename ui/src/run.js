@@ -1,5 +1,5 @@
 // Running cells: requests, Shift+Enter's editor hand-over, Run all, mode and Run stale.
-import { indexOf, markEdited, notebookOrder, renderOutputs, sendOrderNow, setState, updateCellChrome } from "./cells.js";
+import { indexOf, notebookOrder, renderOutputs, sendOrderNow, setState, updateCellChrome } from "./cells.js";
 import { editMarkdown, editMode, insertCell, markDirty, selectCell } from "./edits.js";
 import { applyGraphReply } from "./messages.js";
 import { scheduleAutosave } from "./saving.js";
@@ -7,6 +7,14 @@ import { $, S, cellsEl, pref, toast } from "./store.js";
 
 // ---- running ---------------------------------------------------------------------------------
 function ensureConnected() {
+  if (S.kernelState === "dead") {
+    // Shut down (the notebook deleted, or by another client) or not restartable: a
+    // request would wait for ever.  The banner has the way out.
+    toast(S.gone ? "Nothing ran: this notebook was deleted on disk, and its kernel with it. "
+      + "Save to recreate it: it gets a new kernel."
+      : "Nothing ran: this notebook has no running kernel. Start one from the banner above.", "error");
+    return false;
+  }
   if (S.conn && S.conn.open) return true;
   toast("Not connected to the kernel — reconnecting…", "error");
   if (S.conn) S.conn.reconnectNow();
@@ -42,9 +50,6 @@ export function runCell(cell, extra = {}) {
   if (!msgId) return null;
   S.deleted.clear();
   for (const id of merged) S.merged.delete(id);
-  cell.refusedFallback = cell.ranSource;  // the kernel keeps it if it refuses the code
-  cell.ranSource = cell.source;
-  markEdited(cell);
   // New code is saved at once, not when its run ends: a page reloaded meanwhile (or
   // opened in another tab) shows the code whose outputs the kernel sends.
   if (cell.source !== cell.savedSource) scheduleAutosave();

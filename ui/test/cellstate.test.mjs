@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  applyKernelMessage, badge, cellsThatRan, emptyKernelState, formatMs,
+  applyKernelMessage, badge, cellsThatRan, codeHash, emptyKernelState, formatMs, isEdited,
 } from "../src/cellstate.js";
 
 const state = (over = {}) => ({ status: "ok", duration_ms: 1.5, error: null, skipped_because: null,
@@ -116,4 +116,23 @@ test("a run says whether it was a cascade's re-run, as the kernel publishes it",
   const again = applyKernelMessage(own.state, { type: "cells", cells: { a: state({ status: "running", runs: 3, rerun: true }) } });
   assert.equal(again.changed.get("a").after.rerun, true);
   assert.deepEqual(cellsThatRan(again.changed), ["a"]);
+});
+
+test("codeHash is the kernel's CRC-32 of the UTF-8 text; isEdited compares with it", () => {
+  // zlib.crc32 values (Python): b"hello", b"", "é = 1  # ✓".encode()
+  assert.equal(codeHash("hello"), "3610a686");
+  assert.equal(codeHash(""), "00000000");
+  assert.equal(codeHash("é = 1  # ✓"), "6ad78200");
+  const s0 = applyKernelMessage(emptyKernelState(), snapshot({ a: graphCell({ code_hash: codeHash("a = 1") }) })).state;
+  const rec = s0.cells.get("a");
+  assert.equal(rec.codeHash, codeHash("a = 1"));
+  assert.ok(!isEdited(rec, "a = 1", true));
+  assert.ok(isEdited(rec, "a = 2", false), "it ran: other text is an edit");
+  assert.ok(!isEdited({ ...rec, runs: 0 }, "a = 2", false), "never ran, no outputs: nothing is stale");
+  assert.ok(isEdited({ ...rec, runs: 0 }, "a = 2", true), "outputs from the file are of the kernel's code");
+  assert.ok(!isEdited(undefined, "a = 2", true), "a cell the kernel does not know");
+  assert.ok(!isEdited({ ...rec, codeHash: null }, "a = 2", true), "a kernel that does not say");
+  // A new hash is a change of the cell's record.
+  const r = applyKernelMessage(s0, { type: "cells", cells: { a: state({ code_hash: codeHash("a = 2") }) } });
+  assert.deepEqual([...r.changed.keys()], ["a"]);
 });
