@@ -123,7 +123,15 @@ def test_widget_state_survives_save_and_reload(page: Page, server: ServerProcess
     expect(page.locator(".rk-toast", has_text="Kernel restarted")).to_be_visible(timeout=WAIT)
     open_notebook(page, server, "wsave.ipynb")
     expect(cell(page, 0).locator(".widget-readout")).to_have_text(str(again), timeout=WAIT)
+    # ... and says it is not the kernel's (dragging it would reach nothing).
+    saved_only = cell(page, 0).locator(".rk-widget")
+    expect(saved_only).to_have_class(re.compile("rk-widget-dead"), timeout=WAIT)
+    expect(saved_only).to_have_attribute("title", re.compile("saved state"))
     shot(page, "widget-saved-state")
+    cell(page, 0).locator(".cm-content, .rk-code-view").first.click()
+    page.keyboard.press("Control+Enter")
+    expect(cell(page, 0).locator(".rk-widget")).not_to_have_class(re.compile("rk-widget-dead"),
+                                                                   timeout=WAIT)
 
 
 def test_fifty_values_in_a_second_leave_the_kernel_idle_on_the_last(

@@ -274,6 +274,12 @@ export function widgetOutput(data) {
       return;
     }
     const model = await m.get_model(spec.model_id);
+    if (model.comm_live === false) {
+      // Drawn from the notebook's saved state (a kernel without it): its value shows,
+      // but nothing the user does reaches a kernel.
+      inactive(node, "saved with the notebook", "This widget is drawn from the notebook's saved state: "
+        + "this kernel does not have it. Run its cell again to use it.");
+    }
     const view = await m.create_view(model, {});
     // A view can only be attached in the page: one whose node is not there yet waits
     // for it (off the message queue), one replaced before it was drawn is dropped.
@@ -303,13 +309,20 @@ export async function saveWidgetState() {
   }
 }
 
+/** A widget view that no kernel widget stands behind: greyed, taking no input. */
+function inactive(node, why, title) {
+  node.classList.add("rk-widget-dead");
+  node.dataset.inactive = `inactive: ${why} — run the cell again`;
+  node.title = title;
+}
+
 /** A new kernel (restart): its widgets are new ones. */
 export function forgetComms() {
   // The views on the page belong to the old kernel's widgets: they say so, and take no
   // input that would silently go nowhere (run the cell again for a live one).
   for (const node of document.querySelectorAll(".rk-widget")) {
-    node.classList.add("rk-widget-dead");
-    node.title = "This widget belonged to the kernel before its restart: run its cell again to use it.";
+    inactive(node, "the kernel restarted",
+      "This widget belonged to the kernel before its restart: run its cell again to use it.");
   }
   comms.clear();
   closed.clear();
