@@ -334,6 +334,8 @@ class Cascade:
                     and (r.state is None or same_state(before[n].state, r.state)))
                 and not before[n].dropped and r.value is not PASS
             }
+            if outcome.status == "ok":
+                runner.showed(cell, code)
         else:
             self.same[cell] = {}
             state.made = frozenset()

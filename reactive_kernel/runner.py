@@ -85,6 +85,13 @@ class Runner:
         #: with ``sim = Simulator(rng)``): a drawer of them like the ones it sees,
         #: until a run (of any code) leaves them as they were (see :meth:`drew`).
         self._hidden_draws: dict[CellId, frozenset[str]] = {}
+        #: Per cell, the names of modules whose objects its last runs read or made
+        #: (``df.head()`` reads a pandas DataFrame: ``pd``): how it shows them may
+        #: follow the module's settings (``pd.set_option(...)``), so it reads them
+        #: (from above only; see :meth:`showed`).
+        self._shown: dict[CellId, frozenset[str]] = {}
+        #: Names cells bound to modules, by top-level package (see :meth:`showed`).
+        self._module_names: dict[str, set[str]] = {}
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
@@ -256,6 +263,24 @@ class Runner:
             reads = hidden - analysis.refs
             analysis = replace(analysis, defs=analysis.defs | hidden,
                                refs=analysis.refs | reads, weak=analysis.weak | reads)
+        shown = self._shown.get(cell, frozenset()) - analysis.refs - analysis.defs
+        if shown:
+            try:
+                return self._register(cell, code, replace(
+                    analysis, refs=analysis.refs | shown, weak=analysis.weak | shown),
+                    passing, anonymous=anonymous, take_over=take_over)
+            except GraphError:
+                # (Reads the cell's code does not make never refuse it: a cycle
+                # through a setting read from below is left out.)
+                del self._shown[cell]
+        return self._register(cell, code, analysis, passing,
+                              anonymous=anonymous, take_over=take_over)
+
+    def _register(
+        self, cell: CellId, code: str, analysis: CellAnalysis,
+        passing: dict[tuple[CellId, str], CellId | None], *,
+        anonymous: bool, take_over: bool,
+    ) -> CellUpdate:
         previous = self.calls.analysis(cell)
         names, changed = self.calls.update(cell, analysis)
         try:
@@ -353,6 +378,49 @@ class Runner:
         except GraphError:
             return frozenset()
 
+    def showed(self, cell: CellId, code: str) -> None:
+        """After ``cell`` ran: the modules whose objects it read or made
+        (a DataFrame, an array, a figure) become reads of it, through the names
+        cells bound them to (``pd``, ``np``, ``plt``), binding only above.  A
+        setting of the module in a cell above (``pd.set_option(...)``,
+        ``np.set_printoptions(...)``, an in-place change of the module) then
+        re-runs it, as its output may show the objects differently.  Sticky
+        until the cell is dropped."""
+        node = self.graph.cell(cell)
+        namespace = self.namespace
+        packages: set[str] = set()
+        for name in node.refs | node.defs:
+            value = namespace.get(name)
+            if value is None:
+                continue
+            if isinstance(value, types.ModuleType):
+                if name in node.defs and not name.startswith("_"):
+                    self._module_names.setdefault(
+                        value.__name__.partition(".")[0], set()).add(name)
+                continue
+            package = type(value).__module__.partition(".")[0]
+            if package in self._module_names:
+                packages.add(package)
+        if not packages:
+            return
+        known = self._shown.get(cell, frozenset())
+        names = frozenset(
+            n for p in packages for n in self._module_names[p]
+            if n not in node.refs and n not in node.defs and n not in known
+            and isinstance(m := namespace.get(n), types.ModuleType)
+            and m.__name__.partition(".")[0] == p and self.graph.definers(n))
+        if not names:
+            return
+        self._shown[cell] = known | names
+        try:
+            analysis = self.analyse(code)
+        except SyntaxError:
+            return
+        try:
+            self.register(cell, code, analysis)
+        except GraphError:
+            pass
+
     def hidden_draws(self, cell: CellId) -> frozenset[str]:
         """The generators ``cell`` was found drawing from unseen (see :meth:`drew`)."""
         return self._hidden_draws.get(cell, frozenset())
@@ -446,6 +514,7 @@ class Runner:
         self.batch.discard(cell)
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
+        self._shown.pop(cell, None)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)
         if functions:

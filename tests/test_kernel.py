@@ -205,6 +205,27 @@ def test_a_fresh_object_gets_the_changes_of_the_calls_above_too(kernel: KernelHa
     assert edit.text(d4) == "[1, 2, 4]\n"
 
 
+def test_an_edited_display_option_reshows_the_dataframes_and_arrays_below(
+        kernel: KernelHarness) -> None:
+    """Cells that show a DataFrame or an array without naming ``pd`` or ``np`` re-run
+    when a display option above them is edited, as a top-to-bottom run shows them."""
+    c = ids("1", "2", "3", "4", "5", "6")
+    kernel.ok("import numpy as np\nimport pandas as pd\n"
+              "do_df = pd.DataFrame({'a': range(10)})\ndo_arr = np.arange(3) / 3", c[0])
+    kernel.ok("pd.set_option('display.max_rows', 4)\nnp.set_printoptions(precision=2)", c[1])
+    kernel.ok("do_n = len(do_df)", c[2])
+    assert ".." in kernel.ok("do_df", c[3]).text(c[3])
+    assert kernel.ok("print(do_arr)", c[4]).text(c[4]) == "[0.   0.33 0.67]\n"
+    try:
+        edit = kernel.ok("pd.set_option('display.max_rows', 20)\nnp.set_printoptions(precision=3)",
+                         c[1])
+        assert set(edit.reactive["ran"]) == {c[1], c[2], c[3], c[4]}
+        assert "9  9" in edit.text(c[3]) and ".." not in edit.text(c[3])
+        assert edit.text(c[4]) == "[0.    0.333 0.667]\n"
+    finally:
+        kernel.ok("pd.reset_option('display.max_rows')\nnp.set_printoptions(precision=8)", c[5])
+
+
 def test_readers_of_unchanged_values_need_no_fresh_inputs(kernel: KernelHarness) -> None:
     """Re-running a cell whose values do not change re-runs nothing below it, even
     cells that would need a fresh object to run (numpy views changed in place)."""
