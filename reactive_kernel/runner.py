@@ -398,7 +398,8 @@ class Runner:
                     self._module_names.setdefault(
                         value.__name__.partition(".")[0], set()).add(name)
                 continue
-            package = type(value).__module__.partition(".")[0]
+            module = getattr(type(value), "__module__", None)
+            package = module.partition(".")[0] if isinstance(module, str) else ""
             if package in self._module_names:
                 packages.add(package)
         if not packages:
