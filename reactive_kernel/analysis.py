@@ -146,9 +146,17 @@ class CellAnalysis:
         default_factory=frozenset)
 
 
+#: IPython's own names in the namespace: the last results (``_``, ``__``, ``___``,
+#: ``_5``), the inputs (``_i``, ``_ii``, ``_iii``, ``_i5``), its histories and
+#: ``!cmd``'s exit code.
+_IPYTHON_NAMES = re.compile(r"_|_\d+|_i+|_i\d+|_[iod]h|_exit_code")
+
+
 def is_private(name: str) -> bool:
-    """Cell-private names (``_x``, ``__x``, dunders) never link cells."""
-    return name.startswith("_")
+    """Names that never link cells: IPython's own (``_``, ``_5``, ``_i3``, ``_oh``)
+    and those starting with ``__`` (dunders, ``__x``).  Other names starting with
+    one ``_`` (``_scale = 2``) are the notebook's, linked like any other."""
+    return name.startswith("__") or _IPYTHON_NAMES.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)

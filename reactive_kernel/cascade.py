@@ -17,6 +17,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from .analysis import is_private
 from .generators import (
     GLOBAL_GENERATORS,
     is_generator_name,
@@ -262,7 +263,7 @@ class Cascade:
             if moved:
                 # The names holding a generator whose state it changed.
                 drawn |= {n for n, v in namespace.items()
-                          if id(v) in moved and v is objects[id(v)] and not n.startswith("_")}
+                          if id(v) in moved and v is objects[id(v)] and not is_private(n)}
             # A generator no cell was seen using until this one bound its functions
             # (``from numpy.random import seed, rand; seed(0)``): it may have seeded
             # or drawn; the state it left is the one below it.
@@ -282,7 +283,7 @@ class Cascade:
             # cells below it see that, not a definer's above it.
             defs = self.graph.cell(cell).defs
             rebound = {n: v for n, v in namespace.items()
-                       if not n.startswith("_") and n not in defs
+                       if not is_private(n) and n not in defs
                        and unseen.get(n, ABSENT) is not v}
             self._observed(cell, rebound, keep=same_code)
         if placed:

@@ -28,6 +28,7 @@ from .analysis import (
     MagicAnalyser,
     analyse,
     bound_before,
+    is_private,
 )
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
@@ -331,7 +332,7 @@ class Runner:
         if not changed:
             return analysis
         family = {n for n, v in namespace.items()
-                  if not n.startswith("_") and _plotting(v)} - changed
+                  if not is_private(n) and _plotting(v)} - changed
         if not family:
             return analysis
         literal = dict(analysis.literal_changes)
@@ -394,7 +395,7 @@ class Runner:
             if value is None:
                 continue
             if isinstance(value, types.ModuleType):
-                if name in node.defs and not name.startswith("_"):
+                if name in node.defs and not is_private(name):
                     self._module_names.setdefault(
                         value.__name__.partition(".")[0], set()).add(name)
                 continue

@@ -79,7 +79,8 @@ def check(code: str, expected: CellAnalysis, transform=None) -> None:
     ("x = 1", set()),
     ("x = a + b", set()),
     ("x = x", set()),
-    ("_p = f\ng = _q", set()),
+    ("__p = f\ng = __q", set()),
+    ("_p = f\ng = _q", {("_p", "f"), ("g", "_q")}),
     ("def d():\n    g = f", set()),
     # Found by audit 8: more ways an object that holds a function gets its name.
     ("a, b = f, g", {("a", "f"), ("a", "g"), ("b", "f"), ("b", "g")}),
@@ -495,13 +496,20 @@ MISC = [
     ("print(display, In, Out, get_ipython, exit, quit)", cell()),
     # Shadowing a builtin is still a definition of it.
     ("list = [1]", cell({"list"})),
-    ("_p = 1\nq = _p + __r", cell({"q"})),
-    ("_private = secret\n__dunder__ = 1", cell(refs={"secret"})),
+    # IPython's own names and names starting with __ never link cells; other names
+    # starting with _ are the notebook's (audit 14: an edited `_scale = 3` left its
+    # readers stale).
+    ("x = _ + __ + ___ + _5 + _i + _iii + _i3 + _oh[1] + _ih[0] + _dh[0] + _exit_code",
+     cell({"x"})),
+    ("_p = 1\nq = _p + __r", cell({"_p", "q"})),
+    ("_scale = 2\ny = x * _scale", cell({"_scale", "y"}, {"x"})),
+    ("print(_scale)", cell(refs={"_scale"})),
+    ("_private = secret\n__dunder__ = 1", cell({"_private"}, {"secret"})),
     # A private function never links cells, but calling it reads what it reads.
-    ("def _helper():\n    return _other + g\n_helper()",
-     cell(refs={"g"}, calls={"_helper": ({"g"}, set())})),
-    ("del _t", cell()),
-    ("_t = 1\ndel _t", cell()),
+    ("def __helper():\n    return __other + g\n__helper()",
+     cell(refs={"g"}, calls={"__helper": ({"g"}, set())})),
+    ("del __t", cell()),
+    ("__t = 1\ndel __t", cell()),
     ("print(x); x = 1", cell({"x"}, {"x"})),
     ("x = 1; print(x)", cell({"x"})),
     ("fig, ax = plt.subplots(); ax.plot(d)", cell({"fig", "ax"}, {"plt", "d"})),
@@ -825,7 +833,8 @@ def test_pass_only(code: str, pass_only: set[str]) -> None:
     ("if c:\n    m = 1\nn = 10\nf()", 4, 0, {"n"}),
     ("for i in range(n):\n    k = i\nf()", 3, 0, set()),
     ("for i in range(3):\n    k = i\nf()", 3, 0, {"i"}),  # as the analysis has it
-    ("import os, sys as s\ndel x\n_p = 1\nf()", 4, 0, {"os", "s", "x"}),
+    ("import os, sys as s\ndel x\n_p = 1\nf()", 4, 0, {"os", "s", "x", "_p"}),
+    ("import os, sys as s\ndel x\n__p = 1\nf()", 4, 0, {"os", "s", "x"}),
     ("def g():\n    global h\n    h = 1\nclass C:\n    pass\ng()", 6, 0, {"g", "C"}),
     ("%time n = 10\nf()", 2, 0, {"n"}),
     # A decorator that raises: its statement, from the decorator's line.

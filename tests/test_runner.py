@@ -1207,3 +1207,14 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         import pandas as pd
         np.set_printoptions(precision=8)
         pd.reset_option("display.max_rows")
+
+
+def test_names_starting_with_one_underscore_link_cells_ipythons_own_do_not() -> None:
+    """Audit 14: ``_scale = 2`` edited to 3 left ``y = x * _scale`` below it stale
+    (every ``_`` name was cell-private).  The notebook's own ``_name`` links like
+    any name; IPython's (``_``, ``_5``, ``_i3``) and ``__name`` never link."""
+    nb = Notebook.of({"s": "_scale = 2", "y": "y = 10 * _scale",
+                      "t": "_ = y + 1\n__tmp = 5", "u": "u = __tmp if '__tmp' in dir() else 0"})
+    report = nb.run("s", "_scale = 3")
+    assert report.ran == ["s", "y", "t"] and nb.ns["y"] == 30 and nb.ns["_"] == 31
+    assert nb.run("t", "_ = y + 2\n__tmp = 6").ran == ["t"]
