@@ -134,6 +134,7 @@ class ReactiveKernel(IPythonKernel):
         self._reports: dict[str, CascadeReport] = {}
         self._settled = True  # see _is_pending
         self._warnings_fresh = False  # see _rerun
+        self._note_warnings()
         self._peek = self.peek_queued and os.environ.get("REACTIVE_KERNEL_PEEK", "1") != "0"
         #: None until the first shell request: then whether the peek saw it.
         self._peek_works: bool | None = None if self._peek else False
@@ -503,6 +504,23 @@ class ReactiveKernel(IPythonKernel):
             self.publisher.finish()
         self.publisher.cascade({"widget": (parent.get("content") or {}).get("comm_id"),
                                 "cells": sorted(sources)}, report.as_metadata())
+
+    def _note_warnings(self) -> None:
+        """A warning shown while a cell runs makes the cell a reader of the
+        ``warnings`` module (:meth:`Runner.warned`): an edited filter above it
+        (``warnings.filterwarnings('ignore')``) re-runs it.  Through
+        ``warnings.showwarning``, which the warnings module documents as
+        replaceable; a cell that replaces it turns this off."""
+        show = warnings.showwarning
+        runner = self.runner
+
+        def showwarning(message: Warning | str, category: type[Warning], filename: str,
+                        lineno: int, file: Any = None, line: str | None = None) -> None:
+            if runner.running is not None:
+                runner.warned(runner.running)
+            show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = showwarning
 
     async def _rerun_executor(self, cell: CellId, code: str, trigger: bool) -> Outcome:
         return await self._rerun(cell, code)

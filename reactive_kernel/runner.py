@@ -93,6 +93,8 @@ class Runner:
         self._shown: dict[CellId, frozenset[str]] = {}
         #: Names cells bound to modules, by top-level package (see :meth:`showed`).
         self._module_names: dict[str, set[str]] = {}
+        #: Cells that showed a warning in their latest run (see :meth:`warned`).
+        self._warned: set[CellId] = set()
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
@@ -379,13 +381,21 @@ class Runner:
         except GraphError:
             return frozenset()
 
+    def warned(self, cell: CellId) -> None:
+        """``cell``, running, showed a warning: what it shows follows the
+        ``warnings`` module's filters, so it reads the names cells bound that
+        module to (see :meth:`showed`)."""
+        self._warned.add(cell)
+
     def showed(self, cell: CellId, code: str) -> None:
         """After ``cell`` ran: the modules whose objects it read or made
         (a DataFrame, an array, a figure) become reads of it, through the names
         cells bound them to (``pd``, ``np``, ``plt``), binding only above.  A
         setting of the module in a cell above (``pd.set_option(...)``,
         ``np.set_printoptions(...)``, an in-place change of the module) then
-        re-runs it, as its output may show the objects differently.  Sticky
+        re-runs it, as its output may show the objects differently.  A cell
+        that showed a warning (:meth:`warned`) reads ``warnings`` the same way:
+        an edited ``warnings.filterwarnings(...)`` above re-runs it.  Sticky
         until the cell is dropped."""
         node = self.graph.cell(cell)
         namespace = self.namespace
@@ -403,6 +413,10 @@ class Runner:
             package = module.partition(".")[0] if isinstance(module, str) else ""
             if package in self._module_names:
                 packages.add(package)
+        if cell in self._warned:
+            self._warned.discard(cell)
+            if "warnings" in self._module_names:
+                packages.add("warnings")
         if not packages:
             return
         known = self._shown.get(cell, frozenset())
@@ -517,6 +531,7 @@ class Runner:
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
         self._shown.pop(cell, None)
+        self._warned.discard(cell)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)
         if functions:

@@ -226,6 +226,29 @@ def test_an_edited_display_option_reshows_the_dataframes_and_arrays_below(
         kernel.ok("pd.reset_option('display.max_rows')\nnp.set_printoptions(precision=8)", c[5])
 
 
+def test_a_warning_filter_edited_above_reruns_the_cells_that_warned(
+        kernel: KernelHarness) -> None:
+    """A cell whose run showed a warning (numpy's, never naming ``warnings``) re-runs
+    when a filter above it is edited: top to bottom, ``filterwarnings('ignore')``
+    above it hides the warning."""
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import warnings\nimport numpy as np\nwf_saved = list(warnings.filters)", c[0])
+    kernel.ok("warnings.filterwarnings('default', category=RuntimeWarning)", c[1])
+    first = kernel.ok("wf_v = np.log(-1.0)\nprint('v', wf_v)", c[2])
+    assert "RuntimeWarning" in first.text(c[2]) and "v nan" in first.text(c[2])
+    try:
+        edit = kernel.ok("warnings.filterwarnings('ignore', category=RuntimeWarning)", c[1])
+        assert c[2] in edit.reactive["ran"]
+        assert edit.text(c[2]) == "v nan\n"
+        back = kernel.ok("warnings.filterwarnings('default', category=RuntimeWarning)", c[1])
+        assert "RuntimeWarning" in back.text(c[2])
+    finally:
+        # (The filters as they were; a filter added at the end, ImportWarning ignored
+        # as by default, tells the warnings module they changed.)
+        kernel.ok("warnings.filters[:] = wf_saved\n"
+                  "warnings.simplefilter('ignore', ImportWarning, append=True)", c[3])
+
+
 def test_readers_of_unchanged_values_need_no_fresh_inputs(kernel: KernelHarness) -> None:
     """Re-running a cell whose values do not change re-runs nothing below it, even
     cells that would need a fresh object to run (numpy views changed in place)."""
