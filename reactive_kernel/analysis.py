@@ -144,6 +144,35 @@ class CellAnalysis:
     #: the object is, whether they do (see :mod:`.generators`).
     draw_calls: frozenset[tuple[str, tuple[str, ...], str]] = field(
         default_factory=frozenset)
+    #: Every top-level statement is an expression changing nothing the analysis
+    #: could miss (``df``, ``df.head()``, ``print(a)``): no assignment, no call
+    #: but methods and :data:`SHOWING_CALLS`, no in-place change.  Re-running it
+    #: only shows again (see ``Runner.showed``).
+    shows_only: bool = False
+
+
+#: Builtins a cell that only shows things calls (see ``CellAnalysis.shows_only``).
+SHOWING_CALLS = frozenset({
+    "print", "display", "repr", "str", "len", "round", "sorted", "list", "tuple", "dict",
+    "set", "sum", "min", "max", "abs", "type", "format", "int", "float", "bool",
+})
+
+
+def shows_only(body: list[ast.stmt]) -> bool:
+    """Whether ``body`` only shows values (see ``CellAnalysis.shows_only``)."""
+    if not body:
+        return False
+    for stmt in body:
+        if not isinstance(stmt, ast.Expr):
+            return False
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield,
+                                 ast.YieldFrom)):
+                return False
+            if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute) \
+                    and not (isinstance(node.func, ast.Name) and node.func.id in SHOWING_CALLS):
+                return False
+    return True
 
 
 #: IPython's own names in the namespace: the last results (``_``, ``__``, ``___``,
@@ -194,8 +223,11 @@ def analyse(
     walker.walk_source(source, strict=True)
     ignored = AMBIENT_NAMES | frozenset(ignore)
     result = walker.result(BUILTIN_NAMES | ignored, BUILTIN_NAMES - ignored)
-    if not result.inplace or walker.tree is None:
+    if walker.tree is None:
         return result
+    if not result.inplace:
+        return replace(result, shows_only=shows_only(walker.tree.body)) \
+            if result.refs and not result.defs else result
     texts = literal_changes(walker.tree.body)
     return replace(result, literal_changes=frozenset(
         (name, text) for name, text in texts.items() if name in result.inplace))

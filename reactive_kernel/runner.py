@@ -52,6 +52,11 @@ _UNSEEN = re.compile(
     r"|run_line_magic\(\s*['\"](?:run|pylab|store)['\"]")
 
 
+#: Libraries whose display settings change how their objects show
+#: (``pd.set_option("display.max_rows", ...)``, ``np.set_printoptions(...)``):
+#: see :meth:`Runner.showed`.
+_DISPLAY_SETTINGS = frozenset({"pandas", "numpy", "polars", "sympy"})
+
 class Runner:
     """Plans and runs cascades; owns the graph, the kept values and run state.
 
@@ -388,18 +393,26 @@ class Runner:
         self._warned.add(cell)
 
     def showed(self, cell: CellId, code: str) -> None:
-        """After ``cell`` ran: the modules whose objects it read or made
-        (a DataFrame, an array, a figure) become reads of it, through the names
-        cells bound them to (``pd``, ``np``, ``plt``), binding only above.  A
-        setting of the module in a cell above (``pd.set_option(...)``,
-        ``np.set_printoptions(...)``, an in-place change of the module) then
-        re-runs it, as its output may show the objects differently.  A cell
+        """After ``cell`` ran: if it only shows values (``df.head()``,
+        ``print(a)``: ``CellAnalysis.shows_only``), the libraries with display
+        settings whose objects it read (a DataFrame, an array) become reads of
+        it, through the names cells bound them to (``pd``, ``np``), binding only
+        above.  A setting of the module in a cell above
+        (``pd.set_option(...)``, ``np.set_printoptions(...)``, an in-place
+        change of the module) then re-runs it, as it may show the objects
+        differently.  (Only such cells: re-running one that changes what it
+        reads in a way the analysis cannot see, ``normalize(df)``, would change
+        it twice.)  A cell
         that showed a warning (:meth:`warned`) reads ``warnings`` the same way:
         an edited ``warnings.filterwarnings(...)`` above re-runs it.  Sticky
         until the cell is dropped."""
         node = self.graph.cell(cell)
         namespace = self.namespace
         packages: set[str] = set()
+        try:
+            showing = self.analyse(code).shows_only
+        except SyntaxError:
+            showing = False
         for name in node.refs | node.defs:
             value = namespace.get(name)
             if value is None:
@@ -409,9 +422,11 @@ class Runner:
                     self._module_names.setdefault(
                         value.__name__.partition(".")[0], set()).add(name)
                 continue
+            if not showing:
+                continue
             module = getattr(type(value), "__module__", None)
             package = module.partition(".")[0] if isinstance(module, str) else ""
-            if package in self._module_names:
+            if package in _DISPLAY_SETTINGS and package in self._module_names:
                 packages.add(package)
         if cell in self._warned:
             self._warned.discard(cell)

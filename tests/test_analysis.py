@@ -64,7 +64,7 @@ def check(code: str, expected: CellAnalysis, transform=None) -> None:
     got = without_builtins(analyse(code, transform))
     for part in ("defs", "refs", "weak", "deletes", "inplace", "calls", "star_import"):
         assert getattr(got, part) == getattr(expected, part), f"{part} of {code!r}"
-    assert got == expected
+    assert dataclasses.replace(got, shows_only=False) == expected  # (test_shows_only)
 
 
 # -- assignments ------------------------------------------------------------
@@ -868,3 +868,16 @@ def test_a_decorator_that_calls_the_function_reads_its_globals_where_it_is_defin
     not call it (``@lru_cache``): the function's globals are read where it is called."""
     assert "sq" in analyse(code).refs
     assert "sq" not in analyse("@lru_cache\ndef f(k=1):\n    return k * sq").refs
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("df", True), ("df.head(3)", True), ("print(a)\nprint(len(df))", True),
+    ("df.describe().T", True), ("print(f'{x:.2f}')", True), ("x + 1", True),
+    ("normalize(df)\ndf", False), ("ax.plot(x)\nn = 1", False), ("lst.append(1)", False),
+    ("df['b'] = 1", False), ("(n := 3)", False), ("print(np.random.rand())", True),
+    ("pass", False), ("", False), ("%timeit df.head()", False), ("1 + 1", False),
+])
+def test_shows_only(code: str, expected: bool) -> None:
+    """A cell that only shows values (expressions, method calls and showing builtins,
+    nothing changed in place) may be re-run for a display setting (``Runner.showed``)."""
+    assert analyse(code, T).shows_only is expected

@@ -219,7 +219,8 @@ def test_an_edited_display_option_reshows_the_dataframes_and_arrays_below(
     try:
         edit = kernel.ok("pd.set_option('display.max_rows', 20)\nnp.set_printoptions(precision=3)",
                          c[1])
-        assert set(edit.reactive["ran"]) == {c[1], c[2], c[3], c[4]}
+        # (c[2] does more than show: it is not re-run for a setting.)
+        assert set(edit.reactive["ran"]) == {c[1], c[3], c[4]}
         assert "9  9" in edit.text(c[3]) and ".." not in edit.text(c[3])
         assert edit.text(c[4]) == "[0.    0.333 0.667]\n"
     finally:
