@@ -57,6 +57,7 @@ _UNSEEN = re.compile(
 #: see :meth:`Runner.showed`.
 _DISPLAY_SETTINGS = frozenset({"pandas", "numpy", "polars", "sympy"})
 
+
 class Runner:
     """Plans and runs cascades; owns the graph, the kept values and run state.
 
@@ -91,11 +92,12 @@ class Runner:
         #: with ``sim = Simulator(rng)``): a drawer of them like the ones it sees,
         #: until a run (of any code) leaves them as they were (see :meth:`drew`).
         self._hidden_draws: dict[CellId, frozenset[str]] = {}
-        #: Per cell, the names of modules whose objects its last runs read or made
-        #: (``df.head()`` reads a pandas DataFrame: ``pd``): how it shows them may
-        #: follow the module's settings (``pd.set_option(...)``), so it reads them
-        #: (from above only; see :meth:`showed`).
+        #: Per cell, reads its code does not make (from above only; see
+        #: :meth:`showed`): the names of the libraries whose objects it showed
+        #: (``df.head()``: ``pd``), while its code only shows values, and of
+        #: ``warnings`` once a run showed a warning.
         self._shown: dict[CellId, frozenset[str]] = {}
+        self._warns: dict[CellId, frozenset[str]] = {}
         #: Names cells bound to modules, by top-level package (see :meth:`showed`).
         self._module_names: dict[str, set[str]] = {}
         #: Cells that showed a warning in their latest run (see :meth:`warned`).
@@ -271,7 +273,9 @@ class Runner:
             reads = hidden - analysis.refs
             analysis = replace(analysis, defs=analysis.defs | hidden,
                                refs=analysis.refs | reads, weak=analysis.weak | reads)
-        shown = self._shown.get(cell, frozenset()) - analysis.refs - analysis.defs
+        shown = (self._shown.get(cell, frozenset()) if analysis.shows_only else frozenset()) \
+            | self._warns.get(cell, frozenset())
+        shown -= analysis.refs | analysis.defs
         if shown:
             try:
                 return self._register(cell, code, replace(
@@ -280,7 +284,8 @@ class Runner:
             except GraphError:
                 # (Reads the cell's code does not make never refuse it: a cycle
                 # through a setting read from below is left out.)
-                del self._shown[cell]
+                self._shown.pop(cell, None)
+                self._warns.pop(cell, None)
         return self._register(cell, code, analysis, passing,
                               anonymous=anonymous, take_over=take_over)
 
@@ -402,10 +407,10 @@ class Runner:
         change of the module) then re-runs it, as it may show the objects
         differently.  (Only such cells: re-running one that changes what it
         reads in a way the analysis cannot see, ``normalize(df)``, would change
-        it twice.)  A cell
-        that showed a warning (:meth:`warned`) reads ``warnings`` the same way:
-        an edited ``warnings.filterwarnings(...)`` above re-runs it.  Sticky
-        until the cell is dropped."""
+        it twice; edited to do more, it reads them no more.)  A cell that showed
+        a warning (:meth:`warned`) reads ``warnings`` the same way: an edited
+        ``warnings.filterwarnings(...)`` above re-runs it.  Sticky until the
+        cell is dropped."""
         node = self.graph.cell(cell)
         namespace = self.namespace
         packages: set[str] = set()
@@ -428,21 +433,22 @@ class Runner:
             package = module.partition(".")[0] if isinstance(module, str) else ""
             if package in _DISPLAY_SETTINGS and package in self._module_names:
                 packages.add(package)
-        if cell in self._warned:
-            self._warned.discard(cell)
-            if "warnings" in self._module_names:
-                packages.add("warnings")
-        if not packages:
+        warned = cell in self._warned
+        self._warned.discard(cell)
+        new = False
+        for kept, wanted in ((self._shown, packages),
+                             (self._warns, {"warnings"} if warned else set())):
+            known = kept.get(cell, frozenset())
+            names = frozenset(
+                n for p in wanted for n in self._module_names.get(p, ())
+                if n not in node.refs and n not in node.defs and n not in known
+                and isinstance(m := namespace.get(n), types.ModuleType)
+                and m.__name__.partition(".")[0] == p and self.graph.definers(n))
+            if names:
+                kept[cell] = known | names
+                new = True
+        if not new:
             return
-        known = self._shown.get(cell, frozenset())
-        names = frozenset(
-            n for p in packages for n in self._module_names[p]
-            if n not in node.refs and n not in node.defs and n not in known
-            and isinstance(m := namespace.get(n), types.ModuleType)
-            and m.__name__.partition(".")[0] == p and self.graph.definers(n))
-        if not names:
-            return
-        self._shown[cell] = known | names
         try:
             analysis = self.analyse(code)
         except SyntaxError:
@@ -546,6 +552,7 @@ class Runner:
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
         self._shown.pop(cell, None)
+        self._warns.pop(cell, None)
         self._warned.discard(cell)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)

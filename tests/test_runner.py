@@ -1192,6 +1192,12 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         report = nb.run("popt", "np.set_printoptions(precision=4)")
         assert "parr" in report.ran and not {"show", "more"} & set(report.ran)
         assert nb.run("popt", "np.set_printoptions(precision=4)").ran == ["popt"]
+        # Edited to do more than show, a cell reads the library no more.
+        nb.run("show", "df.head(3)\nshown = 1")
+        assert "pd" not in nb.runner.graph.cell(CellId("show")).refs
+        assert "show" not in nb.run("opt", "pd.set_option('display.max_rows', 7)").ran
+        nb.run("show", "df.head(3)")
+        assert "show" in nb.run("opt", "pd.set_option('display.max_rows', 60)").ran
         nb.run("imp2", "import numpy as np\nimport pandas as pd")
         assert nb.run("imp2", "import numpy as np\nimport pandas as pd\nimport os").ran \
             == ["imp2"]
