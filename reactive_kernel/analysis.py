@@ -145,9 +145,10 @@ class CellAnalysis:
     draw_calls: frozenset[tuple[str, tuple[str, ...], str]] = field(
         default_factory=frozenset)
     #: Every top-level statement is an expression changing nothing the analysis
-    #: could miss (``df``, ``df.head()``, ``print(a)``): no assignment, no call
-    #: but methods and :data:`SHOWING_CALLS`, no in-place change.  Re-running it
-    #: only shows again (see ``Runner.showed``).
+    #: could miss (``df``, ``df.head(3)``, ``print(a)``): no assignment, no
+    #: in-place change, no call but :data:`SHOWING_CALLS` and methods given no
+    #: names (``c.fix(df)`` may change ``df``).  Re-running it only shows again,
+    #: if its methods are those of the values it shows (see ``Runner.showed``).
     shows_only: bool = False
 
 
@@ -169,8 +170,14 @@ def shows_only(body: list[ast.stmt]) -> bool:
             if isinstance(node, (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield,
                                  ast.YieldFrom)):
                 return False
-            if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute) \
-                    and not (isinstance(node.func, ast.Name) and node.func.id in SHOWING_CALLS):
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id in SHOWING_CALLS:
+                continue
+            if not isinstance(node.func, ast.Attribute) or any(
+                    isinstance(sub, ast.Name)
+                    for arg in [*node.args, *(k.value for k in node.keywords)]
+                    for sub in ast.walk(arg)):
                 return False
     return True
 

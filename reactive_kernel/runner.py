@@ -56,6 +56,8 @@ _UNSEEN = re.compile(
 #: (``pd.set_option("display.max_rows", ...)``, ``np.set_printoptions(...)``):
 #: see :meth:`Runner.showed`.
 _DISPLAY_SETTINGS = frozenset({"pandas", "numpy", "polars", "sympy"})
+_PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, range, list, dict, set,
+          frozenset)
 
 
 class Runner:
@@ -418,6 +420,12 @@ class Runner:
             showing = self.analyse(code).shows_only
         except SyntaxError:
             showing = False
+        # (Its methods may change the values they are called on: only those of
+        # the libraries' objects, of modules and of plain data count as showing.)
+        showing = showing and all(
+            isinstance(v, (types.ModuleType, *_PLAIN))
+            or str(getattr(type(v), "__module__", "")).partition(".")[0] in _DISPLAY_SETTINGS
+            for n in node.refs if (v := namespace.get(n, _PLAIN)) is not _PLAIN)
         for name in node.refs | node.defs:
             value = namespace.get(name)
             if value is None:

@@ -874,6 +874,8 @@ def test_a_decorator_that_calls_the_function_reads_its_globals_where_it_is_defin
     ("df", True), ("df.head(3)", True), ("print(a)\nprint(len(df))", True),
     ("df.describe().T", True), ("print(f'{x:.2f}')", True), ("x + 1", True),
     ("normalize(df)\ndf", False), ("ax.plot(x)\nn = 1", False), ("lst.append(1)", False),
+    ("c.fix(df)\ndf", False), ("helpers.to_thousands(df)\ndf", False),
+    ("print(df.round(decimals=n))", False), ("df.groupby('a').mean()", True),
     ("df['b'] = 1", False), ("(n := 3)", False), ("print(np.random.rand())", True),
     ("pass", False), ("", False), ("%timeit df.head()", False), ("1 + 1", False),
 ])

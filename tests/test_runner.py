@@ -1176,8 +1176,11 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         "show": "df.head(3)",
         "parr": "print(a)",
         "plain": "k = 2 * 3",
-        "half": "def halve(v):\n    v /= 2",
+        "half": "def halve(v):\n    v /= 2\nclass Sim:\n    def step(self, v=None):\n"
+                "        self.n = 1\nsim = Sim()",
         "more": "halve(a)\nprint(a)",
+        "meth": "sim.step(a)\nprint(a)",
+        "self": "sim.step()\nprint(a)",
         "count": "n = len(df)",
     })
     try:
@@ -1188,9 +1191,9 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         assert not nb.runner.graph.cell(CellId("plain")).refs - {"k"}
         report = nb.run("opt", "pd.set_option('display.max_rows', 60)")
         assert "show" in report.ran
-        assert not {"parr", "plain", "more", "count"} & set(report.ran)
+        assert not {"parr", "plain", "more", "meth", "self", "count"} & set(report.ran)
         report = nb.run("popt", "np.set_printoptions(precision=4)")
-        assert "parr" in report.ran and not {"show", "more"} & set(report.ran)
+        assert "parr" in report.ran and not {"show", "more", "meth", "self"} & set(report.ran)
         assert nb.run("popt", "np.set_printoptions(precision=4)").ran == ["popt"]
         # Edited to do more than show, a cell reads the library no more.
         nb.run("show", "df.head(3)\nshown = 1")
@@ -1205,7 +1208,7 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         nb.run("early", "print(np.arange(2) / 3)")
         rebound = nb.runner.set_order([CellId(c) for c in (
             "imp", "early", "opt", "popt", "show", "parr", "plain", "half", "more",
-            "count")])
+            "meth", "self", "count")])
         asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
         nb.run("early", "print(np.arange(2) / 3)")
         assert "popt" not in nb.runner.graph.parents(CellId("early"))
