@@ -58,6 +58,9 @@ _UNSEEN = re.compile(
 _DISPLAY_SETTINGS = frozenset({"pandas", "numpy", "polars", "sympy"})
 _PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, range, list, dict, set,
           frozenset)
+#: A showing cell drawing through pandas (``df.plot()``, ``s.hist()``) draws with
+#: matplotlib: it reads matplotlib's names too (its style, ``rcParams``).
+_DRAWS = re.compile(r"\.(?:plot|hist|boxplot)\b")
 
 
 class Runner:
@@ -441,6 +444,8 @@ class Runner:
             package = module.partition(".")[0] if isinstance(module, str) else ""
             if package in _DISPLAY_SETTINGS and package in self._module_names:
                 packages.add(package)
+        if packages and _DRAWS.search(code) is not None:
+            packages.add("matplotlib")
         warned = cell in self._warned
         self._warned.discard(cell)
         new = False

@@ -1230,3 +1230,22 @@ def test_names_starting_with_one_underscore_link_cells_ipythons_own_do_not() -> 
     report = nb.run("s", "_scale = 3")
     assert report.ran == ["s", "y", "t"] and nb.ns["y"] == 30 and nb.ns["_"] == 31
     assert nb.run("t", "_ = y + 2\n__tmp = 6").ran == ["t"]
+
+
+def test_a_plot_drawn_through_pandas_follows_an_edited_matplotlib_setting() -> None:
+    """Audit 14b: every pandas-cookbook chapter sets ``plt.rcParams`` or a style in its
+    first cell and plots with ``df.plot()``, which never names ``plt``: an edited
+    setting left the plots as they were."""
+    nb = Notebook.of({
+        "imp": "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+               "import pandas as pd\ndf = pd.DataFrame({'a': [1, 3, 2]})",
+        "rc": "plt.rcParams['figure.figsize'] = (4, 3)",
+        "draw": "df['a'].plot()",
+        "other": "df['a'].sum()",
+    })
+    try:
+        report = nb.run("rc", "plt.rcParams['figure.figsize'] = (6, 3)")
+        assert "draw" in report.ran and "other" not in report.ran
+    finally:
+        import matplotlib
+        matplotlib.rcdefaults()
