@@ -24,7 +24,11 @@ def code_hash(code: str) -> str:
     CRC-32 of its UTF-8 bytes, 8 hex digits.  A frontend hashes its editor's text the
     same way to tell whether the code the kernel holds (and a cascade would re-run)
     is the one it shows (``ui/src/cellstate.js``, the JupyterLab extension)."""
-    return f"{zlib.crc32(code.encode('utf-8', 'surrogatepass')):08x}"
+    try:
+        data = code.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: U+FFFD, as a browser's TextEncoder
+        data = code.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
+    return f"{zlib.crc32(data):08x}"
 
 
 class Status(str, Enum):

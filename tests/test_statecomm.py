@@ -276,3 +276,12 @@ def test_a_malformed_comm_open_is_dropped_and_the_kernel_goes_on(
     check = k.run("1 + 1", "after")
     assert check.status == "ok"
     assert not [m for m in check.iopub if m["msg_type"] == "comm_msg"]
+
+
+def test_code_hash_of_a_lone_surrogate_is_the_browsers() -> None:
+    """A lone surrogate (possible in JSON) hashes as a browser's TextEncoder encodes
+    it, U+FFFD, so a frontend does not mark the cell edited; the kernel never fails."""
+    from reactive_kernel.state import code_hash
+    replaced = "a = '\ufffd'".encode()
+    assert code_hash("a = '\ud800'") == f"{zlib.crc32(replaced):08x}"
+    assert code_hash("é") == f"{zlib.crc32('é'.encode()):08x}"

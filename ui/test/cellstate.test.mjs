@@ -122,6 +122,7 @@ test("codeHash is the kernel's CRC-32 of the UTF-8 text; isEdited compares with 
   // zlib.crc32 values (Python): b"hello", b"", "é = 1  # ✓".encode()
   assert.equal(codeHash("hello"), "3610a686");
   assert.equal(codeHash(""), "00000000");
+  assert.equal(codeHash("a = '\ud800'"), codeHash("a = '\ufffd'"), "a lone surrogate as U+FFFD");
   assert.equal(codeHash("é = 1  # ✓"), "6ad78200");
   const s0 = applyKernelMessage(emptyKernelState(), snapshot({ a: graphCell({ code_hash: codeHash("a = 1") }) })).state;
   const rec = s0.cells.get("a");
