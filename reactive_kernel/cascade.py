@@ -254,7 +254,9 @@ class Cascade:
                   if g in used or self.graph.definers(g)} if placed else {}
         objects = dict(runner.values.generator_objects) if placed else {}
         object_states = {key: object_state(value) for key, value in objects.items()}
+        runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
+        runner.settings.after(cell if cell in self.graph else None, code)
         if placed:
             drawn = frozenset(g for g, s in states.items()
                               if s is not None and not same_state(s, snapshot(g)))

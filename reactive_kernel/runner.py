@@ -33,6 +33,7 @@ from .analysis import (
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
+from .settings import Settings
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
 from .values import NO_CELL, ValueStore, generator_called, method_changes
 
@@ -84,6 +85,8 @@ class Runner:
     ) -> None:
         self.graph = DependencyGraph(label=self.label)
         self.values = ValueStore(namespace, self.graph, budget)
+        #: Settings outside the namespace (working directory, rcParams...) per position.
+        self.settings = Settings(self.graph)
         self.namespace = namespace
         self.mode: Mode = mode
         self.states: dict[CellId, CellState] = {}
@@ -567,6 +570,7 @@ class Runner:
         self._shown.pop(cell, None)
         self._warns.pop(cell, None)
         self._warned.discard(cell)
+        self.settings.forget(cell)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)
         if functions:
@@ -589,6 +593,7 @@ class Runner:
                 removed.add(cell)
         readers |= self._repassed(passing) | self._unseen_moved(unseen)
         self.values.release(names)
+        self.settings.finalize()
         self._unsettled |= names
         return frozenset(readers - removed)
 
@@ -610,6 +615,7 @@ class Runner:
         names = {n for c in self.graph.cells() for n in self.graph.cell(c).defs}
         names |= {n for seen in self.values.observed.values() for n in seen}
         self.values.finalize(names)
+        self.settings.finalize()
         self._unsettled |= names
         return rebound
 
@@ -974,6 +980,7 @@ class Runner:
                 for cell in reversed(remaining):
                     cascade.not_run(cell)
                 self.values.finalize(cascade.touched)
+                self.settings.finalize()
                 self.values.enforce_budget()
         return report
 

@@ -1,0 +1,345 @@
+"""Settings outside the namespace, as the cells above a cell leave them.
+
+A cell may change state no name holds: the working directory (``os.chdir``,
+``%cd``), matplotlib's ``rcParams`` (``plt.style.use``, ``sns.set_theme()``,
+``plt.rcParams[...] = ...``), the inline backend's figure formats (``%config
+InlineBackend.figure_format = 'svg'``), numpy's print options, pandas' display
+options and IPython's ``%precision``.  Run top to bottom, a cell sees the
+settings the cells above it left; re-run in a cascade, it would see what the
+cells below left.
+
+:class:`Settings` keeps, per cell, what its latest run changed (each setting
+whose value differs after the run, with its new value) and, before a cell runs
+at its position, sets every setting to what the cells above it leave: the
+first state seen, then each cell's changes in notebook order.  When a cascade
+ends, the settings are what all the cells leave, in notebook order, as after a
+run from the top (so a setting removed from a cell, or a deleted cell's, is
+undone).  The cells a setting re-runs are the graph's business (a setter is an
+in-place change of its module); this module only decides what each run sees.
+
+Settings are read after every cell (a few microseconds; matplotlib's about 15),
+except pandas' options, read only around cells whose code mentions options.
+A setting changed by something that is no cell's run (a thread, a widget's
+callback) is taken as the state the next cell to run leaves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+
+from .graph import CellId, DependencyGraph
+
+State = dict[str, object]
+
+
+def _same(a: object, b: object) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # an odd value's __eq__: taken as changed
+        return False
+
+
+def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> State:
+    return {k: v for k, v in after.items() if k not in before or not _same(before[k], v)}
+
+
+class Setting:
+    """One library's (or the process's) settings, as a flat mapping."""
+
+    name = ""
+    #: Read only around cells whose code this matches (None: every cell).
+    gate: re.Pattern[str] | None = None
+
+    def read(self) -> State | None:
+        """The settings now (None: the library is not loaded)."""
+        raise NotImplementedError
+
+    def write(self, changes: State, target: State) -> None:
+        """Set ``changes`` (the keys of ``target``, the whole state wanted, that
+        differ from what is in force)."""
+        raise NotImplementedError
+
+
+class WorkingDirectory(Setting):
+    name = "cwd"
+
+    def read(self) -> State | None:
+        try:
+            return {"cwd": os.getcwd()}
+        except OSError:  # the directory was removed under the kernel
+            return None
+
+    def write(self, changes: State, target: State) -> None:
+        path = target.get("cwd")
+        if isinstance(path, str):
+            try:
+                os.chdir(path)
+            except OSError:
+                pass  # gone since: the cell runs where it is, as it would fail anyway
+
+
+class NumpyPrinting(Setting):
+    name = "numpy"
+
+    def read(self) -> State | None:
+        numpy = sys.modules.get("numpy")
+        get = getattr(numpy, "get_printoptions", None)
+        if get is None:
+            return None
+        try:
+            return dict(get())
+        except Exception:
+            return None
+
+    def write(self, changes: State, target: State) -> None:
+        numpy = sys.modules.get("numpy")
+        try:
+            # Every option: one left out may be reset (``formatter``).
+            numpy.set_printoptions(**target)  # type: ignore[union-attr]
+        except Exception:
+            pass
+
+
+class MatplotlibRc(Setting):
+    """``matplotlib.rcParams``, but the backend and interactive mode (the inline
+    backend turns it on at the first figure, and shows figures only with it on:
+    neither is a setting a re-run should undo)."""
+
+    name = "matplotlib"
+    _SKIPPED = frozenset({"backend", "backend_fallback", "interactive"})
+
+    @staticmethod
+    def _params() -> dict[str, object] | None:
+        matplotlib = sys.modules.get("matplotlib")
+        params = getattr(matplotlib, "rcParams", None)
+        return params if isinstance(params, dict) else None
+
+    def read(self) -> State | None:
+        params = self._params()
+        if params is None:
+            return None
+        # (The stored values, as validated: no deprecation warning, no re-validation.)
+        return {k: v for k, v in dict.items(params) if k not in self._SKIPPED}
+
+    def write(self, changes: State, target: State) -> None:
+        params = self._params()
+        if params is None:
+            return
+        for key, value in changes.items():
+            try:
+                params[key] = value
+            except Exception:
+                pass
+
+
+class InlineFigures(Setting):
+    """The inline backend's figure formats and options (``%config InlineBackend...``)."""
+
+    name = "inline"
+
+    @staticmethod
+    def _config() -> object | None:
+        module = sys.modules.get("matplotlib_inline.config")
+        backend = getattr(module, "InlineBackend", None)
+        try:
+            return backend.instance() if backend is not None and backend.initialized() else None
+        except Exception:
+            return None
+
+    def read(self) -> State | None:
+        config = self._config()
+        if config is None:
+            return None
+        try:
+            return {"figure_formats": frozenset(config.figure_formats),  # type: ignore[attr-defined]
+                    "print_figure_kwargs": dict(config.print_figure_kwargs),  # type: ignore[attr-defined]
+                    "close_figures": config.close_figures}  # type: ignore[attr-defined]
+        except Exception:
+            return None
+
+    def write(self, changes: State, target: State) -> None:
+        config = self._config()
+        if config is None:
+            return
+        for key, value in changes.items():
+            if isinstance(value, frozenset):
+                value = set(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            try:
+                setattr(config, key, value)  # its observers set IPython's formatters
+            except Exception:
+                pass
+
+
+class PandasDisplay(Setting):
+    """pandas' ``display.*`` options (``pd.set_option``, ``pd.options.display...``)."""
+
+    name = "pandas"
+    gate = re.compile(r"option")
+
+    def __init__(self) -> None:
+        self._keys: list[str] | None = None
+
+    def _options(self) -> list[str]:
+        if self._keys is None:
+            pandas = sys.modules.get("pandas")
+            keys: list[str] = []
+            todo = [("display.", getattr(getattr(pandas, "options", None), "display", None))]
+            with warnings.catch_warnings(record=True) as caught:
+                while todo:
+                    prefix, group = todo.pop()
+                    for key in dir(group) if group is not None else ():
+                        caught.clear()
+                        value = getattr(group, key, None)
+                        if type(value).__name__ == "DictWrapper":
+                            todo.append((f"{prefix}{key}.", value))
+                        elif not caught:  # a deprecated option warns each time it is read
+                            keys.append(prefix + key)
+            self._keys = keys
+        return self._keys
+
+    def read(self) -> State | None:
+        pandas = sys.modules.get("pandas")
+        get = getattr(pandas, "get_option", None)
+        if get is None or not hasattr(pandas, "options"):
+            return None  # not loaded, or loading
+        try:
+            return {key: get(key) for key in self._options()}
+        except Exception:
+            return None
+
+    def write(self, changes: State, target: State) -> None:
+        pandas = sys.modules.get("pandas")
+        for key, value in changes.items():
+            try:
+                pandas.set_option(key, value)  # type: ignore[union-attr]
+            except Exception:
+                pass
+
+
+class Precision(Setting):
+    """IPython's ``%precision`` (the plain-text formatter's float precision)."""
+
+    name = "precision"
+
+    @staticmethod
+    def _formatter() -> object | None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+        display = getattr(shell, "display_formatter", None)
+        formatters = getattr(display, "formatters", None)
+        return formatters.get("text/plain") if isinstance(formatters, dict) else None
+
+    def read(self) -> State | None:
+        formatter = self._formatter()
+        if formatter is None:
+            return None
+        return {"float_precision": getattr(formatter, "float_precision", None)}
+
+    def write(self, changes: State, target: State) -> None:
+        formatter = self._formatter()
+        if formatter is not None and "float_precision" in changes:
+            try:
+                formatter.float_precision = changes["float_precision"]  # type: ignore[attr-defined]
+            except Exception:
+                pass
+
+
+def default_settings() -> list[Setting]:
+    return [WorkingDirectory(), NumpyPrinting(), MatplotlibRc(), InlineFigures(),
+            PandasDisplay(), Precision()]
+
+
+class Settings:
+    """Per cell, the settings its latest run changed; before a run, the settings
+    the cells above leave (see the module's docstring)."""
+
+    def __init__(self, graph: DependencyGraph,
+                 settings: Callable[[], list[Setting]] = default_settings) -> None:
+        self.graph = graph
+        self.settings = {s.name: s for s in settings()}
+        #: Per setting, the first state read (before any cell changed it).
+        self.base: dict[str, State] = {}
+        #: Per cell, per setting: what its latest run changed.
+        self.changes: dict[CellId, dict[str, State]] = {}
+        #: Per setting, the state in force as far as the kernel knows.
+        self.current: dict[str, State] = {}
+        self._targets: dict[tuple[str, tuple[CellId, ...]], State] = {}
+
+    def _read(self, name: str) -> State | None:
+        state = self.settings[name].read()
+        if state is not None:
+            self.base.setdefault(name, state)
+            if name not in self.current:
+                self.current[name] = state
+        return state
+
+    def before(self, cell: CellId, place: bool) -> None:
+        """``cell`` is about to run; with ``place``, at its position: the settings
+        become what the cells above it leave."""
+        for name in self.settings:
+            if name not in self.current:
+                self._read(name)  # the first state seen: before any cell changed it
+        if place and cell in self.graph:
+            self._apply(self.graph.position(cell))
+
+    def after(self, cell: CellId | None, code: str) -> None:
+        """``cell`` ran ``code`` (None: no cell of the graph): note what it changed."""
+        changed: dict[str, State] = {}
+        for name, setting in self.settings.items():
+            if setting.gate is not None and setting.gate.search(code) is None:
+                continue  # taken as unchanged
+            before = self.current.get(name)
+            state = self._read(name)
+            if state is None:
+                continue
+            self.current[name] = state
+            made = _changes(before, state) if before is not None else {}
+            if made:
+                changed[name] = made
+        if cell is not None:
+            if changed and cell in self.graph:
+                self.changes[cell] = changed
+            else:
+                self.changes.pop(cell, None)
+        self._targets.clear()
+
+    def forget(self, cell: CellId) -> None:
+        if self.changes.pop(cell, None) is not None:
+            self._targets.clear()
+
+    def finalize(self) -> None:
+        """The settings as all the cells leave them, in notebook order."""
+        self._apply(None)
+
+    def _apply(self, position: int | None) -> None:
+        graph = self.graph
+        changers = sorted(
+            (graph.position(c), c) for c in self.changes
+            if c in graph and (position is None or graph.position(c) < position))
+        for name, setting in self.settings.items():
+            base = self.base.get(name)
+            current = self.current.get(name)
+            if base is None or current is None:
+                continue
+            cells = tuple(c for _p, c in changers if name in self.changes[c])
+            key = (name, cells)
+            target = self._targets.get(key)
+            if target is None:
+                target = dict(base)
+                for c in cells:
+                    target.update(self.changes[c][name])
+                self._targets[key] = target
+            if target is current:
+                continue
+            different = _changes(current, target)
+            if different:
+                setting.write(different, target)
+            self.current[name] = target

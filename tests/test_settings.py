@@ -1,0 +1,106 @@
+"""Settings outside the namespace follow notebook order (``reactive_kernel.settings``).
+
+A cell re-run in a cascade sees the working directory, ``rcParams``, inline figure
+formats, numpy's and pandas' display options and ``%precision`` that the cells above
+it leave, as a run from the top does, not what the cells below left; after the
+cascade, the settings are what every cell leaves.  Each test puts back what it set
+by editing its setting cells, which also checks that an undone setting is undone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import KernelHarness
+
+
+def ids(*names: str) -> list[str]:
+    prefix = KernelHarness.unique("st")
+    return [f"{prefix}-{n}" for n in names]
+
+
+def mimes(run, cell: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [k for m in run.outputs(cell) if m["msg_type"] == "display_data"
+            for k in m["content"]["data"] if k.startswith("image/")]
+
+
+def test_a_cell_above_an_rcparams_change_re_runs_with_the_settings_above_it(
+        kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3", "4", "5")
+    kernel.ok("import matplotlib.pyplot as plt\nrc_n = 1", c[0])
+    default = kernel.ok("print(rc_n, plt.rcParams['lines.linewidth'])", c[1]).text(c[1])
+    assert default.startswith("1 ")
+    kernel.ok("plt.rcParams['lines.linewidth'] = 7.0", c[2])
+    assert kernel.ok("print(plt.rcParams['lines.linewidth'])", c[3]).text(c[3]) == "7.0\n"
+    edit = kernel.ok("import matplotlib.pyplot as plt\nrc_n = 2", c[0])
+    assert edit.text(c[1]) == "2 " + default[2:]  # not 7.0, the setting below it
+    # After the cascade the setting is what the cells leave, top to bottom.
+    assert kernel.ok("print(plt.rcParams['lines.linewidth'])", c[4]).text(c[4]) == "7.0\n"
+    # The setting taken out of its cell is undone: its readers below show the default.
+    undone = kernel.ok("pass", c[2])
+    assert undone.text(c[3]) == default[2:]
+    assert kernel.value("plt.rcParams['lines.linewidth']") == default[2:].strip()
+
+
+def test_a_plot_above_a_figure_format_change_stays_png(kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import matplotlib.pyplot as plt\nff_n = 3", c[0])
+    first = kernel.ok("plt.plot(range(ff_n));", c[1])
+    assert mimes(first, c[1]) == ["image/png"]
+    kernel.ok("%config InlineBackend.figure_format = 'svg'", c[2])
+    assert mimes(kernel.ok("plt.plot([1, 2]);", c[3]), c[3]) == ["image/svg+xml"]
+    edit = kernel.ok("import matplotlib.pyplot as plt\nff_n = 4", c[0])
+    assert c[1] in edit.reactive["ran"]
+    assert mimes(edit, c[1]) == ["image/png"]
+    # The format below is still SVG: a plot at the end is drawn as SVG.
+    assert mimes(kernel.ok("plt.plot([1, 2]);", c[3]), c[3]) == ["image/svg+xml"]
+    kernel.ok("pass", c[2])
+    assert mimes(kernel.ok("plt.plot([1, 2]);", c[3]), c[3]) == ["image/png"]
+
+
+def test_a_file_read_above_a_chdir_is_read_where_the_notebook_was(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """Top to bottom, ``open('data.txt')`` above ``%cd sub`` reads the notebook
+    folder's file; re-run for an edit above it, it must not read ``sub/data.txt``."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "data.txt").write_text("top")
+    (tmp_path / "sub" / "data.txt").write_text("sub")
+    c = ids("0", "1", "2", "3", "4", "5")
+    kernel.ok("import os\ncd_home = os.getcwd()", c[5])
+    kernel.ok(f"os.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok("cd_suffix = '!'", c[1])
+    assert kernel.ok("print(open('data.txt').read() + cd_suffix)", c[2]).text(c[2]) == "top!\n"
+    kernel.ok("%cd sub", c[3])
+    assert kernel.ok("print(open('data.txt').read())", c[4]).text(c[4]) == "sub\n"
+    edit = kernel.ok("cd_suffix = '?'", c[1])
+    assert edit.text(c[2]) == "top?\n"
+    assert kernel.value("os.getcwd()") == repr(str(tmp_path / "sub"))
+    # Put back: the cells that moved are emptied, the directory is the first one seen.
+    kernel.ok("pass", c[3])
+    kernel.ok("pass", c[0])
+    assert kernel.value("os.getcwd() == cd_home") == "True"
+
+
+def test_display_options_below_do_not_reach_a_re_run_cell_above(
+        kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import numpy as np\nimport pandas as pd\npo_x = np.arange(4) / 3\n"
+              "po_df = pd.DataFrame({'a': range(100)})", c[0])
+    shows = "po_y = po_x * 1\nprint(po_y)\nprint(len(repr(po_df)))\n0.123456789"
+    before = kernel.ok(shows, c[1]).text(c[1])
+    assert before.startswith("[0.         0.33333333 0.66666667 1.        ]\n")
+    assert before.endswith("0.123456789\n")
+    kernel.ok("np.set_printoptions(precision=2)\npd.set_option('display.max_rows', 200)\n"
+              "%precision 2", c[2])
+    assert kernel.ok("print(po_x)\n1 / 3", c[3]).text(c[3]) == "[0.   0.33 0.67 1.  ]\n0.33\n"
+    edit = kernel.ok("import numpy as np\nimport pandas as pd\npo_x = np.arange(4) / 6\n"
+                     "po_df = pd.DataFrame({'a': range(100)})", c[0])
+    assert edit.text(c[1]) == ("[0.         0.16666667 0.33333333 0.5       ]\n"
+                               + before.split("\n", 1)[1])
+    assert edit.text(c[3]) == "[0.   0.17 0.33 0.5 ]\n0.33\n"
+    # Taken out, the options are the defaults again.
+    kernel.ok("pass", c[2])
+    assert kernel.value("np.get_printoptions()['precision']") == "8"
+    assert kernel.value("pd.get_option('display.max_rows')") == "60"
+    assert kernel.ok("print(po_x)\n1 / 3", c[3]).text(c[3]) == (
+        "[0.         0.16666667 0.33333333 0.5       ]\n0.3333333333333333\n")
