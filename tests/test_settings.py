@@ -9,9 +9,98 @@ by editing its setting cells, which also checks that an undone setting is undone
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from reactive_kernel.graph import CellId, DependencyGraph
+from reactive_kernel.settings import Setting, Settings, State
+
 from .conftest import KernelHarness
+
+
+class Store(Setting):
+    """A setting held in a dict (None: its library is not loaded)."""
+
+    def __init__(self, name: str, gate: str | None = None) -> None:
+        self.name = name
+        self.gate = re.compile(gate) if gate else None
+        self.state: dict[str, object] | None = {"a": 0, "b": 0}
+        self.writes: list[State] = []
+
+    def read(self) -> State | None:
+        return None if self.state is None else dict(self.state)
+
+    def write(self, changes: State, target: State) -> None:
+        assert self.state is not None
+        self.writes.append(changes)
+        self.state.update(changes)
+
+
+def graph_of(*cells: str) -> DependencyGraph:
+    graph = DependencyGraph()
+    for cell in cells:
+        graph.set_cell(CellId(cell), "", (), ())
+    return graph
+
+
+def run(settings: Settings, store: Store, cell: str, code: str = "", **change: int) -> None:
+    """``cell`` runs at its position and sets ``change``."""
+    settings.before(CellId(cell), True)
+    assert store.state is not None
+    store.state.update(change)
+    settings.after(CellId(cell), code)
+
+
+def test_a_cell_sees_what_the_cells_above_it_left_and_the_end_state_is_all_of_them() -> None:
+    store = Store("s")
+    settings = Settings(graph_of("1", "2", "3", "4"), lambda: [store])
+    run(settings, store, "1", a=1)
+    run(settings, store, "2")
+    run(settings, store, "3", b=3)
+    run(settings, store, "4", a=4)
+    assert store.state == {"a": 4, "b": 3}
+    settings.before(CellId("2"), True)  # a re-run of 2: what 1 left
+    assert store.state == {"a": 1, "b": 0}
+    settings.after(CellId("2"), "")
+    settings.before(CellId("4"), True)  # 4 starts from 1's and 3's changes
+    assert store.state == {"a": 1, "b": 3}
+    settings.after(CellId("4"), "")  # ... and, edited, changes nothing now
+    settings.finalize()
+    assert store.state == {"a": 1, "b": 3}
+    settings.forget(CellId("3"))  # deleted: its change is undone
+    settings.finalize()
+    assert store.state == {"a": 1, "b": 0}
+    writes = len(store.writes)
+    settings.finalize()
+    settings.before(CellId("4"), True)
+    assert len(store.writes) == writes  # nothing to change: nothing written
+
+
+def test_a_gated_setting_is_read_only_around_cells_that_mention_it() -> None:
+    store = Store("s", gate="option")
+    settings = Settings(graph_of("1", "2", "3"), lambda: [store])
+    run(settings, store, "1")
+    run(settings, store, "2", "set_option('a', 2)", a=2)
+    run(settings, store, "3", "x = 1", b=3)  # unseen: the code mentions no option
+    assert settings.changes == {"2": {"s": {"a": 2}}}
+    settings.before(CellId("1"), True)
+    assert store.state == {"a": 0, "b": 3}  # (b was never seen changing)
+
+
+def test_a_library_loaded_by_a_cell_starts_from_what_that_cell_left() -> None:
+    store = Store("s")
+    store.state = None
+    settings = Settings(graph_of("1", "2", "3"), lambda: [store])
+    settings.before(CellId("1"), True)
+    store.state = {"a": 5, "b": 0}  # the import
+    settings.after(CellId("1"), "")
+    run(settings, store, "3", a=7)
+    settings.before(CellId("2"), True)
+    assert store.state == {"a": 5, "b": 0}
+    assert settings.changes == {"3": {"s": {"a": 7}}}
+    settings.after(CellId("2"), "")
+    settings.finalize()
+    assert store.state == {"a": 7, "b": 0}
 
 
 def ids(*names: str) -> list[str]:
