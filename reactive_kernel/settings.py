@@ -46,6 +46,11 @@ def _same(a: object, b: object) -> bool:
 
 
 def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> State:
+    try:
+        if before == after:  # (at C speed: values compared by identity first)
+            return {}
+    except Exception:  # a value that cannot say (an array): key by key
+        pass
     return {k: v for k, v in after.items() if k not in before or not _same(before[k], v)}
 
 
@@ -125,7 +130,10 @@ class MatplotlibRc(Setting):
         if params is None:
             return None
         # (The stored values, as validated: no deprecation warning, no re-validation.)
-        return {k: v for k, v in dict.items(params) if k not in self._SKIPPED}
+        state = dict(dict.items(params))
+        for key in self._SKIPPED:
+            state.pop(key, None)
+        return state
 
     def write(self, changes: State, target: State) -> None:
         params = self._params()
@@ -304,12 +312,18 @@ class Settings:
             made = _changes(before, state) if before is not None else {}
             if made:
                 changed[name] = made
-        if cell is not None:
-            if changed and cell in self.graph:
-                self.changes[cell] = changed
-            else:
-                self.changes.pop(cell, None)
-        self._targets.clear()
+        if cell is None:
+            return
+        kept = self.changes.pop(cell, None)
+        if changed and cell in self.graph:
+            self.changes[cell] = changed
+        if kept is not None or changed:
+            try:
+                same = kept == changed
+            except Exception:
+                same = False
+            if not same:
+                self._targets.clear()
 
     def forget(self, cell: CellId) -> None:
         if self.changes.pop(cell, None) is not None:
