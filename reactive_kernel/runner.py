@@ -59,6 +59,11 @@ _UNSEEN = re.compile(
 _DISPLAY_SETTINGS = frozenset({"pandas", "numpy", "polars", "sympy"})
 _PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, range, list, dict, set,
           frozenset)
+#: IPython's figure settings (``%config InlineBackend.figure_format = 'svg'``,
+#: ``%matplotlib inline``, ``set_matplotlib_formats('svg')``): settings of matplotlib.
+_FIGURE_SETTINGS = re.compile(
+    r"^[ \t]*%(?:config[ \t]+InlineBackend\b|matplotlib\b).*$|\bset_matplotlib_formats[ \t]*\(.*$",
+    re.MULTILINE)
 #: A showing cell drawing through pandas (``df.plot()``, ``s.hist()``) draws with
 #: matplotlib: it reads matplotlib's names too (its style, ``rcParams``).
 _DRAWS = re.compile(r"\.(?:plot|hist|boxplot)\b")
@@ -276,6 +281,8 @@ class Runner:
         """
         passing = self._passing()
         analysis = self._method_changes_known(analysis)
+        if _FIGURE_SETTINGS.search(code) is not None:
+            analysis = self._figure_settings(cell, code, analysis)
         hidden = self._hidden_draws.get(cell)
         if hidden:
             reads = hidden - analysis.refs
@@ -363,6 +370,29 @@ class Runner:
             refs=analysis.refs | family, weak=analysis.weak | (family - analysis.refs),
             literal_changes=analysis.literal_changes | (
                 {(n, "\n".join(texts)) for n in family} if same else set()))
+
+    def _figure_settings(self, cell: CellId, code: str, analysis: CellAnalysis) -> CellAnalysis:
+        """A cell setting IPython's figure formats (``%config InlineBackend...``,
+        ``%matplotlib inline``) changes matplotlib, pyplot and seaborn for the
+        cells below, as ``plt.rcParams[...] = ...`` does: edited, the cells
+        drawing with them below it re-run (with the same lines, nothing new).
+        Only the names a cell above it binds (a setting above the imports
+        changes nothing yet)."""
+        graph = self.graph
+        family = {n for n, v in self.namespace.items()
+                  if not is_private(n) and _plotting(v)
+                  and (cell not in graph or graph.definer_above(cell, n) is not None)}
+        family -= analysis.inplace
+        if not family:
+            return analysis
+        text = "\n".join(m.group(0).strip() for m in _FIGURE_SETTINGS.finditer(code))
+        literal = dict(analysis.literal_changes)
+        return replace(
+            analysis, inplace=analysis.inplace | family, defs=analysis.defs | family,
+            refs=analysis.refs | family, weak=analysis.weak | (family - analysis.refs),
+            literal_changes=frozenset(
+                {(n, "\n".join(filter(None, (literal.get(n, ""), text)))) for n in family}
+                | {(n, t) for n, t in analysis.literal_changes if n not in family}))
 
     def _method_calls_known(self, analysis: CellAnalysis) -> CellAnalysis:
         if not analysis.method_changes:

@@ -165,7 +165,10 @@ class InlineFigures(Setting):
         if config is None:
             return None
         try:
-            return {"figure_formats": frozenset(config.figure_formats),  # type: ignore[attr-defined]
+            # (``figure_format`` first: setting it sets ``figure_formats``, and a
+            # ``%config`` giving it the value it holds would change nothing.)
+            return {"figure_format": config.figure_format,  # type: ignore[attr-defined]
+                    "figure_formats": frozenset(config.figure_formats),  # type: ignore[attr-defined]
                     "print_figure_kwargs": dict(config.print_figure_kwargs),  # type: ignore[attr-defined]
                     "close_figures": config.close_figures}  # type: ignore[attr-defined]
         except Exception:

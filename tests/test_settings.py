@@ -193,3 +193,17 @@ def test_display_options_below_do_not_reach_a_re_run_cell_above(
     assert kernel.value("pd.get_option('display.max_rows')") == "60"
     assert kernel.ok("print(po_x)\n1 / 3", c[3]).text(c[3]) == (
         "[0.         0.16666667 0.33333333 0.5       ]\n0.3333333333333333\n")
+
+
+def test_an_edited_figure_format_redraws_the_plots_below_it(kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import matplotlib.pyplot as plt", c[0])
+    kernel.ok("%config InlineBackend.figure_format = 'svg'", c[1])
+    assert mimes(kernel.ok("plt.plot([1, 2]);", c[2]), c[2]) == ["image/svg+xml"]
+    kernel.ok("ef_n = len(plt.get_fignums())", c[3])  # reads plt, draws nothing
+    edit = kernel.ok("%config InlineBackend.figure_format = 'png'", c[1])
+    assert set(edit.reactive["ran"]) == {c[1], c[2], c[3]}
+    assert mimes(edit, c[2]) == ["image/png"]
+    again = kernel.ok("%config InlineBackend.figure_format = 'png'", c[1])
+    assert again.reactive["ran"] == [c[1]]  # the same setting: nothing to redraw
+    kernel.ok("pass", c[1])
