@@ -280,6 +280,8 @@ class Cascade:
                                        if g in states or id(namespace.get(g)) in objects})
             if drawn:
                 self._add(cell, set(runner.drew(cell, code, drawn)), forced=False)
+            if outcome.status == "ok" and runner._inplace.get(cell):
+                self._add(cell, set(runner.aliased(cell, code)), forced=False)
         if unseen is not None:
             # What it rebound without defining it visibly: top to bottom, the
             # cells below it see that, not a definer's above it.

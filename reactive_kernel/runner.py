@@ -35,7 +35,7 @@ from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .settings import Settings
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
-from .values import NO_CELL, ValueStore, generator_called, method_changes
+from .values import ABSENT, NO_CELL, ValueStore, generator_called, immutable, method_changes
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
@@ -105,6 +105,9 @@ class Runner:
         #: with ``sim = Simulator(rng)``): a drawer of them like the ones it sees,
         #: until a run (of any code) leaves them as they were (see :meth:`drew`).
         self._hidden_draws: dict[CellId, frozenset[str]] = {}
+        #: Per cell, other names for the objects it changes in place (``b = a``
+        #: above ``b[0] = 9``: ``a``), found after its runs (see :meth:`aliased`).
+        self._aliases: dict[CellId, frozenset[str]] = {}
         #: Per cell, reads its code does not make (from above only; see
         #: :meth:`showed`): the names of the libraries whose objects it showed
         #: (``df.head()``: ``pd``), while its code only shows values, and of
@@ -288,6 +291,12 @@ class Runner:
             reads = hidden - analysis.refs
             analysis = replace(analysis, defs=analysis.defs | hidden,
                                refs=analysis.refs | reads, weak=analysis.weak | reads)
+        aliases = self._aliases.get(cell, frozenset()) - analysis.defs
+        if aliases:
+            reads = aliases - analysis.refs
+            analysis = replace(analysis, inplace=analysis.inplace | aliases,
+                               defs=analysis.defs | aliases, refs=analysis.refs | aliases,
+                               weak=analysis.weak | reads)
         shown = (self._shown.get(cell, frozenset()) if analysis.shows_only else frozenset()) \
             | self._warns.get(cell, frozenset())
         shown -= analysis.refs | analysis.defs
@@ -427,6 +436,43 @@ class Runner:
         try:
             return self.register(cell, code, analysis).rebound
         except GraphError:
+            return frozenset()
+
+    def aliased(self, cell: CellId, code: str) -> frozenset[CellId]:
+        """After ``cell`` ran: the other names (bound by a cell above it) holding an
+        object it changed in place (``b = a`` above ``b[0] = 9``, ``data = df``
+        above ``data.dropna(inplace=True)``) are changed in place too, as a run
+        from the top changes them: the cells below reading ``a`` re-run when the
+        cell does, and a re-run of it first re-makes ``a``.  Found again after
+        each run.  Returns the cells whose reads now bind to it."""
+        known = self._aliases.get(cell, frozenset())
+        try:
+            analysis = self.analyse(code)
+        except SyntaxError:
+            return frozenset()
+        namespace, graph = self.namespace, self.graph
+        own = self._inplace.get(cell, frozenset()) - known
+        changed: dict[int, object] = {}
+        for name in own:
+            value = namespace.get(name, ABSENT)
+            if value is not ABSENT and not isinstance(value, types.ModuleType) \
+                    and not immutable(value):
+                changed[id(value)] = value
+        found = frozenset(
+            name for name, value in namespace.items()
+            if id(value) in changed and changed[id(value)] is value and name not in own
+            and name not in analysis.defs and not is_private(name)
+            and graph.definer_above(cell, name) is not None) if changed else frozenset()
+        if found == known:
+            return frozenset()
+        if found:
+            self._aliases[cell] = found
+        else:
+            del self._aliases[cell]
+        try:
+            return self.register(cell, code, analysis).rebound
+        except GraphError:
+            self._aliases.pop(cell, None)
             return frozenset()
 
     def warned(self, cell: CellId) -> None:
@@ -597,6 +643,7 @@ class Runner:
         self.batch.discard(cell)
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
+        self._aliases.pop(cell, None)
         self._shown.pop(cell, None)
         self._warns.pop(cell, None)
         self._warned.discard(cell)

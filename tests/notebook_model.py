@@ -4,7 +4,8 @@ the same notebook run top to bottom in a fresh namespace.
 Cells redefine names (``a`` reused, the builtin ``max`` shadowed and
 unshadowed), update them from themselves (``a = a * 2``), change objects in
 place (``lst += [b]``, ``d['k'] = ...``, ``lst.append(b)``, ``d.pop('k')``,
-through a function: ``put(a)``, ``push(a)``), read
+through a function: ``put(a)``, ``push(a)``, through another name: ``e = lst``
+then ``e.append(a)``), read
 globals through functions defined elsewhere, and print what they see.
 Every generated cell reads only names it or a cell above may define, so a
 notebook is *well formed* (runs top to bottom) unless an edit moved or
@@ -78,8 +79,16 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("print('pop', d.pop('k', None))", frozenset({"d"})),
     ("def push(v):\n    lst.append(v)", frozenset()),
     ("push(a + {n})", frozenset({"push", "lst", "a"})),
+    # Another name for the same object, changed in place through it.
+    ("e = lst", frozenset({"lst"})),
+    ("e.append(a + {n})", frozenset({"e", "a"})),
+    ("e[0] = {n}", frozenset({"e"})),
+    ("print('e', e)", frozenset({"e"})),
+    ("e2 = d", frozenset({"d"})),
+    ("e2['k'] = {n}", frozenset({"e2"})),
 ]
-NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2", "push")
+NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2", "push",
+         "e", "e2")
 #: Names shown by presence only (functions and classes).
 OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push")
 DEFINES = {
@@ -99,6 +108,7 @@ DEFINES = {
     "f2 = lambda: a + b + {n}": {"f2"}, "for b in lst:\n    c = b": {"b", "c"},
     "for i in range({n} % 3):\n    c = a + i": {"i", "c"},
     "def push(v):\n    lst.append(v)": {"push"},
+    "e = lst": {"e"}, "e2 = d": {"e2"},
 }
 
 

@@ -983,3 +983,34 @@ def test_fast_paths_are_fenced_and_can_be_turned_off() -> None:
             assert harness.ok("fp_x = 2", a).text(b) == "fp 2\n"  # cascades either way
         finally:
             harness.close()
+
+
+def test_a_change_in_place_through_another_name_reaches_the_readers_of_the_first(
+        kernel: KernelHarness) -> None:
+    """``b = a`` then ``b[0] = 9`` changes ``a`` too: top to bottom, a cell below
+    printing ``a`` shows the change, so an edit of ``b[0] = 9`` re-runs it, and a
+    re-run of that cell starts from a fresh ``a``."""
+    c = ids("1", "2", "3", "4", "5", "6")
+    kernel.ok("al_a = [1, 2, 3]", c[0])
+    kernel.ok("al_b = al_a", c[1])
+    kernel.ok("al_b[0] = 9", c[2])
+    assert kernel.ok("print(al_a)", c[3]).text(c[3]) == "[9, 2, 3]\n"
+    edit = kernel.ok("al_b[0] = 7", c[2])
+    assert edit.text(c[3]) == "[7, 2, 3]\n"
+    edit = kernel.ok("al_a = [5, 6]", c[0])
+    assert edit.text(c[3]) == "[7, 6]\n"
+
+
+def test_a_cell_between_an_alias_and_its_change_sees_the_object_before_the_change(
+        kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import pandas as pd\nal_df = pd.DataFrame({'x': [1.0, None, 3.0]})", c[0])
+    assert kernel.ok("al_data = al_df\nprint(len(al_df))", c[1]).text(c[1]) == "3\n"
+    kernel.ok("al_data.dropna(inplace=True)", c[2])
+    assert kernel.ok("print(len(al_df))", c[3]).text(c[3]) == "2\n"
+    again = kernel.ok("al_data = al_df\nprint(len(al_df))", c[1])
+    assert again.text(c[1]) == "3\n"
+    assert again.text(c[3]) == "2\n"
+    edit = kernel.ok("al_data.fillna(0, inplace=True)", c[2])
+    assert edit.text(c[3]) == "3\n"
+    assert kernel.value("al_df['x'].tolist()") == "[1.0, 0.0, 3.0]"
