@@ -256,7 +256,7 @@ class Cascade:
         object_states = {key: object_state(value) for key, value in objects.items()}
         runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
-        runner.settings.after(cell if cell in self.graph else None, code)
+        resettled = runner.settings.after(cell if cell in self.graph else None, code)
         if placed:
             drawn = frozenset(g for g, s in states.items()
                               if s is not None and not same_state(s, snapshot(g)))
@@ -335,6 +335,10 @@ class Cascade:
                     and (n not in inplace or (isinstance(r.value, ModuleType) and n in literal
                                               and settings.get(n) == literal[n]))
                     and not before[n].changed
+                    # A module whose settings it left otherwise (a setting above it
+                    # edited, or taken out of it): a new value for its readers.
+                    and not (isinstance(r.value, ModuleType)
+                             and r.value.__name__.partition(".")[0] in resettled)
                     # A generator object: the same state too.
                     and (r.state is None or same_state(before[n].state, r.state)))
                 and not before[n].dropped and r.value is not PASS

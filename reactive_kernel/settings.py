@@ -25,6 +25,8 @@ callback) is taken as the state the next cell to run leaves.
 
 from __future__ import annotations
 
+import contextvars
+import itertools
 import os
 import re
 import sys
@@ -60,10 +62,19 @@ class Setting:
     name = ""
     #: Read only around cells whose code this matches (None: every cell).
     gate: re.Pattern[str] | None = None
+    #: The top-level packages whose modules these settings belong to (a cell
+    #: leaving them otherwise than its last run changed those modules).
+    packages: frozenset[str] = frozenset()
 
     def read(self) -> State | None:
         """The settings now (None: the library is not loaded)."""
         raise NotImplementedError
+
+    def pristine(self) -> State | None:
+        """The settings as the library starts, for a cell that loaded it and set
+        some (``import numpy as np; np.set_printoptions(precision=2)``): None if
+        unknown (the state after that cell counts as the first)."""
+        return None
 
     def write(self, changes: State, target: State) -> None:
         """Set ``changes`` (the keys of ``target``, the whole state wanted, that
@@ -73,6 +84,7 @@ class Setting:
 
 class WorkingDirectory(Setting):
     name = "cwd"
+    packages = frozenset({"os"})
 
     def read(self) -> State | None:
         try:
@@ -91,6 +103,18 @@ class WorkingDirectory(Setting):
 
 class NumpyPrinting(Setting):
     name = "numpy"
+    packages = frozenset({"numpy"})
+
+    def pristine(self) -> State | None:
+        numpy = sys.modules.get("numpy")
+        get = getattr(numpy, "get_printoptions", None)
+        if get is None:
+            return None
+        try:
+            # numpy 2 keeps them in a context variable: a new context has the defaults.
+            return dict(contextvars.Context().run(get))
+        except Exception:
+            return None
 
     def read(self) -> State | None:
         numpy = sys.modules.get("numpy")
@@ -117,7 +141,18 @@ class MatplotlibRc(Setting):
     neither is a setting a re-run should undo)."""
 
     name = "matplotlib"
+    packages = frozenset({"matplotlib", "seaborn"})
     _SKIPPED = frozenset({"backend", "backend_fallback", "interactive"})
+
+    def pristine(self) -> State | None:
+        matplotlib = sys.modules.get("matplotlib")
+        original = getattr(matplotlib, "rcParamsOrig", None)  # as the rc file set them
+        if not isinstance(original, dict):
+            return None
+        state = dict(dict.items(original))
+        for key in self._SKIPPED:
+            state.pop(key, None)
+        return state
 
     @staticmethod
     def _params() -> dict[str, object] | None:
@@ -150,6 +185,7 @@ class InlineFigures(Setting):
     """The inline backend's figure formats and options (``%config InlineBackend...``)."""
 
     name = "inline"
+    packages = frozenset({"matplotlib", "seaborn"})
 
     @staticmethod
     def _config() -> object | None:
@@ -194,6 +230,7 @@ class PandasDisplay(Setting):
 
     name = "pandas"
     gate = re.compile(r"option")
+    packages = frozenset({"pandas"})
 
     def __init__(self) -> None:
         self._keys: list[str] | None = None
@@ -223,6 +260,20 @@ class PandasDisplay(Setting):
             return None  # not loaded, or loading
         try:
             return {key: get(key) for key in self._options()}
+        except Exception:
+            return None
+
+    def pristine(self) -> State | None:
+        pandas = sys.modules.get("pandas")
+        now = self.read()
+        if now is None:
+            return None
+        try:
+            # Reset inside a context that puts every option back on leaving.
+            with pandas.option_context(  # type: ignore[union-attr]
+                    *itertools.chain.from_iterable(now.items())):
+                pandas.reset_option("^display\\.")  # type: ignore[union-attr]
+                return self.read()
         except Exception:
             return None
 
@@ -264,8 +315,9 @@ class Precision(Setting):
 
 
 def default_settings() -> list[Setting]:
-    return [WorkingDirectory(), NumpyPrinting(), MatplotlibRc(), InlineFigures(),
-            PandasDisplay(), Precision()]
+    # (``%precision`` before numpy's options: IPython sets numpy's precision with it.)
+    return [WorkingDirectory(), Precision(), NumpyPrinting(), MatplotlibRc(), InlineFigures(),
+            PandasDisplay()]
 
 
 class Settings:
@@ -276,47 +328,52 @@ class Settings:
                  settings: Callable[[], list[Setting]] = default_settings) -> None:
         self.graph = graph
         self.settings = {s.name: s for s in settings()}
-        #: Per setting, the first state read (before any cell changed it).
+        #: Per setting, the state before any cell changed it.
         self.base: dict[str, State] = {}
         #: Per cell, per setting: what its latest run changed.
         self.changes: dict[CellId, dict[str, State]] = {}
-        #: Per setting, the state in force as far as the kernel knows.
+        #: Per setting, the state in force as far as the kernel knows (one
+        #: object for as long as it stays the same).
         self.current: dict[str, State] = {}
+        #: Per cell, the states its latest run left.
+        self.left: dict[CellId, dict[str, State]] = {}
         self._targets: dict[tuple[str, tuple[CellId, ...]], State] = {}
-
-    def _read(self, name: str) -> State | None:
-        state = self.settings[name].read()
-        if state is not None:
-            self.base.setdefault(name, state)
-            if name not in self.current:
-                self.current[name] = state
-        return state
 
     def before(self, cell: CellId, place: bool) -> None:
         """``cell`` is about to run; with ``place``, at its position: the settings
         become what the cells above it leave."""
-        for name in self.settings:
+        for name, setting in self.settings.items():
             if name not in self.current:
-                self._read(name)  # the first state seen: before any cell changed it
+                state = setting.read()  # loaded since: as no cell changed it
+                if state is not None:
+                    self.base.setdefault(name, state)
+                    self.current[name] = state
         if place and cell in self.graph:
             self._apply(self.graph.position(cell))
 
-    def after(self, cell: CellId | None, code: str) -> None:
-        """``cell`` ran ``code`` (None: no cell of the graph): note what it changed."""
+    def after(self, cell: CellId | None, code: str) -> frozenset[str]:
+        """``cell`` ran ``code`` (None: no cell of the graph): note what it changed.
+        Returns the packages whose settings it left otherwise than its last run."""
         changed: dict[str, State] = {}
         for name, setting in self.settings.items():
             if setting.gate is not None and setting.gate.search(code) is None:
                 continue  # taken as unchanged
             before = self.current.get(name)
-            state = self._read(name)
+            state = setting.read()
             if state is None:
                 continue
-            self.current[name] = state
-            made = _changes(before, state) if before is not None else {}
+            if before is None:
+                # The cell loaded the library: what it set is what differs from
+                # the library's defaults.
+                before = self.base.setdefault(name, setting.pristine() or state)
+            made = _changes(before, state)
             if made:
                 changed[name] = made
+                self.current[name] = state
+            else:
+                self.current[name] = before  # the same: the same object
         if cell is None:
-            return
+            return frozenset()
         kept = self.changes.pop(cell, None)
         if changed and cell in self.graph:
             self.changes[cell] = changed
@@ -327,8 +384,20 @@ class Settings:
                 same = False
             if not same:
                 self._targets.clear()
+        left = dict(self.current)
+        last = self.left.get(cell)
+        self.left[cell] = left
+        if last is None:
+            return frozenset()
+        packages: set[str] = set()
+        for name, state in left.items():
+            other = last.get(name)
+            if other is not None and other is not state and _changes(other, state):
+                packages |= self.settings[name].packages
+        return frozenset(packages)
 
     def forget(self, cell: CellId) -> None:
+        self.left.pop(cell, None)
         if self.changes.pop(cell, None) is not None:
             self._targets.clear()
 
@@ -350,7 +419,7 @@ class Settings:
             key = (name, cells)
             target = self._targets.get(key)
             if target is None:
-                target = dict(base)
+                target = dict(base) if cells else base
                 for c in cells:
                     target.update(self.changes[c][name])
                 self._targets[key] = target

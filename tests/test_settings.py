@@ -207,3 +207,48 @@ def test_an_edited_figure_format_redraws_the_plots_below_it(kernel: KernelHarnes
     again = kernel.ok("%config InlineBackend.figure_format = 'png'", c[1])
     assert again.reactive["ran"] == [c[1]]  # the same setting: nothing to redraw
     kernel.ok("pass", c[1])
+
+
+def test_a_setting_taken_out_of_the_cell_that_loads_its_library_is_undone(
+        kernel: KernelHarness) -> None:
+    """``import numpy as np; np.set_printoptions(precision=2)`` in one cell: taken
+    out, the options are numpy's defaults again, not the state that cell left."""
+    c = ids("1", "2")
+    kernel.ok("import numpy as np\nnp.set_printoptions(precision=2)", c[0])
+    assert kernel.ok("print(np.array([1 / 3]))", c[1]).text(c[1]) == "[0.33]\n"
+    edit = kernel.ok("import numpy as np", c[0])
+    assert edit.text(c[1]) == "[0.33333333]\n"
+
+
+def test_a_chain_of_setters_re_runs_when_the_first_is_taken_out(
+        kernel: KernelHarness) -> None:
+    """Each setter cell below leaves another state when one above changes: the
+    readers of the module below each of them re-run, as do the setters
+    themselves (``import numpy as np`` emptied of its setter re-binds the very
+    module object, yet leaves another state)."""
+    c = ids("1", "2", "3", "4", "5")
+    kernel.ok("import numpy as np", c[0])
+    kernel.ok("import numpy as np\nnp.set_printoptions(precision=3)", c[1])
+    kernel.ok("np.set_printoptions(suppress=True)\nprint(np.array([1 / 3]))", c[2])
+    kernel.ok("np.set_printoptions(linewidth=100)\nprint(np.array([2 / 3]))", c[3])
+    assert kernel.ok("print(np.array([1e-9]))", c[4]).text(c[4]) == "[0.]\n"
+    edit = kernel.ok("import numpy as np", c[1])
+    assert edit.text(c[2]) == "[0.33333333]\n"
+    assert edit.text(c[3]) == "[0.66666667]\n"
+    assert edit.text(c[4]) == "[0.]\n"
+    kernel.ok("pass", c[2])
+    assert kernel.value("np.get_printoptions()['suppress']") == "False"
+    kernel.ok("pass", c[3])
+
+
+def test_precision_below_does_not_undo_numpy_precision_above(kernel: KernelHarness) -> None:
+    """IPython's ``%precision`` sets numpy's precision too: a re-run cell above a
+    ``%precision 2`` gets numpy's own setting from above, not the default."""
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import numpy as np\nnp.set_printoptions(precision=4)", c[0])
+    assert kernel.ok("pr_a = np.array([1 / 3])\npr_a", c[1]).text(c[1]) == "array([0.3333])\n"
+    kernel.ok("%precision 2", c[2])
+    edit = kernel.ok("pr_a = np.array([2 / 3])\npr_a", c[1])
+    assert edit.text(c[1]) == "array([0.6667])\n"
+    kernel.ok("%precision", c[2])
+    kernel.ok("np.set_printoptions(precision=8)", c[3])
