@@ -3,8 +3,8 @@
 A cell may change state no name holds: the working directory (``os.chdir``,
 ``%cd``), matplotlib's ``rcParams`` (``plt.style.use``, ``sns.set_theme()``,
 ``plt.rcParams[...] = ...``), the inline backend's figure formats (``%config
-InlineBackend.figure_format = 'svg'``), numpy's print options, pandas' display
-options and IPython's ``%precision``.  Run top to bottom, a cell sees the
+InlineBackend.figure_format = 'svg'``), seaborn's objects theme, numpy's print
+options, pandas' display options and IPython's ``%precision``.  Run top to bottom, a cell sees the
 settings the cells above it left; re-run in a cascade, it would see what the
 cells below left.
 
@@ -225,6 +225,53 @@ class InlineFigures(Setting):
                 pass
 
 
+class SeabornObjects(Setting):
+    """The theme and display options of seaborn's objects interface
+    (``so.Plot.config.theme.update(...)``, ``so.Plot.config.display[...]``)."""
+
+    name = "seaborn.objects"
+    packages = frozenset({"seaborn"})
+
+    @staticmethod
+    def _config() -> object | None:
+        module = sys.modules.get("seaborn.objects")
+        return getattr(getattr(module, "Plot", None), "config", None)
+
+    def read(self) -> State | None:
+        config = self._config()
+        theme = getattr(config, "theme", None)
+        display = getattr(config, "display", None)
+        if not isinstance(theme, dict) or not isinstance(display, dict):
+            return None
+        state: State = {f"theme.{k}": v for k, v in dict.items(theme)}
+        state.update((f"display.{k}", v) for k, v in display.items())
+        return state
+
+    def pristine(self) -> State | None:
+        config = self._config()
+        theme = getattr(config, "theme", None)
+        if not isinstance(theme, dict):
+            return None
+        try:
+            fresh = type(theme)()  # a new theme starts as seaborn's default
+        except Exception:
+            return None
+        state: State = {f"theme.{k}": v for k, v in dict.items(fresh)}
+        now = self.read() or {}
+        state.update((k, v) for k, v in now.items() if k.startswith("display."))
+        return state
+
+    def write(self, changes: State, target: State) -> None:
+        config = self._config()
+        for key, value in changes.items():
+            part, _, name = key.partition(".")
+            holder = getattr(config, part, None)
+            try:
+                holder[name] = value  # type: ignore[index]
+            except Exception:
+                pass
+
+
 class PandasDisplay(Setting):
     """pandas' ``display.*`` options (``pd.set_option``, ``pd.options.display...``)."""
 
@@ -317,7 +364,7 @@ class Precision(Setting):
 def default_settings() -> list[Setting]:
     # (``%precision`` before numpy's options: IPython sets numpy's precision with it.)
     return [WorkingDirectory(), Precision(), NumpyPrinting(), MatplotlibRc(), InlineFigures(),
-            PandasDisplay()]
+            SeabornObjects(), PandasDisplay()]
 
 
 class Settings:

@@ -108,6 +108,12 @@ def ids(*names: str) -> list[str]:
     return [f"{prefix}-{n}" for n in names]
 
 
+def result(run, cell: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The data of the cell's execute_result."""
+    return next(m["content"]["data"] for m in run.outputs(cell)
+                if m["msg_type"] == "execute_result")
+
+
 def mimes(run, cell: str) -> list[str]:  # type: ignore[no-untyped-def]
     return [k for m in run.outputs(cell) if m["msg_type"] == "display_data"
             for k in m["content"]["data"] if k.startswith("image/")]
@@ -252,3 +258,22 @@ def test_precision_below_does_not_undo_numpy_precision_above(kernel: KernelHarne
     assert edit.text(c[1]) == "array([0.6667])\n"
     kernel.ok("%precision", c[2])
     kernel.ok("np.set_printoptions(precision=8)", c[3])
+
+
+def test_a_plot_above_a_seaborn_objects_theme_change_is_drawn_with_the_default_theme(
+        kernel: KernelHarness) -> None:
+    """``so.Plot.config.theme.update(...)`` at the end of seaborn's objects
+    tutorial: the plots above it, re-run, are drawn as top to bottom draws them."""
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import seaborn.objects as so\nso_xs = [1, 2, 3]", c[0])
+    plot = "so.Plot(x=so_xs, y=[3, 1, 2]).add(so.Line())"
+    first = kernel.ok(plot, c[1])
+    image = result(first, c[1])["image/png"]
+    kernel.ok("so.Plot.config.theme.update({'axes.facecolor': 'red'})", c[2])
+    red = kernel.ok(plot, c[3])
+    again = kernel.ok("import seaborn.objects as so\nso_xs = [1, 2, 3]\nso_n = 1", c[0])
+    assert c[1] in again.reactive["ran"]
+    assert result(again, c[1])["image/png"] == image
+    assert result(red, c[3])["image/png"] != image
+    kernel.ok("pass", c[2])
+    assert kernel.value("so.Plot.config.theme['axes.facecolor']") != "'red'"
