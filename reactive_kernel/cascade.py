@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from .analysis import is_private
+from .files import is_file_name
 from .generators import (
     GLOBAL_GENERATORS,
     is_generator_name,
@@ -134,17 +135,28 @@ class Cascade:
         no longer changes (it was edited, moved or deleted), runs again."""
         graph, values = self.graph, self.runner.values
         for name in sorted(self.touched):
-            definers = graph.definers(name) if name.isidentifier() else []
-            if not definers:
-                continue
-            last = values.through_failed(definers[-1], name)
-            if last is None:
-                continue
-            record = values.records.get(last, {}).get(name)
-            if (record is None or last in self.done or last in self.failed
-                    or last in self.runner.batch
-                    or not (record.dropped or (record.changed and not self.plan.as_they_are))):
-                continue
+            if is_file_name(name):
+                # A file holds one version: its last writer's, as from the top
+                # (a writer above it re-ran for a reader between them).
+                definers = graph.definers(name)
+                last = definers[-1] if definers else None
+                if last is None or values.tables.get(name) in (None, last) \
+                        or last in self.done or last in self.failed \
+                        or last in self.runner.batch or self.runner.state(last).runs == 0:
+                    continue
+            else:
+                definers = graph.definers(name) if name.isidentifier() else []
+                if not definers:
+                    continue
+                last = values.through_failed(definers[-1], name)
+                if last is None:
+                    continue
+                record = values.records.get(last, {}).get(name)
+                if (record is None or last in self.done or last in self.failed
+                        or last in self.runner.batch
+                        or not (record.dropped
+                                or (record.changed and not self.plan.as_they_are))):
+                    continue
             for need in [*self._restore_order(last), last]:
                 if need not in self.done and need not in self.failed and not self._blocked(need) \
                         and (need == last or need not in self.follow

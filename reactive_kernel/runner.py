@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapp
 from dataclasses import replace
 from itertools import islice
 
+from . import files
 from .analysis import (
     BUILTIN_NAMES,
     GENERATOR_SEEDS,
@@ -114,6 +115,8 @@ class Runner:
         #: ``warnings`` once a run showed a warning.
         self._shown: dict[CellId, frozenset[str]] = {}
         self._warns: dict[CellId, frozenset[str]] = {}
+        #: Per cell, the files it writes by a literal path (see :mod:`.files`).
+        self._written: dict[CellId, frozenset[str]] = {}
         #: Names cells bound to modules, by top-level package (see :meth:`showed`).
         self._module_names: dict[str, set[str]] = {}
         #: Cells that showed a warning in their latest run (see :meth:`warned`).
@@ -297,6 +300,71 @@ class Runner:
             analysis = replace(analysis, inplace=analysis.inplace | aliases,
                                defs=analysis.defs | aliases, refs=analysis.refs | aliases,
                                weak=analysis.weak | reads)
+        written = self._written.get(cell)
+        analysis, refresh = self._files(cell, code, analysis)
+        try:
+            update = self._register_shown(cell, code, analysis, passing,
+                                          anonymous=anonymous, take_over=take_over)
+        except GraphError:
+            if written:
+                self._written[cell] = written
+            else:
+                self._written.pop(cell, None)
+            raise
+        if refresh:
+            more = self._refresh_files(refresh, skip=cell)
+            if more:
+                update = replace(update, rebound=update.rebound | more)
+        return update
+
+    def _files(self, cell: CellId, code: str,
+               analysis: CellAnalysis) -> tuple[CellAnalysis, frozenset[str]]:
+        """The analysis with the files the cell writes (``file:<path>`` defined)
+        and reads (named in its code, written by a cell: read from above only);
+        and the paths whose writers changed (their readers are looked at again)."""
+        own = files.written(code, self._transform)
+        before = self._written.get(cell, frozenset())
+        now = frozenset(own)
+        if now:
+            self._written[cell] = now
+        else:
+            self._written.pop(cell, None)
+        paths = {p for ps in self._written.values() for p in ps}
+        reads = frozenset(files.pseudo_name(p) for p in paths
+                          if files.names_path(code, p, own))
+        writes = frozenset(files.pseudo_name(p) for p in own)
+        if reads or writes:
+            reads -= analysis.refs
+            analysis = replace(analysis, defs=analysis.defs | writes,
+                               refs=analysis.refs | reads, weak=analysis.weak | reads)
+        return analysis, now ^ before
+
+    def _refresh_files(self, paths: frozenset[str], skip: CellId) -> frozenset[CellId]:
+        """Register again the cells naming ``paths`` (a writer of them came or went);
+        returns those whose reads changed, and the cells whose reads now bind to them."""
+        found: set[CellId] = set()
+        for other in self.graph.cells():
+            if other == skip:
+                continue
+            node = self.graph.cell(other)
+            if not any(p in node.code for p in paths):
+                continue
+            refs = node.refs
+            try:
+                update = self.register(other, node.code, self.analyse(node.code),
+                                       anonymous=node.anonymous)
+            except (SyntaxError, GraphError):
+                continue
+            found |= update.rebound
+            if self.graph.cell(other).refs != refs:
+                found.add(other)
+        return frozenset(found)
+
+    def _register_shown(
+        self, cell: CellId, code: str, analysis: CellAnalysis,
+        passing: dict[tuple[CellId, str], CellId | None], *,
+        anonymous: bool, take_over: bool,
+    ) -> CellUpdate:
         shown = (self._shown.get(cell, frozenset()) if analysis.shows_only else frozenset()) \
             | self._warns.get(cell, frozenset())
         shown -= analysis.refs | analysis.defs
@@ -644,6 +712,7 @@ class Runner:
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
         self._aliases.pop(cell, None)
+        written = self._written.pop(cell, None)
         self._shown.pop(cell, None)
         self._warns.pop(cell, None)
         self._warned.discard(cell)
@@ -652,6 +721,8 @@ class Runner:
         functions = self.calls.forget(cell)
         if functions:
             readers = readers | self._refresh_calls(functions, skip=cell)
+        if written:
+            readers = readers | self._refresh_files(written, skip=cell)
         return frozenset(readers)
 
     def remove(self, cells: Iterable[CellId]) -> frozenset[CellId]:

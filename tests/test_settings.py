@@ -277,3 +277,71 @@ def test_a_plot_above_a_seaborn_objects_theme_change_is_drawn_with_the_default_t
     assert result(red, c[3])["image/png"] != image
     kernel.ok("pass", c[2])
     assert kernel.value("so.Plot.config.theme['axes.facecolor']") != "'red'"
+
+
+def test_a_file_written_by_a_cell_links_it_to_the_cells_naming_the_file(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """``open(p, 'w')``, ``savefig(p)`` and ``%%writefile p`` write a file; a cell
+    naming it below (``open(p)``, ``!cat p``, ``%run p``) re-runs when its writer
+    re-runs, as a run from the top shows the new file.  Writers of the same file
+    do not read each other's."""
+    c = ids("0", "1", "2", "3", "4", "5", "6", "7", "8")
+    kernel.ok(f"import os\nos.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok("fw_n = 3", c[1])
+    kernel.ok("with open('fw_out.txt', 'w') as f:\n    f.write(str(fw_n))", c[2])
+    assert kernel.ok("print(open('fw_out.txt').read())", c[3]).text(c[3]) == "3\n"
+    assert kernel.ok("!cat fw_out.txt", c[4]).text(c[4]).strip() == "3"
+    kernel.ok("%%writefile fw_helper.py\nprint('helper', 1)", c[5])
+    assert kernel.ok("%run fw_helper.py", c[6]).text(c[6]) == "helper 1\n"
+    edit = kernel.ok("fw_n = 4", c[1])
+    assert edit.text(c[3]) == "4\n"
+    assert edit.text(c[4]).strip() == "4"
+    assert set(edit.reactive["ran"]) == {c[1], c[2], c[3], c[4]}
+    edit = kernel.ok("%%writefile fw_helper.py\nprint('helper', 2)", c[5])
+    assert edit.text(c[6]) == "helper 2\n"
+    # Two cells saving the same figure file do not read each other's; after an edit
+    # of the first, the second runs again so that the file is the last writer's.
+    kernel.ok("import matplotlib.pyplot as plt\nplt.plot([fw_n]); plt.savefig('fw.png')", c[7])
+    kernel.ok("plt.plot([1, 2]); plt.savefig('fw.png')", c[8])
+    again = kernel.ok("import matplotlib.pyplot as plt\nplt.plot([fw_n, 0]); plt.savefig('fw.png')",
+                      c[7])
+    assert again.reactive["ran"] == [c[7], c[8]] and again.reactive["restored"] == [c[8]]
+    kernel.ok("pass", c[0])
+
+
+def test_the_paths_a_cell_writes_and_the_cells_naming_them() -> None:
+    from reactive_kernel.files import names_path, written
+
+    assert written("plt.savefig('fig.png', dpi=80)") == {"fig.png": 1}
+    assert written("df.to_csv('./out/clean.csv', index=False)") == {"out/clean.csv": 1}
+    assert written("np.save('a.npy', a)\ntorch.save(model, 'm.pt')") == {"a.npy": 1, "m.pt": 1}
+    assert written("joblib.dump(clf, filename='clf.pkl')") == {"clf.pkl": 1}
+    assert written("with open('log.txt', 'a') as f:\n    f.write('x')") == {"log.txt": 1}
+    assert written("open('data.csv').read()") == {}  # a read
+    assert written("Path('notes.md').write_text(s)") == {"notes.md": 1}
+    assert written("%%writefile helper.py\nx = 1") == {"helper.py": 1}
+    assert written("df.to_csv(f'out_{i}.csv')\nplt.savefig(name)") == {}  # not literal
+    assert written("x = 'fig.png'") == {}
+    own = written("plt.savefig('fig.png')")
+    assert not names_path("plt.savefig('fig.png')", "fig.png", own)
+    assert names_path("Image('fig.png')", "fig.png", {})
+    assert names_path("!ls -lh fig.png", "fig.png", {})
+    assert names_path("pd.read_csv('data/fig.png')", "fig.png", {})  # (over-approximated)
+    assert not names_path("Image('myfig.png')", "fig.png", {})
+    assert not names_path("Image('fig.png.bak')", "fig.png", {})
+
+
+def test_a_file_written_twice_is_the_last_writers_after_a_cascade(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    c = ids("0", "1", "2", "3", "4", "5")
+    kernel.ok(f"import os\nos.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok("tw_n = 1", c[1])
+    kernel.ok("open('tw.txt', 'w').write('A')", c[2])
+    kernel.ok("print(open('tw.txt').read(), tw_n)", c[3])
+    kernel.ok("open('tw.txt', 'w').write('B')", c[4])
+    assert kernel.ok("print(open('tw.txt').read())", c[5]).text(c[5]) == "B\n"
+    edit = kernel.ok("tw_n = 2", c[1])
+    assert edit.text(c[3]) == "A 2\n"  # the upper writer's file, as top to bottom
+    assert edit.reactive["ran"][-1] == c[4]  # ... and the last writer's again after
+    assert (tmp_path / "tw.txt").read_text() == "B"
+    kernel.ok("pass", c[0])

@@ -1,0 +1,125 @@
+"""Files a cell writes by a literal path, as links to the cells naming that path.
+
+A notebook often writes a file and reads it back further down:
+``plt.savefig('fig.png')`` then ``Image('fig.png')`` or ``!ls -l fig.png``,
+``df.to_csv('clean.csv')`` then ``pd.read_csv('clean.csv')``, ``%%writefile
+helper.py`` then ``%run helper.py``.  No name links those cells, so an edit that
+re-runs the writer would leave the reader showing the old file.
+
+:func:`written` finds the paths a cell writes: the first string literal among
+the first two arguments (or a path keyword) of a call of a known writer
+(``savefig``, ``to_csv``, ``np.save``, ``joblib.dump``, ``torch.save``...),
+``open(path, 'w')`` (and ``'a'``, ``'x'``, ``'+'``), ``Path(path).write_text(...)``
+and ``%%writefile path``.  The kernel makes each a pseudo-name, ``file:<path>``,
+that the cell defines (:func:`pseudo_name`), and a cell whose code names the path
+anywhere else (:func:`names_path`: in a string, a shell line, a magic) reads it,
+from above only: a cell above the writer reads the file as it was before.  A
+file, like a database table, holds one version: the last writer's.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Callable, Mapping
+
+PREFIX = "file:"
+
+#: Functions and methods that write the file named by their first string literal
+#: argument (among the first two).
+WRITERS = frozenset({
+    "savefig", "save", "savez", "savez_compressed", "savetxt", "dump", "imsave",
+    "imwrite", "to_csv", "to_excel", "to_json", "to_parquet", "to_pickle", "to_feather",
+    "to_hdf", "to_html", "to_xml", "to_stata", "to_orc", "to_latex", "to_markdown",
+    "to_netcdf", "to_file", "write_image", "write_html", "write_csv", "write_parquet",
+    "write_json", "write_ipc",
+})
+_PATH_KEYWORDS = frozenset({"path", "fname", "filename", "path_or_buf", "excel_writer",
+                            "file", "buf", "filepath", "file_name", "fp"})
+#: Cheap test before parsing: code that cannot write a file by any of the above.
+_HINT = re.compile(r"save|dump|to_\w+\s*\(|write|open\s*\(|imsave|imwrite")
+_WRITEFILE = re.compile(r"\A\s*%%writefile[ \t]+(?:-a[ \t]+)?(\S+)")
+
+
+def pseudo_name(path: str) -> str:
+    return PREFIX + path
+
+
+def is_file_name(name: str) -> bool:
+    return name.startswith(PREFIX)
+
+
+def _normal(path: str) -> str | None:
+    path = path.strip()
+    if not path or len(path) > 300 or "\n" in path or "{" in path or "*" in path:
+        return None  # not a plain path (a template, a glob)
+    return os.path.normpath(path)
+
+
+def written(code: str, transform: Callable[[str], str] | None = None) -> dict[str, int]:
+    """The paths ``code`` writes by literal, with how many times each is named as
+    written (those mentions are not reads)."""
+    if _HINT.search(code) is None:
+        return {}
+    found: dict[str, int] = {}
+
+    def add(raw: object) -> None:
+        if isinstance(raw, str):
+            path = _normal(raw)
+            if path is not None:
+                found[path] = found.get(path, 0) + 1
+
+    magic = _WRITEFILE.match(code)
+    if magic is not None:
+        add(magic.group(1).strip("'\""))
+        return found
+    try:
+        tree = ast.parse(transform(code) if transform is not None else code)
+    except (SyntaxError, ValueError):
+        return found
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else (
+            func.id if isinstance(func, ast.Name) else None)
+        if callee == "open":
+            mode = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "mode"), None)
+            if node.args and isinstance(mode, ast.Constant) and isinstance(mode.value, str) \
+                    and any(c in mode.value for c in "wax+") \
+                    and isinstance(node.args[0], ast.Constant):
+                add(node.args[0].value)
+        elif callee in ("write_text", "write_bytes") and isinstance(func, ast.Attribute) \
+                and isinstance(func.value, ast.Call) and func.value.args \
+                and isinstance(func.value.args[0], ast.Constant):
+            add(func.value.args[0].value)  # Path('out.txt').write_text(...)
+        elif callee in WRITERS:
+            literal = next((a.value for a in node.args[:2]
+                            if isinstance(a, ast.Constant) and isinstance(a.value, str)), None)
+            if literal is None:
+                literal = next((k.value.value for k in node.keywords
+                                if k.arg in _PATH_KEYWORDS and isinstance(k.value, ast.Constant)
+                                and isinstance(k.value.value, str)), None)
+            add(literal)
+    return found
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def names_path(code: str, path: str, own: Mapping[str, int]) -> bool:
+    """Whether ``code`` names ``path`` other than as a file it writes itself
+    (``own``: :func:`written` of the same code)."""
+    pattern = _PATTERNS.get(path)
+    if pattern is None:
+        if len(_PATTERNS) > 4096:
+            _PATTERNS.clear()
+        # Not inside a longer name (``my.csv`` in ``dummy.csv``); a directory before
+        # it counts (an over-approximation: ``data/my.csv`` names ``my.csv``).
+        pattern = _PATTERNS[path] = re.compile(
+            r"(?<![\w.\-])(?:\./)?" + re.escape(path) + r"(?![\w\-]|\.\w)")
+    if path not in code:
+        return False
+    return len(pattern.findall(code)) > own.get(path, 0)
