@@ -196,23 +196,71 @@ class InlineFigures(Setting):
         except Exception:
             return None
 
+    _KEYS = ("figure_format", "figure_formats", "print_figure_kwargs", "close_figures")
+
+    @staticmethod
+    def _configured() -> dict[str, object] | None:
+        """What ``%config InlineBackend...`` set before the backend's first figure
+        (the shell's configuration, which the backend reads when it starts)."""
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+        config = getattr(shell, "config", None)
+        section = config.get("InlineBackend") if isinstance(config, dict) else None
+        return section if isinstance(section, dict) else None
+
     def read(self) -> State | None:
         config = self._config()
-        if config is None:
-            return None
         try:
+            if config is None:
+                # Not started yet: the defaults as the configuration changes them.
+                state = self.pristine()
+                configured = self._configured()
+                if state is None or not configured:
+                    return state
+                state.update((k, v) for k, v in configured.items() if k in state)
+                if configured.get("figure_format"):
+                    state["figure_formats"] = {configured["figure_format"]}
+            else:
+                state = {k: getattr(config, k) for k in self._KEYS}
             # (``figure_format`` first: setting it sets ``figure_formats``, and a
             # ``%config`` giving it the value it holds would change nothing.)
-            return {"figure_format": config.figure_format,  # type: ignore[attr-defined]
-                    "figure_formats": frozenset(config.figure_formats),  # type: ignore[attr-defined]
-                    "print_figure_kwargs": dict(config.print_figure_kwargs),  # type: ignore[attr-defined]
-                    "close_figures": config.close_figures}  # type: ignore[attr-defined]
+            formats = state["figure_formats"]
+            kwargs = state["print_figure_kwargs"]
+            state["figure_formats"] = frozenset(formats) if isinstance(formats, (set, frozenset)) \
+                else formats
+            state["print_figure_kwargs"] = dict(kwargs) if isinstance(kwargs, dict) else kwargs
+            return state
+        except Exception:
+            return None
+
+    def pristine(self) -> State | None:
+        module = sys.modules.get("matplotlib_inline.config")
+        backend = getattr(module, "InlineBackend", None)
+        if backend is None:
+            if self._configured() is None:
+                return None  # no %config yet, and the backend not loaded
+            # matplotlib_inline's defaults (unchanged since IPython 1), without
+            # importing it (it imports matplotlib).
+            return {"figure_format": "", "figure_formats": frozenset({"png"}),
+                    "print_figure_kwargs": {"bbox_inches": "tight"}, "close_figures": True}
+        try:
+            # The traits' defaults (``%config`` writes into the configuration too:
+            # it cannot tell what the kernel started with).
+            traits = backend.class_traits()
+            return {"figure_format": traits["figure_format"].default(),
+                    "figure_formats": frozenset(traits["figure_formats"].default()),
+                    "print_figure_kwargs": dict(traits["print_figure_kwargs"].default()),
+                    "close_figures": traits["close_figures"].default()}
         except Exception:
             return None
 
     def write(self, changes: State, target: State) -> None:
         config = self._config()
         if config is None:
+            configured = self._configured()
+            if configured is not None:
+                for key, value in changes.items():
+                    configured[key] = set(value) if isinstance(value, frozenset) else value
             return
         for key, value in changes.items():
             if isinstance(value, frozenset):

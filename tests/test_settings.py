@@ -345,3 +345,26 @@ def test_a_file_written_twice_is_the_last_writers_after_a_cascade(
     assert edit.reactive["ran"][-1] == c[4]  # ... and the last writer's again after
     assert (tmp_path / "tw.txt").read_text() == "B"
     kernel.ok("pass", c[0])
+
+
+def test_a_figure_format_taken_out_of_the_import_cell_is_undone(kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3")
+    kernel.ok("%config InlineBackend.figure_format = 'svg'\nimport matplotlib.pyplot as plt", c[0])
+    assert mimes(kernel.ok("plt.plot([1]);", c[1]), c[1]) == ["image/svg+xml"]
+    edit = kernel.ok("import matplotlib.pyplot as plt", c[0])
+    assert edit.reactive["ran"] == [c[0], c[1]] and mimes(edit, c[1]) == ["image/png"]
+    assert mimes(kernel.ok("plt.plot([2]);", c[2]), c[2]) == ["image/png"]
+
+
+def test_a_figure_format_set_before_the_first_figure_belongs_to_its_cell() -> None:
+    """In a fresh kernel ``%config`` only writes the configuration until the inline
+    backend starts at the first figure: the change is its cell's, not that figure's."""
+    fresh = KernelHarness("reactive")
+    try:
+        fresh.ok("%config InlineBackend.figure_format = 'svg'\nimport matplotlib.pyplot as plt",
+                 "f1")
+        assert mimes(fresh.ok("plt.plot([1]);", "f2"), "f2") == ["image/svg+xml"]
+        edit = fresh.ok("import matplotlib.pyplot as plt", "f1")
+        assert edit.reactive["ran"] == ["f1", "f2"] and mimes(edit, "f2") == ["image/png"]
+    finally:
+        fresh.close()
