@@ -268,7 +268,8 @@ class Cascade:
         object_states = {key: object_state(value) for key, value in objects.items()}
         runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
-        resettled = runner.settings.after(cell if cell in self.graph else None, code)
+        resettled = runner.settings.after(cell if cell in self.graph else None, code,
+                                          runner.code_with_callees(cell, code))
         if placed:
             drawn = frozenset(g for g, s in states.items()
                               if s is not None and not same_state(s, snapshot(g)))

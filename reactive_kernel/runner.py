@@ -300,6 +300,8 @@ class Runner:
             analysis = replace(analysis, inplace=analysis.inplace | aliases,
                                defs=analysis.defs | aliases, refs=analysis.refs | aliases,
                                weak=analysis.weak | reads)
+        if analysis.imported:
+            analysis = self._settings_through_imports(cell, analysis)
         written = self._written.get(cell)
         analysis, refresh = self._files(cell, code, analysis)
         try:
@@ -316,6 +318,22 @@ class Runner:
             if more:
                 update = replace(update, rebound=update.rebound | more)
         return update
+
+    def _settings_through_imports(self, cell: CellId, analysis: CellAnalysis) -> CellAnalysis:
+        """A module with settings imported again below a cell setting it
+        (``import matplotlib.pyplot as plt`` under ``plt.rc(...)``) passes the
+        settings on: the import reads the name from above, so an edited setting
+        re-runs it, and it the cells below reading the name."""
+        graph, namespace = self.graph, self.namespace
+        packages = self.settings.packages
+        reads = frozenset(
+            name for name in analysis.imported - analysis.refs
+            if isinstance(value := namespace.get(name), types.ModuleType)
+            and value.__name__.partition(".")[0] in packages
+            and (graph.definer_above(cell, name) if cell in graph else graph.definers(name)))
+        if not reads:
+            return analysis
+        return replace(analysis, refs=analysis.refs | reads, weak=analysis.weak | reads)
 
     def _files(self, cell: CellId, code: str,
                analysis: CellAnalysis) -> tuple[CellAnalysis, frozenset[str]]:
@@ -542,6 +560,21 @@ class Runner:
         except GraphError:
             self._aliases.pop(cell, None)
             return frozenset()
+
+    def code_with_callees(self, cell: CellId, code: str) -> str:
+        """``code`` and the code of the cells defining the functions it calls
+        (``setup()`` with ``def setup(): pd.set_option(...)`` above): what a
+        setting read only around some cells looks at (see :mod:`.settings`)."""
+        graph = self.graph
+        if cell not in graph:
+            return code
+        parts = [code]
+        for name in graph.cell(cell).refs:
+            if isinstance(self.namespace.get(name), types.FunctionType):
+                definer = graph.binding(cell, name)
+                if definer is not None and definer != cell:
+                    parts.append(graph.cell(definer).code)
+        return "\n".join(parts)
 
     def warned(self, cell: CellId) -> None:
         """``cell``, running, showed a warning: what it shows follows the

@@ -65,6 +65,9 @@ class Setting:
     #: The top-level packages whose modules these settings belong to (a cell
     #: leaving them otherwise than its last run changed those modules).
     packages: frozenset[str] = frozenset()
+    #: Code that sets every one of these settings, changed or not (``%precision 2``
+    #: below another ``%precision 2``): the cell keeps them all.
+    sets: re.Pattern[str] | None = None
 
     def read(self) -> State | None:
         """The settings now (None: the library is not loaded)."""
@@ -85,6 +88,7 @@ class Setting:
 class WorkingDirectory(Setting):
     name = "cwd"
     packages = frozenset({"os"})
+    sets = re.compile(r"^[ \t]*%cd\b", re.MULTILINE)
 
     def read(self) -> State | None:
         try:
@@ -385,6 +389,7 @@ class Precision(Setting):
     """IPython's ``%precision`` (the plain-text formatter's float precision)."""
 
     name = "precision"
+    sets = re.compile(r"^[ \t]*%precision\b", re.MULTILINE)
 
     @staticmethod
     def _formatter() -> object | None:
@@ -433,6 +438,8 @@ class Settings:
         #: Per cell, the states its latest run left.
         self.left: dict[CellId, dict[str, State]] = {}
         self._targets: dict[tuple[str, tuple[CellId, ...]], State] = {}
+        #: The top-level packages whose modules hold these settings.
+        self.packages = frozenset(p for s in self.settings.values() for p in s.packages)
 
     def before(self, cell: CellId, place: bool) -> None:
         """``cell`` is about to run; with ``place``, at its position: the settings
@@ -446,12 +453,14 @@ class Settings:
         if place and cell in self.graph:
             self._apply(self.graph.position(cell))
 
-    def after(self, cell: CellId | None, code: str) -> frozenset[str]:
+    def after(self, cell: CellId | None, code: str, reach: str | None = None) -> frozenset[str]:
         """``cell`` ran ``code`` (None: no cell of the graph): note what it changed.
+        ``reach``: its code and that of the functions it calls (for gated settings).
         Returns the packages whose settings it left otherwise than its last run."""
         changed: dict[str, State] = {}
+        reach = code if reach is None else reach
         for name, setting in self.settings.items():
-            if setting.gate is not None and setting.gate.search(code) is None:
+            if setting.gate is not None and setting.gate.search(reach) is None:
                 continue  # taken as unchanged
             before = self.current.get(name)
             state = setting.read()
@@ -463,10 +472,13 @@ class Settings:
                 before = self.base.setdefault(name, setting.pristine() or state)
             made = _changes(before, state)
             if made:
-                changed[name] = made
                 self.current[name] = state
             else:
                 self.current[name] = before  # the same: the same object
+            if setting.sets is not None and setting.sets.search(code) is not None:
+                made = dict(state)
+            if made:
+                changed[name] = made
         if cell is None:
             return frozenset()
         kept = self.changes.pop(cell, None)

@@ -368,3 +368,48 @@ def test_a_figure_format_set_before_the_first_figure_belongs_to_its_cell() -> No
         assert edit.reactive["ran"] == ["f1", "f2"] and mimes(edit, "f2") == ["image/png"]
     finally:
         fresh.close()
+
+
+def test_a_pandas_option_set_through_a_function_of_another_cell_is_its_callers(
+        kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3", "4", "5", "6", "7")
+    kernel.ok("import pandas as pd", c[0])
+    kernel.ok("def ph_setup():\n    pd.set_option('display.max_rows', 4)", c[1])
+    kernel.ok("ph_setup()", c[2])
+    kernel.ok("ph_df = pd.DataFrame({'a': range(10)})", c[3])
+    assert "\n.. " in kernel.ok("ph_df", c[4]).text(c[4])  # truncated to 4 rows
+    kernel.ok("pd.set_option('display.precision', 2)", c[5])
+    edit = kernel.ok("ph_df = pd.DataFrame({'a': range(11)})", c[3])
+    assert "\n.. " in edit.text(c[4]) and "[11 rows x 1 columns]" in edit.text(c[4])
+    kernel.ok("pass", c[2])
+    kernel.ok("pass", c[5])
+    assert kernel.value("pd.get_option('display.max_rows')") == "60"
+
+
+def test_a_precision_set_again_below_holds_when_the_first_is_taken_out(
+        kernel: KernelHarness) -> None:
+    c = ids("1", "2", "3", "4", "5")
+    kernel.ok("pt_x = 1 / 3", c[0])
+    kernel.ok("%precision 2", c[1])
+    kernel.ok("pt_x", c[2])
+    kernel.ok("%precision 2", c[3])
+    kernel.ok("pass", c[1])
+    assert kernel.ok("pt_x", c[4]).text(c[4]) == "0.33\n"
+    kernel.ok("pass", c[3])
+    assert kernel.ok("pt_x", c[4]).text(c[4]) == "0.3333333333333333\n"
+
+
+def test_a_setting_reaches_the_readers_below_an_import_of_the_module_again(
+        kernel: KernelHarness) -> None:
+    """pydata-book's chapter 9 sets ``plt.rc`` in its first cell and imports pyplot
+    again in the next: an edited setting re-runs that import and the cells below
+    reading ``plt`` through it."""
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import matplotlib.pyplot as plt", c[0])
+    kernel.ok("plt.rc('figure', figsize=(10, 6))", c[1])
+    kernel.ok("import matplotlib.pyplot as plt", c[2])
+    assert kernel.ok("plt.figure()", c[3]).text(c[3]).startswith("<Figure size 1000x600")
+    edit = kernel.ok("plt.rc('figure', figsize=(8, 5))", c[1])
+    assert edit.text(c[3]).startswith("<Figure size 800x500")
+    kernel.ok("pass", c[1])
+    assert kernel.ok("plt.figure()", c[3]).text(c[3]).startswith("<Figure size 640x480")

@@ -107,10 +107,12 @@ class Engine:
         while running is not None and not running.done() and time.monotonic() < deadline:
             # A cancel that reaches the driver before the query does is lost:
             # repeat it until the query is over.
-            self.interrupt()
             try:
+                self.interrupt()
                 running.result(timeout=0.2)
-            except concurrent.futures.TimeoutError:
+            except (concurrent.futures.TimeoutError, KeyboardInterrupt):
+                # (A second Ctrl-C while it winds down: keep cancelling, or the
+                # next query would find the connection busy.)
                 continue
             except Exception:  # the cancelled query's own error: expected
                 pass
