@@ -129,10 +129,12 @@ class Cascade:
                 return
         await self._run(cell, trigger)
 
-    async def settle(self) -> None:
+    async def settle(self, is_pending: Callable[[CellId], bool] | None = None) -> None:
         """Before the namespace is left as the last definers left it: a last
         definer whose value a cell below changed in place, and which that cell
-        no longer changes (it was edited, moved or deleted), runs again."""
+        no longer changes (it was edited, moved or deleted), runs again; so does
+        the last writer of a file another writer of it rewrote, unless its own
+        request is queued (``is_pending``: a Run All runs it next anyway)."""
         graph, values = self.graph, self.runner.values
         for name in sorted(self.touched):
             if is_file_name(name):
@@ -142,7 +144,8 @@ class Cascade:
                 last = definers[-1] if definers else None
                 if last is None or values.tables.get(name) in (None, last) \
                         or last in self.done or last in self.failed \
-                        or last in self.runner.batch or self.runner.state(last).runs == 0:
+                        or last in self.runner.batch or self.runner.state(last).runs == 0 \
+                        or (is_pending is not None and is_pending(last)):
                     continue
             else:
                 definers = graph.definers(name) if name.isidentifier() else []

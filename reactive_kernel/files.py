@@ -9,7 +9,8 @@ re-runs the writer would leave the reader showing the old file.
 :func:`written` finds the paths a cell writes: the first string literal among
 the first two arguments (or a path keyword) of a call of a known writer
 (``savefig``, ``to_csv``, ``np.save``, ``joblib.dump``, ``torch.save``...),
-``open(path, 'w')`` (and ``'a'``, ``'x'``, ``'+'``), ``Path(path).write_text(...)``
+``open(path, 'w')`` (or ``'x'``; not ``'a'``: adding to a file makes no new
+version of it), ``Path(path).write_text(...)``
 and ``%%writefile path``.  The kernel makes each a pseudo-name, ``file:<path>``,
 that the cell defines (:func:`pseudo_name`), and a cell whose code names the path
 anywhere else (:func:`names_path`: in a string, a shell line, a magic) reads it,
@@ -87,8 +88,10 @@ def written(code: str, transform: Callable[[str], str] | None = None) -> dict[st
         if callee == "open":
             mode = node.args[1] if len(node.args) > 1 else next(
                 (k.value for k in node.keywords if k.arg == "mode"), None)
+            # (Not ``'a'`` nor ``'r+'``: a cell adding to a file is no new version
+            # of it, and running it again would add twice.)
             if node.args and isinstance(mode, ast.Constant) and isinstance(mode.value, str) \
-                    and any(c in mode.value for c in "wax+") \
+                    and any(c in mode.value for c in "wx") \
                     and isinstance(node.args[0], ast.Constant):
                 add(node.args[0].value)
         elif callee in ("write_text", "write_bytes") and isinstance(func, ast.Attribute) \

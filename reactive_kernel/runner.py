@@ -1151,7 +1151,7 @@ class Runner:
                     if cascade.added:
                         remaining = cascade.take_added(remaining)
                 if not plan.plain:
-                    await cascade.settle()
+                    await cascade.settle(is_pending)
             except KeyboardInterrupt:
                 report.interrupted = True
             except Stop:

@@ -316,7 +316,8 @@ def test_the_paths_a_cell_writes_and_the_cells_naming_them() -> None:
     assert written("df.to_csv('./out/clean.csv', index=False)") == {"out/clean.csv": 1}
     assert written("np.save('a.npy', a)\ntorch.save(model, 'm.pt')") == {"a.npy": 1, "m.pt": 1}
     assert written("joblib.dump(clf, filename='clf.pkl')") == {"clf.pkl": 1}
-    assert written("with open('log.txt', 'a') as f:\n    f.write('x')") == {"log.txt": 1}
+    assert written("with open('log.txt', 'w') as f:\n    f.write('x')") == {"log.txt": 1}
+    assert written("open('log.txt', 'a').write('x')") == {}  # adds to it: no new version
     assert written("open('data.csv').read()") == {}  # a read
     assert written("Path('notes.md').write_text(s)") == {"notes.md": 1}
     assert written("%%writefile helper.py\nx = 1") == {"helper.py": 1}
