@@ -134,7 +134,8 @@ class Cascade:
         definer whose value a cell below changed in place, and which that cell
         no longer changes (it was edited, moved or deleted), runs again; so does
         the last writer of a file another writer of it rewrote, unless its own
-        request is queued (``is_pending``: a Run All runs it next anyway)."""
+        request is queued (``is_pending``: a Run All runs it next anyway) or the
+        client runs every cell itself (``Plan.alone``)."""
         graph, values = self.graph, self.runner.values
         for name in sorted(self.touched):
             if is_file_name(name):
@@ -145,7 +146,7 @@ class Cascade:
                 if last is None or values.tables.get(name) in (None, last) \
                         or last in self.done or last in self.failed \
                         or last in self.runner.batch or self.runner.state(last).runs == 0 \
-                        or (is_pending is not None and is_pending(last)):
+                        or self.plan.alone or (is_pending is not None and is_pending(last)):
                     continue
             else:
                 definers = graph.definers(name) if name.isidentifier() else []

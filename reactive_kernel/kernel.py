@@ -456,6 +456,7 @@ class ReactiveKernel(IPythonKernel):
                 # this request runs its own cell (and what it needs) only.
                 plan.run = [c for c in plan.run if c == plan.trigger]
                 plan.stale, plan.deferred, plan.cyclic = [], [], []
+                plan.alone = True
             self._route(request_id, plan.trigger)
             self.run_stale_requested = False
             report = await self._run_plan(plan, parent, execute)

@@ -123,6 +123,9 @@ class Plan:
     #: change the objects in place, as in stock).  Values never made, dropped for
     #: memory or stale are still made first.
     as_they_are: bool = False
+    #: The client runs every cell itself (``reactiveCascade: false``): no cell
+    #: runs again for what this one changed (the last writer of a file it wrote).
+    alone: bool = False
 
 
 @dataclass

@@ -414,3 +414,24 @@ def test_a_setting_reaches_the_readers_below_an_import_of_the_module_again(
     assert edit.text(c[3]).startswith("<Figure size 800x500")
     kernel.ok("pass", c[1])
     assert kernel.ok("plt.figure()", c[3]).text(c[3]).startswith("<Figure size 640x480")
+
+
+def test_a_client_running_every_cell_itself_gets_no_extra_writer_run(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """With ``reactiveCascade: false`` (the web UI's Run All) the last writer of a
+    file is not run again for another writer of it: its own request comes next."""
+    c = ids("0", "1", "2")
+    kernel.ok(f"import os\nos.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok("open('solo.txt', 'w').write('A')", c[1])
+    kernel.ok("open('solo.txt', 'w').write('B')", c[2])
+    msg = kernel.kc.session.msg("execute_request", {
+        "code": "open('solo.txt', 'w').write('A')", "silent": False, "store_history": True,
+        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        metadata={"cellId": c[1], "reactiveCascade": False})
+    kernel.kc.shell_channel.send(msg)
+    assert kernel.collect(msg).reactive["ran"] == [c[1]]
+    assert (tmp_path / "solo.txt").read_text() == "A"
+    # Run by a client that leaves the cascade to the kernel, the last writer runs again.
+    assert kernel.ok("open('solo.txt', 'w').write('A')", c[1]).reactive["ran"] == [c[1], c[2]]
+    assert (tmp_path / "solo.txt").read_text() == "B"
+    kernel.ok("pass", c[0])
