@@ -435,3 +435,40 @@ def test_a_client_running_every_cell_itself_gets_no_extra_writer_run(
     assert kernel.ok("open('solo.txt', 'w').write('A')", c[1]).reactive["ran"] == [c[1], c[2]]
     assert (tmp_path / "solo.txt").read_text() == "B"
     kernel.ok("pass", c[0])
+
+
+def test_through_the_server_a_re_run_reads_where_it_stands_and_follows_files(
+        tmp_path: Path) -> None:
+    """End to end as ``make run`` serves it (the server, a kernel from the installed
+    kernelspec, the web UI's WebSocket protocol with cell ids): an edit re-runs a cell
+    above a ``%cd`` in the notebook's folder, and a cell reading a file below the
+    cell that wrote it."""
+    from .server_harness import ServerProcess, WSClient, execute, run, start_kernel
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "data.txt").write_text("top")
+    (tmp_path / "sub" / "data.txt").write_text("sub")
+    server = ServerProcess(tmp_path)
+    try:
+        kernel_id = start_kernel(server)
+
+        async def scenario() -> tuple[str, str]:
+            client = await WSClient.connect(server, kernel_id)
+            try:
+                cells = ["print(open('data.txt').read(), se_n)", "%cd sub",
+                         "open('out.txt', 'w').write(str(se_n * 10))",
+                         "print(open('out.txt').read())"]
+                await client.run(execute("se_n = 1", "s0"))
+                for i, code in enumerate(cells, 1):
+                    await client.run(execute(code, f"s{i}"))
+                client.received.clear()
+                reply = await client.run(execute("se_n = 2", "s0"))
+                assert set(reply["metadata"]["reactive"]["ran"]) == {"s0", "s1", "s3", "s4"}
+                return client.texts("s1"), client.texts("s4")
+            finally:
+                client.close()
+
+        assert run(scenario()) == ("top 2\n", "20\n")
+        assert (tmp_path / "sub" / "out.txt").read_text() == "20"
+    finally:
+        server.stop()
