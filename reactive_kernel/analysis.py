@@ -146,10 +146,19 @@ class CellAnalysis:
         default_factory=frozenset)
     #: Every top-level statement is an expression changing nothing the analysis
     #: could miss (``df``, ``df.head(3)``, ``print(a)``): no assignment, no
-    #: in-place change, no call but :data:`SHOWING_CALLS` and methods given no
-    #: names (``c.fix(df)`` may change ``df``).  Re-running it only shows again,
-    #: if its methods are those of the values it shows (see ``Runner.showed``).
+    #: in-place change, no call but :data:`SHOWING_CALLS` and methods (``c.fix(df)``
+    #: may change ``df``: ``passes_to``).  Re-running it only shows again, if its
+    #: methods are those of the values it shows (see ``Runner.showed``).
     shows_only: bool = False
+    #: Every top-level statement is such an expression, an import or an
+    #: assignment to plain names whose value calls nothing else either
+    #: (``ax = df.plot()``, ``df = pd.DataFrame(np.random.rand(3, 2))``):
+    #: re-running it binds its names anew and changes nothing it reads.
+    binds_only: bool = False
+    #: For those cells, the names the methods given names are called on, at
+    #: the root (``pd`` of ``pd.DataFrame(x)``, ``c`` of ``c.fix(df)``): the cell
+    #: only shows if they are a library's modules or objects (the kernel looks).
+    passes_to: frozenset[str] = field(default_factory=frozenset)
 
 
 #: Builtins a cell that only shows things calls (see ``CellAnalysis.shows_only``).
@@ -159,27 +168,53 @@ SHOWING_CALLS = frozenset({
 })
 
 
-def shows_only(body: list[ast.stmt]) -> bool:
-    """Whether ``body`` only shows values (see ``CellAnalysis.shows_only``)."""
+def shows_only(body: list[ast.stmt], binding: bool = False) -> frozenset[str] | None:
+    """Whether ``body`` only shows values (see ``CellAnalysis.shows_only``), or
+    with ``binding``, shows values and binds names (``CellAnalysis.binds_only``):
+    if so, the names at the root of the methods it gives names to (``passes_to``),
+    else None."""
     if not body:
-        return False
+        return None
+    roots: set[str] = set()
     for stmt in body:
-        if not isinstance(stmt, ast.Expr):
-            return False
+        if binding and isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        if binding and isinstance(stmt, (ast.Assign, ast.AnnAssign)) and all(
+                _plain_target(t) for t in (
+                    stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
+            if stmt.value is None:
+                continue
+        elif not isinstance(stmt, ast.Expr):
+            return None
         for node in ast.walk(stmt):
             if isinstance(node, (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield,
                                  ast.YieldFrom)):
-                return False
+                return None
             if not isinstance(node, ast.Call):
                 continue
-            if isinstance(node.func, ast.Name) and node.func.id in SHOWING_CALLS:
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in SHOWING_CALLS:
                 continue
-            if not isinstance(node.func, ast.Attribute) or any(
-                    isinstance(sub, ast.Name)
-                    for arg in [*node.args, *(k.value for k in node.keywords)]
-                    for sub in ast.walk(arg)):
-                return False
-    return True
+            if not isinstance(func, ast.Attribute):
+                return None
+            if any(isinstance(sub, ast.Name)
+                   for arg in [*node.args, *(k.value for k in node.keywords)]
+                   for sub in ast.walk(arg)):
+                while isinstance(func, (ast.Attribute, ast.Subscript)):
+                    func = func.value
+                if not isinstance(func, ast.Name):
+                    return None
+                roots.add(func.id)
+    return frozenset(roots)
+
+
+def _plain_target(target: ast.expr) -> bool:
+    """``x``, ``a, b``, ``[a, *rest]``: names only, no item or attribute."""
+    if isinstance(target, ast.Name):
+        return True
+    if isinstance(target, ast.Starred):
+        return _plain_target(target.value)
+    return isinstance(target, (ast.Tuple, ast.List)) and all(map(_plain_target, target.elts))
 
 
 #: IPython's own names in the namespace: the last results (``_``, ``__``, ``___``,
@@ -233,8 +268,14 @@ def analyse(
     if walker.tree is None:
         return result
     if not result.inplace:
-        return replace(result, shows_only=shows_only(walker.tree.body)) \
-            if result.refs and not result.defs else result
+        if not result.refs:
+            return result
+        roots = shows_only(walker.tree.body, binding=bool(result.defs))
+        if roots is None:
+            return result
+        if result.defs:
+            return replace(result, binds_only=True, passes_to=roots)
+        return replace(result, shows_only=True, passes_to=roots)
     texts = literal_changes(walker.tree.body)
     return replace(result, literal_changes=frozenset(
         (name, text) for name, text in texts.items() if name in result.inplace))

@@ -42,6 +42,12 @@ __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", 
            "Status"]
 
 
+def _package(value: object) -> str:
+    """The top-level package of ``value``'s type (``pandas`` for a DataFrame)."""
+    module = getattr(type(value), "__module__", None)
+    return module.partition(".")[0] if isinstance(module, str) else ""
+
+
 def _plotting(value: object) -> bool:
     """matplotlib, one of its modules (pyplot, style), or seaborn."""
     name = getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else ""
@@ -68,6 +74,17 @@ _FIGURE_SETTINGS = re.compile(
 #: A showing cell drawing through pandas (``df.plot()``, ``s.hist()``) draws with
 #: matplotlib: it reads matplotlib's names too (its style, ``rcParams``).
 _DRAWS = re.compile(r"\.(?:plot|hist|boxplot)\b")
+
+#: Libraries whose functions and methods do not change the values given to them
+#: (but for the known mutating ones: ``CellAnalysis.inplace``).
+_LIBRARIES = _DISPLAY_SETTINGS | {"matplotlib", "seaborn", "scipy", "math", "statistics"}
+
+
+def _library(value: object) -> bool:
+    """A module or an object of one of :data:`_LIBRARIES` (``pd``, a DataFrame)."""
+    if isinstance(value, types.ModuleType):
+        return value.__name__.partition(".")[0] in _LIBRARIES
+    return _package(value) in _LIBRARIES
 
 
 class Runner:
@@ -383,8 +400,12 @@ class Runner:
         passing: dict[tuple[CellId, str], CellId | None], *,
         anonymous: bool, take_over: bool,
     ) -> CellUpdate:
-        shown = (self._shown.get(cell, frozenset()) if analysis.shows_only else frozenset()) \
-            | self._warns.get(cell, frozenset())
+        shown = self._shown.get(cell, frozenset())
+        if not analysis.shows_only:
+            # (A cell binding names only follows the plotting settings, drawing.)
+            shown = frozenset(n for n in shown if _plotting(self.namespace.get(n))) \
+                if analysis.binds_only and _DRAWS.search(code) is not None else frozenset()
+        shown |= self._warns.get(cell, frozenset())
         shown -= analysis.refs | analysis.defs
         if shown:
             try:
@@ -594,21 +615,36 @@ class Runner:
         reads in a way the analysis cannot see, ``normalize(df)``, would change
         it twice; edited to do more, it reads them no more.)  A cell that showed
         a warning (:meth:`warned`) reads ``warnings`` the same way: an edited
-        ``warnings.filterwarnings(...)`` above re-runs it.  Sticky until the
-        cell is dropped."""
+        ``warnings.filterwarnings(...)`` above re-runs it.  A cell that only
+        binds names and shows, drawing through pandas (``ax = df.plot()``:
+        ``CellAnalysis.binds_only``), reads matplotlib's names the same way: an
+        edited style above re-draws it.  Sticky until the cell is dropped."""
         node = self.graph.cell(cell)
         namespace = self.namespace
         packages: set[str] = set()
         try:
-            showing = self.analyse(code).shows_only
+            analysis: CellAnalysis | None = self.analyse(code)
         except SyntaxError:
-            showing = False
+            analysis = None
+        showing = analysis is not None and analysis.shows_only
+        drawing = analysis is not None and analysis.binds_only \
+            and _DRAWS.search(code) is not None
         # (Its methods may change the values they are called on: only those of
         # the libraries' objects, of modules and of plain data count as showing.)
-        showing = showing and all(
-            isinstance(v, (types.ModuleType, *_PLAIN))
-            or str(getattr(type(v), "__module__", "")).partition(".")[0] in _DISPLAY_SETTINGS
-            for n in node.refs if (v := namespace.get(n, _PLAIN)) is not _PLAIN)
+        if showing or drawing:
+            assert analysis is not None
+            safe = all(
+                isinstance(v, (types.ModuleType, *_PLAIN))
+                or _package(v) in _DISPLAY_SETTINGS
+                for n in node.refs if (v := namespace.get(n, _PLAIN)) is not _PLAIN
+            ) and all(_library(namespace.get(n)) for n in analysis.passes_to)
+            showing, drawing = showing and safe, drawing and safe
+            if drawing:
+                # A cell binding names and drawing through pandas (``ax = df.plot()``,
+                # ``df = pd.DataFrame(...)`` and ``df.plot.bar()``) draws with
+                # matplotlib's settings: it reads them as a cell drawing with ``plt`` does.
+                if any(_package(namespace.get(n)) == "pandas" for n in node.refs | node.defs):
+                    packages.add("matplotlib")
         for name in node.refs | node.defs:
             value = namespace.get(name)
             if value is None:
@@ -620,8 +656,7 @@ class Runner:
                 continue
             if not showing:
                 continue
-            module = getattr(type(value), "__module__", None)
-            package = module.partition(".")[0] if isinstance(module, str) else ""
+            package = _package(value)
             if package in _DISPLAY_SETTINGS and package in self._module_names:
                 packages.add(package)
         if packages and _DRAWS.search(code) is not None:
@@ -640,11 +675,7 @@ class Runner:
             if names:
                 kept[cell] = known | names
                 new = True
-        if not new:
-            return
-        try:
-            analysis = self.analyse(code)
-        except SyntaxError:
+        if not new or analysis is None:
             return
         try:
             self.register(cell, code, analysis)

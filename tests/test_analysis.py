@@ -64,7 +64,9 @@ def check(code: str, expected: CellAnalysis, transform=None) -> None:
     got = without_builtins(analyse(code, transform))
     for part in ("defs", "refs", "weak", "deletes", "inplace", "calls", "star_import"):
         assert getattr(got, part) == getattr(expected, part), f"{part} of {code!r}"
-    assert dataclasses.replace(got, shows_only=False) == expected  # (test_shows_only)
+    # (test_shows_only, test_binds_only)
+    assert dataclasses.replace(got, shows_only=False, binds_only=False,
+                               passes_to=frozenset()) == expected
 
 
 # -- assignments ------------------------------------------------------------
@@ -534,7 +536,8 @@ def test_syntax_error_raises(code: str) -> None:
 
 def test_ignore_names_are_never_refs() -> None:
     got = analyse("print(a, b)\nc = 1", ignore=["a", "len"])
-    assert without_builtins(got) == cell({"c"}, {"b"})
+    assert dataclasses.replace(without_builtins(got), binds_only=False,
+                               passes_to=frozenset()) == cell({"c"}, {"b"})
     assert got.builtins == {"print"}
 
 
@@ -870,16 +873,42 @@ def test_a_decorator_that_calls_the_function_reads_its_globals_where_it_is_defin
     assert "sq" not in analyse("@lru_cache\ndef f(k=1):\n    return k * sq").refs
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("df", True), ("df.head(3)", True), ("print(a)\nprint(len(df))", True),
-    ("df.describe().T", True), ("print(f'{x:.2f}')", True), ("x + 1", True),
-    ("normalize(df)\ndf", False), ("ax.plot(x)\nn = 1", False), ("lst.append(1)", False),
-    ("c.fix(df)\ndf", False), ("helpers.to_thousands(df)\ndf", False),
-    ("print(df.round(decimals=n))", False), ("df.groupby('a').mean()", True),
-    ("df['b'] = 1", False), ("(n := 3)", False), ("print(np.random.rand())", True),
-    ("pass", False), ("", False), ("%timeit df.head()", False), ("1 + 1", False),
+@pytest.mark.parametrize(("code", "expected", "passes_to"), [
+    ("df", True, set()), ("df.head(3)", True, set()), ("print(a)\nprint(len(df))", True, set()),
+    ("df.describe().T", True, set()), ("print(f'{x:.2f}')", True, set()), ("x + 1", True, set()),
+    ("normalize(df)\ndf", False, set()), ("ax.plot(x)\nn = 1", False, {"ax"}),
+    ("lst.append(1)", False, set()), ("c.fix(df)\ndf", True, {"c"}),
+    ("helpers.to_thousands(df)\ndf", True, {"helpers"}),
+    ("print(df.round(decimals=n))", True, {"df"}), ("df.groupby('a').mean()", True, set()),
+    ("df['b'] = 1", False, set()), ("(n := 3)", False, set()),
+    ("print(np.random.rand())", True, set()), ("pass", False, set()), ("", False, set()),
+    ("%timeit df.head()", False, set()), ("1 + 1", False, set()),
+    ("f(x).g(y)", False, set()), ("d['k'].fix(df)", True, {"d"}),
 ])
-def test_shows_only(code: str, expected: bool) -> None:
+def test_shows_only(code: str, expected: bool, passes_to: set[str]) -> None:
     """A cell that only shows values (expressions, method calls and showing builtins,
-    nothing changed in place) may be re-run for a display setting (``Runner.showed``)."""
-    assert analyse(code, T).shows_only is expected
+    nothing changed in place) may be re-run for a display setting (``Runner.showed``)
+    if the methods given names are a library's (``passes_to``: the kernel looks)."""
+    got = analyse(code, T)
+    assert got.shows_only is expected
+    assert got.passes_to == passes_to
+
+
+@pytest.mark.parametrize(("code", "expected", "passes_to"), [
+    ("ax = df.plot()\nax.set_title('t')", True, set()),
+    ("a, *b = df.head(), 1\ndf", True, set()),
+    ("import pandas as pd\ndf = pd.DataFrame(np.random.rand(3))\ndf.plot.bar()", True, {"pd"}),
+    ("df2: object = df.copy()", True, set()), ("df['b'] = 1\ndf.plot()", False, set()),
+    ("ax.title = 't'\nax.plot()", False, set()),
+    ("norm = normalize(df)\nnorm.plot()", False, set()),
+    ("res = c.fix(df)", True, {"c"}), ("for x in df: y = x", False, set()), ("df", False, set()),
+    ("x = 1", False, set()), ("y = (n := 2)", False, set()),
+    ("pcts = counts.div(counts.sum(axis=1), axis=0)\npcts.plot.bar()", True, {"counts"}),
+])
+def test_binds_only(code: str, expected: bool, passes_to: set[str]) -> None:
+    """A cell that binds names (to names only) and otherwise only shows may be
+    re-run for a plotting setting when it draws through pandas (``Runner.showed``)."""
+    got = analyse(code, T)
+    assert got.binds_only is expected
+    assert got.passes_to == passes_to
+

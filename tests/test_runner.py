@@ -1182,6 +1182,7 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         "meth": "sim.step(a)\nprint(a)",
         "self": "sim.step()\nprint(a)",
         "count": "n = len(df)",
+        "given": "print(df.head(k))",
     })
     try:
         # Nothing a cell's code reads from the module: a read from above.
@@ -1191,6 +1192,7 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         assert not nb.runner.graph.cell(CellId("plain")).refs - {"k"}
         report = nb.run("opt", "pd.set_option('display.max_rows', 60)")
         assert "show" in report.ran
+        assert "given" in report.ran  # a DataFrame's method given a name changes nothing
         assert not {"parr", "plain", "more", "meth", "self", "count"} & set(report.ran)
         report = nb.run("popt", "np.set_printoptions(precision=4)")
         assert "parr" in report.ran and not {"show", "more", "meth", "self"} & set(report.ran)

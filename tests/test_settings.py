@@ -119,6 +119,11 @@ def mimes(run, cell: str) -> list[str]:  # type: ignore[no-untyped-def]
             for k in m["content"]["data"] if k.startswith("image/")]
 
 
+def images(run, cell: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m["content"]["data"]["image/png"] for m in run.outputs(cell)
+            if m["msg_type"] == "display_data" and "image/png" in m["content"]["data"]]
+
+
 def test_a_cell_above_an_rcparams_change_re_runs_with_the_settings_above_it(
         kernel: KernelHarness) -> None:
     c = ids("1", "2", "3", "4", "5")
@@ -472,3 +477,28 @@ def test_through_the_server_a_re_run_reads_where_it_stands_and_follows_files(
         assert (tmp_path / "sub" / "out.txt").read_text() == "20"
     finally:
         server.stop()
+
+
+def test_a_cell_binding_names_and_drawing_through_pandas_follows_the_style_above(
+        kernel: KernelHarness) -> None:
+    """``df = pd.DataFrame(...)`` then ``df.plot.bar()``, or ``ax = df.plot()``, in
+    one cell: no ``plt`` name, yet drawn with matplotlib's style.  An edited style
+    above re-draws them, as top to bottom would; a cell changing what it reads
+    through a call (``bump(dp_q)``) is not re-run for a style: it would change
+    it twice."""
+    c = ids("1", "2", "3", "4", "5")
+    kernel.ok("import matplotlib.pyplot as plt\nimport pandas as pd\n"
+              "def bump(d):\n    d['a'] += 1\ndp_q = pd.DataFrame({'a': [1, 2]})", c[0])
+    kernel.ok("plt.rcParams['lines.linewidth'] = 1.0", c[1])
+    first = kernel.ok("dp_df = pd.DataFrame({'a': [1, 3, 2]})\ndp_ax = dp_df.plot()\n"
+                      "dp_ax.set_title('t')", c[2])
+    assert mimes(first, c[2]) == ["image/png"]
+    kernel.ok("dp_n = len(dp_ax.lines)", c[3])
+    kernel.ok("bump(dp_q)\ndp_q.plot();", c[4])
+    edit = kernel.ok("plt.rcParams['lines.linewidth'] = 6.0", c[1])
+    assert c[2] in edit.reactive["ran"] and c[3] in edit.reactive["ran"]
+    assert mimes(edit, c[2]) == ["image/png"]
+    assert images(first, c[2]) != images(edit, c[2])
+    assert c[4] not in edit.reactive["ran"]
+    assert kernel.value("dp_q['a'].tolist()") == "[2, 3]"
+    kernel.ok("pass", c[1])
