@@ -97,6 +97,11 @@ class CallEffects:
     #: Names whose call effects these are too, without being read (``name =
     #: maker``, ``maker(...)``: see ``CellAnalysis.aliases``).
     via: frozenset[str] = field(default_factory=frozenset)
+    #: ``(position, name)`` of the parameters whose objects a function changes in
+    #: place and never rebinds (``def clean(d): d.dropna(inplace=True)``:
+    #: ``(0, "d")``; position -1 for a keyword-only one): a call giving a name
+    #: there (``clean(df)``, ``clean(d=df)``) changes that name in place.
+    changes_params: frozenset[tuple[int, str]] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,12 @@ class CellAnalysis:
     #: may change ``df``: ``passes_to``).  Re-running it only shows again, if its
     #: methods are those of the values it shows (see ``Runner.showed``).
     shows_only: bool = False
+    #: ``(function, position or keyword, name)`` for each call of a function
+    #: by its name given a name (``clean(df)``: ``("clean", 0, "df")``;
+    #: ``clean(d=df)``: ``("clean", "d", "df")``), a function of another cell:
+    #: the call changes the name in place if that function changes that
+    #: parameter (``CallEffects.changes_params``; the kernel looks).
+    passed: frozenset[tuple[str, int | str, str]] = field(default_factory=frozenset)
     #: Every top-level statement is such an expression, an import or an
     #: assignment to plain names whose value calls nothing else either
     #: (``ax = df.plot()``, ``df = pd.DataFrame(np.random.rand(3, 2))``):
@@ -451,6 +462,27 @@ class _Scopes:
             except KeyError:
                 pass
         return found
+
+    def changed_params(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                       ) -> frozenset[tuple[int, str]]:
+        """The parameters a function's own body changes in place (see
+        ``CallEffects.changes_params``), never rebinding them."""
+        if self._changed_bases is None:
+            self._changed_bases = self._find_changed_bases()
+        candidates = self._changed_bases.get((node.name, node.lineno), ())
+        tables = self.by_key.get(("function", node.name, node.lineno), [])
+        if not candidates or len(tables) != 1:
+            return frozenset()
+        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        found: set[tuple[int, str]] = set()
+        for name in candidates:
+            try:
+                sym = tables[0].lookup(name)
+            except KeyError:
+                continue
+            if sym.is_parameter() and not sym.is_assigned() and not sym.is_global():
+                found.add((positional.index(name) if name in positional else -1, name))
+        return frozenset(found)
 
     def _query_globals(self, table: symtable.SymbolTable) -> set[str]:
         """The globals a function's ``.query``/``.eval`` strings read with ``@``:
@@ -897,6 +929,10 @@ class _Walker(ast.NodeVisitor):
         self.assigned: set[str] = set()
         self.importing = False
         self.calls: dict[str, _Effects] = {}
+        #: Per function the cell defines at the top level: the parameters it
+        #: changes in place; and the calls of other cells' functions given names.
+        self.param_changes: dict[str, set[tuple[int, str]]] = {}
+        self.passed: set[tuple[str, int | str, str]] = set()
         self.aliases: set[tuple[str, str]] = set()
         #: The classes whose bodies are being read (a name: a top-level class).
         self.classes: list[str | None] = []
@@ -945,9 +981,11 @@ class _Walker(ast.NodeVisitor):
         # cells, but the cell itself may call them.
         calls = tuple(
             CallEffects(name, readable(reads) | builtins_in(reads), public(writes),
-                        readable(changes))
+                        readable(changes),
+                        changes_params=frozenset(self.param_changes.get(name, ())))
             for name, (reads, writes, changes) in sorted(self.calls.items())
             if readable(reads) or builtins_in(reads) or public(writes) or readable(changes)
+            or self.param_changes.get(name)
         )
         return CellAnalysis(
             defs=public(self.defs),
@@ -973,6 +1011,8 @@ class _Walker(ast.NodeVisitor):
                 if name not in self.stored_in_place and name not in self.bound_otherwise
                 and name in self.changed and not is_private(name) and name not in ignored),
             draw_calls=frozenset(self.draw_calls),
+            passed=frozenset((f, key, name) for f, key, name in self.passed
+                             if not is_private(name) and name not in ignored),
         )
 
     # -- names ----------------------------------------------------------------
@@ -1069,6 +1109,28 @@ class _Walker(ast.NodeVisitor):
         self.frame.may.add(name)
         if self.frame.must is not None:
             self.frame.must.discard(name)
+
+    def _passing(self, node: ast.Call, callee: str) -> None:
+        """``f(df)``, ``f(d=df)``: names given to a function called by its name.
+        One of this cell changing that parameter changes the name in place
+        here; another cell's is looked up by the kernel (``passed``)."""
+        given: list[tuple[int | str, str]] = []
+        for position, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                break
+            if isinstance(arg, ast.Name):
+                given.append((position, arg.id))
+        given += [(k.arg, k.value.id) for k in node.keywords
+                  if k.arg is not None and isinstance(k.value, ast.Name)]
+        own = self.param_changes.get(callee)
+        for key, name in given:
+            if self._local_in_comprehension(ast.Name(id=name)):
+                continue
+            if own is None:
+                self.passed.add((callee, key, name))
+            elif any(key in (position, param) for position, param in own):
+                self._changed_in_place(ast.Attribute(
+                    value=ast.Name(id=name, ctx=ast.Load()), attr="_", ctx=ast.Store()))
 
     def _local_in_comprehension(self, target: ast.expr) -> bool:
         base = target
@@ -1424,6 +1486,10 @@ class _Walker(ast.NodeVisitor):
             if params:
                 self.comprehensions.pop()
         self._define(node.name, self._effects_of("function", node.lineno, node.name))
+        if self.frame is self.module and self.scopes is not None:
+            changed = self.scopes.changed_params(node)
+            if changed:
+                self.param_changes.setdefault(node.name, set()).update(changed)
         if any(_decorator_name(d) in CALLING_DECORATORS for d in node.decorator_list) \
                 and node.name in self.calls and self.frame is self.module:
             # ``@interact(n=(1, 10))`` calls the function as it defines it.
@@ -1556,6 +1622,9 @@ class _Walker(ast.NodeVisitor):
             if path is not None and not is_private(path[0]) \
                     and not self._local_in_comprehension(node.func.value):
                 self.draw_calls.add((path[0], path[1:], node.func.attr))
+        if isinstance(node.func, ast.Name) and (
+                node.func.id not in BUILTIN_NAMES or node.func.id in self.param_changes):
+            self._passing(node, node.func.id)
         changed = _mutated(node)
         if changed is not None and not self._local_in_comprehension(changed):
             path = _attribute_path(changed) if isinstance(node.func, ast.Attribute) \

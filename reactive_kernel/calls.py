@@ -118,6 +118,15 @@ class CallTimeReads:
                     defs.add(change)
                     written.add(change)
                     changed.add(change)
+        for function, key, name in own.passed:
+            # ``clean(df)`` with ``def clean(d): d['x'] = 1`` in another cell.
+            for definer in self._definers(function):
+                effects = self._calls.get(definer, {}).get(function)
+                if effects is not None and any(
+                        key in (position, param) for position, param in effects.changes_params):
+                    defs.add(name)
+                    changed.add(name)
+                    seen.add(function)
         self._index(cell, frozenset(seen))
         # A name a call may write (before the cell reads it, or not at all)
         # never needs a definer below the cell.

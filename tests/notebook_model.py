@@ -4,8 +4,8 @@ the same notebook run top to bottom in a fresh namespace.
 Cells redefine names (``a`` reused, the builtin ``max`` shadowed and
 unshadowed), update them from themselves (``a = a * 2``), change objects in
 place (``lst += [b]``, ``d['k'] = ...``, ``lst.append(b)``, ``d.pop('k')``,
-through a function: ``put(a)``, ``push(a)``, through another name: ``e = lst``
-then ``e.append(a)``), read
+through a function: ``put(a)``, ``push(a)``, ``grow(lst, a)`` changing what it
+is given, through another name: ``e = lst`` then ``e.append(a)``), read
 globals through functions defined elsewhere, and print what they see.
 Every generated cell reads only names it or a cell above may define, so a
 notebook is *well formed* (runs top to bottom) unless an edit moved or
@@ -86,11 +86,15 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("print('e', e)", frozenset({"e"})),
     ("e2 = d", frozenset({"d"})),
     ("e2['k'] = {n}", frozenset({"e2"})),
+    # A function changing the object it is given.
+    ("def grow(v, x):\n    v.append(x)", frozenset()),
+    ("grow(lst, a + {n})", frozenset({"grow", "lst", "a"})),
+    ("grow(e, {n})", frozenset({"grow", "e"})),
 ]
 NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2", "push",
-         "e", "e2")
+         "e", "e2", "grow")
 #: Names shown by presence only (functions and classes).
-OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push")
+OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push", "grow")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -108,7 +112,7 @@ DEFINES = {
     "f2 = lambda: a + b + {n}": {"f2"}, "for b in lst:\n    c = b": {"b", "c"},
     "for i in range({n} % 3):\n    c = a + i": {"i", "c"},
     "def push(v):\n    lst.append(v)": {"push"},
-    "e = lst": {"e"}, "e2 = d": {"e2"},
+    "e = lst": {"e"}, "e2 = d": {"e2"}, "def grow(v, x):\n    v.append(x)": {"grow"},
 }
 
 

@@ -48,12 +48,14 @@ def cell(
 
 
 def without_builtins(found: CellAnalysis) -> CellAnalysis:
-    calls = (dataclasses.replace(c, reads=c.reads - BUILTIN_NAMES) for c in found.calls)
-    # Aliases (``test_aliases``), pass-only reads (``test_pass_only``) and
-    # literal changes (``test_literal_changes``) are left out too.
+    calls = (dataclasses.replace(c, reads=c.reads - BUILTIN_NAMES, changes_params=frozenset())
+             for c in found.calls)
+    # Aliases (``test_aliases``), pass-only reads (``test_pass_only``), literal
+    # changes (``test_literal_changes``) and names given to calls
+    # (``test_parameters_a_function_changes_in_place``) are left out too.
     return dataclasses.replace(found, builtins=frozenset(), imported=frozenset(),
                                aliases=frozenset(), pass_only=frozenset(),
-                               literal_changes=frozenset(),
+                               literal_changes=frozenset(), passed=frozenset(),
                                calls=tuple(c for c in calls
                                            if c.reads or c.writes or c.changes))
 
@@ -912,3 +914,30 @@ def test_binds_only(code: str, expected: bool, passes_to: set[str]) -> None:
     assert got.binds_only is expected
     assert got.passes_to == passes_to
 
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("def f(d):\n    d['x'] = 1", {(0, "d")}),
+    ("def f(a, d):\n    d.x += 1", {(1, "d")}),
+    ("def f(d, *, log):\n    log.append(d)\n    del d[0]", {(-1, "log"), (0, "d")}),
+    ("def f(df):\n    df.dropna(inplace=True)", {(0, "df")}),
+    ("def f(d):\n    d = dict(d)\n    d['x'] = 1", set()),
+    ("def f(d):\n    return d['x']", set()),
+    ("def f(d):\n    def g():\n        d['x'] = 1\n    return g", set()),
+    ("class C:\n    def m(self, d):\n        d['x'] = 1", set()),
+])
+def test_parameters_a_function_changes_in_place(code: str, expected: set) -> None:  # type: ignore[type-arg]
+    """A function changing an object it is given (``d['x'] = 1``, ``d.append``,
+    ``inplace=True``) without rebinding the parameter: a call giving it a name
+    changes that name in place (``CallEffects.changes_params``)."""
+    got = {c.name: c.changes_params for c in analyse(code).calls}
+    assert got.get("f", frozenset()) == expected
+
+
+def test_a_call_giving_names_changes_them_if_the_function_changes_its_parameter() -> None:
+    same = analyse("def f(d, *, k):\n    d['x'] = 1\n    k.append(1)\nf(a, k=b)\nf(c, k=e)")
+    assert same.inplace == {"a", "b", "c", "e"}
+    assert {"a", "b", "c", "e"} <= same.defs and {"a", "b", "c", "e"} <= same.refs
+    other = analyse("clean(df, 2, *rest, key=k)\nprint(df)\nlen(df)")
+    assert other.passed == {("clean", 0, "df"), ("clean", "key", "k")}
+    assert not other.inplace

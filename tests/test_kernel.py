@@ -1014,3 +1014,25 @@ def test_a_cell_between_an_alias_and_its_change_sees_the_object_before_the_chang
     edit = kernel.ok("al_data.fillna(0, inplace=True)", c[2])
     assert edit.text(c[3]) == "3\n"
     assert kernel.value("al_df['x'].tolist()") == "[1.0, 0.0, 3.0]"
+
+
+def test_a_function_changing_its_argument_changes_the_name_given_to_it(
+        kernel: KernelHarness) -> None:
+    """``def add(d): d['b'] = ...`` in one cell, ``add(df)`` in another: the call
+    changes ``df`` in place, as ``df['b'] = ...`` would.  An edited function
+    re-runs the call on a fresh ``df`` and the cells below reading ``df``; the
+    call run again by hand does not add the column twice."""
+    c = ids("1", "2", "3", "4")
+    kernel.ok("fa_df = {'a': 1}\nfa_runs = []", c[0])
+    kernel.ok("def fa_add(d, *, log=None):\n    d['b'] = d['a'] * 10\n"
+              "    if log is not None:\n        log.append(1)", c[1])
+    kernel.ok("fa_add(fa_df, log=fa_runs)", c[2])
+    assert kernel.ok("print(sorted(fa_df.items()), len(fa_runs))", c[3]).text(c[3]) \
+        == "[('a', 1), ('b', 10)] 1\n"
+    edit = kernel.ok("def fa_add(d, *, log=None):\n    d['c'] = d['a'] * 100\n"
+                     "    if log is not None:\n        log.append(1)", c[1])
+    assert c[2] in edit.reactive["ran"] and c[3] in edit.reactive["ran"]
+    # A fresh dict and list: top to bottom, there is no 'b' and one run logged.
+    assert edit.text(c[3]) == "[('a', 1), ('c', 100)] 1\n"
+    again = kernel.ok("fa_add(fa_df, log=fa_runs)", c[2])
+    assert again.text(c[3]) == "[('a', 1), ('c', 100)] 1\n"
