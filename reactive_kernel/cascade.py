@@ -299,6 +299,10 @@ class Cascade:
                 self._add(cell, set(runner.drew(cell, code, drawn)), forced=False)
             if outcome.status == "ok" and runner._inplace.get(cell):
                 self._add(cell, set(runner.aliased(cell, code)), forced=False)
+            if cell in self.graph:
+                # (A cell that starts or stops setting a module's globals: the
+                # readers below it see another state of the module.)
+                self._add(cell, set(runner.set_modules(cell, code)), forced=True)
         if unseen is not None:
             # What it rebound without defining it visibly: top to bottom, the
             # cells below it see that, not a definer's above it.

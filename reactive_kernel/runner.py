@@ -126,6 +126,9 @@ class Runner:
         #: Per cell, other names for the objects it changes in place (``b = a``
         #: above ``b[0] = 9``: ``a``), found after its runs (see :meth:`aliased`).
         self._aliases: dict[CellId, frozenset[str]] = {}
+        #: Per cell, the names of the notebook's own modules whose globals its
+        #: latest run rebound (``thinkplot.Config(loc=...)``: see :meth:`set_modules`).
+        self._module_sets: dict[CellId, frozenset[str]] = {}
         #: Per cell, reads its code does not make (from above only; see
         #: :meth:`showed`): the names of the libraries whose objects it showed
         #: (``df.head()``: ``pd``), while its code only shows values, and of
@@ -311,7 +314,8 @@ class Runner:
             reads = hidden - analysis.refs
             analysis = replace(analysis, defs=analysis.defs | hidden,
                                refs=analysis.refs | reads, weak=analysis.weak | reads)
-        aliases = self._aliases.get(cell, frozenset()) - analysis.defs
+        aliases = (self._aliases.get(cell, frozenset())
+                   | self._module_sets.get(cell, frozenset())) - analysis.defs
         if aliases:
             reads = aliases - analysis.refs
             analysis = replace(analysis, inplace=analysis.inplace | aliases,
@@ -545,6 +549,33 @@ class Runner:
         except GraphError:
             return frozenset()
 
+    def set_modules(self, cell: CellId, code: str) -> frozenset[CellId]:
+        """After ``cell`` ran: the names cells above bound to the notebook's own
+        modules whose globals it rebound (``thinkplot.Config(loc=...)`` setting
+        ``thinkplot.LOC``; see :class:`.settings.LocalModules`) are changed in
+        place by it, as a module's setter changes the module: the cells below
+        reading ``thinkplot`` re-run when it does.  Found again after each run.
+        Returns the cells whose reads now bind to it."""
+        modules = self.settings.module_changes.get(cell, frozenset())
+        known = self._module_sets.get(cell, frozenset())
+        graph = self.graph
+        found = frozenset(
+            name for name, value in self.namespace.items()
+            if isinstance(value, types.ModuleType) and value.__name__ in modules
+            and not is_private(name) and graph.definer_above(cell, name) is not None
+        ) if modules else frozenset()
+        if found == known:
+            return frozenset()
+        if found:
+            self._module_sets[cell] = found
+        else:
+            del self._module_sets[cell]
+        try:
+            return self.register(cell, code, self.analyse(code)).rebound
+        except (SyntaxError, GraphError):
+            self._module_sets.pop(cell, None)
+            return frozenset()
+
     def aliased(self, cell: CellId, code: str) -> frozenset[CellId]:
         """After ``cell`` ran: the other names (bound by a cell above it) holding an
         object it changed in place (``b = a`` above ``b[0] = 9``, ``data = df``
@@ -776,6 +807,7 @@ class Runner:
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
         self._aliases.pop(cell, None)
+        self._module_sets.pop(cell, None)
         written = self._written.pop(cell, None)
         self._shown.pop(cell, None)
         self._warns.pop(cell, None)

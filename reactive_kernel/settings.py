@@ -4,7 +4,8 @@ A cell may change state no name holds: the working directory (``os.chdir``,
 ``%cd``), matplotlib's ``rcParams`` (``plt.style.use``, ``sns.set_theme()``,
 ``plt.rcParams[...] = ...``), the inline backend's figure formats (``%config
 InlineBackend.figure_format = 'svg'``), seaborn's objects theme, numpy's print
-options, pandas' display options and IPython's ``%precision``.  Run top to
+options, pandas' display options, IPython's ``%precision`` and the globals of the
+notebook's own modules (:class:`LocalModules`).  Run top to
 bottom, a cell sees the settings the cells above it left; re-run in a cascade,
 it would see what the cells below left.
 
@@ -35,6 +36,8 @@ import itertools
 import os
 import re
 import sys
+import sysconfig
+import types
 import warnings
 from collections.abc import Callable, Mapping
 
@@ -419,10 +422,72 @@ class Precision(Setting):
                 pass
 
 
+class LocalModules(Setting):
+    """The globals of the notebook's own modules (a ``thinkplot.py`` beside it,
+    imported by a cell): ``thinkplot.Config(loc='upper left')`` sets
+    ``thinkplot.LOC`` through ``global LOC``, a setting of that module for the
+    cells below.  A module is the notebook's own if a cell loaded it from a file
+    outside the standard library and the installed packages."""
+
+    name = "local modules"
+
+    def __init__(self) -> None:
+        #: Modules loaded before any cell ran, or from a library's folder.
+        self._library: set[str] = set(sys.modules)
+        self._local: dict[str, types.ModuleType] = {}
+        self._count = len(sys.modules)
+        roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+        roots |= {v for k, v in sysconfig.get_paths().items()
+                  if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+        self._roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
+
+    def _modules(self) -> dict[str, types.ModuleType]:
+        if len(sys.modules) != self._count:
+            self._count = len(sys.modules)
+            for name, module in list(sys.modules.items()):
+                if name in self._library or name in self._local:
+                    continue
+                path = getattr(module, "__file__", None)
+                if isinstance(module, types.ModuleType) and isinstance(path, str) \
+                        and path.endswith(".py") and not name.startswith("__") \
+                        and not os.path.realpath(path).startswith(self._roots):
+                    self._local[name] = module
+                else:
+                    self._library.add(name)
+            for name in [n for n, m in self._local.items() if sys.modules.get(n) is not m]:
+                del self._local[name]
+        return self._local
+
+    @property
+    def packages(self) -> frozenset[str]:  # type: ignore[override]
+        return frozenset(n.partition(".")[0] for n in self._modules())
+
+    def read(self) -> State | None:
+        modules = self._modules()
+        if not modules:
+            return None
+        return {f"{name}:{key}": value
+                for name, module in modules.items()
+                for key, value in list(vars(module).items()) if not key.startswith("__")}
+
+    def write(self, changes: State, target: State) -> None:
+        for key, value in changes.items():
+            name, _, attribute = key.partition(":")
+            module = self._local.get(name)
+            if module is not None:
+                setattr(module, attribute, value)
+
+    @staticmethod
+    def changed(before: State, after: State) -> frozenset[str]:
+        """The modules whose globals held before were rebound (not just loaded)."""
+        return frozenset(key.partition(":")[0] for key, value in after.items()
+                         if key in before and before[key] is not value)
+
+
 def default_settings() -> list[Setting]:
     # (``%precision`` before numpy's options: IPython sets numpy's precision with it.)
     return [WorkingDirectory(), Precision(), NumpyPrinting(), MatplotlibRc(), InlineFigures(),
-            SeabornObjects(), PandasDisplay()]
+            SeabornObjects(), PandasDisplay(), LocalModules()]
 
 
 class Settings:
@@ -443,8 +508,14 @@ class Settings:
         #: Per cell, the states its latest run left.
         self.left: dict[CellId, dict[str, State]] = {}
         self._targets: dict[tuple[str, tuple[CellId, ...]], State] = {}
-        #: The top-level packages whose modules hold these settings.
-        self.packages = frozenset(p for s in self.settings.values() for p in s.packages)
+        #: Per cell, the notebook's own modules whose globals its latest run
+        #: rebound (see :class:`LocalModules`).
+        self.module_changes: dict[CellId, frozenset[str]] = {}
+
+    @property
+    def packages(self) -> frozenset[str]:
+        """The top-level packages whose modules hold these settings."""
+        return frozenset(p for s in self.settings.values() for p in s.packages)
 
     def before(self, cell: CellId, place: bool) -> None:
         """``cell`` is about to run; with ``place``, at its position: the settings
@@ -480,6 +551,12 @@ class Settings:
                 self.current[name] = state
             else:
                 self.current[name] = before  # the same: the same object
+            if isinstance(setting, LocalModules) and cell is not None:
+                touched = setting.changed(before, state) if made else frozenset()
+                if touched:
+                    self.module_changes[cell] = touched
+                else:
+                    self.module_changes.pop(cell, None)
             if setting.sets is not None and setting.sets.search(code) is not None:
                 made = dict(state)
             if made:
@@ -510,6 +587,7 @@ class Settings:
 
     def forget(self, cell: CellId) -> None:
         self.left.pop(cell, None)
+        self.module_changes.pop(cell, None)
         if self.changes.pop(cell, None) is not None:
             self._targets.clear()
 

@@ -502,3 +502,29 @@ def test_a_cell_binding_names_and_drawing_through_pandas_follows_the_style_above
     assert c[4] not in edit.reactive["ran"]
     assert kernel.value("dp_q['a'].tolist()") == "[2, 3]"
     kernel.ok("pass", c[1])
+
+
+def test_globals_of_the_notebooks_own_module_follow_notebook_order(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """ThinkStats2's ``thinkplot.Config(loc=...)`` sets ``thinkplot.LOC`` with
+    ``global LOC``: a plot re-run above that cell must not get the legend place
+    set below it (audit 15, chap10), and an edited ``Config`` call re-runs the
+    cells below reading the module."""
+    (tmp_path / "lm_helper.py").write_text(
+        "LOC = None\n\ndef config(loc=None):\n    global LOC\n    if loc is not None:\n"
+        "        LOC = loc\n\ndef where():\n    return LOC\n")
+    c = ids("0", "1", "2", "3", "4")
+    kernel.ok(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport lm_helper", c[0])
+    kernel.ok("lm_n = 1", c[1])
+    assert kernel.ok("print(lm_n, lm_helper.where())", c[2]).text(c[2]) == "1 None\n"
+    kernel.ok("lm_helper.config(loc='upper left')", c[3])
+    assert kernel.ok("print(lm_helper.where())", c[4]).text(c[4]) == "upper left\n"
+    edit = kernel.ok("lm_n = 2", c[1])
+    assert edit.text(c[2]) == "2 None\n"
+    assert kernel.value("lm_helper.LOC") == "'upper left'"
+    edit = kernel.ok("lm_helper.config(loc='best')", c[3])
+    assert edit.reactive["ran"] == [c[3], c[4]]
+    assert edit.text(c[4]) == "best\n"
+    edit = kernel.ok("pass", c[3])
+    assert edit.text(c[4]) == "None\n"
+    assert kernel.value("lm_helper.LOC") == "None"
