@@ -528,3 +528,32 @@ def test_globals_of_the_notebooks_own_module_follow_notebook_order(
     edit = kernel.ok("pass", c[3])
     assert edit.text(c[4]) == "None\n"
     assert kernel.value("lm_helper.LOC") == "None"
+
+
+def test_only_modules_loaded_from_outside_the_libraries_are_the_notebooks_own(
+        tmp_path: Path) -> None:
+    import importlib
+    import sys
+
+    from reactive_kernel.settings import LocalModules
+
+    sys.modules.pop("colorsys", None)
+    provider = LocalModules()
+    assert provider.read() is None
+    (tmp_path / "lm_own.py").write_text("X = 1\ndef f():\n    return X\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        own = importlib.import_module("lm_own")
+        importlib.import_module("colorsys")  # the standard library's: not the notebook's
+        state = provider.read()
+        assert state is not None and state["lm_own:X"] == 1
+        assert not any(k.startswith("colorsys:") for k in state)
+        assert provider.packages == {"lm_own"}
+        own.X = 2
+        after = provider.read()
+        assert after is not None and provider.changed(state, after) == {"lm_own"}
+        provider.write({"lm_own:X": 1}, state)
+        assert own.f() == 1
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("lm_own", None)
