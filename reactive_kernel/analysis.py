@@ -97,11 +97,13 @@ class CallEffects:
     #: Names whose call effects these are too, without being read (``name =
     #: maker``, ``maker(...)``: see ``CellAnalysis.aliases``).
     via: frozenset[str] = field(default_factory=frozenset)
-    #: ``(position, name)`` of the parameters whose objects a function changes in
-    #: place and never rebinds (``def clean(d): d.dropna(inplace=True)``:
-    #: ``(0, "d")``; position -1 for a keyword-only one): a call giving a name
-    #: there (``clean(df)``, ``clean(d=df)``) changes that name in place.
-    changes_params: frozenset[tuple[int, str]] = field(default_factory=frozenset)
+    #: ``(position, name, certain)`` of the parameters whose objects a function
+    #: changes in place and never rebinds (``def clean(d): d.dropna(inplace=True)``:
+    #: ``(0, "d", True)``; position -1 for a keyword-only one): a call giving a
+    #: name there (``clean(df)``, ``clean(d=df)``) changes that name in place.
+    #: Not ``certain`` when only an augmented assignment changes it (``pmf *=
+    #: likelihood``): the object changes only if it is mutable (the kernel looks).
+    changes_params: frozenset[tuple[int, str, bool]] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -464,25 +466,40 @@ class _Scopes:
         return found
 
     def changed_params(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
-                       ) -> frozenset[tuple[int, str]]:
+                       ) -> frozenset[tuple[int, str, bool]]:
         """The parameters a function's own body changes in place (see
         ``CallEffects.changes_params``), never rebinding them."""
         if self._changed_bases is None:
             self._changed_bases = self._find_changed_bases()
-        candidates = self._changed_bases.get((node.name, node.lineno), ())
-        tables = self.by_key.get(("function", node.name, node.lineno), [])
-        if not candidates or len(tables) != 1:
-            return frozenset()
-        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
-        found: set[tuple[int, str]] = set()
-        for name in candidates:
-            try:
-                sym = tables[0].lookup(name)
-            except KeyError:
+        candidates = self._changed_bases.get((node.name, node.lineno), set())
+        augmented: set[str] = set()
+        rebound: set[str] = set()
+        todo: list[ast.AST] = list(node.body)
+        while todo:
+            item = todo.pop()
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                 ast.Lambda)):
+                continue  # a scope of its own (its name is bound here: not a parameter's)
+            if isinstance(item, ast.AugAssign) and isinstance(item.target, ast.Name):
+                augmented.add(item.target.id)
+                todo.append(item.value)
                 continue
-            if sym.is_parameter() and not sym.is_assigned() and not sym.is_global():
-                found.add((positional.index(name) if name in positional else -1, name))
-        return frozenset(found)
+            if isinstance(item, ast.Name) and not isinstance(item.ctx, ast.Load):
+                rebound.add(item.id)
+            elif isinstance(item, (ast.Global, ast.Nonlocal)):
+                rebound.update(item.names)
+            elif isinstance(item, ast.ExceptHandler) and item.name:
+                rebound.add(item.name)
+            elif isinstance(item, (ast.Import, ast.ImportFrom)):
+                rebound.update((a.asname or a.name).partition(".")[0] for a in item.names)
+            todo.extend(ast.iter_child_nodes(item))
+        arguments = node.args
+        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+        params = positional + [a.arg for a in arguments.kwonlyargs]
+        return frozenset(
+            (positional.index(name) if name in positional else -1, name, name in candidates)
+            for name in params
+            if name not in rebound and (name in candidates or name in augmented))
 
     def _query_globals(self, table: symtable.SymbolTable) -> set[str]:
         """The globals a function's ``.query``/``.eval`` strings read with ``@``:
@@ -931,7 +948,7 @@ class _Walker(ast.NodeVisitor):
         self.calls: dict[str, _Effects] = {}
         #: Per function the cell defines at the top level: the parameters it
         #: changes in place; and the calls of other cells' functions given names.
-        self.param_changes: dict[str, set[tuple[int, str]]] = {}
+        self.param_changes: dict[str, set[tuple[int, str, bool]]] = {}
         self.passed: set[tuple[str, int | str, str]] = set()
         self.aliases: set[tuple[str, str]] = set()
         #: The classes whose bodies are being read (a name: a top-level class).
@@ -1111,24 +1128,32 @@ class _Walker(ast.NodeVisitor):
             self.frame.must.discard(name)
 
     def _passing(self, node: ast.Call, callee: str) -> None:
-        """``f(df)``, ``f(d=df)``: names given to a function called by its name.
+        """``f(df)``, ``f(d=df)``, ``f(dfs[0])``: names given to a function called
+        by its name (or holding what it is given).
         One of this cell changing that parameter changes the name in place
         here; another cell's is looked up by the kernel (``passed``)."""
+        def root(arg: ast.expr) -> str | None:
+            # (``update(beliefs[i], x)`` changes what ``beliefs`` holds: ``beliefs``.)
+            while isinstance(arg, (ast.Subscript, ast.Attribute)):
+                arg = arg.value
+            return arg.id if isinstance(arg, ast.Name) else None
+
         given: list[tuple[int | str, str]] = []
         for position, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):
                 break
-            if isinstance(arg, ast.Name):
-                given.append((position, arg.id))
-        given += [(k.arg, k.value.id) for k in node.keywords
-                  if k.arg is not None and isinstance(k.value, ast.Name)]
+            name = root(arg)
+            if name is not None:
+                given.append((position, name))
+        given += [(k.arg, name) for k in node.keywords
+                  if k.arg is not None and (name := root(k.value)) is not None]
         own = self.param_changes.get(callee)
         for key, name in given:
             if self._local_in_comprehension(ast.Name(id=name)):
                 continue
             if own is None:
                 self.passed.add((callee, key, name))
-            elif any(key in (position, param) for position, param in own):
+            elif any(key in (position, param) for position, param, _certain in own):
                 self._changed_in_place(ast.Attribute(
                     value=ast.Name(id=name, ctx=ast.Load()), attr="_", ctx=ast.Store()))
 

@@ -49,8 +49,12 @@ class CallTimeReads:
     """Effective names per cell, and which cells to refresh when the
     functions a cell defines change."""
 
-    def __init__(self, definers: Callable[[str], list[CellId]]) -> None:
+    def __init__(self, definers: Callable[[str], list[CellId]],
+                 mutable: Callable[[str], bool] = lambda name: True) -> None:
         self._definers = definers
+        #: Whether a name's object may change in place (not a number or a
+        #: string: ``pmf *= likelihood`` on one rebinds the parameter only).
+        self._mutable = mutable
         self._own: dict[CellId, CellAnalysis] = {}
         self._calls: dict[CellId, Mapping[str, CallEffects]] = {}
         #: Name -> cells whose effective reads went through it.
@@ -123,7 +127,8 @@ class CallTimeReads:
             for definer in self._definers(function):
                 effects = self._calls.get(definer, {}).get(function)
                 if effects is not None and any(
-                        key in (position, param) for position, param in effects.changes_params):
+                        key in (position, param) and (certain or self._mutable(name))
+                        for position, param, certain in effects.changes_params):
                     defs.add(name)
                     changed.add(name)
                     seen.add(function)

@@ -146,7 +146,9 @@ class Runner:
         self._inplace: dict[CellId, frozenset[str]] = {}
         #: Per cell: names it may pass through unread (``Names.pass_only``).
         self.pass_only: dict[CellId, frozenset[str]] = {}
-        self.calls = CallTimeReads(self.graph.definers)
+        self.calls = CallTimeReads(
+            self.graph.definers,
+            lambda name: (v := namespace.get(name, ABSENT)) is ABSENT or not immutable(v))
         #: Batch inputs (no cell id, no stdin): never re-run, values not kept.
         self.batch = self.values.unkept
         #: Names whose definers changed since the last cascade (see _Cascade.settle).

@@ -90,11 +90,17 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("def grow(v, x):\n    v.append(x)", frozenset()),
     ("grow(lst, a + {n})", frozenset({"grow", "lst", "a"})),
     ("grow(e, {n})", frozenset({"grow", "e"})),
+    # ... by an augmented assignment: in place for a list, a rebinding for a number.
+    ("def ext(v, x):\n    v += [x]\n    v *= 1", frozenset()),
+    ("ext(lst, a + {n})", frozenset({"ext", "lst", "a"})),
+    ("ext(a, {n}) if isinstance(a, list) else print('ext', a)", frozenset({"ext", "a"})),
+    ("def twice(v):\n    v *= 2\n    return v", frozenset()),
+    ("print('twice', twice(a), a)", frozenset({"twice", "a"})),
 ]
 NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2", "push",
-         "e", "e2", "grow")
+         "e", "e2", "grow", "ext", "twice")
 #: Names shown by presence only (functions and classes).
-OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push", "grow")
+OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push", "grow", "ext", "twice")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -113,6 +119,8 @@ DEFINES = {
     "for i in range({n} % 3):\n    c = a + i": {"i", "c"},
     "def push(v):\n    lst.append(v)": {"push"},
     "e = lst": {"e"}, "e2 = d": {"e2"}, "def grow(v, x):\n    v.append(x)": {"grow"},
+    "def ext(v, x):\n    v += [x]\n    v *= 1": {"ext"},
+    "def twice(v):\n    v *= 2\n    return v": {"twice"},
 }
 
 

@@ -917,14 +917,20 @@ def test_binds_only(code: str, expected: bool, passes_to: set[str]) -> None:
 
 
 @pytest.mark.parametrize(("code", "expected"), [
-    ("def f(d):\n    d['x'] = 1", {(0, "d")}),
-    ("def f(a, d):\n    d.x += 1", {(1, "d")}),
-    ("def f(d, *, log):\n    log.append(d)\n    del d[0]", {(-1, "log"), (0, "d")}),
-    ("def f(df):\n    df.dropna(inplace=True)", {(0, "df")}),
+    ("def f(d):\n    d['x'] = 1", {(0, "d", True)}),
+    ("def f(a, d):\n    d.x += 1", {(1, "d", True)}),
+    ("def f(d, *, log):\n    log.append(d)\n    del d[0]", {(-1, "log", True), (0, "d", True)}),
+    ("def f(df):\n    df.dropna(inplace=True)", {(0, "df", True)}),
     ("def f(d):\n    d = dict(d)\n    d['x'] = 1", set()),
     ("def f(d):\n    return d['x']", set()),
     ("def f(d):\n    def g():\n        d['x'] = 1\n    return g", set()),
     ("class C:\n    def m(self, d):\n        d['x'] = 1", set()),
+    # ``pmf *= likelihood`` (ThinkBayes2): in place if the object is mutable.
+    ("def f(pmf, data):\n    for x in data:\n        pmf *= x\n    pmf.normalize()",
+     {(0, "pmf", False)}),
+    ("def f(p):\n    p *= 2\n    p['k'] = 1", {(0, "p", True)}),
+    ("def f(p):\n    p *= 2\n    for p in []: pass", set()),
+    ("def f(p):\n    if (p := p * 2):\n        p['k'] = 1", set()),
 ])
 def test_parameters_a_function_changes_in_place(code: str, expected: set) -> None:  # type: ignore[type-arg]
     """A function changing an object it is given (``d['x'] = 1``, ``d.append``,
@@ -940,4 +946,6 @@ def test_a_call_giving_names_changes_them_if_the_function_changes_its_parameter(
     assert {"a", "b", "c", "e"} <= same.defs and {"a", "b", "c", "e"} <= same.refs
     other = analyse("clean(df, 2, *rest, key=k)\nprint(df)\nlen(df)")
     assert other.passed == {("clean", 0, "df"), ("clean", "key", "k")}
+    held = analyse("for i in range(4):\n    update(beliefs[i], 'W', x=cfg.opts)\nf(g(a))")
+    assert held.passed == {("update", 0, "beliefs"), ("update", "x", "cfg"), ("g", 0, "a")}
     assert not other.inplace

@@ -1036,3 +1036,24 @@ def test_a_function_changing_its_argument_changes_the_name_given_to_it(
     assert edit.text(c[3]) == "[('a', 1), ('c', 100)] 1\n"
     again = kernel.ok("fa_add(fa_df, log=fa_runs)", c[2])
     assert again.text(c[3]) == "[('a', 1), ('c', 100)] 1\n"
+
+
+def test_an_update_function_multiplying_its_argument_in_place_is_a_change_of_it(
+        kernel: KernelHarness) -> None:
+    """ThinkBayes2's idiom (audit 16): ``def update(pmf, like): pmf *= like`` then
+    ``update(prior, ...)``.  Run again, the call starts from a fresh ``prior``
+    (top to bottom updates it once); given a number, ``k *= 2`` only rebinds the
+    parameter, and the call changes nothing."""
+    c = ids("1", "2", "3", "4", "5", "6")
+    kernel.ok("import numpy as np\ntb_pmf = np.array([0.5, 0.5])\ntb_k = 3", c[0])
+    kernel.ok("def tb_update(pmf, like):\n    pmf *= like\n    pmf /= pmf.sum()\n"
+              "def tb_scale(v, f):\n    v *= f\n    return v", c[1])
+    kernel.ok("tb_update(tb_pmf, np.array([3.0, 1.0]))", c[2])
+    assert kernel.ok("print(tb_pmf.tolist())", c[3]).text(c[3]) == "[0.75, 0.25]\n"
+    again = kernel.ok("tb_update(tb_pmf, np.array([3.0, 1.0]))", c[2])
+    assert again.text(c[3]) == "[0.75, 0.25]\n"  # not [0.9, 0.1]: updated once
+    edit = kernel.ok("tb_update(tb_pmf, np.array([1.0, 3.0]))", c[2])
+    assert edit.text(c[3]) == "[0.25, 0.75]\n"
+    kernel.ok("tb_scale(tb_k, 2)", c[4])
+    kernel.ok("print(tb_k)", c[5])
+    assert kernel.ok("tb_scale(tb_k, 5)", c[4]).reactive["ran"] == [c[4]]

@@ -1176,7 +1176,7 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         "show": "df.head(3)",
         "parr": "print(a)",
         "plain": "k = 2 * 3",
-        "half": "def halve(v):\n    v /= 2\nclass Sim:\n    def step(self, v=None):\n"
+        "half": "def halve(v):\n    v.__itruediv__(2)\nclass Sim:\n    def step(self, v=None):\n"
                 "        self.n = 1\nsim = Sim()",
         "more": "halve(a)\nprint(a)",
         "meth": "sim.step(a)\nprint(a)",
