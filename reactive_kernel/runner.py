@@ -552,20 +552,23 @@ class Runner:
             return frozenset()
 
     def set_modules(self, cell: CellId, code: str) -> frozenset[CellId]:
-        """After ``cell`` ran: the names cells above bound to the notebook's own
-        modules whose globals it rebound (``thinkplot.Config(loc=...)`` setting
-        ``thinkplot.LOC``; see :class:`.settings.LocalModules`) are changed in
-        place by it, as a module's setter changes the module: the cells below
-        reading ``thinkplot`` re-run when it does.  Found again after each run.
+        """After ``cell`` ran: the names cells above bound to the modules whose
+        settings its run changed, unseen by the analysis (``set_pyplot_params()``
+        of a helper module setting ``plt.rcParams``, ``%cd``), or to the
+        notebook's own modules whose globals it rebound (``thinkplot.Config(loc=...)``
+        setting ``thinkplot.LOC``; see :class:`.settings.LocalModules`), are
+        changed in place by it, as a module's setter changes the module: the cells
+        below reading them re-run when it does.  Found again after each run.
         Returns the cells whose reads now bind to it."""
-        modules = self.settings.module_changes.get(cell, frozenset())
+        packages = self.settings.module_changes.get(cell, frozenset())
         known = self._module_sets.get(cell, frozenset())
         graph = self.graph
         found = frozenset(
             name for name, value in self.namespace.items()
-            if isinstance(value, types.ModuleType) and value.__name__ in modules
+            if isinstance(value, types.ModuleType)
+            and value.__name__.partition(".")[0] in packages
             and not is_private(name) and graph.definer_above(cell, name) is not None
-        ) if modules else frozenset()
+        ) if packages else frozenset()
         if found == known:
             return frozenset()
         if found:

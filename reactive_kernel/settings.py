@@ -508,8 +508,9 @@ class Settings:
         #: Per cell, the states its latest run left.
         self.left: dict[CellId, dict[str, State]] = {}
         self._targets: dict[tuple[str, tuple[CellId, ...]], State] = {}
-        #: Per cell, the notebook's own modules whose globals its latest run
-        #: rebound (see :class:`LocalModules`).
+        #: Per cell, the top-level packages whose settings its latest run changed
+        #: (not by loading them), and the notebook's own modules whose globals
+        #: it rebound (see :class:`LocalModules`).
         self.module_changes: dict[CellId, frozenset[str]] = {}
 
     @property
@@ -534,6 +535,7 @@ class Settings:
         ``reach``: its code and that of the functions it calls (for gated settings).
         Returns the packages whose settings it left otherwise than its last run."""
         changed: dict[str, State] = {}
+        touched: set[str] = set()
         reach = code if reach is None else reach
         for name, setting in self.settings.items():
             if setting.gate is not None and setting.gate.search(reach) is None:
@@ -542,6 +544,7 @@ class Settings:
             state = setting.read()
             if state is None:
                 continue
+            loaded = before is None
             if before is None:
                 # The cell loaded the library: what it set is what differs from
                 # the library's defaults.
@@ -549,20 +552,22 @@ class Settings:
             made = _changes(before, state)
             if made:
                 self.current[name] = state
+                if isinstance(setting, LocalModules):
+                    touched |= {m.partition(".")[0] for m in setting.changed(before, state)}
+                elif not loaded:
+                    touched |= setting.packages
             else:
                 self.current[name] = before  # the same: the same object
-            if isinstance(setting, LocalModules) and cell is not None:
-                touched = setting.changed(before, state) if made else frozenset()
-                if touched:
-                    self.module_changes[cell] = touched
-                else:
-                    self.module_changes.pop(cell, None)
             if setting.sets is not None and setting.sets.search(code) is not None:
                 made = dict(state)
             if made:
                 changed[name] = made
         if cell is None:
             return frozenset()
+        if touched:
+            self.module_changes[cell] = frozenset(touched)
+        else:
+            self.module_changes.pop(cell, None)
         kept = self.changes.pop(cell, None)
         if changed and cell in self.graph:
             self.changes[cell] = changed

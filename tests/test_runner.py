@@ -7,6 +7,7 @@ interface the kernel glue implements with IPython.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ class Notebook:
         self.ns: dict[str, Any] = {}
         self.runner = Runner(self.ns, mode=mode)  # type: ignore[arg-type]
         self.log: list[str] = []
+        self.context = contextvars.copy_context()
 
     async def _execute(self, cell: CellId, code: str, trigger: bool) -> Outcome:
         self.log.append(cell)
@@ -45,7 +47,15 @@ class Notebook:
     def run(self, cell: str | None, code: str, **kw: Any) -> Any:
         plan = self.runner.submit(CellId(cell) if cell else None, code, **kw)
         self.log = []
-        return asyncio.run(self.runner.run(plan, self._execute, kw.get("is_pending")))
+        # One context for every run, as a kernel's cells share one: a setting
+        # kept in a context variable (numpy's print options) holds to the next.
+        loop = asyncio.new_event_loop()
+        try:
+            task = loop.create_task(self.runner.run(plan, self._execute, kw.get("is_pending")),
+                                    context=self.context)
+            return loop.run_until_complete(task)
+        finally:
+            loop.close()
 
 
 def test_chain_cascade_updates_values_in_order() -> None:

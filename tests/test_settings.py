@@ -557,3 +557,22 @@ def test_only_modules_loaded_from_outside_the_libraries_are_the_notebooks_own(
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("lm_own", None)
+
+
+def test_a_setting_made_unseen_through_a_helper_module_re_runs_the_cells_below(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """ThinkBayes2's ``set_pyplot_params()`` (audit 16, T26) sets ``rcParams`` in a
+    ``utils.py`` the analysis does not read: the run shows the change, so the cell
+    changes ``plt`` in place, and the cells below reading it re-run when it is
+    edited or emptied."""
+    (tmp_path / "gp_utils.py").write_text(
+        "import matplotlib.pyplot as plt\n\ndef setup(w):\n"
+        "    plt.rcParams['lines.linewidth'] = w\n")
+    c = ids("0", "1", "2")
+    kernel.ok(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\n"
+              "import matplotlib.pyplot as plt\nfrom gp_utils import setup", c[0])
+    default = kernel.value("plt.rcParams['lines.linewidth']")
+    kernel.ok("setup(5.0)", c[1])
+    assert kernel.ok("print(plt.rcParams['lines.linewidth'])", c[2]).text(c[2]) == "5.0\n"
+    assert kernel.ok("setup(2.0)", c[1]).text(c[2]) == "2.0\n"
+    assert kernel.ok("pass", c[1]).text(c[2]) == f"{default}\n"
