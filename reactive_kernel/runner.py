@@ -571,14 +571,25 @@ class Runner:
         ) if packages else frozenset()
         if found == known:
             return frozenset()
-        if found:
-            self._module_sets[cell] = found
-        else:
-            del self._module_sets[cell]
         try:
-            return self.register(cell, code, self.analyse(code)).rebound
-        except (SyntaxError, GraphError):
-            self._module_sets.pop(cell, None)
+            analysis = self.analyse(code)
+        except SyntaxError:
+            return frozenset()
+        return self._register_kept(self._module_sets, cell, code, analysis, found)
+
+    def _register_kept(self, kept: dict[CellId, frozenset[str]], cell: CellId, code: str,
+                       analysis: CellAnalysis, found: frozenset[str]) -> frozenset[CellId]:
+        """Keep ``found`` as the cell's names in ``kept`` (run-time findings its
+        registration adds) and register it again; returns the cells whose reads
+        now bind to it (none if the graph refuses: the finding is dropped)."""
+        if found:
+            kept[cell] = found
+        else:
+            kept.pop(cell, None)
+        try:
+            return self.register(cell, code, analysis).rebound
+        except GraphError:
+            kept.pop(cell, None)
             return frozenset()
 
     def aliased(self, cell: CellId, code: str) -> frozenset[CellId]:
@@ -608,15 +619,7 @@ class Runner:
             and graph.definer_above(cell, name) is not None) if changed else frozenset()
         if found == known:
             return frozenset()
-        if found:
-            self._aliases[cell] = found
-        else:
-            del self._aliases[cell]
-        try:
-            return self.register(cell, code, analysis).rebound
-        except GraphError:
-            self._aliases.pop(cell, None)
-            return frozenset()
+        return self._register_kept(self._aliases, cell, code, analysis, found)
 
     def code_with_callees(self, cell: CellId, code: str) -> str:
         """``code`` and the code of the cells defining the functions it calls
