@@ -422,12 +422,18 @@ class Precision(Setting):
                 pass
 
 
+#: This kernel's own package (see :class:`LocalModules`).
+_OWN_PACKAGE = __name__.partition(".")[0]
+
+
 class LocalModules(Setting):
     """The globals of the notebook's own modules (a ``thinkplot.py`` beside it,
     imported by a cell): ``thinkplot.Config(loc='upper left')`` sets
     ``thinkplot.LOC`` through ``global LOC``, a setting of that module for the
     cells below.  A module is the notebook's own if a cell loaded it from a file
-    outside the standard library and the installed packages."""
+    outside the standard library, the installed packages and this kernel's own
+    package (installed in place by ``pip install -e``, its modules loaded late
+    must not be taken for the notebook's)."""
 
     name = "local modules"
 
@@ -439,6 +445,7 @@ class LocalModules(Setting):
         roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
         roots |= {v for k, v in sysconfig.get_paths().items()
                   if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+        roots.add(os.path.dirname(os.path.abspath(__file__)))  # this package
         self._roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
 
     def _modules(self) -> dict[str, types.ModuleType]:
@@ -450,6 +457,7 @@ class LocalModules(Setting):
                 path = getattr(module, "__file__", None)
                 if isinstance(module, types.ModuleType) and isinstance(path, str) \
                         and path.endswith(".py") and not name.startswith("__") \
+                        and name.partition(".")[0] != _OWN_PACKAGE \
                         and not os.path.realpath(path).startswith(self._roots):
                     self._local[name] = module
                 else:
@@ -475,7 +483,10 @@ class LocalModules(Setting):
             name, _, attribute = key.partition(":")
             module = self._local.get(name)
             if module is not None:
-                setattr(module, attribute, value)
+                try:
+                    setattr(module, attribute, value)
+                except Exception:  # an odd module refusing it: left as it is
+                    pass
 
     @staticmethod
     def changed(before: State, after: State) -> frozenset[str]:

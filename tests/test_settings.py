@@ -538,7 +538,11 @@ def test_only_modules_loaded_from_outside_the_libraries_are_the_notebooks_own(
     from reactive_kernel.settings import LocalModules
 
     sys.modules.pop("colorsys", None)
+    sys.modules.pop("reactive_kernel.sql.display", None)
     provider = LocalModules()
+    assert provider.read() is None
+    # The kernel's own modules loaded late (it is installed in place for tests).
+    importlib.import_module("reactive_kernel.sql.display")
     assert provider.read() is None
     (tmp_path / "lm_own.py").write_text("X = 1\ndef f():\n    return X\n")
     sys.path.insert(0, str(tmp_path))
