@@ -424,6 +424,11 @@ class Precision(Setting):
 
 #: This kernel's own package (see :class:`LocalModules`).
 _OWN_PACKAGE = __name__.partition(".")[0]
+#: A folder of installed packages, whichever environment it belongs to (a
+#: ``.pth`` or ``PYTHONPATH`` may reach another one's).
+_INSTALLED = re.compile(r"[\\/](?:site|dist)-packages[\\/]")
+#: Globals of a module that are its code, not its state.
+_CODE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
 
 
 class LocalModules(Setting):
@@ -455,10 +460,12 @@ class LocalModules(Setting):
                 if name in self._library or name in self._local:
                     continue
                 path = getattr(module, "__file__", None)
-                if isinstance(module, types.ModuleType) and isinstance(path, str) \
-                        and path.endswith(".py") and not name.startswith("__") \
+                real = os.path.realpath(path) if isinstance(path, str) else ""
+                if isinstance(module, types.ModuleType) and real.endswith(".py") \
+                        and not name.startswith("__") \
                         and name.partition(".")[0] != _OWN_PACKAGE \
-                        and not os.path.realpath(path).startswith(self._roots):
+                        and not real.startswith(self._roots) \
+                        and not _INSTALLED.search(real):
                     self._local[name] = module
                 else:
                     self._library.add(name)
@@ -474,9 +481,11 @@ class LocalModules(Setting):
         modules = self._modules()
         if not modules:
             return None
+        # (Its data: modules, functions and classes it holds are left out.)
         return {f"{name}:{key}": value
                 for name, module in modules.items()
-                for key, value in list(vars(module).items()) if not key.startswith("__")}
+                for key, value in list(vars(module).items())
+                if not key.startswith("__") and not isinstance(value, _CODE)}
 
     def write(self, changes: State, target: State) -> None:
         for key, value in changes.items():

@@ -545,13 +545,19 @@ def test_only_modules_loaded_from_outside_the_libraries_are_the_notebooks_own(
     importlib.import_module("reactive_kernel.sql.display")
     assert provider.read() is None
     (tmp_path / "lm_own.py").write_text("X = 1\ndef f():\n    return X\n")
-    sys.path.insert(0, str(tmp_path))
+    # Another environment's packages, reached through a .pth or PYTHONPATH.
+    other = tmp_path / "env" / "lib" / "site-packages"
+    other.mkdir(parents=True)
+    (other / "lm_lib.py").write_text("Y = 1\n")
+    sys.path[:0] = [str(tmp_path), str(other)]
     try:
+        importlib.import_module("lm_lib")
         own = importlib.import_module("lm_own")
         importlib.import_module("colorsys")  # the standard library's: not the notebook's
         state = provider.read()
         assert state is not None and state["lm_own:X"] == 1
-        assert not any(k.startswith("colorsys:") for k in state)
+        assert not any(k.startswith(("colorsys:", "lm_lib:")) for k in state)
+        assert "lm_own:f" not in state  # its code, not its state
         assert provider.packages == {"lm_own"}
         own.X = 2
         after = provider.read()
@@ -560,7 +566,9 @@ def test_only_modules_loaded_from_outside_the_libraries_are_the_notebooks_own(
         assert own.f() == 1
     finally:
         sys.path.remove(str(tmp_path))
+        sys.path.remove(str(other))
         sys.modules.pop("lm_own", None)
+        sys.modules.pop("lm_lib", None)
 
 
 def test_a_setting_made_unseen_through_a_helper_module_re_runs_the_cells_below(
@@ -580,3 +588,14 @@ def test_a_setting_made_unseen_through_a_helper_module_re_runs_the_cells_below(
     assert kernel.ok("print(plt.rcParams['lines.linewidth'])", c[2]).text(c[2]) == "5.0\n"
     assert kernel.ok("setup(2.0)", c[1]).text(c[2]) == "2.0\n"
     assert kernel.ok("pass", c[1]).text(c[2]) == f"{default}\n"
+
+
+def test_a_plot_cell_edited_re_runs_alone(kernel: KernelHarness) -> None:
+    """Drawing a first figure loads matplotlib's backends and Pillow: none of that
+    is the notebook's own module or a setting the cell made, so an edited plot
+    re-runs nothing below it (audit 16 re-check: every plot cell re-ran)."""
+    c = ids("1", "2", "3")
+    kernel.ok("import matplotlib.pyplot as plt", c[0])
+    kernel.ok("plt.bar(['a', 'b'], [1, 3]);", c[1])
+    kernel.ok("plt.plot([1, 2]);", c[2])
+    assert kernel.ok("plt.bar(['a', 'b'], [1, 4]);", c[1]).reactive["ran"] == [c[1]]
