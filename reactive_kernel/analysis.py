@@ -61,6 +61,7 @@ import ast
 import builtins
 import re
 import symtable
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -163,6 +164,15 @@ class CellAnalysis:
     #: the call changes the name in place if that function changes that
     #: parameter (``CallEffects.changes_params``; the kernel looks).
     passed: frozenset[tuple[str, int | str, str]] = field(default_factory=frozenset)
+    #: ``(name, attributes, function, given)`` for each module-level call of a
+    #: function or method reached through a name (``spectrum.scale(2)``:
+    #: ``("spectrum", (), "scale", ())``; ``helpers.clean(df)``: ``("helpers",
+    #: (), "clean", ((0, "df"),))``), ``given`` as in ``passed``: a method of the
+    #: notebook's own classes changing ``self``, or its own function changing a
+    #: parameter, changes that name in place (the kernel looks: see :mod:`.owncalls`).
+    attribute_calls: frozenset[
+        tuple[str, tuple[str, ...], str, tuple[tuple[int | str, str], ...]]] = field(
+        default_factory=frozenset)
     #: Every top-level statement is such an expression, an import or an
     #: assignment to plain names whose value calls nothing else either
     #: (``ax = df.plot()``, ``df = pd.DataFrame(np.random.rand(3, 2))``):
@@ -472,33 +482,10 @@ class _Scopes:
         if self._changed_bases is None:
             self._changed_bases = self._find_changed_bases()
         candidates = self._changed_bases.get((node.name, node.lineno), set())
-        augmented: set[str] = set()
-        rebound: set[str] = set()
-        todo: list[ast.AST] = list(node.body)
-        while todo:
-            item = todo.pop()
-            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                                 ast.Lambda)):
-                continue  # a scope of its own (its name is bound here: not a parameter's)
-            if isinstance(item, ast.AugAssign) and isinstance(item.target, ast.Name):
-                augmented.add(item.target.id)
-                todo.append(item.value)
-                continue
-            if isinstance(item, ast.Name) and not isinstance(item.ctx, ast.Load):
-                rebound.add(item.id)
-            elif isinstance(item, (ast.Global, ast.Nonlocal)):
-                rebound.update(item.names)
-            elif isinstance(item, ast.ExceptHandler) and item.name:
-                rebound.add(item.name)
-            elif isinstance(item, (ast.Import, ast.ImportFrom)):
-                rebound.update((a.asname or a.name).partition(".")[0] for a in item.names)
-            todo.extend(ast.iter_child_nodes(item))
-        arguments = node.args
-        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
-        params = positional + [a.arg for a in arguments.kwonlyargs]
+        augmented, rebound, _calls = _body_facts(node)
         return frozenset(
-            (positional.index(name) if name in positional else -1, name, name in candidates)
-            for name in params
+            (position, name, name in candidates)
+            for position, name in _parameters(node)
             if name not in rebound and (name in candidates or name in augmented))
 
     def _query_globals(self, table: symtable.SymbolTable) -> set[str]:
@@ -748,6 +735,102 @@ def _attribute_path(node: ast.expr) -> tuple[str, ...] | None:
     return (node.id, *reversed(parts))
 
 
+def _given(call: ast.Call) -> list[tuple[int | str, str]]:
+    """``(position or keyword, name)`` for the names a call gives a function,
+    at the root of what it gives (``update(beliefs[i], x)`` may change what
+    ``beliefs`` holds), up to a starred argument."""
+    def root(arg: ast.expr) -> str | None:
+        while isinstance(arg, (ast.Subscript, ast.Attribute)):
+            arg = arg.value
+        return arg.id if isinstance(arg, ast.Name) else None
+
+    given: list[tuple[int | str, str]] = []
+    for position, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            break
+        name = root(arg)
+        if name is not None:
+            given.append((position, name))
+    given += [(k.arg, name) for k in call.keywords
+              if k.arg is not None and (name := root(k.value)) is not None]
+    return given
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[int, str]]:
+    """``(position, name)`` of a function's parameters, -1 for keyword-only ones."""
+    arguments = node.args
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    return [*enumerate(positional), *((-1, a.arg) for a in arguments.kwonlyargs)]
+
+
+def _body_facts(node: ast.FunctionDef | ast.AsyncFunctionDef,
+                ) -> tuple[set[str], set[str], list[ast.Call]]:
+    """In a function's own body (not its nested scopes): the names it changes
+    by an augmented assignment only, the names it binds otherwise, and its calls."""
+    augmented: set[str] = set()
+    rebound: set[str] = set()
+    calls: list[ast.Call] = []
+    todo: list[ast.AST] = list(node.body)
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue  # a scope of its own (its name is bound here: not a parameter's)
+        if isinstance(item, ast.AugAssign) and isinstance(item.target, ast.Name):
+            augmented.add(item.target.id)
+            todo.append(item.value)
+            continue
+        if isinstance(item, ast.Name) and not isinstance(item.ctx, ast.Load):
+            rebound.add(item.id)
+        elif isinstance(item, (ast.Global, ast.Nonlocal)):
+            rebound.update(item.names)
+        elif isinstance(item, ast.ExceptHandler) and item.name:
+            rebound.add(item.name)
+        elif isinstance(item, (ast.Import, ast.ImportFrom)):
+            rebound.update((a.asname or a.name).partition(".")[0] for a in item.names)
+        elif isinstance(item, ast.Call):
+            calls.append(item)
+        todo.extend(ast.iter_child_nodes(item))
+    return augmented, rebound, calls
+
+
+@dataclass(frozen=True)
+class FunctionChanges:
+    """What a function does to its parameters (see :func:`function_changes`)."""
+
+    #: ``(position, name, certain)``: see ``CallEffects.changes_params``.
+    changes: frozenset[tuple[int, str, bool]] = frozenset()
+    #: ``(callee, given, position, name)`` for each call giving a parameter
+    #: (never rebound) to a function reached through a name (``g(d)``: ``(("g",),
+    #: 0, 0, "d")``; ``helpers.clean(data=d)``: ``(("helpers", "clean"), "data",
+    #: 0, "d")``): if the callee changes what it is given there, so does this one.
+    passes: frozenset[tuple[tuple[str, ...], int | str, int, str]] = frozenset()
+
+
+def function_changes(source: str) -> FunctionChanges:
+    """What the first function defined in ``source`` (a function's or method's
+    own source, as :func:`inspect.getsource` gives it, indented or not) does to
+    its parameters.  Raises :class:`SyntaxError` if it does not parse."""
+    source = textwrap.dedent(source)
+    tree = ast.parse(source, "<function>", "exec")
+    node = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                None)
+    if node is None:
+        return FunctionChanges()
+    _augmented, rebound, calls = _body_facts(node)
+    every = _parameters(node)
+    params = {name: position for position, name in every if name not in rebound}
+    local = rebound | {name for _position, name in every}
+    passes = set()
+    for call in calls:
+        callee = _attribute_path(call.func)
+        if callee is None or "[]" in callee or callee[0] in local or callee[0] in BUILTIN_NAMES:
+            continue  # (a method of a parameter or a local: not a global's function)
+        for key, name in _given(call):
+            if name in params:
+                passes.add((callee, key, params[name], name))
+    return FunctionChanges(_Scopes(source, tree).changed_params(node), frozenset(passes))
+
+
 def _query_names(call: ast.Call) -> list[str]:
     """The names a ``.query("...")`` or ``.eval("...")`` call's literal expression
     marks with ``@`` outside its own quoted strings (``"email == 'a@b.c'"``
@@ -950,6 +1033,8 @@ class _Walker(ast.NodeVisitor):
         #: changes in place; and the calls of other cells' functions given names.
         self.param_changes: dict[str, set[tuple[int, str, bool]]] = {}
         self.passed: set[tuple[str, int | str, str]] = set()
+        self.attribute_calls: set[
+            tuple[str, tuple[str, ...], str, tuple[tuple[int | str, str], ...]]] = set()
         self.aliases: set[tuple[str, str]] = set()
         #: The classes whose bodies are being read (a name: a top-level class).
         self.classes: list[str | None] = []
@@ -1030,6 +1115,11 @@ class _Walker(ast.NodeVisitor):
             draw_calls=frozenset(self.draw_calls),
             passed=frozenset((f, key, name) for f, key, name in self.passed
                              if not is_private(name) and name not in ignored),
+            attribute_calls=frozenset(
+                (name, path, function, tuple((k, n) for k, n in given
+                                             if not is_private(n) and n not in ignored))
+                for name, path, function, given in self.attribute_calls
+                if not is_private(name) and name not in ignored),
         )
 
     # -- names ----------------------------------------------------------------
@@ -1132,21 +1222,7 @@ class _Walker(ast.NodeVisitor):
         by its name (or holding what it is given).
         One of this cell changing that parameter changes the name in place
         here; another cell's is looked up by the kernel (``passed``)."""
-        def root(arg: ast.expr) -> str | None:
-            # (``update(beliefs[i], x)`` changes what ``beliefs`` holds: ``beliefs``.)
-            while isinstance(arg, (ast.Subscript, ast.Attribute)):
-                arg = arg.value
-            return arg.id if isinstance(arg, ast.Name) else None
-
-        given: list[tuple[int | str, str]] = []
-        for position, arg in enumerate(node.args):
-            if isinstance(arg, ast.Starred):
-                break
-            name = root(arg)
-            if name is not None:
-                given.append((position, name))
-        given += [(k.arg, name) for k in node.keywords
-                  if k.arg is not None and (name := root(k.value)) is not None]
+        given = _given(node)
         own = self.param_changes.get(callee)
         for key, name in given:
             if self._local_in_comprehension(ast.Name(id=name)):
@@ -1156,6 +1232,19 @@ class _Walker(ast.NodeVisitor):
             elif any(key in (position, param) for position, param, _certain in own):
                 self._changed_in_place(ast.Attribute(
                     value=ast.Name(id=name, ctx=ast.Load()), attr="_", ctx=ast.Store()))
+
+    def _attribute_call(self, node: ast.Call) -> None:
+        """``spectrum.scale(2)``, ``helpers.clean(df)`` at module level (see
+        ``CellAnalysis.attribute_calls``)."""
+        func = node.func
+        if not isinstance(func, ast.Attribute) or self.frame is not self.module:
+            return
+        path = _attribute_path(func.value)
+        if path is None or "[]" in path or self._local_in_comprehension(func.value):
+            return
+        given = tuple((key, name) for key, name in _given(node)
+                      if not self._local_in_comprehension(ast.Name(id=name)))
+        self.attribute_calls.add((path[0], path[1:], func.attr, given))
 
     def _local_in_comprehension(self, target: ast.expr) -> bool:
         base = target
@@ -1650,6 +1739,8 @@ class _Walker(ast.NodeVisitor):
         if isinstance(node.func, ast.Name) and (
                 node.func.id not in BUILTIN_NAMES or node.func.id in self.param_changes):
             self._passing(node, node.func.id)
+        else:
+            self._attribute_call(node)
         changed = _mutated(node)
         if changed is not None and not self._local_in_comprehension(changed):
             path = _attribute_path(changed) if isinstance(node.func, ast.Attribute) \

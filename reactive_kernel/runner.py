@@ -34,6 +34,7 @@ from .analysis import (
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
+from .owncalls import OwnCalls
 from .settings import Settings
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
 from .values import ABSENT, NO_CELL, ValueStore, generator_called, immutable, method_changes
@@ -146,6 +147,9 @@ class Runner:
         self._inplace: dict[CellId, frozenset[str]] = {}
         #: Per cell: names it may pass through unread (``Names.pass_only``).
         self.pass_only: dict[CellId, frozenset[str]] = {}
+        #: Calls of the notebook's own methods and module functions changing
+        #: what they are given (see :mod:`.owncalls`).
+        self.own_calls = OwnCalls(namespace, self.settings.own_module)
         self.calls = CallTimeReads(
             self.graph.definers,
             lambda name: (v := namespace.get(name, ABSENT)) is ABSENT or not immutable(v))
@@ -309,6 +313,8 @@ class Runner:
         """
         passing = self._passing()
         analysis = self._method_changes_known(analysis)
+        if analysis.attribute_calls or analysis.passed:
+            analysis = self._own_calls_known(analysis)
         if _FIGURE_SETTINGS.search(code) is not None:
             analysis = self._figure_settings(cell, code, analysis)
         hidden = self._hidden_draws.get(cell)
@@ -471,6 +477,19 @@ class Runner:
             analysis = self._draws_known(analysis)
         analysis = self._method_calls_known(analysis)
         return self._plotting_family(analysis) if analysis.inplace else analysis
+
+    def _own_calls_known(self, analysis: CellAnalysis) -> CellAnalysis:
+        """The analysis with the names its calls of the notebook's own methods
+        and module functions change in place (``spectrum.scale(2)``), judged by
+        what the objects are now (see :mod:`.owncalls`)."""
+        changed = self.own_calls.changed(analysis.attribute_calls, analysis.passed) \
+            - analysis.defs
+        if not changed:
+            return analysis
+        return replace(analysis, inplace=analysis.inplace | changed,
+                       defs=analysis.defs | changed, refs=analysis.refs | changed,
+                       weak=analysis.weak | (changed - analysis.refs),
+                       shows_only=False, binds_only=False)
 
     def _plotting_family(self, analysis: CellAnalysis) -> CellAnalysis:
         """A setting of matplotlib, pyplot or seaborn (``mpl.rc(...)``,

@@ -477,6 +477,10 @@ class LocalModules(Setting):
     def packages(self) -> frozenset[str]:  # type: ignore[override]
         return frozenset(n.partition(".")[0] for n in self._modules())
 
+    def holds(self, module: str) -> bool:
+        """Whether ``module`` (a module's name) is one of the notebook's own."""
+        return module in self._modules()
+
     def read(self) -> State | None:
         modules = self._modules()
         if not modules:
@@ -532,6 +536,11 @@ class Settings:
         #: (not by loading them), and the notebook's own modules whose globals
         #: it rebound (see :class:`LocalModules`).
         self.module_changes: dict[CellId, frozenset[str]] = {}
+
+    def own_module(self, module: str) -> bool:
+        """Whether ``module`` is one of the notebook's own (see :class:`LocalModules`)."""
+        local = self.settings.get(LocalModules.name)
+        return isinstance(local, LocalModules) and local.holds(module)
 
     @property
     def packages(self) -> frozenset[str]:

@@ -5,7 +5,9 @@ Cells redefine names (``a`` reused, the builtin ``max`` shadowed and
 unshadowed), update them from themselves (``a = a * 2``), change objects in
 place (``lst += [b]``, ``d['k'] = ...``, ``lst.append(b)``, ``d.pop('k')``,
 through a function: ``put(a)``, ``push(a)``, ``grow(lst, a)`` changing what it
-is given, through another name: ``e = lst`` then ``e.append(a)``), read
+is given, through a method of the notebook's own class: ``acc.bump(a)``,
+``acc.give(lst)``, through a function giving it on: ``grow2(lst, a)``, through
+another name: ``e = lst`` then ``e.append(a)``), read
 globals through functions defined elsewhere, and print what they see.
 Every generated cell reads only names it or a cell above may define, so a
 notebook is *well formed* (runs top to bottom) unless an edit moved or
@@ -15,12 +17,21 @@ deleted the definer above a reader; tests compare only well-formed notebooks.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import linecache
+import types
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
 from reactive_kernel.analysis import BUILTIN_NAMES, analyse
+
+#: A class whose methods change their object, or what they are given.
+_ACC = ("class Acc:\n    def __init__(self, v):\n        self.v = [v]\n"
+        "    def bump(self, x):\n        self.v.append(x)\n"
+        "    def give(self, out):\n        out.append(len(self.v))\n"
+        "    def __repr__(self):\n        return f'Acc({{self.v}})'")
 
 #: Statements, each with the names it needs defined above it.
 STATEMENTS: list[tuple[str, frozenset[str]]] = [
@@ -96,11 +107,22 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("ext(a, {n}) if isinstance(a, list) else print('ext', a)", frozenset({"ext", "a"})),
     ("def twice(v):\n    v *= 2\n    return v", frozenset()),
     ("print('twice', twice(a), a)", frozenset({"twice", "a"})),
+    # Methods of the notebook's own class changing their object or what they are given.
+    # ... by giving it on to one that does.
+    ("def grow2(v, x):\n    grow(v, x + 1)", frozenset()),
+    ("grow2(lst, {n})", frozenset({"grow2", "grow", "lst"})),
+    (_ACC, frozenset()),
+    ("acc = Acc(a)", frozenset({"Acc", "a"})),
+    ("acc.bump(a + {n})", frozenset({"acc", "a"})),
+    ("acc.give(lst)", frozenset({"acc", "lst"})),
+    ("print('acc', acc)", frozenset({"acc"})),
 ]
 NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2", "push",
-         "e", "e2", "grow", "ext", "twice")
+         "e", "e2", "grow", "ext", "twice", "Acc", "acc",
+         "grow2")
 #: Names shown by presence only (functions and classes).
-OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push", "grow", "ext", "twice")
+OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push", "grow", "ext", "twice", "Acc",
+          "grow2")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -121,6 +143,7 @@ DEFINES = {
     "e = lst": {"e"}, "e2 = d": {"e2"}, "def grow(v, x):\n    v.append(x)": {"grow"},
     "def ext(v, x):\n    v += [x]\n    v *= 1": {"ext"},
     "def twice(v):\n    v *= 2\n    return v": {"twice"},
+    _ACC: {"Acc"}, "acc = Acc(a)": {"acc"}, "def grow2(v, x):\n    grow(v, x + 1)": {"grow2"},
 }
 
 
@@ -205,19 +228,27 @@ def exec_cell(code: str, namespace: dict[str, object],
             lines = code.split("\n")
             last = lines[-1]
             if last and last[0].isalpha() and last.rstrip(";").isidentifier():
-                exec("\n".join(lines[:-1]), namespace)
+                exec(_compiled("\n".join(lines[:-1]), "exec"), namespace)
                 # Padded so that its traceback gives the line it is on.
-                value = eval(compile("\n" * (len(lines) - 1) + last.rstrip(";"),
-                                     "<cell>", "eval"), namespace)
+                value = eval(_compiled("\n" * (len(lines) - 1) + last.rstrip(";"), "eval"),
+                             namespace)
                 if not last.endswith(";"):
                     print(repr(value))
             else:
-                exec(code, namespace)
+                exec(_compiled(code, "exec"), namespace)
     except Exception as err:
         buffer.write(f"{type(err).__name__}\n")
         if failed is not None:
             failed.append(err)
     return buffer.getvalue()
+
+
+def _compiled(source: str, mode: str) -> types.CodeType:
+    """``source`` compiled under a name ``linecache`` knows, as IPython compiles
+    a cell (so ``inspect.getsource`` finds the functions it defines)."""
+    name = f"<cell-{hashlib.sha1(source.encode()).hexdigest()[:12]}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    return compile(source, name, mode)
 
 
 def well_formed(cells: list[str]) -> bool:

@@ -16,7 +16,14 @@ import sys
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from reactive_kernel.analysis import BUILTIN_NAMES, CallEffects, CellAnalysis, analyse, bound_before
+from reactive_kernel.analysis import (
+    BUILTIN_NAMES,
+    CallEffects,
+    CellAnalysis,
+    analyse,
+    bound_before,
+    function_changes,
+)
 
 T = TransformerManager().transform_cell
 
@@ -52,10 +59,12 @@ def without_builtins(found: CellAnalysis) -> CellAnalysis:
              for c in found.calls)
     # Aliases (``test_aliases``), pass-only reads (``test_pass_only``), literal
     # changes (``test_literal_changes``) and names given to calls
-    # (``test_parameters_a_function_changes_in_place``) are left out too.
+    # (``test_parameters_a_function_changes_in_place``, ``test_attribute_calls``)
+    # are left out too.
     return dataclasses.replace(found, builtins=frozenset(), imported=frozenset(),
                                aliases=frozenset(), pass_only=frozenset(),
                                literal_changes=frozenset(), passed=frozenset(),
+                               attribute_calls=frozenset(),
                                calls=tuple(c for c in calls
                                            if c.reads or c.writes or c.changes))
 
@@ -949,3 +958,37 @@ def test_a_call_giving_names_changes_them_if_the_function_changes_its_parameter(
     held = analyse("for i in range(4):\n    update(beliefs[i], 'W', x=cfg.opts)\nf(g(a))")
     assert held.passed == {("update", 0, "beliefs"), ("update", "x", "cfg"), ("g", 0, "a")}
     assert not other.inplace
+
+
+def test_attribute_calls() -> None:
+    """Module-level calls through a name, with the names they are given: the
+    kernel looks whether they reach the notebook's own code (``.owncalls``)."""
+    found = analyse("spectrum.scale(2)\nhelpers.fix(df, key=cfg.k)\nax.set(title=t)\n"
+                    "pkg.mod.f(x)\n[o.go(o, y) for o in items]\nd['k'].push(z)\n"
+                    "def f():\n    obj.change(w)\n"
+                    "class C:\n    obj.change(v)\n")
+    assert found.attribute_calls == {
+        ("spectrum", (), "scale", ()),
+        ("helpers", (), "fix", ((0, "df"), ("key", "cfg"))),
+        ("ax", (), "set", (("title", "t"),)),
+        ("pkg", ("mod",), "f", ((0, "x"),)),
+    }
+
+
+@pytest.mark.parametrize(("source", "changes", "passes"), [
+    ("    def scale(self, factor):\n        self.hs *= factor\n", {(0, "self", True)}, set()),
+    ("def normalize(self):\n    self /= self.sum()\n    return self\n",
+     {(0, "self", False)}, set()),
+    ("@property\ndef total(self):\n    return sum(self.hs)\n", set(), set()),
+    ("def fill(self, out, *, log):\n    out.extend(self.seen)\n    log.append(1)\n",
+     {(1, "out", True), (-1, "log", True)}, set()),
+    ("def train(pmf, data):\n    for x in data:\n        update(pmf, x)\n"
+     "    helpers.clean(d=data[0])\n    pmf.helper(x)\n    g = update\n    g(pmf)\n",
+     set(), {(("update",), 0, 0, "pmf"), (("helpers", "clean"), "d", 1, "data")}),
+    ("def f(d):\n    d = d.copy()\n    g(d)\n", set(), set()),
+    ("x = 1\n", set(), set()),
+])
+def test_function_changes_from_a_functions_own_source(
+        source: str, changes: set, passes: set) -> None:  # type: ignore[type-arg]
+    found = function_changes(source)
+    assert found.changes == changes and found.passes == passes

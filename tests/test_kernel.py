@@ -9,6 +9,7 @@ import queue
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -1057,3 +1058,47 @@ def test_an_update_function_multiplying_its_argument_in_place_is_a_change_of_it(
     kernel.ok("tb_scale(tb_k, 2)", c[4])
     kernel.ok("print(tb_k)", c[5])
     assert kernel.ok("tb_scale(tb_k, 5)", c[4]).reactive["ran"] == [c[4]]
+
+
+def test_a_method_of_the_notebooks_own_class_changing_its_object_changes_the_name(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """ThinkDSP's ``spectrum.scale(2)`` (audit 16, D3): ``scale`` is a method of a
+    class in ``thinkdsp.py`` beside the notebook, doing ``self.hs *= factor``.
+    The call changes ``spectrum`` in place, as ``lst.append`` changes ``lst``:
+    edited, it re-runs on a fresh object and re-runs the cells below; run again
+    unchanged, it does not scale twice.  The same for a class defined in a cell,
+    a method changing what it is given, and a module's function imported by name."""
+    (tmp_path / "om_dsp.py").write_text(
+        "class Spectrum:\n    def __init__(self, hs):\n        self.hs = list(hs)\n"
+        "    def scale(self, factor):\n        self.hs = [h * factor for h in self.hs]\n"
+        "    def total(self):\n        return sum(self.hs)\n\n"
+        "def count(d):\n    d['n'] = d.get('n', 0) + 1\n")
+    c = ids("1", "2", "3", "4", "5", "6", "7", "8")
+    kernel.ok(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport om_dsp", c[0])
+    kernel.ok("om_s = om_dsp.Spectrum([1, 2])", c[1])
+    kernel.ok("om_s.scale(2)", c[2])
+    assert kernel.ok("print(om_s.hs, om_s.total())", c[3]).text(c[3]) == "[2, 4] 6\n"
+    edit = kernel.ok("om_s.scale(3)", c[2])
+    assert edit.reactive["ran"] == [c[1], c[2], c[3]]
+    assert edit.text(c[3]) == "[3, 6] 9\n"
+    assert kernel.ok("om_s.scale(3)", c[2]).text(c[3]) == "[3, 6] 9\n"  # not [9, 18]
+    # A method reading its object only (``total``) changes nothing.
+    assert kernel.ok("om_s.total()", c[4]).reactive["ran"] == [c[4]]
+    # A class of the notebook's own cells; a method changing its argument.
+    kernel.ok("class OmAcc:\n    def __init__(self):\n        self.seen = []\n"
+              "    def add(self, x):\n        self.seen.append(x)\n"
+              "    def fill(self, out):\n        out.extend(self.seen)\n"
+              "om_acc = OmAcc()\nom_out = []", c[4])
+    kernel.ok("om_acc.add(1)\nom_acc.fill(om_out)", c[5])
+    assert kernel.ok("print(om_acc.seen, om_out)", c[6]).text(c[6]) == "[1] [1]\n"
+    edit = kernel.ok("om_acc.add(2)\nom_acc.fill(om_out)", c[5])
+    assert edit.text(c[6]) == "[2] [2]\n"
+    # ``from om_dsp import count`` then ``count(d)``: run again, it counts once.
+    kernel.ok("from om_dsp import count as om_count\nom_d = {}", c[7])
+    c2 = ids("9", "10")
+    kernel.ok("om_count(om_d)", c2[0])
+    assert kernel.ok("print(om_d)", c2[1]).text(c2[1]) == "{'n': 1}\n"
+    again = kernel.ok("om_count(om_d)", c2[0])
+    assert c2[1] in again.reactive["ran"]
+    assert again.text(c2[1]) == "{'n': 1}\n"
+    assert kernel.value("om_d") == "{'n': 1}"

@@ -1,0 +1,165 @@
+"""Calls of the notebook's own functions and methods that change what they are given.
+
+The analysis sees ``lst.append(x)`` change ``lst`` because ``append`` is a
+known mutating method, and ``clean(df)`` change ``df`` when a cell defines
+``clean`` changing its parameter.  It cannot see through a method of the
+notebook's own classes (``spectrum.scale(2)`` with ``def scale(self, factor):
+self.hs *= factor`` in a cell, or in ``thinkdsp.py`` beside the notebook) or
+a function of its own modules (``helpers.clean(df)``, ``from helpers import
+clean``): which function runs depends on what the object is.  The kernel
+looks when it registers the cell: it finds the function the call reaches by
+the object's type (never calling a property or ``__getattr__``), and if the
+function is the notebook's own (defined in a cell, or in one of its modules:
+:class:`.settings.LocalModules`), reads its source and finds which
+parameters it changes in place (:func:`.analysis.function_changes`).  The
+names the call gives those parameters (``self`` being the object the method
+is called on) are then changed in place by the cell, as ``lst.append(x)``
+changes ``lst``: cells below reading them re-run when it is edited, and
+re-running it first re-runs their definers, so it never changes an object
+twice.
+
+Library code (an installed package, the standard library) is never read:
+its methods stay reads, as the README documents.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable, Iterable, Mapping
+
+from .analysis import FunctionChanges, function_changes
+from .values import immutable
+
+#: ``(name, attributes, function, given)``: see ``CellAnalysis.attribute_calls``.
+AttributeCall = tuple[str, tuple[str, ...], str, tuple[tuple[int | str, str], ...]]
+#: ``(function, position or keyword, name)``: see ``CellAnalysis.passed``.
+Passed = tuple[str, int | str, str]
+
+_MISSING = object()
+
+
+class OwnCalls:
+    """Finds the names a cell's calls of the notebook's own code change in place."""
+
+    def __init__(self, namespace: Mapping[str, object],
+                 own_module: Callable[[str], bool]) -> None:
+        self.namespace = namespace
+        #: Whether a module (by name) is one of the notebook's own.
+        self._own_module = own_module
+        #: Per function's code: what it does to its parameters.
+        self._known: dict[types.CodeType, FunctionChanges] = {}
+
+    def changed(self, attribute_calls: Iterable[AttributeCall],
+                passed: Iterable[Passed] = ()) -> frozenset[str]:
+        """The names these calls change in place, by what the objects are now."""
+        found: set[str] = set()
+        for name, path, attribute, given in attribute_calls:
+            target = self._reached(name, path, attribute)
+            if target is None:
+                continue
+            function, bound = target
+            shift = 1 if bound else 0
+            for position, param, certain in self._changes(function):
+                if bound and position == 0:
+                    if self._changes_object(name, certain):
+                        found.add(name)
+                    continue
+                for key, given_name in given:
+                    index = key + shift if isinstance(key, int) else key
+                    if index in (position, param) and self._changes_object(given_name, certain):
+                        found.add(given_name)
+        for callee, key, given_name in passed:
+            # ``from helpers import clean`` then ``clean(df)``; a cell's own
+            # function passing what it is given on (``def f(d): g(d)``).
+            called = self.namespace.get(callee)
+            if not isinstance(called, types.FunctionType) or not self._own(called):
+                continue
+            for position, param, certain in self._changes(called):
+                if key in (position, param) and self._changes_object(given_name, certain):
+                    found.add(given_name)
+        return frozenset(found)
+
+    def _changes_object(self, name: str, certain: bool) -> bool:
+        return certain or not immutable(self.namespace.get(name))
+
+    def _reached(self, name: str, path: tuple[str, ...], attribute: str,
+                 ) -> tuple[types.FunctionType, bool] | None:
+        """The notebook's own function ``name.path.attribute(...)`` calls, and
+        whether it is a method bound to ``name`` (so its first parameter is
+        ``name``'s object)."""
+        value = self.namespace.get(name, _MISSING)
+        for part in path:  # only through modules (``pkg.helpers.clean``)
+            if not isinstance(value, types.ModuleType):
+                return None
+            value = vars(value).get(part, _MISSING)
+        if value is _MISSING or isinstance(value, (type, types.FunctionType)):
+            return None  # (a class's own function: not bound; rare, left as a read)
+        if isinstance(value, types.ModuleType):
+            function = vars(value).get(attribute)
+            if isinstance(function, types.FunctionType) and self._own(function):
+                return function, False
+            return None
+        instance = getattr(value, "__dict__", None)
+        if isinstance(instance, dict) and attribute in instance:
+            return None  # an attribute of the object itself
+        for klass in type(value).__mro__:
+            found = vars(klass).get(attribute, _MISSING)
+            if found is _MISSING:
+                continue
+            if isinstance(found, staticmethod):
+                function = found.__func__
+                return (function, False) if isinstance(function, types.FunctionType) \
+                    and self._own(function) else None
+            if isinstance(found, types.FunctionType) and not path and self._own(found):
+                return found, True
+            return None  # (a method of an object a module holds: left as a read)
+        return None
+
+    def _own(self, function: types.FunctionType) -> bool:
+        return function.__globals__ is self.namespace or (
+            self._own_module(function.__module__ or ""))
+
+    def _changes(self, function: types.FunctionType, depth: int = 0,
+                 ) -> frozenset[tuple[int, str, bool]]:
+        """The parameters ``function`` changes in place, itself or by giving them
+        to the notebook's own functions that do (a few calls deep)."""
+        facts = self._facts(function)
+        if not facts.passes or depth >= _DEPTH:
+            return facts.changes
+        found = set(facts.changes)
+        for callee, key, position, param in facts.passes:
+            inner = self._function(function.__globals__, callee)
+            if inner is None or inner is function:
+                continue
+            for inner_position, inner_param, certain in self._changes(inner, depth + 1):
+                if key in (inner_position, inner_param):
+                    found.add((position, param, certain))
+        return frozenset(found)
+
+    def _function(self, scope: Mapping[str, object], path: tuple[str, ...],
+                  ) -> types.FunctionType | None:
+        """The notebook's own function a global name (through modules) holds."""
+        value = scope.get(path[0], _MISSING)
+        for part in path[1:]:
+            if not isinstance(value, types.ModuleType):
+                return None
+            value = vars(value).get(part, _MISSING)
+        return value if isinstance(value, types.FunctionType) and self._own(value) else None
+
+    def _facts(self, function: types.FunctionType) -> FunctionChanges:
+        code = function.__code__
+        found = self._known.get(code)
+        if found is None:
+            try:
+                found = function_changes(inspect.getsource(function))
+            except (OSError, TypeError, SyntaxError, ValueError):
+                found = FunctionChanges()  # no source (``exec`` of a string), or not Python
+            if len(self._known) > 4096:
+                self._known.clear()
+            self._known[code] = found
+        return found
+
+
+#: How many calls deep a parameter given on is followed.
+_DEPTH = 4
