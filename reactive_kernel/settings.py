@@ -592,6 +592,16 @@ class Settings:
             if made:
                 changed[name] = made
         if cell is None:
+            # Run outside the graph (an input without a cell id that links
+            # nothing: ``%cd sub``, ``%precision 2`` from nbclient or a console):
+            # nothing re-runs it, so what it set holds for every cell, as if set
+            # before them all; it is never undone.
+            for name, made in changed.items():
+                base = self.base.get(name)
+                if base is not None:
+                    self.base[name] = {**base, **made}
+            if changed:
+                self._targets.clear()
             return frozenset()
         if touched:
             self.module_changes[cell] = frozenset(touched)

@@ -599,3 +599,30 @@ def test_a_plot_cell_edited_re_runs_alone(kernel: KernelHarness) -> None:
     kernel.ok("plt.bar(['a', 'b'], [1, 3]);", c[1])
     kernel.ok("plt.plot([1, 2]);", c[2])
     assert kernel.ok("plt.bar(['a', 'b'], [1, 4]);", c[1]).reactive["ran"] == [c[1]]
+
+
+def test_settings_of_inputs_without_a_cell_id_that_link_nothing_hold(
+        fresh_kernel: KernelHarness, tmp_path: Path) -> None:
+    """nbclient, papermill and consoles send no cell ids: an input defining and
+    reading no name (``%cd sub``, ``%precision 2``, ``%config InlineBackend...``,
+    a star import of a module setting ``rcParams`` when loaded) runs once, kept
+    nowhere, and what it set must hold for the inputs after it, as in stock
+    (audit 17: the settings went back as the next input finished)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "nid_style.py").write_text(
+        "import matplotlib.pyplot as plt\nplt.rcParams['figure.dpi'] = 75\n")
+    k = fresh_kernel
+    k.ok(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})")
+    k.ok(f"%cd {tmp_path}/sub")
+    assert k.ok("import os\nos.path.basename(os.getcwd())").text() == "'sub'\n"
+    k.ok("%precision 2")
+    assert k.ok("3.14159").text() == "3.14\n"
+    k.ok("from nid_style import *")
+    assert k.ok("import matplotlib as mpl\nmpl.rcParams['figure.dpi']").text() == "75.00\n"
+    k.ok("%config InlineBackend.figure_format = 'svg'")
+    drawn = k.ok("plt.plot([1, 2]);")
+    assert [m for m in drawn.outputs() if "image/svg+xml" in m["content"].get("data", {})]
+    # Still so after an input that is kept (it defines a name).
+    k.ok("nid_x = 1")
+    assert k.ok("print(os.path.basename(os.getcwd()), mpl.rcParams['figure.dpi'])").text() \
+        == "sub 75.0\n"
