@@ -467,8 +467,9 @@ class Cascade:
                 break
             source = values.unseen_source(cell, name)
             if source is None or source in self.done or source in runner.batch \
-                    or source in seen or source in found:
-                continue
+                    or source in seen or source in found \
+                    or isinstance(values.observed.get(source, {}).get(name), ModuleType):
+                continue  # (run again, an import gives the same module: nothing fresh)
             definer = graph.binding(cell, name)
             at = found.index(definer) if definer in found else len(found)
             found.insert(at, source)

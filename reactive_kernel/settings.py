@@ -514,6 +514,12 @@ def default_settings() -> list[Setting]:
             SeabornObjects(), PandasDisplay(), LocalModules()]
 
 
+#: Code that may set a setting itself (see :meth:`Settings._load_time`).
+_SETTERS = re.compile(
+    r"rcParams|\brc\(|\.use\(|\bset_\w*\(|\.set\(|%precision|%cd\b|chdir|%config|%matplotlib"
+    r"|rcdefaults|option|\bseterr\b|\bglobal\b")
+
+
 class Settings:
     """Per cell, the settings its latest run changed; before a run, the settings
     the cells above leave (see the module's docstring)."""
@@ -536,6 +542,11 @@ class Settings:
         #: (not by loading them), and the notebook's own modules whose globals
         #: it rebound (see :class:`LocalModules`).
         self.module_changes: dict[CellId, frozenset[str]] = {}
+        #: Per cell whose latest run that loaded modules changed settings and
+        #: names no setter: the top-level modules it loaded, and those changes
+        #: (see :meth:`_load_time`).
+        self.loads: dict[CellId, tuple[frozenset[str], dict[str, State]]] = {}
+        self._count = len(sys.modules)
 
     def own_module(self, module: str) -> bool:
         """Whether ``module`` is one of the notebook's own (see :class:`LocalModules`)."""
@@ -550,6 +561,7 @@ class Settings:
     def before(self, cell: CellId, place: bool) -> None:
         """``cell`` is about to run; with ``place``, at its position: the settings
         become what the cells above it leave."""
+        self._count = len(sys.modules)
         for name, setting in self.settings.items():
             if name not in self.current:
                 state = setting.read()  # loaded since: as no cell changed it
@@ -591,6 +603,8 @@ class Settings:
                 made = dict(state)
             if made:
                 changed[name] = made
+        if cell is not None and cell in self.graph:
+            changed = self._load_time(cell, code, changed)
         if cell is None:
             # Run outside the graph (an input without a cell id that links
             # nothing: ``%cd sub``, ``%precision 2`` from nbclient or a console):
@@ -629,7 +643,40 @@ class Settings:
                 packages |= self.settings[name].packages
         return frozenset(packages)
 
+    def _load_time(self, cell: CellId, code: str, changed: dict[str, State],
+                   ) -> dict[str, State]:
+        """What ``cell`` changed, with what loading a module did in an earlier
+        run of it.  A module sets things once, when loaded (``import style``
+        of a module beside the notebook setting ``rcParams``, ``from preamble
+        import *``): run again, the cell imports it from the cache and sets
+        nothing, yet top to bottom its run does set them.  So a run that
+        loaded modules and changed settings, naming no setter itself (see
+        :data:`_SETTERS`: then the change may be the code's own), keeps those
+        changes for its later runs that load nothing, as long as its code
+        still names one of the modules that run loaded."""
+        count = self._count
+        if len(sys.modules) > count:
+            loaded = frozenset(n.partition(".")[0]
+                               for n in itertools.islice(sys.modules, count, None))
+            if changed and _SETTERS.search(code) is None:
+                self.loads[cell] = (loaded, {n: dict(v) for n, v in changed.items()})
+            else:
+                self.loads.pop(cell, None)
+            return changed
+        load = self.loads.get(cell)
+        if load is None:
+            return changed
+        modules, made = load
+        if not any(re.search(rf"\b{re.escape(m)}\b", code) for m in modules):
+            del self.loads[cell]
+            return changed
+        merged = dict(changed)
+        for name, values in made.items():
+            merged[name] = {**values, **changed.get(name, {})}
+        return merged
+
     def forget(self, cell: CellId) -> None:
+        self.loads.pop(cell, None)
         self.left.pop(cell, None)
         self.module_changes.pop(cell, None)
         if self.changes.pop(cell, None) is not None:

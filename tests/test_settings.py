@@ -626,3 +626,30 @@ def test_settings_of_inputs_without_a_cell_id_that_link_nothing_hold(
     k.ok("nid_x = 1")
     assert k.ok("print(os.path.basename(os.getcwd()), mpl.rcParams['figure.dpi'])").text() \
         == "sub 75.0\n"
+
+
+def test_settings_a_module_made_when_loaded_hold_when_its_import_runs_again(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """A module beside the notebook setting ``rcParams`` when loaded (``from
+    preamble import *``): its import run again takes the module from the cache
+    and sets nothing, but top to bottom the cell does set them (audit 17: a
+    re-run, or ``np.random.seed(17)`` below a star import re-running it, put
+    matplotlib's defaults back).  Edited to import it no more, it sets nothing."""
+    (tmp_path / "lt_style.py").write_text(
+        "import matplotlib as mpl\nmpl.rcParams['lines.markersize'] = 3.5\n")
+    c = ids("0", "1", "2", "3")
+    kernel.ok(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})", c[0])
+    kernel.ok("from lt_style import *", c[1])
+    # (A module changed in place gets nothing fresh from its import run again.)
+    assert kernel.ok("import numpy as np\nnp.random.seed(17)", c[2]).reactive["ran"] == [c[2]]
+    assert kernel.ok("mpl.rcParams['lines.linewidth'] = 1.5", c[2]).reactive[
+        "ran"] == [c[2]]
+    kernel.ok("pass", c[2])
+    probe = "import matplotlib as mpl\nprint(mpl.rcParams['lines.markersize'])"
+    assert kernel.ok(probe, c[3]).text(c[3]) == "3.5\n"
+    kernel.ok("from lt_style import *", c[1])
+    assert kernel.ok(probe, c[3]).text(c[3]) == "3.5\n"
+    edit = kernel.ok("from lt_style import *\nimport math", c[1])
+    assert kernel.ok(probe, c[3]).text(c[3]) == "3.5\n", edit.reactive
+    kernel.ok("import math", c[1])
+    assert kernel.ok(probe, c[3]).text(c[3]) == "6.0\n"
