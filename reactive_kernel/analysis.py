@@ -596,14 +596,16 @@ def _target_bases(target: ast.expr, found: set[str]) -> None:
 
 
 #: Methods that change their object in place: the builtin containers' (list, dict,
-#: set, deque), pandas' ``insert`` and scikit-learn's ``fit`` and ``set_params``.  A
-#: call of one on a name (``lst.append(1)``, ``df.insert(0, "c", 1)``) changes that
-#: name in place.
+#: set, deque), pandas' ``insert``, scikit-learn's ``fit`` and ``set_params`` and
+#: networkx's graph builders.  A call of one on a name (``lst.append(1)``,
+#: ``df.insert(0, "c", 1)``, ``G.add_edge(0, 5)``) changes that name in place.
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
     "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
     "symmetric_difference_update", "fit", "partial_fit", "fit_transform", "fit_predict",
     "appendleft", "extendleft", "popleft", "set_params",
+    "add_edge", "add_edges_from", "add_weighted_edges_from", "add_node", "add_nodes_from",
+    "remove_edge", "remove_edges_from", "remove_node", "remove_nodes_from",
 })
 
 

@@ -718,6 +718,7 @@ def test_calls_give_the_same_result_whatever_the_hash_seed() -> None:
     ("rng.shuffle(x)", {"x"}),
     ("q.appendleft(0)", {"q"}),
     ("est.set_params(C=2)", {"est"}),
+    ("G.add_edge(0, 5)\nG.remove_nodes_from([1, 2])", {"G"}),
     ("Xs = scaler.fit_transform(X)", {"scaler"}),
     ("random.shuffle(make())", set()),
     ("sorted(xs)", set()),
