@@ -135,6 +135,7 @@ class ReactiveKernel(IPythonKernel):
         self._settled = True  # see _is_pending
         self._warnings_fresh = False  # see _rerun
         self._note_warnings()
+        self._note_figures()
         self._peek = self.peek_queued and os.environ.get("REACTIVE_KERNEL_PEEK", "1") != "0"
         #: None until the first shell request: then whether the peek saw it.
         self._peek_works: bool | None = None if self._peek else False
@@ -522,6 +523,28 @@ class ReactiveKernel(IPythonKernel):
             show(message, category, filename, lineno, file, line)
 
         warnings.showwarning = showwarning
+
+    def _note_figures(self) -> None:
+        """A cell leaving a matplotlib figure open when it ends, with the inline
+        backend (which shows and closes every figure a cell made, after it),
+        drew it: it reads matplotlib's settings (:meth:`Runner.drew_figure`),
+        though it may name no plotting module (``pmf.plot()``, ``nx.draw(G)``).
+        Registered before the backend's own ``post_execute`` hook, so it sees
+        the figures before they are closed."""
+        runner = self.runner
+
+        def drew() -> None:
+            cell = runner.running
+            pyplot = sys.modules.get("matplotlib.pyplot")
+            if cell is None or pyplot is None:
+                return
+            try:
+                if pyplot.get_fignums() and "inline" in str(pyplot.get_backend()):
+                    runner.drew_figure(cell)
+            except Exception:  # a pyplot that cannot say: nothing noted
+                pass
+
+        self.shell.events.register("post_execute", drew)
 
     async def _rerun_executor(self, cell: CellId, code: str, trigger: bool) -> Outcome:
         return await self._rerun(cell, code)

@@ -88,6 +88,14 @@ def _library(value: object) -> bool:
     return _package(value) in _LIBRARIES
 
 
+def _draws_only(analysis: CellAnalysis) -> bool:
+    """A cell binding nothing but by imports (and files it writes: a figure
+    saved), changing nothing in place: drawing a figure, it only shows (see
+    :meth:`Runner.showed`)."""
+    return not analysis.inplace and all(
+        files.is_file_name(name) for name in analysis.defs - analysis.imported)
+
+
 class Runner:
     """Plans and runs cascades; owns the graph, the kept values and run state.
 
@@ -140,8 +148,12 @@ class Runner:
         self._written: dict[CellId, frozenset[str]] = {}
         #: Names cells bound to modules, by top-level package (see :meth:`showed`).
         self._module_names: dict[str, set[str]] = {}
-        #: Cells that showed a warning in their latest run (see :meth:`warned`).
+        #: Cells that showed a warning in their latest run (see :meth:`warned`),
+        #: and that drew a matplotlib figure (see :meth:`drew_figure`).
         self._warned: set[CellId] = set()
+        self._figured: set[CellId] = set()
+        #: Cells that drew a figure, binding and changing nothing (see :meth:`showed`).
+        self._drawing: set[CellId] = set()
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
@@ -414,9 +426,12 @@ class Runner:
     ) -> CellUpdate:
         shown = self._shown.get(cell, frozenset())
         if not analysis.shows_only:
-            # (A cell binding names only follows the plotting settings, drawing.)
+            # (A cell binding names only follows the plotting settings, drawing;
+            # so does one that drew a figure, binding and changing nothing.)
+            drawing = (analysis.binds_only and _DRAWS.search(code) is not None) or (
+                cell in self._drawing and _draws_only(analysis))
             shown = frozenset(n for n in shown if _plotting(self.namespace.get(n))) \
-                if analysis.binds_only and _DRAWS.search(code) is not None else frozenset()
+                if drawing else frozenset()
         shown |= self._warns.get(cell, frozenset())
         shown -= analysis.refs | analysis.defs
         if shown:
@@ -655,6 +670,11 @@ class Runner:
                     parts.append(graph.cell(definer).code)
         return "\n".join(parts)
 
+    def drew_figure(self, cell: CellId) -> None:
+        """``cell``, running, drew a matplotlib figure (see :meth:`showed`)."""
+        if cell in self.graph:
+            self._figured.add(cell)
+
     def warned(self, cell: CellId) -> None:
         """``cell``, running, showed a warning: what it shows follows the
         ``warnings`` module's filters, so it reads the names cells bound that
@@ -676,7 +696,9 @@ class Runner:
         ``warnings.filterwarnings(...)`` above re-runs it.  A cell that only
         binds names and shows, drawing through pandas (``ax = df.plot()``:
         ``CellAnalysis.binds_only``), reads matplotlib's names the same way: an
-        edited style above re-draws it.  Sticky until the cell is dropped."""
+        edited style above re-draws it; so does a cell that drew a figure
+        (:meth:`drew_figure`) binding and changing nothing (``pmf.plot()``,
+        ``nx.draw(G)``).  Sticky until the cell is dropped."""
         node = self.graph.cell(cell)
         namespace = self.namespace
         packages: set[str] = set()
@@ -719,6 +741,14 @@ class Runner:
                 packages.add(package)
         if packages and _DRAWS.search(code) is not None:
             packages.add("matplotlib")
+        if cell in self._figured:
+            self._figured.discard(cell)
+            if analysis is not None and _draws_only(analysis):
+                # It drew a figure, binding (but by imports) and changing nothing
+                # (``pmf.plot()``, ``nx.draw(G)``, ``decorate(...)``): it draws with
+                # matplotlib's settings, as a cell drawing with ``plt`` does.
+                self._drawing.add(cell)
+                packages.add("matplotlib")
         warned = cell in self._warned
         self._warned.discard(cell)
         new = False
@@ -839,6 +869,7 @@ class Runner:
         self._shown.pop(cell, None)
         self._warns.pop(cell, None)
         self._warned.discard(cell)
+        self._drawing.discard(cell)
         self.settings.forget(cell)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)

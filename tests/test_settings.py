@@ -653,3 +653,27 @@ def test_settings_a_module_made_when_loaded_hold_when_its_import_runs_again(
     assert kernel.ok(probe, c[3]).text(c[3]) == "3.5\n", edit.reactive
     kernel.ok("import math", c[1])
     assert kernel.ok(probe, c[3]).text(c[3]) == "6.0\n"
+
+
+def test_a_cell_that_drew_a_figure_naming_no_plotting_module_follows_a_style(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """``pmf.plot()``, ``nx.draw(G)``, a helper module's ``draw(v)``: a cell drawing
+    through a library names no plotting module, yet draws with matplotlib's
+    settings.  Having drawn a figure (binding nothing, changing nothing), it
+    reads the plotting modules bound above it: an edited style re-draws it
+    (audit 16 T26, audit 17 T3).  A cell that drew and binds a name is left as
+    it is (re-running it would make its names anew)."""
+    (tmp_path / "fd_plots.py").write_text(
+        "import matplotlib.pyplot as plt\n\ndef draw(v):\n    plt.figure()\n"
+        "    plt.plot(v)\n    return len(v)\n")
+    c = ids("0", "1", "2", "3")
+    kernel.ok(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport fd_plots\n"
+              "import matplotlib.pyplot as plt", c[0])
+    kernel.ok("plt.rcParams['lines.linewidth'] = 6.0", c[1])
+    first = kernel.ok("fd_plots.draw([1, 3, 2])", c[2])
+    assert mimes(first, c[2]) == ["image/png"]
+    kernel.ok("fd_n = fd_plots.draw([1, 3, 2])", c[3])
+    edit = kernel.ok("plt.rcParams['lines.linewidth'] = 1.0", c[1])
+    assert edit.reactive["ran"] == [c[1], c[2]]
+    assert images(edit, c[2]) and images(edit, c[2]) != images(first, c[2])
+    kernel.ok("pass", c[1])
