@@ -29,6 +29,7 @@ from .generators import (
     snapshot,
 )
 from .graph import CellId
+from .settings import FIGURES
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable
 
@@ -270,6 +271,7 @@ class Cascade:
                   if g in used or self.graph.definers(g)} if placed else {}
         objects = dict(runner.values.generator_objects) if placed else {}
         object_states = {key: object_state(value) for key, value in objects.items()}
+        ran_before = cell in runner.settings.left
         runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
         resettled = runner.settings.after(cell if cell in self.graph else None, code,
@@ -364,6 +366,10 @@ class Cascade:
                     and (r.state is None or same_state(before[n].state, r.state)))
                 and not before[n].dropped and r.value is not PASS
             }
+            if ran_before and FIGURES in self.graph.cell(cell).defs \
+                    and not resettled & {"matplotlib", "seaborn"}:
+                # It left how figures are drawn as its last run did.
+                self.same[cell][FIGURES] = None
             if outcome.status == "ok":
                 runner.showed(cell, code)
         else:

@@ -35,7 +35,7 @@ from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .owncalls import OwnCalls
-from .settings import Settings
+from .settings import FIGURES, Settings
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
 from .values import ABSENT, NO_CELL, ValueStore, generator_called, immutable, method_changes
 
@@ -154,6 +154,8 @@ class Runner:
         self._figured: set[CellId] = set()
         #: Cells that drew a figure, binding and changing nothing (see :meth:`showed`).
         self._drawing: set[CellId] = set()
+        #: Cells registered as definers of ``settings.FIGURES``.
+        self._figure_setters: set[CellId] = set()
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
@@ -341,6 +343,13 @@ class Runner:
             analysis = replace(analysis, inplace=analysis.inplace | aliases,
                                defs=analysis.defs | aliases, refs=analysis.refs | aliases,
                                weak=analysis.weak | reads)
+        if cell in self.settings.figure_setters or any(
+                _plotting(self.namespace.get(n)) for n in analysis.inplace):
+            # It changes how figures are drawn (see ``settings.FIGURES``).
+            analysis = replace(analysis, defs=analysis.defs | {FIGURES})
+            self._figure_setters.add(cell)
+        else:
+            self._figure_setters.discard(cell)
         if analysis.imported:
             analysis = self._settings_through_imports(cell, analysis)
         written = self._written.get(cell)
@@ -432,6 +441,11 @@ class Runner:
                 cell in self._drawing and _draws_only(analysis))
             shown = frozenset(n for n in shown if _plotting(self.namespace.get(n))) \
                 if drawing else frozenset()
+        if (cell in self._drawing and _draws_only(analysis)) \
+                or any(_plotting(self.namespace.get(n)) for n in shown):
+            # It draws with the settings the cells above leave, named or not
+            # (a helper module's ``set_pyplot_params()`` above ``pmf.plot()``).
+            shown |= {FIGURES}
         shown |= self._warns.get(cell, frozenset())
         shown -= analysis.refs | analysis.defs
         if shown:
@@ -603,7 +617,8 @@ class Runner:
             and value.__name__.partition(".")[0] in packages
             and not is_private(name) and graph.definer_above(cell, name) is not None
         ) if packages else frozenset()
-        if found == known:
+        if found == known and (cell in self.settings.figure_setters) == (
+                cell in self._figure_setters):
             return frozenset()
         try:
             analysis = self.analyse(code)
@@ -741,17 +756,19 @@ class Runner:
                 packages.add(package)
         if packages and _DRAWS.search(code) is not None:
             packages.add("matplotlib")
+        drawer = False
         if cell in self._figured:
             self._figured.discard(cell)
             if analysis is not None and _draws_only(analysis):
                 # It drew a figure, binding (but by imports) and changing nothing
                 # (``pmf.plot()``, ``nx.draw(G)``, ``decorate(...)``): it draws with
                 # matplotlib's settings, as a cell drawing with ``plt`` does.
+                drawer = cell not in self._drawing
                 self._drawing.add(cell)
                 packages.add("matplotlib")
         warned = cell in self._warned
         self._warned.discard(cell)
-        new = False
+        new = drawer
         for kept, wanted in ((self._shown, packages),
                              (self._warns, {"warnings"} if warned else set())):
             known = kept.get(cell, frozenset())
@@ -870,6 +887,7 @@ class Runner:
         self._warns.pop(cell, None)
         self._warned.discard(cell)
         self._drawing.discard(cell)
+        self._figure_setters.discard(cell)
         self.settings.forget(cell)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)

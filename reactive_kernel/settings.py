@@ -514,6 +514,12 @@ def default_settings() -> list[Setting]:
             SeabornObjects(), PandasDisplay(), LocalModules()]
 
 
+#: A pseudo-name for how figures are drawn: defined by the cells changing
+#: matplotlib's or seaborn's settings (:attr:`Settings.figure_setters`), read
+#: by the cells that drew a figure naming no plotting module (``pmf.plot()``).
+FIGURES = "<figures>"
+_PLOTTING = frozenset({"matplotlib", "seaborn"})
+
 #: Code that may set a setting itself (see :meth:`Settings._load_time`).
 _SETTERS = re.compile(
     r"rcParams|\brc\(|\.use\(|\bset_\w*\(|\.set\(|%precision|%cd\b|chdir|%config|%matplotlib"
@@ -546,6 +552,10 @@ class Settings:
         #: names no setter: the top-level modules it loaded, and those changes
         #: (see :meth:`_load_time`).
         self.loads: dict[CellId, tuple[frozenset[str], dict[str, State]]] = {}
+        #: Cells whose latest run changed how figures are drawn (matplotlib's or
+        #: seaborn's settings, the inline backend's formats), seen or not, loading
+        #: the library or not: definers of :data:`FIGURES`.
+        self.figure_setters: set[CellId] = set()
         self._count = len(sys.modules)
 
     def own_module(self, module: str) -> bool:
@@ -577,6 +587,7 @@ class Settings:
         Returns the packages whose settings it left otherwise than its last run."""
         changed: dict[str, State] = {}
         touched: set[str] = set()
+        figures = False
         reach = code if reach is None else reach
         for name, setting in self.settings.items():
             if setting.gate is not None and setting.gate.search(reach) is None:
@@ -592,6 +603,7 @@ class Settings:
                 before = self.base.setdefault(name, setting.pristine() or state)
             made = _changes(before, state)
             if made:
+                figures = figures or bool(setting.packages & _PLOTTING)
                 self.current[name] = state
                 if isinstance(setting, LocalModules):
                     touched |= {m.partition(".")[0] for m in setting.changed(before, state)}
@@ -605,6 +617,10 @@ class Settings:
                 changed[name] = made
         if cell is not None and cell in self.graph:
             changed = self._load_time(cell, code, changed)
+            if figures:
+                self.figure_setters.add(cell)
+            else:
+                self.figure_setters.discard(cell)
         if cell is None:
             # Run outside the graph (an input without a cell id that links
             # nothing: ``%cd sub``, ``%precision 2`` from nbclient or a console):
@@ -677,6 +693,7 @@ class Settings:
 
     def forget(self, cell: CellId) -> None:
         self.loads.pop(cell, None)
+        self.figure_setters.discard(cell)
         self.left.pop(cell, None)
         self.module_changes.pop(cell, None)
         if self.changes.pop(cell, None) is not None:

@@ -16,6 +16,7 @@ from reactive_kernel.graph import CellId, DependencyGraph
 from reactive_kernel.settings import Setting, Settings, State
 
 from .conftest import KernelHarness
+from .test_kernel import graph_request
 
 
 class Store(Setting):
@@ -677,3 +678,33 @@ def test_a_cell_that_drew_a_figure_naming_no_plotting_module_follows_a_style(
     assert edit.reactive["ran"] == [c[1], c[2]]
     assert images(edit, c[2]) and images(edit, c[2]) != images(first, c[2])
     kernel.ok("pass", c[1])
+
+
+def test_a_figure_drawn_through_helpers_follows_settings_no_cell_names(
+        fresh_kernel: KernelHarness, tmp_path: Path) -> None:
+    """ThinkBayes2's chapters: ``set_pyplot_params()`` of its ``utils.py`` sets
+    ``rcParams`` in the cell that first loads matplotlib, and ``pmf.plot()`` cells
+    below never name a plotting module; no cell binds one.  Figures follow the
+    settings through ``<figures>``, defined by every cell changing them and read
+    by every cell that drew a figure: taking the call out re-draws the plot
+    (audit 16 T26), and so does a style cell inserted above it.  (A kernel of
+    its own: the order it sends is the whole notebook's.)"""
+    kernel = fresh_kernel
+    (tmp_path / "fg_utils.py").write_text(
+        "import matplotlib.pyplot as plt\n\ndef set_params():\n"
+        "    plt.rcParams['lines.linewidth'] = 6.0\n\n"
+        "def draw(v):\n    plt.figure()\n    plt.plot(v)\n")
+    c = ids("0", "1", "2")
+    kernel.ok(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})", c[0])
+    kernel.ok("import fg_utils\nfg_utils.set_params()", c[1])
+    first = kernel.ok("fg_utils.draw([1, 3, 2])", c[2])
+    edit = kernel.ok("import fg_utils", c[1])
+    assert edit.reactive["ran"] == [c[1], c[2]]
+    assert images(edit, c[2]) and images(edit, c[2]) != images(first, c[2])
+    style = f"{c[2]}-style"
+    graph_request(kernel, order=[c[0], c[1], style, c[2]])  # inserted above the plot
+    styled = kernel.ok("import matplotlib.pyplot as fg_plt\n"
+                       "fg_plt.rcParams['lines.linewidth'] = 6.0", style)
+    assert styled.reactive["ran"] == [style, c[2]]
+    assert images(styled, c[2]) == images(first, c[2])
+    kernel.ok("pass", style)
