@@ -11,7 +11,8 @@ the first two arguments (or a path keyword) of a call of a known writer
 (``savefig``, ``to_csv``, ``np.save``, ``joblib.dump``, ``torch.save``...),
 ``open(path, 'w')`` (or ``'x'``; not ``'a'``: adding to a file makes no new
 version of it), ``Path(path).write_text(...)``
-and ``%%writefile path``.  The kernel makes each a pseudo-name, ``file:<path>``,
+and ``%%writefile path``; and the paths it deletes (``os.remove(path)``,
+``Path(path).unlink()``), which it reads too.  The kernel makes each a pseudo-name, ``file:<path>``,
 that the cell defines (:func:`pseudo_name`), and a cell whose code names the path
 anywhere else (:func:`names_path`: in a string, a shell line, a magic) reads it,
 from above only: a cell above the writer reads the file as it was before.  A
@@ -39,7 +40,7 @@ WRITERS = frozenset({
 _PATH_KEYWORDS = frozenset({"path", "fname", "filename", "path_or_buf", "excel_writer",
                             "file", "buf", "filepath", "file_name", "fp"})
 #: Cheap test before parsing: code that cannot write a file by any of the above.
-_HINT = re.compile(r"save|dump|to_\w+\s*\(|write|open\s*\(|imsave|imwrite")
+_HINT = re.compile(r"save|dump|to_\w+\s*\(|write|open\s*\(|imsave|imwrite|remove|unlink")
 _WRITEFILE = re.compile(r"\A\s*%%writefile[ \t]+(?:-a[ \t]+)?(\S+)")
 
 
@@ -65,11 +66,11 @@ def written(code: str, transform: Callable[[str], str] | None = None) -> dict[st
         return {}
     found: dict[str, int] = {}
 
-    def add(raw: object) -> None:
+    def add(raw: object, mentions: int = 1) -> None:
         if isinstance(raw, str):
             path = _normal(raw)
             if path is not None:
-                found[path] = found.get(path, 0) + 1
+                found[path] = found.get(path, 0) + mentions
 
     magic = _WRITEFILE.match(code)
     if magic is not None:
@@ -98,6 +99,16 @@ def written(code: str, transform: Callable[[str], str] | None = None) -> dict[st
                 and isinstance(func.value, ast.Call) and func.value.args \
                 and isinstance(func.value.args[0], ast.Constant):
             add(func.value.args[0].value)  # Path('out.txt').write_text(...)
+        elif callee in ("remove", "unlink") and node.args \
+                and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id == "os" and isinstance(node.args[0], ast.Constant):
+            # ``os.remove('tmp.txt')``: a new version of the file (none), and a
+            # read of it (it must be there): run again, it needs its writer again.
+            add(node.args[0].value, mentions=0)
+        elif callee == "unlink" and isinstance(func, ast.Attribute) \
+                and isinstance(func.value, ast.Call) and func.value.args \
+                and isinstance(func.value.args[0], ast.Constant):
+            add(func.value.args[0].value, mentions=0)  # Path('tmp.txt').unlink()
         elif callee in WRITERS:
             literal = next((a.value for a in node.args[:2]
                             if isinstance(a, ast.Constant) and isinstance(a.value, str)), None)

@@ -329,6 +329,10 @@ def test_the_paths_a_cell_writes_and_the_cells_naming_them() -> None:
     assert written("%%writefile helper.py\nx = 1") == {"helper.py": 1}
     assert written("df.to_csv(f'out_{i}.csv')\nplt.savefig(name)") == {}  # not literal
     assert written("x = 'fig.png'") == {}
+    # A deletion makes a new version (none) and reads the file: its mention counts.
+    assert written("os.remove('tmp.txt')\nPath('t2.txt').unlink()") == {"tmp.txt": 0, "t2.txt": 0}
+    assert names_path("os.remove('tmp.txt')", "tmp.txt", {"tmp.txt": 0})
+    assert written("names.remove('tmp.txt')") == {}
     own = written("plt.savefig('fig.png')")
     assert not names_path("plt.savefig('fig.png')", "fig.png", own)
     assert names_path("Image('fig.png')", "fig.png", {})
@@ -708,3 +712,18 @@ def test_a_figure_drawn_through_helpers_follows_settings_no_cell_names(
     assert styled.reactive["ran"] == [style, c[2]]
     assert images(styled, c[2]) == images(first, c[2])
     kernel.ok("pass", style)
+
+
+def test_a_cell_deleting_a_file_runs_again_after_its_writer(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """pydata-book ch03 (audit 17): ``open('tmp.txt', 'w')...`` then
+    ``os.remove('tmp.txt')``.  Run again, the deletion would find no file;
+    top to bottom it does: its writer runs again first."""
+    c = ids("0", "1", "2", "3")
+    kernel.ok(f"import os\nos.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok("with open('rm.txt', 'w') as f:\n    f.write('x')", c[1])
+    kernel.ok("os.remove('rm.txt')", c[2])
+    assert kernel.ok("print(os.path.exists('rm.txt'))", c[3]).text(c[3]) == "False\n"
+    again = kernel.ok("os.remove('rm.txt')", c[2])
+    assert again.reactive["restored"] == [c[1]] and not (tmp_path / "rm.txt").exists()
+    kernel.ok("pass", c[0])
