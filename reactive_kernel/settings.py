@@ -666,15 +666,18 @@ class Settings:
         of a module beside the notebook setting ``rcParams``, ``from preamble
         import *``): run again, the cell imports it from the cache and sets
         nothing, yet top to bottom its run does set them.  So a run that
-        loaded modules and changed settings, naming no setter itself (see
-        :data:`_SETTERS`: then the change may be the code's own), keeps those
-        changes for its later runs that load nothing, as long as its code
-        still names one of the modules that run loaded."""
+        loaded the notebook's own modules (:class:`LocalModules`) and changed
+        settings, naming no setter itself (see :data:`_SETTERS`: then the
+        change may be the code's own), keeps those changes for its later runs
+        that load nothing, as long as its code still names one of them."""
         count = self._count
         if len(sys.modules) > count:
+            local = self.settings.get(LocalModules.name)
             loaded = frozenset(n.partition(".")[0]
-                               for n in itertools.islice(sys.modules, count, None))
-            if changed and _SETTERS.search(code) is None:
+                               for n in itertools.islice(sys.modules, count, None)
+                               ) & (local.packages if isinstance(local, LocalModules)
+                                    else frozenset())
+            if loaded and changed and _SETTERS.search(code) is None:
                 self.loads[cell] = (loaded, {n: dict(v) for n, v in changed.items()})
             else:
                 self.loads.pop(cell, None)
@@ -684,8 +687,7 @@ class Settings:
             return changed
         modules, made = load
         if not any(re.search(rf"\b{re.escape(m)}\b", code) for m in modules):
-            del self.loads[cell]
-            return changed
+            return changed  # (kept: edited back to import it, it sets them again)
         merged = dict(changed)
         for name, values in made.items():
             merged[name] = {**values, **changed.get(name, {})}

@@ -658,6 +658,9 @@ def test_settings_a_module_made_when_loaded_hold_when_its_import_runs_again(
     assert kernel.ok(probe, c[3]).text(c[3]) == "3.5\n", edit.reactive
     kernel.ok("import math", c[1])
     assert kernel.ok(probe, c[3]).text(c[3]) == "6.0\n"
+    kernel.ok("from lt_style import *", c[1])  # back: from the cache, setting it again
+    assert kernel.ok(probe, c[3]).text(c[3]) == "3.5\n"
+    kernel.ok("pass", c[1])
 
 
 def test_a_cell_that_drew_a_figure_naming_no_plotting_module_follows_a_style(
