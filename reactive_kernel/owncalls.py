@@ -55,7 +55,10 @@ class OwnCalls:
         """The names these calls change in place, by what the objects are now."""
         found: set[str] = set()
         for name, path, attribute, given in attribute_calls:
-            target = self._reached(name, path, attribute)
+            try:
+                target = self._reached(name, path, attribute)
+            except Exception:  # an object answering attribute lookups its own way
+                continue
             if target is None:
                 continue
             function, bound = target
@@ -73,7 +76,7 @@ class OwnCalls:
             # ``from helpers import clean`` then ``clean(df)``; a cell's own
             # function passing what it is given on (``def f(d): g(d)``).
             called = self.namespace.get(callee)
-            if not isinstance(called, types.FunctionType) or not self._own(called):
+            if type(called) is not types.FunctionType or not self._own(called):
                 continue
             for position, param, certain in self._changes(called):
                 if key in (position, param) and self._changes_object(given_name, certain):
@@ -81,7 +84,12 @@ class OwnCalls:
         return frozenset(found)
 
     def _changes_object(self, name: str, certain: bool) -> bool:
-        return certain or not immutable(self.namespace.get(name))
+        if certain:
+            return True
+        try:
+            return not immutable(self.namespace.get(name))
+        except Exception:  # an object answering ``isinstance`` its own way
+            return True
 
     def _reached(self, name: str, path: tuple[str, ...], attribute: str,
                  ) -> tuple[types.FunctionType, bool] | None:
@@ -153,8 +161,8 @@ class OwnCalls:
         if found is None:
             try:
                 found = function_changes(inspect.getsource(function))
-            except (OSError, TypeError, SyntaxError, ValueError):
-                found = FunctionChanges()  # no source (``exec`` of a string), or not Python
+            except Exception:  # no source (``exec`` of a string), or not Python
+                found = FunctionChanges()
             if len(self._known) > 4096:
                 self._known.clear()
             self._known[code] = found
