@@ -644,10 +644,13 @@ class Runner:
     def aliased(self, cell: CellId, code: str) -> frozenset[CellId]:
         """After ``cell`` ran: the other names (bound by a cell above it) holding an
         object it changed in place (``b = a`` above ``b[0] = 9``, ``data = df``
-        above ``data.dropna(inplace=True)``) are changed in place too, as a run
-        from the top changes them: the cells below reading ``a`` re-run when the
-        cell does, and a re-run of it first re-makes ``a``.  Found again after
-        each run.  Returns the cells whose reads now bind to it."""
+        above ``data.dropna(inplace=True)``), or holding it as an item of a list,
+        tuple or dict or an attribute of an instance of the notebook's classes
+        (``tables`` of ``table2 = tables[2]`` above ``table2.columns = [...]``;
+        see :func:`_holds`), are changed in place too, as a run from the top changes them:
+        the cells below reading ``a`` re-run when the cell does, and a re-run of
+        it first re-makes ``a``.  Found again after each run.  Returns the cells
+        whose reads now bind to it."""
         known = self._aliases.get(cell, frozenset())
         try:
             analysis = self.analyse(code)
@@ -663,8 +666,8 @@ class Runner:
                 changed[id(value)] = value
         found = frozenset(
             name for name, value in namespace.items()
-            if id(value) in changed and changed[id(value)] is value and name not in own
-            and name not in analysis.defs and not is_private(name)
+            if _holds(value, lambda item: changed.get(id(item)) is item)
+            and name not in own and name not in analysis.defs and not is_private(name)
             and graph.definer_above(cell, name) is not None) if changed else frozenset()
         if found == known:
             return frozenset()

@@ -1102,3 +1102,20 @@ def test_a_method_of_the_notebooks_own_class_changing_its_object_changes_the_nam
     assert c2[1] in again.reactive["ran"]
     assert again.text(c2[1]) == "{'n': 1}\n"
     assert kernel.value("om_d") == "{'n': 1}"
+
+
+def test_a_change_in_place_of_an_item_changes_the_container_holding_it(
+        kernel: KernelHarness) -> None:
+    """ModSimPy chap05 (audit 17): ``table2 = tables[2]`` then ``table2.columns =
+    [...]``.  The list holding the changed object changes too: run again, the
+    cell first re-makes the list (and the item taken out of it), so it never
+    changes the object twice; the cells reading the list below re-run."""
+    c = ids("0", "1", "2", "3")
+    kernel.ok("ca_rows = [[1], [2]]", c[0])
+    kernel.ok("ca_row = ca_rows[0]", c[1])
+    kernel.ok("ca_row.append(9)", c[2])
+    assert kernel.ok("print(ca_rows)", c[3]).text(c[3]) == "[[1, 9], [2]]\n"
+    again = kernel.ok("ca_row.append(9)", c[2])
+    assert again.text(c[3]) == "[[1, 9], [2]]\n"  # not [[1, 9, 9], [2]]
+    edit = kernel.ok("ca_row.append(8)", c[2])
+    assert edit.text(c[3]) == "[[1, 8], [2]]\n"
