@@ -536,8 +536,9 @@ class ReactiveKernel(IPythonKernel):
         def drew() -> None:
             cell = runner.running
             pyplot = sys.modules.get("matplotlib.pyplot")
-            if cell is None or pyplot is None:
-                return
+            if cell is None or pyplot is None \
+                    or "matplotlib_inline.backend_inline" not in sys.modules:
+                return  # (not asking pyplot its backend: that may resolve one)
             try:
                 if pyplot.get_fignums() and "inline" in str(pyplot.get_backend()):
                     runner.drew_figure(cell)

@@ -88,6 +88,13 @@ def _library(value: object) -> bool:
     return _package(value) in _LIBRARIES
 
 
+def _changing(analysis: CellAnalysis, names: frozenset[str]) -> CellAnalysis:
+    """The analysis with ``names`` changed in place: defined anew for the cells
+    below, and read (weakly, if the code does not read them itself)."""
+    return replace(analysis, inplace=analysis.inplace | names, defs=analysis.defs | names,
+                   refs=analysis.refs | names, weak=analysis.weak | (names - analysis.refs))
+
+
 def _draws_only(analysis: CellAnalysis) -> bool:
     """A cell binding nothing but by imports (and files it writes: a figure
     saved), changing nothing in place: drawing a figure, it only shows (see
@@ -339,10 +346,7 @@ class Runner:
         aliases = (self._aliases.get(cell, frozenset())
                    | self._module_sets.get(cell, frozenset())) - analysis.defs
         if aliases:
-            reads = aliases - analysis.refs
-            analysis = replace(analysis, inplace=analysis.inplace | aliases,
-                               defs=analysis.defs | aliases, refs=analysis.refs | aliases,
-                               weak=analysis.weak | reads)
+            analysis = _changing(analysis, aliases)
         if cell in self.settings.figure_setters or any(
                 _plotting(self.namespace.get(n)) for n in analysis.inplace):
             # It changes how figures are drawn (see ``settings.FIGURES``).
@@ -515,10 +519,7 @@ class Runner:
             - analysis.defs
         if not changed:
             return analysis
-        return replace(analysis, inplace=analysis.inplace | changed,
-                       defs=analysis.defs | changed, refs=analysis.refs | changed,
-                       weak=analysis.weak | (changed - analysis.refs),
-                       shows_only=False, binds_only=False)
+        return replace(_changing(analysis, changed), shows_only=False, binds_only=False)
 
     def _plotting_family(self, analysis: CellAnalysis) -> CellAnalysis:
         """A setting of matplotlib, pyplot or seaborn (``mpl.rc(...)``,
