@@ -667,7 +667,7 @@ class Runner:
                 changed[id(value)] = value
         found = frozenset(
             name for name, value in namespace.items()
-            if _holds(value, lambda item: changed.get(id(item)) is item)
+            if _holds(value, lambda item: changed.get(id(item), ABSENT) is item)
             and name not in own and name not in analysis.defs and not is_private(name)
             and graph.definer_above(cell, name) is not None) if changed else frozenset()
         if found == known:

@@ -1119,3 +1119,26 @@ def test_a_change_in_place_of_an_item_changes_the_container_holding_it(
     assert again.text(c[3]) == "[[1, 9], [2]]\n"  # not [[1, 9, 9], [2]]
     edit = kernel.ok("ca_row.append(8)", c[2])
     assert edit.text(c[3]) == "[[1, 8], [2]]\n"
+
+
+def test_a_value_holding_none_is_not_taken_for_a_holder_of_a_changed_object(
+        kernel: KernelHarness) -> None:
+    """DSIRP's linked lists: ``node1.next = node2`` changes ``node1`` and
+    ``node2``, not ``node3`` (a node whose ``next`` is None, as is any item the
+    changed objects are compared with when none matches).  Taken for a holder,
+    ``node3`` tied the cell to every cell above changing it: re-running
+    ``lpop(t)`` re-ran the whole notebook above it."""
+    c = ids("0", "1", "2", "3", "4", "5", "6")
+    kernel.ok("class HnNode:\n    def __init__(self, data, next=None):\n"
+              "        self.data, self.next = data, next", c[0])
+    kernel.ok("hn1, hn2, hn3 = HnNode(1), HnNode(2), HnNode(3)", c[1])
+    kernel.ok("hn1.next = hn2", c[2])
+    kernel.ok("hn_list = [None, 1]", c[3])
+    kernel.ok("hn_d = {'a': []}\nhn_d['a'].append(1)", c[4])
+    kernel.ok("print(hn_list, hn_d)", c[5])
+    cells = graph_request(kernel)["cells"]
+    assert "hn3" not in cells[c[2]]["defines"]
+    assert "hn_list" not in cells[c[4]]["defines"]
+    again = kernel.ok("hn1.next = hn2", c[2])
+    assert c[5] not in again.reactive["ran"]
+    assert again.reactive["ran"] == [c[1], c[2]]
