@@ -67,6 +67,7 @@ from dataclasses import dataclass, field, replace
 
 from .generators import NUMPY, STDLIB
 from .ipython_syntax import (
+    NAMELESS_CELL_MAGICS,
     PYTHON_ARG_LINE_MAGICS,
     PYTHON_BODY_CELL_MAGICS,
     expanded_names,
@@ -252,6 +253,23 @@ def is_private(name: str) -> bool:
     one ``_`` (``_scale = 2``) are the notebook's, linked like any other."""
     return name.startswith("__") or _IPYTHON_NAMES.fullmatch(name) is not None
 
+
+
+_CELL_MAGIC = re.compile(r"\A\s*%%([\w.]+)")
+
+
+def unread_cell_magic(code: str, cell_magics: Iterable[str] = ()) -> bool:
+    """Whether ``code`` is a cell magic the analysis does not read that may run
+    code in the namespace: one of the notebook's own or a package's (a
+    ``%%expect`` that gives its body to ``run_cell``, ``%%cython``), not one
+    whose body is Python (``%%time``), another language (``%%bash``), or
+    analysed by ``cell_magics`` (``%%sql``)."""
+    found = _CELL_MAGIC.match(code)
+    if found is None:
+        return False
+    name = found.group(1)
+    return name not in PYTHON_BODY_CELL_MAGICS and name not in NAMELESS_CELL_MAGICS \
+        and name not in _RUNNING_MAGICS and name not in frozenset(cell_magics)
 
 @dataclass(frozen=True)
 class MagicNames:

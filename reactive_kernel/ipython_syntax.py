@@ -15,6 +15,12 @@ import string
 
 #: Cell magics whose body is Python code that runs in the user namespace.
 PYTHON_BODY_CELL_MAGICS: frozenset[str] = frozenset({"time", "timeit", "capture"})
+#: Cell magics whose body is another language, markup or a file's text, run
+#: outside the user namespace: they bind no names (``%%bash --out v`` aside).
+NAMELESS_CELL_MAGICS: frozenset[str] = frozenset({
+    "bash", "sh", "script", "perl", "ruby", "python", "python2", "python3", "pypy",
+    "html", "HTML", "javascript", "js", "latex", "markdown", "svg", "writefile", "file",
+})
 #: Line magics whose argument is a Python statement.
 PYTHON_ARG_LINE_MAGICS: frozenset[str] = frozenset({"time", "timeit"})
 # timeit options that take a value ("-n 3") versus plain flags ("-q").

@@ -30,6 +30,7 @@ from .analysis import (
     analyse,
     bound_before,
     is_private,
+    unread_cell_magic,
 )
 from .calls import CallTimeReads
 from .cascade import Cascade, Stop
@@ -57,7 +58,7 @@ def _plotting(value: object) -> bool:
 
 #: Code that may bind names the analysis cannot list (see :meth:`Runner.binds_unseen`).
 _UNSEEN = re.compile(
-    r"import\s*\*|\bexec\s*\(|\bglobals\s*\(|%(?:run|pylab|store)\b"
+    r"import\s*\*|\bexec\s*\(|\bglobals\s*\(|\brun_cell\s*\(|%(?:run|pylab|store)\b"
     r"|run_line_magic\(\s*['\"](?:run|pylab|store)['\"]")
 
 
@@ -276,10 +277,12 @@ class Runner:
 
     def binds_unseen(self, code: str, cell: CellId | None = None) -> bool:
         """Whether ``code`` may bind names the analysis cannot list: a star
-        import, ``exec``, ``globals()``, ``%run``, ``%pylab``, ``%store -r``, in
-        it or in a cell defining a function it reads (``setx()`` with ``def
-        setx(): globals()["x"] = 2`` above)."""
-        if _UNSEEN.search(code) is not None:
+        import, ``exec``, ``globals()``, ``run_cell(...)``, ``%run``, ``%pylab``,
+        ``%store -r``, a cell magic the analysis does not read (the notebook's
+        own ``%%expect`` running its body), in it or in a cell defining a
+        function it reads (``setx()`` with ``def setx(): globals()["x"] = 2``
+        above)."""
+        if _UNSEEN.search(code) is not None or unread_cell_magic(code, self._cell_magics):
             return True
         if cell is None or cell not in self.graph:
             return False

@@ -23,6 +23,7 @@ from reactive_kernel.analysis import (
     analyse,
     bound_before,
     function_changes,
+    unread_cell_magic,
 )
 
 T = TransformerManager().transform_cell
@@ -993,3 +994,17 @@ def test_function_changes_from_a_functions_own_source(
         source: str, changes: set, passes: set) -> None:  # type: ignore[type-arg]
     found = function_changes(source)
     assert found.changes == changes and found.passes == passes
+
+
+def test_a_cell_magic_the_analysis_does_not_read_may_bind_names_unseen() -> None:
+    """A notebook's own cell magic (ThinkPython's ``%%expect``, which runs its
+    body with ``run_cell``) may bind names: the kernel watches what it rebinds.
+    Magics with a Python body, another language's, or an analysed one do not."""
+    assert unread_cell_magic("%%expect TypeError\nt[0] = 1")
+    assert unread_cell_magic("\n%%cython\ndef f(): pass")
+    assert not unread_cell_magic("%%time\nx = 1")
+    assert not unread_cell_magic("%%bash\nls")
+    assert not unread_cell_magic("%%writefile a.py\nx = 1")
+    assert not unread_cell_magic("%%sql\nSELECT 1", {"sql"})
+    assert unread_cell_magic("%%sql\nSELECT 1")
+    assert not unread_cell_magic("x = 1\n%%expect")

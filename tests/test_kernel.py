@@ -1142,3 +1142,24 @@ def test_a_value_holding_none_is_not_taken_for_a_holder_of_a_changed_object(
     again = kernel.ok("hn1.next = hn2", c[2])
     assert c[5] not in again.reactive["ran"]
     assert again.reactive["ran"] == [c[1], c[2]]
+
+
+def test_names_a_cell_magic_of_the_notebook_runs_its_body_to_bind_are_seen_below(
+        kernel: KernelHarness) -> None:
+    """ThinkPython (audit 18): its own ``%%expect`` magic gives the cell's body to
+    ``run_cell``; the name the body rebinds is no definition the analysis sees.
+    Run top to bottom with cell ids, the reader below printed the value of the
+    definer above it, as for ``get_ipython().run_cell(...)`` itself; an edit of
+    the magic's body re-runs the reader."""
+    c = ids("0", "1", "2", "3", "4", "5")
+    kernel.ok("from IPython.core.magic import register_cell_magic\n"
+              "@register_cell_magic\ndef rk_expect(line, cell):\n"
+              "    get_ipython().run_cell(cell)", c[0])
+    kernel.ok("cm_t = tuple('abc')", c[1])
+    kernel.ok("%%rk_expect\ncm_t = (7, 3)", c[2])
+    assert kernel.ok("print(divmod(*cm_t))", c[3]).text(c[3]) == "(2, 1)\n"
+    edit = kernel.ok("%%rk_expect\ncm_t = (9, 4)", c[2])
+    assert c[3] in edit.reactive["ran"]
+    assert edit.text(c[3]) == "(2, 1)\n"
+    kernel.ok("get_ipython().run_cell('cm_t = (11, 4)')", c[4])
+    assert kernel.ok("print(divmod(*cm_t))", c[5]).text(c[5]) == "(2, 3)\n"
