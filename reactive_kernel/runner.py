@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import types
-from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from itertools import islice
 
@@ -339,6 +339,7 @@ class Runner:
         analysis = self._method_changes_known(analysis)
         if analysis.attribute_calls or analysis.passed:
             analysis = self._own_calls_known(analysis)
+        analysis = self._iterators_known(analysis)
         if _FIGURE_SETTINGS.search(code) is not None:
             analysis = self._figure_settings(cell, code, analysis)
         hidden = self._hidden_draws.get(cell)
@@ -523,6 +524,20 @@ class Runner:
         if not changed:
             return analysis
         return replace(_changing(analysis, changed), shows_only=False, binds_only=False)
+
+    def _iterators_known(self, analysis: CellAnalysis) -> CellAnalysis:
+        """The analysis with the iterators it reads changed in place: a
+        generator, ``iter(t)``, ``zip(a, b)``, an ``itertools`` or ``csv``
+        reader, an iterator class of the notebook's own (see :func:`_iterator`).
+        Reading one is consuming it (``next(it)``, ``for x in it``,
+        ``list(it)``): re-running the cell first re-makes it, as top to bottom
+        would have it, and the cells below reading it re-run after it."""
+        namespace = self.namespace
+        found = frozenset(n for n in analysis.refs - analysis.defs
+                          if _iterator(namespace.get(n)))
+        if not found:
+            return analysis
+        return replace(_changing(analysis, found), shows_only=False, binds_only=False)
 
     def _plotting_family(self, analysis: CellAnalysis) -> CellAnalysis:
         """A setting of matplotlib, pyplot or seaborn (``mpl.rc(...)``,
@@ -1310,6 +1325,21 @@ class Runner:
                 self.settings.finalize()
                 self.values.enforce_budget()
         return report
+
+
+#: Modules whose iterator types only iterate (not a file or a database cursor,
+#: which other calls use too): see :func:`_iterator`.
+_ITERATOR_MODULES = frozenset({"builtins", "itertools", "_csv", "csv", "collections", "__main__"})
+
+
+def _iterator(value: object) -> bool:
+    """A generator, or an iterator of the builtins (``iter(t)``, ``zip``,
+    ``map``, ``enumerate``), ``itertools``, ``csv`` or the notebook's own
+    classes: reading it consumes it."""
+    if isinstance(value, types.GeneratorType):
+        return True
+    kind = type(value)
+    return isinstance(value, Iterator) and getattr(kind, "__module__", None) in _ITERATOR_MODULES
 
 
 #: Items of a list, tuple or dict looked at for a widget (every widget change scans the

@@ -263,6 +263,40 @@ def test_rerunning_an_in_place_change_starts_from_the_definer() -> None:
     assert nb.ns["lst"] == [1, 2]
 
 
+def test_reading_an_iterator_consumes_it_so_a_rerun_starts_from_its_definer() -> None:
+    """DSIRP's generator notebook (audit 18): ``it = card_generator(...)``,
+    ``next(it)``, ``next(it)``, ``for card in it``.  A re-run of ``next(it)`` raised
+    StopIteration (the generator was spent) where top to bottom shows the first
+    card: a read of a generator or an iterator of the builtins, ``itertools``,
+    ``csv`` or the notebook's own classes is a change of it in place."""
+    nb = Notebook()
+    nb.run("make", "def gen(n):\n    yield from range(n)\nit = gen(3)")
+    nb.run("first", "a = next(it)")
+    nb.run("second", "b = next(it)")
+    nb.run("rest", "rest = list(it)")
+    assert (nb.ns["a"], nb.ns["b"], nb.ns["rest"]) == (0, 1, [2])
+    report = nb.run("first", "a = next(it)")
+    assert report.ran == ["make", "first", "second", "rest"]
+    assert (nb.ns["a"], nb.ns["b"], nb.ns["rest"]) == (0, 1, [2])
+    report = nb.run("rest", "rest = list(it)")
+    assert report.ran == ["make", "first", "second", "rest"] and nb.ns["rest"] == [2]
+    # The builtins' iterators and itertools' too; a list is no iterator.
+    nb.run("z", "pairs = zip('ab', 'cd')\nfrom itertools import count\nids = count()")
+    nb.run("zz", "first_pair = next(pairs)\nfirst_id = next(ids)")
+    report = nb.run("zz", "first_pair = next(pairs)\nfirst_id = next(ids)")
+    assert report.ran == ["z", "zz"]
+    assert (nb.ns["first_pair"], nb.ns["first_id"]) == (("a", "c"), 0)
+    nb.run("l", "xs = [1, 2]")
+    nb.run("ll", "n = len(xs)")
+    assert nb.run("ll", "n = len(xs)").ran == ["ll"]
+    # A database cursor or a file is no mere iterator: re-running an INSERT does not
+    # re-run the cells above using the cursor.
+    nb.run("db", "import sqlite3\ncon = sqlite3.connect(':memory:')\ncur = con.cursor()")
+    nb.run("t", "cur.execute('CREATE TABLE t (x)')")
+    nb.run("i", "cur.execute('INSERT INTO t VALUES (1)')")
+    assert nb.run("i", "cur.execute('INSERT INTO t VALUES (1)')").ran == ["i"]
+
+
 def test_a_reader_of_an_object_changed_below_gets_a_fresh_one() -> None:
     nb = Notebook()
     nb.run("make", "d = {}")
