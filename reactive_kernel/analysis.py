@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import keyword
 import re
 import symtable
 import textwrap
@@ -255,21 +256,26 @@ def is_private(name: str) -> bool:
 
 
 
-_CELL_MAGIC = re.compile(r"\A\s*%%([\w.]+)")
+_CELL_MAGIC = re.compile(r"\A\s*%%([\w.]+)([^\n]*)")
 
 
-def unread_cell_magic(code: str, cell_magics: Iterable[str] = ()) -> bool:
-    """Whether ``code`` is a cell magic the analysis does not read that may run
-    code in the namespace: one of the notebook's own or a package's (a
-    ``%%expect`` that gives its body to ``run_cell``, ``%%cython``), not one
-    whose body is Python (``%%time``), another language (``%%bash``), or
-    analysed by ``cell_magics`` (``%%sql``)."""
+def unread_cell_magic(code: str, cell_magics: Iterable[str] = ()) -> frozenset[str] | None:
+    """If ``code`` is a cell magic the analysis does not read, one that may run
+    code in the namespace (the notebook's own or a package's: a ``%%expect``
+    giving its body to ``run_cell``, ThinkPython's ``%%add_method_to Card``
+    setting a method of ``Card``, ``%%cython``), the identifiers on its line
+    (``Card``); None for any other code, and for a magic whose body is Python
+    (``%%time``), another language (``%%bash``), or analysed by ``cell_magics``
+    (``%%sql``)."""
     found = _CELL_MAGIC.match(code)
     if found is None:
-        return False
+        return None
     name = found.group(1)
-    return name not in PYTHON_BODY_CELL_MAGICS and name not in NAMELESS_CELL_MAGICS \
-        and name not in _RUNNING_MAGICS and name not in frozenset(cell_magics)
+    if name in PYTHON_BODY_CELL_MAGICS or name in NAMELESS_CELL_MAGICS \
+            or name in _RUNNING_MAGICS or name in frozenset(cell_magics):
+        return None
+    return frozenset(w for w in found.group(2).replace(",", " ").split()
+                     if w.isidentifier() and not keyword.iskeyword(w))
 
 @dataclass(frozen=True)
 class MagicNames:

@@ -282,7 +282,8 @@ class Runner:
         own ``%%expect`` running its body), in it or in a cell defining a
         function it reads (``setx()`` with ``def setx(): globals()["x"] = 2``
         above)."""
-        if _UNSEEN.search(code) is not None or unread_cell_magic(code, self._cell_magics):
+        if _UNSEEN.search(code) is not None \
+                or unread_cell_magic(code, self._cell_magics) is not None:
             return True
         if cell is None or cell not in self.graph:
             return False
@@ -340,6 +341,9 @@ class Runner:
         if analysis.attribute_calls or analysis.passed:
             analysis = self._own_calls_known(analysis)
         analysis = self._iterators_known(analysis)
+        magic = unread_cell_magic(code, self._cell_magics)
+        if magic:
+            analysis = self._magic_line_known(analysis, magic)
         if _FIGURE_SETTINGS.search(code) is not None:
             analysis = self._figure_settings(cell, code, analysis)
         hidden = self._hidden_draws.get(cell)
@@ -539,6 +543,18 @@ class Runner:
             return analysis
         return replace(_changing(analysis, found), shows_only=False, binds_only=False)
 
+    def _magic_line_known(self, analysis: CellAnalysis, words: frozenset[str]) -> CellAnalysis:
+        """A cell magic the analysis does not read, naming objects on its line
+        (ThinkPython's ``%%add_method_to Card``, which sets a method of
+        ``Card``): it may change them, so it changes them in place (but
+        modules, and what cannot change)."""
+        namespace = self.namespace
+        found = frozenset(
+            w for w in words
+            if (v := namespace.get(w, ABSENT)) is not ABSENT and not is_private(w)
+            and not isinstance(v, types.ModuleType) and not immutable(v))
+        return _changing(analysis, found) if found else analysis
+
     def _plotting_family(self, analysis: CellAnalysis) -> CellAnalysis:
         """A setting of matplotlib, pyplot or seaborn (``mpl.rc(...)``,
         ``sns.set_theme()``, ``plt.rcParams[...] = ...``) is one of all three: the
@@ -683,9 +699,26 @@ class Runner:
             if value is not ABSENT and not isinstance(value, types.ModuleType) \
                     and not immutable(value):
                 changed[id(value)] = value
+        # A class of the notebook's own changed (``%%add_method_to Card``,
+        # ``Dog.species = 'wolf'``) changes what its instances and subclasses
+        # do and show.
+        classes = tuple(v for v in changed.values()
+                        if isinstance(v, type) and v.__module__ == "__main__")
+
+        def holds(item: object) -> bool:
+            if changed.get(id(item), ABSENT) is item:
+                return True
+            if not classes:
+                return False
+            try:
+                return issubclass(item, classes) if isinstance(item, type) \
+                    else isinstance(item, classes)
+            except Exception:  # a class answering ``isinstance`` its own way
+                return False
+
         found = frozenset(
             name for name, value in namespace.items()
-            if _holds(value, lambda item: changed.get(id(item), ABSENT) is item)
+            if _holds(value, holds)
             and name not in own and name not in analysis.defs and not is_private(name)
             and graph.definer_above(cell, name) is not None) if changed else frozenset()
         if found == known:

@@ -1000,11 +1000,12 @@ def test_a_cell_magic_the_analysis_does_not_read_may_bind_names_unseen() -> None
     """A notebook's own cell magic (ThinkPython's ``%%expect``, which runs its
     body with ``run_cell``) may bind names: the kernel watches what it rebinds.
     Magics with a Python body, another language's, or an analysed one do not."""
-    assert unread_cell_magic("%%expect TypeError\nt[0] = 1")
-    assert unread_cell_magic("\n%%cython\ndef f(): pass")
-    assert not unread_cell_magic("%%time\nx = 1")
-    assert not unread_cell_magic("%%bash\nls")
-    assert not unread_cell_magic("%%writefile a.py\nx = 1")
-    assert not unread_cell_magic("%%sql\nSELECT 1", {"sql"})
-    assert unread_cell_magic("%%sql\nSELECT 1")
-    assert not unread_cell_magic("x = 1\n%%expect")
+    assert unread_cell_magic("%%expect TypeError\nt[0] = 1") == {"TypeError"}
+    assert unread_cell_magic("%%add_method_to Card\n    def f(self): pass") == {"Card"}
+    assert unread_cell_magic("\n%%cython -a\ndef f(): pass") == frozenset()
+    assert unread_cell_magic("%%time\nx = 1") is None
+    assert unread_cell_magic("%%bash\nls") is None
+    assert unread_cell_magic("%%writefile a.py\nx = 1") is None
+    assert unread_cell_magic("%%sql\nSELECT 1", {"sql"}) is None
+    assert unread_cell_magic("%%sql\nSELECT 1") == frozenset()
+    assert unread_cell_magic("x = 1\n%%expect") is None

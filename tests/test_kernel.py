@@ -1163,3 +1163,56 @@ def test_names_a_cell_magic_of_the_notebook_runs_its_body_to_bind_are_seen_below
     assert edit.text(c[3]) == "(2, 1)\n"
     kernel.ok("get_ipython().run_cell('cm_t = (11, 4)')", c[4])
     assert kernel.ok("print(divmod(*cm_t))", c[5]).text(c[5]) == "(2, 3)\n"
+
+
+def test_a_cell_magic_changing_a_class_named_on_its_line_reruns_its_instances_readers(
+        kernel: KernelHarness) -> None:
+    """ThinkPython's ``%%add_method_to Card`` (audit 18) runs the method's ``def``
+    and sets it on the class named on its line: an unread cell magic naming an
+    object changes it in place; a class of the notebook's own changed in place
+    changes its instances, so an edit of the magic re-runs the cells below
+    reading a card made above it (``print(queen)``), as top to bottom shows."""
+    c = ids("0", "1", "2", "3", "4")
+    kernel.ok("from IPython.core.magic import register_cell_magic\n"
+              "@register_cell_magic\ndef rk_add_method_to(line, cell):\n"
+              "    ns = get_ipython().user_ns\n"
+              "    before = set(ns)\n"
+              "    get_ipython().run_cell(cell)\n"
+              "    for name in set(ns) - before:\n"
+              "        setattr(ns[line.strip()], name, ns.pop(name))", c[0])
+    kernel.ok("class AmCard:\n    def __init__(self, rank):\n        self.rank = rank", c[1])
+    kernel.ok("am_queen = AmCard(12)", c[2])
+    kernel.ok("%%rk_add_method_to AmCard\ndef __str__(self):\n    return f'card {self.rank}'",
+              c[3])
+    assert kernel.ok("print(am_queen)", c[4]).text(c[4]) == "card 12\n"
+    edit = kernel.ok("%%rk_add_method_to AmCard\ndef __str__(self):\n"
+                     "    return f'Card {self.rank}!'", c[3])
+    assert c[4] in edit.reactive["ran"]
+    assert edit.text(c[4]) == "Card 12!\n"
+    # A cell inserted above the magic sees the instance as top to bottom has it:
+    # without the method the magic sets below it.
+    new = ids("new")[0]
+    graph_request(kernel, order=[c[0], c[1], c[2], new, c[3], c[4]])
+    ran = kernel.ok("print(str(am_queen).startswith('<'))", new)
+    assert ran.text(new) == "True\n"  # the default str, not 'Card 12!'
+    assert c[4] in ran.reactive["ran"] and ran.text(c[4]) == "Card 12!\n"
+
+
+def test_a_class_changed_below_changes_its_instances_and_subclasses(
+        kernel: KernelHarness) -> None:
+    """``s = Sub()`` / ``print(s.unit)`` / ``Base.unit = 'cm'``: the class changed
+    in place changes its subclasses and instances; the reader above the change,
+    run again, gets a fresh ``s`` of fresh classes and shows ``m`` as top to
+    bottom does (it showed ``cm``); an edit of the setting re-runs the reader
+    below it."""
+    c = ids("0", "1", "2", "3", "4", "5")
+    kernel.ok("class CaBase:\n    unit = 'm'", c[0])
+    kernel.ok("class CaSub(CaBase):\n    pass", c[1])
+    kernel.ok("ca_s = CaSub()", c[2])
+    kernel.ok("print(ca_s.unit)", c[3])
+    kernel.ok("CaBase.unit = 'cm'", c[4])
+    assert kernel.ok("print(ca_s.unit)", c[5]).text(c[5]) == "cm\n"
+    again = kernel.ok("print(ca_s.unit)", c[3])
+    assert again.text(c[3]) == "m\n" and again.text(c[5]) == "cm\n"
+    edit = kernel.ok("CaBase.unit = 'km'", c[4])
+    assert c[5] in edit.reactive["ran"] and edit.text(c[5]) == "km\n"
