@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import types
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from itertools import islice
@@ -58,7 +59,8 @@ def _plotting(value: object) -> bool:
 
 #: Code that may bind names the analysis cannot list (see :meth:`Runner.binds_unseen`).
 _UNSEEN = re.compile(
-    r"import\s*\*|\bexec\s*\(|\bglobals\s*\(|\brun_cell\s*\(|%(?:run|pylab|store)\b"
+    r"import\s*\*|\bexec\s*\(|\bglobals\s*\(|\.(?:run_cell|ex|push)\s*\(|\buser_ns\b"
+    r"|%(?:run|pylab|store)\b"
     r"|run_line_magic\(\s*['\"](?:run|pylab|store)['\"]")
 
 
@@ -277,7 +279,8 @@ class Runner:
 
     def binds_unseen(self, code: str, cell: CellId | None = None) -> bool:
         """Whether ``code`` may bind names the analysis cannot list: a star
-        import, ``exec``, ``globals()``, ``run_cell(...)``, ``%run``, ``%pylab``,
+        import, ``exec``, ``globals()``, the shell's ``run_cell``, ``ex``, ``push``
+        and ``user_ns``, ``%run``, ``%pylab``,
         ``%store -r``, a cell magic the analysis does not read (the notebook's
         own ``%%expect`` running its body), in it or in a cell defining a
         function it reads (``setx()`` with ``def setx(): globals()["x"] = 2``
@@ -1360,6 +1363,13 @@ class Runner:
         return report
 
 
+def _collection(kind: type) -> bool:
+    """A ``collections`` subclass of a builtin container (``defaultdict``,
+    ``OrderedDict``, ``Counter``), or a ``namedtuple``: its items are its own."""
+    return kind.__module__ == "collections" or (
+        issubclass(kind, tuple) and isinstance(getattr(kind, "_fields", None), tuple))
+
+
 #: Modules whose iterator types only iterate (not a file or a database cursor,
 #: which other calls use too): see :func:`_iterator`.
 _ITERATOR_MODULES = frozenset({"builtins", "itertools", "_csv", "csv", "collections", "__main__"})
@@ -1382,14 +1392,17 @@ HOLDS_SCAN = 1000
 
 def _holds(kept: object, holds: Callable[[object], bool]) -> bool:
     """``holds`` accepts ``kept``, one of the first :data:`HOLDS_SCAN` items of a
-    list, tuple or dict, or an attribute of an instance of a class the notebook
-    defined (``app.slider``)."""
+    list, tuple, dict or deque (or of the ``collections`` kinds of them: a
+    ``defaultdict``, an ``OrderedDict``, a ``namedtuple``), or an attribute of an
+    instance of a class the notebook defined (``app.slider``)."""
     if holds(kept):
         return True
-    if isinstance(kept, (list, tuple)) and type(kept) in (list, tuple):
+    kind = type(kept)
+    if isinstance(kept, (list, tuple, deque)) and (
+            kind in (list, tuple, deque) or _collection(kind)):
         return any(holds(item) for item in islice(kept, HOLDS_SCAN))
-    if isinstance(kept, dict) and type(kept) is dict:
-        return any(holds(item) for item in islice(kept.values(), HOLDS_SCAN))
+    if isinstance(kept, dict) and (kind is dict or _collection(kind)):
+        return any(holds(item) for item in islice(dict.values(kept), HOLDS_SCAN))
     if getattr(type(kept), "__module__", None) == "__main__" and not isinstance(kept, type):
         attributes = getattr(kept, "__dict__", None)
         if isinstance(attributes, dict):

@@ -1121,6 +1121,26 @@ def test_a_change_in_place_of_an_item_changes_the_container_holding_it(
     assert edit.text(c[3]) == "[[1, 8], [2]]\n"
 
 
+def test_a_change_in_place_of_an_item_of_a_collections_container_changes_it(
+        kernel: KernelHarness) -> None:
+    """ThinkPython chap18 (audit 18): ``d = defaultdict(list)`` / ``t = d['k']`` /
+    ``t.append(...)``; run again, the last cell appended twice: only a plain list,
+    tuple or dict counted as holding its items (an ``OrderedDict``, a
+    ``namedtuple`` and a deque too)."""
+    for make in ["from collections import defaultdict\ncc_d = defaultdict(list)",
+                 "from collections import OrderedDict\ncc_d = OrderedDict(k=[])",
+                 "from collections import namedtuple\ncc_d = namedtuple('P', 'k b')([], 0)",
+                 "from collections import deque\ncc_d = deque([[]])"]:
+        c = ids("0", "1", "2", "3")
+        kernel.ok(make, c[0])
+        take = "cc_t = cc_d[0]" if "deque" in make or "namedtuple" in make else "cc_t = cc_d['k']"
+        kernel.ok(take, c[1])
+        kernel.ok("cc_t.append(1)", c[2])
+        kernel.ok("print(cc_t)", c[3])
+        again = kernel.ok("cc_t.append(1)", c[2])
+        assert again.text(c[3]) == "[1]\n", make
+
+
 def test_a_value_holding_none_is_not_taken_for_a_holder_of_a_changed_object(
         kernel: KernelHarness) -> None:
     """DSIRP's linked lists: ``node1.next = node2`` changes ``node1`` and
@@ -1163,6 +1183,12 @@ def test_names_a_cell_magic_of_the_notebook_runs_its_body_to_bind_are_seen_below
     assert edit.text(c[3]) == "(2, 1)\n"
     kernel.ok("get_ipython().run_cell('cm_t = (11, 4)')", c[4])
     assert kernel.ok("print(divmod(*cm_t))", c[5]).text(c[5]) == "(2, 3)\n"
+    # The shell's ``ex``, ``push`` and ``user_ns`` as well.
+    for code, shown in [("get_ipython().ex('cm_t = (13, 4)')", "(3, 1)\n"),
+                        ("get_ipython().push({'cm_t': (14, 4)})", "(3, 2)\n"),
+                        ("get_ipython().user_ns['cm_t'] = (15, 4)", "(3, 3)\n")]:
+        kernel.ok(code, c[4])
+        assert kernel.ok("print(divmod(*cm_t))", c[5]).text(c[5]) == shown, code
 
 
 def test_a_cell_magic_changing_a_class_named_on_its_line_reruns_its_instances_readers(
