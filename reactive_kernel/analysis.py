@@ -830,6 +830,12 @@ class FunctionChanges:
     #: 0, 0, "d")``; ``helpers.clean(data=d)``: ``(("helpers", "clean"), "data",
     #: 0, "d")``): if the callee changes what it is given there, so does this one.
     passes: frozenset[tuple[tuple[str, ...], int | str, int, str]] = frozenset()
+    #: ``(position, name, attributes, method)`` for each call of a method of a
+    #: parameter (never rebound) or of an object its attributes hold
+    #: (``self.corner.translate(dx, dy)``: ``(0, "self", ("corner",),
+    #: "translate")``): if that method changes its object, the parameter's object
+    #: changes there (the kernel looks: see :mod:`.owncalls`).
+    methods: frozenset[tuple[int, str, tuple[str, ...], str]] = frozenset()
 
 
 def function_changes(source: str) -> FunctionChanges:
@@ -847,14 +853,19 @@ def function_changes(source: str) -> FunctionChanges:
     params = {name: position for position, name in every if name not in rebound}
     local = rebound | {name for _position, name in every}
     passes = set()
+    methods = set()
     for call in calls:
         callee = _attribute_path(call.func)
+        if callee is not None and "[]" not in callee and len(callee) > 1 \
+                and callee[0] in params:
+            methods.add((params[callee[0]], callee[0], callee[1:-1], callee[-1]))
         if callee is None or "[]" in callee or callee[0] in local or callee[0] in BUILTIN_NAMES:
             continue  # (a method of a parameter or a local: not a global's function)
         for key, name in _given(call):
             if name in params:
                 passes.add((callee, key, params[name], name))
-    return FunctionChanges(_Scopes(source, tree).changed_params(node), frozenset(passes))
+    return FunctionChanges(_Scopes(source, tree).changed_params(node), frozenset(passes),
+                           frozenset(methods))
 
 
 def _query_names(call: ast.Call) -> list[str]:

@@ -53,7 +53,17 @@ class OwnCalls:
     def changed(self, attribute_calls: Iterable[AttributeCall],
                 passed: Iterable[Passed] = ()) -> frozenset[str]:
         """The names these calls change in place, by what the objects are now."""
-        found: set[str] = set()
+        return frozenset(name for name, _path in self.changed_paths(attribute_calls, passed))
+
+    def changed_paths(self, attribute_calls: Iterable[AttributeCall],
+                      passed: Iterable[Passed] = ()) -> frozenset[tuple[str, tuple[str, ...]]]:
+        """``(name, attributes)`` for each object these calls change in place: the
+        name's object itself (``()``), or one its attributes hold, through
+        instances of the notebook's own classes (``box.corner.translate(30,
+        20)``, or ``box.translate(30, 20)`` with ``def translate(self, dx, dy):
+        self.corner.translate(dx, dy)``: ``("box", ("corner",))``)."""
+        found: set[tuple[str, tuple[str, ...]]] = set()
+        namespace = self.namespace
         for name, path, attribute, given in attribute_calls:
             try:
                 target = self._reached(name, path, attribute)
@@ -61,26 +71,31 @@ class OwnCalls:
                 continue
             if target is None:
                 continue
-            function, bound = target
-            shift = 1 if bound else 0
-            for position, param, certain in self._changes(function):
-                if bound and position == 0:
+            function, owner, through = target
+            shift = 1 if owner is not _MISSING else 0
+            objects: dict[int | str, object] = {} if owner is _MISSING else {0: owner}
+            for key, given_name in given:
+                objects[key + shift if isinstance(key, int) else key] = \
+                    namespace.get(given_name, _MISSING)
+            for position, param, certain, inner in self._changes(function, objects):
+                if owner is not _MISSING and position == 0:
                     if self._changes_object(name, certain):
-                        found.add(name)
+                        found.add((name, through + inner))
                     continue
                 for key, given_name in given:
                     index = key + shift if isinstance(key, int) else key
                     if index in (position, param) and self._changes_object(given_name, certain):
-                        found.add(given_name)
+                        found.add((given_name, inner))
         for callee, key, given_name in passed:
             # ``from helpers import clean`` then ``clean(df)``; a cell's own
             # function passing what it is given on (``def f(d): g(d)``).
-            called = self.namespace.get(callee)
+            called = namespace.get(callee)
             if type(called) is not types.FunctionType or not self._own(called):
                 continue
-            for position, param, certain in self._changes(called):
+            objects = {key: namespace.get(given_name, _MISSING)}
+            for position, param, certain, inner in self._changes(called, objects):
                 if key in (position, param) and self._changes_object(given_name, certain):
-                    found.add(given_name)
+                    found.add((given_name, inner))
         return frozenset(found)
 
     def _changes_object(self, name: str, certain: bool) -> bool:
@@ -92,22 +107,41 @@ class OwnCalls:
             return True
 
     def _reached(self, name: str, path: tuple[str, ...], attribute: str,
-                 ) -> tuple[types.FunctionType, bool] | None:
-        """The notebook's own function ``name.path.attribute(...)`` calls, and
-        whether it is a method bound to ``name`` (so its first parameter is
-        ``name``'s object)."""
+                 ) -> tuple[types.FunctionType, object, tuple[str, ...]] | None:
+        """The notebook's own function ``name.path.attribute(...)`` calls, the
+        object it is a method of (``_MISSING`` for a module's function), and the
+        attributes leading to that object when they are instances' of the
+        notebook's own classes (``box.corner.translate(...)``: ``("corner",)``)."""
         value = self.namespace.get(name, _MISSING)
-        for part in path:  # only through modules (``pkg.helpers.clean``)
-            if not isinstance(value, types.ModuleType):
+        modules = instances = False
+        for part in path:  # through modules (``pkg.helpers.clean``) or own instances
+            if isinstance(value, types.ModuleType) and not instances:
+                modules = True
+                value = vars(value).get(part, _MISSING)
+            elif not modules and self._own_instance(value):
+                instances = True
+                value = vars(value).get(part, _MISSING)
+            else:
                 return None
-            value = vars(value).get(part, _MISSING)
         if value is _MISSING or isinstance(value, (type, types.FunctionType)):
             return None  # (a class's own function: not bound; rare, left as a read)
         if isinstance(value, types.ModuleType):
             function = vars(value).get(attribute)
             if isinstance(function, types.FunctionType) and self._own(function):
-                return function, False
+                return function, _MISSING, ()
             return None
+        method = self._method(value, attribute)
+        if method is None:
+            return None
+        function, bound = method
+        if bound and modules:
+            return None  # (a method of an object a module holds: left as a read)
+        return function, value if bound else _MISSING, path if bound else ()
+
+    def _method(self, value: object, attribute: str,
+                ) -> tuple[types.FunctionType, bool] | None:
+        """The notebook's own function ``value.attribute`` is, by ``value``'s type
+        (never calling a property or ``__getattr__``), and whether it is bound."""
         instance = getattr(value, "__dict__", None)
         if isinstance(instance, dict) and attribute in instance:
             return None  # an attribute of the object itself
@@ -119,30 +153,64 @@ class OwnCalls:
                 function = found.__func__
                 return (function, False) if isinstance(function, types.FunctionType) \
                     and self._own(function) else None
-            if isinstance(found, types.FunctionType) and not path and self._own(found):
+            if isinstance(found, types.FunctionType) and self._own(found):
                 return found, True
-            return None  # (a method of an object a module holds: left as a read)
+            return None
         return None
+
+    def _own_instance(self, value: object) -> bool:
+        """An instance of a class of the notebook's own (a cell's or its modules')."""
+        if isinstance(value, (type, types.ModuleType, types.FunctionType)):
+            return False
+        module = getattr(type(value), "__module__", None) or ""
+        return isinstance(getattr(value, "__dict__", None), dict) and (
+            module == "__main__" or self._own_module(module))
 
     def _own(self, function: types.FunctionType) -> bool:
         return function.__globals__ is self.namespace or (
             self._own_module(function.__module__ or ""))
 
-    def _changes(self, function: types.FunctionType, depth: int = 0,
-                 ) -> frozenset[tuple[int, str, bool]]:
-        """The parameters ``function`` changes in place, itself or by giving them
-        to the notebook's own functions that do (a few calls deep)."""
+    def _changes(self, function: types.FunctionType,
+                 objects: Mapping[int | str, object] | None = None, depth: int = 0,
+                 ) -> frozenset[tuple[int, str, bool, tuple[str, ...]]]:
+        """``(position, name, certain, attributes)`` for the parameters
+        ``function`` changes in place, itself or by giving them to the notebook's
+        own functions that do (a few calls deep), and, given the objects the call
+        gives it (``objects``, by position or keyword), by calling the notebook's
+        own methods changing them or an object their attributes hold
+        (``self.corner.translate(dx, dy)``: ``attributes`` is ``("corner",)``)."""
         facts = self._facts(function)
-        if not facts.passes or depth >= _DEPTH:
-            return facts.changes
-        found = set(facts.changes)
+        none: tuple[str, ...] = ()
+        found = {(position, param, certain, none) for position, param, certain in facts.changes}
+        if depth >= _DEPTH:
+            return frozenset(found)
         for callee, key, position, param in facts.passes:
             inner = self._function(function.__globals__, callee)
             if inner is None or inner is function:
                 continue
-            for inner_position, inner_param, certain in self._changes(inner, depth + 1):
+            given = objects.get(position, objects.get(param, _MISSING)) if objects else _MISSING
+            for inner_position, inner_param, certain, attributes in self._changes(
+                    inner, None if given is _MISSING else {key: given}, depth + 1):
                 if key in (inner_position, inner_param):
-                    found.add((position, param, certain))
+                    found.add((position, param, certain, attributes))
+        if objects:
+            for position, param, path, attribute in facts.methods:
+                value = objects.get(position, objects.get(param, _MISSING))
+                for part in path:
+                    value = vars(value).get(part, _MISSING) if self._own_instance(value) \
+                        else _MISSING
+                if value is _MISSING or isinstance(value, (type, types.ModuleType)):
+                    continue
+                try:
+                    method = self._method(value, attribute)
+                except Exception:  # an object answering attribute lookups its own way
+                    continue
+                if method is None or not method[1] or method[0] is function:
+                    continue
+                for inner_position, _name, _certain, attributes in self._changes(
+                        method[0], {0: value}, depth + 1):
+                    if inner_position == 0:
+                        found.add((position, param, True, path + attributes))
         return frozenset(found)
 
     def _function(self, scope: Mapping[str, object], path: tuple[str, ...],

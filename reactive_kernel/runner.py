@@ -702,6 +702,18 @@ class Runner:
             if value is not ABSENT and not isinstance(value, types.ModuleType) \
                     and not immutable(value):
                 changed[id(value)] = value
+        if analysis.attribute_calls or analysis.passed:
+            # An object the notebook's own methods changed through an attribute
+            # (``box.corner.translate(30, 20)``): the names holding it change too.
+            for name, path in self.own_calls.changed_paths(
+                    analysis.attribute_calls, analysis.passed):
+                value = namespace.get(name, ABSENT)
+                for part in path:
+                    attributes = getattr(value, "__dict__", None)
+                    value = attributes.get(part, ABSENT) \
+                        if isinstance(attributes, dict) else ABSENT
+                if path and value is not ABSENT and not immutable(value):
+                    changed[id(value)] = value
         # A class of the notebook's own changed (``%%add_method_to Card``,
         # ``Dog.species = 'wolf'``) changes what its instances and subclasses
         # do and show.

@@ -1009,3 +1009,15 @@ def test_a_cell_magic_the_analysis_does_not_read_may_bind_names_unseen() -> None
     assert unread_cell_magic("%%sql\nSELECT 1", {"sql"}) is None
     assert unread_cell_magic("%%sql\nSELECT 1") == frozenset()
     assert unread_cell_magic("x = 1\n%%expect") is None
+
+
+def test_function_changes_lists_methods_called_on_parameters_and_their_attributes() -> None:
+    """``self.corner.translate(dx, dy)`` in a method: the kernel looks whether that
+    method changes its object (ThinkPython chap16); a rebound parameter's are not
+    the caller's."""
+    facts = function_changes("def translate(self, dx, dy):\n"
+                             "    self.corner.translate(dx, dy)\n")
+    assert facts.methods == {(0, "self", ("corner",), "translate")}
+    facts = function_changes("def f(p, q):\n    p.move(1)\n    q = [2]\n    q.append(3)\n"
+                             "    helper.run(p)\n")
+    assert facts.methods == {(0, "p", (), "move")}

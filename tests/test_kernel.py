@@ -1242,3 +1242,27 @@ def test_a_class_changed_below_changes_its_instances_and_subclasses(
     assert again.text(c[3]) == "m\n" and again.text(c[5]) == "cm\n"
     edit = kernel.ok("CaBase.unit = 'km'", c[4])
     assert c[5] in edit.reactive["ran"] and edit.text(c[5]) == "km\n"
+
+
+def test_own_methods_changing_an_object_through_an_attribute_are_changes_in_place(
+        kernel: KernelHarness) -> None:
+    """ThinkPython chap16 (audit 18, bug F): ``box.corner.translate(30, 20)``, and
+    ``box2.translate(30, 20)`` with ``def translate(self, dx, dy):
+    self.corner.translate(dx, dy)``, change the box in place, and the corner it
+    holds: a shallow copy's corner is the original's (``box2 = copy(box1)``), so
+    run again, the cell first re-makes both boxes and the corner and moves it
+    once, as top to bottom (it moved it twice)."""
+    c = ids("0", "1", "2", "3", "4", "5", "6")
+    kernel.ok("class AtPoint:\n    def __init__(self, x):\n        self.x = x\n"
+              "    def translate(self, dx):\n        self.x += dx", c[0])
+    kernel.ok("class AtBox:\n    def __init__(self, corner):\n        self.corner = corner\n"
+              "    def translate(self, dx):\n        self.corner.translate(dx)", c[1])
+    kernel.ok("from copy import copy\nat_corner = AtPoint(30)\nat_box1 = AtBox(at_corner)", c[2])
+    kernel.ok("at_box2 = copy(at_box1)", c[3])
+    kernel.ok("at_box2.translate(30)", c[4])
+    kernel.ok("at_box1.corner.translate(1)", c[5])
+    shown = "print(at_corner.x, at_box1.corner.x, at_box2.corner.x)"
+    assert kernel.ok(shown, c[6]).text(c[6]) == "61 61 61\n"
+    for code, cell in (("at_box2.translate(30)", c[4]), ("at_box1.corner.translate(1)", c[5])):
+        again = kernel.ok(code, cell)
+        assert again.text(c[6]) == "61 61 61\n", code
