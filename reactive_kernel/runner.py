@@ -14,6 +14,7 @@ once, parents before children, ties broken by notebook position.
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import types
@@ -1388,11 +1389,17 @@ _ITERATOR_MODULES = frozenset({"builtins", "itertools", "_csv", "csv", "collecti
 
 
 def _iterator(value: object) -> bool:
-    """A generator, or an iterator of the builtins (``iter(t)``, ``zip``,
-    ``map``, ``enumerate``), ``itertools``, ``csv`` or the notebook's own
-    classes: reading it consumes it."""
+    """A generator, an iterator of the builtins (``iter(t)``, ``zip``, ``map``,
+    ``enumerate``), ``itertools``, ``csv`` or the notebook's own classes, or a
+    file open for reading only (``open(p)``, ``gzip.open(p)``): reading it
+    consumes it."""
     if isinstance(value, types.GeneratorType):
         return True
+    if isinstance(value, io.IOBase):
+        try:
+            return not value.closed and value.readable() and not value.writable()
+        except Exception:  # a file object answering its own way
+            return False
     kind = type(value)
     return isinstance(value, Iterator) and getattr(kind, "__module__", None) in _ITERATOR_MODULES
 

@@ -289,8 +289,21 @@ def test_reading_an_iterator_consumes_it_so_a_rerun_starts_from_its_definer() ->
     nb.run("l", "xs = [1, 2]")
     nb.run("ll", "n = len(xs)")
     assert nb.run("ll", "n = len(xs)").ran == ["ll"]
-    # A database cursor or a file is no mere iterator: re-running an INSERT does not
-    # re-run the cells above using the cursor.
+    # A file open for reading only is read up as well (ElementsOfDataScience:
+    # ``fp = gzip.open(path)`` then ``pd.read_fwf(fp, ...)``).
+    import gzip
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/lines.gz"
+        with gzip.open(path, "wt") as out:
+            out.write("a\nb\n")
+        nb.run("open", f"import gzip\nfp = gzip.open({path!r}, 'rt')")
+        nb.run("read", "lines = fp.read().split()")
+        assert nb.run("read", "lines = fp.read().split()").ran == ["open", "read"]
+        assert nb.ns["lines"] == ["a", "b"]
+        nb.ns["fp"].close()
+    # A database cursor or a file open for writing is no mere iterator: re-running
+    # an INSERT does not re-run the cells above using the cursor.
     nb.run("db", "import sqlite3\ncon = sqlite3.connect(':memory:')\ncur = con.cursor()")
     nb.run("t", "cur.execute('CREATE TABLE t (x)')")
     nb.run("i", "cur.execute('INSERT INTO t VALUES (1)')")
