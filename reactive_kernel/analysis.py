@@ -180,6 +180,9 @@ class CellAnalysis:
     #: (``ax = df.plot()``, ``df = pd.DataFrame(np.random.rand(3, 2))``):
     #: re-running it binds its names anew and changes nothing it reads.
     binds_only: bool = False
+    #: For those cells: its last statement is an expression IPython shows (no
+    #: trailing ``;``): ``d = a - b`` then ``d``.
+    displays: bool = False
     #: For those cells, the names the methods given names are called on, at
     #: the root (``pd`` of ``pd.DataFrame(x)``, ``c`` of ``c.fix(df)``): the cell
     #: only shows if they are a library's modules or objects (the kernel looks).
@@ -231,6 +234,13 @@ def shows_only(body: list[ast.stmt], binding: bool = False) -> frozenset[str] | 
                     return None
                 roots.add(func.id)
     return frozenset(roots)
+
+
+def _quiet(source: str) -> bool:
+    """The cell ends with ``;``, which keeps IPython from showing its last value."""
+    lines = [line.split("#", 1)[0].rstrip() for line in source.rstrip().splitlines()]
+    lines = [line for line in lines if line]
+    return bool(lines) and lines[-1].endswith(";")
 
 
 def _plain_target(target: ast.expr) -> bool:
@@ -321,7 +331,9 @@ def analyse(
         if roots is None:
             return result
         if result.defs:
-            return replace(result, binds_only=True, passes_to=roots)
+            body = walker.tree.body
+            return replace(result, binds_only=True, passes_to=roots,
+                           displays=isinstance(body[-1], ast.Expr) and not _quiet(source))
         return replace(result, shows_only=True, passes_to=roots)
     texts = literal_changes(walker.tree.body)
     return replace(result, literal_changes=frozenset(

@@ -450,7 +450,7 @@ class Runner:
         anonymous: bool, take_over: bool,
     ) -> CellUpdate:
         shown = self._shown.get(cell, frozenset())
-        if not analysis.shows_only:
+        if not analysis.shows_only and not analysis.displays:
             # (A cell binding names only follows the plotting settings, drawing;
             # so does one that drew a figure, binding and changing nothing.)
             drawing = (analysis.binds_only and _DRAWS.search(code) is not None) or (
@@ -531,7 +531,8 @@ class Runner:
             - analysis.defs
         if not changed:
             return analysis
-        return replace(_changing(analysis, changed), shows_only=False, binds_only=False)
+        return replace(_changing(analysis, changed), shows_only=False, binds_only=False,
+                       displays=False)
 
     def _iterators_known(self, analysis: CellAnalysis) -> CellAnalysis:
         """The analysis with the iterators it reads changed in place: a
@@ -545,7 +546,8 @@ class Runner:
                           if _iterator(namespace.get(n)))
         if not found:
             return analysis
-        return replace(_changing(analysis, found), shows_only=False, binds_only=False)
+        return replace(_changing(analysis, found), shows_only=False, binds_only=False,
+                       displays=False)
 
     def _magic_line_known(self, analysis: CellAnalysis, words: frozenset[str]) -> CellAnalysis:
         """A cell magic the analysis does not read, naming objects on its line
@@ -792,7 +794,9 @@ class Runner:
             analysis: CellAnalysis | None = self.analyse(code)
         except SyntaxError:
             analysis = None
-        showing = analysis is not None and analysis.shows_only
+        # (A cell binding names and showing the last one's value, ``d = a - b``
+        # then ``d``, shows as well.)
+        showing = analysis is not None and (analysis.shows_only or analysis.displays)
         drawing = analysis is not None and analysis.binds_only \
             and _DRAWS.search(code) is not None
         # (Its methods may change the values they are called on: only those of

@@ -77,7 +77,7 @@ def check(code: str, expected: CellAnalysis, transform=None) -> None:
     for part in ("defs", "refs", "weak", "deletes", "inplace", "calls", "star_import"):
         assert getattr(got, part) == getattr(expected, part), f"{part} of {code!r}"
     # (test_shows_only, test_binds_only)
-    assert dataclasses.replace(got, shows_only=False, binds_only=False,
+    assert dataclasses.replace(got, shows_only=False, binds_only=False, displays=False,
                                passes_to=frozenset()) == expected
 
 
@@ -1021,3 +1021,10 @@ def test_function_changes_lists_methods_called_on_parameters_and_their_attribute
     facts = function_changes("def f(p, q):\n    p.move(1)\n    q = [2]\n    q.append(3)\n"
                              "    helper.run(p)\n")
     assert facts.methods == {(0, "p", (), "move")}
+
+
+def test_a_cell_binding_names_and_ending_with_an_expression_displays() -> None:
+    assert analyse("d = a - b\nd").displays
+    assert not analyse("d = a - b\nd;").displays
+    assert not analyse("d = a - b\nd;  # quiet").displays
+    assert not analyse("d = a - b").displays

@@ -232,6 +232,22 @@ def test_a_setting_taken_out_of_the_cell_that_loads_its_library_is_undone(
     assert edit.text(c[1]) == "[0.33333333]\n"
 
 
+def test_an_edited_print_option_re_runs_a_cell_binding_and_showing_an_array(
+        kernel: KernelHarness) -> None:
+    """ElementsOfDataScience (audit 18): ``d = a - b`` then ``d`` below an edited
+    ``np.set_printoptions(...)``: the cell binds names and shows an array without
+    naming numpy; it re-runs as one showing only does (not with a trailing ``;``)."""
+    c = ids("1", "2", "3", "4")
+    kernel.ok("import numpy as np\nbs_a = np.array([1.23456, 2.5])", c[0])
+    kernel.ok("np.set_printoptions(precision=2)", c[1])
+    assert kernel.ok("bs_d = bs_a / 3\nbs_d", c[2]).text(c[2]) == "array([0.41, 0.83])\n"
+    kernel.ok("bs_e = bs_a * 7\nbs_e;", c[3])
+    edit = kernel.ok("np.set_printoptions(precision=4)", c[1])
+    assert c[2] in edit.reactive["ran"] and c[3] not in edit.reactive["ran"]
+    assert edit.text(c[2]) == "array([0.4115, 0.8333])\n"
+    kernel.ok("pass", c[1])
+
+
 def test_a_chain_of_setters_re_runs_when_the_first_is_taken_out(
         kernel: KernelHarness) -> None:
     """Each setter cell below leaves another state when one above changes: the
