@@ -196,12 +196,12 @@ class OwnCalls:
         if objects:
             for position, param, path, attribute in facts.methods:
                 value = objects.get(position, objects.get(param, _MISSING))
-                for part in path:
-                    value = vars(value).get(part, _MISSING) if self._own_instance(value) \
-                        else _MISSING
-                if value is _MISSING or isinstance(value, (type, types.ModuleType)):
-                    continue
                 try:
+                    for part in path:
+                        value = vars(value).get(part, _MISSING) if self._own_instance(value) \
+                            else _MISSING
+                    if value is _MISSING or isinstance(value, (type, types.ModuleType)):
+                        continue
                     method = self._method(value, attribute)
                 except Exception:  # an object answering attribute lookups its own way
                     continue

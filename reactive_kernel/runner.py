@@ -711,12 +711,15 @@ class Runner:
             for name, path in self.own_calls.changed_paths(
                     analysis.attribute_calls, analysis.passed):
                 value = namespace.get(name, ABSENT)
-                for part in path:
-                    attributes = getattr(value, "__dict__", None)
-                    value = attributes.get(part, ABSENT) \
-                        if isinstance(attributes, dict) else ABSENT
-                if path and value is not ABSENT and not immutable(value):
-                    changed[id(value)] = value
+                try:
+                    for part in path:
+                        attributes = getattr(value, "__dict__", None)
+                        value = attributes.get(part, ABSENT) \
+                            if isinstance(attributes, dict) else ABSENT
+                    if path and value is not ABSENT and not immutable(value):
+                        changed[id(value)] = value
+                except Exception:  # an object answering attribute lookups its own way
+                    continue
         # A class of the notebook's own changed (``%%add_method_to Card``,
         # ``Dog.species = 'wolf'``) changes what its instances and subclasses
         # do and show.

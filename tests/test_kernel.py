@@ -1266,3 +1266,19 @@ def test_own_methods_changing_an_object_through_an_attribute_are_changes_in_plac
     for code, cell in (("at_box2.translate(30)", c[4]), ("at_box1.corner.translate(1)", c[5])):
         again = kernel.ok(code, cell)
         assert again.text(c[6]) == "61 61 61\n", code
+
+
+def test_an_object_refusing_attribute_lookups_inside_an_own_instance_runs_as_stock(
+        kernel: KernelHarness) -> None:
+    """The kernel walks the notebook's own instances' attributes to find what a
+    method changes (``self.corner.move()``): an object there whose every
+    attribute lookup raises is left alone, and the cells run as in stock."""
+    c = ids("0", "1", "2")
+    kernel.ok("class WrWeird:\n    def __getattribute__(self, name):\n"
+              "        raise RuntimeError('no attributes')", c[0])
+    kernel.ok("class WrBox:\n    def __init__(self, corner):\n        self.corner = corner\n"
+              "    def move(self):\n        self.corner.move()\n"
+              "wr_box = WrBox(WrWeird())", c[1])
+    code = "try:\n    wr_box.move()\nexcept RuntimeError as e:\n    print('refused:', e)"
+    for _ in range(2):
+        assert kernel.ok(code, c[2]).text(c[2]) == "refused: no attributes\n"
