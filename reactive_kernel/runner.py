@@ -14,14 +14,11 @@ once, parents before children, ties broken by notebook position.
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 import types
-from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import replace
-from itertools import islice
 
 from . import files
 from .analysis import (
@@ -40,7 +37,16 @@ from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .owncalls import OwnCalls
 from .settings import FIGURES, Settings
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
-from .values import ABSENT, NO_CELL, ValueStore, generator_called, immutable, method_changes
+from .values import (
+    ABSENT,
+    NO_CELL,
+    ValueStore,
+    consumed_by_reading,
+    generator_called,
+    immutable,
+    method_changes,
+)
+from .values import holds as holds_value
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
@@ -537,13 +543,13 @@ class Runner:
     def _iterators_known(self, analysis: CellAnalysis) -> CellAnalysis:
         """The analysis with the iterators it reads changed in place: a
         generator, ``iter(t)``, ``zip(a, b)``, an ``itertools`` or ``csv``
-        reader, an iterator class of the notebook's own (see :func:`_iterator`).
+        reader, an iterator class of the notebook's own (see :func:`.values.consumed_by_reading`).
         Reading one is consuming it (``next(it)``, ``for x in it``,
         ``list(it)``): re-running the cell first re-makes it, as top to bottom
         would have it, and the cells below reading it re-run after it."""
         namespace = self.namespace
         found = frozenset(n for n in analysis.refs - analysis.defs
-                          if _iterator(namespace.get(n)))
+                          if consumed_by_reading(namespace.get(n)))
         if not found:
             return analysis
         return replace(_changing(analysis, found), shows_only=False, binds_only=False,
@@ -688,7 +694,7 @@ class Runner:
         above ``data.dropna(inplace=True)``), or holding it as an item of a list,
         tuple or dict or an attribute of an instance of the notebook's classes
         (``tables`` of ``table2 = tables[2]`` above ``table2.columns = [...]``;
-        see :func:`_holds`), are changed in place too, as a run from the top changes them:
+        see :func:`.values.holds`), are changed in place too, as a run from the top changes them:
         the cells below reading ``a`` re-run when the cell does, and a re-run of
         it first re-makes ``a``.  Found again after each run.  Returns the cells
         whose reads now bind to it."""
@@ -739,7 +745,7 @@ class Runner:
 
         found = frozenset(
             name for name, value in namespace.items()
-            if _holds(value, holds)
+            if holds_value(value, holds)
             and name not in own and name not in analysis.defs and not is_private(name)
             and graph.definer_above(cell, name) is not None) if changed else frozenset()
         if found == known:
@@ -1284,7 +1290,7 @@ class Runner:
         names."""
         found: dict[CellId, frozenset[str]] = {}
         for cell, records in self.values.records.items():
-            names = frozenset(n for n, r in records.items() if _holds(r.value, holds))
+            names = frozenset(n for n, r in records.items() if holds_value(r.value, holds))
             if names and cell in self.graph:
                 found[cell] = names
         return found
@@ -1381,56 +1387,3 @@ class Runner:
                 self.settings.finalize()
                 self.values.enforce_budget()
         return report
-
-
-def _collection(kind: type) -> bool:
-    """A ``collections`` subclass of a builtin container (``defaultdict``,
-    ``OrderedDict``, ``Counter``), or a ``namedtuple``: its items are its own."""
-    return kind.__module__ == "collections" or (
-        issubclass(kind, tuple) and isinstance(getattr(kind, "_fields", None), tuple))
-
-
-#: Modules whose iterator types only iterate (not a file or a database cursor,
-#: which other calls use too): see :func:`_iterator`.
-_ITERATOR_MODULES = frozenset({"builtins", "itertools", "_csv", "csv", "collections", "__main__"})
-
-
-def _iterator(value: object) -> bool:
-    """A generator, an iterator of the builtins (``iter(t)``, ``zip``, ``map``,
-    ``enumerate``), ``itertools``, ``csv`` or the notebook's own classes, or a
-    file open for reading only (``open(p)``, ``gzip.open(p)``): reading it
-    consumes it."""
-    if isinstance(value, types.GeneratorType):
-        return True
-    if isinstance(value, io.IOBase):
-        try:
-            return not value.closed and value.readable() and not value.writable()
-        except Exception:  # a file object answering its own way
-            return False
-    kind = type(value)
-    return isinstance(value, Iterator) and getattr(kind, "__module__", None) in _ITERATOR_MODULES
-
-
-#: Items of a list, tuple or dict looked at for a widget (every widget change scans the
-#: kept values: a million-item list must not cost a drag its smoothness).
-HOLDS_SCAN = 1000
-
-
-def _holds(kept: object, holds: Callable[[object], bool]) -> bool:
-    """``holds`` accepts ``kept``, one of the first :data:`HOLDS_SCAN` items of a
-    list, tuple, dict or deque (or of the ``collections`` kinds of them: a
-    ``defaultdict``, an ``OrderedDict``, a ``namedtuple``), or an attribute of an
-    instance of a class the notebook defined (``app.slider``)."""
-    if holds(kept):
-        return True
-    kind = type(kept)
-    if isinstance(kept, (list, tuple, deque)) and (
-            kind in (list, tuple, deque) or _collection(kind)):
-        return any(holds(item) for item in islice(kept, HOLDS_SCAN))
-    if isinstance(kept, dict) and (kind is dict or _collection(kind)):
-        return any(holds(item) for item in islice(dict.values(kept), HOLDS_SCAN))
-    if getattr(type(kept), "__module__", None) == "__main__" and not isinstance(kept, type):
-        attributes = getattr(kept, "__dict__", None)
-        if isinstance(attributes, dict):
-            return any(holds(item) for item in attributes.values())
-    return False

@@ -20,11 +20,13 @@ Pure: no IPython, ipykernel, zmq or tornado; the namespace is any mapping.
 
 from __future__ import annotations
 
+import io
 import itertools
 import sys
 import types
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -688,3 +690,56 @@ def generator_called(namespace: Mapping[str, object], name: str, path: tuple[str
 
 def _is_pandas(value: object) -> bool:
     return (getattr(type(value), "__module__", "") or "").startswith("pandas")
+
+
+def _collection(kind: type) -> bool:
+    """A ``collections`` subclass of a builtin container (``defaultdict``,
+    ``OrderedDict``, ``Counter``), or a ``namedtuple``: its items are its own."""
+    return kind.__module__ == "collections" or (
+        issubclass(kind, tuple) and isinstance(getattr(kind, "_fields", None), tuple))
+
+
+#: Modules whose iterator types only iterate (not a file or a database cursor,
+#: which other calls use too): see :func:`consumed_by_reading`.
+_ITERATOR_MODULES = frozenset({"builtins", "itertools", "_csv", "csv", "collections", "__main__"})
+
+
+def consumed_by_reading(value: object) -> bool:
+    """A generator, an iterator of the builtins (``iter(t)``, ``zip``, ``map``,
+    ``enumerate``), ``itertools``, ``csv`` or the notebook's own classes, or a
+    file open for reading only (``open(p)``, ``gzip.open(p)``): reading it
+    consumes it."""
+    if isinstance(value, types.GeneratorType):
+        return True
+    if isinstance(value, io.IOBase):
+        try:
+            return not value.closed and value.readable() and not value.writable()
+        except Exception:  # a file object answering its own way
+            return False
+    kind = type(value)
+    return isinstance(value, Iterator) and getattr(kind, "__module__", None) in _ITERATOR_MODULES
+
+
+#: Items of a list, tuple or dict looked at for a widget (every widget change scans the
+#: kept values: a million-item list must not cost a drag its smoothness).
+HOLDS_SCAN = 1000
+
+
+def holds(kept: object, accepts: Callable[[object], bool]) -> bool:
+    """``accepts`` takes ``kept``, one of the first :data:`HOLDS_SCAN` items of a
+    list, tuple, dict or deque (or of the ``collections`` kinds of them: a
+    ``defaultdict``, an ``OrderedDict``, a ``namedtuple``), or an attribute of an
+    instance of a class the notebook defined (``app.slider``)."""
+    if accepts(kept):
+        return True
+    kind = type(kept)
+    if isinstance(kept, (list, tuple, deque)) and (
+            kind in (list, tuple, deque) or _collection(kind)):
+        return any(accepts(item) for item in itertools.islice(kept, HOLDS_SCAN))
+    if isinstance(kept, dict) and (kind is dict or _collection(kind)):
+        return any(accepts(item) for item in itertools.islice(dict.values(kept), HOLDS_SCAN))
+    if getattr(type(kept), "__module__", None) == "__main__" and not isinstance(kept, type):
+        attributes = getattr(kept, "__dict__", None)
+        if isinstance(attributes, dict):
+            return any(accepts(item) for item in attributes.values())
+    return False
