@@ -39,7 +39,14 @@ def _stored(path: str, session: int) -> list[str]:
 def _wait_stored(path: str, session: int, sources: list[str], timeout: float) -> list[str]:
     deadline = time.monotonic() + timeout
     while True:
-        stored = _stored(path, session)
+        try:
+            stored = _stored(path, session)
+        except sqlite3.OperationalError:
+            # (A read-only reader of a database in WAL mode the kernel is writing
+            # may be refused for a moment: "attempt to write a readonly database".)
+            if time.monotonic() > deadline:
+                raise
+            stored = []
         if all(s in stored for s in sources) or time.monotonic() > deadline:
             return stored
         time.sleep(0.05)  # polling another process's file, bounded by the deadline
