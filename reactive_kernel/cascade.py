@@ -29,7 +29,7 @@ from .generators import (
     snapshot,
 )
 from .graph import CellId
-from .settings import FIGURES
+from .settings import FIGURES, PRECISION
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable
 
@@ -370,6 +370,9 @@ class Cascade:
                     and not resettled & {"matplotlib", "seaborn"}:
                 # It left how figures are drawn as its last run did.
                 self.same[cell][FIGURES] = None
+            if ran_before and PRECISION in self.graph.cell(cell).defs \
+                    and PRECISION not in resettled:
+                self.same[cell][PRECISION] = None
             if outcome.status == "ok":
                 runner.showed(cell, code)
         else:

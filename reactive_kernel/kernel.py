@@ -136,6 +136,7 @@ class ReactiveKernel(IPythonKernel):
         self._warnings_fresh = False  # see _rerun
         self._note_warnings()
         self._note_figures()
+        self._note_floats()
         self._peek = self.peek_queued and os.environ.get("REACTIVE_KERNEL_PEEK", "1") != "0"
         #: None until the first shell request: then whether the peek saw it.
         self._peek_works: bool | None = None if self._peek else False
@@ -546,6 +547,27 @@ class ReactiveKernel(IPythonKernel):
                 pass
 
         self.shell.events.register("post_execute", drew)
+
+    def _note_floats(self) -> None:
+        """A cell showing a float through IPython's plain-text formatter (its
+        result ``1 / 3``, ``[x, y]``, ``display(x)``) shows it as ``%precision``
+        says: it reads the precision (:meth:`Runner.showed_float`).  Through
+        the formatter's public ``for_type``, delegating to the printer it had."""
+        formatter = self.shell.display_formatter.formatters.get("text/plain")
+        if formatter is None:
+            return
+        try:
+            printer = formatter.for_type(float)
+        except KeyError:
+            return
+        runner = self.runner
+
+        def show_float(value: float, p: Any, cycle: bool) -> Any:
+            if runner.running is not None:
+                runner.showed_float(runner.running)
+            return printer(value, p, cycle)
+
+        formatter.for_type(float, show_float)
 
     async def _rerun_executor(self, cell: CellId, code: str, trigger: bool) -> Outcome:
         return await self._rerun(cell, code)

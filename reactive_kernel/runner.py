@@ -35,7 +35,7 @@ from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .owncalls import OwnCalls
-from .settings import FIGURES, Settings
+from .settings import FIGURES, PRECISION, Precision, Settings
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
 from .values import (
     ABSENT,
@@ -169,6 +169,8 @@ class Runner:
         #: and that drew a matplotlib figure (see :meth:`drew_figure`).
         self._warned: set[CellId] = set()
         self._figured: set[CellId] = set()
+        #: Cells that showed a float in their latest run (see :meth:`showed_float`).
+        self._floated: set[CellId] = set()
         #: Cells that drew a figure, binding and changing nothing (see :meth:`showed`).
         self._drawing: set[CellId] = set()
         #: Cells registered as definers of ``settings.FIGURES``.
@@ -372,6 +374,8 @@ class Runner:
             self._figure_setters.add(cell)
         else:
             self._figure_setters.discard(cell)
+        if self._sets_precision(cell, code):
+            analysis = replace(analysis, defs=analysis.defs | {PRECISION})
         if analysis.imported:
             analysis = self._settings_through_imports(cell, analysis)
         written = self._written.get(cell)
@@ -665,7 +669,8 @@ class Runner:
             and not is_private(name) and graph.definer_above(cell, name) is not None
         ) if packages else frozenset()
         if found == known and (cell in self.settings.figure_setters) == (
-                cell in self._figure_setters):
+                cell in self._figure_setters) and self._sets_precision(cell, code) == (
+                PRECISION in self.graph.cell(cell).defs):
             return frozenset()
         try:
             analysis = self.analyse(code)
@@ -772,6 +777,17 @@ class Runner:
         if cell in self.graph:
             self._figured.add(cell)
 
+    def showed_float(self, cell: CellId) -> None:
+        """``cell``, running, showed a float through IPython's plain-text
+        formatter, which ``%precision`` sets (see :meth:`showed`)."""
+        self._floated.add(cell)
+
+    def _sets_precision(self, cell: CellId, code: str) -> bool:
+        """Whether ``cell`` defines :data:`.settings.PRECISION`: a ``%precision``
+        line, or a latest run that changed it (a function running the magic)."""
+        return (Precision.sets is not None and Precision.sets.search(code) is not None) \
+            or Precision.name in self.settings.changes.get(cell, {})
+
     def warned(self, cell: CellId) -> None:
         """``cell``, running, showed a warning: what it shows follows the
         ``warnings`` module's filters, so it reads the names cells bound that
@@ -853,6 +869,13 @@ class Runner:
         warned = cell in self._warned
         self._warned.discard(cell)
         new = drawer
+        if cell in self._floated:
+            self._floated.discard(cell)
+            known = self._shown.get(cell, frozenset())
+            if showing and PRECISION not in known:
+                # It showed a float: an edited ``%precision`` above re-runs it.
+                self._shown[cell] = known | {PRECISION}
+                new = True
         for kept, wanted in ((self._shown, packages),
                              (self._warns, {"warnings"} if warned else set())):
             known = kept.get(cell, frozenset())
@@ -970,6 +993,7 @@ class Runner:
         self._shown.pop(cell, None)
         self._warns.pop(cell, None)
         self._warned.discard(cell)
+        self._floated.discard(cell)
         self._drawing.discard(cell)
         self._figure_setters.discard(cell)
         self.settings.forget(cell)

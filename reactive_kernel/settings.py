@@ -71,7 +71,8 @@ class Setting:
     #: Read only around cells whose code this matches (None: every cell).
     gate: re.Pattern[str] | None = None
     #: The top-level packages whose modules these settings belong to (a cell
-    #: leaving them otherwise than its last run changed those modules).
+    #: leaving them otherwise than its last run changed those modules), or the
+    #: pseudo-name standing for them (:data:`PRECISION`).
     packages: frozenset[str] = frozenset()
     #: Code that sets every one of these settings, changed or not (``%precision 2``
     #: below another ``%precision 2``): the cell keeps them all.
@@ -393,10 +394,18 @@ class PandasDisplay(Setting):
                 pass
 
 
+#: A pseudo-name for IPython's float precision: defined by the cells with a
+#: ``%precision`` line or whose latest run changed it, read by the cells that
+#: showed a float through the plain-text formatter (``1 / 3``, ``[x, y]``:
+#: ``Runner.showed_float``); ``print`` does not use it.
+PRECISION = "<precision>"
+
+
 class Precision(Setting):
     """IPython's ``%precision`` (the plain-text formatter's float precision)."""
 
     name = "precision"
+    packages = frozenset({PRECISION})
     sets = re.compile(r"^[ \t]*%precision\b", re.MULTILINE)
 
     @staticmethod

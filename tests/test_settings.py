@@ -207,6 +207,34 @@ def test_display_options_below_do_not_reach_a_re_run_cell_above(
         "[0.         0.16666667 0.33333333 0.5       ]\n0.3333333333333333\n")
 
 
+def test_an_edited_precision_re_runs_the_cells_below_that_showed_a_float(
+        kernel: KernelHarness) -> None:
+    """``%precision`` sets how IPython's plain-text formatter shows floats: a
+    cell that showed one (``x``, ``[x, 2.5]``) reads it, and an edited, added or
+    taken-out ``%precision`` above re-runs it, as top to bottom shows it; a
+    ``print``, which the formatter never sees, does not re-run."""
+    c = ids("1", "2", "3", "4", "5", "6")
+    kernel.ok("%precision 2", c[0])
+    kernel.ok("pr_x = 1 / 3", c[1])
+    assert kernel.ok("pr_x", c[2]).text(c[2]) == "0.33\n"
+    assert kernel.ok("print(pr_x)", c[3]).text(c[3]) == "0.3333333333333333\n"
+    assert kernel.ok("[pr_x, 2.5]", c[4]).text(c[4]) == "[0.33, 2.50]\n"
+    assert kernel.ok("display(pr_x)", c[5]).text(c[5]) == "0.33\n"
+    edit = kernel.ok("%precision 4", c[0])
+    assert edit.reactive["ran"] == [c[0], c[2], c[4], c[5]]
+    assert edit.text(c[2]) == "0.3333\n"
+    assert edit.text(c[4]) == "[0.3333, 2.5000]\n"
+    assert kernel.ok("%precision 4", c[0]).reactive["ran"] == [c[0]]
+    # Taken out: the floats show in full again.
+    edit = kernel.ok("pass", c[0])
+    assert edit.text(c[2]) == "0.3333333333333333\n"
+    assert edit.text(c[4]) == "[0.3333333333333333, 2.5]\n"
+    # Added again, in another cell above them.
+    edit = kernel.ok("pr_x = 1 / 3\n%precision 1", c[1])
+    assert edit.text(c[2]) == "0.3\n"
+    kernel.ok("pr_x = 1 / 3\n%precision", c[1])
+
+
 def test_an_edited_figure_format_redraws_the_plots_below_it(kernel: KernelHarness) -> None:
     c = ids("1", "2", "3", "4")
     kernel.ok("import matplotlib.pyplot as plt", c[0])
