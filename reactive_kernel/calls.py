@@ -11,13 +11,18 @@ makes a cell calling ``load()`` a (possible) definer of ``model``, and
 :class:`CallTimeReads` gives each cell its effective names: its own reads and
 definitions, plus the globals the functions it may call read and write, found
 through the cells defining any name it reads, transitively (``f`` calling
-``g`` reading ``b``).  It over-approximates: every definer of a name counts,
-wherever it is.  A name written only through a call is a *weak* read as well:
+``g`` reading ``b``).  It over-approximates: every definer of a name above
+the cell (and the cell itself) counts, not only the nearest; those below count
+only when none is above, as the read then binds below (``xs = jitter(...)``
+further down does not make a cell reading the ``xs`` of a cell above call
+``jitter``).  A name written only through a call is a *weak* read as well:
 the call may not write it, leaving the value from above.  A builtin name
 (``eval``) is a weak read too: a cell defining it shadows the builtin for the
 cells below only; above it, the builtin is what top to bottom reads.
 
-Pure: the graph is asked only for the definers of a name.
+Pure: the graph is asked only for the definers of a name a cell may see
+(:meth:`.graph.DependencyGraph.definers_seen`); the runner refreshes the cells
+when positions change.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ class CallTimeReads:
     """Effective names per cell, and which cells to refresh when the
     functions a cell defines change."""
 
-    def __init__(self, definers: Callable[[str], list[CellId]],
+    def __init__(self, definers: Callable[[CellId, str], list[CellId]],
                  mutable: Callable[[str], bool] = lambda name: True) -> None:
         self._definers = definers
         #: Whether a name's object may change in place (not a number or a
@@ -99,7 +104,7 @@ class CallTimeReads:
         frontier = list(seen)
         while frontier:
             name = frontier.pop()
-            for definer in self._definers(name):
+            for definer in self._definers(cell, name):
                 effects = self._calls.get(definer, {}).get(name)
                 if effects is None:
                     continue
@@ -124,7 +129,7 @@ class CallTimeReads:
                     changed.add(change)
         for function, key, name in own.passed:
             # ``clean(df)`` with ``def clean(d): d['x'] = 1`` in another cell.
-            for definer in self._definers(function):
+            for definer in self._definers(cell, function):
                 effects = self._calls.get(definer, {}).get(function)
                 if effects is not None and any(
                         key in (position, param) and (certain or self._mutable(name))
@@ -159,6 +164,10 @@ class CallTimeReads:
         self._through.pop(cell, None)
         self._own.pop(cell, None)
         return set(self._calls.pop(cell, {}))
+
+    def called_names(self) -> set[str]:
+        """The names some cell's functions give call effects to (see :meth:`names`)."""
+        return {name for calls in self._calls.values() for name in calls}
 
     def readers(self, names: Iterable[str]) -> set[CellId]:
         """Cells whose effective names went through one of ``names``."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from ._compat.pandas import release_copies
 from .analysis import is_private
 from .files import is_file_name
 from .generators import (
@@ -263,8 +264,13 @@ class Cascade:
         before = dict(runner.values.records.get(cell, {}))
         same_code, state.ran_code = state.ran_code == code, code
         settings, state.settings = state.settings, {}
-        unseen = dict(runner.values.namespace) \
-            if placed and runner.binds_unseen(code, cell) else None
+        binds_unseen = placed and runner.binds_unseen(code, cell)
+        # Names its last run bound unseen, its code since edited (``from numpy
+        # import *`` taken out): gone before it runs, as a run from the top never
+        # made them; its run binds them again if its code still does.
+        unobserved = runner.values.unobserve(cell) \
+            if placed and not (binds_unseen and same_code) else {}
+        unseen = dict(runner.values.namespace) if binds_unseen else None
         # A generator some cell draws from visibly: a cell may draw from it unseen.
         used = runner.values.generators_used
         states = {g: snapshot(g) for g in GLOBAL_GENERATORS
@@ -312,7 +318,9 @@ class Cascade:
             rebound = {n: v for n, v in namespace.items()
                        if not is_private(n) and n not in defs
                        and unseen.get(n, ABSENT) is not v}
-            self._observed(cell, rebound, keep=same_code)
+            self._observed(cell, rebound, unobserved, keep=same_code)
+        elif unobserved:
+            self._observed(cell, {}, unobserved, keep=False)
         if placed:
             inplace = runner._inplace.get(cell, frozenset())
             unbound: list[str] = []
@@ -334,6 +342,7 @@ class Cascade:
                                or immutable(v))
                            and namespace.get(n, ABSENT) is v and n not in bound]
             runner.values.record(cell, inplace, unbound)
+            release_copies(namespace, self.graph.cell(cell).defs)
             state.made = frozenset(n for n in runner.pass_only.get(cell, ())
                                    if n in given and namespace.get(n, ABSENT) is not given[n])
             after = runner.values.records.get(cell, {})
@@ -555,14 +564,16 @@ class Cascade:
             if other not in self.added and waiting(other):
                 self.added.append(other)
 
-    def _observed(self, cell: CellId, rebound: dict[str, object], *, keep: bool) -> None:
+    def _observed(self, cell: CellId, rebound: dict[str, object],
+                  unobserved: dict[str, object], *, keep: bool) -> None:
         """``cell`` rebound names unseen: keep their values for the cells below
         it, and re-run the readers below that ran with another value (an
         edited ``from m import *``, a script run again by ``%run -i``), unless
         a cell between them defines the name visibly; in lazy mode they go
-        stale."""
+        stale.  ``unobserved``: what it had rebound so before its run, if that
+        was dropped (see :meth:`.values.Values.unobserve`)."""
         values, graph = self.runner.values, self.graph
-        before = values.observed.get(cell, {})
+        before = values.observed.get(cell, unobserved)
         values.observe(cell, rebound, keep=keep)
         after = values.observed.get(cell, {})
         self.touched |= after.keys() | before.keys()

@@ -200,6 +200,23 @@ class DependencyGraph:
         """The positions of the cells defining ``name``, sorted (do not change it)."""
         return self._defs.get(name)
 
+    def definers_seen(self, cell: CellId, name: str) -> list[CellId]:
+        """The cells defining ``name`` that a read of it in ``cell`` may see,
+        in notebook order: those above it and the cell itself; with none above,
+        all of them (a read binds below).  A cell not registered yet is taken
+        at the place it will get."""
+        found = self._defs.get(name)
+        node = self._cells.get(cell)
+        if node is not None:
+            position = node.position
+        else:
+            hint = self._hints.get(cell)
+            position = hint if hint is not None and hint not in self._at \
+                else self._next_position
+        if bisect_left(found, position) == 0:
+            return [self._at[p] for p in found]
+        return [self._at[p] for p in found[:bisect_right(found, position)]]
+
     def definer_above(self, cell: CellId, name: str) -> CellId | None:
         """The nearest cell above ``cell`` that defines ``name``."""
         found = self._defs.get(name)

@@ -184,7 +184,7 @@ class Runner:
         #: what they are given (see :mod:`.owncalls`).
         self.own_calls = OwnCalls(namespace, self.settings.own_module)
         self.calls = CallTimeReads(
-            self.graph.definers,
+            self.graph.definers_seen,
             lambda name: (v := namespace.get(name, ABSENT)) is ABSENT or not immutable(v))
         #: Batch inputs (no cell id, no stdin): never re-run, values not kept.
         self.batch = self.values.unkept
@@ -1040,6 +1040,8 @@ class Runner:
         unseen = self.values.unseen_sources()
         rebound = self.graph.set_order(order) | self._repassed(passing) \
             | self._unseen_moved(unseen)
+        # What a cell may call is what the cells above it define (see :mod:`.calls`).
+        rebound |= self._refresh_calls(self.calls.called_names(), skip=None)
         names = {n for c in self.graph.cells() for n in self.graph.cell(c).defs}
         names |= {n for seen in self.values.observed.values() for n in seen}
         self.values.finalize(names)

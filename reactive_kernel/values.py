@@ -270,6 +270,26 @@ class ValueStore:
         else:
             self.observed.pop(cell, None)
 
+    def unobserve(self, cell: CellId) -> dict[str, object]:
+        """``cell`` is about to run code other than the code whose run rebound
+        names unseen (see :meth:`observe`), or code binding nothing unseen: those
+        names it left go from the namespace (or hold what the cell sees above
+        it), as a run from the top never made them.  Returns what it had rebound."""
+        names = self.observed.pop(cell, None)
+        if not names:
+            return {}
+        for name, value in names.items():
+            if self.outside.get(name, ABSENT) is value:
+                del self.outside[name]
+            if not _is_placed(name) or self.namespace.get(name, ABSENT) is not value:
+                continue
+            found = self.resolve(cell, name, below=False)
+            if found is not None:
+                self._put(name, found.value)
+            elif not self.graph.definers(name):
+                self.namespace.pop(name, None)
+        return names
+
     def _resolve(self, cell: CellId, name: str, *, below: bool) -> Resolution | None:
         graph = self.graph
         definer = graph.binding(cell, name) if below else graph.definer_above(cell, name)

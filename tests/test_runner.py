@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import math
 from typing import Any
 
 import pytest
@@ -701,6 +702,59 @@ def test_readers_through_a_failed_cell_follow_a_new_source_above_it(change: str)
                    nb.runner.set_order([CellId(c) for c in ("c1", "c4", "c5", "c3", "c6")]))
         report = asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
     assert "c5" in report.ran and nb.ns["r"] == 0
+
+
+def test_a_function_called_to_redefine_a_name_below_is_not_called_above() -> None:
+    """``xs = f()`` below a cell reading the ``xs`` of a cell above does not make
+    that cell call ``f`` (top to bottom it never sees that ``xs``): an edit of what
+    ``f`` reads re-runs the call, not the cell above.  Moved below the call, the
+    reader sees its ``xs``, and reads what ``f`` reads."""
+    nb = Notebook.of({"b": "b = 1", "f": "def f():\n    return [b]",
+                      "x": "xs = [0]", "show": "shown = list(xs)", "call": "xs = f()"})
+    report = nb.run("b", "b = 2")
+    assert report.ran == ["b", "call"]
+    assert nb.ns["shown"] == [0] and nb.ns["xs"] == [2]
+    rebound = nb.runner.set_order([CellId(c) for c in ("b", "f", "x", "call", "show")])
+    asyncio.run(nb.runner.run(nb.runner.plan_rebound(rebound), nb._execute))
+    assert nb.ns["shown"] == [2]
+    report = nb.run("b", "b = 3")
+    assert report.ran == ["b", "call", "show"]
+    assert nb.ns["shown"] == [3]
+
+
+def test_a_drawer_below_a_reader_redefining_its_name_draws_the_same_again() -> None:
+    """A cell drawing through a function of the notebook and redefining a name a
+    cell above draws (``xs``), re-run unchanged, draws what it drew: the cell
+    reading the first ``xs`` between them is no drawer (audit 19, ThinkStats chap07)."""
+    nb = Notebook.of({
+        "np": "import numpy as np",
+        "jitter": "def jitter(n):\n    return np.random.normal(0, 1, n)",
+        "seed": "np.random.seed(17)\nxs = np.random.normal(size=3)",
+        "read": "zs = xs * 2",
+        "draw": "xs = jitter(3)\nfirst = xs.tolist()"})
+    drawn = nb.ns["first"]
+    nb.run("draw", "xs = jitter(3)\nfirst = xs.tolist()")
+    assert nb.ns["first"] == drawn
+    assert "<np.random>" not in nb.runner.graph.cell(CellId("read")).defs
+
+
+def test_names_a_cell_bound_unseen_go_when_its_edited_code_binds_them_no_more() -> None:
+    """``from math import *`` edited to ``import math``: top to bottom, ``pow`` is
+    the builtin again and ``pi`` is not defined; the cells below that read them
+    re-run and see that (audit 19, numpy-100's ``from numpy import *``).  Same for
+    ``exec``.  Edited to bind them again, they come back."""
+    nb = Notebook.of({"star": "from math import *", "use": "p = pow(2, 3)\nq = pi",
+                      "ex": "exec('z = 5')", "read": "w = z"})
+    assert type(nb.ns["p"]) is float and nb.ns["w"] == 5
+    report = nb.run("star", "import math")
+    assert report.ran == ["star", "use"]
+    assert type(nb.ns["p"]) is int and "pi" not in nb.ns
+    assert nb.runner.state(CellId("use")).status == Status.ERROR
+    report = nb.run("ex", "pass")
+    assert report.ran == ["ex", "read"] and "z" not in nb.ns
+    assert nb.runner.state(CellId("read")).status == Status.ERROR
+    report = nb.run("star", "from math import *")
+    assert "use" in report.ran and type(nb.ns["p"]) is float and nb.ns["q"] == math.pi
 
 
 def test_a_failed_restore_still_gives_what_it_bound_before_failing() -> None:

@@ -41,6 +41,11 @@ that a burst of widget changes makes one cascade (:mod:`..widgets`); without it
 each change makes its own, still correct; and it answers a signed ``reactive``
 ``comm_open`` as it arrives (:mod:`..statecomm`); without it the answer comes when
 the requests queued before the open are done.
+
+One library's private attribute is used too, for correctness rather than speed:
+pandas < 3's reference from a selection to the frame it came from, dropped when
+no name holds that frame (:mod:`.pandas`), so a value the kernel keeps does not
+make pandas warn where stock would not; it does nothing on pandas 3.
 """
 
 from __future__ import annotations
