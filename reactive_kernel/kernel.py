@@ -721,6 +721,11 @@ class ReactiveKernel(IPythonKernel):
         self, parent: dict[str, Any], metadata: dict[str, Any], reply_content: dict[str, Any]
     ) -> dict[str, Any]:
         metadata = super().finish_metadata(parent, metadata, reply_content)
+        if reply_content.get("status") == "aborted" \
+                and self.runner.unqueue(self._pending_cells()):
+            # (ipykernel answers a request queued behind a failed one without
+            # running it, stop_on_error: the cells a cascade left to it are stale.)
+            self.publisher.finish()
         report = self._reports.pop(parent["header"]["msg_id"], None)
         if report is not None:
             metadata["reactive"] = report.as_metadata()

@@ -1157,7 +1157,9 @@ class Runner:
         :class:`~reactive_kernel.graph.GraphError` (graph untouched).
         """
         anonymous = cell is None
-        rebound = self.remove(deleted)
+        # (The cell submitted is not deleted: JupyterLab keeps an id in
+        # ``deletedCells`` until a run's reply even when the cell comes back.)
+        rebound = self.remove(c for c in deleted if c != cell)
         cell_id = self.new_anonymous_id() if cell is None else cell
         try:
             analysis = self.analyse(code)
@@ -1349,6 +1351,21 @@ class Runner:
         except Exception:  # code the check cannot read: it may read anything
             return True
 
+    def unqueue(self, pending: Iterable[CellId]) -> bool:
+        """No cascade runs, and the requests a cascade left cells to (see
+        :meth:`run`) may never run them (ipykernel aborts the requests queued
+        behind a failed one): a cell still queued whose own request is not
+        ``pending`` is stale, not re-run since its inputs changed.  Returns
+        whether any was."""
+        waiting = set(pending)
+        found = False
+        for cell, state in self.states.items():
+            if state.status is Status.QUEUED and cell not in waiting:
+                state.status = Status.STALE
+                self.touch(cell)
+                found = True
+        return found
+
     def run_stale(self) -> Plan | None:
         """Plan running every stale cell (lazy mode's "run stale")."""
         stale = [c for c, s in self.states.items()
@@ -1388,6 +1405,13 @@ class Runner:
             cascade.before[cell] = state.status
             state.status = Status.QUEUED
             self.touch(cell)
+        for cell in plan.deferred:
+            # Left to its own request, already queued, or to that of a cell it
+            # reads from: it waits for it (see :meth:`unqueue` if it never runs).
+            state = self.state(cell)
+            if state.status is not Status.QUEUED:
+                state.status = Status.QUEUED
+                self.touch(cell)
         if self.on_progress is not None and plan.run and len(plan.run) + len(plan.stale) > 1:
             self.on_progress(True)
         remaining = list(reversed(plan.run))

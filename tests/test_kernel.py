@@ -588,6 +588,40 @@ def test_pipelined_requests_run_each_cell_exactly_once(kernel: KernelHarness) ->
     assert runs[0].reactive["deferred"] == [b, c]
 
 
+def test_cells_left_to_requests_aborted_by_an_error_go_stale(kernel: KernelHarness) -> None:
+    """Run All with an error in the middle: ipykernel aborts the requests queued
+    behind it (stop_on_error) without running them, so the cells the first
+    request's cascade left to them are stale, not queued for good (audit of the
+    JupyterLab extension: their badges said "queued" while the kernel was idle)."""
+    cells = ids("a", "b", "c", "d")
+    codes = ["import time\ntime.sleep(0.3)\nab_x = [1, 2]",
+             "ab_y = ab_x + [3]", "ab_z = 0", "ab_w = ab_y * 2\nprint(ab_w)"]
+    for cell, code in zip(cells, codes, strict=True):
+        kernel.ok(code, cell)
+    codes[2] = "ab_z = ab_undefined"
+    runs = [kernel.collect(r) for r in [kernel.request(code, cell)
+                                        for cell, code in zip(cells, codes, strict=True)]]
+    assert [r.status for r in runs] == ["ok", "ok", "error", "aborted"]
+    assert cells[3] in runs[0].reactive["deferred"], runs[0].reactive
+    assert cells[3] in runs[1].reactive["deferred"], runs[1].reactive
+    states = {c: s["status"] for c, s in graph_request(kernel)["cells"].items()}
+    assert states[cells[3]] == "stale"
+    assert states[cells[2]] == "error"
+
+
+def test_a_request_never_deletes_its_own_cell(kernel: KernelHarness) -> None:
+    """JupyterLab keeps a deleted cell's id in ``deletedCells`` until a run's reply,
+    also when the cell comes back (undo, paste): the cell a request runs keeps its
+    place, and the cells reading it keep reading it."""
+    a, b = ids("a", "b")
+    kernel.ok("dl_a = 1", a)
+    kernel.ok("dl_b = dl_a + 1\nprint(dl_b)", b)
+    edit = kernel.ok("dl_a = 5", a, deleted=[a])
+    assert edit.text(b) == "6\n"
+    order = graph_request(kernel)["notebook_order"]
+    assert order.index(a) < order.index(b)
+
+
 def test_without_the_peek_pipelined_requests_give_the_same_results(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The peek at queued requests forced off (REACTIVE_KERNEL_PEEK=0), as on an

@@ -211,9 +211,17 @@ class ReactiveNotebook {
   // so the cells that read it stop showing the NameError its removal gave them.
   private sendOrder(force: boolean): void {
     const order = this.codeCells().map((c) => c.model.id);
+    const present = new Set(order);
+    // JupyterLab keeps a deleted cell's id in `deletedCells` for its next run, and keeps it
+    // when the cell comes back (Z, or a cut cell pasted): that run would delete it again.
+    const deleted = this.panel.content.model?.deletedCells;
+    if (deleted) {
+      for (let i = deleted.length - 1; i >= 0; i--) {
+        if (present.has(deleted[i])) deleted.splice(i, 1);
+      }
+    }
     const key = order.join(" ");
     if (!this.kernel || (!force && key === this.sentOrder)) return;
-    const present = new Set(order);
     const remove = force ? [] : this.sentOrder.split(" ").filter((id) => id && !present.has(id));
     for (const id of remove) this.removed.set(id, (this.states.get(id)?.runs ?? 0) > 0);
     const back = order.filter((id) => this.removed.has(id));
@@ -315,7 +323,10 @@ class ReactiveNotebook {
       this.noteRun(id, before, after);
       if (after.execution_count != null && cell.model.type === "code") {
         const code = cell as CodeCell;
-        if (code.model.executionCount !== after.execution_count) code.model.executionCount = after.execution_count;
+        // (Not while its own request from this page is to run: JupyterLab shows [*] and
+        // gives it its count; a count set now would show it idle, see onIOPub.)
+        if (code.model.executionCount !== after.execution_count
+            && code.model.executionState !== "running") code.model.executionCount = after.execution_count;
       }
       this.renderSoon(cell);
     }
@@ -571,6 +582,10 @@ class ReactiveNotebook {
     if (starts) { this.started.add(cellId); this.missed.delete(cellId); }
     if (this.ownedByAView(cellId, (msg.parent_header as JSONObject).msg_id)) return;
     const code = cell as CodeCell;
+    // A re-run of a cell whose own request is still to run (JupyterLab's Run All sends
+    // every cell's request at once, and a cascade may reach one the kernel has not seen
+    // yet): that run's output is the one to show; the re-run's would come before it.
+    if (code.model.executionState === "running") return;
     const outputs = code.model.outputs;
     if (!starts && type !== "update_display_data" && type !== "clear_output" && !this.started.has(cellId)) {
       // The output of a run that began before this page connected (a reload during a
