@@ -779,8 +779,10 @@ class Runner:
 
     def showed_float(self, cell: CellId) -> None:
         """``cell``, running, showed a float through IPython's plain-text
-        formatter, which ``%precision`` sets (see :meth:`showed`)."""
-        self._floated.add(cell)
+        formatter, which ``%precision`` sets (see :meth:`showed`).  (Not a batch
+        input's: nothing re-runs it, and nothing would take it out again.)"""
+        if cell in self.graph and cell not in self.batch:
+            self._floated.add(cell)
 
     def _sets_precision(self, cell: CellId, code: str) -> bool:
         """Whether ``cell`` defines :data:`.settings.PRECISION`: a ``%precision``
