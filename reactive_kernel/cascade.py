@@ -33,6 +33,7 @@ from .graph import CellId
 from .settings import FIGURES, PRECISION
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable
+from .views import Watch
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -278,6 +279,10 @@ class Cascade:
         objects = dict(runner.values.generator_objects) if placed else {}
         object_states = {key: object_state(value) for key, value in objects.items()}
         ran_before = cell in runner.settings.left
+        # The arrays of what it changes in place: memory written through a view
+        # changes the names viewing it too (``v = a[:2]`` above ``v[0] = 5``).
+        changing = runner._inplace.get(cell) if placed else None
+        watch = Watch.before(namespace.get(n) for n in changing) if changing else None
         runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
         resettled = runner.settings.after(cell if cell in self.graph else None, code,
@@ -305,8 +310,11 @@ class Cascade:
                                        if g in states or id(namespace.get(g)) in objects})
             if drawn:
                 self._add(cell, set(runner.drew(cell, code, drawn)), forced=False)
+            if outcome.status == "ok" and given:
+                self._add(cell, set(runner.viewed(cell, code, given)), forced=False)
             if outcome.status == "ok" and runner._inplace.get(cell):
-                self._add(cell, set(runner.aliased(cell, code)), forced=False)
+                written = watch.written() if watch is not None else []
+                self._add(cell, set(runner.aliased(cell, code, written)), forced=False)
             if cell in self.graph:
                 # (A cell that starts or stops setting a module's globals: the
                 # readers below it see another state of the module.)

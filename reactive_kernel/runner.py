@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import types
-from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 
 from . import files
@@ -47,6 +47,7 @@ from .values import (
     method_changes,
 )
 from .values import holds as holds_value
+from .views import arrays, shares
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
@@ -152,6 +153,10 @@ class Runner:
         #: Per cell, other names for the objects it changes in place (``b = a``
         #: above ``b[0] = 9``: ``a``), found after its runs (see :meth:`aliased`).
         self._aliases: dict[CellId, frozenset[str]] = {}
+        #: Per cell, the names it rebound to a view of the value it was given
+        #: (``data = data.T``, ``x = x[:, 0]``), found after its runs (see
+        #: :meth:`viewed`).
+        self._views: dict[CellId, frozenset[str]] = {}
         #: Per cell, the names of the notebook's own modules whose globals its
         #: latest run rebound (``thinkplot.Config(loc=...)``: see :meth:`set_modules`).
         self._module_sets: dict[CellId, frozenset[str]] = {}
@@ -367,6 +372,9 @@ class Runner:
                    | self._module_sets.get(cell, frozenset())) - analysis.defs
         if aliases:
             analysis = _changing(analysis, aliases)
+        views = self._views.get(cell, frozenset()) & analysis.defs & analysis.refs
+        if views:
+            analysis = _changing(analysis, views)
         if cell in self.settings.figure_setters or any(
                 _plotting(self.namespace.get(n)) for n in analysis.inplace):
             # It changes how figures are drawn (see ``settings.FIGURES``).
@@ -693,13 +701,16 @@ class Runner:
             kept.pop(cell, None)
             return frozenset()
 
-    def aliased(self, cell: CellId, code: str) -> frozenset[CellId]:
+    def aliased(self, cell: CellId, code: str,
+                written: Sequence[object] = ()) -> frozenset[CellId]:
         """After ``cell`` ran: the other names (bound by a cell above it) holding an
         object it changed in place (``b = a`` above ``b[0] = 9``, ``data = df``
         above ``data.dropna(inplace=True)``), or holding it as an item of a list,
         tuple or dict or an attribute of an instance of the notebook's classes
         (``tables`` of ``table2 = tables[2]`` above ``table2.columns = [...]``;
-        see :func:`.values.holds`), are changed in place too, as a run from the top changes them:
+        see :func:`.values.holds`), or sharing memory with an array it wrote
+        into (``written``: ``v = a[:2]`` above ``v[0] = 5``; see :mod:`.views`),
+        are changed in place too, as a run from the top changes them:
         the cells below reading ``a`` re-run when the cell does, and a re-run of
         it first re-makes ``a``.  Found again after each run.  Returns the cells
         whose reads now bind to it."""
@@ -737,8 +748,12 @@ class Runner:
         classes = tuple(v for v in changed.values()
                         if isinstance(v, type) and v.__module__ == "__main__")
 
+        shared = list(written)
+
         def holds(item: object) -> bool:
             if changed.get(id(item), ABSENT) is item:
+                return True
+            if shared and shares(shared, item):
                 return True
             if not classes:
                 return False
@@ -756,6 +771,32 @@ class Runner:
         if found == known:
             return frozenset()
         return self._register_kept(self._aliases, cell, code, analysis, found)
+
+    def viewed(self, cell: CellId, code: str,
+               given: Mapping[str, object]) -> frozenset[CellId]:
+        """After ``cell`` ran: the names it read and bound anew to a view of the
+        value it was given (``data = data.T``, ``x = x.reshape(-1, 1)``, with
+        pandas < 3 ``df = df.iloc[:10]``; ``given``: the values before it ran).
+        A write through the new value (``x[0] = 1`` below) changes the old one
+        too, so the cell counts as changing them in place: a re-make of the new
+        value first re-makes the old one, from its definer above.  Found again
+        after each run.  Returns the cells whose reads now bind to it."""
+        known = self._views.get(cell, frozenset())
+        if cell not in self.graph:
+            return frozenset()
+        node, namespace = self.graph.cell(cell), self.namespace
+        found = frozenset(
+            name for name in node.refs & node.declared_defs
+            if (old := given.get(name, ABSENT)) is not ABSENT
+            and (new := namespace.get(name, ABSENT)) is not old
+            and new is not ABSENT and shares(arrays(old), new))
+        if found == known:
+            return frozenset()
+        try:
+            analysis = self.analyse(code)
+        except SyntaxError:
+            return frozenset()
+        return self._register_kept(self._views, cell, code, analysis, found)
 
     def code_with_callees(self, cell: CellId, code: str) -> str:
         """``code`` and the code of the cells defining the functions it calls
@@ -990,6 +1031,7 @@ class Runner:
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
         self._aliases.pop(cell, None)
+        self._views.pop(cell, None)
         self._module_sets.pop(cell, None)
         written = self._written.pop(cell, None)
         self._shown.pop(cell, None)

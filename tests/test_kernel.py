@@ -1051,6 +1051,51 @@ def test_a_cell_between_an_alias_and_its_change_sees_the_object_before_the_chang
     assert kernel.value("al_df['x'].tolist()") == "[1.0, 0.0, 3.0]"
 
 
+def test_a_write_through_a_numpy_view_changes_the_array_it_views(
+        kernel: KernelHarness) -> None:
+    """``v = a[:2]`` then ``v[0] = 5``: top to bottom the write shows in ``a``
+    (they share memory), so an edit of it re-runs the readers of ``a`` and starts
+    from a fresh ``a``; a write into a copy leaves the readers of ``a`` alone."""
+    c = ids("1", "2", "3", "4", "5", "6", "7")
+    kernel.ok("import numpy as np\nvw_a = np.zeros(4)", c[0])
+    kernel.ok("vw_v = vw_a[:2]", c[1])
+    kernel.ok("vw_v[0] = 5", c[2])
+    assert kernel.ok("print(vw_a)", c[3]).text(c[3]) == "[5. 0. 0. 0.]\n"
+    edit = kernel.ok("vw_v[0] = 7", c[2])
+    assert c[3] in edit.reactive["ran"]
+    assert edit.text(c[3]) == "[7. 0. 0. 0.]\n"
+    # Run again unchanged: from a fresh vw_a, so vw_a is not written twice.
+    again = kernel.ok("vw_v[0] += 1", c[2])
+    assert again.text(c[3]) == "[1. 0. 0. 0.]\n"
+    again = kernel.ok("vw_v[0] += 1", c[2])
+    assert again.text(c[3]) == "[1. 0. 0. 0.]\n"
+    # A write into a copy only: the readers of vw_a stay as they are.
+    kernel.ok("vw_c = vw_a.copy()", c[4])
+    kernel.ok("vw_c[1] = 3", c[5])
+    assert kernel.ok("print(vw_c)", c[6]).text(c[6]) == "[1. 3. 0. 0.]\n"
+    edit = kernel.ok("vw_c[1] = 4", c[5])
+    assert c[3] not in edit.reactive["ran"] and edit.text(c[6]) == "[1. 4. 0. 0.]\n"
+
+
+def test_a_name_rebound_to_a_view_of_itself_is_remade_from_the_cell_above(
+        kernel: KernelHarness) -> None:
+    """fonnesbeck's tutorial (audit 19): ``x = x.T`` keeps the memory of the
+    ``x`` above it, which a write below (``x[0, 3] = 14``) changes too; a re-run
+    of the write (or of a change of ``x`` below it) re-makes ``x`` from the cell
+    above, not from the already written old array."""
+    c = ids("1", "2", "3", "4", "5")
+    kernel.ok("import numpy as np\nvs_x = np.arange(6).reshape(2, 3)\nprint(vs_x.sum())", c[0])
+    kernel.ok("vs_x = vs_x.T", c[1])
+    kernel.ok("vs_x[0, 1] = 100", c[2])
+    assert kernel.ok("print(vs_x.tolist())", c[3]).text(c[3]) == "[[0, 100], [1, 4], [2, 5]]\n"
+    again = kernel.ok("vs_x[0, 1] = 100", c[2])
+    assert again.text(c[3]) == "[[0, 100], [1, 4], [2, 5]]\n"
+    assert c[0] in again.reactive["ran"]
+    assert again.text(c[0]) == "15\n"  # the array above, fresh: not written through
+    edit = kernel.ok("vs_x[2, 0] = -1", c[2])
+    assert edit.text(c[3]) == "[[0, 3], [1, 4], [-1, 5]]\n"
+
+
 def test_a_function_changing_its_argument_changes_the_name_given_to_it(
         kernel: KernelHarness) -> None:
     """``def add(d): d['b'] = ...`` in one cell, ``add(df)`` in another: the call

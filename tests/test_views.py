@@ -1,0 +1,65 @@
+"""Memory shared between objects (``reactive_kernel/views.py``): what a write
+through one array changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reactive_kernel import views
+from reactive_kernel.views import Watch, arrays, shares
+
+
+def test_a_write_into_a_view_is_seen_in_the_array_it_views_only() -> None:
+    a = np.zeros(10)
+    v, other = a[2:5], a[5:]
+    watch = Watch.before([v])
+    assert watch is not None and watch.written() == []
+    v[0] = 1
+    written = watch.written()
+    assert len(written) == 1 and written[0] is v
+    assert shares(written, a)
+    assert not shares(written, other)  # the same buffer, not the same memory
+    assert not shares(written, a.copy())
+    assert shares(written, [v]) is False  # containers are the caller's to open
+
+
+def test_interleaved_strides_do_not_count_as_shared() -> None:
+    a = np.arange(10.0)
+    evens, odds = a[::2], a[1::2]
+    watch = Watch.before([evens])
+    assert watch is not None
+    evens[:] = 0
+    assert not shares(watch.written(), odds)
+    assert shares(watch.written(), a)
+
+
+def test_object_arrays_are_watched_by_identity() -> None:
+    a = np.array(["x", "y", "z"], dtype=object)
+    v = a[:2]
+    watch = Watch.before([v])
+    assert watch is not None
+    v[1] = "y"  # the same (cached one-letter) string object: nothing written
+    assert watch.written() == []
+    v[1] = ["new"]
+    assert shares(watch.written(), a)
+
+
+def test_too_much_to_fingerprint_is_not_watched(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(views, "WATCH_BYTES", 64)
+    assert Watch.before([np.zeros(100)]) is None
+    assert Watch.before([np.zeros(4)]) is not None
+    assert Watch.before([1, "text", None]) is None
+
+
+def test_pandas_objects_share_memory_only_without_copy_on_write() -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    column = frame["a"]
+    if int(pd.__version__.split(".")[0]) >= 3:
+        # Copy-on-write: a write through one object never reaches another.
+        assert arrays(frame) == [] and arrays(column) == []
+    else:
+        watch = Watch.before([column])
+        assert watch is not None
+        column.iloc[0] = 9.0
+        assert shares(watch.written(), frame)
