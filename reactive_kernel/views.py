@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 #: Bytes of numeric arrays fingerprinted before a cell runs, at most.
-WATCH_BYTES = 32 * 1024 * 1024
+WATCH_BYTES = 16 * 1024 * 1024
 #: Items of object arrays (pandas' strings before 3.0) fingerprinted, at most.
 WATCH_OBJECTS = 200_000
 #: Columns of a DataFrame looked at.
