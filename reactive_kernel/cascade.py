@@ -33,7 +33,7 @@ from .graph import CellId
 from .settings import FIGURES, PRECISION
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable
-from .views import Watch
+from .views import Contents, Watch
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -283,6 +283,10 @@ class Cascade:
         # changes the names viewing it too (``v = a[:2]`` above ``v[0] = 5``).
         changing = runner._inplace.get(cell) if placed else None
         watch = Watch.before(namespace.get(n) for n in changing) if changing else None
+        # The data of what it reads: a library's method may change it unseen.
+        contents = Contents.before(
+            (n, namespace[n]) for n in runner.unseen_candidates(cell) if n in namespace
+        ) if placed else None
         runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
         resettled = runner.settings.after(cell if cell in self.graph else None, code,
@@ -310,6 +314,9 @@ class Cascade:
                                        if g in states or id(namespace.get(g)) in objects})
             if drawn:
                 self._add(cell, set(runner.drew(cell, code, drawn)), forced=False)
+            if outcome.status == "ok":
+                changed = contents.changed(namespace) if contents is not None else frozenset()
+                self._add(cell, set(runner.changed_unseen(cell, code, changed)), forced=False)
             if outcome.status == "ok" and given:
                 self._add(cell, set(runner.viewed(cell, code, given)), forced=False)
             if outcome.status == "ok" and runner._inplace.get(cell):

@@ -157,6 +157,10 @@ class Runner:
         #: (``data = data.T``, ``x = x[:, 0]``), found after its runs (see
         #: :meth:`viewed`).
         self._views: dict[CellId, frozenset[str]] = {}
+        #: Per cell, the names whose arrays its latest run changed though the
+        #: analysis saw no change of them (``pmf.normalize()`` of an installed
+        #: library; see :meth:`changed_unseen`).
+        self._unseen_changes: dict[CellId, frozenset[str]] = {}
         #: Per cell, the names of the notebook's own modules whose globals its
         #: latest run rebound (``thinkplot.Config(loc=...)``: see :meth:`set_modules`).
         self._module_sets: dict[CellId, frozenset[str]] = {}
@@ -369,7 +373,8 @@ class Runner:
             analysis = replace(analysis, defs=analysis.defs | hidden,
                                refs=analysis.refs | reads, weak=analysis.weak | reads)
         aliases = (self._aliases.get(cell, frozenset())
-                   | self._module_sets.get(cell, frozenset())) - analysis.defs
+                   | self._module_sets.get(cell, frozenset())
+                   | self._unseen_changes.get(cell, frozenset())) - analysis.defs
         if aliases:
             analysis = _changing(analysis, aliases)
         views = self._views.get(cell, frozenset()) & analysis.defs & analysis.refs
@@ -798,6 +803,34 @@ class Runner:
             return frozenset()
         return self._register_kept(self._views, cell, code, analysis, found)
 
+    def unseen_candidates(self, cell: CellId) -> frozenset[str]:
+        """The names ``cell`` reads and neither binds nor is seen changing: a
+        run may change their objects where the analysis cannot see it (see
+        :meth:`changed_unseen`)."""
+        node = self.graph.cell(cell)
+        unseen = self._unseen_changes.get(cell, frozenset())
+        seen = (self._inplace.get(cell, frozenset()) | node.declared_defs) - unseen
+        return frozenset(n for n in node.refs - seen if n.isidentifier() and not is_private(n))
+
+    def changed_unseen(self, cell: CellId, code: str,
+                       changed: frozenset[str]) -> frozenset[CellId]:
+        """After ``cell`` ran: ``changed``, names it reads whose arrays, Series
+        or DataFrames (or an object's holding them as attributes: ``wave.ys``)
+        its run changed though the analysis saw no change of them (an installed
+        library's method: empiricaldist's ``pmf.normalize()``, NumPy's
+        ``np.fill_diagonal(a, 0)``; see :class:`.views.Contents`), are changed
+        in place by it, as by a known mutating call: the cells below reading
+        them re-run when it does, and its re-run first re-makes them.  Found
+        again after each run.  Returns the cells whose reads now bind to it."""
+        known = self._unseen_changes.get(cell, frozenset())
+        if changed == known or cell not in self.graph:
+            return frozenset()
+        try:
+            analysis = self.analyse(code)
+        except SyntaxError:
+            return frozenset()
+        return self._register_kept(self._unseen_changes, cell, code, analysis, changed)
+
     def code_with_callees(self, cell: CellId, code: str) -> str:
         """``code`` and the code of the cells defining the functions it calls
         (``setup()`` with ``def setup(): pd.set_option(...)`` above): what a
@@ -1032,6 +1065,7 @@ class Runner:
         self._hidden_draws.pop(cell, None)
         self._aliases.pop(cell, None)
         self._views.pop(cell, None)
+        self._unseen_changes.pop(cell, None)
         self._module_sets.pop(cell, None)
         written = self._written.pop(cell, None)
         self._shown.pop(cell, None)

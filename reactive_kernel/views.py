@@ -19,8 +19,9 @@ here imports NumPy or pandas.
 from __future__ import annotations
 
 import sys
+import types
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: Bytes of numeric arrays fingerprinted before a cell runs, at most.
@@ -45,28 +46,32 @@ def _pandas_views(pd: Any) -> bool:
 
 
 def arrays(value: object) -> list[Any]:
-    """The NumPy arrays holding ``value``'s data: itself (an array), a pandas
-    Series' values, a DataFrame's columns' (pandas < 3 only); none for anything
-    else."""
+    """The NumPy arrays holding ``value``'s data, as far as a write through one
+    object reaches another: itself (an array), a pandas Series' values or a
+    DataFrame's columns' (pandas < 3 only); none for anything else."""
+    return _data(value, copy_on_write=False)
+
+
+def _data(value: object, copy_on_write: bool) -> list[Any]:
+    """The NumPy arrays of an array, Series or DataFrame (a subclass too:
+    empiricaldist's ``Pmf``); pandas' with copy-on-write only if asked."""
     np = sys.modules.get("numpy")
     if np is None:
         return []
-    if isinstance(value, np.ndarray):
-        return [value]
-    if not getattr(type(value), "__module__", "").startswith("pandas."):
-        return []
-    pd = sys.modules.get("pandas")
-    if pd is None or not _pandas_views(pd):
-        return []
     try:
+        if isinstance(value, np.ndarray):
+            return [value]
+        pd = sys.modules.get("pandas")
+        if pd is None or not isinstance(value, (pd.Series, pd.DataFrame)):
+            return []
+        if not copy_on_write and not _pandas_views(pd):
+            return []
         if isinstance(value, pd.Series):
             found = [value.to_numpy()]
-        elif isinstance(value, pd.DataFrame):
+        else:
             found = [value.iloc[:, i].to_numpy()
                      for i in range(min(value.shape[1], COLUMNS))]
-        else:
-            return []
-    except Exception:  # a frame answering its own way
+    except Exception:  # an object answering ``isinstance`` or lookups its own way
         return []
     return [a for a in found if isinstance(a, np.ndarray)]
 
@@ -140,3 +145,103 @@ def shares(written: list[Any], value: object) -> bool:
             except Exception:  # too hard to tell: take it as shared
                 return True
     return False
+
+
+#: Attributes of an object looked at for the arrays it holds (``wave.ys``); an
+#: object with more (a matplotlib ``Axes``) is not looked into.
+ATTRIBUTES = 64
+
+
+class Contents:
+    """What the arrays, Series and DataFrames a cell reads hold before it runs,
+    directly or as attributes of an object (``wave.ys``): after it, the names
+    whose object's data changed, though the analysis saw no change of them (an
+    installed library's method: empiricaldist's ``pmf.normalize()``, NumPy's
+    ``np.fill_diagonal(a, 0)``).  Fingerprints take at most
+    :data:`WATCH_BYTES` (and :data:`WATCH_OBJECTS` items of object arrays) per
+    cell: a name past them is not looked at.  No reference to an array is kept
+    while the cell runs (pandas' copy-on-write would copy on the next write)."""
+
+    def __init__(self, np: Any, kept: dict[str, tuple[object, object]]) -> None:
+        self._np = np
+        self._kept = kept
+
+    @classmethod
+    def before(cls, values: Iterable[tuple[str, object]]) -> Contents | None:
+        np = sys.modules.get("numpy")
+        if np is None:
+            return None
+        budget = [WATCH_BYTES, WATCH_OBJECTS]
+        kept: dict[str, tuple[object, object]] = {}
+        for name, value in values:
+            try:
+                fingerprint = _contents(np, value, budget)
+            except Exception:  # an object refusing attribute lookups (``isinstance``)
+                continue
+            if fingerprint is not None:
+                kept[name] = (value, fingerprint)
+        return cls(np, kept) if kept else None
+
+    def changed(self, namespace: Mapping[str, object]) -> frozenset[str]:
+        """The names still bound to the same object whose data changed."""
+        found = set()
+        budget = [sys.maxsize, sys.maxsize]
+        for name, (value, before) in self._kept.items():
+            try:
+                if namespace.get(name) is value \
+                        and _contents(self._np, value, budget) != before:
+                    found.add(name)
+            except Exception:  # an object that stopped answering
+                continue
+        return frozenset(found)
+
+
+def _contents(np: Any, value: object, budget: list[int]) -> object | None:
+    """A fingerprint of the data of an array, Series or DataFrame, or of the
+    ones an object holds as attributes; None if it holds none, or they do not
+    fit in ``budget`` (bytes, object items; taken from it)."""
+    data = _data(value, copy_on_write=True)
+    if data:
+        return _arrays_contents(np, value, data, budget)
+    if isinstance(value, (type, types.ModuleType, types.FunctionType, types.MethodType,
+                          types.BuiltinFunctionType)):
+        return None
+    attributes = getattr(value, "__dict__", None)
+    if not isinstance(attributes, dict) or not attributes or len(attributes) > ATTRIBUTES:
+        return None
+    parts = []
+    for key, item in list(attributes.items()):
+        data = _data(item, copy_on_write=True)
+        if data:
+            fingerprint = _arrays_contents(np, item, data, budget)
+            if fingerprint is None:
+                return None
+            parts.append((key, fingerprint))
+    return tuple(parts) if parts else None
+
+
+def _arrays_contents(np: Any, value: object, data: list[Any], budget: list[int]) -> object | None:
+    # The memory the arrays lie in, once each (a DataFrame's columns are views
+    # of one block).
+    # (Not a base much larger than the data: a Series viewing one column.)
+    owners: dict[int, Any] = {}
+    total = sum(a.nbytes for a in data)
+    for array in data:
+        base = array.base
+        owner = base if isinstance(base, np.ndarray) and base.nbytes <= 2 * total and (
+            base.flags.c_contiguous or base.flags.f_contiguous) else array
+        owners.setdefault(id(owner), owner)
+    size = sum(a.nbytes for a in owners.values() if not a.dtype.hasobject)
+    items = sum(a.size for a in owners.values() if a.dtype.hasobject)
+    if size > budget[0] or items > budget[1]:
+        return None
+    try:
+        prints = tuple(_fingerprint(np, a) for a in owners.values())
+        shape = getattr(value, "shape", None)
+        columns = getattr(value, "columns", None)
+        labels = tuple(columns[:COLUMNS]) if columns is not None else None
+    except Exception:  # an array NumPy cannot lay out as bytes
+        return None
+    budget[0] -= size
+    budget[1] -= items
+    return (shape, labels, prints)

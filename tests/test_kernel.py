@@ -1096,6 +1096,29 @@ def test_a_name_rebound_to_a_view_of_itself_is_remade_from_the_cell_above(
     assert edit.text(c[3]) == "[[0, 3], [1, 4], [-1, 5]]\n"
 
 
+def test_a_library_function_found_changing_an_array_is_a_change_in_place(
+        kernel: KernelHarness) -> None:
+    """``np.fill_diagonal(m, 0)`` and ``np.add.at(c, i, 1)`` change their
+    argument where the analysis sees only reads: the kernel finds it after the
+    run (the array's data changed), and from then on the cell changes it in
+    place: run again, it starts from a fresh array; edited, its readers re-run.
+    A cell only reading the array is none of that."""
+    c = ids("1", "2", "3", "4", "5", "6")
+    kernel.ok("import numpy as np\nlf_m = np.ones((3, 3))", c[0])
+    kernel.ok("np.fill_diagonal(lf_m, 0)", c[1])
+    assert kernel.ok("print(lf_m.sum())", c[2]).text(c[2]) == "6.0\n"
+    edit = kernel.ok("np.fill_diagonal(lf_m, 5)", c[1])
+    assert edit.reactive["ran"] == [c[0], c[1], c[2]]
+    assert edit.text(c[2]) == "21.0\n"
+    kernel.ok("lf_c = np.zeros(3)", c[3])
+    kernel.ok("np.add.at(lf_c, [0, 0, 2], 1)", c[4])
+    assert kernel.ok("print(lf_c)", c[5]).text(c[5]) == "[2. 0. 1.]\n"
+    again = kernel.ok("np.add.at(lf_c, [0, 0, 2], 1)", c[4])
+    assert again.text(c[5]) == "[2. 0. 1.]\n"  # not added twice
+    reader = kernel.ok("print(lf_c.sum())", c[5])
+    assert reader.reactive["ran"] == [c[5]] and reader.text(c[5]) == "3.0\n"
+
+
 def test_a_function_changing_its_argument_changes_the_name_given_to_it(
         kernel: KernelHarness) -> None:
     """``def add(d): d['b'] = ...`` in one cell, ``add(df)`` in another: the call

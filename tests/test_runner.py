@@ -1281,7 +1281,7 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
     re-runs nothing."""
     nb = Notebook.of({
         "imp": "import numpy as np\nimport pandas as pd\n"
-               "df = pd.DataFrame({'a': range(40)})\na = np.arange(3) / 3",
+               "df = pd.DataFrame({'a': range(40)})\na = np.arange(3) / 3\nb = np.ones(2)",
         "opt": "pd.set_option('display.max_rows', 6)",
         "popt": "np.set_printoptions(precision=2)",
         "show": "df.head(3)",
@@ -1289,7 +1289,7 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         "plain": "k = 2 * 3",
         "half": "def halve(v):\n    v.__itruediv__(2)\nclass Sim:\n    def step(self, v=None):\n"
                 "        self.n = 1\nsim = Sim()",
-        "more": "halve(a)\nprint(a)",
+        "more": "halve(b)\nprint(a)",
         "meth": "sim.step(a)\nprint(a)",
         "self": "sim.step()\nprint(a)",
         "count": "n = len(df)",
@@ -1332,6 +1332,28 @@ def test_a_display_setting_reruns_the_cells_showing_that_modules_objects() -> No
         import pandas as pd
         np.set_printoptions(precision=8)
         pd.reset_option("display.max_rows")
+
+
+def test_a_cell_above_a_call_found_changing_an_array_gets_it_before_the_change() -> None:
+    """``halve(a)`` (``v.__itruediv__(2)``: a change the analysis does not see)
+    is found changing ``a`` when it runs: a cell above it reading ``a``, re-run,
+    gets ``a`` as top to bottom has it there, not halved; the call re-run by hand
+    halves a fresh ``a`` once; and the cells below reading ``a`` re-run with it."""
+    nb = Notebook.of({
+        "imp": "import numpy as np\na = np.arange(3.0)",
+        "first": "first = a.tolist()",
+        "half": "def halve(v):\n    v.__itruediv__(2)",
+        "call": "halve(a)",
+        "last": "last = a.tolist()",
+    })
+    assert nb.ns["first"] == [0.0, 1.0, 2.0] and nb.ns["last"] == [0.0, 0.5, 1.0]
+    nb.run("first", "first = a.tolist()")
+    assert nb.ns["first"] == [0.0, 1.0, 2.0]
+    report = nb.run("call", "halve(a)")
+    assert "last" in report.ran and nb.ns["last"] == [0.0, 0.5, 1.0]
+    report = nb.run("half", "def halve(v):\n    v.__imul__(3)")
+    assert "last" in report.ran and nb.ns["last"] == [0.0, 3.0, 6.0]
+    assert nb.ns["first"] == [0.0, 1.0, 2.0]
 
 
 def test_names_starting_with_one_underscore_link_cells_ipythons_own_do_not() -> None:

@@ -63,3 +63,34 @@ def test_pandas_objects_share_memory_only_without_copy_on_write() -> None:
         assert watch is not None
         column.iloc[0] = 9.0
         assert shares(watch.written(), frame)
+
+
+class _Holder:
+    def __init__(self) -> None:
+        self.ys = np.arange(4.0)
+        self.label = "wave"
+
+
+def test_contents_finds_the_data_a_run_changed_directly_or_as_an_attribute() -> None:
+    holder, frame, series = _Holder(), pd.DataFrame({"a": [1.0, 2.0]}), pd.Series([1, 2])
+    namespace: dict[str, object] = {"h": holder, "df": frame, "s": series, "n": 3,
+                                    "f": print, "t": _Holder}
+    contents = views.Contents.before(namespace.items())
+    assert contents is not None
+    assert contents.changed(namespace) == frozenset()
+    holder.ys *= 2
+    series.iloc[0] = 5  # (a write into pandas' own data, copy-on-write or not)
+    holder.label = "other"  # not data
+    assert contents.changed(namespace) == {"h", "s"}
+    namespace["df"] = frame.copy()  # rebound: not a change of the object it held
+    frame.iloc[0, 0] = 9.0
+    assert contents.changed(namespace) == {"h", "s"}
+
+
+def test_contents_takes_at_most_its_budget(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(views, "WATCH_BYTES", 100)
+    small, large = np.zeros(4), np.zeros(100)
+    contents = views.Contents.before([("small", small), ("large", large)])
+    assert contents is not None
+    small[0] = large[0] = 1
+    assert contents.changed({"small": small, "large": large}) == {"small"}
