@@ -12,6 +12,7 @@ values it read last time is left as it is.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from types import ModuleType
@@ -286,7 +287,7 @@ class Cascade:
         # The data of what it reads: a library's method may change it unseen.
         contents = Contents.before(
             (n, namespace[n]) for n in runner.unseen_candidates(cell) if n in namespace
-        ) if placed else None
+        ) if placed and "numpy" in sys.modules else None
         runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
         resettled = runner.settings.after(cell if cell in self.graph else None, code,

@@ -196,10 +196,18 @@ class Contents:
         return frozenset(found)
 
 
+#: Values holding no array of their own (the common reads: looked at first).
+_PLAIN = frozenset({int, float, bool, str, bytes, complex, type(None), tuple, list, dict,
+                    set, frozenset, range, type, types.FunctionType, types.ModuleType,
+                    types.BuiltinFunctionType, types.MethodType})
+
+
 def _contents(np: Any, value: object, budget: list[int]) -> object | None:
     """A fingerprint of the data of an array, Series or DataFrame, or of the
     ones an object holds as attributes; None if it holds none, or they do not
     fit in ``budget`` (bytes, object items; taken from it)."""
+    if type(value) in _PLAIN:
+        return None
     data = _data(value, copy_on_write=True)
     if data:
         return _arrays_contents(np, value, data, budget)
