@@ -28,6 +28,10 @@ from typing import Any
 WATCH_BYTES = 16 * 1024 * 1024
 #: Items of object arrays (pandas' strings before 3.0) fingerprinted, at most.
 WATCH_OBJECTS = 200_000
+#: The same for what a cell reads (:class:`Contents`): most cells read data, few
+#: change it, so less (a read 4 MiB frame costs about 3 ms a run).
+CONTENTS_BYTES = 4 * 1024 * 1024
+CONTENTS_OBJECTS = 50_000
 #: Columns of a DataFrame looked at.
 COLUMNS = 256
 #: Work NumPy may spend proving two strided arrays do not overlap.
@@ -99,6 +103,8 @@ class Watch:
             return None
         found: dict[int, Any] = {}
         for value in values:
+            if _too_large(value, [WATCH_BYTES, 0]):
+                return None
             for array in arrays(value):
                 found.setdefault(id(array), array)
         if not found:
@@ -158,8 +164,8 @@ class Contents:
     whose object's data changed, though the analysis saw no change of them (an
     installed library's method: empiricaldist's ``pmf.normalize()``, NumPy's
     ``np.fill_diagonal(a, 0)``).  Fingerprints take at most
-    :data:`WATCH_BYTES` (and :data:`WATCH_OBJECTS` items of object arrays) per
-    cell: a name past them is not looked at.  No reference to an array is kept
+    :data:`CONTENTS_BYTES` (and :data:`CONTENTS_OBJECTS` items of object arrays)
+    per cell: a name past them is not looked at.  No reference to an array is kept
     while the cell runs (pandas' copy-on-write would copy on the next write)."""
 
     def __init__(self, np: Any, kept: dict[str, tuple[object, object]]) -> None:
@@ -171,7 +177,7 @@ class Contents:
         np = sys.modules.get("numpy")
         if np is None:
             return None
-        budget = [WATCH_BYTES, WATCH_OBJECTS]
+        budget = [CONTENTS_BYTES, CONTENTS_OBJECTS]
         kept: dict[str, tuple[object, object]] = {}
         for name, value in values:
             try:
@@ -208,6 +214,8 @@ def _contents(np: Any, value: object, budget: list[int]) -> object | None:
     fit in ``budget`` (bytes, object items; taken from it)."""
     if type(value) in _PLAIN:
         return None
+    if _too_large(value, budget):
+        return None
     data = _data(value, copy_on_write=True)
     if data:
         return _arrays_contents(np, value, data, budget)
@@ -219,6 +227,10 @@ def _contents(np: Any, value: object, budget: list[int]) -> object | None:
         return None
     parts = []
     for key, item in list(attributes.items()):
+        if type(item) in _PLAIN:
+            continue
+        if _too_large(item, budget):
+            return None
         data = _data(item, copy_on_write=True)
         if data:
             fingerprint = _arrays_contents(np, item, data, budget)
@@ -226,6 +238,18 @@ def _contents(np: Any, value: object, budget: list[int]) -> object | None:
                 return None
             parts.append((key, fingerprint))
     return tuple(parts) if parts else None
+
+
+def _too_large(value: object, budget: list[int]) -> bool:
+    """Whether ``value`` has a shape too large for what is left of ``budget``,
+    whatever it holds: not worth taking apart (a wide DataFrame's columns)."""
+    shape = getattr(value, "shape", None)
+    if not isinstance(shape, tuple):
+        return False
+    count = 1
+    for size in shape:
+        count *= size if isinstance(size, int) else 1
+    return count * 8 > budget[0] + budget[1] * 8
 
 
 def _arrays_contents(np: Any, value: object, data: list[Any], budget: list[int]) -> object | None:

@@ -88,9 +88,21 @@ def test_contents_finds_the_data_a_run_changed_directly_or_as_an_attribute() -> 
 
 
 def test_contents_takes_at_most_its_budget(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(views, "WATCH_BYTES", 100)
+    monkeypatch.setattr(views, "CONTENTS_BYTES", 100)
     small, large = np.zeros(4), np.zeros(100)
     contents = views.Contents.before([("small", small), ("large", large)])
     assert contents is not None
     small[0] = large[0] = 1
     assert contents.changed({"small": small, "large": large}) == {"small"}
+
+
+def test_a_frame_too_large_for_the_budget_is_not_taken_apart(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(views, "CONTENTS_BYTES", 1000)
+    monkeypatch.setattr(views, "CONTENTS_OBJECTS", 0)
+    wide = pd.DataFrame(np.zeros((10, 200)))
+    taken: list[object] = []
+    monkeypatch.setattr(views, "_data", lambda value, **k: taken.append(value) or [])
+    assert views.Contents.before([("wide", wide)]) is None
+    assert taken == []
+    views.Contents.before([("narrow", wide.iloc[:, :2])])
+    assert len(taken) == 1
