@@ -220,8 +220,9 @@ def _contents(np: Any, value: object, budget: list[int]) -> object | None:
     if data:
         return _arrays_contents(np, value, data, budget)
     if isinstance(value, (type, types.ModuleType, types.FunctionType, types.MethodType,
-                          types.BuiltinFunctionType)):
-        return None
+                          types.BuiltinFunctionType)) \
+            or getattr(type(value), "__module__", "").startswith(("pandas.", "numpy")):
+        return None  # (pandas' and NumPy's own objects: their data or nothing)
     attributes = getattr(value, "__dict__", None)
     if not isinstance(attributes, dict) or not attributes or len(attributes) > ATTRIBUTES:
         return None
