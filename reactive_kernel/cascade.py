@@ -280,6 +280,8 @@ class Cascade:
         objects = dict(runner.values.generator_objects) if placed else {}
         object_states = {key: object_state(value) for key, value in objects.items()}
         ran_before = cell in runner.settings.left
+        if placed:
+            runner.fresh_imports(cell)
         # The arrays of what it changes in place: memory written through a view
         # changes the names viewing it too (``v = a[:2]`` above ``v[0] = 5``).
         changing = runner._inplace.get(cell) if placed else None

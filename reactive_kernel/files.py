@@ -16,7 +16,12 @@ and ``%%writefile path``; and the paths it deletes (``os.remove(path)``,
 that the cell defines (:func:`pseudo_name`), and a cell whose code names the path
 anywhere else (:func:`names_path`: in a string, a shell line, a magic) reads it,
 from above only: a cell above the writer reads the file as it was before.  A
-file, like a database table, holds one version: the last writer's.
+file, like a database table, holds one version: the last writer's.  A module the
+notebook writes (``%%writefile helper.py``) is read by the cells importing it
+(:func:`imports`: ``import helper``, ``from helper import f``, and a
+``%%writefile`` of a script importing it); the kernel imports it anew when such a
+cell runs again (see :meth:`.runner.Runner.fresh_imports`), as a run from the top
+would load the file as it then is.
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ def pseudo_name(path: str) -> str:
 
 def is_file_name(name: str) -> bool:
     return name.startswith(PREFIX)
+
+
+def path_of(name: str) -> str:
+    return name[len(PREFIX):]
 
 
 def _normal(path: str) -> str | None:
@@ -118,6 +127,42 @@ def written(code: str, transform: Callable[[str], str] | None = None) -> dict[st
                                 and isinstance(k.value.value, str)), None)
             add(literal)
     return found
+
+
+def module_of(path: str) -> str | None:
+    """The module an ``import`` of which loads ``path`` from the working
+    directory (``helper.py``: ``helper``), if it is one."""
+    stem, extension = os.path.splitext(path)
+    if extension != ".py" or os.sep in path or "/" in path or not stem.isidentifier():
+        return None
+    return stem
+
+
+def imports(code: str, transform: Callable[[str], str] | None = None) -> frozenset[str]:
+    """The top-level modules ``code`` imports (``import a.b``, ``from a import
+    b``: ``a``; not relative imports), and for a ``%%writefile x.py`` cell
+    those the file it writes imports (a script run by ``!python x.py`` loads
+    them too)."""
+    if "import" not in code:
+        return frozenset()
+    magic = _WRITEFILE.match(code)
+    if magic is not None:
+        if not magic.group(1).strip("'\"").endswith(".py"):
+            return frozenset()
+        source = code.partition("\n")[2]
+    else:
+        source = transform(code) if transform is not None else code
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.partition(".")[0])
+    return frozenset(found)
 
 
 _PATTERNS: dict[str, re.Pattern[str]] = {}

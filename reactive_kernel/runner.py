@@ -14,7 +14,10 @@ once, parents before children, ties broken by notebook position.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import sys
 import threading
 import types
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
@@ -172,6 +175,9 @@ class Runner:
         self._warns: dict[CellId, frozenset[str]] = {}
         #: Per cell, the files it writes by a literal path (see :mod:`.files`).
         self._written: dict[CellId, frozenset[str]] = {}
+        #: Per cell, the modules it imports that a cell of the notebook writes
+        #: (``%%writefile helper.py``), with their paths (see :meth:`fresh_imports`).
+        self._module_files: dict[CellId, dict[str, str]] = {}
         #: Names cells bound to modules, by top-level package (see :meth:`showed`).
         self._module_names: dict[str, set[str]] = {}
         #: Cells that showed a warning in their latest run (see :meth:`warned`),
@@ -439,6 +445,24 @@ class Runner:
         paths = {p for ps in self._written.values() for p in ps}
         reads = frozenset(files.pseudo_name(p) for p in paths
                           if files.names_path(code, p, own))
+        modules = {m: p for p in paths if p not in own and (m := files.module_of(p))}
+        imported = files.imports(code, self._transform) & modules.keys() if modules \
+            else frozenset()
+        loaded = {m: modules[m] for m in imported}
+        if imported:
+            # ``import helper`` below ``%%writefile helper.py``: it loads that file.
+            reads |= {files.pseudo_name(modules[m]) for m in imported}
+        for path in {files.path_of(name) for name in reads} - own.keys():
+            if files.module_of(path) is not None:
+                # ``%run script.py``: what the script imports of the notebook's
+                # modules (its writer's) is loaded by this cell's run.
+                for writer, paths_written in self._written.items():
+                    if path in paths_written and writer != cell:
+                        loaded.update(self._module_files.get(writer, {}))
+        if loaded:
+            self._module_files[cell] = loaded
+        else:
+            self._module_files.pop(cell, None)
         writes = frozenset(files.pseudo_name(p) for p in own)
         if reads or writes:
             reads -= analysis.refs
@@ -454,7 +478,8 @@ class Runner:
             if other == skip:
                 continue
             node = self.graph.cell(other)
-            if not any(p in node.code for p in paths):
+            if not any(p in node.code or ((m := files.module_of(p)) and m in node.code)
+                       for p in paths):
                 continue
             refs = node.refs
             try:
@@ -803,6 +828,31 @@ class Runner:
             return frozenset()
         return self._register_kept(self._views, cell, code, analysis, found)
 
+    def fresh_imports(self, cell: CellId) -> None:
+        """Before ``cell`` runs: forget the modules it imports that a cell of the
+        notebook writes, loaded from those files (``import helper`` below
+        ``%%writefile helper.py``), so its run imports each anew from the file
+        as it now is, as a run from the top would (Python would hand back the
+        module it loaded before)."""
+        modules = self._module_files.get(cell)
+        if not modules:
+            return
+        dropped = False
+        for name, path in modules.items():
+            module = sys.modules.get(name)
+            source = getattr(module, "__file__", None)
+            if not isinstance(source, str) \
+                    or os.path.abspath(source) != os.path.abspath(path):
+                continue
+            del sys.modules[name]
+            dropped = True
+            try:  # (a file rewritten within a second, same size: a stale .pyc)
+                os.remove(importlib.util.cache_from_source(source))
+            except (OSError, ValueError, NotImplementedError):
+                pass
+        if dropped:
+            importlib.invalidate_caches()
+
     def unseen_candidates(self, cell: CellId) -> frozenset[str]:
         """The names ``cell`` reads and neither binds nor is seen changing: a
         run may change their objects where the analysis cannot see it (see
@@ -1068,6 +1118,7 @@ class Runner:
         self._unseen_changes.pop(cell, None)
         self._module_sets.pop(cell, None)
         written = self._written.pop(cell, None)
+        self._module_files.pop(cell, None)
         self._shown.pop(cell, None)
         self._warns.pop(cell, None)
         self._warned.discard(cell)

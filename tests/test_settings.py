@@ -359,6 +359,44 @@ def test_a_file_written_by_a_cell_links_it_to_the_cells_naming_the_file(
     kernel.ok("pass", c[0])
 
 
+def test_a_module_the_notebook_writes_is_imported_anew_when_its_file_changes(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """Audit 20 (Pierian's unit-testing lesson): ``%%writefile helper.py`` then
+    ``import helper`` (or ``from helper import f``, or a script importing it run
+    by ``%run``): an edit of the module's cell re-runs the importing cells, which
+    load the file as it now is (Python would hand back the module loaded
+    before), and their readers show the new code, as a run from the top."""
+    c = ids("0", "1", "2", "3", "4", "5", "6", "7")
+    kernel.ok(f"import os\nos.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok("%%writefile mw_helper.py\ndef f():\n    return 1", c[1])
+    kernel.ok("import mw_helper", c[2])
+    assert kernel.ok("print(mw_helper.f())", c[3]).text(c[3]) == "1\n"
+    kernel.ok("from mw_helper import f as mw_f", c[4])
+    assert kernel.ok("print(mw_f())", c[5]).text(c[5]) == "1\n"
+    kernel.ok("%%writefile mw_use.py\nimport mw_helper\nprint('use', mw_helper.f())", c[6])
+    assert kernel.ok("%run mw_use.py", c[7]).text(c[7]) == "use 1\n"
+    edit = kernel.ok("%%writefile mw_helper.py\ndef f():\n    return 2", c[1])
+    assert edit.text(c[3]) == "2\n" and edit.text(c[5]) == "2\n"
+    assert edit.text(c[7]) == "use 2\n"
+    assert set(edit.reactive["ran"]) == {c[1], c[2], c[3], c[4], c[5], c[6], c[7]}
+    # Run again by hand, the import gives a fresh module from the same file.
+    again = kernel.ok("import mw_helper", c[2])
+    assert again.text(c[3]) == "2\n"
+    kernel.ok("pass", c[0])
+
+
+def test_the_modules_a_cell_imports() -> None:
+    from reactive_kernel.files import imports, module_of
+
+    assert imports("import a.b, c as d\nfrom e.f import g\nfrom . import h") == {"a", "c", "e"}
+    assert imports("%%writefile s.py\nimport helper\nprint(helper.f())") == {"helper"}
+    assert imports("%%writefile notes.txt\nimport helper") == frozenset()
+    assert imports("x = 'import helper'") == frozenset()
+    assert module_of("helper.py") == "helper"
+    assert module_of("lib/helper.py") is None and module_of("my-helper.py") is None
+    assert module_of("data.csv") is None
+
+
 def test_the_paths_a_cell_writes_and_the_cells_naming_them() -> None:
     from reactive_kernel.files import names_path, written
 
