@@ -710,17 +710,19 @@ class Runner:
                 cell in self._figure_setters) and self._sets_precision(cell, code) == (
                 PRECISION in self.graph.cell(cell).defs):
             return frozenset()
-        try:
-            analysis = self.analyse(code)
-        except SyntaxError:
-            return frozenset()
-        return self._register_kept(self._module_sets, cell, code, analysis, found)
+        return self._register_kept(self._module_sets, cell, code, found)
 
     def _register_kept(self, kept: dict[CellId, frozenset[str]], cell: CellId, code: str,
-                       analysis: CellAnalysis, found: frozenset[str]) -> frozenset[CellId]:
+                       found: frozenset[str],
+                       analysis: CellAnalysis | None = None) -> frozenset[CellId]:
         """Keep ``found`` as the cell's names in ``kept`` (run-time findings its
         registration adds) and register it again; returns the cells whose reads
         now bind to it (none if the graph refuses: the finding is dropped)."""
+        if analysis is None:
+            try:
+                analysis = self.analyse(code)
+            except SyntaxError:
+                return frozenset()
         if found:
             kept[cell] = found
         else:
@@ -800,7 +802,7 @@ class Runner:
             and graph.definer_above(cell, name) is not None) if changed else frozenset()
         if found == known:
             return frozenset()
-        return self._register_kept(self._aliases, cell, code, analysis, found)
+        return self._register_kept(self._aliases, cell, code, found, analysis)
 
     def viewed(self, cell: CellId, code: str,
                given: Mapping[str, object]) -> frozenset[CellId]:
@@ -822,11 +824,7 @@ class Runner:
             and new is not ABSENT and shares(arrays(old), new))
         if found == known:
             return frozenset()
-        try:
-            analysis = self.analyse(code)
-        except SyntaxError:
-            return frozenset()
-        return self._register_kept(self._views, cell, code, analysis, found)
+        return self._register_kept(self._views, cell, code, found)
 
     def fresh_imports(self, cell: CellId) -> None:
         """Before ``cell`` runs: forget the modules it imports that a cell of the
@@ -875,11 +873,7 @@ class Runner:
         known = self._unseen_changes.get(cell, frozenset())
         if changed == known or cell not in self.graph:
             return frozenset()
-        try:
-            analysis = self.analyse(code)
-        except SyntaxError:
-            return frozenset()
-        return self._register_kept(self._unseen_changes, cell, code, analysis, changed)
+        return self._register_kept(self._unseen_changes, cell, code, changed)
 
     def code_with_callees(self, cell: CellId, code: str) -> str:
         """``code`` and the code of the cells defining the functions it calls
