@@ -116,6 +116,7 @@ class ReactiveKernel(IPythonKernel):
             mode=self.mode,
             cell_magics={"sql": _analyse_sql},
             budget=self.superseded_memory_limit,
+            magic=lambda kind, name: self.shell.magics_manager.magics[kind].get(name),
         )
         self.publisher = StatePublisher(self.runner, self.comm_manager.register_target,
                                         send_early=self._send_comm_msg)

@@ -83,6 +83,9 @@ _PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, range, list,
           frozenset)
 #: IPython's figure settings (``%config InlineBackend.figure_format = 'svg'``,
 #: ``%matplotlib inline``, ``set_matplotlib_formats('svg')``): settings of matplotlib.
+#: A line or cell magic used at the start of a line (``%%dummy``, ``x = %mine 3``).
+_MAGIC_USE = re.compile(r"^[ \t]*(?:[\w., \t]+=[ \t]*)?(%%?)([A-Za-z_][\w.]*)", re.M)
+
 _FIGURE_SETTINGS = re.compile(
     r"^[ \t]*%(?:config[ \t]+InlineBackend\b|matplotlib\b).*$|\bset_matplotlib_formats[ \t]*\(.*$",
     re.MULTILINE)
@@ -135,6 +138,7 @@ class Runner:
         analyser: Callable[[str], CellAnalysis] | None = None,
         cell_magics: Mapping[str, MagicAnalyser] | None = None,
         budget: int = 1 << 30,
+        magic: Callable[[str, str], object] | None = None,
     ) -> None:
         self.graph = DependencyGraph(label=self.label)
         self.values = ValueStore(namespace, self.graph, budget)
@@ -147,6 +151,8 @@ class Runner:
         self._transform = transform
         self._analyser = analyser
         self._cell_magics = dict(cell_magics or {})
+        #: The function behind a magic, by kind ("line", "cell") and name (the shell's).
+        self._magic = magic
         self._analyses: dict[str, CellAnalysis] = {}
         #: Per cell, the generators its runs changed though the analysis did not
         #: see it draw (``df.sample(3)``, ``train_test_split(X)``, ``sim.run()``
@@ -371,6 +377,8 @@ class Runner:
         magic = unread_cell_magic(code, self._cell_magics)
         if magic:
             analysis = self._magic_line_known(analysis, magic)
+        if "%" in code and self._magic is not None:
+            analysis = self._own_magics_known(code, analysis)
         if _FIGURE_SETTINGS.search(code) is not None:
             analysis = self._figure_settings(cell, code, analysis)
         hidden = self._hidden_draws.get(cell)
@@ -608,6 +616,33 @@ class Runner:
             if (v := namespace.get(w, ABSENT)) is not ABSENT and not is_private(w)
             and not isinstance(v, types.ModuleType) and not immutable(v))
         return _changing(analysis, found) if found else analysis
+
+    def _own_magics_known(self, code: str, analysis: CellAnalysis) -> CellAnalysis:
+        """A cell using a magic of the notebook's own (``%%dummy`` with
+        ``@register_cell_magic def dummy(line, cell)`` above, a method of a
+        ``Magics`` class of the notebook) reads the function or the class behind
+        it, from above: an edit of it re-runs the cells using the magic.  Found
+        once the magic is registered (a cell run before its magic's cell does
+        not read it)."""
+        assert self._magic is not None
+        namespace = self.namespace
+        found: set[str] = set()
+        for percents, name in _MAGIC_USE.findall(code):
+            function = self._magic("cell" if percents == "%%" else "line", name)
+            if function is None:
+                continue
+            owner = getattr(function, "__self__", None)
+            if owner is not None and not isinstance(owner, type):
+                function = type(owner)  # a method of a ``Magics`` subclass
+            if getattr(function, "__module__", None) != "__main__":
+                continue
+            bound = getattr(function, "__name__", None)
+            if isinstance(bound, str) and namespace.get(bound) is function:
+                found.add(bound)
+        reads = frozenset(found) - analysis.refs - analysis.defs
+        if not reads:
+            return analysis
+        return replace(analysis, refs=analysis.refs | reads, weak=analysis.weak | reads)
 
     def _plotting_family(self, analysis: CellAnalysis) -> CellAnalysis:
         """A setting of matplotlib, pyplot or seaborn (``mpl.rc(...)``,

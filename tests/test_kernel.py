@@ -1326,6 +1326,43 @@ def test_a_cell_magic_changing_a_class_named_on_its_line_reruns_its_instances_re
     assert c[4] in ran.reactive["ran"] and ran.text(c[4]) == "Card 12!\n"
 
 
+def test_an_edited_magic_of_the_notebook_reruns_the_cells_using_it(
+        kernel: KernelHarness) -> None:
+    """ipython-in-depth's magics exercise (audit 20): a cell using a magic of the
+    notebook's own (``%%rk_shout`` with ``@register_cell_magic def rk_shout``
+    above; a line magic of a ``Magics`` class) reads the function or the class
+    behind it: an edit of it re-runs the cells using it, as top to bottom
+    shows; a built-in magic reads nothing of the kind."""
+    c = ids("0", "1", "2", "3", "4", "5")
+    kernel.ok("from IPython.core.magic import register_cell_magic\n"
+              "@register_cell_magic\ndef rk_shout(line, cell):\n"
+              "    print(cell.strip().upper())", c[0])
+    assert kernel.ok("%%rk_shout\nhello", c[1]).text(c[1]) == "HELLO\n"
+    edit = kernel.ok("from IPython.core.magic import register_cell_magic\n"
+                     "@register_cell_magic\ndef rk_shout(line, cell):\n"
+                     "    print(cell.strip().upper() + '!')", c[0])
+    assert c[1] in edit.reactive["ran"]
+    assert edit.text(c[1]) == "HELLO!\n"
+    kernel.ok("from IPython.core.magic import Magics, magics_class, line_magic\n"
+              "@magics_class\nclass RkTwice(Magics):\n"
+              "    @line_magic\n    def rk_twice(self, line):\n"
+              "        return line * 2\n"
+              "get_ipython().register_magics(RkTwice)", c[2])
+    assert kernel.ok("rk_t = %rk_twice ab\nprint(rk_t)", c[3]).text(c[3]) == "abab\n"
+    kernel.ok("%time rk_u = 1", c[4])
+    edit = kernel.ok("from IPython.core.magic import Magics, magics_class, line_magic\n"
+                     "@magics_class\nclass RkTwice(Magics):\n"
+                     "    @line_magic\n    def rk_twice(self, line):\n"
+                     "        return line * 3\n"
+                     "get_ipython().register_magics(RkTwice)", c[2])
+    assert edit.reactive["ran"] == [c[2], c[3]]
+    assert edit.text(c[3]) == "ababab\n"
+    cells = graph_request(kernel)["cells"]
+    assert "rk_shout" in cells[c[1]]["reads"]
+    assert "RkTwice" in cells[c[3]]["reads"]
+    assert "time" not in cells[c[4]]["reads"]
+
+
 def test_a_class_changed_below_changes_its_instances_and_subclasses(
         kernel: KernelHarness) -> None:
     """``s = Sub()`` / ``print(s.unit)`` / ``Base.unit = 'cm'``: the class changed
