@@ -731,7 +731,26 @@ def _mutated(call: ast.Call, in_function: bool = False) -> ast.expr | None:
     called on a name or on attributes and items of one (``lst.append``,
     ``self.items.append``, ``d["k"].append``, ``np.random.seed``), not on what a
     call returned; or the first argument of a known mutating function
-    (:data:`ARGUMENT_MUTATORS`: ``random.shuffle(deck)``)."""
+    (:data:`ARGUMENT_MUTATORS`: ``random.shuffle(deck)``); or the object of a
+    known mutating method the call is given to call (``map(out.append, xs)``,
+    ``fetch(callback=seen.add)``)."""
+    changed = _called_mutated(call, in_function)
+    if changed is not None:
+        return changed
+    for arg in (*call.args, *(k.value for k in call.keywords)):
+        if isinstance(arg, ast.Starred):
+            arg = arg.value
+        if isinstance(arg, ast.Attribute) and arg.attr in MUTATING_METHODS:
+            base: ast.expr = arg.value
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                return arg.value
+    return None
+
+
+def _called_mutated(call: ast.Call, in_function: bool) -> ast.expr | None:
+    """The object a call changes in place by what it calls (see :func:`_mutated`)."""
     func = call.func
     callee = func.attr if isinstance(func, ast.Attribute) else (
         func.id if isinstance(func, ast.Name) else None)

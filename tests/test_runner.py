@@ -790,6 +790,21 @@ def test_a_shuffle_is_a_change_in_place_of_what_it_shuffles() -> None:
     assert nb.ns["hand"] == expected["hand"] and nb.ns["deck"] == expected["deck"]
 
 
+def test_a_mutating_method_handed_to_a_function_is_a_change_in_place() -> None:
+    """Audit 20: ``list(map(out.append, xs))`` appends through ``map``; run again
+    it appended a second time (``[1, 2, 1, 2]``). A known mutating method handed
+    to a function to call changes its object: a re-run starts from a fresh one,
+    and the reader below re-runs when it is edited."""
+    nb = Notebook()
+    nb.run("c1", "out = []")
+    nb.run("c2", "list(map(out.append, [1, 2]))")
+    nb.run("c3", "n = len(out)")
+    report = nb.run("c2", "list(map(out.append, [1, 2]))")
+    assert report.restored == ["c1"] and nb.ns["out"] == [1, 2]
+    report = nb.run("c2", "list(map(out.append, [1, 2, 3]))")
+    assert report.ran == ["c1", "c2", "c3"] and nb.ns["n"] == 3
+
+
 def test_module_functions_and_methods_returning_new_objects_change_nothing() -> None:
     """Audit 9: ``np.sort(a)``, ``np.append(a, k)`` made ``np`` changed in place (every
     cell reading ``np`` re-ran, re-drawing seeded numbers); ``A.add(B)`` on a pandas
