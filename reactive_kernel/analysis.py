@@ -154,6 +154,13 @@ class CellAnalysis:
     #: the object is, whether they do (see :mod:`.generators`).
     draw_calls: frozenset[tuple[str, tuple[str, ...], str]] = field(
         default_factory=frozenset)
+    #: ``(name, attributes, method)`` for each known mutating method a
+    #: module-level call is given to call (``list(map(out.append, xs))``:
+    #: ``("out", (), "append")``; ``fetch(callback=self_.seen.add)``): the call
+    #: may change that object, which the kernel decides by what it is (a
+    #: module's function, ``reduce(np.add, xs)``, changes nothing).  Not in
+    #: ``inplace``.
+    handed: frozenset[tuple[str, tuple[str, ...], str]] = field(default_factory=frozenset)
     #: Every top-level statement is an expression changing nothing the analysis
     #: could miss (``df``, ``df.head(3)``, ``print(a)``): no assignment, no
     #: in-place change, no call but :data:`SHOWING_CALLS` and methods (``c.fix(df)``
@@ -731,26 +738,7 @@ def _mutated(call: ast.Call, in_function: bool = False) -> ast.expr | None:
     called on a name or on attributes and items of one (``lst.append``,
     ``self.items.append``, ``d["k"].append``, ``np.random.seed``), not on what a
     call returned; or the first argument of a known mutating function
-    (:data:`ARGUMENT_MUTATORS`: ``random.shuffle(deck)``); or the object of a
-    known mutating method the call is given to call (``map(out.append, xs)``,
-    ``fetch(callback=seen.add)``)."""
-    changed = _called_mutated(call, in_function)
-    if changed is not None:
-        return changed
-    for arg in (*call.args, *(k.value for k in call.keywords)):
-        if isinstance(arg, ast.Starred):
-            arg = arg.value
-        if isinstance(arg, ast.Attribute) and arg.attr in MUTATING_METHODS:
-            base: ast.expr = arg.value
-            while isinstance(base, (ast.Attribute, ast.Subscript)):
-                base = base.value
-            if isinstance(base, ast.Name):
-                return arg.value
-    return None
-
-
-def _called_mutated(call: ast.Call, in_function: bool) -> ast.expr | None:
-    """The object a call changes in place by what it calls (see :func:`_mutated`)."""
+    (:data:`ARGUMENT_MUTATORS`: ``random.shuffle(deck)``)."""
     func = call.func
     callee = func.attr if isinstance(func, ast.Attribute) else (
         func.id if isinstance(func, ast.Name) else None)
@@ -1089,6 +1077,7 @@ class _Walker(ast.NodeVisitor):
         #: ``CellAnalysis.method_changes``), and names bound or changed otherwise.
         self.method_calls: dict[str, set[tuple[tuple[str, ...], str]]] = {}
         self.draw_calls: set[tuple[str, tuple[str, ...], str]] = set()
+        self.handed: set[tuple[str, tuple[str, ...], str]] = set()
         self.bound_otherwise: set[str] = set()
         self.stored_in_place: set[str] = set()
         self._by_method = False
@@ -1181,6 +1170,8 @@ class _Walker(ast.NodeVisitor):
                 if name not in self.stored_in_place and name not in self.bound_otherwise
                 and name in self.changed and not is_private(name) and name not in ignored),
             draw_calls=frozenset(self.draw_calls),
+            handed=frozenset(h for h in self.handed
+                             if not is_private(h[0]) and h[0] not in ignored),
             passed=frozenset((f, key, name) for f, key, name in self.passed
                              if not is_private(name) and name not in ignored),
             attribute_calls=frozenset(
@@ -1804,6 +1795,13 @@ class _Walker(ast.NodeVisitor):
             if path is not None and not is_private(path[0]) \
                     and not self._local_in_comprehension(node.func.value):
                 self.draw_calls.add((path[0], path[1:], node.func.attr))
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            if isinstance(arg, ast.Starred):
+                arg = arg.value
+            if isinstance(arg, ast.Attribute) and arg.attr in MUTATING_METHODS:
+                path = _attribute_path(arg.value)
+                if path is not None and not self._local_in_comprehension(arg.value):
+                    self.handed.add((path[0], path[1:], arg.attr))
         if isinstance(node.func, ast.Name) and (
                 node.func.id not in BUILTIN_NAMES or node.func.id in self.param_changes):
             self._passing(node, node.func.id)

@@ -284,7 +284,9 @@ class Cascade:
             runner.fresh_imports(cell)
         # The arrays of what it changes in place: memory written through a view
         # changes the names viewing it too (``v = a[:2]`` above ``v[0] = 5``).
-        changing = runner._inplace.get(cell) if placed else None
+        # (Not the other names found for them: a large array viewed by the
+        # cell's small one would stop the watch.)
+        changing = runner.own_changes(cell) if placed else None
         watch = Watch.before(namespace.get(n) for n in changing) if changing else None
         # The data of what it reads: a library's method may change it unseen.
         contents = Contents.before(
@@ -322,7 +324,7 @@ class Cascade:
                 self._add(cell, set(runner.changed_unseen(cell, code, changed)), forced=False)
             if outcome.status == "ok" and given:
                 self._add(cell, set(runner.viewed(cell, code, given)), forced=False)
-            if outcome.status == "ok" and runner._inplace.get(cell):
+            if outcome.status == "ok" and runner.changes(cell):
                 written = watch.written() if watch is not None else []
                 self._add(cell, set(runner.aliased(cell, code, written)), forced=False)
             if cell in self.graph:
@@ -340,7 +342,7 @@ class Cascade:
         elif unobserved:
             self._observed(cell, {}, unobserved, keep=False)
         if placed:
-            inplace = runner._inplace.get(cell, frozenset())
+            inplace = runner.changes(cell)
             unbound: list[str] = []
             if outcome.status != "ok":
                 # Names it failed before binding pass through; an object it was
@@ -498,7 +500,7 @@ class Cascade:
         # that this cell changes in place: its last run changed that very object,
         # so the cell that made it runs again first (after the definer above it).
         values = runner.values
-        for name in sorted((node.refs & runner._inplace.get(cell, frozenset())) - cut):
+        for name in sorted((node.refs & runner.changes(cell)) - cut):
             if not values.observed:
                 break
             source = values.unseen_source(cell, name)

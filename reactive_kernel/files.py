@@ -27,6 +27,7 @@ would load the file as it then is.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -182,3 +183,12 @@ def names_path(code: str, path: str, own: Mapping[str, int]) -> bool:
     if path not in code:
         return False
     return len(pattern.findall(code)) > own.get(path, 0)
+
+
+def digest(path: str) -> bytes | None:
+    """A digest of the file's contents; None if it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha1(handle.read()).digest()
+    except OSError:
+        return None

@@ -81,11 +81,10 @@ _UNSEEN = re.compile(
 _DISPLAY_SETTINGS = frozenset({"pandas", "numpy", "polars", "sympy"})
 _PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, range, list, dict, set,
           frozenset)
-#: IPython's figure settings (``%config InlineBackend.figure_format = 'svg'``,
-#: ``%matplotlib inline``, ``set_matplotlib_formats('svg')``): settings of matplotlib.
 #: A line or cell magic used at the start of a line (``%%dummy``, ``x = %mine 3``).
 _MAGIC_USE = re.compile(r"^[ \t]*(?:[\w., \t]+=[ \t]*)?(%%?)([A-Za-z_][\w.]*)", re.M)
-
+#: IPython's figure settings (``%config InlineBackend.figure_format = 'svg'``,
+#: ``%matplotlib inline``, ``set_matplotlib_formats('svg')``): settings of matplotlib.
 _FIGURE_SETTINGS = re.compile(
     r"^[ \t]*%(?:config[ \t]+InlineBackend\b|matplotlib\b).*$|\bset_matplotlib_formats[ \t]*\(.*$",
     re.MULTILINE)
@@ -184,6 +183,8 @@ class Runner:
         #: Per cell, the modules it imports that a cell of the notebook writes
         #: (``%%writefile helper.py``), with their paths (see :meth:`fresh_imports`).
         self._module_files: dict[CellId, dict[str, str]] = {}
+        #: Per such file (absolute path), a digest of what its module was loaded from.
+        self._loaded_sources: dict[str, bytes] = {}
         #: Names cells bound to modules, by top-level package (see :meth:`showed`).
         self._module_names: dict[str, set[str]] = {}
         #: Cells that showed a warning in their latest run (see :meth:`warned`),
@@ -360,19 +361,24 @@ class Runner:
 
     def register(
         self, cell: CellId, code: str, analysis: CellAnalysis, *,
-        anonymous: bool = False, take_over: bool = False,
+        anonymous: bool | None = None, take_over: bool = False,
     ) -> CellUpdate:
-        """Put a cell in the graph without running it.
+        """Put a cell in the graph without running it (``anonymous``: a cell
+        without an id, a console input; None: as it is registered, else not).
 
         A name the cell defines, deletes or changes in place is a definition
         for the cells below; the cell reads its own reads and those of the
         functions it may call (:mod:`.calls`).  Graph errors propagate, graph
         unchanged.
         """
+        if anonymous is None:
+            anonymous = cell in self.graph and self.graph.cell(cell).anonymous
         passing = self._passing()
         analysis = self._method_changes_known(analysis)
         if analysis.attribute_calls or analysis.passed:
             analysis = self._own_calls_known(analysis)
+        if analysis.handed:
+            analysis = self._handed_known(analysis)
         analysis = self._iterators_known(analysis)
         magic = unread_cell_magic(code, self._cell_magics)
         if magic:
@@ -486,8 +492,8 @@ class Runner:
             if other == skip:
                 continue
             node = self.graph.cell(other)
-            if not any(p in node.code or ((m := files.module_of(p)) and m in node.code)
-                       for p in paths):
+            if not any(p in node.code or ((m := files.module_of(p)) and re.search(
+                    rf"\b{re.escape(m)}\b", node.code)) for p in paths):
                 continue
             refs = node.refs
             try:
@@ -588,6 +594,22 @@ class Runner:
         if not changed:
             return analysis
         return replace(_changing(analysis, changed), shows_only=False, binds_only=False,
+                       displays=False)
+
+    def _handed_known(self, analysis: CellAnalysis) -> CellAnalysis:
+        """The analysis with the objects of the mutating methods its calls are
+        given (``list(map(out.append, xs))``) changed in place, judged by what
+        they are now: not a module's or a class's function (``reduce(np.add,
+        xs)``), nor a name not bound yet."""
+        namespace = self.namespace
+        found = frozenset(
+            name for name, path, method in analysis.handed
+            if not isinstance(namespace.get(name, ABSENT), (type, types.ModuleType))
+            and name in namespace and method_changes(namespace, name, path, method))
+        found -= analysis.inplace
+        if not found:
+            return analysis
+        return replace(_changing(analysis, found), shows_only=False, binds_only=False,
                        displays=False)
 
     def _iterators_known(self, analysis: CellAnalysis) -> CellAnalysis:
@@ -758,6 +780,7 @@ class Runner:
                 analysis = self.analyse(code)
             except SyntaxError:
                 return frozenset()
+        previous = kept.get(cell)
         if found:
             kept[cell] = found
         else:
@@ -765,8 +788,23 @@ class Runner:
         try:
             return self.register(cell, code, analysis).rebound
         except GraphError:
-            kept.pop(cell, None)
+            # (The graph keeps the registration made with what was known before.)
+            if previous is None:
+                kept.pop(cell, None)
+            else:
+                kept[cell] = previous
             return frozenset()
+
+    def changes(self, cell: CellId) -> frozenset[str]:
+        """The names ``cell`` changes in place, as registered: by its code, and
+        found after its runs (other names for its objects, views, data a library
+        call changed)."""
+        return self._inplace.get(cell, frozenset())
+
+    def own_changes(self, cell: CellId) -> frozenset[str]:
+        """:meth:`changes` but the other names found holding its objects (see
+        :meth:`aliased`): what a run of it changes itself."""
+        return self._inplace.get(cell, frozenset()) - self._aliases.get(cell, frozenset())
 
     def aliased(self, cell: CellId, code: str,
                 written: Sequence[object] = ()) -> frozenset[CellId]:
@@ -787,7 +825,7 @@ class Runner:
         except SyntaxError:
             return frozenset()
         namespace, graph = self.namespace, self.graph
-        own = self._inplace.get(cell, frozenset()) - known
+        own = self.own_changes(cell)
         changed: dict[int, object] = {}
         for name in own:
             value = namespace.get(name, ABSENT)
@@ -864,19 +902,28 @@ class Runner:
     def fresh_imports(self, cell: CellId) -> None:
         """Before ``cell`` runs: forget the modules it imports that a cell of the
         notebook writes, loaded from those files (``import helper`` below
-        ``%%writefile helper.py``), so its run imports each anew from the file
-        as it now is, as a run from the top would (Python would hand back the
-        module it loaded before)."""
+        ``%%writefile helper.py``) before the file last changed, so its run
+        imports each anew from the file as it now is, as a run from the top
+        would (Python would hand back the module it loaded before).  A module
+        loaded from the file as it is stays: two cells importing it share it."""
         modules = self._module_files.get(cell)
         if not modules:
             return
         dropped = False
         for name, path in modules.items():
+            key = os.path.abspath(path)
+            digest = files.digest(key)
             module = sys.modules.get(name)
             source = getattr(module, "__file__", None)
-            if not isinstance(source, str) \
-                    or os.path.abspath(source) != os.path.abspath(path):
+            if not isinstance(source, str) or os.path.abspath(source) != key:
+                # Not loaded from the file yet: the run loads it as it is now.
+                if digest is not None:
+                    self._loaded_sources[key] = digest
                 continue
+            if digest is not None and self._loaded_sources.get(key) == digest:
+                continue  # loaded from the file as it is: the same module, as from the top
+            if digest is not None:
+                self._loaded_sources[key] = digest
             del sys.modules[name]
             dropped = True
             try:  # (a file rewritten within a second, same size: a stale .pyc)

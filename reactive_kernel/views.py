@@ -70,14 +70,34 @@ def _data(value: object, copy_on_write: bool) -> list[Any]:
             return []
         if not copy_on_write and not _pandas_views(pd):
             return []
-        if isinstance(value, pd.Series):
-            found = [value.to_numpy()]
-        else:
-            found = [value.iloc[:, i].to_numpy()
-                     for i in range(min(value.shape[1], COLUMNS))]
+        columns = [value] if isinstance(value, pd.Series) else [
+            value.iloc[:, i] for i in range(min(value.shape[1], COLUMNS))]
+        found = []
+        for column in columns:
+            array = column.to_numpy()
+            if array.dtype.hasobject and not isinstance(column.dtype, np.dtype):
+                # An extension type's values as objects (pandas 3's strings,
+                # tz-aware times): made anew by each ``to_numpy()``, no data of
+                # the object's own.
+                continue
+            found.append(array)
     except Exception:  # an object answering ``isinstance`` or lookups its own way
         return []
     return [a for a in found if isinstance(a, np.ndarray)]
+
+
+def _is_data(value: object) -> bool:
+    """Whether ``value`` is a NumPy array, a pandas Series or a DataFrame."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return False
+    try:
+        if isinstance(value, np.ndarray):
+            return True
+        pd = sys.modules.get("pandas")
+        return pd is not None and isinstance(value, (pd.Series, pd.DataFrame))
+    except Exception:  # an object answering ``isinstance`` its own way
+        return False
 
 
 def _fingerprint(np: Any, array: Any) -> object:
@@ -203,7 +223,7 @@ class Contents:
 
 
 #: Values holding no array of their own (the common reads: looked at first).
-_PLAIN = frozenset({int, float, bool, str, bytes, complex, type(None), tuple, list, dict,
+_NO_ARRAYS = frozenset({int, float, bool, str, bytes, complex, type(None), tuple, list, dict,
                     set, frozenset, range, type, types.FunctionType, types.ModuleType,
                     types.BuiltinFunctionType, types.MethodType})
 
@@ -212,7 +232,7 @@ def _contents(np: Any, value: object, budget: list[int]) -> object | None:
     """A fingerprint of the data of an array, Series or DataFrame, or of the
     ones an object holds as attributes; None if it holds none, or they do not
     fit in ``budget`` (bytes, object items; taken from it)."""
-    if type(value) in _PLAIN:
+    if type(value) in _NO_ARRAYS:
         return None
     if _too_large(value, budget):
         return None
@@ -228,7 +248,7 @@ def _contents(np: Any, value: object, budget: list[int]) -> object | None:
         return None
     parts = []
     for key, item in list(attributes.items()):
-        if type(item) in _PLAIN:
+        if type(item) in _NO_ARRAYS:
             continue
         if _too_large(item, budget):
             return None
@@ -242,9 +262,16 @@ def _contents(np: Any, value: object, budget: list[int]) -> object | None:
 
 
 def _too_large(value: object, budget: list[int]) -> bool:
-    """Whether ``value`` has a shape too large for what is left of ``budget``,
-    whatever it holds: not worth taking apart (a wide DataFrame's columns)."""
-    shape = getattr(value, "shape", None)
+    """Whether ``value``, an array, Series or DataFrame, has a shape too large
+    for what is left of ``budget``, whatever it holds: not worth taking apart (a
+    wide DataFrame's columns).  Nothing else is asked for a shape (a lazy
+    query's computes its result; a mock makes one)."""
+    if not _is_data(value):
+        return False
+    try:
+        shape = value.shape  # type: ignore[attr-defined]
+    except Exception:
+        return True
     if not isinstance(shape, tuple):
         return False
     count = 1

@@ -1075,6 +1075,13 @@ def test_a_write_through_a_numpy_view_changes_the_array_it_views(
     assert kernel.ok("print(vw_c)", c[6]).text(c[6]) == "[1. 3. 0. 0.]\n"
     edit = kernel.ok("vw_c[1] = 4", c[5])
     assert c[3] not in edit.reactive["ran"] and edit.text(c[6]) == "[1. 4. 0. 0.]\n"
+    # A small view of an array too large to watch (the review of 2026-12-06: the
+    # large array, once found viewed, stopped the watch every other run).
+    kernel.ok("import numpy as np\nvw_a = np.zeros(3_000_000)", c[0])
+    for code, shown in [("vw_v[0] = 5", "[5. 0. 0.]\n"), ("vw_v[1] = 7", "[0. 7. 0.]\n"),
+                        ("vw_v[0] = 9", "[9. 0. 0.]\n"), ("vw_v[0] = 9", "[9. 0. 0.]\n")]:
+        kernel.ok(code, c[2])
+        assert kernel.ok("print(vw_a[:3])", c[3]).text(c[3]) == shown, code
 
 
 def test_a_name_rebound_to_a_view_of_itself_is_remade_from_the_cell_above(

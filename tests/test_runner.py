@@ -803,6 +803,18 @@ def test_a_mutating_method_handed_to_a_function_is_a_change_in_place() -> None:
     assert report.restored == ["c1"] and nb.ns["out"] == [1, 2]
     report = nb.run("c2", "list(map(out.append, [1, 2, 3]))")
     assert report.ran == ["c1", "c2", "c3"] and nb.ns["n"] == 3
+    # Two handed at once; a module's function handed changes no module.
+    nb.run("c4", "good, bad = [], []")
+    nb.run("c5", "def split(xs, yes, no):\n    for x in xs:\n        (yes if x > 0 else no)(x)")
+    nb.run("c6", "split([1, -1, 2], good.append, bad.append)")
+    nb.run("c7", "both = (good, bad)")
+    report = nb.run("c6", "split([3, -4], good.append, bad.append)")
+    assert report.restored == ["c4"] and nb.ns["both"] == ([3], [-4])
+    nb.run("c8", "import functools\nimport operator")
+    nb.run("c9", "total = functools.reduce(operator.add, [1, 2])")
+    nb.run("c10", "three = operator.add(1, 2)")
+    report = nb.run("c9", "total = functools.reduce(operator.add, [1, 2, 3])")
+    assert report.ran == ["c9"] and nb.ns["total"] == 6
 
 
 def test_module_functions_and_methods_returning_new_objects_change_nothing() -> None:

@@ -379,9 +379,16 @@ def test_a_module_the_notebook_writes_is_imported_anew_when_its_file_changes(
     assert edit.text(c[3]) == "2\n" and edit.text(c[5]) == "2\n"
     assert edit.text(c[7]) == "use 2\n"
     assert set(edit.reactive["ran"]) == {c[1], c[2], c[3], c[4], c[5], c[6], c[7]}
-    # Run again by hand, the import gives a fresh module from the same file.
+    # Run again by hand, the file unchanged, the import keeps the module (the
+    # readers see the same object: nothing re-runs); other cells importing it
+    # share it, as from the top (the review of 2026-12-06: each import cell
+    # made a module of its own, and state set through one was lost).
     again = kernel.ok("import mw_helper", c[2])
-    assert again.text(c[3]) == "2\n"
+    assert again.reactive["ran"] == [c[2]]
+    kernel.ok("mw_helper.state = []\nmw_helper.state.append(1)", c[3])
+    kernel.ok("from mw_helper import f as mw_f", c[4])
+    shared = kernel.ok("import mw_helper as mw_again\nprint(mw_again.state)", c[5])
+    assert shared.text(c[5]) == "[1]\n"
     kernel.ok("pass", c[0])
 
 

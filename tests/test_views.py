@@ -107,3 +107,38 @@ def test_a_frame_too_large_for_the_budget_is_not_taken_apart(monkeypatch) -> Non
     narrow = wide.iloc[:, :2]
     views.Contents.before([("narrow", narrow)])
     assert taken and taken[0] is narrow
+
+
+class _Raising:
+    """An object answering attribute lookups with KeyError (a record type)."""
+
+    def __getattr__(self, name: str) -> object:
+        raise KeyError(name)
+
+
+def test_only_arrays_series_and_frames_are_asked_for_a_shape() -> None:
+    """The review of 2026-12-06: ``.shape`` was read on every object a cell
+    reads or changes: a lazy query (DuckDB's relation) ran in full, a
+    ``MagicMock`` grew a child, and an object raising KeyError failed the cell."""
+    from unittest.mock import MagicMock
+
+    mock = MagicMock()
+    assert views.Watch.before([mock, _Raising()]) is None
+    assert views.Contents.before([("m", mock), ("r", _Raising())]) is None
+    assert "shape" not in dir(mock) and not mock._mock_children
+
+
+def test_extension_columns_made_anew_by_to_numpy_do_not_count_as_changed() -> None:
+    """The review of 2026-12-06: a text column (pandas 3's strings) or a
+    tz-aware one gives new objects on each ``to_numpy()``: the frame looked
+    changed after every run of a cell reading it, which re-made it."""
+    frame = pd.DataFrame({"name": pd.array(["a", "b"], dtype="string"),
+                          "t": pd.date_range("2020", periods=2, tz="UTC"),
+                          "age": [30, 40]})
+    namespace: dict[str, object] = {"df": frame}
+    contents = views.Contents.before(namespace.items())
+    assert contents is not None
+    assert contents.changed(namespace) == frozenset()
+    frame.loc[0, "age"] = 31
+    assert contents.changed(namespace) == {"df"}
+
