@@ -193,6 +193,8 @@ class ReactiveKernel(IPythonKernel):
             self._peek_works = True
         try:
             _idents, frames = self.session.feed_identities(msg, copy=False)
+            if not self._signed(frames):
+                return  # the main thread drops it: nothing of it is waited for
             header = self.session.unpack(_frame_bytes(frames[1]))
             if header.get("msg_type") == "comm_msg":
                 with self._pending_lock:
@@ -215,20 +217,25 @@ class ReactiveKernel(IPythonKernel):
                 self._pending[msg_id] = cell
 
     def _open_state_comm_early(self, header: dict[str, Any], frames: list[Any]) -> None:
-        """A ``reactive`` comm_open, seen as it arrives: answered at once, not after
-        the requests queued before it (see :mod:`.statecomm`).  Only a correctly
-        signed one: the main thread has not checked it yet."""
+        """A ``reactive`` comm_open, seen as it arrives (signed: see
+        :meth:`_note_pending`): answered at once, not after the requests queued
+        before it (see :mod:`.statecomm`)."""
         assert self.session is not None
-        parts = [_frame_bytes(f) for f in frames[1:5]]
-        if self.session.auth is not None and not hmac.compare_digest(
-                self.session.sign(parts), _frame_bytes(frames[0])):
-            return
-        content = self.session.unpack(parts[3])
+        content = self.session.unpack(_frame_bytes(frames[4]))
         if not isinstance(content, dict) or content.get("target_name") != TARGET:
             return
         comm_id = content.get("comm_id")
         if isinstance(comm_id, str) and comm_id:
             self.publisher.open_early(comm_id, header)
+
+    def _signed(self, frames: list[Any]) -> bool:
+        """Whether a message seen as it arrives is signed with the session's key
+        (the main thread has not checked it yet, and drops it if not)."""
+        assert self.session is not None
+        if self.session.auth is None:
+            return True
+        parts = [_frame_bytes(f) for f in frames[1:5]]
+        return hmac.compare_digest(self.session.sign(parts), _frame_bytes(frames[0]))
 
     def _send_comm_msg(self, comm_id: str, parent: dict[str, Any],
                        data: dict[str, object]) -> None:
@@ -307,21 +314,34 @@ class ReactiveKernel(IPythonKernel):
 
     async def _reactive_graph_request(self, stream: Any, ident: Any, parent: Any) -> None:
         assert self.session is not None
-        content = parent.get("content") or {}
+        content = parent.get("content")
+        if not isinstance(content, dict):
+            content = {}
         report: CascadeReport | None = None
         try:
             errors: dict[str, str] = {}
             rebound: set[CellId] = set()
+            # Checked whole before anything changes: a bad request changes nothing.
             order = content.get("order")
+            if order is not None and (not isinstance(order, list) or not all(
+                    isinstance(c, str) and c for c in order)):
+                raise ValueError("order must be a list of cell ids (strings)")
+            listed = content.get("remove")
+            if listed is not None and (not isinstance(listed, list) or not all(
+                    isinstance(c, str) for c in listed)):
+                raise ValueError("remove must be a list of cell ids (strings)")
+            items = content.get("register")
+            if items is not None and not isinstance(items, list):
+                raise ValueError("register must be a list of {cellId, code} objects")
+            mode = content.get("mode")
+            if mode is not None and mode not in ("auto", "lazy"):
+                raise ValueError("mode must be 'auto' or 'lazy'")
             if order is not None:
-                if not isinstance(order, list) or not all(
-                        isinstance(c, str) and c for c in order):
-                    raise ValueError("order must be a list of cell ids (strings)")
                 rebound |= self.runner.set_order([CellId(c) for c in order])
-            remove = [CellId(c) for c in content.get("remove") or [] if isinstance(c, str)]
+            remove = [CellId(c) for c in listed or [] if c]
             rebound |= self.runner.remove(remove)
             cells = []
-            for item in content.get("register") or []:
+            for item in items or []:
                 cell = item.get("cellId") if isinstance(item, dict) else None
                 code = item.get("code", "") if isinstance(item, dict) else None
                 if not isinstance(cell, str) or not cell or not isinstance(code, str):
@@ -330,10 +350,7 @@ class ReactiveKernel(IPythonKernel):
                 cells.append((CellId(cell), code))
             registered: set[CellId] = set()
             errors.update(self.runner.load(cells, registered))
-            mode = content.get("mode")
             if mode is not None:
-                if mode not in ("auto", "lazy"):
-                    raise ValueError("mode must be 'auto' or 'lazy'")
                 self.mode = mode
             if order is not None or remove:
                 plan = self.runner.plan_rebound(rebound)
@@ -409,9 +426,13 @@ class ReactiveKernel(IPythonKernel):
             )
         parent = self.get_parent("shell")
         request_id = parent["header"]["msg_id"]
-        metadata = parent.get("metadata") or {}
+        metadata = parent.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = {}
         given = metadata.get("cellId")
-        deleted = [CellId(c) for c in metadata.get("deletedCells") or [] if isinstance(c, str)]
+        listed = metadata.get("deletedCells")
+        deleted = [CellId(c) for c in listed if isinstance(c, str) and c] \
+            if isinstance(listed, list) else []
         trigger_reply: dict[str, Any] = {}
 
         async def execute(cell: CellId, cell_code: str, trigger: bool) -> Outcome:
@@ -454,6 +475,9 @@ class ReactiveKernel(IPythonKernel):
                 raise
             if known is not None:
                 known.execution_count = shown
+            # Its outputs go on this request from now on, also a "Not run" if it
+            # is skipped or the cascade stops before it runs.
+            self.runner.state(plan.trigger).context = parent
             if metadata.get("reactiveCascade") is False:
                 # The client runs every cell itself, in dependency order ("Run all"):
                 # this request runs its own cell (and what it needs) only.
@@ -476,7 +500,7 @@ class ReactiveKernel(IPythonKernel):
             return self._refuse(err, parent)
         self._reports[request_id] = report
         if not trigger_reply:
-            return self._interrupted_reply()
+            return self._interrupted_reply(store_history)
         return trigger_reply
 
     async def widget_cascade(self, sources: dict[CellId, set[str]],
@@ -706,14 +730,20 @@ class ReactiveKernel(IPythonKernel):
         return {"status": "error", "execution_count": count, "user_expressions": {},
                 "payload": [], **content}
 
-    def _interrupted_reply(self) -> dict[str, Any]:
+    def _interrupted_reply(self, store_history: bool) -> dict[str, Any]:
+        """The reply of a request whose own cell never ran (the cascade stopped
+        before it): with the count its execute_input announced, used up as an
+        interrupted cell's is."""
         assert self.shell is not None
+        count = self.shell.execution_count
+        if store_history:
+            self.shell.execution_count += 1
         return {
             "status": "error",
             "ename": "KeyboardInterrupt",
             "evalue": "",
             "traceback": ["KeyboardInterrupt: the cascade was interrupted"],
-            "execution_count": self.shell.execution_count - 1,
+            "execution_count": count,
             "user_expressions": {},
             "payload": [],
         }

@@ -171,4 +171,5 @@ class CascadeReport:
         self.errors.update(more.errors)
         self.timings.update(more.timings)
         self.skipped_because.update(more.skipped_because)
-        self.interrupted = more.interrupted
+        self.deferred += [c for c in more.deferred if c not in self.deferred]
+        self.interrupted = self.interrupted or more.interrupted

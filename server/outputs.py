@@ -35,6 +35,9 @@ RESET_TYPES = frozenset({"execute_input"})
 #: Comm messages, which say what an Output widget captures.
 COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
 
+#: Display ids whose cells are remembered, at most (the oldest are forgotten).
+_DISPLAYS = 4096
+
 #: Seconds before a save that outputs are still kept for: the saving client wrote
 #: its file from what it had received a moment before the save reached the server.
 SAVE_MARGIN = 10.0
@@ -61,10 +64,14 @@ class OutputLog:
         #: ``interact``): comm id -> that request's msg_id.  Those outputs are the
         #: widget's (its state), not the cell's.
         self._captures: dict[str, str] = {}
+        #: The cells that showed each display id (``display(x, display_id=True)``):
+        #: an update of it made by another cell (``h.update(y)``) is theirs.
+        self._displays: dict[str, set[str]] = {}
 
     def new_kernel(self) -> None:
         """The kernel restarted: its Output widgets are gone with their captures."""
         self._captures.clear()
+        self._displays.clear()
 
     def comm(self, msg_type: str, content: bytes) -> None:
         """A ``comm_open``, ``comm_msg`` or ``comm_close`` of the kernel: an Output
@@ -113,14 +120,31 @@ class OutputLog:
                 reset = not orjson.loads(content).get("wait")
             except (orjson.JSONDecodeError, AttributeError):
                 return
+        record = (b'{"msg_type":' + orjson.dumps(msg_type) + b',"metadata":' + metadata
+                  + b',"content":' + content + b"}")
+        owners = [cell]
+        if msg_type in ("display_data", "update_display_data") and b'"display_id"' in content:
+            try:
+                shown = orjson.loads(content).get("transient", {}).get("display_id")
+            except (orjson.JSONDecodeError, AttributeError):
+                shown = None
+            if isinstance(shown, str) and shown:
+                if msg_type == "display_data":
+                    self._displays.setdefault(shown, set()).add(cell)
+                    if len(self._displays) > _DISPLAYS:
+                        del self._displays[next(iter(self._displays))]
+                elif shown in self._displays:
+                    owners = sorted(self._displays[shown])
+        for owner in owners:
+            self._append(owner, record, reset, now)
+
+    def _append(self, cell: str, record: bytes, reset: bool, now: float | None) -> None:
         log = self._cells.pop(cell, None)
         if log is None:
             log = _CellLog()
         if reset:
             self._size -= log.size
             log = _CellLog()
-        record = (b'{"msg_type":' + orjson.dumps(msg_type) + b',"metadata":' + metadata
-                  + b',"content":' + content + b"}")
         log.messages.append(record)
         log.size += len(record)
         log.changed_at = time.monotonic() if now is None else now

@@ -5,6 +5,8 @@ Each test uses its own cell ids and variable names, so most share one kernel.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import queue
 import re
 import threading
@@ -702,6 +704,40 @@ def test_interrupt_stops_the_cascade_and_kernel_stays_usable(
     assert k.ok("print('alive')").text() == "alive\n"
 
 
+def test_a_request_interrupted_before_its_own_cell_runs_answers_on_its_own_parent(
+        fresh_kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: interrupted while it re-ran a cell above that
+    its cell needed, a request's reply gave the count of the cell before, and
+    its cell's "Not run" went out on a made-up parent header (JupyterLab and
+    nbclient, routing by parent, showed nothing)."""
+    k = fresh_kernel
+    w, u, x = ids("w", "u", "x")
+    k.ok("print('warm')", w)
+    graph_request(k, order=[w, u, x], register=[
+        {"cellId": u, "code": "import time\nfor _ in range(600):\n    time.sleep(0.05)\nib = 5"}])
+    request = k.request("print(ib)", x)
+    seen = []
+    while True:
+        m = k.kc.get_iopub_msg(timeout=30)
+        seen.append(m)
+        if m["msg_type"] == "clear_output" and m["metadata"].get("cellId") == u:
+            break
+    done = threading.Event()
+    k.interrupt_until(done, first=0.2, every=1.0)
+    try:
+        result = k.collect(request, timeout=30)
+    finally:
+        done.set()
+    own = request["header"]["msg_id"]
+    counts = [m["content"]["execution_count"] for m in seen + result.iopub
+              if m["msg_type"] == "execute_input" and m["parent_header"].get("msg_id") == own]
+    assert result.reply["content"]["execution_count"] == counts[0]
+    said = [m["content"]["text"] for m in seen + result.iopub
+            if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == own]
+    assert said == ["Not run: the cascade was interrupted.\n"]
+    assert k.ok("1", ids("n")[0]).reply["content"]["execution_count"] == counts[0] + 1
+
+
 def test_input_in_a_rerun_is_refused_and_input_works_after(kernel: KernelHarness) -> None:
     """A re-run cannot ask the user: nobody is waiting to answer.  It fails with
     a clear StdinNotImplementedError, and ``input()`` is back to normal after."""
@@ -741,6 +777,56 @@ def graph_request(kernel: KernelHarness, **content: object) -> dict:  # type: ig
         reply = kernel.kc.get_shell_msg(timeout=10)  # a stale reply of another request
     assert reply["msg_type"] == "reactive_graph_reply"
     return reply["content"]  # type: ignore[no-any-return]
+
+
+def test_odd_request_metadata_and_graph_requests_get_an_answer_and_change_nothing(
+        kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: ``deletedCells: 5`` left the request without a
+    reply; ``deletedCells: "om_a"`` (or ``remove``) was walked letter by letter,
+    or as a dict's keys, deleting cells; a graph request failing a check after
+    ``order`` had applied that order."""
+    a, b = ids("om_a", "om_b")
+    kernel.ok("om_x = 1", a)
+    kernel.ok("print(om_x)", b)
+    for deleted in (5, True, {a: 1}, a, None):
+        request = kernel.kc.session.msg("execute_request", {
+            "code": "1 + 1", "silent": False, "store_history": True, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": True},
+            metadata={"cellId": ids("om_c")[0], "deletedCells": deleted})
+        kernel.kc.shell_channel.send(request)
+        assert kernel.collect(request).status == "ok", deleted
+    before = graph_request(kernel)["notebook_order"]
+    for content in ({"order": [b, a], "remove": 5}, {"order": [b, a], "remove": a},
+                    {"order": [b, a], "mode": "LAZY"}, {"order": [b, a], "register": "x"}):
+        reply = graph_request(kernel, **content)
+        assert reply["status"] == "error" and reply["evalue"], content
+    assert graph_request(kernel)["notebook_order"] == before
+    assert kernel.ok("om_x = 2", a).text(b) == "2\n"
+
+
+def test_a_badly_signed_request_for_a_cell_does_not_hold_its_reruns_back(
+        kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: a request the kernel drops for its signature
+    was noted as queued for its cell (seen as it arrived, before the check):
+    every later cascade left that cell to it, and it never re-ran again."""
+    a, b = ids("bs_a", "bs_b")
+    kernel.ok("bs_x = 1", a)
+    kernel.ok("print('b sees', bs_x)", b)
+    session = kernel.kc.session
+    forged = session.msg("execute_request", {
+        "code": "print('forged')", "silent": False, "store_history": True,
+        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        metadata={"cellId": b})
+    key, auth = session.key, session.auth
+    session.key = b"not-the-key"
+    session.auth = hmac.HMAC(session.key, digestmod=hashlib.sha256)
+    try:
+        kernel.kc.shell_channel.send(forged)
+    finally:
+        session.key, session.auth = key, auth
+    kernel.ok("1", ids("bs_c")[0])  # (requests are seen in order: the forged one too)
+    edit = kernel.ok("bs_x = 3", a)
+    assert edit.reactive["ran"] == [a, b] and edit.text(b) == "b sees 3\n"
 
 
 def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -> None:

@@ -123,3 +123,24 @@ def test_outputs_an_output_widget_captures_are_not_the_cells() -> None:
     out("stream", "new kernel\n", "req1", 1.6)
     texts = [m["content"]["text"] for m in replayed(log)["cells"]["w"][1:]]
     assert texts == ["before\n", "after\n", "closed\n", "new kernel\n"]
+
+
+def test_an_update_of_a_display_made_by_another_cell_is_replayed_in_the_cell_showing_it() -> None:
+    """The review of 2026-12-06: ``h = display('v1', display_id=True)`` in one cell
+    and ``h.update('v2')`` in another: the update was kept with the updating cell,
+    so a page connecting later showed ``v1``."""
+    log = OutputLog()
+    shown = {"data": {"text/plain": "'v1'"}, "metadata": {}, "transient": {"display_id": "d1"}}
+    update = {"data": {"text/plain": "'v2'"}, "metadata": {}, "transient": {"display_id": "d1"}}
+    feed(log, "execute_input", "a", {"code": "h = display(...)", "execution_count": 1}, 1.0)
+    feed(log, "display_data", "a", shown, 1.1)
+    feed(log, "execute_input", "b", {"code": "h.update('v2')", "execution_count": 2}, 2.0)
+    feed(log, "update_display_data", "b", update, 2.1)
+    feed(log, "update_display_data", "b", dict(update, transient={"display_id": "other"}), 2.2)
+    content = replayed(log)
+    assert kinds(content, "a") == ["execute_input", "display_data", "update_display_data"]
+    assert content["cells"]["a"][2]["content"]["data"] == {"text/plain": "'v2'"}
+    assert kinds(content, "b") == ["execute_input", "update_display_data"]  # an unknown id: its own
+    log.new_kernel()
+    feed(log, "update_display_data", "b", update, 3.0)
+    assert kinds(replayed(log), "a") == ["execute_input", "display_data", "update_display_data"]

@@ -1411,3 +1411,14 @@ def test_a_plot_drawn_through_pandas_follows_an_edited_matplotlib_setting() -> N
     finally:
         import matplotlib
         matplotlib.rcdefaults()
+
+
+def test_a_report_merged_with_a_later_cascade_keeps_what_both_say() -> None:
+    """The review of 2026-12-06: merging a run-stale cascade into a request's
+    report dropped the cells it deferred and forgot an interrupt before it."""
+    from reactive_kernel.state import CascadeReport
+
+    first = CascadeReport(ran=["a"], deferred=["b"], interrupted=True)
+    first.merge(CascadeReport(ran=["c"], deferred=["d", "b"], stale=["e"]))
+    assert first.ran == ["a", "c"] and first.deferred == ["b", "d"]
+    assert first.interrupted is True and first.stale == ["e"]
