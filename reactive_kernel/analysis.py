@@ -639,14 +639,15 @@ def _target_bases(target: ast.expr, found: set[str]) -> None:
 
 
 #: Methods that change their object in place: the builtin containers' (list, dict,
-#: set, deque), pandas' ``insert``, scikit-learn's ``fit`` and ``set_params`` and
-#: networkx's graph builders.  A call of one on a name (``lst.append(1)``,
+#: set, deque; ``Counter.subtract``, ``OrderedDict.move_to_end``), pandas'
+#: ``insert``, scikit-learn's ``fit`` and ``set_params`` and networkx's graph
+#: builders.  A call of one on a name (``lst.append(1)``,
 #: ``df.insert(0, "c", 1)``, ``G.add_edge(0, 5)``) changes that name in place.
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
     "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
     "symmetric_difference_update", "fit", "partial_fit", "fit_transform", "fit_predict",
-    "appendleft", "extendleft", "popleft", "set_params",
+    "appendleft", "extendleft", "popleft", "rotate", "subtract", "move_to_end", "set_params",
     "add_edge", "add_edges_from", "add_weighted_edges_from", "add_node", "add_nodes_from",
     "remove_edge", "remove_edges_from", "remove_node", "remove_nodes_from",
 })
@@ -724,10 +725,11 @@ def _decorator_name(decorator: ast.expr) -> str | None:
 
 #: Functions that change their first argument in place: ``random.shuffle(deck)``,
 #: ``np.random.shuffle(x)``, ``rng.shuffle(x)``, ``heapq.heappush(heap, x)``,
-#: ``bisect.insort(a, x)`` (called by that name, as a method or a plain function).
+#: ``bisect.insort(a, x)``, ``setattr(obj, "lr", 0.1)`` (called by that name, as a
+#: method or a plain function).
 ARGUMENT_MUTATORS = frozenset({
     "shuffle", "heappush", "heappop", "heapify", "heappushpop", "heapreplace",
-    "insort", "insort_left", "insort_right",
+    "insort", "insort_left", "insort_right", "setattr", "delattr",
 })
 
 
@@ -855,6 +857,12 @@ class FunctionChanges:
     #: "translate")``): if that method changes its object, the parameter's object
     #: changes there (the kernel looks: see :mod:`.owncalls`).
     methods: frozenset[tuple[int, str, tuple[str, ...], str]] = frozenset()
+    #: (``super().m(...)`` has :data:`SUPER` for attributes: the method of the
+    #: classes after the method's own in the object's method order.)
+
+
+#: The attributes of a ``super().m(...)`` call in :attr:`FunctionChanges.methods`.
+SUPER: tuple[str, ...] = ("super()",)
 
 
 def function_changes(source: str) -> FunctionChanges:
@@ -872,8 +880,15 @@ def function_changes(source: str) -> FunctionChanges:
     params = {name: position for position, name in every if name not in rebound}
     local = rebound | {name for _position, name in every}
     passes = set()
-    methods = set()
+    methods: set[tuple[int, str, tuple[str, ...], str]] = set()
     for call in calls:
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
+                and isinstance(func.value.func, ast.Name) and func.value.func.id == "super" \
+                and every and every[0][1] in params:
+            # ``super().record(x)`` in a method: the base class's method, on ``self``.
+            methods.add((every[0][0], every[0][1], SUPER, func.attr))
+            continue
         callee = _attribute_path(call.func)
         if callee is not None and "[]" not in callee and len(callee) > 1 \
                 and callee[0] in params:

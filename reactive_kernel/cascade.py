@@ -33,7 +33,7 @@ from .generators import (
 from .graph import CellId
 from .settings import FIGURES, PRECISION
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
-from .values import ABSENT, PASS, immutable
+from .values import ABSENT, PASS, immutable, is_a
 from .views import Contents, Watch
 
 if TYPE_CHECKING:
@@ -384,12 +384,12 @@ class Cascade:
                     # A global generator: the same state as its last run left.
                     same_state(before[n].value, r.value) if is_generator_name(n)
                     else before[n].value is r.value
-                    and (n not in inplace or (isinstance(r.value, ModuleType) and n in literal
+                    and (n not in inplace or (is_a(r.value, ModuleType) and n in literal
                                               and settings.get(n) == literal[n]))
                     and not before[n].changed
                     # A module whose settings it left otherwise (a setting above it
                     # edited, or taken out of it): a new value for its readers.
-                    and not (isinstance(r.value, ModuleType)
+                    and not (is_a(r.value, ModuleType)
                              and r.value.__name__.partition(".")[0] in resettled)
                     # A generator object: the same state too.
                     and (r.state is None or same_state(before[n].state, r.state)))
@@ -506,7 +506,7 @@ class Cascade:
             source = values.unseen_source(cell, name)
             if source is None or source in self.done or source in runner.batch \
                     or source in seen or source in found \
-                    or isinstance(values.observed.get(source, {}).get(name), ModuleType):
+                    or issubclass(type(values.observed.get(source, {}).get(name)), ModuleType):
                 continue  # (run again, an import gives the same module: nothing fresh)
             definer = graph.binding(cell, name)
             at = found.index(definer) if definer in found else len(found)

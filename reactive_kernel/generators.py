@@ -89,8 +89,9 @@ def is_generator_object(value: object) -> bool:
     if module.startswith("numpy.random"):
         return kind.__name__ in ("Generator", "RandomState")
     stdlib = sys.modules.get("random")
-    return stdlib is not None and isinstance(value, stdlib.Random) \
-        and not isinstance(value, stdlib.SystemRandom)
+    # (By its type: ``isinstance`` would ask the object for its ``__class__``.)
+    return stdlib is not None and issubclass(kind, stdlib.Random) \
+        and not issubclass(kind, stdlib.SystemRandom)
 
 
 def object_state(value: object) -> object:

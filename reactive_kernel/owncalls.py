@@ -28,7 +28,7 @@ import inspect
 import types
 from collections.abc import Callable, Iterable, Mapping
 
-from .analysis import FunctionChanges, function_changes
+from .analysis import SUPER, FunctionChanges, function_changes
 from .values import immutable
 
 #: ``(name, attributes, function, given)``: see ``CellAnalysis.attribute_calls``.
@@ -158,6 +158,28 @@ class OwnCalls:
             return None
         return None
 
+    def _base_method(self, value: object, function: types.FunctionType, attribute: str,
+                     ) -> tuple[types.FunctionType, bool] | None:
+        """The notebook's own method ``super().attribute`` reaches from
+        ``function``, a method of ``value``'s class or of one of its bases."""
+        try:
+            order = type(value).__mro__
+            for index, klass in enumerate(order):
+                if not any(getattr(f, "__code__", None) is function.__code__
+                           for f in vars(klass).values()):
+                    continue
+                for base in order[index + 1:]:
+                    found = vars(base).get(attribute, _MISSING)
+                    if found is _MISSING:
+                        continue
+                    if isinstance(found, types.FunctionType) and self._own(found):
+                        return found, True
+                    return None
+                return None
+        except Exception:  # a class answering lookups its own way
+            return None
+        return None
+
     def _own_instance(self, value: object) -> bool:
         """An instance of a class of the notebook's own (a cell's or its modules')."""
         if isinstance(value, (type, types.ModuleType, types.FunctionType)):
@@ -196,6 +218,16 @@ class OwnCalls:
         if objects:
             for position, param, path, attribute in facts.methods:
                 value = objects.get(position, objects.get(param, _MISSING))
+                if path == SUPER:
+                    method = self._base_method(value, function, attribute)
+                    path = ()
+                    if method is None or method[0] is function:
+                        continue
+                    for inner_position, _name, _certain, attributes in self._changes(
+                            method[0], {0: value}, depth + 1):
+                        if inner_position == 0:
+                            found.add((position, param, True, attributes))
+                    continue
                 try:
                     for part in path:
                         value = vars(value).get(part, _MISSING) if self._own_instance(value) \
@@ -218,7 +250,10 @@ class OwnCalls:
         """The notebook's own function a global name (through modules) holds."""
         value = scope.get(path[0], _MISSING)
         for part in path[1:]:
-            if not isinstance(value, types.ModuleType):
+            # Through modules, and the notebook's own classes (``Base.push(self, x)``).
+            if not isinstance(value, types.ModuleType) and not (
+                    isinstance(value, type) and (value.__module__ == "__main__"
+                                                 or self._own_module(value.__module__))):
                 return None
             value = vars(value).get(part, _MISSING)
         return value if isinstance(value, types.FunctionType) and self._own(value) else None

@@ -27,6 +27,7 @@ from . import files
 from .analysis import (
     BUILTIN_NAMES,
     GENERATOR_SEEDS,
+    MUTATING_METHODS,
     CellAnalysis,
     MagicAnalyser,
     analyse,
@@ -47,6 +48,7 @@ from .values import (
     consumed_by_reading,
     generator_called,
     immutable,
+    is_a,
     method_changes,
 )
 from .values import holds as holds_value
@@ -64,7 +66,7 @@ def _package(value: object) -> str:
 
 def _plotting(value: object) -> bool:
     """matplotlib, one of its modules (pyplot, style), or seaborn."""
-    name = getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else ""
+    name = getattr(value, "__name__", "") if is_a(value, types.ModuleType) else ""
     return name == "seaborn" or name == "matplotlib" or name.startswith("matplotlib.")
 
 
@@ -81,6 +83,8 @@ _UNSEEN = re.compile(
 _DISPLAY_SETTINGS = frozenset({"pandas", "numpy", "polars", "sympy"})
 _PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, range, list, dict, set,
           frozenset)
+#: Methods bound to their object (``stack.append``, a method of the notebook's classes).
+_BOUND_METHODS = (types.BuiltinMethodType, types.MethodType)
 #: A line or cell magic used at the start of a line (``%%dummy``, ``x = %mine 3``).
 _MAGIC_USE = re.compile(r"^[ \t]*(?:[\w., \t]+=[ \t]*)?(%%?)([A-Za-z_][\w.]*)", re.M)
 #: IPython's figure settings (``%config InlineBackend.figure_format = 'svg'``,
@@ -99,7 +103,7 @@ _LIBRARIES = _DISPLAY_SETTINGS | {"matplotlib", "seaborn", "scipy", "math", "sta
 
 def _library(value: object) -> bool:
     """A module or an object of one of :data:`_LIBRARIES` (``pd``, a DataFrame)."""
-    if isinstance(value, types.ModuleType):
+    if is_a(value, types.ModuleType):
         return value.__name__.partition(".")[0] in _LIBRARIES
     return _package(value) in _LIBRARIES
 
@@ -379,6 +383,7 @@ class Runner:
             analysis = self._own_calls_known(analysis)
         if analysis.handed:
             analysis = self._handed_known(analysis)
+        analysis = self._bound_methods_known(analysis)
         analysis = self._iterators_known(analysis)
         magic = unread_cell_magic(code, self._cell_magics)
         if magic:
@@ -437,7 +442,7 @@ class Runner:
         packages = self.settings.packages
         reads = frozenset(
             name for name in analysis.imported - analysis.refs
-            if isinstance(value := namespace.get(name), types.ModuleType)
+            if is_a(value := namespace.get(name), types.ModuleType)
             and value.__name__.partition(".")[0] in packages
             and (graph.definer_above(cell, name) if cell in graph else graph.definers(name)))
         if not reads:
@@ -604,9 +609,34 @@ class Runner:
         namespace = self.namespace
         found = frozenset(
             name for name, path, method in analysis.handed
-            if not isinstance(namespace.get(name, ABSENT), (type, types.ModuleType))
+            if not issubclass(type(namespace.get(name, ABSENT)), (type, types.ModuleType))
             and name in namespace and method_changes(namespace, name, path, method))
         found -= analysis.inplace
+        if not found:
+            return analysis
+        return replace(_changing(analysis, found), shows_only=False, binds_only=False,
+                       displays=False)
+
+    def _bound_methods_known(self, analysis: CellAnalysis) -> CellAnalysis:
+        """The analysis with the objects of the known mutating methods it reads
+        bound to a name (``push = stack.append`` above ``push(1)``) changed in
+        place: the names holding those objects (``stack``)."""
+        namespace = self.namespace
+        owners: dict[int, object] = {}
+        for name in analysis.refs:
+            value = namespace.get(name)
+            if type(value) not in _BOUND_METHODS:
+                continue
+            owner = getattr(value, "__self__", None)
+            if owner is None or getattr(value, "__name__", None) not in MUTATING_METHODS \
+                    or is_a(owner, types.ModuleType) or is_a(owner, type):
+                continue
+            owners[id(owner)] = owner
+        if not owners:
+            return analysis
+        found = frozenset(
+            n for n, v in namespace.items()
+            if owners.get(id(v), ABSENT) is v and not is_private(n)) - analysis.inplace
         if not found:
             return analysis
         return replace(_changing(analysis, found), shows_only=False, binds_only=False,
@@ -636,7 +666,7 @@ class Runner:
         found = frozenset(
             w for w in words
             if (v := namespace.get(w, ABSENT)) is not ABSENT and not is_private(w)
-            and not isinstance(v, types.ModuleType) and not immutable(v))
+            and not is_a(v, types.ModuleType) and not immutable(v))
         return _changing(analysis, found) if found else analysis
 
     def _own_magics_known(self, code: str, analysis: CellAnalysis) -> CellAnalysis:
@@ -654,7 +684,7 @@ class Runner:
             if function is None:
                 continue
             owner = getattr(function, "__self__", None)
-            if owner is not None and not isinstance(owner, type):
+            if owner is not None and not is_a(owner, type):
                 function = type(owner)  # a method of a ``Magics`` subclass
             if getattr(function, "__module__", None) != "__main__":
                 continue
@@ -759,7 +789,7 @@ class Runner:
         graph = self.graph
         found = frozenset(
             name for name, value in self.namespace.items()
-            if isinstance(value, types.ModuleType)
+            if is_a(value, types.ModuleType)
             and value.__name__.partition(".")[0] in packages
             and not is_private(name) and graph.definer_above(cell, name) is not None
         ) if packages else frozenset()
@@ -829,7 +859,7 @@ class Runner:
         changed: dict[int, object] = {}
         for name in own:
             value = namespace.get(name, ABSENT)
-            if value is not ABSENT and not isinstance(value, types.ModuleType) \
+            if value is not ABSENT and not is_a(value, types.ModuleType) \
                     and not immutable(value):
                 changed[id(value)] = value
         if analysis.attribute_calls or analysis.passed:
@@ -851,7 +881,7 @@ class Runner:
         # ``Dog.species = 'wolf'``) changes what its instances and subclasses
         # do and show.
         classes = tuple(v for v in changed.values()
-                        if isinstance(v, type) and v.__module__ == "__main__")
+                        if is_a(v, type) and v.__module__ == "__main__")
 
         shared = list(written)
 
@@ -864,7 +894,7 @@ class Runner:
                 return False
             try:
                 return issubclass(item, classes) if isinstance(item, type) \
-                    else isinstance(item, classes)
+                    else issubclass(type(item), classes)
             except Exception:  # a class answering ``isinstance`` its own way
                 return False
 
@@ -966,7 +996,7 @@ class Runner:
             return code
         parts = [code]
         for name in graph.cell(cell).refs:
-            if isinstance(self.namespace.get(name), types.FunctionType):
+            if is_a(self.namespace.get(name), types.FunctionType):
                 definer = graph.binding(cell, name)
                 if definer is not None and definer != cell:
                     parts.append(graph.cell(definer).code)
@@ -1031,7 +1061,7 @@ class Runner:
         if showing or drawing:
             assert analysis is not None
             safe = all(
-                isinstance(v, (types.ModuleType, *_PLAIN))
+                issubclass(type(v), (types.ModuleType, *_PLAIN))
                 or _package(v) in _DISPLAY_SETTINGS
                 for n in node.refs if (v := namespace.get(n, _PLAIN)) is not _PLAIN
             ) and all(_library(namespace.get(n)) for n in analysis.passes_to)
@@ -1046,7 +1076,7 @@ class Runner:
             value = namespace.get(name)
             if value is None:
                 continue
-            if isinstance(value, types.ModuleType):
+            if is_a(value, types.ModuleType):
                 if name in node.defs and not is_private(name):
                     self._module_names.setdefault(
                         value.__name__.partition(".")[0], set()).add(name)
@@ -1084,7 +1114,7 @@ class Runner:
             names = frozenset(
                 n for p in wanted for n in self._module_names.get(p, ())
                 if n not in node.refs and n not in node.defs and n not in known
-                and isinstance(m := namespace.get(n), types.ModuleType)
+                and is_a(m := namespace.get(n), types.ModuleType)
                 and m.__name__.partition(".")[0] == p and self.graph.definers(n))
             if names:
                 kept[cell] = known | names

@@ -337,7 +337,7 @@ class PandasDisplay(Setting):
     """pandas' ``display.*`` options (``pd.set_option``, ``pd.options.display...``)."""
 
     name = "pandas"
-    gate = re.compile(r"option")
+    gate = re.compile(r"option|eng_float_format")
     packages = frozenset({"pandas"})
 
     def __init__(self) -> None:

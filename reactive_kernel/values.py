@@ -25,10 +25,11 @@ import itertools
 import sys
 import types
 from bisect import bisect_left
-from collections import deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import TypeGuard, TypeVar
 
 from . import generators
 from .analysis import (
@@ -62,15 +63,26 @@ IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset, tuple
               types.ModuleType)
 
 
+_T = TypeVar("_T")
+
+
+def is_a(value: object, kind: type[_T]) -> TypeGuard[_T]:
+    """``isinstance`` by ``value``'s type alone: it never asks the object for
+    its ``__class__``, which a lazy proxy may answer by raising (werkzeug's
+    ``LocalProxy`` outside a request, Django's unconfigured settings)."""
+    return issubclass(type(value), kind)
+
+
 def immutable(value: object) -> bool:
     """Whether nothing can change ``value`` in place: a tuple holding a list can
     change (``t[0].append(3)``).  Past 1,000 items looked at: no."""
     todo, seen = [value], 0
     while todo:
         item = todo.pop()
-        if not isinstance(item, IMMUTABLE):
+        kind = type(item)  # (not ``isinstance``: it may ask the object its ``__class__``)
+        if not issubclass(kind, IMMUTABLE):
             return False
-        if isinstance(item, (tuple, frozenset)):
+        if is_a(item, tuple) or is_a(item, frozenset):
             seen += len(item)
             if seen > 1000:
                 return False
@@ -128,9 +140,9 @@ def estimate_size(value: object) -> int:
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, int) and nbytes > size:
         size = nbytes
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if is_a(value, list) or is_a(value, tuple) or is_a(value, set) or is_a(value, frozenset):
         size += sum(_shallow(v) for v in itertools.islice(value, 10_000))
-    elif isinstance(value, dict):
+    elif is_a(value, dict):
         size += sum(_shallow(v) for v in itertools.islice(value.values(), 10_000))
     return size
 
@@ -198,6 +210,10 @@ class ValueStore:
     _hidden_dirty: set[str] = field(default_factory=set)
     _hidden_from: int | None = None
     _hidden_events: list[tuple[int, str]] | None = None
+    #: Names :meth:`place` gave a value other than their last definer's (for a
+    #: cell above it): a cell below all their definers reading them unseen
+    #: needs the last one's put back.
+    _displaced: set[str] = field(default_factory=set)
 
     # -- reading ------------------------------------------------------------
 
@@ -370,6 +386,13 @@ class ValueStore:
             self._put(name, value)
             if found.state is not None:
                 generators.set_object_state(value, found.state)
+            if _is_name(name):
+                spots = self.graph.definer_positions(name)
+                if len(spots) > 1 and (found.definer is None
+                                       or self.graph.position(found.definer) != spots[-1]):
+                    self._displaced.add(name)
+                else:
+                    self._displaced.discard(name)
         return hidden
 
     def _outside(self, name: str) -> object:
@@ -407,6 +430,8 @@ class ValueStore:
             start = bisect_left(events, (last + 1, ""))
             stop = bisect_left(events, (position, ""))
             names = {name for _spot, name in events[start:stop]} | self._hidden_dirty
+        if self._displaced:
+            names = set(names) | self._displaced
         self._hidden_dirty = set()
         placed: set[str] = set()
         done = self._hidden
@@ -415,11 +440,15 @@ class ValueStore:
                 continue
             spots = graph.definer_positions(name)
             i = bisect_left(spots, position)
-            # Only where cells above and below define it: a name no cell above
-            # defines stays (the row "a read with no definer above").
-            if i == 0 or i == len(spots) or done.get(name) == i or not _is_name(name):
+            # Only where cells above and below define it, or below all of them
+            # once a cell above was given another definer's value: a name no
+            # cell above defines stays (the row "a read with no definer above").
+            displaced = name in self._displaced
+            if i == 0 or (i == len(spots) and not displaced) or done.get(name) == i \
+                    or not _is_name(name):
                 continue
             done[name] = i  # placed for a cell below the same definers: still right
+            self._displaced.discard(name)
             found = self.resolve(cell, name, below=False)
             if found is None or found.definer is None or found.value is ABSENT:
                 continue
@@ -466,10 +495,24 @@ class ValueStore:
             if record is not None and not immutable(record.value) \
                     and record.value is not ABSENT and record.value is not PASS:
                 record.changed = True
+                self._changed_above(cell, record.value)
         self._note_failing(cell)
 
+    def _changed_above(self, cell: CellId, value: object) -> None:
+        """``cell`` changed ``value`` in place: every cell above it that kept the
+        very object, under any name (``a = [1]`` above ``b = a``, ``a = [0]``
+        and ``b.append(9)``), kept what is no more."""
+        graph = self.graph
+        position = graph.position(cell)
+        for other, kept in self.records.items():
+            if other == cell or other not in graph or graph.position(other) >= position:
+                continue
+            for record in kept.values():
+                if record.value is value:
+                    record.changed = True
+
     def _note_generator_function(self, value: object) -> None:
-        if callable(value) and not isinstance(value, type):
+        if callable(value) and not issubclass(type(value), type):
             generator = generators.of_function(value)
             if generator is not None:
                 self.generators_used.add(generator)
@@ -531,6 +574,7 @@ class ValueStore:
         """Leave each name as its last definer in notebook order left it."""
         self._hidden.clear()
         self._hidden_dirty.clear()
+        self._displaced.clear()
         self._hidden_from = None
         self._hidden_events = None
         for name in set(names):
@@ -644,36 +688,41 @@ def method_changes(namespace: Mapping[str, object], name: str, path: tuple[str, 
         if value is _UNKNOWN:
             return True  # not defined yet (imported in the same cell)
         for attribute in path:
-            if attribute == "[]" or not isinstance(value, types.ModuleType):
+            if attribute == "[]" or not issubclass(type(value), types.ModuleType):
                 return False
             value = getattr(value, attribute, _UNKNOWN)
         # A module without that attribute (``pd.np.random.seed(0)`` on pandas 2+):
         # the call fails, changing nothing.
-        return isinstance(value, types.ModuleType)
+        return issubclass(type(value), types.ModuleType)
     if path and _is_pandas(value):
         # A column or attribute of a frame (df["a"].add(1), df.columns.append(i)):
         # arithmetic, concatenation and an Index's insert give new objects.
-        return method not in ("add", "append", "insert")
+        return method not in ("add", "subtract", "append", "insert")
+    if method in _ONLY_OF and value is not _UNKNOWN and not path:
+        # ``d.rotate(1)`` of a deque, not ``img.rotate(90)`` (a new image).
+        return is_a(value, _ONLY_OF[method])
     for attribute in path:
-        if attribute == "[]" or not isinstance(value, types.ModuleType):
+        if attribute == "[]" or not issubclass(type(value), types.ModuleType):
             return True  # an object's attribute may be a property: not looked up
         value = getattr(value, attribute, _UNKNOWN)
     if value is _UNKNOWN:
         return True
-    if isinstance(value, IMMUTABLE):
+    if issubclass(type(value), IMMUTABLE):
         return False  # a module's function (np.sort, os.remove), or immutable
     kind = type(value)
     module = getattr(kind, "__module__", "") or ""
     if _is_pandas(value):
         if kind.__name__.endswith("Index"):
             return False  # an Index never changes: append and insert return new ones
-        return method not in ("add", "append")  # arithmetic and concatenation: new ones
+        return method not in ("add", "subtract", "append")  # arithmetic, concatenation: new
     if module.startswith(("statsmodels", "scipy")) and method == "fit":
         return False  # returns the results (or parameters); the model stays as it was
     return True
 
 
 _UNKNOWN = object()
+#: Mutating methods whose names other objects use for methods returning new ones.
+_ONLY_OF: dict[str, type] = {"rotate": deque, "subtract": Counter, "move_to_end": OrderedDict}
 
 
 def generator_called(namespace: Mapping[str, object], name: str, path: tuple[str, ...],
@@ -687,7 +736,7 @@ def generator_called(namespace: Mapping[str, object], name: str, path: tuple[str
     if not path and generators.is_generator_object(value):
         return name if function in NUMPY_DRAWS | STDLIB_DRAWS | GENERATOR_SEEDS else None
     for attribute in path:
-        if value is _UNKNOWN or not isinstance(value, types.ModuleType):
+        if value is _UNKNOWN or not issubclass(type(value), types.ModuleType):
             break
         value = getattr(value, attribute, _UNKNOWN)
     else:
@@ -729,15 +778,15 @@ def consumed_by_reading(value: object) -> bool:
     ``enumerate``), ``itertools``, ``csv`` or the notebook's own classes, or a
     file open for reading only (``open(p)``, ``gzip.open(p)``): reading it
     consumes it."""
-    if isinstance(value, types.GeneratorType):
+    if issubclass(type(value), types.GeneratorType):
         return True
-    if isinstance(value, io.IOBase):
+    if is_a(value, io.IOBase):
         try:
             return not value.closed and value.readable() and not value.writable()
         except Exception:  # a file object answering its own way
             return False
     kind = type(value)
-    return isinstance(value, Iterator) and getattr(kind, "__module__", None) in _ITERATOR_MODULES
+    return issubclass(kind, Iterator) and getattr(kind, "__module__", None) in _ITERATOR_MODULES
 
 
 #: Items of a list, tuple or dict looked at for a widget (every widget change scans the
@@ -753,13 +802,16 @@ def holds(kept: object, accepts: Callable[[object], bool]) -> bool:
     if accepts(kept):
         return True
     kind = type(kept)
-    if isinstance(kept, (list, tuple, deque)) and (
+    if (is_a(kept, list) or is_a(kept, tuple) or is_a(kept, deque)) and (
             kind in (list, tuple, deque) or _collection(kind)):
         return any(accepts(item) for item in itertools.islice(kept, HOLDS_SCAN))
-    if isinstance(kept, dict) and (kind is dict or _collection(kind)):
+    if is_a(kept, dict) and (kind is dict or _collection(kind)):
         return any(accepts(item) for item in itertools.islice(dict.values(kept), HOLDS_SCAN))
-    if getattr(type(kept), "__module__", None) == "__main__" and not isinstance(kept, type):
-        attributes = getattr(kept, "__dict__", None)
+    if getattr(kind, "__module__", None) == "__main__" and not issubclass(kind, type):
+        try:
+            attributes = getattr(kept, "__dict__", None)
+        except Exception:  # an object answering attribute lookups its own way
+            return False
         if isinstance(attributes, dict):
             return any(accepts(item) for item in attributes.values())
     return False

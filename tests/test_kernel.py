@@ -829,6 +829,30 @@ def test_a_badly_signed_request_for_a_cell_does_not_hold_its_reruns_back(
     assert edit.reactive["ran"] == [a, b] and edit.text(b) == "b sees 3\n"
 
 
+def test_an_object_refusing_to_say_its_class_breaks_nothing(kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: a lazy proxy whose ``__class__`` raises
+    (werkzeug's ``LocalProxy`` outside a request, Django's unconfigured
+    settings) failed every request of a cell holding it: the kernel asked it
+    ``isinstance`` questions after the cell ran."""
+    c = ids("0", "1", "2", "3", "4", "5")
+    kernel.ok("import numpy as np\nclass LzProxy:\n"
+              "    def __getattribute__(self, name):\n"
+              "        if name in ('__class__', '__dict__', 'shape'):\n"
+              "            raise RuntimeError('not configured yet')\n"
+              "        return object.__getattribute__(self, name)\n"
+              "    def __getattr__(self, name):\n"
+              "        raise RuntimeError('no ' + name)", c[0])
+    kernel.ok("lz_w = LzProxy()\nlz_n = 1", c[1])
+    kernel.ok("lz_items = [lz_w]\nlz_d = {'w': lz_w}\nlz_d['x'] = lz_n", c[2])
+    assert kernel.ok("print(len(lz_items), sorted(lz_d))", c[3]).text(c[3]) == "1 ['w', 'x']\n"
+    kernel.ok("lz_items.append(lz_w)", c[4])
+    assert kernel.ok("print(len(lz_items))", c[5]).text(c[5]) == "2\n"
+    again = kernel.ok("lz_items.append(lz_w)", c[4])
+    assert again.text(c[5]) == "2\n"
+    edit = kernel.ok("lz_w = LzProxy()\nlz_n = 2", c[1])
+    assert edit.reactive["errors"] == {} and edit.text(c[5]) == "2\n"
+
+
 def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -> None:
     a, b, c, d = ids("a", "b", "c", "d")
     # Saved out of order: the reader comes first.
@@ -1454,6 +1478,48 @@ def test_an_edited_magic_of_the_notebook_reruns_the_cells_using_it(
     assert "rk_shout" in cells[c[1]]["reads"]
     assert "RkTwice" in cells[c[3]]["reads"]
     assert "time" not in cells[c[4]]["reads"]
+
+
+def test_own_methods_changing_self_through_a_base_class_are_changes_in_place(
+        kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: a method changing ``self`` through
+    ``super().record(...)`` or ``Base.push(self, ...)``, and a function of the
+    notebook's own changing its argument with ``setattr``, were reads: an edit of
+    the call left the reader below as it was, and a re-run changed the object
+    twice."""
+    c = ids("0", "1", "2", "3", "4", "5", "6", "7")
+    kernel.ok("class SbBase:\n    def __init__(self):\n        self.log = []\n"
+              "    def record(self, x):\n        self.log.append(x)\n"
+              "class SbChild(SbBase):\n    def record(self, x):\n"
+              "        super().record(x.upper())\n"
+              "    def twice(self, x):\n        SbBase.record(self, x * 2)", c[0])
+    kernel.ok("sb_c = SbChild()", c[1])
+    kernel.ok("sb_c.record('a')\nsb_c.twice('z')", c[2])
+    assert kernel.ok("print(sb_c.log)", c[3]).text(c[3]) == "['A', 'zz']\n"
+    edit = kernel.ok("sb_c.record('b')\nsb_c.twice('z')", c[2])
+    assert edit.text(c[3]) == "['B', 'zz']\n"
+    again = kernel.ok("sb_c.record('b')\nsb_c.twice('z')", c[2])
+    assert again.text(c[3]) == "['B', 'zz']\n"
+    kernel.ok("def sb_configure(obj, **opts):\n    for k, v in opts.items():\n"
+              "        setattr(obj, k, v)", c[4])
+    kernel.ok("sb_cfg = SbBase()", c[5])
+    kernel.ok("sb_configure(sb_cfg, lr=0.5)", c[6])
+    assert kernel.ok("print(sb_cfg.lr)", c[7]).text(c[7]) == "0.5\n"
+    assert kernel.ok("sb_configure(sb_cfg, lr=0.01)", c[6]).text(c[7]) == "0.01\n"
+
+
+def test_an_engineering_float_format_follows_notebook_order(kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: ``pd.set_eng_float_format(...)`` sets pandas'
+    ``display.float_format`` without naming an option: a cell above it, re-run,
+    showed the format, and deleting the setting left it."""
+    c = ids("0", "1", "2", "3")
+    kernel.ok("import pandas as pd\nef_df = pd.DataFrame({'v': [12345.678]})", c[0])
+    assert kernel.ok("print(ef_df)", c[1]).text(c[1]) == "           v\n0  12345.678\n"
+    kernel.ok("pd.set_eng_float_format(accuracy=1)", c[2])
+    assert "E+03" in kernel.ok("print(ef_df)", c[3]).text(c[3])
+    assert kernel.ok("print(ef_df)", c[1]).text(c[1]) == "           v\n0  12345.678\n"
+    gone = kernel.ok("print(ef_df)", c[3], deleted=[c[2]])
+    assert gone.text(c[3]) == "           v\n0  12345.678\n"
 
 
 def test_a_class_changed_below_changes_its_instances_and_subclasses(

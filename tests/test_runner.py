@@ -1422,3 +1422,71 @@ def test_a_report_merged_with_a_later_cascade_keeps_what_both_say() -> None:
     first.merge(CascadeReport(ran=["c"], deferred=["d", "b"], stale=["e"]))
     assert first.ran == ["a", "c"] and first.deferred == ["b", "d"]
     assert first.interrupted is True and first.stale == ["e"]
+
+
+def test_a_change_through_another_name_remakes_the_object_kept_above() -> None:
+    """The review of 2026-12-06: ``a = [1]`` / ``b = a`` / ``a = [0]`` /
+    ``b.append(9)``: re-run, the append started from the list a cell above
+    kept, already appended to, and appended again."""
+    nb = Notebook()
+    for cell, code in [("c1", "a = [1]"), ("c2", "b = a"), ("c3", "a = [0]"),
+                       ("c4", "b.append(9)"), ("c5", "both = (a, b)")]:
+        nb.run(cell, code)
+    for _ in range(2):
+        report = nb.run("c4", "b.append(9)")
+        assert report.restored[:1] == ["c1"] and nb.ns["both"] == ([0], [1, 9])
+    nb.run("s1", "x, y = [1], [2]")
+    nb.run("s2", "x, y = y, x")
+    nb.run("s3", "x.append(9)")
+    nb.run("s3", "x.append(9)")
+    assert nb.ns["x"] == [2, 9] and nb.ns["y"] == [1]
+
+
+def test_a_name_read_unseen_below_every_definer_gets_the_last_ones_value() -> None:
+    """The review of 2026-12-06: a generator reading ``k`` when consumed below
+    ``k = 10``, re-made in a cascade that placed ``k = 1`` for it, was consumed
+    with ``k = 1`` (the cell below reads only ``gen``)."""
+    nb = Notebook()
+    for cell, code in [("c1", "k = 1"), ("c2", "gen = (k * i for i in range(3))"),
+                       ("c3", "k = 10"), ("c4", "out = list(gen)")]:
+        nb.run(cell, code)
+    assert nb.ns["out"] == [0, 10, 20]
+    nb.run("c2", "gen = (k * i for i in range(4))")
+    assert nb.ns["out"] == [0, 10, 20, 30] and nb.ns["k"] == 10
+
+
+def test_a_mutating_method_bound_to_a_name_changes_its_object_when_called() -> None:
+    """The review of 2026-12-06: ``push = stack.append`` / ``push(1)``: re-run,
+    it appended again."""
+    nb = Notebook()
+    nb.run("c1", "stack = []")
+    nb.run("c2", "push = stack.append")
+    nb.run("c3", "push(1); push(2)")
+    nb.run("c4", "n = len(stack)")
+    report = nb.run("c3", "push(1); push(2)")
+    assert report.restored == ["c1", "c2"] and nb.ns["stack"] == [1, 2]
+    report = nb.run("c3", "push(3)")
+    assert nb.ns["n"] == 1 and "c4" in report.ran
+
+
+@pytest.mark.parametrize(("make", "change", "edited", "expected"), [
+    ("from collections import Counter\ninv = Counter(apple=3)", "inv.subtract({'apple': 1})",
+     "inv.subtract({'apple': 2})", "inv['apple'] == 1"),
+    ("from collections import OrderedDict\nod = OrderedDict(a=1, b=2, c=3)",
+     "od.move_to_end('a')", "od.move_to_end('b')", "list(od) == ['a', 'c', 'b']"),
+    ("from collections import deque\nd = deque([1, 2, 3])", "d.rotate(1)", "d.rotate(-1)",
+     "list(d) == [2, 3, 1]"),
+    ("class Cfg:\n    pass\ncfg = Cfg()", "setattr(cfg, 'lr', 0.5)", "setattr(cfg, 'lr', 0.1)",
+     "cfg.lr == 0.1"),
+])
+def test_more_changes_in_place_of_the_standard_library(
+        make: str, change: str, edited: str, expected: str) -> None:
+    """The review of 2026-12-06: ``Counter.subtract``, ``OrderedDict.move_to_end``,
+    ``deque.rotate`` and ``setattr`` were reads: an edit changed the object the
+    last run had changed."""
+    nb = Notebook()
+    nb.run("c1", make)
+    nb.run("c2", change)
+    report = nb.run("c2", edited)
+    assert report.restored == ["c1"]
+    assert eval(expected, nb.ns)
