@@ -1879,7 +1879,8 @@ class _Walker(ast.NodeVisitor):
                     self._load(var)
                 return  # not Python: contributes no names
             if name == "timeit":
-                self._python_code(split_timeit_options(line))
+                self._timeit_code(split_timeit_options(line), body)
+                return
             # ``%%time --no-raise-error``: an exception stops the body, not the cell.
             maybe = name == "time" and _strip_time_options(line) != line.lstrip()
             self._python_code(body, maybe=maybe)
@@ -1892,7 +1893,7 @@ class _Walker(ast.NodeVisitor):
         """A magic running Python code in the user namespace: ``%time``,
         ``%timeit``, ``%prun`` (the code after their options) and ``%debug``."""
         if name == "timeit":
-            self._python_code(split_timeit_options(line))
+            self._timeit_code(split_timeit_options(line))
         elif name == "time":
             code = _strip_time_options(line)
             self._python_code(code, maybe=code != line.lstrip())
@@ -1905,6 +1906,30 @@ class _Walker(ast.NodeVisitor):
             # may quit the debugger before the end.
             self._python_code(code if body is None else code + "\n" + body,
                               transform=False, maybe=True)
+
+    def _timeit_code(self, setup: str, body: str | None = None) -> None:
+        """``%timeit``'s and ``%%timeit``'s code: IPython runs it as the body of a
+        function, so the names it assigns are that function's (the namespace
+        never gets them), while it reads globals and may change their objects."""
+        code = setup if body is None else setup + "\n" + body
+        if self.transform is not None:
+            try:
+                code = self.transform(code)
+            except Exception:
+                return
+        if not code.strip():
+            return
+        self.walk_source(f"def __timeit__():\n{textwrap.indent(code, '    ')}\n    pass\n"
+                         "__timeit__()\n", strict=False)
+        self.calls.pop("__timeit__", None)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            return
+        for node in ast.walk(tree):  # ``!ls {d}``: expanded from the namespace
+            command = shell_call(node) if isinstance(node, ast.Call) else None
+            for name in sorted(expanded_names(command)) if command is not None else ():
+                self._load(name)
 
     def _python_code(self, code: str, *, transform: bool = True, maybe: bool = False) -> None:
         """Code a magic runs: IPython passes it through its input transformer

@@ -1255,10 +1255,26 @@ class Runner:
                 readers |= self._drop(cell)
                 removed.add(cell)
         readers |= self._repassed(passing) | self._unseen_moved(unseen)
+        readers |= self._orphaned_aliases()
         self.values.release(names)
         self.settings.finalize()
         self._unsettled |= names
         return frozenset(readers - removed)
+
+    def _orphaned_aliases(self) -> set[CellId]:
+        """Cells changing another name for the object they change (``a[0] = 1``
+        changing ``b`` of ``b = a`` above: see :meth:`aliased`) whose other name no
+        cell above binds any more (its cell deleted, or moved below): they change
+        it no more, as top to bottom has no such name.  Returns the cells whose
+        reads now bind elsewhere."""
+        found: set[CellId] = set()
+        graph = self.graph
+        for cell in sorted((c for c in self._aliases if c in graph), key=graph.position):
+            names = self._aliases[cell]
+            kept = frozenset(n for n in names if graph.definer_above(cell, n) is not None)
+            if kept != names:
+                found |= self._register_kept(self._aliases, cell, graph.cell(cell).code, kept)
+        return found
 
     def _unseen_moved(self, before: Mapping[tuple[CellId, str], CellId]) -> set[CellId]:
         """Readers that saw a name a cell rebound unseen from another cell
@@ -1275,6 +1291,7 @@ class Runner:
         unseen = self.values.unseen_sources()
         rebound = self.graph.set_order(order) | self._repassed(passing) \
             | self._unseen_moved(unseen)
+        rebound |= self._orphaned_aliases()
         # What a cell may call is what the cells above it define (see :mod:`.calls`).
         rebound |= self._refresh_calls(self.calls.called_names(), skip=None)
         names = {n for c in self.graph.cells() for n in self.graph.cell(c).defs}
@@ -1466,7 +1483,15 @@ class Runner:
         ordered, later, cyclic = (list(c) for c in cached)
         if self.mode == "auto":
             waiting = self._unrun(ordered)
-            run = [trigger, *(c for c in ordered if c not in waiting)]
+            rest = [c for c in ordered if c not in waiting]
+            first: list[CellId] = []
+            if len(roots) > 1 and rest:
+                # Cells a deletion or a move rebound that the trigger reads from
+                # (``u += 1`` above it, now reading ``u`` from further up) run first.
+                above = self.graph.ancestors([trigger])
+                first = [c for c in rest if c in above]
+                rest = [c for c in rest if c not in above]
+            run = [*first, trigger, *rest]
             stale = [c for c in ordered if c in waiting]
         else:
             run, stale = [trigger], ordered

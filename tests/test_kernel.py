@@ -853,6 +853,54 @@ def test_an_object_refusing_to_say_its_class_breaks_nothing(kernel: KernelHarnes
     assert edit.reactive["errors"] == {} and edit.text(c[5]) == "2\n"
 
 
+def test_names_a_timeit_body_assigns_are_not_the_notebooks(kernel: KernelHarness) -> None:
+    """Audit 21 (CFDPython's array operations lesson): ``%%timeit`` runs its body
+    as a function's, so ``u = ...`` in it binds nothing in the namespace; it
+    counted as a definition of ``u``, and the reader below kept its output after
+    an edit of the real definer above."""
+    c = ids("0", "1", "2", "3", "4")
+    kernel.ok("import numpy as np\nti_u = np.arange(3.)", c[0])
+    kernel.ok("%%timeit -n1 -r1 ti_u = np.zeros(3)\nti_u[0] = 1", c[1])
+    kernel.ok("%timeit -n1 -r1 ti_u = np.ones(2)", c[2])
+    assert kernel.ok("print(ti_u)", c[3]).text(c[3]) == "[0. 1. 2.]\n"
+    edit = kernel.ok("import numpy as np\nti_u = np.arange(4.)", c[0])
+    assert edit.text(c[3]) == "[0. 1. 2. 3.]\n"
+    kernel.ok("%%timeit -n1 -r1\nti_u[0] += 10", c[4])  # a real change of the global
+    assert kernel.value("float(ti_u[0])") == "10.0"
+
+
+def test_a_deletion_reruns_the_cells_it_rebound_before_the_cell_it_came_with(
+        kernel: KernelHarness) -> None:
+    """Audit 21 (numerical-mooc's 1-D convection): JupyterLab deletes the second
+    of two parameter cells and sends ``deletedCells`` with the next run of a
+    plot below; the cells between, now reading the first, re-ran after the plot,
+    which showed the old values."""
+    c = ids("0", "1", "2", "3")
+    kernel.ok("dl_u = [1]", c[0])
+    kernel.ok("dl_u = [0]", c[1])
+    kernel.ok("dl_u.append(5)", c[2])
+    kernel.ok("print(dl_u)", c[3])
+    ran = kernel.ok("print(dl_u)", c[3], deleted=[c[1]])
+    assert ran.text(c[3]) == "[1, 5]\n"
+    assert ran.reactive["ran"][-1] == c[3] and c[2] in ran.reactive["ran"]
+
+
+def test_a_deleted_alias_is_changed_no_more_by_the_cells_below(kernel: KernelHarness) -> None:
+    """Audit 21: ``b = a`` above ``a[0] = 1`` makes the change one of ``b`` too;
+    deleting ``b = a`` left ``b`` defined by the change, and the reader of ``b``
+    kept its output where top to bottom raises NameError."""
+    c = ids("0", "1", "2", "3")
+    kernel.ok("import numpy as np\nda_a = np.zeros(3)", c[0])
+    kernel.ok("da_b = da_a", c[1])
+    kernel.ok("da_a[0] = 1", c[2])
+    assert kernel.ok("print(da_b)", c[3]).text(c[3]) == "[1. 0. 0.]\n"
+    reply = graph_request(kernel, remove=[c[1]])
+    assert c[3] in reply["reactive"]["ran"]
+    assert kernel.value("'da_b' in globals()") == "False"
+    again = kernel.run("print(da_b)", c[3])
+    assert again.status == "error" and "NameError" in again.reply["content"]["ename"]
+
+
 def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -> None:
     a, b, c, d = ids("a", "b", "c", "d")
     # Saved out of order: the reader comes first.
