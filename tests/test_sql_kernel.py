@@ -189,6 +189,52 @@ def test_rows_added_to_a_table_no_cell_makes_any_more_fail_as_top_to_bottom(
         kernel.ok("%%sql\nDROP TABLE IF EXISTS sq_pile2", ids("clean")[0])
 
 
+def test_a_cell_reading_what_it_then_defines_reads_it_from_above(kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: ``%%sql sq_df`` over ``FROM sq_df``, and ``CREATE
+    OR REPLACE TABLE t AS SELECT ... FROM t``, read the name from above, as
+    ``df = f(df)`` does: an edit above re-runs them."""
+    frame, query, reader, make, scale, replace_, total = ids(
+        "frame", "query", "reader", "make", "scale", "replace", "total")
+    kernel.ok("import pandas as sq_pd\nsq_df = sq_pd.DataFrame({'x': [1, 2, 3]})", frame)
+    kernel.ok("%%sql sq_df\nSELECT x * 10 AS x FROM sq_df", query)
+    assert kernel.ok("print(int(sq_df.x.sum()))", reader).text(reader) == "60\n"
+    edit = kernel.ok("import pandas as sq_pd\nsq_df = sq_pd.DataFrame({'x': [1, 2, 3, 4]})",
+                     frame)
+    assert edit.text(reader) == "100\n"
+    kernel.ok("%%sql\nCREATE TABLE sq_rt AS SELECT range AS x FROM range(3)", make)
+    kernel.ok("sq_k = 10", scale)
+    kernel.ok("%%sql\nCREATE OR REPLACE TABLE sq_rt AS SELECT x * {sq_k} AS x FROM sq_rt",
+              replace_)
+    kernel.ok("%%sql sq_sum\nSELECT sum(x)::INT AS s FROM sq_rt", total)
+    kernel.ok("sq_k = 100", scale)
+    edit = kernel.ok("%%sql\nCREATE TABLE sq_rt AS SELECT range AS x FROM range(4)", make)
+    assert replace_ in edit.reactive["ran"]
+    assert kernel.value("int(sq_sum.s[0])") == "600"
+
+
+def test_sequences_macros_indexes_and_renames_run_again(kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: a cell making a DuckDB sequence, macro or index
+    failed when run again (``already exists``); an edited macro did not re-run
+    its callers; ``ALTER TABLE t RENAME TO u`` failed once ``t`` was made again."""
+    seq, macro, call, table, index, rename, reader = ids(
+        "seq", "macro", "call", "table", "index", "rename", "reader")
+    kernel.ok("%%sql\nCREATE SEQUENCE sq_seq START 1", seq)
+    assert kernel.ok("%%sql\nCREATE SEQUENCE sq_seq START 1", seq).status == "ok"
+    kernel.ok("%%sql\nCREATE MACRO sq_plus(a) AS a + 1", macro)
+    kernel.ok("%%sql sq_v\nSELECT sq_plus(1) AS v", call)
+    edit = kernel.ok("%%sql\nCREATE MACRO sq_plus(a) AS a + 2", macro)
+    assert call in edit.reactive["ran"] and kernel.value("int(sq_v.v[0])") == "3"
+    kernel.ok("%%sql\nCREATE TABLE sq_indexed AS SELECT 1 AS x", ids("indexed")[0])
+    kernel.ok("%%sql\nCREATE INDEX sq_idx ON sq_indexed (x)", index)
+    assert kernel.ok("%%sql\nCREATE INDEX sq_idx ON sq_indexed (x)", index).status == "ok"
+    kernel.ok("%%sql\nCREATE TABLE sq_named AS SELECT 1 AS x", table)
+    kernel.ok("%%sql\nALTER TABLE sq_named RENAME TO sq_renamed", rename)
+    kernel.ok("%%sql sq_got\nSELECT x FROM sq_renamed", reader)
+    edit = kernel.ok("%%sql\nCREATE TABLE sq_named AS SELECT 2 AS x", table)
+    assert edit.reactive["errors"] == {}
+    assert kernel.value("int(sq_got.x[0])") == "2"
+
+
 def test_large_results_are_truncated_with_the_true_count(kernel: KernelHarness) -> None:
     (query,) = ids("query")
     run = kernel.ok("%%sql sq_many\nSELECT range AS i FROM range(1234)", query)

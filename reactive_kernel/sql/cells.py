@@ -228,21 +228,40 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
     changes: set[str] = set()
     needed: set[str] = set()  # dropped without IF EXISTS
     python_names: set[str] = set()
+    made: set[str] = set()
     for tree in sqlglot.parse(protected, read=dialect):
         if tree is None:
             continue
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         targets: set[int] = set()
-        if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() in (
-            "TABLE", "VIEW",
-        ):
+        kind = str(tree.args.get("kind", "")).upper()
+        if isinstance(tree, exp.Create) and kind == "INDEX" and isinstance(tree.this, exp.Index):
+            # ``CREATE INDEX idx ON t (x)``: makes ``idx``, changes ``t``.
+            if isinstance(tree.this.this, exp.Identifier):
+                creates.add(tree.this.this.this.lower())
+            table = tree.this.args.get("table")
+            if isinstance(table, exp.Table):
+                changes.add(table_key(table))
+                targets.add(id(table))
+        elif isinstance(tree, exp.Create) and kind in _CATALOG_KINDS:
             target = tree.this.find(exp.Table) if tree.this is not None else None
             if target is not None:
                 creates.add(table_key(target))
                 targets.add(id(target))
-        elif isinstance(tree, exp.Drop) and str(tree.args.get("kind", "")).upper() in (
-            "TABLE", "VIEW",
-        ):
+        elif isinstance(tree, exp.Alter) and any(
+                isinstance(a, exp.AlterRename) for a in tree.args.get("actions") or ()):
+            # ``ALTER TABLE t RENAME TO u``: ``t`` goes, ``u`` comes.
+            for table in (tree.this, *(a.this for a in tree.args["actions"]
+                                       if isinstance(a, exp.AlterRename))):
+                if isinstance(table, exp.Table):
+                    targets.add(id(table))
+            if isinstance(tree.this, exp.Table):
+                drops.add(table_key(tree.this))
+                needed.add(table_key(tree.this))
+            for action in tree.args["actions"]:
+                if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table):
+                    creates.add(table_key(action.this))
+        elif isinstance(tree, exp.Drop) and kind in _CATALOG_KINDS | {"INDEX"}:
             target = tree.find(exp.Table)
             if target is not None:
                 drops.add(table_key(target))
@@ -262,12 +281,30 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
             key = table_key(table)
             if not table.args.get("db") and key.lower() in ctes:
                 continue
+            if key in made:
+                continue  # made by a statement above in the cell
             reads.add(key)
             if not table.args.get("db") and not table.this.quoted and name.isidentifier():
                 python_names.add(name)
-    python_names = {n for n in python_names if n.lower() not in creates}
-    return TableUse(frozenset(creates), frozenset(reads - creates), frozenset(drops),
+        for call in tree.find_all(exp.Anonymous):
+            # A function no engine has built in: a macro a cell may make
+            # (``plus(1)``); a sequence named in ``nextval('seq')``.
+            name = str(call.name).lower()
+            args = call.expressions
+            if name in ("nextval", "currval") and args and isinstance(args[0], exp.Literal) \
+                    and args[0].is_string:
+                name = str(args[0].this).lower()
+            if name and name not in made:
+                reads.add(name)
+        # (A statement reads before it makes: ``CREATE OR REPLACE TABLE t AS
+        # SELECT ... FROM t`` reads the ``t`` above.)
+        made |= creates
+    return TableUse(frozenset(creates), frozenset(reads), frozenset(drops),
                     frozenset(changes), frozenset(drops - needed), frozenset(python_names))
+
+
+#: What ``CREATE`` and ``DROP`` make or remove in the catalog, named like tables.
+_CATALOG_KINDS = frozenset({"TABLE", "VIEW", "SEQUENCE", "MACRO", "FUNCTION"})
 
 
 def _changed_tables(tree: exp.Expr) -> list[exp.Table]:
@@ -299,7 +336,8 @@ def analyse_sql(line: str, body: str) -> MagicNames:
     defs |= {TABLE_PREFIX + t for t in use.creates | use.changes | use.drops}
     refs |= {TABLE_PREFIX + t for t in use.reads}
     refs |= use.python_names
-    refs -= defs
+    # (What it reads before it defines it, it reads from above: ``%%sql df`` over
+    # ``SELECT ... FROM df``, ``SELECT {k} + 1`` into ``k``.)
     # Changing or dropping a table made above reads it (unless the cell made it);
     # ``DROP TABLE IF EXISTS t`` needs none, so it never reads one made below.
     refs |= {TABLE_PREFIX + t for t in (use.changes | use.drops) - use.creates}

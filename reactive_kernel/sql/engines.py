@@ -296,15 +296,16 @@ class DuckDBEngine(Engine):
         return "".join(parts), params, frames
 
     def drop(self, key: str) -> None:
-        """Drop the table or view ``key`` (a table key: ``schema.name``) if it
-        exists; a failure is left for the statement that creates it to report."""
+        """Drop the table, view, sequence, macro or index ``key`` (a table key:
+        ``schema.name``) if it exists; a failure is left for the statement that
+        creates it to report."""
         name = ".".join('"' + part.replace('"', '""') + '"' for part in key.split("."))
-        for kind in ("TABLE", "VIEW"):
+        for kind in ("TABLE", "VIEW", "INDEX", "SEQUENCE", "MACRO", "MACRO TABLE"):
+            # (Each kind: ``IF EXISTS`` of one kind says nothing of the others.)
             try:
                 self.connection.execute(f"DROP {kind} IF EXISTS {name}")
-                return
             except self.duckdb.Error:
-                continue  # a view dropped as a table, or something depends on it
+                continue  # another kind of object of that name, or something depends on it
 
     def interrupt(self) -> None:
         self.connection.interrupt()
