@@ -1441,6 +1441,9 @@ class Runner:
             self.batch.add(cell_id)
             return Plan(cell_id, [cell_id], code=code, plain=True)
         fed = update.rebound
+        if self._aliases and update.rebound:
+            # (It may have stopped binding a name cells below change as an alias.)
+            fed |= self._orphaned_aliases()
         if first_run:
             fed = frozenset(c for c in fed if not self._ran_before(c, cell_id))
         return self.plan(cell_id, rebound | fed, pending, code=code, first_run=first_run)

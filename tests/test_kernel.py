@@ -899,6 +899,14 @@ def test_a_deleted_alias_is_changed_no_more_by_the_cells_below(kernel: KernelHar
     assert kernel.value("'da_b' in globals()") == "False"
     again = kernel.run("print(da_b)", c[3])
     assert again.status == "error" and "NameError" in again.reply["content"]["ename"]
+    # Edited to bind another name (CFDPython's quick intro: ``b = a`` to ``d = a``).
+    d = ids("4", "5", "6", "7")
+    kernel.ok("da_x = np.zeros(2)", d[0])
+    kernel.ok("da_y = da_x", d[1])
+    kernel.ok("da_x[0] = 1", d[2])
+    assert kernel.ok("print(da_y)", d[3]).text(d[3]) == "[1. 0.]\n"
+    edit = kernel.run("da_z = da_x", d[1])
+    assert d[3] in edit.reactive["ran"] and "NameError" in edit.text(d[3])
 
 
 def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -> None:
