@@ -165,6 +165,8 @@ class Runner:
         #: Per cell, other names for the objects it changes in place (``b = a``
         #: above ``b[0] = 9``: ``a``), found after its runs (see :meth:`aliased`).
         self._aliases: dict[CellId, frozenset[str]] = {}
+        #: Per cell, the cell above that bound each of those names when it was found.
+        self._alias_sources: dict[CellId, dict[str, CellId | None]] = {}
         #: Per cell, the names it rebound to a view of the value it was given
         #: (``data = data.T``, ``x = x[:, 0]``), found after its runs (see
         #: :meth:`viewed`).
@@ -903,6 +905,7 @@ class Runner:
             if holds_value(value, holds)
             and name not in own and name not in analysis.defs and not is_private(name)
             and graph.definer_above(cell, name) is not None) if changed else frozenset()
+        self._alias_sources[cell] = {n: graph.definer_above(cell, n) for n in found}
         if found == known:
             return frozenset()
         return self._register_kept(self._aliases, cell, code, found, analysis)
@@ -1220,6 +1223,7 @@ class Runner:
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
         self._aliases.pop(cell, None)
+        self._alias_sources.pop(cell, None)
         self._views.pop(cell, None)
         self._unseen_changes.pop(cell, None)
         self._module_sets.pop(cell, None)
@@ -1263,15 +1267,18 @@ class Runner:
 
     def _orphaned_aliases(self) -> set[CellId]:
         """Cells changing another name for the object they change (``a[0] = 1``
-        changing ``b`` of ``b = a`` above: see :meth:`aliased`) whose other name no
-        cell above binds any more (its cell deleted, or moved below): they change
-        it no more, as top to bottom has no such name.  Returns the cells whose
+        changing ``b`` of ``b = a`` above: see :meth:`aliased`) whose other name
+        the cell that bound it no longer binds (deleted, moved below, edited: no
+        cell above binds it, or another does): they change it no more, as top to
+        bottom, until a run finds it again.  Returns the cells whose
         reads now bind elsewhere."""
         found: set[CellId] = set()
         graph = self.graph
         for cell in sorted((c for c in self._aliases if c in graph), key=graph.position):
             names = self._aliases[cell]
-            kept = frozenset(n for n in names if graph.definer_above(cell, n) is not None)
+            sources = self._alias_sources.get(cell, {})
+            kept = frozenset(n for n in names if (above := graph.definer_above(cell, n))
+                             is not None and sources.get(n, above) == above)
             if kept != names:
                 found |= self._register_kept(self._aliases, cell, graph.cell(cell).code, kept)
         return found

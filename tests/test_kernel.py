@@ -907,6 +907,15 @@ def test_a_deleted_alias_is_changed_no_more_by_the_cells_below(kernel: KernelHar
     assert kernel.ok("print(da_y)", d[3]).text(d[3]) == "[1. 0.]\n"
     edit = kernel.run("da_z = da_x", d[1])
     assert d[3] in edit.reactive["ran"] and "NameError" in edit.text(d[3])
+    # ... with the name bound further up too: the reader shows that value.
+    e = ids("8", "9", "10", "11", "12")
+    kernel.ok("da_m = 'five'", e[0])
+    kernel.ok("da_n = np.zeros(2)", e[1])
+    kernel.ok("da_m = da_n", e[2])
+    kernel.ok("da_n[0] = 1", e[3])
+    assert kernel.ok("print(da_m)", e[4]).text(e[4]) == "[1. 0.]\n"
+    edit = kernel.ok("da_o = da_n", e[2])
+    assert edit.text(e[4]) == "five\n"
 
 
 def test_graph_request_loads_cells_without_running_them(kernel: KernelHarness) -> None:
