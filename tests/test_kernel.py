@@ -667,6 +667,24 @@ def test_lazy_mode_marks_stale_and_runs_stale_ancestors(fresh_kernel: KernelHarn
     assert k.ok("x = 1", a).reactive["ran"] == [a, b, c]
 
 
+def interrupted_once_running(k: KernelHarness, request: dict,  # type: ignore[type-arg]
+                             cell: str) -> tuple[list[dict], Execution]:  # type: ignore[type-arg]
+    """Interrupt ``request`` once ``cell`` has started (its clear_output arrives);
+    the messages seen before, and the request's execution."""
+    seen = []
+    while True:
+        m = k.kc.get_iopub_msg(timeout=30)
+        seen.append(m)
+        if m["msg_type"] == "clear_output" and m["metadata"].get("cellId") == cell:
+            break
+    done = threading.Event()
+    k.interrupt_until(done, first=0.2, every=1.0)
+    try:
+        return seen, k.collect(request, timeout=30)
+    finally:
+        done.set()
+
+
 @pytest.mark.parametrize(("slow_code", "error"), [
     ("import time\nfor _ in range(slow * 600):\n    time.sleep(0.05)\nafter = slow",
      "KeyboardInterrupt"),
@@ -683,17 +701,7 @@ def test_interrupt_stops_the_cascade_and_kernel_stays_usable(
     k.ok(slow_code, b)
     k.ok("print('c ran', after)", c)
     request = k.request("slow = 1", a)
-    # Interrupt once cell b has started (its clear_output arrives).
-    while True:
-        m = k.kc.get_iopub_msg(timeout=30)
-        if m["msg_type"] == "clear_output" and m["metadata"].get("cellId") == b:
-            break
-    done = threading.Event()
-    k.interrupt_until(done, first=0.2, every=1.0)
-    try:
-        result = k.collect(request, timeout=30)
-    finally:
-        done.set()
+    _seen, result = interrupted_once_running(k, request, b)
     assert result.status == "ok"  # the edited cell itself succeeded
     assert result.reactive["ran"] == [a, b]
     assert result.reactive["skipped"] == [c]
@@ -716,18 +724,7 @@ def test_a_request_interrupted_before_its_own_cell_runs_answers_on_its_own_paren
     graph_request(k, order=[w, u, x], register=[
         {"cellId": u, "code": "import time\nfor _ in range(600):\n    time.sleep(0.05)\nib = 5"}])
     request = k.request("print(ib)", x)
-    seen = []
-    while True:
-        m = k.kc.get_iopub_msg(timeout=30)
-        seen.append(m)
-        if m["msg_type"] == "clear_output" and m["metadata"].get("cellId") == u:
-            break
-    done = threading.Event()
-    k.interrupt_until(done, first=0.2, every=1.0)
-    try:
-        result = k.collect(request, timeout=30)
-    finally:
-        done.set()
+    seen, result = interrupted_once_running(k, request, u)
     own = request["header"]["msg_id"]
     counts = [m["content"]["execution_count"] for m in seen + result.iopub
               if m["msg_type"] == "execute_input" and m["parent_header"].get("msg_id") == own]
