@@ -123,8 +123,10 @@ class OwnCalls:
                 value = vars(value).get(part, _MISSING)
             else:
                 return None
+        if isinstance(value, type) and (modules or not path):
+            return self._class_method(value, attribute, path)
         if value is _MISSING or isinstance(value, (type, types.FunctionType)):
-            return None  # (a class's own function: not bound; rare, left as a read)
+            return None
         if isinstance(value, types.ModuleType):
             function = vars(value).get(attribute)
             if isinstance(function, types.FunctionType) and self._own(function):
@@ -137,6 +139,31 @@ class OwnCalls:
         if bound and modules:
             return None  # (a method of an object a module holds: left as a read)
         return function, value if bound else _MISSING, path if bound else ()
+
+    def _class_method(self, klass: type, attribute: str, path: tuple[str, ...],
+                      ) -> tuple[types.FunctionType, object, tuple[str, ...]] | None:
+        """The notebook's own function ``klass.attribute(...)`` calls, of one of
+        the notebook's own classes: a class method, bound to the class
+        (``K.bump()`` changing ``cls.n``), or a function given its object
+        (``Account.deposit(acct, 10)``)."""
+        module = getattr(klass, "__module__", "") or ""
+        if module != "__main__" and not self._own_module(module):
+            return None
+        for base in klass.__mro__:
+            found = vars(base).get(attribute, _MISSING)
+            if found is _MISSING:
+                continue
+            if isinstance(found, classmethod):
+                # (Of a class a module holds: left as a read, as its objects' methods.)
+                function = found.__func__
+                return (function, klass, ()) if not path and isinstance(
+                    function, types.FunctionType) and self._own(function) else None
+            if isinstance(found, staticmethod):
+                found = found.__func__
+            if isinstance(found, types.FunctionType) and self._own(found):
+                return found, _MISSING, ()
+            return None
+        return None
 
     def _method(self, value: object, attribute: str,
                 ) -> tuple[types.FunctionType, bool] | None:

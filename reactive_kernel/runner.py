@@ -553,6 +553,14 @@ class Runner:
     ) -> CellUpdate:
         previous = self.calls.analysis(cell)
         names, changed = self.calls.update(cell, analysis)
+        through = self._changed_through_calls(names.called) - analysis.inplace \
+            if names.called else frozenset()
+        if through:
+            # ``take(2)`` with ``def take(n): return [next(g) ...]``: it consumes ``g``.
+            analysis = replace(_changing(analysis, through), shows_only=False,
+                               binds_only=False, displays=False)
+            names, more = self.calls.update(cell, analysis)
+            changed |= more
         try:
             update = self.graph.set_cell(
                 cell, code, names.defs, names.refs, weak=names.weak, called=names.called,
@@ -623,9 +631,18 @@ class Runner:
         """The analysis with the objects of the known mutating methods it reads
         bound to a name (``push = stack.append`` above ``push(1)``) changed in
         place: the names holding those objects (``stack``)."""
+        found = self._bound_method_owners(analysis.refs) - analysis.inplace
+        if not found:
+            return analysis
+        return replace(_changing(analysis, found), shows_only=False, binds_only=False,
+                       displays=False)
+
+    def _bound_method_owners(self, names: Iterable[str]) -> frozenset[str]:
+        """The names holding the objects of the known mutating methods ``names``
+        hold (``stack`` for ``push = stack.append``)."""
         namespace = self.namespace
         owners: dict[int, object] = {}
-        for name in analysis.refs:
+        for name in names:
             value = namespace.get(name)
             if type(value) not in _BOUND_METHODS:
                 continue
@@ -635,14 +652,17 @@ class Runner:
                 continue
             owners[id(owner)] = owner
         if not owners:
-            return analysis
-        found = frozenset(
-            n for n, v in namespace.items()
-            if owners.get(id(v), ABSENT) is v and not is_private(n)) - analysis.inplace
-        if not found:
-            return analysis
-        return replace(_changing(analysis, found), shows_only=False, binds_only=False,
-                       displays=False)
+            return frozenset()
+        return frozenset(n for n, v in namespace.items()
+                         if owners.get(id(v), ABSENT) is v and not is_private(n))
+
+    def _changed_through_calls(self, called: frozenset[str]) -> frozenset[str]:
+        """Of the globals the functions a cell calls read (``called``), those a
+        call changes by reading them: iterators consumed (``next(g)`` in ``def
+        take(n)``), and the objects of mutating methods bound to a name."""
+        namespace = self.namespace
+        return frozenset(n for n in called if consumed_by_reading(namespace.get(n))) \
+            | self._bound_method_owners(called)
 
     def _iterators_known(self, analysis: CellAnalysis) -> CellAnalysis:
         """The analysis with the iterators it reads changed in place: a

@@ -1570,6 +1570,37 @@ def test_own_methods_changing_self_through_a_base_class_are_changes_in_place(
     assert kernel.ok("sb_configure(sb_cfg, lr=0.01)", c[6]).text(c[7]) == "0.01\n"
 
 
+def test_calls_through_a_class_and_through_other_cells_functions_change_in_place(
+        kernel: KernelHarness) -> None:
+    """The review of 2026-12-06: ``K.bump()`` (a class method changing ``cls.n``)
+    and ``Account.deposit(acct, 10)`` were reads, and so was a call of another
+    cell's function consuming a global iterator (``next(g)`` in ``take``) or
+    appending through a bound method (``push(x)``): re-run, each changed its
+    object a second time."""
+    c = ids("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
+    kernel.ok("class CtK:\n    n = 0\n    @classmethod\n    def bump(cls):\n"
+              "        cls.n += 1\n"
+              "class CtAccount:\n    def __init__(self):\n        self.bal = 0\n"
+              "    def deposit(self, x):\n        self.bal += x", c[0])
+    kernel.ok("CtK.bump()", c[1])
+    assert kernel.ok("print(CtK.n)", c[2]).text(c[2]) == "1\n"
+    kernel.ok("CtK.bump()", c[1])
+    assert kernel.ok("print(CtK.n)", c[3]).text(c[3]) == "1\n"
+    assert kernel.ok("CtK.bump()\nCtK.bump()", c[1]).text(c[2]) == "2\n"
+    kernel.ok("ct_acct = CtAccount()", c[4])
+    kernel.ok("CtAccount.deposit(ct_acct, 10)", c[5])
+    kernel.ok("CtAccount.deposit(ct_acct, 10)", c[5])
+    assert kernel.ok("print(ct_acct.bal)", c[6]).text(c[6]) == "10\n"
+    kernel.ok("ct_g = iter(range(100))\nct_stack = []\nct_push = ct_stack.append", c[7])
+    kernel.ok("def ct_take(n):\n    return [next(ct_g) for _ in range(n)]\n"
+              "def ct_add(x):\n    ct_push(x)", c[8])
+    assert kernel.ok("print(ct_take(2))\nct_add(1)", c[9]).text(c[9]) == "[0, 1]\n"
+    assert kernel.ok("print(ct_take(2))\nct_add(1)", c[9]).text(c[9]) == "[0, 1]\n"
+    assert kernel.ok("print(ct_take(2), ct_stack)", c[10]).text(c[10]) == "[2, 3] [1]\n"
+    edit = kernel.ok("print(ct_take(3))\nct_add(1)", c[9])
+    assert edit.text(c[9]) == "[0, 1, 2]\n" and edit.text(c[10]) == "[3, 4] [1]\n"
+
+
 def test_an_engineering_float_format_follows_notebook_order(kernel: KernelHarness) -> None:
     """The review of 2026-12-06: ``pd.set_eng_float_format(...)`` sets pandas'
     ``display.float_format`` without naming an option: a cell above it, re-run,
