@@ -385,8 +385,7 @@ class Runner:
             analysis = self._own_calls_known(analysis)
         if analysis.handed:
             analysis = self._handed_known(analysis)
-        analysis = self._bound_methods_known(analysis)
-        analysis = self._iterators_known(analysis)
+        analysis = self._read_changes_known(analysis, analysis.refs - analysis.defs)
         magic = unread_cell_magic(code, self._cell_magics)
         if magic:
             analysis = self._magic_line_known(analysis, magic)
@@ -553,14 +552,13 @@ class Runner:
     ) -> CellUpdate:
         previous = self.calls.analysis(cell)
         names, changed = self.calls.update(cell, analysis)
-        through = self._changed_through_calls(names.called) - analysis.inplace \
-            if names.called else frozenset()
-        if through:
-            # ``take(2)`` with ``def take(n): return [next(g) ...]``: it consumes ``g``.
-            analysis = replace(_changing(analysis, through), shows_only=False,
-                               binds_only=False, displays=False)
-            names, more = self.calls.update(cell, analysis)
-            changed |= more
+        if names.called:
+            # (What the functions it calls read: ``take(2)`` consuming ``g``.)
+            through = self._read_changes_known(analysis, names.called)
+            if through is not analysis:
+                analysis = through
+                names, more = self.calls.update(cell, analysis)
+                changed |= more
         try:
             update = self.graph.set_cell(
                 cell, code, names.defs, names.refs, weak=names.weak, called=names.called,
@@ -627,16 +625,6 @@ class Runner:
         return replace(_changing(analysis, found), shows_only=False, binds_only=False,
                        displays=False)
 
-    def _bound_methods_known(self, analysis: CellAnalysis) -> CellAnalysis:
-        """The analysis with the objects of the known mutating methods it reads
-        bound to a name (``push = stack.append`` above ``push(1)``) changed in
-        place: the names holding those objects (``stack``)."""
-        found = self._bound_method_owners(analysis.refs) - analysis.inplace
-        if not found:
-            return analysis
-        return replace(_changing(analysis, found), shows_only=False, binds_only=False,
-                       displays=False)
-
     def _bound_method_owners(self, names: Iterable[str]) -> frozenset[str]:
         """The names holding the objects of the known mutating methods ``names``
         hold (``stack`` for ``push = stack.append``)."""
@@ -656,24 +644,22 @@ class Runner:
         return frozenset(n for n, v in namespace.items()
                          if owners.get(id(v), ABSENT) is v and not is_private(n))
 
-    def _changed_through_calls(self, called: frozenset[str]) -> frozenset[str]:
-        """Of the globals the functions a cell calls read (``called``), those a
-        call changes by reading them: iterators consumed (``next(g)`` in ``def
-        take(n)``), and the objects of mutating methods bound to a name."""
+    def _read_changes_known(self, analysis: CellAnalysis,
+                            read: Iterable[str]) -> CellAnalysis:
+        """The analysis with what reading ``read`` (its own reads, or the
+        globals the functions it calls read) changes in place: an iterator
+        consumed (a generator, ``iter(t)``, ``zip(a, b)``, an ``itertools`` or
+        ``csv`` reader, an iterator class of the notebook's own, a file open for
+        reading: see :func:`.values.consumed_by_reading`; ``next(it)``, ``for x
+        in it``, ``take(2)`` with ``def take(n): return [next(g) ...]``), and
+        the object of a known mutating method bound to a name (``stack`` of
+        ``push = stack.append`` above ``push(1)``).  Re-running the cell first
+        re-makes them, as top to bottom would have it, and the cells below
+        reading them re-run after it."""
         namespace = self.namespace
-        return frozenset(n for n in called if consumed_by_reading(namespace.get(n))) \
-            | self._bound_method_owners(called)
-
-    def _iterators_known(self, analysis: CellAnalysis) -> CellAnalysis:
-        """The analysis with the iterators it reads changed in place: a
-        generator, ``iter(t)``, ``zip(a, b)``, an ``itertools`` or ``csv``
-        reader, an iterator class of the notebook's own (see :func:`.values.consumed_by_reading`).
-        Reading one is consuming it (``next(it)``, ``for x in it``,
-        ``list(it)``): re-running the cell first re-makes it, as top to bottom
-        would have it, and the cells below reading it re-run after it."""
-        namespace = self.namespace
-        found = frozenset(n for n in analysis.refs - analysis.defs
-                          if consumed_by_reading(namespace.get(n)))
+        read = frozenset(read)
+        found = (frozenset(n for n in read if consumed_by_reading(namespace.get(n)))
+                 | self._bound_method_owners(read)) - analysis.inplace
         if not found:
             return analysis
         return replace(_changing(analysis, found), shows_only=False, binds_only=False,
