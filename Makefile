@@ -78,7 +78,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict reactive_kernel/analysis.py reactive_kernel/ipython_syntax.py \
 		reactive_kernel/graph.py reactive_kernel/runner.py reactive_kernel/cascade.py \
-		reactive_kernel/state.py reactive_kernel/values.py reactive_kernel/calls.py \
+		reactive_kernel/state.py reactive_kernel/values.py reactive_kernel/calls.py reactive_kernel/findings.py \
 		reactive_kernel/settings.py reactive_kernel/files.py reactive_kernel/views.py \
 		reactive_kernel/sql/cells.py reactive_kernel/_compat/__init__.py \
 		reactive_kernel/_compat/history.py reactive_kernel/widgets.py server/notebooks.py

@@ -12,7 +12,6 @@ values it read last time is left as it is.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from types import ModuleType
@@ -21,20 +20,12 @@ from typing import TYPE_CHECKING
 from ._compat.pandas import release_copies
 from .analysis import is_private
 from .files import is_file_name
-from .generators import (
-    GLOBAL_GENERATORS,
-    is_generator_name,
-    is_generator_object,
-    object_state,
-    of_function,
-    same_state,
-    snapshot,
-)
+from .findings import RunFindings
+from .generators import is_generator_name, is_generator_object, same_state
 from .graph import CellId
 from .settings import FIGURES, PRECISION
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable, is_a
-from .views import Contents, Watch
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -273,64 +264,18 @@ class Cascade:
         unobserved = runner.values.unobserve(cell) \
             if placed and not (binds_unseen and same_code) else {}
         unseen = dict(runner.values.namespace) if binds_unseen else None
-        # A generator some cell draws from visibly: a cell may draw from it unseen.
-        used = runner.values.generators_used
-        states = {g: snapshot(g) for g in GLOBAL_GENERATORS
-                  if g in used or self.graph.definers(g)} if placed else {}
-        objects = dict(runner.values.generator_objects) if placed else {}
-        object_states = {key: object_state(value) for key, value in objects.items()}
         ran_before = cell in runner.settings.left
         if placed:
             runner.fresh_imports(cell)
-        # The arrays of what it changes in place: memory written through a view
-        # changes the names viewing it too (``v = a[:2]`` above ``v[0] = 5``).
-        # (Not the other names found for them: a large array viewed by the
-        # cell's small one would stop the watch.)
-        changing = runner.own_changes(cell) if placed else None
-        watch = Watch.before(namespace.get(n) for n in changing) if changing else None
-        # The data of what it reads: a library's method may change it unseen.
-        contents = Contents.before(
-            (n, namespace[n]) for n in runner.unseen_candidates(cell) if n in namespace
-        ) if placed and "numpy" in sys.modules else None
+        findings = RunFindings(runner, cell, code, given, unseen) if placed else None
         runner.settings.before(cell, placed)
         outcome = await self._execute(cell, code, state, trigger)
         resettled = runner.settings.after(cell if cell in self.graph else None, code,
                                           runner.code_with_callees(cell, code))
-        if placed:
-            drawn = frozenset(g for g, s in states.items()
-                              if s is not None and not same_state(s, snapshot(g)))
-            moved = {key for key, s in object_states.items()
-                     if s is not None and not same_state(s, object_state(objects[key]))}
-            if moved:
-                # The names holding a generator whose state it changed.
-                drawn |= {n for n, v in namespace.items()
-                          if id(v) in moved and v is objects[id(v)] and not is_private(n)}
-            # A generator no cell was seen using until this one bound its functions
-            # (``from numpy.random import seed, rand; seed(0)``): it may have seeded
-            # or drawn; the state it left is the one below it.
-            untracked = GLOBAL_GENERATORS - states.keys()
-            if untracked:
-                made = [namespace.get(n) for n in self.graph.cell(cell).defs] if unseen is None \
-                    else [v for n, v in namespace.items() if unseen.get(n, ABSENT) is not v]
-                drawn |= {g for v in made if callable(v) and (g := of_function(v)) in untracked}
-            hidden = runner.hidden_draws(cell)
-            if hidden and outcome.status == "ok":
-                runner.drew_not(cell, {g for g in hidden - drawn
-                                       if g in states or id(namespace.get(g)) in objects})
-            if drawn:
-                self._add(cell, set(runner.drew(cell, code, drawn)), forced=False)
-            if outcome.status == "ok":
-                changed = contents.changed(namespace) if contents is not None else frozenset()
-                self._add(cell, set(runner.changed_unseen(cell, code, changed)), forced=False)
-            if outcome.status == "ok" and given:
-                self._add(cell, set(runner.viewed(cell, code, given)), forced=False)
-            if outcome.status == "ok" and runner.changes(cell):
-                written = watch.written() if watch is not None else []
-                self._add(cell, set(runner.aliased(cell, code, written)), forced=False)
-            if cell in self.graph:
-                # (A cell that starts or stops setting a module's globals: the
-                # readers below it see another state of the module.)
-                self._add(cell, set(runner.set_modules(cell, code)), forced=True)
+        if findings is not None:
+            readers, forced = findings.after(outcome.status == "ok")
+            self._add(cell, set(readers), forced=False)
+            self._add(cell, set(forced), forced=True)
         if unseen is not None:
             # What it rebound without defining it visibly: top to bottom, the
             # cells below it see that, not a definer's above it.

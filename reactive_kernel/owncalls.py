@@ -29,7 +29,7 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 
 from .analysis import SUPER, FunctionChanges, function_changes
-from .values import immutable
+from .values import immutable, is_a
 
 #: ``(name, attributes, function, given)``: see ``CellAnalysis.attribute_calls``.
 AttributeCall = tuple[str, tuple[str, ...], str, tuple[tuple[int | str, str], ...]]
@@ -115,7 +115,7 @@ class OwnCalls:
         value = self.namespace.get(name, _MISSING)
         modules = instances = False
         for part in path:  # through modules (``pkg.helpers.clean``) or own instances
-            if isinstance(value, types.ModuleType) and not instances:
+            if is_a(value, types.ModuleType) and not instances:
                 modules = True
                 value = vars(value).get(part, _MISSING)
             elif not modules and self._own_instance(value):
@@ -123,13 +123,13 @@ class OwnCalls:
                 value = vars(value).get(part, _MISSING)
             else:
                 return None
-        if isinstance(value, type) and (modules or not path):
+        if is_a(value, type) and (modules or not path):
             return self._class_method(value, attribute, path)
-        if value is _MISSING or isinstance(value, (type, types.FunctionType)):
+        if value is _MISSING or (is_a(value, type) or is_a(value, types.FunctionType)):
             return None
-        if isinstance(value, types.ModuleType):
+        if is_a(value, types.ModuleType):
             function = vars(value).get(attribute)
-            if isinstance(function, types.FunctionType) and self._own(function):
+            if is_a(function, types.FunctionType) and self._own(function):
                 return function, _MISSING, ()
             return None
         method = self._method(value, attribute)
@@ -153,14 +153,14 @@ class OwnCalls:
             found = vars(base).get(attribute, _MISSING)
             if found is _MISSING:
                 continue
-            if isinstance(found, classmethod):
+            if is_a(found, classmethod):
                 # (Of a class a module holds: left as a read, as its objects' methods.)
                 function = found.__func__
                 return (function, klass, ()) if not path and isinstance(
                     function, types.FunctionType) and self._own(function) else None
-            if isinstance(found, staticmethod):
+            if is_a(found, staticmethod):
                 found = found.__func__
-            if isinstance(found, types.FunctionType) and self._own(found):
+            if is_a(found, types.FunctionType) and self._own(found):
                 return found, _MISSING, ()
             return None
         return None
@@ -176,11 +176,11 @@ class OwnCalls:
             found = vars(klass).get(attribute, _MISSING)
             if found is _MISSING:
                 continue
-            if isinstance(found, staticmethod):
+            if is_a(found, staticmethod):
                 function = found.__func__
-                return (function, False) if isinstance(function, types.FunctionType) \
+                return (function, False) if is_a(function, types.FunctionType) \
                     and self._own(function) else None
-            if isinstance(found, types.FunctionType) and self._own(found):
+            if is_a(found, types.FunctionType) and self._own(found):
                 return found, True
             return None
         return None
@@ -199,7 +199,7 @@ class OwnCalls:
                     found = vars(base).get(attribute, _MISSING)
                     if found is _MISSING:
                         continue
-                    if isinstance(found, types.FunctionType) and self._own(found):
+                    if is_a(found, types.FunctionType) and self._own(found):
                         return found, True
                     return None
                 return None
@@ -209,7 +209,8 @@ class OwnCalls:
 
     def _own_instance(self, value: object) -> bool:
         """An instance of a class of the notebook's own (a cell's or its modules')."""
-        if isinstance(value, (type, types.ModuleType, types.FunctionType)):
+        if (is_a(value, type) or is_a(value, types.ModuleType)
+                or is_a(value, types.FunctionType)):
             return False
         module = getattr(type(value), "__module__", None) or ""
         return isinstance(getattr(value, "__dict__", None), dict) and (
@@ -259,7 +260,7 @@ class OwnCalls:
                     for part in path:
                         value = vars(value).get(part, _MISSING) if self._own_instance(value) \
                             else _MISSING
-                    if value is _MISSING or isinstance(value, (type, types.ModuleType)):
+                    if value is _MISSING or (is_a(value, type) or is_a(value, types.ModuleType)):
                         continue
                     method = self._method(value, attribute)
                 except Exception:  # an object answering attribute lookups its own way
@@ -278,12 +279,12 @@ class OwnCalls:
         value = scope.get(path[0], _MISSING)
         for part in path[1:]:
             # Through modules, and the notebook's own classes (``Base.push(self, x)``).
-            if not isinstance(value, types.ModuleType) and not (
-                    isinstance(value, type) and (value.__module__ == "__main__"
+            if not is_a(value, types.ModuleType) and not (
+                    is_a(value, type) and (value.__module__ == "__main__"
                                                  or self._own_module(value.__module__))):
                 return None
             value = vars(value).get(part, _MISSING)
-        return value if isinstance(value, types.FunctionType) and self._own(value) else None
+        return value if is_a(value, types.FunctionType) and self._own(value) else None
 
     def _facts(self, function: types.FunctionType) -> FunctionChanges:
         code = function.__code__

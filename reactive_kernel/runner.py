@@ -22,6 +22,7 @@ import threading
 import types
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from . import files
 from .analysis import (
@@ -56,6 +57,10 @@ from .views import arrays, shares
 
 __all__ = ["CascadeReport", "CellState", "Executor", "Mode", "Outcome", "Plan", "Runner",
            "Status"]
+
+#: Names a run found for a cell (see :meth:`Runner._register_kept`): a set, or
+#: each name with what it came from.
+_Names = TypeVar("_Names", frozenset[str], Mapping[str, CellId])
 
 
 def _package(value: object) -> str:
@@ -163,10 +168,9 @@ class Runner:
         #: until a run (of any code) leaves them as they were (see :meth:`drew`).
         self._hidden_draws: dict[CellId, frozenset[str]] = {}
         #: Per cell, other names for the objects it changes in place (``b = a``
-        #: above ``b[0] = 9``: ``a``), found after its runs (see :meth:`aliased`).
-        self._aliases: dict[CellId, frozenset[str]] = {}
-        #: Per cell, the cell above that bound each of those names when it was found.
-        self._alias_sources: dict[CellId, dict[str, CellId | None]] = {}
+        #: above ``b[0] = 9``: ``a``), found after its runs (see :meth:`aliased`),
+        #: each with the cell above that bound it when it was found.
+        self._aliases: dict[CellId, Mapping[str, CellId]] = {}
         #: Per cell, the names it rebound to a view of the value it was given
         #: (``data = data.T``, ``x = x[:, 0]``), found after its runs (see
         #: :meth:`viewed`).
@@ -398,7 +402,7 @@ class Runner:
             reads = hidden - analysis.refs
             analysis = replace(analysis, defs=analysis.defs | hidden,
                                refs=analysis.refs | reads, weak=analysis.weak | reads)
-        aliases = (self._aliases.get(cell, frozenset())
+        aliases = (frozenset(self._aliases.get(cell, {}))
                    | self._module_sets.get(cell, frozenset())
                    | self._unseen_changes.get(cell, frozenset())) - analysis.defs
         if aliases:
@@ -807,8 +811,8 @@ class Runner:
             return frozenset()
         return self._register_kept(self._module_sets, cell, code, found)
 
-    def _register_kept(self, kept: dict[CellId, frozenset[str]], cell: CellId, code: str,
-                       found: frozenset[str],
+    def _register_kept(self, kept: dict[CellId, _Names], cell: CellId, code: str,
+                       found: _Names,
                        analysis: CellAnalysis | None = None) -> frozenset[CellId]:
         """Keep ``found`` as the cell's names in ``kept`` (run-time findings its
         registration adds) and register it again; returns the cells whose reads
@@ -842,7 +846,7 @@ class Runner:
     def own_changes(self, cell: CellId) -> frozenset[str]:
         """:meth:`changes` but the other names found holding its objects (see
         :meth:`aliased`): what a run of it changes itself."""
-        return self._inplace.get(cell, frozenset()) - self._aliases.get(cell, frozenset())
+        return self._inplace.get(cell, frozenset()) - self._aliases.get(cell, {}).keys()
 
     def aliased(self, cell: CellId, code: str,
                 written: Sequence[object] = ()) -> frozenset[CellId]:
@@ -857,7 +861,7 @@ class Runner:
         the cells below reading ``a`` re-run when the cell does, and a re-run of
         it first re-makes ``a``.  Found again after each run.  Returns the cells
         whose reads now bind to it."""
-        known = self._aliases.get(cell, frozenset())
+        known = self._aliases.get(cell, {})
         try:
             analysis = self.analyse(code)
         except SyntaxError:
@@ -906,13 +910,14 @@ class Runner:
             except Exception:  # a class answering ``isinstance`` its own way
                 return False
 
-        found = frozenset(
-            name for name, value in namespace.items()
-            if holds_value(value, holds)
-            and name not in own and name not in analysis.defs and not is_private(name)
-            and graph.definer_above(cell, name) is not None) if changed else frozenset()
-        self._alias_sources[cell] = {n: graph.definer_above(cell, n) for n in found}
-        if found == known:
+        found = {
+            name: source for name, value in namespace.items()
+            if name not in own and name not in analysis.defs and not is_private(name)
+            and (source := graph.definer_above(cell, name)) is not None
+            and holds_value(value, holds)} if changed else {}
+        if found.keys() == known.keys():
+            if found:
+                self._aliases[cell] = found
             return frozenset()
         return self._register_kept(self._aliases, cell, code, found, analysis)
 
@@ -1229,7 +1234,6 @@ class Runner:
         self._inplace.pop(cell, None)
         self._hidden_draws.pop(cell, None)
         self._aliases.pop(cell, None)
-        self._alias_sources.pop(cell, None)
         self._views.pop(cell, None)
         self._unseen_changes.pop(cell, None)
         self._module_sets.pop(cell, None)
@@ -1282,10 +1286,9 @@ class Runner:
         graph = self.graph
         for cell in sorted((c for c in self._aliases if c in graph), key=graph.position):
             names = self._aliases[cell]
-            sources = self._alias_sources.get(cell, {})
-            kept = frozenset(n for n in names if (above := graph.definer_above(cell, n))
-                             is not None and sources.get(n, above) == above)
-            if kept != names:
+            kept = {n: source for n, source in names.items()
+                    if graph.definer_above(cell, n) == source}
+            if kept.keys() != names.keys():
                 found |= self._register_kept(self._aliases, cell, graph.cell(cell).code, kept)
         return found
 

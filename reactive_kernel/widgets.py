@@ -56,6 +56,7 @@ from typing import Any, Protocol
 
 from .graph import CellId
 from .runner import Runner
+from .values import is_a
 
 
 class _Kernel(Protocol):
@@ -143,9 +144,9 @@ class WidgetCascades:
         found: dict[int, tuple[Any, object]] = {}
 
         def note(value: object, depth: int = 0) -> bool:
-            if isinstance(value, widgets.ValueWidget):
+            if is_a(value, widgets.ValueWidget):
                 found[id(value)] = (value, _watched(value))
-            elif isinstance(value, widgets.Box) and depth < 32:
+            elif is_a(value, widgets.Box) and depth < 32:
                 for child in value.children:
                     note(child, depth + 1)
             return False
@@ -191,7 +192,7 @@ class WidgetCascades:
         widgets = sys.modules.get("ipywidgets")
         if widgets is None or type(old) is not type(new):
             return
-        if not isinstance(old, widgets.ValueWidget) or old.model_id not in self.moved:
+        if not is_a(old, widgets.ValueWidget) or old.model_id not in self.moved:
             return
         try:
             new.value = old.value  # type: ignore[attr-defined]
@@ -224,7 +225,7 @@ def _holding(widget: Any) -> Callable[[object], bool]:
     def holds(value: object, depth: int = 0) -> bool:
         if value is widget:
             return True
-        return (isinstance(value, box) and depth < 32
+        return (is_a(value, box) and depth < 32
                 and any(holds(child, depth + 1) for child in value.children))
 
     return holds
