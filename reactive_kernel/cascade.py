@@ -314,7 +314,10 @@ class Cascade:
             if same_code and runner.on_replaced is not None:
                 for name, record in after.items():
                     if name in before and before[name].value is not record.value:
-                        runner.on_replaced(before[name].value, record.value)
+                        try:
+                            runner.on_replaced(before[name].value, record.value)
+                        except Exception:  # (a hook's failure is not the cell's)
+                            pass
             # A module changed by the same literal statements as in its last
             # run (``np.random.seed(0)``, ``plt.rcParams[...] = 12``) is set
             # as it was: not a new value for its readers.

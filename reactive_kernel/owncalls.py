@@ -98,6 +98,20 @@ class OwnCalls:
                     found.add((given_name, inner))
         return frozenset(found)
 
+    def functions(self, attribute_calls: Iterable[AttributeCall],
+                  ) -> list[types.FunctionType]:
+        """The notebook's own functions these calls reach (``cfg.apply(6)``,
+        ``helpers.setup(df)``)."""
+        found = []
+        for name, path, attribute, _given in attribute_calls:
+            try:
+                target = self._reached(name, path, attribute)
+            except Exception:  # an object answering attribute lookups its own way
+                continue
+            if target is not None:
+                found.append(target[0])
+        return found
+
     def _changes_object(self, name: str, certain: bool) -> bool:
         if certain:
             return True

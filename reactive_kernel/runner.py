@@ -75,6 +75,18 @@ def _plotting(value: object) -> bool:
     return name == "seaborn" or name == "matplotlib" or name.startswith("matplotlib.")
 
 
+def _code_names(code: types.CodeType) -> str:
+    """The global and attribute names a function's code (and the code nested
+    in it) uses, one per line."""
+    names: list[str] = []
+    todo = [code]
+    while todo:
+        current = todo.pop()
+        names += current.co_names
+        todo += (c for c in current.co_consts if is_a(c, types.CodeType))
+    return "\n".join(names)
+
+
 #: Code that may bind names the analysis cannot list (see :meth:`Runner.binds_unseen`).
 _UNSEEN = re.compile(
     r"import\s*\*|\bexec\s*\(|\bglobals\s*\(|\.(?:run_cell|ex|push)\s*\(|\buser_ns\b"
@@ -1002,18 +1014,31 @@ class Runner:
         return self._register_kept(self._unseen_changes, cell, code, changed)
 
     def code_with_callees(self, cell: CellId, code: str) -> str:
-        """``code`` and the code of the cells defining the functions it calls
-        (``setup()`` with ``def setup(): pd.set_option(...)`` above): what a
-        setting read only around some cells looks at (see :mod:`.settings`)."""
+        """``code``, the code of the cells defining the functions it calls
+        (``setup()`` with ``def setup(): pd.set_option(...)`` above), and the
+        names the functions it calls use (one of its modules', ``from helpers
+        import setup``; a method of the notebook's own classes or a function of
+        its own modules, ``cfg.apply(6)``, ``helpers.setup()``): what a setting
+        read only around some cells looks at (see :mod:`.settings`)."""
         graph = self.graph
         if cell not in graph:
             return code
         parts = [code]
+        functions: list[types.FunctionType] = []
         for name in graph.cell(cell).refs:
-            if is_a(self.namespace.get(name), types.FunctionType):
+            value = self.namespace.get(name)
+            if is_a(value, types.FunctionType):
+                functions.append(value)
                 definer = graph.binding(cell, name)
                 if definer is not None and definer != cell:
                     parts.append(graph.cell(definer).code)
+        try:
+            analysis = self.analyse(code)
+        except SyntaxError:
+            analysis = None
+        if analysis is not None and analysis.attribute_calls:
+            functions += self.own_calls.functions(analysis.attribute_calls)
+        parts += (_code_names(f.__code__) for f in functions)
         return "\n".join(parts)
 
     def drew_figure(self, cell: CellId) -> None:

@@ -425,10 +425,16 @@ class Precision(Setting):
     def write(self, changes: State, target: State) -> None:
         formatter = self._formatter()
         if formatter is not None and "float_precision" in changes:
+            # (IPython sets numpy's print precision with it, when numpy is
+            # loaded: numpy's options are :class:`NumpyPrinting`'s to set.)
+            numpy = NumpyPrinting()
+            options = numpy.read()
             try:
                 formatter.float_precision = changes["float_precision"]  # type: ignore[attr-defined]
             except Exception:
                 pass
+            if options is not None:
+                numpy.write(options, options)
 
 
 #: This kernel's own package (see :class:`LocalModules`).
@@ -463,10 +469,15 @@ class LocalModules(Setting):
         self._roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
 
     def _modules(self) -> dict[str, types.ModuleType]:
-        if len(sys.modules) != self._count:
+        local = self._local
+        if len(sys.modules) != self._count \
+                or any(sys.modules.get(n) is not m for n, m in local.items()):
+            # (A module loaded again, its file rewritten: ``Runner.fresh_imports``.)
             self._count = len(sys.modules)
+            for name in [n for n, m in local.items() if sys.modules.get(n) is not m]:
+                del local[name]
             for name, module in list(sys.modules.items()):
-                if name in self._library or name in self._local:
+                if name in self._library or name in local:
                     continue
                 path = getattr(module, "__file__", None)
                 real = os.path.realpath(path) if isinstance(path, str) else ""
@@ -475,12 +486,10 @@ class LocalModules(Setting):
                         and name.partition(".")[0] != _OWN_PACKAGE \
                         and not real.startswith(self._roots) \
                         and not _INSTALLED.search(real):
-                    self._local[name] = module
+                    local[name] = module
                 else:
                     self._library.add(name)
-            for name in [n for n, m in self._local.items() if sys.modules.get(n) is not m]:
-                del self._local[name]
-        return self._local
+        return local
 
     @property
     def packages(self) -> frozenset[str]:  # type: ignore[override]

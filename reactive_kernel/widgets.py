@@ -48,15 +48,16 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from .graph import CellId
 from .runner import Runner
-from .values import is_a
+from .values import ABSENT, is_a
 
 
 class _Kernel(Protocol):
@@ -85,6 +86,10 @@ class WidgetCascades:
         self._parent: dict[str, Any] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._main_loop: asyncio.AbstractEventLoop | None = None
+        #: The context variables the main shell's requests ran with, as the
+        #: latest of them left them, and a copy the cascades run apart run in.
+        self._context: contextvars.Context | None = None
+        self._apart: contextvars.Context | None = None
         #: model ids of widgets a frontend changed (their values are the user's).
         self.moved: set[str] = set()
         #: Serialises cascades with requests (held by every execute and graph request).
@@ -95,8 +100,29 @@ class WidgetCascades:
         (a subshell's thread has a loop of its own and runs no widget cascades)."""
         if threading.current_thread() is threading.main_thread():
             self._main_loop = asyncio.get_running_loop()
-            return self.lock
+            return self._holding()
         return contextlib.nullcontext()
+
+    @contextlib.asynccontextmanager
+    async def _holding(self) -> AsyncIterator[None]:
+        """The lock, held in the context variables the main shell's requests
+        run with (ipykernel keeps one set for them all).  A cascade run in a
+        task of its own since (:meth:`_soon`) ran in a copy of them as the
+        latest request left them: what its cells set there (numpy's print
+        options, ``decimal.setcontext``) is set here first, as if a request had
+        run them, but for what was set for this request (ipykernel's parent)."""
+        async with self.lock:
+            last, apart = self._context, self._apart
+            if last is not None and apart is not None:
+                for variable, value in apart.items():
+                    was = last.get(variable, ABSENT)
+                    if was is not value and variable.get(ABSENT) is was:
+                        variable.set(value)
+            try:
+                yield
+            finally:
+                self._context = contextvars.copy_context()
+                self._apart = self._context.copy()
 
     async def comm_msg(self, stream: Any, ident: Any, msg: dict[str, Any]) -> None:
         """The shell's ``comm_msg`` handler: the comm's own handling, then a
@@ -161,11 +187,19 @@ class WidgetCascades:
         """On the main loop: drain once the running request or cascade is done.
         No request's busy status covers that run: it says busy and idle itself."""
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._drain(announce=True))
+            # In the context the requests run in: what the cells it re-runs set
+            # in context variables (numpy's print options, ``decimal.setcontext``)
+            # stays set for the cells after it, as when a request runs them.
+            self._flusher = asyncio.get_running_loop().create_task(
+                self._drain_apart(), context=self._apart)
 
-    async def _drain(self, announce: bool = False) -> None:
+    async def _drain(self) -> None:
+        async with self._holding():
+            await self.settle()
+
+    async def _drain_apart(self) -> None:
         async with self.lock:
-            await self.settle(announce)
+            await self.settle(announce=True)
 
     async def settle(self, announce: bool = False) -> None:
         """Run the cascades widget changes still owe (the caller holds ``lock``);
@@ -192,13 +226,25 @@ class WidgetCascades:
         widgets = sys.modules.get("ipywidgets")
         if widgets is None or type(old) is not type(new):
             return
-        if not is_a(old, widgets.ValueWidget) or old.model_id not in self.moved:
+        if not is_a(old, widgets.ValueWidget):
+            return
+        # (A closed widget has no comm, and no model id.)
+        old_id, new_id = _model_id(old), _model_id(new)
+        if old_id is None or old_id not in self.moved:
+            return
+        self.moved.discard(old_id)
+        if new_id is None:
             return
         try:
             new.value = old.value  # type: ignore[attr-defined]
         except Exception:  # the new widget's bounds refuse it: keep the code's value
             return
-        self.moved.add(str(new.model_id))  # type: ignore[attr-defined]
+        self.moved.add(new_id)
+
+
+def _model_id(widget: object) -> str | None:
+    comm_id = getattr(getattr(widget, "comm", None), "comm_id", None)
+    return comm_id if isinstance(comm_id, str) else None
 
 
 #: The traits of a value widget whose change by kernel code re-runs its readers.

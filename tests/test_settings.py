@@ -819,3 +819,75 @@ def test_a_cell_deleting_a_file_runs_again_after_its_writer(
     again = kernel.ok("os.remove('rm.txt')", c[2])
     assert again.reactive["restored"] == [c[1]] and not (tmp_path / "rm.txt").exists()
     kernel.ok("pass", c[0])
+
+
+def _rows(text: str) -> int:
+    """The data rows a DataFrame's text shows."""
+    return sum(1 for line in text.splitlines() if re.match(r"\d+ ", line))
+
+
+def test_a_pandas_option_set_through_a_method_or_a_helper_modules_function_is_its_callers(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """A pandas option set by a method of the notebook's own class, or by a
+    function of a module beside it, belongs to the cell calling it: a cell above
+    re-run does not see it, and taken out it is undone (the review of
+    2026-12-06: pandas' options were read only around cells whose code, or a
+    called cell function's, mentions options)."""
+    (tmp_path / "po_help.py").write_text(
+        "import pandas as pd\n\ndef rows(n):\n    pd.set_option('display.max_rows', n)\n")
+    c = ids("0", "1", "2", "3", "4")
+    first = (f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport pandas as pd\n"
+             "import po_help\nfrom po_help import rows as po_rows\n"
+             "po_df = pd.DataFrame({'x': range(80)})")
+    kernel.ok(first, c[0])
+    kernel.ok("class PoCfg:\n    def apply(self, n):\n        pd.set_option('display.max_rows', n)\n"
+              "po_cfg = PoCfg()", c[1])
+    assert _rows(kernel.ok("po_df", c[2]).text(c[2])) == 10
+    for setter in ("po_cfg.apply(6)", "po_help.rows(6)", "po_rows(6)"):
+        kernel.ok(setter, c[3])
+        assert _rows(kernel.ok("po_df", c[4]).text(c[4])) == 6, setter
+        edit = kernel.ok(first.replace("range(80)", "range(81)"), c[0])
+        assert _rows(edit.text(c[2])) == 10 and _rows(edit.text(c[4])) == 6, setter
+        undone = kernel.ok("pass", c[3])
+        assert _rows(undone.text(c[4])) == 10, setter
+        kernel.ok(first, c[0])
+    assert kernel.value("pd.get_option('display.max_rows')") == "60"
+
+
+def test_a_precision_written_back_leaves_numpy_to_its_own_setting(
+        kernel: KernelHarness) -> None:
+    """IPython's ``%precision`` sets numpy's print precision as well: put back
+    for a re-run cell below a cell holding ``%precision 3`` then
+    ``np.set_printoptions(precision=8)``, it must not leave numpy at 3 (the
+    review of 2026-12-06)."""
+    c = ids("0", "1", "2")
+    kernel.ok("import numpy as np\npq_n = 3", c[0])
+    kernel.ok("%precision 3\nnp.set_printoptions(precision=8)", c[1])
+    wide = "[0.         0.33333333 0.66666667]\n"
+    assert kernel.ok("print(np.arange(pq_n) / 3)", c[2]).text(c[2]) == wide
+    edit = kernel.ok("import numpy as np\npq_n = 4", c[0])
+    assert edit.text(c[2]) == "[0.         0.33333333 0.66666667 1.        ]\n"
+    assert kernel.value("np.get_printoptions()['precision']") == "8"
+    kernel.ok("pass", c[1])
+    assert kernel.value("np.get_printoptions()['precision']") == "8"
+
+
+def test_a_setting_in_a_module_loaded_again_from_its_rewritten_file_is_undone(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """A module of the notebook's own, imported anew after its ``%%writefile``
+    cell changed it, is the one whose globals are followed: a global set
+    through it and taken out is undone (the review of 2026-12-06: the old
+    module stayed tracked)."""
+    c = ids("0", "1", "2", "3", "4", "5")
+    write = "%%writefile lr_mod.py\nLOC = {!r}\ndef config(loc):\n    global LOC\n    LOC = loc\n"
+    kernel.ok(f"import os\nos.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok(write.format("a"), c[1])
+    kernel.ok("import lr_mod", c[2])
+    kernel.ok("print(lr_mod.LOC)", c[3])
+    kernel.ok("lr_mod.config('b')", c[4])
+    assert kernel.ok("print(lr_mod.LOC)", c[5]).text(c[5]) == "b\n"
+    edit = kernel.ok(write.format("z"), c[1])
+    assert edit.text(c[3]) == "z\n" and edit.text(c[5]) == "b\n"
+    undone = kernel.ok("pass", c[4])
+    assert undone.text(c[5]) == "z\n"
+    kernel.ok("pass", c[0])

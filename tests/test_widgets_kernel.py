@@ -218,30 +218,71 @@ def test_an_update_handled_on_a_subshell_cascades_on_the_main_shell(
     subshell = k.kc.get_control_msg(timeout=DEFAULT_TIMEOUT)["content"]["subshell_id"]
     ident = model_id(k, "sub")
     for value in (6, 7, 8):
-        msg = k.kc.session.msg("comm_msg", {"comm_id": ident, "data": {
-            "method": "update", "state": {"value": value}, "buffer_paths": []}})
-        msg["header"]["subshell_id"] = subshell
-        k.kc.shell_channel.send(msg)
-        got: list[dict[str, Any]] = []
-        deadline = time.monotonic() + DEFAULT_TIMEOUT
-
-        def states() -> list[tuple[int, str]]:
-            return states_of(got, msg)  # noqa: B023 (called in this iteration only)
-
-        while time.monotonic() < deadline and not (
-                f"sub {value}" in outputs_of(got, "s-b") and states()
-                and states()[-1][1] == "idle"
-                and states()[-1][0] > max(i for i, m in enumerate(got)
-                                          if m["msg_type"] == "stream")):
-            try:
-                got.append(k.kc.get_iopub_msg(timeout=1))
-            except queue.Empty:
-                continue
+        msg, got = change_on(k, subshell, ident, value, "s-b", f"sub {value}")
         assert outputs_of(got, "s-b") == f"sub {value} MainThread\n", value
+        states = states_of(got, msg)
         printed = next(i for i, m in enumerate(got) if m["msg_type"] == "stream")
-        busy = [i for i, state in states() if state == "busy"]
-        idle = [i for i, state in states() if state == "idle"]
-        assert busy and idle and max(busy) < printed < max(idle), (value, states(), printed)
+        busy = [i for i, state in states if state == "busy"]
+        idle = [i for i, state in states if state == "idle"]
+        assert busy and idle and max(busy) < printed < max(idle), (value, states, printed)
+
+
+def subshell_of(k: KernelHarness) -> str:
+    create = k.kc.session.msg("create_subshell_request", {})
+    k.kc.control_channel.send(create)
+    return str(k.kc.get_control_msg(timeout=DEFAULT_TIMEOUT)["content"]["subshell_id"])
+
+
+def change_on(k: KernelHarness, subshell: str, ident: str, value: int, cell: str,
+              shown: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Change a widget's value on a subshell, as JupyterLab 4.4+ does; the
+    message and the iopub messages until ``cell`` showed ``shown`` and the
+    cascade's idle followed."""
+    msg = k.kc.session.msg("comm_msg", {"comm_id": ident, "data": {
+        "method": "update", "state": {"value": value}, "buffer_paths": []}})
+    msg["header"]["subshell_id"] = subshell
+    k.kc.shell_channel.send(msg)
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + DEFAULT_TIMEOUT
+
+    def done() -> bool:
+        states = states_of(got, msg)
+        return shown in outputs_of(got, cell) and bool(states) and states[-1][1] == "idle" \
+            and states[-1][0] > max(i for i, m in enumerate(got) if m["msg_type"] == "stream")
+
+    while time.monotonic() < deadline and not done():
+        try:
+            got.append(k.kc.get_iopub_msg(timeout=1))
+        except queue.Empty:
+            continue
+    return msg, got
+
+
+def test_a_cascade_a_subshells_change_runs_keeps_what_its_cells_set_in_the_context(
+        fresh_kernel: KernelHarness) -> None:
+    """A cascade left to the main shell by a change on a subshell runs apart from
+    any request: its cells see the context variables the requests left (numpy's
+    print options), and what they set there holds for the cells run after it
+    (the review of 2026-12-06: it ran in a copy, and numpy's precision set by a
+    re-run cell was lost while the kernel's settings took it as set)."""
+    k = fresh_kernel
+    k.ok("import numpy as np\nimport ipywidgets as w\ncx = w.IntSlider(value=3)\n"
+         "np.set_printoptions(precision=4)", "x-a")
+    k.ok("np.set_printoptions(precision=cx.value)", "x-b")
+    k.ok("print('row', np.arange(3) / 3, cx.value)", "x-c")
+    subshell = subshell_of(k)
+    ident = model_id(k, "cx")
+    for value in (5, 6, 2):
+        _msg, got = change_on(k, subshell, ident, value, "x-c", f" {value}\n")
+    assert outputs_of(got, "x-c") == "row [0.   0.33 0.67] 2\n"
+    assert k.ok("print(np.arange(3) / 3)", "x-d").text("x-d") == "[0.   0.33 0.67]\n"
+    assert k.value("np.get_printoptions()['precision']") == "2"
+    # A widget closed, its cell run again unchanged: made anew, no error.
+    k.ok("w.Widget.close_all()", "x-e")
+    again = k.ok("import numpy as np\nimport ipywidgets as w\ncx = w.IntSlider(value=3)\n"
+                 "np.set_printoptions(precision=4)", "x-a")
+    assert again.reply["content"]["status"] == "ok"
+    assert again.text("x-c") == "row [0.    0.333 0.667] 3\n"
 
 
 def test_an_output_widgets_synced_outputs_re_run_nothing(fresh_kernel: KernelHarness) -> None:
