@@ -217,8 +217,6 @@ class Runner:
         self._floated: set[CellId] = set()
         #: Cells that drew a figure, binding and changing nothing (see :meth:`showed`).
         self._drawing: set[CellId] = set()
-        #: Cells registered as definers of ``settings.FIGURES``.
-        self._figure_setters: set[CellId] = set()
         self._anonymous_count = 0
         #: Per cell: names it changes in place.
         self._inplace: dict[CellId, frozenset[str]] = {}
@@ -426,9 +424,6 @@ class Runner:
                 _plotting(self.namespace.get(n)) for n in analysis.inplace):
             # It changes how figures are drawn (see ``settings.FIGURES``).
             analysis = replace(analysis, defs=analysis.defs | {FIGURES})
-            self._figure_setters.add(cell)
-        else:
-            self._figure_setters.discard(cell)
         if self._sets_precision(cell, code):
             analysis = replace(analysis, defs=analysis.defs | {PRECISION})
         if analysis.imported:
@@ -817,9 +812,9 @@ class Runner:
             and value.__name__.partition(".")[0] in packages
             and not is_private(name) and graph.definer_above(cell, name) is not None
         ) if packages else frozenset()
-        if found == known and (cell in self.settings.figure_setters) == (
-                cell in self._figure_setters) and self._sets_precision(cell, code) == (
-                PRECISION in self.graph.cell(cell).defs):
+        defs = graph.cell(cell).defs
+        if found == known and (cell in self.settings.figure_setters) == (FIGURES in defs) \
+                and self._sets_precision(cell, code) == (PRECISION in defs):
             return frozenset()
         return self._register_kept(self._module_sets, cell, code, found)
 
@@ -1269,7 +1264,6 @@ class Runner:
         self._warned.discard(cell)
         self._floated.discard(cell)
         self._drawing.discard(cell)
-        self._figure_setters.discard(cell)
         self.settings.forget(cell)
         self.pass_only.pop(cell, None)
         functions = self.calls.forget(cell)

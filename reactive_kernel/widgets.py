@@ -52,7 +52,7 @@ import contextvars
 import inspect
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
 from .graph import CellId
@@ -100,11 +100,11 @@ class WidgetCascades:
         (a subshell's thread has a loop of its own and runs no widget cascades)."""
         if threading.current_thread() is threading.main_thread():
             self._main_loop = asyncio.get_running_loop()
-            return self._holding()
+            return self._serialised()
         return contextlib.nullcontext()
 
     @contextlib.asynccontextmanager
-    async def _holding(self) -> AsyncIterator[None]:
+    async def _serialised(self) -> AsyncIterator[None]:
         """The lock, held in the context variables the main shell's requests
         run with (ipykernel keeps one set for them all).  A cascade run in a
         task of its own since (:meth:`_soon`) ran in a copy of them as the
@@ -169,12 +169,10 @@ class WidgetCascades:
             return []
         found: dict[int, tuple[Any, object]] = {}
 
-        def note(value: object, depth: int = 0) -> bool:
-            if is_a(value, widgets.ValueWidget):
-                found[id(value)] = (value, _watched(value))
-            elif is_a(value, widgets.Box) and depth < 32:
-                for child in value.children:
-                    note(child, depth + 1)
+        def note(value: object) -> bool:
+            for item in _within(value, widgets.Box):
+                if is_a(item, widgets.ValueWidget):
+                    found[id(item)] = (item, _watched(item))
             return False
 
         try:
@@ -194,7 +192,7 @@ class WidgetCascades:
                 self._drain_apart(), context=self._apart)
 
     async def _drain(self) -> None:
-        async with self._holding():
+        async with self._serialised():
             await self.settle()
 
     async def _drain_apart(self) -> None:
@@ -221,10 +219,17 @@ class WidgetCascades:
             if sources:
                 await self.kernel.widget_cascade(sources, parent, announce)
 
-    def replaced(self, old: object, new: object) -> None:
-        """``Runner.on_replaced``: a re-run of unchanged code re-created a widget."""
+    def replaced(self, old: object, new: object, depth: int = 0) -> None:
+        """``Runner.on_replaced``: a re-run of unchanged code re-created a widget
+        (or a container of widgets: each one the user moved, by its place)."""
         widgets = sys.modules.get("ipywidgets")
         if widgets is None or type(old) is not type(new):
+            return
+        if is_a(old, widgets.Box) and depth < 32:
+            children = old.children, getattr(new, "children", ())
+            if len(children[0]) == len(children[1]):
+                for was, now in zip(*children, strict=True):
+                    self.replaced(was, now, depth + 1)
             return
         if not is_a(old, widgets.ValueWidget):
             return
@@ -268,13 +273,18 @@ def _holding(widget: Any) -> Callable[[object], bool]:
     """Whether a value is ``widget`` or a container holding it (at any depth)."""
     box = sys.modules["ipywidgets"].Box
 
-    def holds(value: object, depth: int = 0) -> bool:
-        if value is widget:
-            return True
-        return (is_a(value, box) and depth < 32
-                and any(holds(child, depth + 1) for child in value.children))
+    def holds(value: object) -> bool:
+        return any(item is widget for item in _within(value, box))
 
     return holds
+
+
+def _within(value: object, box: type, depth: int = 0) -> Iterator[Any]:
+    """``value`` and, if it is a container widget, what it holds (32 levels down)."""
+    yield value
+    if is_a(value, box) and depth < 32:
+        for child in value.children:
+            yield from _within(child, box, depth + 1)
 
 
 #: Calls that wire a widget up: re-running them would add another handler or link.

@@ -27,7 +27,7 @@ from tornado import web, websocket
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
-from .kernels import ClientConnection, KernelBusy, KernelHub, KernelStartFailed
+from .kernels import ClientConnection, KernelBusy, KernelGone, KernelHub, KernelStartFailed
 from .notebooks import NotebookStore, StoreError
 from .protocol import (
     BATCH_SUBPROTOCOL,
@@ -114,6 +114,8 @@ class APIHandler(web.RequestHandler):
             value = json.loads(self.request.body)
         except ValueError:
             raise web.HTTPError(400, "the request body is not JSON") from None
+        except RecursionError:
+            raise web.HTTPError(400, "the request body is nested too deeply") from None
         if not isinstance(value, dict):
             raise web.HTTPError(400, "the request body must be a JSON object")
         return value
@@ -272,6 +274,8 @@ class KernelActionHandler(APIHandler):
                 self.reply({**self.hub.model(kernel_id), "kernel_ready": ready})
         except KernelBusy as err:
             raise web.HTTPError(409, str(err)) from None
+        except KernelGone as err:
+            raise web.HTTPError(404, str(err)) from None
 
 
 # -- notebooks -----------------------------------------------------------------
@@ -458,7 +462,7 @@ class ChannelsHandler(websocket.WebSocketHandler):
             return
         # Small frames go out at once (Nagle would hold each reply ~40 ms).
         self.set_nodelay(True)
-        self.client = relay.attach(self.protocol, self._deliver)
+        self.client = relay.attach(self.protocol, self._deliver, self._kernel_gone)
         if self.batch:
             # For the web UI (the batch subprotocol is its own): the outputs of runs
             # since the last save, which the notebook file lacks (a page reloaded
@@ -475,6 +479,13 @@ class ChannelsHandler(websocket.WebSocketHandler):
                 continue
             message = relay.session.msg(msg_type, content)
             self.client.to_kernel_json("shell", message)
+
+    def _kernel_gone(self, reason: str) -> None:
+        """The kernel was shut down: this socket has nothing left to relay (what
+        is queued for it, the kernel's last status, goes first)."""
+        if self._flush_scheduled:
+            self._flush_outgoing()
+        self.close(1001, reason)
 
     def _deliver(self, payload: str | bytes, binary: bool) -> None:
         """Queue one frame for this client; everything queued in one turn of the

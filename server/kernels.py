@@ -17,7 +17,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +47,13 @@ def _dumps(value: Any) -> bytes:
 class ClientConnection:
     """One WebSocket client of a kernel: its own request sockets, a sink for frames."""
 
-    def __init__(self, relay: KernelRelay, protocol: str, deliver: Deliver) -> None:
+    def __init__(self, relay: KernelRelay, protocol: str, deliver: Deliver,
+                 gone: Callable[[str], None] | None = None) -> None:
         self.relay = relay
         self.protocol = protocol  # "json" or "v1"
         self.deliver = deliver
+        #: Closes the client's WebSocket, with a reason, when the kernel goes.
+        self.gone = gone
         # Replies arrive by callback on the server's event loop.
         self.sockets: dict[str, SocketReader] = {}
         identity = uuid.uuid4().hex.encode()
@@ -121,6 +124,10 @@ class KernelBusy(Exception):
 
 class KernelStartFailed(Exception):
     """A new kernel died or did not answer ``kernel_info`` in time; it was stopped."""
+
+
+class KernelGone(Exception):
+    """The kernel was shut down (before or while the request waited)."""
 
 
 class KernelRelay:
@@ -227,8 +234,10 @@ class KernelRelay:
             if client.protocol == "json":
                 client.deliver(payload, False)
 
-    def attach(self, protocol: str, deliver: Deliver) -> ClientConnection:
-        client = ClientConnection(self, protocol, deliver)
+    def attach(self, protocol: str, deliver: Deliver,
+               gone: Callable[[str], None] | None = None) -> ClientConnection:
+        """A new client; ``gone`` closes it (with a reason) when the kernel goes."""
+        client = ClientConnection(self, protocol, deliver, gone)
         self.clients.add(client)
         return client
 
@@ -244,9 +253,13 @@ class KernelRelay:
         self.hub.log.error("Kernel %s died and will not be restarted", self.kernel_id)
         self.broadcast_status("dead", "died")
 
-    def close(self) -> None:
+    def close(self, reason: str = "the kernel is gone") -> None:
+        """Stop relaying: each client's WebSocket is closed with ``reason``."""
         for client in list(self.clients):
             client.close()
+            if client.gone is not None:
+                with contextlib.suppress(Exception):
+                    client.gone(reason)
         with contextlib.suppress(Exception):
             self.iopub.close()
 
@@ -358,16 +371,35 @@ class KernelHub(LoggingConfigurable):
         if not await relay.settled(self.settle_timeout):
             raise KernelBusy("the kernel is still restarting; try again in a moment")
 
+    @contextlib.asynccontextmanager
+    async def _lifecycle(self, kernel_id: str) -> AsyncIterator[KernelRelay]:
+        """The kernel's relay, its lifecycle operations held for the caller
+        once the one under way (another client's restart, a slow start) ends:
+        :class:`KernelBusy` after ``settle_timeout`` seconds, :class:`KernelGone`
+        if the kernel was shut down meanwhile."""
+        relay = self.relays.get(kernel_id)
+        if relay is None:
+            raise KernelGone(f"no kernel {kernel_id}")
+        try:
+            await asyncio.wait_for(relay.lifecycle.acquire(), self.settle_timeout)
+        except asyncio.TimeoutError:
+            raise KernelBusy("the kernel is still starting or restarting; "
+                             "try again in a moment") from None
+        try:
+            if self.relays.get(kernel_id) is not relay:
+                raise KernelGone(f"kernel {kernel_id} was shut down")
+            yield relay
+        finally:
+            relay.lifecycle.release()
+
     async def interrupt(self, kernel_id: str) -> None:
-        relay = self.relays[kernel_id]
-        async with relay.lifecycle:
+        async with self._lifecycle(kernel_id) as relay:
             await self._settle(relay)
             await self.manager.interrupt_kernel(kernel_id)
 
     async def restart(self, kernel_id: str) -> dict[str, Any]:
         """Restart the kernel; what :meth:`kernel_back` told the clients."""
-        relay = self.relays[kernel_id]
-        async with relay.lifecycle:
+        async with self._lifecycle(kernel_id) as relay:
             await self._settle(relay)
             relay.broadcast_status("restarting", "requested")
             await self.manager.restart_kernel(kernel_id)
@@ -407,26 +439,34 @@ class KernelHub(LoggingConfigurable):
                                   timeout=timeout), version
 
     async def shutdown(self, kernel_id: str) -> None:
-        relay = self.relays.get(kernel_id)
-        if relay is None:
+        try:
+            async with self._lifecycle(kernel_id) as relay:
+                with contextlib.suppress(KernelBusy):
+                    await self._settle(relay)  # a shutdown goes ahead regardless
+                await self._shutdown(kernel_id)
+        except KernelGone:
             return  # shut down meanwhile (two clients at once)
-        async with relay.lifecycle:
-            if kernel_id not in self.relays:
-                return
-            with contextlib.suppress(KernelBusy):
-                await self._settle(relay)  # a shutdown goes ahead regardless
-            await self._shutdown(kernel_id)
 
     async def _shutdown(self, kernel_id: str) -> None:
         relay = self.relays.pop(kernel_id)
         relay.broadcast_status("dead", "shutdown")
-        relay.close()
+        relay.close("the kernel was shut down")
         notebook = self.kernel_notebooks.pop(kernel_id, None)
         if notebook is not None:
             self.notebook_kernels.pop(notebook, None)
         # A shutdown_request first (killed after KernelManager.shutdown_wait_time), so
         # the kernel exits cleanly: IPython writes out its input history at exit.
-        await self.manager.shutdown_kernel(kernel_id, now=False)
+        try:
+            await self.manager.shutdown_kernel(kernel_id, now=False)
+        except Exception:
+            # A kernel whose (re)start failed: jupyter_client's manager may not
+            # take a clean shutdown then (its ready future unset); stop it hard.
+            self.log.warning("Kernel %s did not shut down cleanly; stopping it",
+                             kernel_id, exc_info=True)
+            with contextlib.suppress(Exception):
+                await self.manager.get_kernel(kernel_id).shutdown_kernel(now=True)
+            with contextlib.suppress(Exception):
+                self.manager.remove_kernel(kernel_id)
 
     async def shutdown_all(self) -> None:
         async def one(kernel_id: str) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -47,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import nbformat
 
@@ -405,6 +406,25 @@ def _encode(node: Any) -> bytes:
     return text.encode("utf-8")
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _as_invalid(method: _Method) -> _Method:
+    """A document nested too deeply for the parsers (or nbformat's own walks), or
+    holding text that is not Unicode (a lone surrogate escaped in a client's
+    JSON), is an invalid notebook: a 400, not the server's error."""
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except RecursionError:
+            raise InvalidNotebook("the notebook is nested too deeply to read") from None
+        except UnicodeEncodeError:
+            raise InvalidNotebook("the notebook holds text that is not valid Unicode "
+                                  "(a lone surrogate)") from None
+    return cast(_Method, checked)
+
+
 def _fsync_directory(directory: Path) -> None:
     """Best-effort fsync of a directory, so a rename in it survives a crash."""
     try:
@@ -542,8 +562,9 @@ class NotebookStore:
             parent = self._root.joinpath(*parts[:-1]).resolve()
             entry = parent / parts[-1]
             real = entry.resolve()
-        except (OSError, RuntimeError) as exc:  # symlink loops
-            raise PathError(f"cannot resolve {path!r}: {exc}") from None
+        except (OSError, RuntimeError):  # symlink loops (the error names the server's path)
+            raise PathError(f"cannot resolve {path!r}: a symlink loop or an unreadable "
+                            "directory") from None
         if not parent.is_relative_to(self._root) or not real.is_relative_to(self._root):
             raise PathError(f"{path!r} leads outside the notebook root")
         try:
@@ -641,6 +662,7 @@ class NotebookStore:
         found.sort(key=lambda item: (str(item["path"]).casefold(), str(item["path"])))
         return found
 
+    @_as_invalid
     def get(self, path: str) -> JSONDict:
         """The model ``{"path", "version", "notebook"}`` of the notebook at ``path``.
 
@@ -683,6 +705,7 @@ class NotebookStore:
         )
         return self._commit(loc, node)
 
+    @_as_invalid
     def save(self, path: str, notebook: JSONDict, version: str | None) -> JSONDict:
         """Write a whole notebook sent by a client and return the new model.
 
@@ -740,6 +763,7 @@ class NotebookStore:
 
     # ----------------------------------------------------------------- cells
 
+    @_as_invalid
     def _edit(
         self, path: str, version: str, change: Callable[[builtins.list[Any]], _T]
     ) -> tuple[JSONDict, _T]:

@@ -139,6 +139,8 @@ class OutputLog:
             self._append(owner, record, reset, now)
 
     def _append(self, cell: str, record: bytes, reset: bool, now: float | None) -> None:
+        if not reset and cell in self._lost:
+            return  # the start of its output is gone: lost until its next run starts anew
         log = self._cells.pop(cell, None)
         if log is None:
             log = _CellLog()

@@ -466,3 +466,57 @@ def test_files_with_odd_names_on_disk_do_not_break_the_list(server: ServerProces
     for notebook in body["notebooks"]:
         quoted = urllib.parse.quote(notebook["path"])
         assert server.http("GET", f"/api/notebooks/{quoted}")[0] == 200, notebook["path"]
+
+
+def test_notebooks_too_deep_or_not_unicode_are_refused_and_nothing_changes(
+        server: ServerProcess) -> None:
+    """Valid JSON a notebook cannot hold: a lone surrogate (``"\\ud800"``), nesting
+    deeper than the parsers go (in a request body, a saved notebook, a file
+    another program wrote): a 400 saying why, the file as it was (the review
+    of 2026-12-06: 500s, and a file on disk nobody could open)."""
+    status, model = server.http("POST", "/api/notebooks", {"path": "deep-src.ipynb"})
+    assert status == 201, model
+    version = model["version"]
+    cell = {"cell_type": "code", "source": "\ud800", "metadata": {}, "outputs": [],
+            "execution_count": None}
+
+    def notebook(metadata: str, cells: str) -> str:
+        return (f'{{"version": "{version}", "notebook": {{"nbformat": 4, "nbformat_minor": 5, '
+                f'"metadata": {metadata}, "cells": [{cells}]}}}}')
+
+    bodies = [
+        ("PUT", "/api/notebooks/deep-src.ipynb", notebook("{}", json.dumps(cell))),
+        ("POST", "/api/notebooks/deep-src.ipynb/cells",
+         json.dumps({"version": version, "source": "\ud800"})),
+        ("POST", "/api/notebooks", "[" * 100_000 + "]" * 100_000),
+        ("PUT", "/api/notebooks/deep-src.ipynb",
+         notebook('{"x": ' + "[" * 900 + "]" * 900 + "}", "")),
+    ]
+    for method, url, body in bodies:
+        status, answer = server.http(method, url, body)
+        assert status == 400, (method, url[:40], status, answer)
+        no_traceback(answer)
+    status, now = server.http("GET", "/api/notebooks/deep-src.ipynb")
+    assert status == 200 and now["version"] == version
+    (server.root / "deep-disk.ipynb").write_text(json.dumps(
+        {"nbformat": 4, "nbformat_minor": 5, "cells": []})[:-1]
+        + ', "metadata": {"x": ' + "[" * 600 + "]" * 600 + "}}")
+    try:
+        status, answer = server.http("GET", "/api/notebooks/deep-disk.ipynb")
+        assert status == 400 and "nested too deeply" in answer["message"], answer
+    finally:
+        (server.root / "deep-disk.ipynb").unlink()
+    still_serving(server)
+
+
+def test_a_symlink_loop_is_refused_without_naming_the_servers_paths(
+        server: ServerProcess) -> None:
+    loop = server.root / "loop-self.ipynb"
+    loop.symlink_to(loop)
+    try:
+        for method in ("GET", "DELETE"):
+            status, answer = server.http(method, "/api/notebooks/loop-self.ipynb")
+            assert status == 403, answer
+            assert str(server.root) not in answer["message"] and "/tmp" not in answer["message"]
+    finally:
+        loop.unlink()

@@ -144,3 +144,20 @@ def test_an_update_of_a_display_made_by_another_cell_is_replayed_in_the_cell_sho
     log.new_kernel()
     feed(log, "update_display_data", "b", update, 3.0)
     assert kinds(replayed(log), "a") == ["execute_input", "display_data", "update_display_data"]
+
+
+def test_a_lost_cell_stays_lost_until_its_next_run_starts() -> None:
+    """A cell whose start was dropped for the limit is not replayed from what
+    came after (the rest of the same run, or an update of its display): a page
+    would show a truncated output as whole (the review of 2026-12-06)."""
+    log = OutputLog(limit=1000)
+    feed(log, "execute_input", "a", {}, 1.0)
+    feed(log, "stream", "a", {"name": "stdout", "text": "x" * 2000}, 1.0)
+    assert replayed(log)["lost"] == ["a"]
+    feed(log, "stream", "a", {"name": "stdout", "text": "TAIL\n"}, 2.0)
+    content = replayed(log)
+    assert content["lost"] == ["a"] and "a" not in content["cells"]
+    feed(log, "execute_input", "a", {}, 3.0)
+    feed(log, "stream", "a", {"name": "stdout", "text": "again\n"}, 3.0)
+    content = replayed(log)
+    assert content["lost"] == [] and kinds(content, "a") == ["execute_input", "stream"]

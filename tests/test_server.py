@@ -355,11 +355,30 @@ def test_kernel_death_is_reported_and_the_kernel_restarts(server: ServerProcess)
                 lambda m: m.get("msg_type") == "status"
                 and m["content"]["execution_state"] == "restarting", 30)
             assert restarting["content"]["reason"] == "requested"
-            status, _ = await asyncio.to_thread(server.http, "DELETE", f"/api/kernels/{kid}")
-            assert status == 204
+            # A shutdown, a restart and an interrupt queued behind another restart:
+            # whichever goes first, the ones finding the kernel gone get 404, never
+            # a 500 (the review of 2026-12-06).
+            base = f"/api/kernels/{kid}"
+            await watcher.until(lambda m: m.get("msg_type") == "kernel_ready", 30)
+            first = asyncio.ensure_future(asyncio.to_thread(server.http, "POST",
+                                                            f"{base}/restart"))
+            await watcher.until(lambda m: m.get("msg_type") == "status"
+                                and m["content"]["execution_state"] == "restarting", 30)
+            answers = await asyncio.gather(
+                asyncio.to_thread(server.http, "DELETE", base),
+                asyncio.to_thread(server.http, "POST", f"{base}/restart"),
+                asyncio.to_thread(server.http, "POST", f"{base}/interrupt"))
+            assert (await first)[0] == 200
+            assert answers[0][0] == 204, answers
+            assert all(status in (200, 204, 404) for status, _ in answers[1:]), answers
             dead = await watcher.until(lambda m: m.get("msg_type") == "status"
                                        and m["content"]["execution_state"] == "dead", 30)
             assert dead["content"]["reason"] == "shutdown"
+            # Then the server closes the socket, saying why (it has nothing to relay).
+            with pytest.raises(ConnectionError):
+                await watcher.until(lambda m: False, 30)
+            assert watcher.conn.close_code == 1001
+            assert watcher.conn.close_reason == "the kernel was shut down"
         finally:
             watcher.close()
 

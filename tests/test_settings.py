@@ -840,8 +840,8 @@ def test_a_pandas_option_set_through_a_method_or_a_helper_modules_function_is_it
              "import po_help\nfrom po_help import rows as po_rows\n"
              "po_df = pd.DataFrame({'x': range(80)})")
     kernel.ok(first, c[0])
-    kernel.ok("class PoCfg:\n    def apply(self, n):\n        pd.set_option('display.max_rows', n)\n"
-              "po_cfg = PoCfg()", c[1])
+    kernel.ok("class PoCfg:\n    def apply(self, n):\n"
+              "        pd.set_option('display.max_rows', n)\npo_cfg = PoCfg()", c[1])
     assert _rows(kernel.ok("po_df", c[2]).text(c[2])) == 10
     for setter in ("po_cfg.apply(6)", "po_help.rows(6)", "po_rows(6)"):
         kernel.ok(setter, c[3])

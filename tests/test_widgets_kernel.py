@@ -161,6 +161,14 @@ def test_rerunning_the_same_code_keeps_the_users_value(fresh_kernel: KernelHarne
     k.ok("print('fresh', fresh.value)", "k-d")
     again = k.ok("import ipywidgets as w\nlimit = 15", "k-0")
     assert outputs_of(again.iopub, "k-d") == "fresh 15\n"
+    # Sliders in a container: each keeps what the user gave it, by its place.
+    panel = "panel = w.VBox([w.IntSlider(value=1), w.IntSlider(value=2)])"
+    k.ok(panel, "k-e")
+    k.ok("print('panel', [c.value for c in panel.children])", "k-f")
+    moved = until_idle(k, update(k, model_id(k, "panel.children[1]"), value=9))
+    assert outputs_of(moved, "k-f") == "panel [1, 9]\n"
+    rerun = k.ok(panel, "k-e")
+    assert outputs_of(rerun.iopub, "k-f") == "panel [1, 9]\n"
 
 
 def test_console_inputs_without_cell_ids_follow_a_widget(fresh_kernel: KernelHarness) -> None:
