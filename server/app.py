@@ -164,6 +164,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kernel-ready-timeout", type=float, default=60.0, metavar="SECONDS",
                         help="how long a new kernel has to answer before it is stopped "
                         "and its start reported failed (default 60)")
+    parser.add_argument("--settle-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="how long a restart, interrupt or shutdown waits for one under "
+                        "way (a restart, a slow start) before it is answered 409 (default 30)")
     parser.add_argument("--replay-limit", type=int, default=KernelHub.replay_limit.default_value,
                         metavar="BYTES",
                         help="output of runs since the last save kept per kernel for pages "
@@ -183,7 +186,8 @@ async def serve(args: argparse.Namespace) -> None:
     config.KernelRestarter.restart_limit = 5
     store = NotebookStore(Path(args.root_dir).resolve())
     hub = KernelHub(kernel_name=args.kernel_name, ready_timeout=args.kernel_ready_timeout,
-                    replay_limit=args.replay_limit, root_dir=str(store.root), config=config)
+                    replay_limit=args.replay_limit, root_dir=str(store.root), config=config,
+                    settle_timeout=args.settle_timeout)
     app = make_app(hub, store, token, args.allow_origin, args.client_buffer)
     sockets, port = bind(args.ip, args.port)
     server = httpserver.HTTPServer(app, max_body_size=MAX_MESSAGE, xheaders=False)

@@ -364,8 +364,9 @@ class KernelHub(LoggingConfigurable):
     def models(self) -> list[dict[str, Any]]:
         return [self.model(k) for k in list(self.relays)]
 
-    #: Seconds a restart, interrupt or shutdown waits for an automatic restart.
-    settle_timeout = 30.0
+    settle_timeout = Float(30.0, help="Seconds a restart, interrupt or shutdown waits "
+                           "for one under way (a restart, a slow start) before it is "
+                           "answered 409.").tag(config=True)
 
     async def _settle(self, relay: KernelRelay) -> None:
         if not await relay.settled(self.settle_timeout):

@@ -489,3 +489,86 @@ def test_a_client_that_disconnects_mid_request_loses_nothing_for_others(
     leaving, following = asyncio.run(asyncio.wait_for(scenario(), 120))
     assert leaving == "".join(f"{i}\n" for i in range(20))
     assert following == "next\n"
+
+
+@pytest.fixture(scope="module")
+def startup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose kernels run IPython startup files a test writes (a slow or a
+    failing kernel start), and whose lifecycle requests wait 2 s for one under way."""
+    base = tmp_path_factory.mktemp("startup")
+    root = base / "root"
+    root.mkdir()
+    server = ServerProcess(root, "startup-token", "--settle-timeout", "2",
+                           env={"IPYTHONDIR": str(base / "ipython")})
+    server.startup = base / "ipython" / "profile_default" / "startup"  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+def _post(server: ServerProcess, path: str) -> Any:
+    return asyncio.to_thread(server.http, "POST", path)
+
+
+def test_an_interrupt_behind_a_slow_restart_gets_409_in_bounded_time(
+        startup_server: ServerProcess) -> None:
+    """An interrupt asked while a restart waits for a slow kernel start waits at
+    most the settle timeout, then says 409 (the review of 2026-12-06: it waited
+    for the whole start, up to ready_timeout and the registration)."""
+    server = startup_server
+    kernel = server.http("POST", "/api/kernels", {"name": "reactive"})[1]["id"]
+    startup: Path = server.startup  # type: ignore[attr-defined]
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-slow.py").write_text("import time\ntime.sleep(8)\n")
+
+    async def scenario() -> tuple[int, int, float]:
+        watcher = await WSClient.connect(server, kernel)
+        try:
+            restart = asyncio.ensure_future(_post(server, f"/api/kernels/{kernel}/restart"))
+            await watcher.until(lambda m: m.get("msg_type") == "status"
+                                and m["content"]["execution_state"] == "restarting", 30)
+            started = time.monotonic()
+            status, answer = await _post(server, f"/api/kernels/{kernel}/interrupt")
+            waited = time.monotonic() - started
+            assert "restarting" in answer["message"]
+            return status, (await restart)[0], waited
+        finally:
+            watcher.close()
+
+    try:
+        interrupted, restarted, waited = asyncio.run(scenario())
+    finally:
+        (startup / "00-slow.py").unlink()
+    assert (interrupted, restarted) == (409, 200)
+    assert waited < 6, waited
+    assert server.http("DELETE", f"/api/kernels/{kernel}")[0] == 204
+
+
+def test_a_kernel_that_dies_at_every_start_shuts_down_cleanly(
+        startup_server: ServerProcess) -> None:
+    """A kernel whose every start fails (a startup file exiting) goes dead; a
+    restart then a shutdown are answered, never a 500, and it is gone (the
+    review of 2026-12-06: jupyter_client refused the shutdown, a 500)."""
+    server = startup_server
+    kernel = server.http("POST", "/api/kernels", {"name": "reactive"})[1]["id"]
+    startup: Path = server.startup  # type: ignore[attr-defined]
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-die.py").write_text("import os\nos._exit(3)\n")
+
+    async def break_it() -> None:
+        watcher = await WSClient.connect(server, kernel)
+        try:
+            await watcher.send(execute("import os; os._exit(1)", cell="die"))
+            await watcher.until(lambda m: m.get("msg_type") == "status"
+                                and m["content"]["execution_state"] == "dead", 90)
+        finally:
+            watcher.close()
+
+    try:
+        asyncio.run(break_it())
+        status, _ = server.http("POST", f"/api/kernels/{kernel}/restart")
+        assert status in (200, 409), status
+        assert server.http("DELETE", f"/api/kernels/{kernel}")[0] == 204
+    finally:
+        (startup / "00-die.py").unlink()
+    assert server.http("GET", f"/api/kernels/{kernel}")[0] == 404
+    assert server.http("GET", "/api/kernels")[1] == []
