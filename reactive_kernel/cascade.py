@@ -189,9 +189,10 @@ class Cascade:
         values = self.runner.values
         for parent, names in self._parents(cell).items():
             for name in names - made:
-                # A name the parent failed before binding comes from above it.
-                source = values.through_failed(parent, name) if parent not in self.done \
-                    else parent
+                # A name the parent failed before binding comes from above it
+                # (or from no cell, because of the topmost that failed).
+                source = values.through_failed(parent, name, failing=True) \
+                    if parent not in self.done else parent
                 if source is None or source not in self.same:
                     continue  # did not run in this cascade
                 same = self.same[source]
@@ -229,7 +230,7 @@ class Cascade:
             if parent in self.failed and parent not in self.failed_restores:
                 return parent
             for name in names & failing.get(parent, frozenset()):
-                source = self.runner.values.through_failed(parent, name)
+                source = self.runner.values.through_failed(parent, name, failing=True)
                 if source in self.failed:
                     return source
         return None

@@ -1568,7 +1568,7 @@ class Runner:
                 if failed not in graph:
                     continue
                 for name in names:
-                    source = values.through_failed(failed, name)
+                    source = values.through_failed(failed, name, failing=True)
                     if source is None or (source not in reached and source not in found):
                         continue
                     readers = {c for c, via in graph.children(failed).items()

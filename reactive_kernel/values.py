@@ -133,13 +133,7 @@ def _is_placed(name: str) -> bool:
 def estimate_size(value: object) -> int:
     """Bytes a value keeps alive, roughly: pandas' deep memory usage and
     NumPy/Arrow buffers through ``__sizeof__``/``nbytes``, containers one level deep."""
-    try:
-        size = sys.getsizeof(value)
-    except Exception:  # a broken __sizeof__ must not break a cascade
-        size = 64
-    nbytes = getattr(value, "nbytes", None)
-    if isinstance(nbytes, int) and nbytes > size:
-        size = nbytes
+    size = _shallow(value)
     if is_a(value, list) or is_a(value, tuple) or is_a(value, set) or is_a(value, frozenset):
         size += sum(_shallow(v) for v in itertools.islice(value, 10_000))
     elif is_a(value, dict):
@@ -150,9 +144,10 @@ def estimate_size(value: object) -> int:
 def _shallow(value: object) -> int:
     try:
         size = sys.getsizeof(value)
-    except Exception:
+        # (An object that cannot say, such as a closed h5py dataset, raises its own error.)
+        nbytes = getattr(value, "nbytes", None)
+    except Exception:  # a broken __sizeof__ or nbytes must not break a cascade
         return 64
-    nbytes = getattr(value, "nbytes", None)
     return nbytes if isinstance(nbytes, int) and nbytes > size else size
 
 
@@ -343,15 +338,20 @@ class ValueStore:
         return not (record.dropped or (record.changed and not changed_ok)
                     or record.value is PASS)
 
-    def through_failed(self, definer: CellId | None, name: str) -> CellId | None:
+    def through_failed(self, definer: CellId | None, name: str,
+                       failing: bool = False) -> CellId | None:
         """``definer``, or if it failed before binding ``name``, the nearest
-        definer above it that did not: where its value of ``name`` comes from."""
+        definer above it that did not: where its value of ``name`` comes from.
+        If every one of them failed, None, or with ``failing`` the topmost of
+        them (the name is unbound because of it)."""
+        last = None
         while definer is not None:
             record = self.records.get(definer, {}).get(name)
             if record is None or record.value is not PASS or not record.failed:
                 return definer
+            last = definer
             definer = self.graph.definer_above(definer, name)
-        return None
+        return last if failing else None
 
     # -- the namespace around one cell ----------------------------------------
 

@@ -465,6 +465,14 @@ def test_a_name_a_failed_cell_did_not_bind_follows_the_cell_above(
     edit = kernel.ok("fp_x = 2", a)
     assert edit.reactive["ran"] == [a, c] and edit.text(c) == "20\n"
     assert kernel.value("fp_x") == "2"
+    # The cell above failing too, the name is bound by no cell: the reader does
+    # not keep its old output (audit 22: it was left as it was, "unchanged"),
+    # and runs again when the cell above binds it anew.
+    failed = kernel.run("fp_x = fp_undefined", a)
+    assert failed.reply["content"]["ename"] == "NameError"
+    assert failed.reactive["skipped"] == [c] and failed.reactive["skipped_because"] == {c: a}
+    edit = kernel.ok("fp_x = 5", a)
+    assert edit.reactive["ran"] == [a, c] and edit.text(c) == "50\n"
 
 
 @pytest.mark.parametrize("failing", [
@@ -1673,3 +1681,18 @@ def test_an_object_refusing_attribute_lookups_inside_an_own_instance_runs_as_sto
     code = "try:\n    wr_box.move()\nexcept RuntimeError as e:\n    print('refused:', e)"
     for _ in range(2):
         assert kernel.ok(code, c[2]).text(c[2]) == "refused: no attributes\n"
+
+
+def test_odd_values_kept_do_not_break_a_cascade(kernel: KernelHarness) -> None:
+    """A class whose ``__module__`` is None (sympy's applied functions), an object
+    whose ``nbytes`` raises (a closed h5py dataset), kept and superseded: the
+    kernel's own bookkeeping must not fail the request (audit 22)."""
+    a, b, c, d = ids("a", "b", "c", "d")
+    kernel.ok("od_data = [0, 0]", a)
+    assert kernel.ok("sum(od_data)", b).text(b) == "0\n"
+    kernel.ok("class OdNone:\n    pass\nOdNone.__module__ = None\nod_none = OdNone()\n"
+              "class OdClosed:\n    @property\n    def nbytes(self):\n"
+              "        raise RuntimeError('closed')\nod_data = OdClosed()", c)
+    kernel.ok("od_data = [1, 2]\nod_none", d)
+    edit = kernel.ok("od_data = [0, 3]", a)
+    assert edit.reactive["errors"] == {} and edit.text(b) == "3\n"

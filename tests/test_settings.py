@@ -220,8 +220,12 @@ def test_an_edited_precision_re_runs_the_cells_below_that_showed_a_float(
     assert kernel.ok("print(pr_x)", c[3]).text(c[3]) == "0.3333333333333333\n"
     assert kernel.ok("[pr_x, 2.5]", c[4]).text(c[4]) == "[0.33, 2.50]\n"
     assert kernel.ok("display(pr_x)", c[5]).text(c[5]) == "0.33\n"
+    # (A cell reading no other cell's names shows floats too: audit 22.)
+    c.append(ids("7")[0])
+    assert kernel.ok("24 * 60 / 7", c[6]).text(c[6]) == "205.71\n"
     edit = kernel.ok("%precision 4", c[0])
-    assert edit.reactive["ran"] == [c[0], c[2], c[4], c[5]]
+    assert edit.reactive["ran"] == [c[0], c[2], c[4], c[5], c[6]]
+    assert edit.text(c[6]) == "205.7143\n"
     assert edit.text(c[2]) == "0.3333\n"
     assert edit.text(c[4]) == "[0.3333, 2.5000]\n"
     assert kernel.ok("%precision 4", c[0]).reactive["ran"] == [c[0]]

@@ -23,7 +23,8 @@ def release_copies(namespace: Mapping[str, object], names: Iterable[str]) -> Non
     held: set[int] | None = None
     for name in names:
         value = namespace.get(name)
-        if not type(value).__module__.startswith("pandas."):
+        module = getattr(type(value), "__module__", None)  # (None for some: sympy's)
+        if not isinstance(module, str) or not module.startswith("pandas."):
             continue
         ref = getattr(value, "_is_copy", None)
         if not isinstance(ref, weakref.ref):

@@ -52,7 +52,7 @@ class QueryResult:
 
 def is_dataframe(value: Any) -> bool:
     """pandas / polars DataFrames and pyarrow Tables can be queried as tables."""
-    module = type(value).__module__.split(".")[0]
+    module = str(getattr(type(value), "__module__", None) or "").split(".")[0]
     name = type(value).__name__
     return (module == "pandas" and name == "DataFrame") or (
         module == "polars" and name in ("DataFrame", "LazyFrame")
