@@ -23,7 +23,7 @@ from .files import is_file_name
 from .findings import RunFindings
 from .generators import is_generator_name, is_generator_object, same_state
 from .graph import CellId
-from .settings import FIGURES, PRECISION
+from .settings import CWD, FIGURES, PRECISION
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
 from .values import ABSENT, PASS, immutable, is_a
 
@@ -348,9 +348,10 @@ class Cascade:
                     and not resettled & {"matplotlib", "seaborn"}:
                 # It left how figures are drawn as its last run did.
                 self.same[cell][FIGURES] = None
-            if ran_before and PRECISION in self.graph.cell(cell).defs \
-                    and PRECISION not in resettled:
-                self.same[cell][PRECISION] = None
+            for pseudo in (PRECISION, CWD):
+                if ran_before and pseudo in self.graph.cell(cell).defs \
+                        and pseudo not in resettled:
+                    self.same[cell][pseudo] = None
             if outcome.status == "ok":
                 runner.showed(cell, code)
         else:

@@ -40,7 +40,7 @@ from .calls import CallTimeReads
 from .cascade import Cascade, Stop
 from .graph import CellId, CellUpdate, DependencyGraph, GraphError
 from .owncalls import OwnCalls
-from .settings import FIGURES, PRECISION, Precision, Settings
+from .settings import CWD, FIGURES, PRECISION, Precision, Settings, WorkingDirectory
 from .state import CascadeReport, CellState, Executor, Mode, Outcome, Plan, Status, code_hash
 from .values import (
     ABSENT,
@@ -426,6 +426,10 @@ class Runner:
             analysis = replace(analysis, defs=analysis.defs | {FIGURES})
         if self._sets_precision(cell, code):
             analysis = replace(analysis, defs=analysis.defs | {PRECISION})
+        if self._sets_directory(cell, code):
+            # (Where a relative ``%cd ..`` lands is where the cells above left it.)
+            analysis = replace(analysis, defs=analysis.defs | {CWD},
+                               refs=analysis.refs | {CWD}, weak=analysis.weak | {CWD})
         if analysis.imported:
             analysis = self._settings_through_imports(cell, analysis)
         written = self._written.get(cell)
@@ -814,7 +818,8 @@ class Runner:
         ) if packages else frozenset()
         defs = graph.cell(cell).defs
         if found == known and (cell in self.settings.figure_setters) == (FIGURES in defs) \
-                and self._sets_precision(cell, code) == (PRECISION in defs):
+                and self._sets_precision(cell, code) == (PRECISION in defs) \
+                and self._sets_directory(cell, code) == (CWD in defs):
             return frozenset()
         return self._register_kept(self._module_sets, cell, code, found)
 
@@ -1053,6 +1058,13 @@ class Runner:
         line, or a latest run that changed it (a function running the magic)."""
         return (Precision.sets is not None and Precision.sets.search(code) is not None) \
             or Precision.name in self.settings.changes.get(cell, {})
+
+    def _sets_directory(self, cell: CellId, code: str) -> bool:
+        """Whether ``cell`` defines :data:`.settings.CWD`: a ``%cd`` line or a
+        ``chdir`` call, or a latest run that changed the working directory."""
+        return (WorkingDirectory.sets is not None
+                and WorkingDirectory.sets.search(code) is not None) \
+            or "chdir(" in code or WorkingDirectory.name in self.settings.changes.get(cell, {})
 
     def warned(self, cell: CellId) -> None:
         """``cell``, running, showed a warning: what it shows follows the

@@ -94,9 +94,15 @@ class Setting:
         raise NotImplementedError
 
 
+#: A pseudo-name for the working directory: defined by the cells changing it
+#: (``%cd``, ``os.chdir(...)``), read by them too (``%cd ..`` lands where the
+#: cells above left it).
+CWD = "<cwd>"
+
+
 class WorkingDirectory(Setting):
     name = "cwd"
-    packages = frozenset({"os"})
+    packages = frozenset({"os", CWD})
     sets = re.compile(r"^[ \t]*%cd\b", re.MULTILINE)
 
     def read(self) -> State | None:

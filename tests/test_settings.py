@@ -182,6 +182,26 @@ def test_a_file_read_above_a_chdir_is_read_where_the_notebook_was(
     assert kernel.value("os.getcwd() == cd_home") == "True"
 
 
+def test_a_relative_cd_below_an_edited_cd_lands_where_top_to_bottom_does(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """``%cd sub`` then ``%cd ..``: edited to ``%cd sub/deeper``, the first
+    leaves another directory, and the relative ``%cd ..`` re-runs from there
+    (audit 22: it kept the directory of its first run)."""
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    c = ids("0", "1")
+    where = "__import__('os').getcwd()"
+    home = kernel.value(where)
+    kernel.ok(f"%cd {tmp_path}/sub", c[0])
+    kernel.ok("%cd ..", c[1])
+    assert kernel.value(where) == repr(str(tmp_path))
+    edit = kernel.ok(f"%cd {tmp_path}/sub/deeper", c[0])
+    assert edit.reactive["ran"] == [c[0], c[1]]
+    assert kernel.value(where) == repr(str(tmp_path / "sub"))
+    kernel.ok("pass", c[1])
+    kernel.ok("pass", c[0])
+    assert kernel.value(where) == home
+
+
 def test_display_options_below_do_not_reach_a_re_run_cell_above(
         kernel: KernelHarness) -> None:
     c = ids("1", "2", "3", "4")
