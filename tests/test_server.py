@@ -360,6 +360,7 @@ def test_kernel_death_is_reported_and_the_kernel_restarts(server: ServerProcess)
             # a 500 (the review of 2026-12-06).
             base = f"/api/kernels/{kid}"
             await watcher.until(lambda m: m.get("msg_type") == "kernel_ready", 30)
+            watcher.received.clear()  # (``until`` looks at what came before too)
             first = asyncio.ensure_future(asyncio.to_thread(server.http, "POST",
                                                             f"{base}/restart"))
             await watcher.until(lambda m: m.get("msg_type") == "status"
