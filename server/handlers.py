@@ -73,9 +73,10 @@ REGISTER_WAIT = 1.0
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("The kernel did not take a notebook's cells or order: %s",
-                    task.exception())
+    error = None if task.cancelled() else task.exception()
+    # A kernel shut down meanwhile (its notebook deleted) takes nothing: no news.
+    if error is not None and not isinstance(error, KernelGone):
+        log.warning("The kernel did not take a notebook's cells or order: %s", error)
 
 class APIHandler(web.RequestHandler):
     """JSON in, JSON out, token required, no tracebacks."""
@@ -345,6 +346,8 @@ class NotebookKernelHandler(APIHandler):
         except asyncio.TimeoutError:
             registering.add_done_callback(_log_failure)
             registered = None
+        except KernelBusy as err:
+            raise web.HTTPError(409, str(err)) from None
         graph, version = registered if registered is not None else (None, model["version"])
         # version: the file's version whose cells the kernel has
         self.reply({"kernel": self.hub.model(kernel_id), "graph": graph, "version": version})

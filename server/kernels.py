@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import zmq
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_client.session import Session
@@ -119,7 +120,8 @@ class ClientConnection:
 
 
 class KernelBusy(Exception):
-    """A lifecycle request that cannot be served now (the kernel is restarting)."""
+    """A request that cannot be served now (the kernel is restarting, or has too
+    many requests of the server's waiting)."""
 
 
 class KernelStartFailed(Exception):
@@ -128,6 +130,61 @@ class KernelStartFailed(Exception):
 
 class KernelGone(Exception):
     """The kernel was shut down (before or while the request waited)."""
+
+
+class KernelRequests:
+    """The server's own shell requests to one kernel (a notebook's cells and cell
+    order), on one socket for all of them, replies matched by ``msg_id``.
+
+    A busy kernel answers only when its run ends, and every cell edit or page load
+    meanwhile adds a request: one socket per request would keep hundreds open
+    (ZeroMQ allows 1023 per context, shared by every kernel's clients)."""
+
+    def __init__(self, km: Any) -> None:
+        self.session: Session = km.session
+        socket, owner = connect(km, "shell", uuid.uuid4().hex.encode())
+        self.reader = SocketReader(socket, owner, self._on_reply)
+        self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    async def ask(self, msg_type: str, content: dict[str, Any], timeout: float
+                  ) -> dict[str, Any]:
+        """Send a request and await its reply's content."""
+        if self.reader.closed:
+            raise KernelGone("the kernel was shut down")
+        message = self.session.msg(msg_type, content)
+        msg_id = message["header"]["msg_id"]
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.pending[msg_id] = answer
+        try:
+            try:
+                # Never blocks the event loop: past ZeroMQ's queue (thousands of
+                # requests waiting for a busy kernel), a request fails instead.
+                self.reader.socket.send_multipart(self.session.serialize(message),
+                                                  zmq.NOBLOCK)
+            except zmq.Again:
+                raise KernelBusy("the kernel has too many requests waiting; "
+                                 "try again when its run ends") from None
+            self.reader.after_send()
+            return await asyncio.wait_for(answer, timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"the kernel did not answer {msg_type} in {timeout} s") \
+                from None
+        finally:
+            self.pending.pop(msg_id, None)
+
+    def _on_reply(self, frames: list[bytes]) -> None:
+        _idents, parts = self.session.feed_identities(frames, copy=True)
+        reply = self.session.deserialize(parts, content=True)
+        answer = self.pending.get(reply["parent_header"].get("msg_id"))
+        if answer is not None and not answer.done():
+            answer.set_result(dict(reply["content"]))
+
+    def close(self) -> None:
+        """Close the socket; what still waits for a reply fails at once."""
+        self.reader.close()
+        for answer in self.pending.values():
+            if not answer.done():
+                answer.set_exception(KernelGone("the kernel was shut down"))
 
 
 class KernelRelay:
@@ -146,6 +203,7 @@ class KernelRelay:
         self._last_activity = time.time()
         socket, owner = connect(km, "iopub")
         self.iopub = SocketReader(socket, owner, self._broadcast)
+        self.requests = KernelRequests(km)
         km.add_restart_callback(self._on_restart, "restart")
         km.add_restart_callback(self._on_dead, "dead")
         #: Lifecycle operations (restart, interrupt, shutdown) one at a time.
@@ -262,6 +320,7 @@ class KernelRelay:
                     client.gone(reason)
         with contextlib.suppress(Exception):
             self.iopub.close()
+        self.requests.close()
 
 
 class KernelHub(LoggingConfigurable):
@@ -535,27 +594,5 @@ class KernelHub(LoggingConfigurable):
 
     async def request(self, kernel_id: str, msg_type: str, content: dict[str, Any],
                       timeout: float = 30) -> dict[str, Any]:
-        """Send a shell request on a socket of our own and await its reply."""
-        relay = self.relays[kernel_id]
-        message = relay.session.msg(msg_type, content)
-        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-
-        def on_reply(frames: list[bytes]) -> None:
-            _idents, parts = relay.session.feed_identities(frames, copy=True)
-            reply = relay.session.deserialize(parts, content=True)
-            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"] \
-                    and not answer.done():
-                answer.set_result(dict(reply["content"]))
-
-        socket, owner = connect(relay.km, "shell", uuid.uuid4().hex.encode())
-        reader = SocketReader(socket, owner, on_reply)
-        try:
-            relay.session.send(socket, message)
-            reader.after_send()
-            try:
-                return await asyncio.wait_for(answer, timeout)
-            except asyncio.TimeoutError:
-                raise TimeoutError(f"the kernel did not answer {msg_type} in {timeout} s") \
-                    from None
-        finally:
-            reader.close()
+        """Send a shell request on the kernel's request socket and await its reply."""
+        return await self.relays[kernel_id].requests.ask(msg_type, content, timeout)

@@ -291,6 +291,64 @@ def test_the_server_registers_a_notebooks_cells_in_its_restarted_kernel(
     asyncio.run(scenario())
 
 
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_requests_waiting_for_a_busy_kernel_share_one_socket(
+        small_buffer_server: ServerProcess) -> None:
+    """Cell moves and page loads during a long run each leave the kernel a request
+    it answers when the run ends (its cell order, the notebook's cells): they wait
+    on one socket, not one each (ZeroMQ allows 1023 sockets, then new WebSockets
+    fail), and the kernel takes them all once free."""
+    server = small_buffer_server
+    status, created = server.http("POST", "/api/notebooks", {"path": "busy.ipynb"})
+    assert status == 201
+    cell = created["notebook"]["cells"][0]["id"]
+    status, model = server.http("POST", "/api/notebooks/busy.ipynb/cells",
+                                {"version": created["version"], "index": 1})
+    assert status == 201
+    status, opened = server.http("POST", "/api/notebooks/busy.ipynb/kernel")
+    assert status == 200
+    kernel = opened["kernel"]["id"]
+    version = model["version"]
+
+    async def scenario() -> int:
+        client = await WSClient.connect(server, kernel)
+        busy = execute("import time\ntime.sleep(120)", cell)
+        await client.send(busy)
+        await client.until(lambda m: m.get("msg_type") == "execute_input")
+        before = open_fds(server.proc.pid)
+        loop = asyncio.get_running_loop()
+        http = httpclient.AsyncHTTPClient(force_instance=True, max_clients=100)
+        opens = [http.fetch(f"{server.base}/api/notebooks/busy.ipynb/kernel", method="POST",
+                            body="", headers={"Authorization": f"token {server.token}"},
+                            request_timeout=60) for _ in range(100)]
+        nonlocal version
+        for i in range(100):
+            status, moved = await loop.run_in_executor(
+                None, server.http, "POST", f"/api/notebooks/busy.ipynb/cells/{cell}/move",
+                {"version": version, "index": (i + 1) % 2})
+            assert status == 200, moved
+            version = moved["version"]
+        assert all(r.code == 200 for r in await asyncio.gather(*opens))
+        http.close()
+        grown = open_fds(server.proc.pid) - before
+        status, _ = await loop.run_in_executor(
+            None, server.http, "POST", f"/api/kernels/{kernel}/interrupt")
+        assert status == 204
+        await client.until(lambda m: m.get("msg_type") == "execute_reply"
+                           and m["parent_header"]["msg_id"] == busy["header"]["msg_id"])
+        reply = await client.run(execute("1", "after-the-run"))
+        assert reply["content"]["status"] == "ok"
+        client.close()
+        return grown
+
+    grown = asyncio.run(asyncio.wait_for(scenario(), 120))
+    assert grown < 20, f"{grown} more file descriptors with 200 requests waiting"
+    assert server.http("DELETE", f"/api/kernels/{kernel}")[0] == 204
+
+
 # -- faults: the disk, the server's death, kernels that do not start ------------------
 
 def hidden_leftovers(root: Path) -> list[str]:
