@@ -19,7 +19,7 @@ import mimetypes
 import struct
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -147,13 +147,17 @@ class APIHandler(web.RequestHandler):
         try:
             return await on_store_thread(fn, *args, **kwargs)
         except StoreError as err:
-            payload = {"status": err.status, "message": str(err)}
-            current = getattr(err, "current", None)
-            if current is not None:
-                payload["version"] = current
-            self.set_status(err.status)
-            self.finish(json.dumps(payload))
-            raise web.Finish() from None
+            self.store_failed(err)
+
+    def store_failed(self, err: StoreError) -> NoReturn:
+        """Answer with the store's error: its status, its message, the current version."""
+        payload = {"status": err.status, "message": str(err)}
+        current = getattr(err, "current", None)
+        if current is not None:
+            payload["version"] = current
+        self.set_status(err.status)
+        self.finish(json.dumps(payload))
+        raise web.Finish() from None
 
     def changed(self, path: str, model: dict[str, Any]) -> dict[str, Any]:
         """After a write: other tabs on this notebook hear about the new version.
@@ -314,16 +318,21 @@ class NotebookHandler(APIHandler):
         new_path = self.body().get("path")
         if not isinstance(new_path, str):
             raise web.HTTPError(400, "path (the new name) is required")
-        model = await self.store_call(self.store.rename, path, new_path)
-        self.hub.rename_notebook(path, model["path"], model["version"],
-                                 self.request.headers.get("X-Client-Id"))
+        # After a kernel start under way, so the kernel goes with the notebook.
+        async with self.hub.notebook_lock(path):
+            model = await self.store_call(self.store.rename, path, new_path)
+            self.hub.rename_notebook(path, model["path"], model["version"],
+                                     self.request.headers.get("X-Client-Id"))
         self.reply(model)
 
     async def delete(self, path: str) -> None:
-        await self.store_call(self.store.delete, path)
-        kernel_id = self.hub.notebook_kernels.get(path)
-        if kernel_id is not None:
-            await self.hub.shutdown(kernel_id)
+        # After a kernel start under way, so the kernel is found and shut down (it
+        # is the notebook's only once its start ends).
+        async with self.hub.notebook_lock(path):
+            await self.store_call(self.store.delete, path)
+            kernel_id = self.hub.notebook_kernels.get(path)
+            if kernel_id is not None:
+                await self.hub.shutdown(kernel_id)
         self.set_status(204)
         self.finish()
 
@@ -331,11 +340,14 @@ class NotebookHandler(APIHandler):
 class NotebookKernelHandler(APIHandler):
     async def post(self, path: str) -> None:
         """Start (or reuse) the notebook's kernel and load its cells into the graph."""
-        model = await self.store_call(self.store.get, path)
-        try:
-            kernel_id, started = await self.hub.kernel_for_notebook(path)
-        except KernelStartFailed as err:
-            raise web.HTTPError(503, f"the notebook's kernel did not start: {err}") from None
+        async with self.hub.notebook_lock(path):
+            # the notebook exists when its kernel starts: a delete waits for the start
+            model = await self.store_call(self.store.get, path)
+            try:
+                kernel_id, started = await self.hub.kernel_for_notebook(path)
+            except KernelStartFailed as err:
+                raise web.HTTPError(503, f"the notebook's kernel did not start: {err}") \
+                    from None
         # The kernel takes the registration when it is done with what it runs: a page
         # opened (or reloaded) during a long run does not wait for it. It gets the
         # graph from the kernel's state comm once the kernel is free.
@@ -346,8 +358,15 @@ class NotebookKernelHandler(APIHandler):
         except asyncio.TimeoutError:
             registering.add_done_callback(_log_failure)
             registered = None
+        except StoreError as err:  # deleted (or made unreadable) since
+            self.store_failed(err)
         except KernelBusy as err:
             raise web.HTTPError(409, str(err)) from None
+        except KernelGone:
+            registered = None  # the kernel was shut down meanwhile: answered below
+        if not self.hub.has(kernel_id):
+            raise web.HTTPError(404, "the notebook's kernel was shut down meanwhile "
+                                "(the notebook deleted?)")
         graph, version = registered if registered is not None else (None, model["version"])
         # version: the file's version whose cells the kernel has
         self.reply({"kernel": self.hub.model(kernel_id), "graph": graph, "version": version})

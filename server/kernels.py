@@ -323,6 +323,14 @@ class KernelRelay:
         self.requests.close()
 
 
+class _NotebookLock:
+    """A notebook path's lock, and how many hold it or wait for it."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class KernelHub(LoggingConfigurable):
     """Owns kernels and their relays; maps notebooks to kernels."""
 
@@ -368,7 +376,7 @@ class KernelHub(LoggingConfigurable):
         self.relays: dict[str, KernelRelay] = {}
         self.notebook_kernels: dict[str, str] = {}
         self.kernel_notebooks: dict[str, str] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _NotebookLock] = {}
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -537,18 +545,33 @@ class KernelHub(LoggingConfigurable):
 
     # -- notebooks -------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def notebook_lock(self, path: str) -> AsyncIterator[None]:
+        """One change at a time to which kernel the notebook at ``path`` has: its
+        kernel's start (:meth:`kernel_for_notebook`), the notebook's rename or delete.
+        A delete or rename during a start waits for it, then finds the kernel to shut
+        down or to take along, instead of leaving it mapped to a name that is gone."""
+        entry = self._locks.setdefault(path, _NotebookLock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if not entry.users:  # no lock kept for every name ever used
+                del self._locks[path]
+
     async def kernel_for_notebook(self, path: str) -> tuple[str, bool]:
-        """The notebook's kernel, started if needed: (kernel id, started now)."""
-        lock = self._locks.setdefault(path, asyncio.Lock())
-        async with lock:
-            kernel_id = self.notebook_kernels.get(path)
-            if kernel_id is not None and kernel_id in self.relays and \
-                    await self.manager.get_kernel(kernel_id).is_alive():
-                return kernel_id, False
-            kernel_id = await self.start_kernel(cwd=self._directory_of(path))
-            self.notebook_kernels[path] = kernel_id
-            self.kernel_notebooks[kernel_id] = path
-            return kernel_id, True
+        """The notebook's kernel, started if needed: (kernel id, started now). The
+        caller holds :meth:`notebook_lock` for ``path``."""
+        kernel_id = self.notebook_kernels.get(path)
+        if kernel_id is not None and kernel_id in self.relays and \
+                await self.manager.get_kernel(kernel_id).is_alive():
+            return kernel_id, False
+        kernel_id = await self.start_kernel(cwd=self._directory_of(path))
+        self.notebook_kernels[path] = kernel_id
+        self.kernel_notebooks[kernel_id] = path
+        return kernel_id, True
 
     def _directory_of(self, path: str) -> str | None:
         """The directory of the notebook at ``path`` (relative to the root), if the

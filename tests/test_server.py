@@ -488,6 +488,48 @@ def test_notebook_list_create_rename_delete(server: ServerProcess) -> None:
     assert server.http("PUT", "/api/notebooks/x.ipynb", "{not json")[0] == 400
 
 
+def test_a_notebook_deleted_or_renamed_while_its_kernel_starts(server: ServerProcess) -> None:
+    """A delete or rename arriving while the notebook's kernel starts waits for the
+    start: the deleted notebook's kernel is shut down, the renamed one's goes with
+    it; the page that asked for the kernel gets it or a 404, never a 500, and no
+    kernel is left under a name that is gone."""
+    for name in ("starting-deleted.ipynb", "starting-renamed.ipynb"):
+        assert server.http("POST", "/api/notebooks", {"path": name})[0] == 201
+    before = {k["id"] for k in server.http("GET", "/api/kernels")[1]}
+
+    async def call(method: str, path: str, body: object = None) -> tuple[int, object]:
+        if body is None and method in ("POST", "PATCH"):
+            body = {}
+        response = await httpclient.AsyncHTTPClient().fetch(
+            server.base + path, method=method, raise_error=False, request_timeout=90,
+            body=None if body is None else json.dumps(body),
+            headers={"Authorization": f"token {server.token}"})
+        return response.code, json.loads(response.body) if response.body else None
+
+    async def scenario() -> tuple[list[tuple[int, object]], list[tuple[int, object]]]:
+        opening = [asyncio.ensure_future(call("POST", f"/api/notebooks/{name}/kernel"))
+                   for name in ("starting-deleted.ipynb", "starting-renamed.ipynb")]
+        while True:  # both kernels are listed: they are starting (a second or so)
+            _, kernels = await call("GET", "/api/kernels")
+            assert isinstance(kernels, list)
+            if len({k["id"] for k in kernels} - before) == 2:
+                break
+        changes = await asyncio.gather(
+            call("DELETE", "/api/notebooks/starting-deleted.ipynb"),
+            call("PATCH", "/api/notebooks/starting-renamed.ipynb",
+                 {"path": "starting-renamed-2.ipynb"}))
+        return list(changes), list(await asyncio.gather(*opening))
+
+    changes, opened = run(scenario())
+    assert [code for code, _ in changes] == [204, 200], changes
+    assert all(code in (200, 404) for code, _ in opened), opened
+    kernels = {k["id"]: k["notebook"] for k in server.http("GET", "/api/kernels")[1]
+               if k["id"] not in before}
+    status, renamed = server.http("GET", "/api/notebooks/starting-renamed-2.ipynb")
+    assert status == 200 and renamed["kernel_id"] is not None
+    assert kernels == {renamed["kernel_id"]: "starting-renamed-2.ipynb"}
+
+
 def test_cell_operations(server: ServerProcess) -> None:
     created = server.http("POST", "/api/notebooks", {"path": "ops.ipynb"})[1]
     status, added = server.http("POST", "/api/notebooks/ops.ipynb/cells",
