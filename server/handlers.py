@@ -348,6 +348,8 @@ class NotebookKernelHandler(APIHandler):
             except KernelStartFailed as err:
                 raise web.HTTPError(503, f"the notebook's kernel did not start: {err}") \
                     from None
+            except KernelBusy as err:
+                raise web.HTTPError(409, str(err)) from None
         # The kernel takes the registration when it is done with what it runs: a page
         # opened (or reloaded) during a long run does not wait for it. It gets the
         # graph from the kernel's state comm once the kernel is free.

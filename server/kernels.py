@@ -563,15 +563,41 @@ class KernelHub(LoggingConfigurable):
 
     async def kernel_for_notebook(self, path: str) -> tuple[str, bool]:
         """The notebook's kernel, started if needed: (kernel id, started now). The
-        caller holds :meth:`notebook_lock` for ``path``."""
+        caller holds :meth:`notebook_lock` for ``path``.
+
+        A kernel that died is waited for while the restarter brings it back (a page
+        opened meanwhile gets it, not a second kernel); one the restarter gave up on
+        is shut down and replaced. :class:`KernelBusy` if it is not back in time."""
         kernel_id = self.notebook_kernels.get(path)
-        if kernel_id is not None and kernel_id in self.relays and \
-                await self.manager.get_kernel(kernel_id).is_alive():
-            return kernel_id, False
+        if kernel_id is not None and kernel_id in self.relays:
+            if await self._back_from_restarts(self.relays[kernel_id]):
+                return kernel_id, False
+            await self.shutdown(kernel_id)
         kernel_id = await self.start_kernel(cwd=self._directory_of(path))
         self.notebook_kernels[path] = kernel_id
         self.kernel_notebooks[kernel_id] = path
         return kernel_id, True
+
+    async def _back_from_restarts(self, relay: KernelRelay) -> bool:
+        """Whether the kernel is alive once the automatic restart under way, or about
+        to start, is over (at most ``settle_timeout`` seconds); False if it died for
+        good (the restarter gave up); :class:`KernelBusy` if it is not back by then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle_timeout
+        while True:
+            if not await relay.settled(deadline - loop.time()):
+                raise KernelBusy("the notebook's kernel is still restarting; "
+                                 "try again in a moment")
+            if await relay.km.is_alive():
+                return True
+            if relay.execution_state == "dead":  # set when the restarter gives up
+                return False
+            if loop.time() >= deadline:
+                raise KernelBusy("the notebook's kernel died and has not restarted yet; "
+                                 "try again in a moment")
+            # Its process ended and the restarter (which looks every
+            # KernelRestarter.time_to_dead seconds) has not started a new one yet.
+            await asyncio.sleep(0.1)
 
     def _directory_of(self, path: str) -> str | None:
         """The directory of the notebook at ``path`` (relative to the root), if the

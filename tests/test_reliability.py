@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -289,6 +290,50 @@ def test_the_server_registers_a_notebooks_cells_in_its_restarted_kernel(
             client.conn.close()
 
     asyncio.run(scenario())
+
+
+def test_a_page_opened_as_its_kernel_dies_gets_the_same_kernel_back(
+        small_buffer_server: ServerProcess) -> None:
+    """A page load (``POST /api/notebooks/{path}/kernel``) just after the notebook's
+    kernel died waits for the restart under way and gets that kernel, not a second
+    one next to it (which the other tabs would never see)."""
+    server = small_buffer_server
+    assert server.http("POST", "/api/notebooks", {"path": "reopened.ipynb"})[0] == 201
+    status, opened = server.http("POST", "/api/notebooks/reopened.ipynb/kernel")
+    assert status == 200, opened
+    kernel = opened["kernel"]["id"]
+
+    async def kernel_pid() -> int:
+        client = await WSClient.connect(server, kernel)
+        try:
+            await client.run(execute("import os\nprint(os.getpid())", "ro-pid"))
+            return int(client.texts("ro-pid"))
+        finally:
+            client.close()
+
+    pid = asyncio.run(asyncio.wait_for(kernel_pid(), 60))
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not dead(pid):  # the kernel's process is gone: the restarter has yet to see
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    status, again = server.http("POST", "/api/notebooks/reopened.ipynb/kernel")
+    assert status == 200, again
+    assert again["kernel"]["id"] == kernel
+    listed = [k["id"] for k in server.http("GET", "/api/kernels")[1]
+              if k["notebook"] == "reopened.ipynb"]
+    assert listed == [kernel]
+
+
+def dead(pid: int) -> bool:
+    """Whether the process has ended: gone, or a zombie its parent has not reaped yet
+    (all its threads ended: a parent's wait sees it only then)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return fields["State"].split()[0] in ("Z", "X") and int(fields["Threads"]) <= 1
 
 
 def open_fds(pid: int) -> int:
