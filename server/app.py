@@ -15,7 +15,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from tornado import httpserver, web
+from tornado import httpserver, httputil, web
 from traitlets.config import Config
 
 from .handlers import (
@@ -126,8 +126,27 @@ def make_app(hub: KernelHub, store: NotebookStore, token: str,
         websocket_ping_interval=30,
         xsrf_cookies=False,
         serve_traceback=False,
-        compress_response=True,
+        transforms=[SmallGZip],
     )
+
+
+class SmallGZip(web.GZipContentEncoding):
+    """tornado's gzip of responses, but for large ones (a whole notebook's
+    model): compressing tens of megabytes on the event loop would hold up every
+    kernel's messages for a second, for a client on the same machine as a rule."""
+
+    MAX_LENGTH = 4 << 20
+
+    def transform_first_chunk(self, status_code: int, headers: httputil.HTTPHeaders,
+                              chunk: bytes, finishing: bool,
+                              ) -> tuple[int, httputil.HTTPHeaders, bytes]:
+        self._whole = finishing and len(chunk) > self.MAX_LENGTH
+        if self._whole:
+            return status_code, headers, chunk
+        return super().transform_first_chunk(status_code, headers, chunk, finishing)
+
+    def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+        return chunk if self._whole else super().transform_chunk(chunk, finishing)
 
 
 def bind(ip: str, port: int, tries: int = 50) -> tuple[list[socket.socket], int]:

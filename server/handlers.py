@@ -72,6 +72,10 @@ async def on_store_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
 REGISTER_WAIT = 1.0
 
 
+#: Bytes of JSON past which it is parsed or made off the event loop.
+_LARGE = 1 << 20
+
+
 def _log_failure(task: asyncio.Future[Any]) -> None:
     error = None if task.cancelled() else task.exception()
     # A kernel shut down meanwhile (its notebook deleted) takes nothing: no news.
@@ -108,11 +112,15 @@ class APIHandler(web.RequestHandler):
                 reason = "internal server error"  # details go to the log, not the client
         self.finish(json.dumps({"status": status_code, "message": reason}))
 
-    def body(self) -> dict[str, Any]:
-        if not self.request.body:
+    async def body(self) -> dict[str, Any]:
+        """The request's JSON object (a large one parsed off the event loop: a
+        whole notebook's, up to 64 MiB, would hold up every kernel's messages)."""
+        raw = self.request.body
+        if not raw:
             return {}
         try:
-            value = json.loads(self.request.body)
+            value = json.loads(raw) if len(raw) < _LARGE \
+                else await IOLoop.current().run_in_executor(None, json.loads, raw)
         except ValueError:
             raise web.HTTPError(400, "the request body is not JSON") from None
         except RecursionError:
@@ -139,6 +147,12 @@ class APIHandler(web.RequestHandler):
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(value))
+
+    async def reply_notebook(self, value: Any, status: int = 200) -> None:
+        """:meth:`reply` with a notebook's model, serialised off the event loop."""
+        data = await IOLoop.current().run_in_executor(None, json.dumps, value)
+        self.set_status(status)
+        self.finish(data)
 
     async def store_call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """A notebook store operation, on the store's own thread: file reads and
@@ -241,7 +255,7 @@ class KernelsHandler(APIHandler):
         self.reply(self.hub.models())
 
     async def post(self) -> None:
-        name = self.body().get("name") or None
+        name = (await self.body()).get("name") or None
         if name is not None and not isinstance(name, str):
             raise web.HTTPError(400, "name must be a string")
         try:
@@ -290,20 +304,20 @@ class NotebooksHandler(APIHandler):
         self.reply({"notebooks": await self.store_call(self.store.list)})
 
     async def post(self) -> None:
-        path = self.body().get("path")
+        path = (await self.body()).get("path")
         if path is not None and not isinstance(path, str):
             raise web.HTTPError(400, "path must be a string")
-        self.reply(await self.store_call(self.store.create, path), 201)
+        await self.reply_notebook(await self.store_call(self.store.create, path), 201)
 
 
 class NotebookHandler(APIHandler):
     async def get(self, path: str) -> None:
         model = await self.store_call(self.store.get, path)
         model["kernel_id"] = self.hub.notebook_kernels.get(path)
-        self.reply(model)
+        await self.reply_notebook(model)
 
     async def put(self, path: str) -> None:
-        body = self.body()
+        body = await self.body()
         notebook = body.get("notebook")
         if not isinstance(notebook, dict):
             raise web.HTTPError(400, "notebook must be an nbformat v4 object")
@@ -312,10 +326,10 @@ class NotebookHandler(APIHandler):
             raise web.HTTPError(400, "cleared must be a list of cell ids")
         model = await self.store_call(self.store.save, path, notebook, body.get("version"))
         self.hub.notebook_saved(path, model["version"], cleared)
-        self.reply(self.changed(path, model))
+        await self.reply_notebook(self.changed(path, model))
 
     async def patch(self, path: str) -> None:
-        new_path = self.body().get("path")
+        new_path = (await self.body()).get("path")
         if not isinstance(new_path, str):
             raise web.HTTPError(400, "path (the new name) is required")
         # After a kernel start under way, so the kernel goes with the notebook.
@@ -323,7 +337,7 @@ class NotebookHandler(APIHandler):
             model = await self.store_call(self.store.rename, path, new_path)
             self.hub.rename_notebook(path, model["path"], model["version"],
                                      self.request.headers.get("X-Client-Id"))
-        self.reply(model)
+        await self.reply_notebook(model)
 
     async def delete(self, path: str) -> None:
         # After a kernel start under way, so the kernel is found and shut down (it
@@ -376,17 +390,17 @@ class NotebookKernelHandler(APIHandler):
 
 class CellsHandler(APIHandler):
     async def post(self, path: str) -> None:
-        body = self.body()
+        body = await self.body()
         model, cell = await self.store_call(
             self.store.add_cell, path, body.get("version"), self.index_of(body),
             self.text_of(body, "cell_type", "code"), self.text_of(body, "source", ""))
         self.tell_kernel(path, model)
-        self.reply({**self.changed(path, model), "cell": cell}, 201)
+        await self.reply_notebook({**self.changed(path, model), "cell": cell}, 201)
 
 
 class CellHandler(APIHandler):
     async def patch(self, path: str, cell_id: str) -> None:
-        body = self.body()
+        body = await self.body()
         allowed = {k: body[k] for k in ("source", "cell_type", "outputs", "execution_count",
                                          "metadata") if k in body}
         for key in ("source", "cell_type"):
@@ -394,22 +408,22 @@ class CellHandler(APIHandler):
                 self.text_of(body, key, "")
         model = await self.store_call(self.store.update_cell, path, body.get("version"),
                                       cell_id, **allowed)
-        self.reply(self.changed(path, model))
+        await self.reply_notebook(self.changed(path, model))
 
     async def delete(self, path: str, cell_id: str) -> None:
         version = self.get_query_argument("version", None)
         model = await self.store_call(self.store.delete_cell, path, version, cell_id)
         self.tell_kernel(path, model, remove=[cell_id])
-        self.reply(self.changed(path, model))
+        await self.reply_notebook(self.changed(path, model))
 
 
 class CellMoveHandler(APIHandler):
     async def post(self, path: str, cell_id: str) -> None:
-        body = self.body()
+        body = await self.body()
         model = await self.store_call(self.store.move_cell, path, body.get("version"), cell_id,
                                       self.index_of(body))
         self.tell_kernel(path, model)
-        self.reply(self.changed(path, model))
+        await self.reply_notebook(self.changed(path, model))
 
 
 # -- the kernel's WebSocket ----------------------------------------------------

@@ -591,3 +591,39 @@ def test_bad_cell_fields_are_400_not_500(server: ServerProcess, body: dict) -> N
                                 {"version": created["version"], **body})
     assert status == 400, reply
     assert "must be" in reply["message"]
+
+
+def test_a_large_notebook_round_trips_and_is_sent_uncompressed(server: ServerProcess) -> None:
+    """A notebook of several megabytes is parsed and serialised off the event loop
+    and sent without gzip (compressing it there would hold up every kernel's
+    messages); a small answer is still compressed for a client that accepts it."""
+    status, model = server.http("POST", "/api/notebooks", {"path": "large.ipynb"})
+    assert status == 201
+    notebook = model["notebook"]
+    text = "x" * 80 + "\n"
+    notebook["cells"] = [{"cell_type": "code", "id": "big", "source": "print('x')",
+                          "metadata": {}, "execution_count": 1,
+                          "outputs": [{"output_type": "stream", "name": "stdout",
+                                       "text": text * 60_000}]}]
+    status, saved = server.http("PUT", "/api/notebooks/large.ipynb",
+                                {"notebook": notebook, "version": model["version"]})
+    assert status == 200, saved
+    assert saved["notebook"]["cells"][0]["outputs"][0]["text"] == text * 60_000
+
+    def fetch(path: str) -> httpclient.HTTPResponse:
+        client = httpclient.HTTPClient()
+        try:
+            return client.fetch(server.base + path, decompress_response=False, headers={
+                "Authorization": f"token {server.token}", "Accept-Encoding": "gzip"})
+        finally:
+            client.close()
+
+    large = fetch("/api/notebooks/large.ipynb")
+    assert "Content-Encoding" not in large.headers and len(large.body) > 4 << 20
+    assert json.loads(large.body)["version"] == saved["version"]
+    notebook["cells"][0]["outputs"][0]["text"] = text * 60
+    status, model = server.http("PUT", "/api/notebooks/large.ipynb",
+                                {"notebook": notebook, "version": saved["version"]})
+    assert status == 200, model
+    small = fetch("/api/notebooks/large.ipynb")
+    assert small.headers.get("Content-Encoding") == "gzip"
