@@ -374,8 +374,9 @@ class KernelHub(LoggingConfigurable):
         self.notebook_cells: Callable[[str], Awaitable[tuple[dict[str, Any], str]]] | None \
             = None
         self.relays: dict[str, KernelRelay] = {}
+        #: Each open notebook's kernel, by the notebook's path (the one record of
+        #: which kernel is whose: :meth:`notebook_of` reads it the other way).
         self.notebook_kernels: dict[str, str] = {}
-        self.kernel_notebooks: dict[str, str] = {}
         self._locks: dict[str, _NotebookLock] = {}
 
     # -- lifecycle -------------------------------------------------------------
@@ -413,6 +414,11 @@ class KernelHub(LoggingConfigurable):
         finally:
             client.stop_channels()
 
+    def notebook_of(self, kernel_id: str) -> str | None:
+        """The path of the notebook whose kernel this is, if any."""
+        return next((path for path, kernel in self.notebook_kernels.items()
+                     if kernel == kernel_id), None)
+
     def has(self, kernel_id: str) -> bool:
         return kernel_id in self.relays
 
@@ -425,7 +431,7 @@ class KernelHub(LoggingConfigurable):
             "last_activity": relay.last_activity,
             "execution_state": relay.execution_state,
             "connections": len(relay.clients),
-            "notebook": self.kernel_notebooks.get(kernel_id),
+            "notebook": self.notebook_of(kernel_id),
         }
 
     def models(self) -> list[dict[str, Any]]:
@@ -497,7 +503,7 @@ class KernelHub(LoggingConfigurable):
         """The notebook's saved cells into its kernel's graph, in notebook order,
         nothing run: the graph reply and the file's version, or None if the kernel
         is no notebook's or not a reactive kernel."""
-        path = self.kernel_notebooks.get(kernel_id)
+        path = self.notebook_of(kernel_id)
         relay = self.relays.get(kernel_id)
         if path is None or relay is None or self.notebook_cells is None \
                 or relay.km.kernel_name != "reactive":
@@ -519,9 +525,9 @@ class KernelHub(LoggingConfigurable):
         relay = self.relays.pop(kernel_id)
         relay.broadcast_status("dead", "shutdown")
         relay.close("the kernel was shut down")
-        notebook = self.kernel_notebooks.pop(kernel_id, None)
+        notebook = self.notebook_of(kernel_id)
         if notebook is not None:
-            self.notebook_kernels.pop(notebook, None)
+            del self.notebook_kernels[notebook]
         # A shutdown_request first (killed after KernelManager.shutdown_wait_time), so
         # the kernel exits cleanly: IPython writes out its input history at exit.
         try:
@@ -575,7 +581,6 @@ class KernelHub(LoggingConfigurable):
             await self.shutdown(kernel_id)
         kernel_id = await self.start_kernel(cwd=self._directory_of(path))
         self.notebook_kernels[path] = kernel_id
-        self.kernel_notebooks[kernel_id] = path
         return kernel_id, True
 
     async def _back_from_restarts(self, relay: KernelRelay) -> bool:
@@ -633,7 +638,6 @@ class KernelHub(LoggingConfigurable):
         if kernel_id is None:
             return
         self.notebook_kernels[new] = kernel_id
-        self.kernel_notebooks[kernel_id] = new
         relay = self.relays.get(kernel_id)
         if relay is not None:
             relay.broadcast_server("notebook_renamed", {"path": old, "new_path": new,
