@@ -259,11 +259,11 @@ class Cascade:
         same_code, state.ran_code = state.ran_code == code, code
         settings, state.settings = state.settings, {}
         binds_unseen = placed and runner.binds_unseen(code, cell)
-        # Names its last run bound unseen, its code since edited (``from numpy
-        # import *`` taken out): gone before it runs, as a run from the top never
-        # made them; its run binds them again if its code still does.
-        unobserved = runner.values.unobserve(cell) \
-            if placed and not (binds_unseen and same_code) else {}
+        # Names its last run bound unseen: gone before it runs, as a run from the
+        # top never made them; its run binds them again if its code still does
+        # (the same code may not: ``exec(src)`` of another ``src``, ``from h
+        # import *`` of a module since rewritten).
+        unobserved = runner.values.unobserve(cell) if placed else {}
         unseen = dict(runner.values.namespace) if binds_unseen else None
         ran_before = cell in runner.settings.left
         if placed:
@@ -284,9 +284,9 @@ class Cascade:
             rebound = {n: v for n, v in namespace.items()
                        if not is_private(n) and n not in defs
                        and unseen.get(n, ABSENT) is not v}
-            self._observed(cell, rebound, unobserved, keep=same_code)
+            self._observed(cell, rebound, unobserved)
         elif unobserved:
-            self._observed(cell, {}, unobserved, keep=False)
+            self._observed(cell, {}, unobserved)
         if placed:
             inplace = runner.changes(cell)
             unbound: list[str] = []
@@ -535,16 +535,16 @@ class Cascade:
                 self.added.append(other)
 
     def _observed(self, cell: CellId, rebound: dict[str, object],
-                  unobserved: dict[str, object], *, keep: bool) -> None:
+                  unobserved: dict[str, object]) -> None:
         """``cell`` rebound names unseen: keep their values for the cells below
         it, and re-run the readers below that ran with another value (an
         edited ``from m import *``, a script run again by ``%run -i``), unless
         a cell between them defines the name visibly; in lazy mode they go
-        stale.  ``unobserved``: what it had rebound so before its run, if that
-        was dropped (see :meth:`.values.Values.unobserve`)."""
+        stale.  ``unobserved``: what it had rebound so before its run (see
+        :meth:`.values.Values.unobserve`)."""
         values, graph = self.runner.values, self.graph
-        before = values.observed.get(cell, unobserved)
-        values.observe(cell, rebound, keep=keep)
+        before = unobserved
+        values.observe(cell, rebound)
         after = values.observed.get(cell, {})
         self.touched |= after.keys() | before.keys()
         changed = {n for n in after.keys() | before.keys()

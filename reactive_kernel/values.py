@@ -219,8 +219,15 @@ class ValueStore:
         :meth:`observe`) replaces it.  None: leave the namespace alone (no
         definer anywhere, or the definer's values are not kept)."""
         found = self._resolve(cell, name, below=below)
-        if not self.observed or found is None or cell not in self.graph:
+        if not self.observed or cell not in self.graph:
             return found
+        if found is None:
+            if self.graph.definers(name) or self._observer_between(
+                    name, float("-inf"), float("inf")) is None:
+                return None
+            # Bound only unseen (``from math import *``'s ``pow``): what a cell
+            # above left, else nothing (a builtin's own), never a cell's below.
+            found = Resolution(None)
         high = self.graph.position(cell)
         low = self.graph.position(found.definer) if found.definer is not None \
             else float("-inf")
@@ -268,16 +275,14 @@ class ValueStore:
                     found[(reader, name)] = source
         return found
 
-    def observe(self, cell: CellId, rebound: Mapping[str, object], *, keep: bool) -> None:
+    def observe(self, cell: CellId, rebound: Mapping[str, object]) -> None:
         """``cell`` ran code that binds names the analysis cannot see, and its
-        run rebound ``rebound`` (names it does not define visibly).  ``keep``:
-        the same code ran before, and what it rebound then, the same again
-        now (a star import binding the objects it already bound), still holds."""
+        run rebound ``rebound`` (names it does not define visibly; what it
+        rebound before went before it ran: see :meth:`unobserve`)."""
         for value in rebound.values():
             self._note_generator_function(value)
-        names = {**self.observed.get(cell, {}), **rebound} if keep else dict(rebound)
-        if names:
-            self.observed[cell] = names
+        if rebound:
+            self.observed[cell] = dict(rebound)
         else:
             self.observed.pop(cell, None)
 
@@ -404,7 +409,8 @@ class ValueStore:
         if current is not ABSENT and not any(
                 record.value is current
                 for records in self.records.values()
-                if (record := records.get(name)) is not None):
+                if (record := records.get(name)) is not None) and not any(
+                names.get(name, ABSENT) is current for names in self.observed.values()):
             self.outside[name] = current
         return self.outside.get(name, ABSENT)
 
@@ -589,7 +595,8 @@ class ValueStore:
         """Names some cell stopped defining: gone if no cell defines them any
         more, else what their last definer left."""
         for name in set(names):
-            if not self.graph.definers(name):
+            if not self.graph.definers(name) and (not self.observed or self._observer_between(
+                    name, float("-inf"), float("inf")) is None):
                 self.namespace.pop(name, None)
         self.finalize(names)
 
@@ -599,7 +606,10 @@ class ValueStore:
         namespace alone)."""
         definers = self.graph.definers(name)
         if not definers:
-            return None
+            # (Bound only unseen, by a star import, ``exec``, ``%run``: the last one's.)
+            seen = self._observed_between(name, float("-inf"), float("inf")) \
+                if self.observed else None
+            return None if seen is None else (seen[0], None)
         for definer in reversed(definers):
             if definer in self.unkept:
                 return None

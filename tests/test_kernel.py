@@ -1696,3 +1696,30 @@ def test_odd_values_kept_do_not_break_a_cascade(kernel: KernelHarness) -> None:
     kernel.ok("od_data = [1, 2]\nod_none", d)
     edit = kernel.ok("od_data = [0, 3]", a)
     assert edit.reactive["errors"] == {} and edit.text(b) == "3\n"
+
+
+def test_names_bound_only_unseen_follow_notebook_order(fresh_kernel: KernelHarness) -> None:
+    """Audit 23: names a star import, ``exec`` or ``%run`` binds, where no cell
+    defines them visibly.  A cell above a star import shadowing a builtin reads
+    the builtin (``pow(3, 2)`` is 9, not math's 9.0); the visible definer of such
+    a name edited away leaves the star import's value (not a NameError); the same
+    code binding other names when run again (``exec(src)`` of another ``src``)
+    leaves the old ones unbound."""
+    k = fresh_kernel
+    graph_request(k, order=["u-d", "u-e", "u-f", "u-a", "u-b", "u-c", "u-g", "u-h", "u-i"])
+    k.ok("n_u = 3", "u-d")
+    assert k.ok("print(repr(pow(n_u, 2)))", "u-e").text("u-e") == "9\n"
+    k.ok("from math import *", "u-f")
+    assert k.ok("print(repr(pow(n_u, 2)))", "u-e").text("u-e") == "9\n"
+    assert k.ok("n_u = 4", "u-d").text("u-e") == "16\n"
+    k.ok("from math import *", "u-a")
+    k.ok("pi = 3", "u-b")
+    assert k.ok("print(pi)", "u-c").text("u-c") == "3\n"
+    edit = k.ok("tau_u = 3", "u-b")
+    assert edit.text("u-c") == "3.141592653589793\n"
+    k.ok("src_u = 'z_u = 1'", "u-g")
+    k.ok("exec(src_u)", "u-h")
+    assert k.ok("print(z_u)", "u-i").text("u-i") == "1\n"
+    edit = k.run("src_u = 'y_u = 1'", "u-g")
+    assert "NameError" in edit.reactive["errors"].get("u-i", ""), edit.reactive
+    assert k.value("'z_u' in globals(), 'y_u' in globals()") == "(False, True)"
