@@ -284,9 +284,9 @@ class Cascade:
             rebound = {n: v for n, v in namespace.items()
                        if not is_private(n) and n not in defs
                        and unseen.get(n, ABSENT) is not v}
-            self._observed(cell, rebound, unobserved)
+            self._observed(cell, rebound, unobserved, unseen)
         elif unobserved:
-            self._observed(cell, {}, unobserved)
+            self._observed(cell, {}, unobserved, {})
         if placed:
             inplace = runner.changes(cell)
             unbound: list[str] = []
@@ -535,16 +535,16 @@ class Cascade:
                 self.added.append(other)
 
     def _observed(self, cell: CellId, rebound: dict[str, object],
-                  unobserved: dict[str, object]) -> None:
+                  unobserved: dict[str, object], ran_in: dict[str, object]) -> None:
         """``cell`` rebound names unseen: keep their values for the cells below
         it, and re-run the readers below that ran with another value (an
         edited ``from m import *``, a script run again by ``%run -i``), unless
         a cell between them defines the name visibly; in lazy mode they go
         stale.  ``unobserved``: what it had rebound so before its run (see
-        :meth:`.values.Values.unobserve`)."""
+        :meth:`.values.Values.unobserve`); ``ran_in``: the namespace before it."""
         values, graph = self.runner.values, self.graph
         before = unobserved
-        values.observe(cell, rebound)
+        values.observe(cell, rebound, ran_in)
         after = values.observed.get(cell, {})
         self.touched |= after.keys() | before.keys()
         changed = {n for n in after.keys() | before.keys()

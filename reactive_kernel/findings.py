@@ -13,13 +13,14 @@ registers it; the readers that now bind to the cell are the cascade's to run.
 from __future__ import annotations
 
 import sys
+import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .analysis import is_private
 from .generators import GLOBAL_GENERATORS, object_state, of_function, same_state, snapshot
 from .graph import CellId
-from .values import ABSENT
+from .values import ABSENT, is_a
 from .views import Contents, Watch
 
 if TYPE_CHECKING:
@@ -51,9 +52,16 @@ class RunFindings:
         changing = runner.own_changes(cell)
         self.watch = Watch.before(namespace.get(n) for n in changing) if changing else None
         # The data of what it reads: a library's method may change it unseen.
+        candidates = runner.unseen_candidates(cell)
         self.contents = Contents.before(
-            (n, namespace[n]) for n in runner.unseen_candidates(cell) if n in namespace
+            (n, namespace[n]) for n in candidates if n in namespace
         ) if "numpy" in sys.modules else None
+        # The state the notebook's own functions it reads keep (a counter in a
+        # closure, a mutable default argument): a call changes it unseen.
+        self.functions = {
+            n: (value, state) for n in candidates
+            if is_a(value := namespace.get(n), types.FunctionType)
+            and value.__globals__ is namespace and (state := function_state(value)) is not None}
 
     def after(self, ok: bool) -> tuple[frozenset[CellId], frozenset[CellId]]:
         """After the run (``ok``: without an error): the cells whose reads now
@@ -89,6 +97,8 @@ class RunFindings:
         if ok:
             changed = self.contents.changed(namespace) if self.contents is not None \
                 else frozenset()
+            changed |= {n for n, (value, state) in self.functions.items()
+                        if namespace.get(n) is value and _differs(function_state(value), state)}
             readers |= runner.changed_unseen(cell, code, changed)
             if self.given:
                 readers |= runner.viewed(cell, code, self.given)
@@ -99,3 +109,39 @@ class RunFindings:
         # below it see another state of the module.)
         forced = runner.set_modules(cell, code) if cell in runner.graph else frozenset()
         return frozenset(readers), forced
+
+
+#: Items past which a function's state is taken by identity alone.
+_STATE_ITEMS = 1000
+
+
+def function_state(function: types.FunctionType) -> tuple[object, ...] | None:
+    """What a call of ``function`` may change and a run from the top makes anew
+    with it: the objects its closure holds (a ``nonlocal`` counter rebinds one)
+    and copies of its mutable default arguments and closure containers (``acc=[]``
+    appended to); None if it keeps no such state."""
+    parts: list[object] = []
+    for cell in function.__closure__ or ():
+        try:
+            parts.append(_snapshot(cell.cell_contents))
+        except ValueError:  # an empty cell (a name bound later)
+            parts.append(None)
+    for value in (*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).values()):
+        if is_a(value, list) or is_a(value, dict) or is_a(value, set):
+            parts.append(_snapshot(value))
+    return tuple(parts) if parts else None
+
+
+def _snapshot(value: object) -> object:
+    """``value``'s identity, and for a small list, dict or set a shallow copy."""
+    if (is_a(value, list) or is_a(value, dict) or is_a(value, set)) \
+            and len(value) <= _STATE_ITEMS:
+        return (id(value), value.copy())
+    return (id(value),)
+
+
+def _differs(now: object, before: object) -> bool:
+    try:
+        return bool(now != before)
+    except Exception:  # items that cannot say (arrays): taken as the same
+        return False

@@ -275,12 +275,22 @@ class ValueStore:
                     found[(reader, name)] = source
         return found
 
-    def observe(self, cell: CellId, rebound: Mapping[str, object]) -> None:
+    def observe(self, cell: CellId, rebound: Mapping[str, object],
+                before: Mapping[str, object]) -> None:
         """``cell`` ran code that binds names the analysis cannot see, and its
         run rebound ``rebound`` (names it does not define visibly; what it
-        rebound before went before it ran: see :meth:`unobserve`)."""
-        for value in rebound.values():
+        rebound before went before it ran: see :meth:`unobserve`).  ``before``:
+        the namespace before it ran: a value it displaced that no cell made
+        (``pi`` of a startup file, under ``from math import *``) is what the
+        cells above it see (see :meth:`_outside`)."""
+        for name, value in rebound.items():
             self._note_generator_function(value)
+            prior = before.get(name, ABSENT)
+            if prior is not ABSENT and name not in self.outside and not any(
+                    record.value is prior for records in self.records.values()
+                    if (record := records.get(name)) is not None) and not any(
+                    names.get(name, ABSENT) is prior for names in self.observed.values()):
+                self.outside[name] = prior
         if rebound:
             self.observed[cell] = dict(rebound)
         else:

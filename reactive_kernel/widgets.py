@@ -185,11 +185,10 @@ class WidgetCascades:
         """On the main loop: drain once the running request or cascade is done.
         No request's busy status covers that run: it says busy and idle itself."""
         if self._flusher is None or self._flusher.done():
-            # In the context the requests run in: what the cells it re-runs set
-            # in context variables (numpy's print options, ``decimal.setcontext``)
-            # stays set for the cells after it, as when a request runs them.
-            self._flusher = asyncio.get_running_loop().create_task(
-                self._drain_apart(), context=self._apart)
+            # In the context the requests run in (see :meth:`_serialised`): what
+            # the cells it re-runs set in context variables (numpy's print
+            # options, ``decimal.setcontext``) stays set for the cells after it.
+            self._flusher = asyncio.ensure_future(self._drain_apart())
 
     async def _drain(self) -> None:
         async with self._serialised():
@@ -197,7 +196,13 @@ class WidgetCascades:
 
     async def _drain_apart(self) -> None:
         async with self.lock:
-            await self.settle(announce=True)
+            # (The context taken once the lock is held: a request that held it
+            # meanwhile left the variables otherwise.)
+            context, settling = self._apart, self.settle(announce=True)
+            if context is None:  # no request ran yet: nothing of theirs to see
+                await settling
+            else:
+                await asyncio.get_running_loop().create_task(settling, context=context)
 
     async def settle(self, announce: bool = False) -> None:
         """Run the cascades widget changes still owe (the caller holds ``lock``);

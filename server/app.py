@@ -142,6 +142,9 @@ class SmallGZip(web.GZipContentEncoding):
                               ) -> tuple[int, httputil.HTTPHeaders, bytes]:
         self._whole = finishing and len(chunk) > self.MAX_LENGTH
         if self._whole:
+            # (Smaller answers at the same address are compressed: caches must know.)
+            vary = headers.get("Vary")
+            headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
             return status_code, headers, chunk
         return super().transform_first_chunk(status_code, headers, chunk, finishing)
 

@@ -1723,3 +1723,42 @@ def test_names_bound_only_unseen_follow_notebook_order(fresh_kernel: KernelHarne
     edit = k.run("src_u = 'y_u = 1'", "u-g")
     assert "NameError" in edit.reactive["errors"].get("u-i", ""), edit.reactive
     assert k.value("'z_u' in globals(), 'y_u' in globals()") == "(False, True)"
+
+
+def test_a_call_changing_a_functions_own_state_is_a_change_in_place(
+        kernel: KernelHarness) -> None:
+    """Audit 23 (wtfpython's mutable default argument, milaan9's closures): a
+    call that rebinds a closure's variable or appends to a default argument
+    changes the function; re-run, the call cell first re-makes it and the
+    calls above, so it shows what top to bottom shows, not one count more."""
+    d, e, c1, c2 = ids("d", "e", "c1", "c2")
+    kernel.ok("def fs_make():\n    n = 0\n    def inc():\n        nonlocal n\n"
+              "        n += 1\n        return n\n    return inc\nfs_count = fs_make()", d)
+    kernel.ok("def fs_add(x, acc=[]):\n    acc.append(x)\n    return acc", e)
+    assert kernel.ok("print(fs_count(), fs_add(1))", c1).text(c1) == "1 [1]\n"
+    assert kernel.ok("print(fs_count(), fs_add(2))", c2).text(c2) == "2 [1, 2]\n"
+    again = kernel.ok("print(fs_count(), fs_add(2))", c2)
+    assert again.text(c2) == "2 [1, 2]\n"
+    assert set(again.reactive["ran"]) == {d, e, c1, c2} and again.reactive["ran"][-1] == c2
+    edit = kernel.ok("print(fs_count(), fs_add(5))", c1)
+    assert edit.text(c1) == "1 [5]\n" and edit.text(c2) == "2 [5, 2]\n"
+
+
+def test_a_name_bound_outside_the_cells_is_seen_above_a_star_import_rebinding_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pi = 3`` from an IPython startup file, ``from math import *`` below a
+    cell reading ``pi``: re-run, that cell reads 3, as top to bottom (the
+    review of 2026-12-06: ``NameError``, before that math's pi)."""
+    startup = tmp_path / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-consts.py").write_text("pi = 3\n")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path))
+    k = KernelHarness("reactive")
+    try:
+        graph_request(k, order=["o-a", "o-b", "o-c"])
+        assert k.ok("print(pi)", "o-a").text("o-a") == "3\n"
+        k.ok("from math import *", "o-b")
+        assert k.ok("print(pi)", "o-c").text("o-c") == "3.141592653589793\n"
+        assert k.ok("print(pi)", "o-a").text("o-a") == "3\n"
+    finally:
+        k.close()

@@ -620,6 +620,7 @@ def test_a_large_notebook_round_trips_and_is_sent_uncompressed(server: ServerPro
 
     large = fetch("/api/notebooks/large.ipynb")
     assert "Content-Encoding" not in large.headers and len(large.body) > 4 << 20
+    assert "Accept-Encoding" in large.headers.get("Vary", "")
     assert json.loads(large.body)["version"] == saved["version"]
     notebook["cells"][0]["outputs"][0]["text"] = text * 60
     status, model = server.http("PUT", "/api/notebooks/large.ipynb",

@@ -291,6 +291,26 @@ def test_a_cascade_a_subshells_change_runs_keeps_what_its_cells_set_in_the_conte
                  "np.set_printoptions(precision=4)", "x-a")
     assert again.reply["content"]["status"] == "ok"
     assert again.text("x-c") == "row [0.    0.333 0.667] 3\n"
+    # A change arriving while a request runs (an async cell awaiting): the cascade
+    # runs after it, in the context variables it left (the review of 2026-12-06:
+    # it ran in the ones the request before it had left, and what it set was lost).
+    ident = model_id(k, "cx")
+    run = k.kc.session.msg("execute_request", {
+        "code": "import asyncio\nawait asyncio.sleep(1)\nprint('r done')", "silent": False,
+        "store_history": True, "user_expressions": {}, "allow_stdin": False,
+        "stop_on_error": False}, metadata={"cellId": "x-r"})
+    k.kc.shell_channel.send(run)
+    deadline = time.monotonic() + DEFAULT_TIMEOUT
+    while time.monotonic() < deadline:
+        m = k.kc.get_iopub_msg(timeout=DEFAULT_TIMEOUT)
+        if m["msg_type"] == "execute_input" \
+                and m["parent_header"].get("msg_id") == run["header"]["msg_id"]:
+            break
+    _msg, got = change_on(k, subshell, ident, 2, "x-c", " 2\n")
+    assert outputs_of(got, "x-c") == "row [0.   0.33 0.67] 2\n"
+    assert any(m["msg_type"] == "stream" and m["content"]["text"] == "r done\n" for m in got)
+    assert k.ok("print(np.arange(3) / 3)", "x-d").text("x-d") == "[0.   0.33 0.67]\n"
+
 
 
 def test_an_output_widgets_synced_outputs_re_run_nothing(fresh_kernel: KernelHarness) -> None:
