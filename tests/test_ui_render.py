@@ -237,3 +237,28 @@ def test_an_error_shows_its_traceback_once(page: Page, server: ServerProcess) ->
     assert syntax.inner_text().count("SyntaxError") == 1, syntax.inner_text()
     assert not re.search(r"\d{6,}\.py", syntax.inner_text()), syntax.inner_text()
     shot(page, "render-errors")
+
+
+def test_terminal_escapes_other_than_colours_never_show_as_text(
+        page: Page, server: ServerProcess) -> None:
+    """Escape sequences the page does not draw (erase line, cursor moves and hiding, as
+    progress bars and `!pip install` print them) are dropped wherever they are, as in
+    JupyterLab, not only after the last colour: no "[2K" or "[?25l" in the text."""
+    path = "render-escapes.ipynb"
+    status, model = rest(server, "POST", "/api/notebooks", {"path": path})
+    assert status == 201
+    text = ("\x1b[?25l\x1b[2K\x1b[32mgreen\x1b[0m plain\n"
+            "\x1b[1A\x1b[31mred\x1b[0m\x1b[K end\n")
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"id": "esc0", "cell_type": "code", "metadata": {}, "source": "pass",
+         "execution_count": 1, "outputs": [
+             {"output_type": "stream", "name": "stdout", "text": text}]}]}
+    status, _ = rest(server, "PUT", f"/api/notebooks/{path}",
+                     {"notebook": notebook, "version": model["version"]})
+    assert status == 200
+    open_notebook(page, server, path)
+    stream = output(page, 0).locator("pre.rk-stream")
+    expect(stream).to_contain_text("green", timeout=WAIT)
+    shown = stream.evaluate("pre => pre.textContent")
+    assert shown == "green plain\nred end\n", repr(shown)
+    expect(stream.locator("span", has_text="green")).to_have_count(1)

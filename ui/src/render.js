@@ -60,6 +60,9 @@ export function appendAnsi(parent, text) {
   let style = {};
   let last = 0;
   const push = (chunk) => {
+    // Sequences other than colours (erase line, cursor moves) are not drawn: dropped
+    // from every chunk, not only from the text after the last colour.
+    chunk = stripAnsi(chunk);
     if (!chunk) return;
     const keys = Object.keys(style);
     if (!keys.length) { parent.append(document.createTextNode(chunk)); return; }
@@ -100,7 +103,7 @@ export function appendAnsi(parent, text) {
       }
     }
   }
-  push(text.slice(last).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ""));
+  push(text.slice(last));
 }
 
 export function stripAnsi(text) {
