@@ -301,3 +301,73 @@ def test_widgets_of_a_restarted_kernel_say_they_are_inactive(page: Page,
     page.keyboard.press("Control+Enter")
     expect(cell(page, 0).locator(".rk-widget")).not_to_have_class(re.compile("rk-widget-dead"),
                                                                    timeout=WAIT)
+
+
+def saved_widget_notebook(state: dict, views: list[str]) -> dict:
+    """A notebook file as someone else saved it: widget state in its metadata and,
+    in one cell's outputs, views of those widgets (no kernel of this server has them)."""
+    outputs = [{"output_type": "display_data", "metadata": {}, "data": {
+        "text/plain": "widget", "application/vnd.jupyter.widget-view+json": {
+            "model_id": model_id, "version_major": 2, "version_minor": 0}}}
+        for model_id in views]
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"widgets": {
+        "application/vnd.jupyter.widget-state+json": {
+            "version_major": 2, "version_minor": 0, "state": state}}},
+        "cells": [{"id": "xss0", "cell_type": "code", "metadata": {}, "source": "w",
+                   "outputs": outputs, "execution_count": 1}]}
+
+
+def test_saved_widget_state_from_a_file_runs_no_script(page: Page,
+                                                        server: ServerProcess) -> None:
+    """A notebook file from someone else must not put its own HTML in the page when
+    opened: the HTML of widgets drawn from its saved state (an HTML widget's value, an
+    HTML description, an Output widget's outputs) is sanitised as any other HTML output
+    (no handlers, no <style> restyling the page, no form posting elsewhere, nothing laid
+    over the page). The page's CSP already stops the handlers from running."""
+    evil = ("<b>bold</b><img src=x onerror=\"document.body.dataset.pwned='{}'\">"
+            "<style>body {{ display: none }}</style>"
+            "<form action='https://example.invalid/'><input name=token></form>"
+            "<div class=over style='position: fixed; inset: 0'>over</div>")
+    layout = {"model_module": "@jupyter-widgets/base", "model_module_version": "2.0.0",
+              "model_name": "LayoutModel", "state": {}}
+    controls = {"model_module": "@jupyter-widgets/controls",
+                "model_module_version": "2.0.0"}
+    output_widget = {"model_module": "@jupyter-widgets/output",
+                     "model_module_version": "1.0.0", "model_name": "OutputModel"}
+    state = {
+        "lay": layout,
+        "html": {**controls, "model_name": "HTMLModel", "state": {
+            "value": evil.format("html"), "layout": "IPY_MODEL_lay"}},
+        "math": {**controls, "model_name": "HTMLMathModel", "state": {
+            "value": evil.format("math"), "layout": "IPY_MODEL_lay"}},
+        "desc": {**controls, "model_name": "IntSliderModel", "state": {
+            "value": 3, "description": evil.format("desc"),
+            "description_allow_html": True, "layout": "IPY_MODEL_lay"}},
+        "out": {**output_widget, "state": {"layout": "IPY_MODEL_lay", "outputs": [
+            {"output_type": "display_data", "metadata": {},
+             "data": {"text/html": evil.format("out")}},
+            {"output_type": "display_data", "metadata": {},
+             "data": {"text/markdown": "> quoted\n\n" + evil.format("md")}}]}},
+    }
+    path = "xsswidgets.ipynb"
+    status, model = rest(server, "POST", "/api/notebooks", {"path": path})
+    assert status == 201
+    notebook = saved_widget_notebook(state, ["html", "math", "desc", "out"])
+    status, _ = rest(server, "PUT", f"/api/notebooks/{path}",
+                     {"notebook": notebook, "version": model["version"]})
+    assert status == 200
+    open_notebook(page, server, path)
+    views = output(page, 0).locator(".rk-widget-dead")
+    expect(views).to_have_count(4, timeout=WAIT)
+    # Each is drawn, its harmless HTML kept ...
+    expect(output(page, 0).locator(".widget-html b, .widget-htmlmath b")).to_have_count(
+        2, timeout=WAIT)
+    expect(output(page, 0).locator(".widget-output b")).to_have_count(2, timeout=WAIT)
+    expect(output(page, 0).locator(".widget-output blockquote")).to_have_text("quoted")
+    expect(output(page, 0).locator(".widget-slider")).to_be_visible(timeout=WAIT)
+    page.wait_for_timeout(500)
+    # ... and no handler of the file ran.
+    assert page.evaluate("document.body.dataset.pwned || ''") == ""
+    for selector in ("[onerror]", "style", "form", "[style*=fixed]"):
+        assert output(page, 0).locator(selector).count() == 0, selector
+    expect(page.locator("body")).to_be_visible()

@@ -273,6 +273,11 @@ export function sanitizeHtml(html) {
   return document.importNode(frag, true);
 }
 
+/** Sanitised HTML as a string (HTML a widget's saved state sets as innerHTML). */
+export function sanitizeHtmlString(html) {
+  return purify().sanitize(String(html), BASE);
+}
+
 // ---- KaTeX, loaded on first use ----------------------------------------------------
 let mathModule = null;
 let mathLoading = null;

@@ -8,6 +8,7 @@
 // next changes is sent once it is idle.
 import { decodeBuffers, encodeBuffers } from "./buffers.js";
 import { newId } from "./kernel.js";
+import { renderMarkdown, sanitizeHtmlString } from "./markdown.js";
 import { el } from "./render.js";
 import { S } from "./store.js";
 
@@ -152,6 +153,36 @@ const host = {
   },
 };
 
+// HTML in a saved state is the file's, not a kernel's: the HTML and HTMLMath widgets'
+// values and an Output widget's outputs (which its manager renders as trusted) are
+// sanitised as the page's own HTML outputs are (Markdown becomes its sanitised HTML),
+// and scripts dropped.
+const HTML_VALUE_MODELS = new Set(["HTMLModel", "HTMLMathModel"]);
+
+function sanitizedSaved(widget) {
+  const state = widget.state && typeof widget.state === "object" ? { ...widget.state } : widget.state;
+  if (!state || typeof state !== "object") return widget;
+  if (HTML_VALUE_MODELS.has(widget.model_name) && typeof state.value === "string") {
+    state.value = sanitizeHtmlString(state.value);
+  }
+  if (Array.isArray(state.outputs)) {
+    state.outputs = state.outputs.map((output) => {
+      if (!output || typeof output !== "object" || !output.data || typeof output.data !== "object") return output;
+      const data = {};
+      for (const [mime, value] of Object.entries(output.data)) {
+        const text = Array.isArray(value) ? value.join("") : value;
+        if (/javascript|ecmascript/i.test(mime)) continue;
+        if (mime === "text/html" && typeof text === "string") data[mime] = sanitizeHtmlString(text);
+        else if (mime === "text/markdown" && typeof text === "string") {
+          if (!("text/html" in output.data)) data["text/html"] = renderMarkdown(text);
+        } else data[mime] = value;
+      }
+      return { ...output, data };
+    });
+  }
+  return { ...widget, state };
+}
+
 function savedState() {
   const saved = S.meta && S.meta.widgets && S.meta.widgets[STATE_MIME];
   return saved && typeof saved.state === "object" ? saved.state : {};
@@ -173,7 +204,8 @@ function manager() {
         }
       }
       const missing = Object.fromEntries(Object.entries(savedState())
-        .filter(([id, w]) => !m.has_model(id) && w && w.model_module !== "anywidget"));
+        .filter(([id, w]) => !m.has_model(id) && w && w.model_module !== "anywidget")
+        .map(([id, w]) => [id, sanitizedSaved(w)]));
       if (Object.keys(missing).length) {
         try { await m.set_state({ version_major: 2, version_minor: 0, state: missing }); } catch (error) {
           console.warn("widgets: saved state", error);
