@@ -1930,3 +1930,29 @@ def test_download_upload_and_shut_down_from_the_pages(page: Page, server: Server
     expect(row.locator(".running")).to_have_count(0, timeout=WAIT)
     status, kernels = rest(server, "GET", "/api/kernels")
     assert status == 200 and not [k for k in kernels if k["notebook"] == "dl_nb.ipynb"]
+
+
+def test_a_rerun_keeps_its_output_until_the_next_after_clear_output_wait(
+        page: Page, server: ServerProcess) -> None:
+    """``clear_output(wait=True)`` keeps what the cell shows until its next output, in a
+    cascade's re-run too (which starts with a clear_output of its own): a status line
+    printed before it stays on screen while the cell works, as in JupyterLab."""
+    open_code_notebook(page, server, "clearwait.ipynb", [
+        "v = 1",
+        "from IPython.display import clear_output\nimport time\n"
+        "print('working on', v, flush=True)\nclear_output(wait=True)\n"
+        "time.sleep(3)\nprint('done with', v)",
+    ])
+    cell(page, 0).locator(".cm-content, .rk-code-view").first.click()
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    out = output(page, 1)
+    expect(out).to_have_text("done with 1\n", timeout=WAIT)
+    replace_source(page, 0, "v = 2")
+    page.keyboard.press("Control+Enter")
+    expect(out).to_have_text("working on 2\n", timeout=WAIT)
+    expect(badge(page, 1)).to_contain_text("running", timeout=WAIT)
+    page.wait_for_timeout(1000)  # the cell sleeps: its status line stays
+    expect(badge(page, 1)).to_contain_text("running")
+    assert out.inner_text() == "working on 2\n", repr(out.inner_text())
+    expect(out).to_have_text("done with 2\n", timeout=WAIT)

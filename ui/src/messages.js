@@ -104,6 +104,9 @@ function applyDeferredClear(cell) {
 }
 
 export function addOutput(cell, output) {
+  // A deferred clear is done with its cell's next output: a clear_output(wait=True)
+  // after it waits for the output after that, not for the deferred clear's timer.
+  deferredClears.delete(cell);
   if (cell.pendingClear) { cell.outputs = []; cell.pendingClear = false; }
   appendOutput(cell.outputs, output);
   queueRender(cell);
