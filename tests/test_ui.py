@@ -1956,3 +1956,31 @@ def test_a_rerun_keeps_its_output_until_the_next_after_clear_output_wait(
     expect(badge(page, 1)).to_contain_text("running")
     assert out.inner_text() == "working on 2\n", repr(out.inner_text())
     expect(out).to_have_text("done with 2\n", timeout=WAIT)
+
+
+def test_a_cell_another_tab_added_and_ran_shows_its_state_here(
+        page: Page, browser: Browser, server: ServerProcess) -> None:
+    """A cell that another tab inserted and ran reaches this page with that tab's save:
+    it shows the state the kernel gave it (here: error), not a blank badge until its
+    next change."""
+    path = "tabs-newcell.ipynb"
+    open_code_notebook(page, server, path, ["x = 1"])
+    cell(page, 0).locator(".cm-content, .rk-code-view").first.click()
+    page.keyboard.press("Control+Enter")
+    expect(badge(page, 0)).to_contain_text("ok", timeout=WAIT)
+    page.keyboard.press("Escape")
+    wait_saved(page)
+    with second_page(browser, server, path) as other:
+        cell(other, 0).locator(".cm-content, .rk-code-view").first.click()
+        other.keyboard.press("Escape")
+        other.keyboard.press("b")
+        other.keyboard.press("Enter")
+        other.keyboard.type("x / 0")
+        other.keyboard.press("Control+Enter")
+        expect(badge(other, 1)).to_contain_text("error", timeout=WAIT)
+        other.keyboard.press("Control+s")
+        wait_saved(other)
+        expect(page.locator(".rk-cell")).to_have_count(2, timeout=WAIT)
+        expect(output(page, 1)).to_contain_text("ZeroDivisionError", timeout=WAIT)
+        expect(badge(page, 1)).to_contain_text("error", timeout=WAIT)
+        expect(badge(page, 0)).to_contain_text("ok")

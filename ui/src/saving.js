@@ -1,5 +1,5 @@
 // Saving and loading the notebook, autosave, conflicts with other tabs and programs.
-import { joinSrc, makeCell, mountCells, notebookOrder, outputsHidden, renderOutputs, updateCellChrome } from "./cells.js";
+import { joinSrc, makeCell, markEdited, mountCells, notebookOrder, outputsHidden, renderOutputs, setState, updateCellChrome } from "./cells.js";
 import { selectCell } from "./edits.js";
 import { replaceGoneKernel } from "./lifecycle.js";
 import { $, S, api, nbUrl, pref, setBanner, toast } from "./store.js";
@@ -190,7 +190,7 @@ export function loadModel(model, keepLive) {
       updateCellChrome(existing);
       next.push(existing);
     } else {
-      next.push(makeCell(raw));
+      next.push(withKernelState(makeCell(raw)));
     }
   }
   for (const [id, cell] of old) if (!next.includes(cell)) { cell.editor.destroy(); void id; }
@@ -208,6 +208,21 @@ export function loadModel(model, keepLive) {
     S.version = model.version;
   }
   updateSaveState();
+}
+
+/** A cell new to the page that the kernel already knows (another tab inserted and ran
+ * it, or the page's cells were loaded anew): the state the kernel gave it, which the
+ * comm said while the page did not have the cell. */
+function withKernelState(cell) {
+  const record = cell.type === "code" ? S.ks.cells.get(cell.id) : null;
+  if (!record) return cell;
+  cell.runs = record.runs;
+  if (record.status !== "idle") {
+    setState(cell, record.status, { duration: record.durationMs, error: record.error,
+      skippedBecause: record.skippedBecause });
+  }
+  markEdited(cell);
+  return cell;
 }
 
 /** Whether the page's cells are the ones of the file it last loaded or saved, in that
