@@ -1984,3 +1984,27 @@ def test_a_cell_another_tab_added_and_ran_shows_its_state_here(
         expect(output(page, 1)).to_contain_text("ZeroDivisionError", timeout=WAIT)
         expect(badge(page, 1)).to_contain_text("error", timeout=WAIT)
         expect(badge(page, 0)).to_contain_text("ok")
+
+
+def test_escape_closes_the_completion_list_and_keeps_editing(page: Page,
+                                                             server: ServerProcess) -> None:
+    """As in JupyterLab, Escape with the completion list open closes the list only: the
+    cell stays in edit mode, so the next keys are text, not notebook commands (a typed
+    "x" would cut the cell, "d", "d" delete it)."""
+    new_notebook(page, server)
+    type_cells(page, ["escape_target_value = 1"])
+    editor = cell(page, 0).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("escape_tar")
+    page.keyboard.press("Tab")
+    option = page.locator(".cm-tooltip-autocomplete li", has_text="escape_target_value")
+    expect(option).to_be_visible(timeout=WAIT)
+    page.keyboard.press("Escape")
+    expect(option).to_have_count(0)
+    page.keyboard.type("x")
+    expect(page.locator(".rk-cell")).to_have_count(2)
+    expect(editor).to_have_text(re.compile(r"escape_target_value = 1\s*escape_tarx\s*$"))
+    page.keyboard.press("Escape")  # with no list open, Escape leaves edit mode
+    expect(cell(page, 0)).to_be_focused()

@@ -255,7 +255,16 @@ export function createEditor(parent, text, cellType, hooks) {
       { key: "Shift-Enter", run: () => { hooks.onRun(true); return true; } },
       { key: "Alt-Enter", run: () => { hooks.onRun("insert"); return true; } },
       { key: "Mod-Enter", run: () => { hooks.onRun(false); return true; } },
-      { key: "Escape", run: () => { hooks.onEscape(); return true; } },
+      // With the completion list open, Escape closes it (its own keymap), as in
+      // JupyterLab: the cell stays in edit mode.
+      {
+        key: "Escape",
+        run: (v) => {
+          if (completionStatus(v.state) !== null) return false;
+          hooks.onEscape();
+          return true;
+        },
+      },
       // JupyterLab's: the arrow keys go on to the cell above (below) from the first
       // (last) line, unless the completion list is open.
       { key: "ArrowUp", run: (v) => leave(v, -1) },
