@@ -2008,3 +2008,22 @@ def test_escape_closes_the_completion_list_and_keeps_editing(page: Page,
     expect(editor).to_have_text(re.compile(r"escape_target_value = 1\s*escape_tarx\s*$"))
     page.keyboard.press("Escape")  # with no list open, Escape leaves edit mode
     expect(cell(page, 0)).to_be_focused()
+
+
+def test_load_magic_puts_the_file_in_the_cell(page: Page, server: ServerProcess) -> None:
+    """``%load`` (IPython's ``set_next_input`` payload, replace=True) replaces the cell's
+    text with the file's, as in JupyterLab; ``set_next_input(text)`` without replace puts
+    the text in a new cell below. Nothing of it runs."""
+    (server.root / "loadme.py").write_text("loaded_value = 42\n")
+    open_code_notebook(page, server, "loadmagic.ipynb", [
+        "%load loadme.py", "get_ipython().set_next_input('made_below = 1')"])
+    cell(page, 0).locator(".cm-content, .rk-code-view").first.click()
+    page.keyboard.press("Control+Enter")
+    editor = cell(page, 0).locator(".cm-content")
+    expect(editor).to_contain_text("loaded_value = 42", timeout=WAIT)
+    expect(editor).to_contain_text("%load loadme.py")
+    cell(page, 1).locator(".cm-content, .rk-code-view").first.click()
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".rk-cell")).to_have_count(3, timeout=WAIT)
+    expect(cell(page, 2).locator(".cm-content")).to_have_text("made_below = 1")
+    expect(badge(page, 2)).to_have_text("")

@@ -1,9 +1,9 @@
 // The kernel's messages: outputs routed to their cells, cascades, the cell states of the
 // 'reactive' comm (through cellstate.js), catching up after a disconnection, inspection.
 import { encodePath } from "./api.js";
-import { deferDraws, drawGraphPanel, drawSoon, joinSrc, markEdited, queueRender, setMark, setState, updateCellChrome } from "./cells.js";
+import { deferDraws, drawGraphPanel, drawSoon, joinSrc, makeCell, markEdited, mountCells, queueRender, setMark, setState, updateCellChrome } from "./cells.js";
 import { COMM_TARGET, applyKernelMessage, cellsThatRan } from "./cellstate.js";
-import { highlightRelations } from "./edits.js";
+import { highlightRelations, markDirty } from "./edits.js";
 import { newId } from "./kernel.js";
 import { kernelBack, onKernelRestarted, reconcile, setKernelState } from "./lifecycle.js";
 import { el, renderOutput } from "./render.js";
@@ -308,6 +308,11 @@ function onExecuteReply(msg, cell) {
     // shows it under the cell (its ANSI colours as in a stream).
     const text = item && item.source === "page" && item.data && item.data["text/plain"];
     if (cell && typeof text === "string") addOutput(cell, { output_type: "stream", name: "stdout", text });
+    // `%load`, set_next_input(): the text replaces the cell's (replace) or goes in a new
+    // cell below, not run, as in JupyterLab.
+    if (cell && item && item.source === "set_next_input" && typeof item.text === "string") {
+      setNextInput(cell, item.text, !!item.replace);
+    }
   }
   if (cell && content.execution_count != null && cell.type === "code") {
     cell.execution_count = content.execution_count;
@@ -328,6 +333,23 @@ function onExecuteReply(msg, cell) {
       duration: cell.st.startedAt ? performance.now() - cell.st.startedAt : null });
   }
   if (reactive && reactive.interrupted) toast("Interrupted: the rest of the cascade was skipped.", "info");
+}
+
+function setNextInput(cell, text, replace) {
+  const i = S.cells.indexOf(cell);
+  if (i < 0) return;
+  if (!replace) {
+    // (The selection and the focus stay where the user is.)
+    S.cells.splice(i + 1, 0, makeCell({ cell_type: "code", source: text, id: newId().slice(0, 12) }));
+    mountCells();
+    markDirty();
+    return;
+  }
+  cell.editor.setText(text);
+  cell.source = text;
+  markDirty();
+  updateCellChrome(cell);
+  markEdited(cell);
 }
 
 // ---- the kernel's cell states ----------------------------------------------------------------------
