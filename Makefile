@@ -81,7 +81,8 @@ typecheck: $(STAMP)
 		reactive_kernel/state.py reactive_kernel/values.py reactive_kernel/calls.py reactive_kernel/findings.py \
 		reactive_kernel/settings.py reactive_kernel/files.py reactive_kernel/views.py \
 		reactive_kernel/sql/cells.py reactive_kernel/_compat/__init__.py \
-		reactive_kernel/_compat/history.py reactive_kernel/widgets.py server/notebooks.py
+		reactive_kernel/_compat/history.py reactive_kernel/_compat/fdoutput.py \
+		reactive_kernel/widgets.py server/notebooks.py
 
 pytest: $(STAMP) ui system-deps
 	$(VENV)/bin/python -m pytest

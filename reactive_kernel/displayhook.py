@@ -19,6 +19,8 @@ from ipykernel import zmqshell
 from ipykernel.displayhook import ZMQShellDisplayHook
 from traitlets import Type
 
+from ._compat import fdoutput
+
 
 class ReactiveDisplayHook(ZMQShellDisplayHook):
     """ipykernel's display hook, with the ``;`` of the cell being re-run."""
@@ -32,6 +34,11 @@ class ReactiveDisplayHook(ZMQShellDisplayHook):
         super().write_output_prompt()
         if self.uncounted and self.msg:
             self.msg["content"]["execution_count"] = None
+
+    def finish_displayhook(self) -> None:
+        # The text child processes of the cell wrote comes before its result.
+        fdoutput.settle()
+        super().finish_displayhook()
 
     def quiet(self) -> bool:
         if self.source is not None:

@@ -23,6 +23,7 @@ from ipykernel.ipkernel import IPythonKernel
 from traitlets import Bool, CaselessStrEnum, Float, Int, Type, observe
 
 from . import __version__, _compat
+from ._compat import fdoutput
 from ._compat.compiling import CachingCompilerProxy
 from ._compat.history import HistoryWriter
 from .analysis import MagicNames
@@ -107,6 +108,7 @@ class ReactiveKernel(IPythonKernel):
         self._history: HistoryWriter | None = None
         self._compile_cache: CachingCompilerProxy | None = None
         self._fast = _compat.install(self, self.fast_paths, self.history_write_interval)
+        fdoutput.install()
         self.reruns = Reruns(self)
         from .sql.magics import SqlMagics
 
@@ -445,6 +447,7 @@ class ReactiveKernel(IPythonKernel):
                         cell_meta=cell_meta, cell_id=cell,
                     )
                 )
+                fdoutput.settle()  # before the next cell runs
                 state = self.runner.state(cell)
                 state.execution_count = trigger_reply.get("execution_count")
                 self.runner.touch(cell)
@@ -625,7 +628,9 @@ class ReactiveKernel(IPythonKernel):
         # The request's own parent is restored once, after the cascade.
         self._switch_parent(context)
         self._publish_output(cell, context["header"], "clear_output", {"wait": False})
-        return await self.reruns.run(cell, code, self.runner.state(cell).execution_count)
+        outcome = await self.reruns.run(cell, code, self.runner.state(cell).execution_count)
+        fdoutput.settle()  # what its child processes wrote is its own
+        return outcome
 
     def _announce_skipped(self, report: CascadeReport) -> None:
         """Replace a skipped cell's old output by the reason it did not run,

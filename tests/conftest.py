@@ -86,9 +86,9 @@ class KernelHarness:
 
     _ids = itertools.count()
 
-    def __init__(self, kernel_name: str) -> None:
+    def __init__(self, kernel_name: str, env: dict[str, str] | None = None) -> None:
         self.km = KernelManager(kernel_name=kernel_name)
-        self.km.start_kernel()
+        self.km.start_kernel(**({"env": env} if env is not None else {}))
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import queue
 import re
 import threading
@@ -1762,3 +1763,34 @@ def test_a_name_bound_outside_the_cells_is_seen_above_a_star_import_rebinding_it
         assert k.ok("print(pi)", "o-a").text("o-a") == "3\n"
     finally:
         k.close()
+
+
+def test_what_a_child_process_writes_reaches_its_own_cell_before_its_result() -> None:
+    """``os.system(...)`` writes to the kernel's file descriptors, which ipykernel
+    reads on a thread of its own: in a cascade, where the next cell starts at once
+    (here one that holds the interpreter for a while), the text must still be the
+    cell's own and come before its result, as in stock.  (ipykernel reads them only
+    outside pytest: the kernel is started as a user's would be.)"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    kernel = KernelHarness("reactive", env=env)
+    try:
+        a, b, c = ids("a", "b", "c")
+        kernel.ok("sp_x = 1", a)
+        # More than a pipe holds: the child ends with text still in the pipe.
+        command = "f'yes out-{sp_x} 2>/dev/null | head -c 200000; echo err-{sp_x} >&2'"
+        first = kernel.ok(f"import os\nos.system({command})", b)
+        assert first.text(b).endswith("\n0\n")
+        kernel.ok("sp_y = sum(range(4_000_000)) + sp_x\nsp_y", c)
+        for n in (2, 3):
+            edit = kernel.ok(f"sp_x = {n}", a)
+            assert edit.reactive["ran"] == [a, b, c]
+            outs = [m for m in edit.outputs(b) if m["msg_type"] != "clear_output"]
+            out = "".join(m["content"]["text"] for m in outs
+                          if m["msg_type"] == "stream" and m["content"]["name"] == "stdout")
+            err = "".join(m["content"]["text"] for m in outs
+                          if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+            assert out == (f"out-{n}\n" * 40_000)[:200_000] and err == f"err-{n}\n"
+            assert outs[-1]["msg_type"] == "execute_result", [m["msg_type"] for m in outs]
+            assert edit.text(c) == f"{sum(range(4_000_000)) + n}\n"
+    finally:
+        kernel.close()

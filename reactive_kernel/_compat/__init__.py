@@ -45,7 +45,11 @@ the requests queued before the open are done.
 One library's private attribute is used too, for correctness rather than speed:
 pandas < 3's reference from a selection to the frame it came from, dropped when
 no name holds that frame (:mod:`.pandas`), so a value the kernel keeps does not
-make pandas warn where stock would not; it does nothing on pandas 3.
+make pandas warn where stock would not; it does nothing on pandas 3.  And
+ipykernel's own: the pipes its threads read file descriptors 1 and 2 from
+(:mod:`.fdoutput`), so the text a cell's child processes wrote is the cell's
+even when the next cell of a cascade starts at once; without them that text
+may show in the next cell, as before.
 """
 
 from __future__ import annotations
