@@ -130,6 +130,7 @@ class ReactiveNotebook {
     VIEWS.set(panel.context.model, views);
     panel.disposed.connect(() => {
       this.disposed = true;
+      window.clearTimeout(this.orderTimer);
       this.disconnect();
       views.delete(this);
       if (!views.size) VIEWS.delete(panel.context.model);
@@ -210,6 +211,7 @@ class ReactiveNotebook {
   // goes back into the kernel's graph where it now is, and runs again if it had run,
   // so the cells that read it stop showing the NameError its removal gave them.
   private sendOrder(force: boolean): void {
+    if (this.disposed) return; // (a timer left by a notebook closed within 50 ms)
     const order = this.codeCells().map((c) => c.model.id);
     const present = new Set(order);
     // JupyterLab keeps a deleted cell's id in `deletedCells` for its next run, and keeps it
@@ -580,6 +582,8 @@ class ReactiveNotebook {
     const content = msg.content as JSONObject;
     const starts = type === "execute_input" || (type === "clear_output" && !content.wait);
     if (starts) { this.started.add(cellId); this.missed.delete(cellId); }
+    // Its outputs go (whoever asked for the run): the places of displays in it too.
+    if (starts || type === "clear_output") this.forgetDisplays(cellId);
     if (this.ownedByAView(cellId, (msg.parent_header as JSONObject).msg_id)) return;
     const code = cell as CodeCell;
     // A re-run of a cell whose own request is still to run (JupyterLab's Run All sends

@@ -110,7 +110,13 @@ async function recreate() {
 /** Save the page to the file. ``force``: the file's version to save over (a conflict
  * the user settled); ``recreate``: write a file that was deleted. */
 export async function save(opts = {}) {
-  if (S.saving) { S.saveAgain = true; return; }
+  if (S.saving) {
+    // Asked for again: once the save in flight is done. A save the user settled
+    // (overwrite, recreate) keeps what it was asked for.
+    S.saveAgain = true;
+    if (opts.force || opts.recreate) S.saveAgainOpts = opts;
+    return;
+  }
   S.saving = true;
   updateSaveState();
   const version = opts.recreate ? null : opts.force || S.version;
@@ -147,7 +153,13 @@ export async function save(opts = {}) {
   } finally {
     S.saving = false;
     updateSaveState();
-    if (S.saveAgain) { S.saveAgain = false; if (S.dirty && !S.conflict && !S.gone) save(); }
+    if (S.saveAgain) {
+      const again = S.saveAgainOpts;
+      S.saveAgain = false;
+      S.saveAgainOpts = null;
+      if (again) save(again);
+      else if (S.dirty && !S.conflict && !S.gone) save();
+    }
   }
 }
 

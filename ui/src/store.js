@@ -61,6 +61,8 @@ export const S = {
   sawSnapshot: false,  // the kernel's first state comm snapshot since the page loaded
   dirty: false,
   saving: false,
+  saveAgain: false,     // saved again once the save in flight is done...
+  saveAgainOpts: null,  // ...with what the user settled then ({force} or {recreate})
   lastSaved: null,
   conflict: null,  // the file's version when a save was refused: the user chooses
   gone: false,     // the file was deleted: saving writes it anew once the user asks
