@@ -12,8 +12,10 @@ values it read last time is left as it is.
 
 from __future__ import annotations
 
+import ast
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,36 @@ from .values import ABSENT, PASS, immutable, is_a
 if TYPE_CHECKING:
     from .runner import Runner
 
+
+
+def star_imported(code: str, namespace: Mapping[str, object]) -> dict[str, object]:
+    """The names ``code``'s star imports (``from math import *``) bound that
+    hold their module's object now."""
+    if "import *" not in code:
+        return {}
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return {}
+    found: dict[str, object] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or node.level or node.module is None \
+                or not any(alias.name == "*" for alias in node.names):
+            continue
+        module = sys.modules.get(node.module)
+        if module is None:
+            continue
+        try:
+            exported = getattr(module, "__all__", None)
+            names = [n for n in exported if isinstance(n, str)] if exported is not None \
+                else [n for n in vars(module) if not n.startswith("_")]
+            for name in names:
+                value = namespace.get(name, ABSENT)
+                if value is not ABSENT and value is getattr(module, name, ABSENT):
+                    found[name] = value
+        except Exception:  # a module answering attribute lookups its own way
+            continue
+    return found
 
 class Stop(Exception):
     """An interrupt ended the cascade."""
@@ -284,6 +316,12 @@ class Cascade:
             rebound = {n: v for n, v in namespace.items()
                        if not is_private(n) and n not in defs
                        and unseen.get(n, ABSENT) is not v}
+            # A star import binds what its module gives even where a cell above
+            # gave the same objects (``from math import *`` twice): the names are
+            # its too, and stay if the one above goes.
+            for n, v in star_imported(code, namespace).items():
+                if n not in defs and not is_private(n):
+                    rebound.setdefault(n, v)
             self._observed(cell, rebound, unobserved, unseen)
         elif unobserved:
             self._observed(cell, {}, unobserved, {})

@@ -58,8 +58,11 @@ class RunFindings:
         ) if "numpy" in sys.modules else None
         # The state the notebook's own functions it reads keep (a counter in a
         # closure, a mutable default argument): a call changes it unseen.
+        # (Also one it reads and then binds anew: ``res = addto(0)`` above a new
+        # ``def addto``, which changed the one above it before it went.)
+        node = runner.graph.cell(cell)
         self.functions = {
-            n: (value, state) for n in candidates
+            n: (value, state) for n in candidates | (node.refs & node.declared_defs)
             if is_a(value := namespace.get(n), types.FunctionType)
             and value.__globals__ is namespace and (state := function_state(value)) is not None}
 
@@ -97,14 +100,17 @@ class RunFindings:
         if ok:
             changed = self.contents.changed(namespace) if self.contents is not None \
                 else frozenset()
+            # (Also a function the cell then rebinds, ``res = addto(0)`` above a new
+            # ``def addto``: the one above it was changed before it went.)
             changed |= {n for n, (value, state) in self.functions.items()
-                        if namespace.get(n) is value and _differs(function_state(value), state)}
+                        if _differs(function_state(value), state)}
             readers |= runner.changed_unseen(cell, code, changed)
             if self.given:
                 readers |= runner.viewed(cell, code, self.given)
-            if runner.changes(cell):
-                written = self.watch.written() if self.watch is not None else []
-                readers |= runner.aliased(cell, code, written)
+        if runner.changes(cell) and (ok or cell in runner.graph):
+            # (Failing too: what it changed before the error is changed.)
+            written = self.watch.written() if self.watch is not None else []
+            readers |= runner.aliased(cell, code, written, self.given)
         # (A cell that starts or stops setting a module's globals: the readers
         # below it see another state of the module.)
         forced = runner.set_modules(cell, code) if cell in runner.graph else frozenset()

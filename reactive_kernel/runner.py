@@ -412,9 +412,13 @@ class Runner:
             reads = hidden - analysis.refs
             analysis = replace(analysis, defs=analysis.defs | hidden,
                                refs=analysis.refs | reads, weak=analysis.weak | reads)
-        aliases = (frozenset(self._aliases.get(cell, {}))
-                   | self._module_sets.get(cell, frozenset())
-                   | self._unseen_changes.get(cell, frozenset())) - analysis.defs
+        # (A change found of a name it reads and then binds anew stays one, as
+        # ``lst.append(1)`` above ``lst = [0]``: ``res = addto(0)`` above a new
+        # ``def addto``.)
+        aliases = ((frozenset(self._aliases.get(cell, {}))
+                    | self._module_sets.get(cell, frozenset())
+                    | self._unseen_changes.get(cell, frozenset())) - analysis.defs) \
+            | (self._unseen_changes.get(cell, frozenset()) & analysis.defs & analysis.refs)
         if aliases:
             analysis = _changing(analysis, aliases)
         views = self._views.get(cell, frozenset()) & analysis.defs & analysis.refs
@@ -860,8 +864,8 @@ class Runner:
         :meth:`aliased`): what a run of it changes itself."""
         return self._inplace.get(cell, frozenset()) - self._aliases.get(cell, {}).keys()
 
-    def aliased(self, cell: CellId, code: str,
-                written: Sequence[object] = ()) -> frozenset[CellId]:
+    def aliased(self, cell: CellId, code: str, written: Sequence[object] = (),
+                given: Mapping[str, object] | None = None) -> frozenset[CellId]:
         """After ``cell`` ran: the other names (bound by a cell above it) holding an
         object it changed in place (``b = a`` above ``b[0] = 9``, ``data = df``
         above ``data.dropna(inplace=True)``), or holding it as an item of a list,
@@ -872,7 +876,9 @@ class Runner:
         are changed in place too, as a run from the top changes them:
         the cells below reading ``a`` re-run when the cell does, and a re-run of
         it first re-makes ``a``.  Found again after each run.  Returns the cells
-        whose reads now bind to it."""
+        whose reads now bind to it.  ``given``: the values of the names it binds,
+        before the run (one it changed in place and then bound anew, ``lst.append(1)``
+        above ``lst = [5]`` in it, changed the object it was given)."""
         known = self._aliases.get(cell, {})
         try:
             analysis = self.analyse(code)
@@ -886,6 +892,10 @@ class Runner:
             if value is not ABSENT and not is_a(value, types.ModuleType) \
                     and not immutable(value):
                 changed[id(value)] = value
+            before = given.get(name, ABSENT) if given else ABSENT
+            if before is not ABSENT and before is not value \
+                    and not is_a(before, types.ModuleType) and not immutable(before):
+                changed[id(before)] = before
         if analysis.attribute_calls or analysis.passed:
             # An object the notebook's own methods changed through an attribute
             # (``box.corner.translate(30, 20)``): the names holding it change too.

@@ -162,6 +162,23 @@ FOUND = [
     # A broken cell that binds ``d`` itself before changing it kept the ``d`` above.
     (1 << 30, ["a = 0", "b = a + 0", "d = {'k': a}\na = 0", "d = {'k': a}\nd['k'] = d['k'] + 0"],
      [Edit("break", 3), Edit("edit", 2, code="a = 0")]),
+    # A call changing a function's own state (its default list, which ``res`` is) in a
+    # cell that then defines the function anew was not a change of the one above: with
+    # that cell edited away, ``res`` kept both calls' items.
+    (1 << 30, ["def addto(x, acc2=[]):\n    acc2.append(x)\n    return acc2", "res = addto(0)",
+               "res = addto(0)\ndef addto(x, acc2=[]):\n    acc2.append(x)\n    return acc2",
+               "print(res)"],
+     [Edit("edit", 2, code="a = 0")]),
+    # A cell changing a list in place and then binding the name anew: another name for
+    # the list (``e = lst`` above) was not found changed, and read the list as it was.
+    (1 << 30, ["lst = [0]", "e = lst", "lst.append(1)\nlst = [5]", "print(e)"], []),
+    # A star import below another of the same module bound the same objects: taken as
+    # binding nothing, so deleting the first took ``pow`` away (the builtin was read).
+    (1 << 30, ["from math import *", "from math import *", "print('pow', pow(2, 3))"],
+     [Edit("delete", 0)]),
+    # A cell that changed a dict in place and then failed: another name for it
+    # (``e2 = d`` above) was not found changed, and read the dict as it was.
+    (1 << 30, ["a = 0", "d = {'k': a}", "e2 = d", "del d['k']\n1 / 0", "print(e2)"], []),
 ]
 
 
