@@ -399,7 +399,9 @@ class Runner:
             analysis = self._own_calls_known(analysis)
         if analysis.handed:
             analysis = self._handed_known(analysis)
-        analysis = self._read_changes_known(analysis, analysis.refs - analysis.defs)
+        # (A name it reads from above and then binds anew too: ``list(it)`` above
+        # ``it = gen()`` in it consumed the iterator above.)
+        analysis = self._read_changes_known(analysis, analysis.refs)
         magic = unread_cell_magic(code, self._cell_magics)
         if magic:
             analysis = self._magic_line_known(analysis, magic)

@@ -179,6 +179,11 @@ FOUND = [
     # A cell that changed a dict in place and then failed: another name for it
     # (``e2 = d`` above) was not found changed, and read the dict as it was.
     (1 << 30, ["a = 0", "d = {'k': a}", "e2 = d", "del d['k']\n1 / 0", "print(e2)"], []),
+    # A cell consuming an iterator from above and then binding the name anew was not a
+    # change of it: re-run (its function edited), it read the consumed iterator.
+    (1 << 30, ["it = map(str, range(2))", "def gen():\n    yield 0",
+               "print('rest', list(it))\nit = gen()"],
+     [Edit("edit", 1, code="def gen():\n    yield 1")]),
 ]
 
 
