@@ -52,7 +52,7 @@ class RunFindings:
         changing = runner.own_changes(cell)
         self.watch = Watch.before(namespace.get(n) for n in changing) if changing else None
         # The data of what it reads: a library's method may change it unseen.
-        candidates = runner.unseen_candidates(cell)
+        candidates = self.candidates = runner.unseen_candidates(cell)
         self.contents = Contents.before(
             (n, namespace[n]) for n in candidates if n in namespace
         ) if "numpy" in sys.modules else None
@@ -104,6 +104,7 @@ class RunFindings:
             # ``def addto``: the one above it was changed before it went.)
             changed |= {n for n, (value, state) in self.functions.items()
                         if _differs(function_state(value), state)}
+            changed |= self._own_calls_now(runner, code)
             readers |= runner.changed_unseen(cell, code, changed)
             if self.given:
                 readers |= runner.viewed(cell, code, self.given)
@@ -115,6 +116,22 @@ class RunFindings:
         # below it see another state of the module.)
         forced = runner.set_modules(cell, code) if cell in runner.graph else frozenset()
         return frozenset(readers), forced
+
+
+    def _own_calls_now(self, runner: Runner, code: str) -> frozenset[str]:
+        """The names it reads that its calls of the notebook's own functions
+        change in place, judged by the functions as its run left them: one it
+        defines itself before the call (``def grow(v, x): ...`` then ``grow2(lst,
+        0)``, ``grow2`` giving ``v`` on to ``grow``) was not there to look at when
+        it was registered."""
+        try:
+            analysis = runner.analyse(code)
+        except SyntaxError:
+            return frozenset()
+        if not (analysis.attribute_calls or analysis.passed):
+            return frozenset()
+        return runner.own_calls.changed(analysis.attribute_calls, analysis.passed) \
+            & self.candidates
 
 
 #: Items past which a function's state is taken by identity alone.

@@ -184,6 +184,12 @@ FOUND = [
     (1 << 30, ["it = map(str, range(2))", "def gen():\n    yield 0",
                "print('rest', list(it))\nit = gen()"],
      [Edit("edit", 1, code="def gen():\n    yield 1")]),
+    # A function giving what it is given on to one the calling cell defines itself first:
+    # not there to look at when the cell was registered, so the call was no change of
+    # ``lst``, and the cell edited away left ``lst`` changed.
+    (0, ["def grow2(v, x):\n    grow(v, x + 1)", "lst = [0]",
+         "def grow(v, x):\n    v.append(x)\ngrow2(lst, 0)", "print('lst', lst)"],
+     [Edit("edit", 2, code="a = 0")]),
 ]
 
 
