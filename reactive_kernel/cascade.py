@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 
 
 
-def star_imported(code: str, namespace: Mapping[str, object]) -> dict[str, object]:
+def star_imported(code: str, namespace: Mapping[str, object],
+                  before: int | None = None) -> dict[str, object]:
     """The names ``code``'s star imports (``from math import *``) bound that
-    hold their module's object now."""
+    hold their module's object now (``before``: only those of statements
+    ending above that line, at the top level)."""
     if "import *" not in code:
         return {}
     try:
@@ -44,7 +46,9 @@ def star_imported(code: str, namespace: Mapping[str, object]) -> dict[str, objec
     except SyntaxError:
         return {}
     found: dict[str, object] = {}
-    for node in ast.walk(tree):
+    nodes = ast.walk(tree) if before is None else (
+        node for node in tree.body if (node.end_lineno or before) < before)
+    for node in nodes:
         if not isinstance(node, ast.ImportFrom) or node.level or node.module is None \
                 or not any(alias.name == "*" for alias in node.names):
             continue
@@ -318,8 +322,12 @@ class Cascade:
                        and unseen.get(n, ABSENT) is not v}
             # A star import binds what its module gives even where a cell above
             # gave the same objects (``from math import *`` twice): the names are
-            # its too, and stay if the one above goes.
-            for n, v in star_imported(code, namespace).items():
+            # its too, and stay if the one above goes.  (A failed run's only if
+            # it ran before the statement that failed.)
+            failed = outcome.failed_at
+            starred = star_imported(code, namespace) if outcome.status == "ok" \
+                else star_imported(code, namespace, before=failed[0]) if failed else {}
+            for n, v in starred.items():
                 if n not in defs and not is_private(n):
                     rebound.setdefault(n, v)
             self._observed(cell, rebound, unobserved, unseen)

@@ -176,6 +176,12 @@ FOUND = [
     # binding nothing, so deleting the first took ``pow`` away (the builtin was read).
     (1 << 30, ["from math import *", "from math import *", "print('pow', pow(2, 3))"],
      [Edit("delete", 0)]),
+    # ... but not one that failed before its star import ran.
+    (0, ["from math import *", "from math import *", "print('pow', pow(2, 3))"],
+     [Edit("fail", 1, 1), Edit("delete", 0)]),
+    # ... and one that failed after it.
+    (0, ["from math import *", "from math import *\na = 0", "print('pow', pow(2, 3))"],
+     [Edit("fail", 1, 0), Edit("edit", 0, code="a = 0")]),
     # A cell that changed a dict in place and then failed: another name for it
     # (``e2 = d`` above) was not found changed, and read the dict as it was.
     (1 << 30, ["a = 0", "d = {'k': a}", "e2 = d", "del d['k']\n1 / 0", "print(e2)"], []),
