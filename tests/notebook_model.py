@@ -7,8 +7,13 @@ place (``lst += [b]``, ``d['k'] = ...``, ``lst.append(b)``, ``d.pop('k')``,
 through a function: ``put(a)``, ``push(a)``, ``grow(lst, a)`` changing what it
 is given, through a method of the notebook's own class: ``acc.bump(a)``,
 ``acc.give(lst)``, through a function giving it on: ``grow2(lst, a)``, through
-another name: ``e = lst`` then ``e.append(a)``), read
-globals through functions defined elsewhere, and print what they see.
+another name: ``e = lst`` then ``e.append(a)``, or a container holding it:
+``pair[0].append(1)``), change a function's own state by calling it (a
+``nonlocal`` counter, a default list, a ``global`` counter), draw from
+iterators and generators across cells, shadow ``pow`` by a star import,
+delete names and items on some paths, change NumPy arrays through views and
+DataFrames in place, read globals through functions defined elsewhere, and
+print what they see.
 Every generated cell reads only names it or a cell above may define, so a
 notebook is *well formed* (runs top to bottom) unless an edit moved or
 deleted the definer above a reader; tests compare only well-formed notebooks.
@@ -32,6 +37,12 @@ _ACC = ("class Acc:\n    def __init__(self, v):\n        self.v = [v]\n"
         "    def bump(self, x):\n        self.v.append(x)\n"
         "    def give(self, out):\n        out.append(len(self.v))\n"
         "    def __repr__(self):\n        return f'Acc({{self.v}})'")
+
+_MAKE = ("def make():\n    cnt = {n}\n    def inc():\n        nonlocal cnt\n        cnt += 1\n"
+         "        return cnt\n    return inc")
+_ADDTO = "def addto(x, acc2=[]):\n    acc2.append(x)\n    return acc2"
+_CNT = ("class Cnt:\n    total = {n}\n    def hit(self):\n        Cnt.total += 1\n"
+        "    def __repr__(self):\n        return f'Cnt({{Cnt.total}})'")
 
 #: Statements, each with the names it needs defined above it.
 STATEMENTS: list[tuple[str, frozenset[str]]] = [
@@ -116,13 +127,74 @@ STATEMENTS: list[tuple[str, frozenset[str]]] = [
     ("acc.bump(a + {n})", frozenset({"acc", "a"})),
     ("acc.give(lst)", frozenset({"acc", "lst"})),
     ("print('acc', acc)", frozenset({"acc"})),
+    # A function's own state changed by its calls: a closure rebound by ``nonlocal``,
+    # a mutable default argument (which ``res`` is), a global counter.
+    (_MAKE, frozenset()),
+    ("inc = make()", frozenset({"make"})),
+    ("print('inc', inc())", frozenset({"inc"})),
+    (_ADDTO, frozenset()),
+    ("print('addto', addto(a + {n}))", frozenset({"addto", "a"})),
+    ("res = addto({n})", frozenset({"addto"})),
+    ("print('res', res)", frozenset({"res"})),
+    ("cnt = {n}", frozenset()),
+    ("def tick():\n    global cnt\n    cnt += 1\n    return cnt", frozenset()),
+    ("print('tick', tick())", frozenset({"tick", "cnt"})),
+    # Iterators and generators drawn from across cells.
+    ("it = iter(lst)", frozenset({"lst"})),
+    ("print('next', next(it, None))", frozenset({"it"})),
+    ("def gen():\n    yield a\n    yield a + {n}", frozenset()),
+    ("it = gen()", frozenset({"gen"})),
+    ("it = map(str, range({n}))", frozenset()),
+    ("print('rest', list(it))", frozenset({"it"})),
+    # A star import shadowing a builtin, and a cell shadowing it again.
+    ("from math import *", frozenset()),
+    ("print('pow', pow(2, {n}))", frozenset()),
+    ("pow = lambda *v: {n}", frozenset()),
+    ("del pow", frozenset({"pow"})),
+    # Objects shared by containers and names, changed through them; a class
+    # attribute changed by a method.
+    ("pair = [lst, d]", frozenset({"lst", "d"})),
+    ("pair[0].append({n})", frozenset({"pair"})),
+    ("pair[1]['q'] = {n}", frozenset({"pair"})),
+    ("print('pair', pair)", frozenset({"pair"})),
+    ("ac = acc", frozenset({"acc"})),
+    ("ac.bump({n})", frozenset({"ac"})),
+    ("ac.v = [{n}]", frozenset({"ac"})),
+    (_CNT, frozenset()),
+    ("cn = Cnt()", frozenset({"Cnt"})),
+    ("cn.hit()", frozenset({"cn"})),
+    ("print('Cnt', Cnt.total)", frozenset({"Cnt"})),
+    # Deletions on some paths; names bound in ``with``, ``try``/``finally`` and
+    # ``while`` bodies; a walrus in a comprehension that may not run.
+    ("if a > 3:\n    del b", frozenset({"a", "b"})),
+    ("if lst:\n    del lst[0]", frozenset({"lst"})),
+    ("with open(__import__('os').devnull) as fh:\n    b = a + {n}", frozenset({"a"})),
+    ("try:\n    b = a + {n}\nfinally:\n    c = 0", frozenset({"a"})),
+    ("while a < {n}:\n    a += 1", frozenset({"a"})),
+    ("c = [(t := a + j) for j in range({n} % 3)]", frozenset({"a"})),
+    # NumPy views written through, arrays changed by operators and ``out=``.
+    ("import numpy as np", frozenset()),
+    ("arr = np.arange({n} % 4 + 2)", frozenset({"np"})),
+    ("v = arr[1:]", frozenset({"arr"})),
+    ("v[0] = {n}", frozenset({"v"})),
+    ("arr += 1", frozenset({"arr"})),
+    ("print('arr', arr, 'v', v)", frozenset({"arr", "v"})),
+    ("np.add(arr, {n}, out=arr)", frozenset({"arr", "np"})),
+    # A DataFrame's column set and rows dropped in place.
+    ("import pandas as pd", frozenset()),
+    ("df = pd.DataFrame({{'x': [a, None, {n}]}})", frozenset({"pd", "a"})),
+    ("df['y'] = df['x'] * 2", frozenset({"df"})),
+    ("df.dropna(inplace=True)", frozenset({"df"})),
+    ("print('df', df.to_dict())", frozenset({"df"})),
 ]
 NAMES = ("a", "b", "c", "lst", "d", "f", "g", "i", "K", "max", "h", "put", "t", "f2", "push",
          "e", "e2", "grow", "ext", "twice", "Acc", "acc",
-         "grow2")
-#: Names shown by presence only (functions and classes).
+         "grow2", "make", "inc", "addto", "res", "cnt", "tick", "it", "gen", "pow",
+         "pair", "ac", "Cnt", "cn", "fh", "np", "arr", "v", "pd", "df")
+#: Names shown by presence only (functions, classes, iterators, modules).
 OPAQUE = ("f", "g", "K", "max", "h", "put", "f2", "push", "grow", "ext", "twice", "Acc",
-          "grow2")
+          "grow2", "make", "inc", "addto", "tick", "it", "gen", "pow", "Cnt", "fh", "np",
+          "pd")
 DEFINES = {
     "a = {n}": {"a"}, "b = a + {n}": {"b"}, "a = a * 2": {"a"}, "c = a + b": {"c"},
     "lst = [a]": {"lst"}, "lst += [b]": {"lst"}, "d = {{'k': a}}": {"d"},
@@ -144,6 +216,16 @@ DEFINES = {
     "def ext(v, x):\n    v += [x]\n    v *= 1": {"ext"},
     "def twice(v):\n    v *= 2\n    return v": {"twice"},
     _ACC: {"Acc"}, "acc = Acc(a)": {"acc"}, "def grow2(v, x):\n    grow(v, x + 1)": {"grow2"},
+    _MAKE: {"make"}, "inc = make()": {"inc"}, _ADDTO: {"addto"}, "res = addto({n})": {"res"},
+    "cnt = {n}": {"cnt"}, "def tick():\n    global cnt\n    cnt += 1\n    return cnt": {"tick"},
+    "it = iter(lst)": {"it"}, "def gen():\n    yield a\n    yield a + {n}": {"gen"},
+    "it = gen()": {"it"}, "it = map(str, range({n}))": {"it"}, "pow = lambda *v: {n}": {"pow"},
+    "pair = [lst, d]": {"pair"}, "ac = acc": {"ac"}, _CNT: {"Cnt"}, "cn = Cnt()": {"cn"},
+    "with open(__import__('os').devnull) as fh:\n    b = a + {n}": {"fh", "b"},
+    "try:\n    b = a + {n}\nfinally:\n    c = 0": {"b", "c"},
+    "c = [(t := a + j) for j in range({n} % 3)]": {"c"},
+    "import numpy as np": {"np"}, "arr = np.arange({n} % 4 + 2)": {"arr"}, "v = arr[1:]": {"v"},
+    "import pandas as pd": {"pd"}, "df = pd.DataFrame({{'x': [a, None, {n}]}})": {"df"},
 }
 
 
