@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from .runner import Runner
 
 
-
 def star_imported(code: str, namespace: Mapping[str, object],
                   before: int | None = None) -> dict[str, object]:
     """The names ``code``'s star imports (``from math import *``) bound that
@@ -66,6 +65,7 @@ def star_imported(code: str, namespace: Mapping[str, object],
         except Exception:  # a module answering attribute lookups its own way
             continue
     return found
+
 
 class Stop(Exception):
     """An interrupt ended the cascade."""

@@ -117,7 +117,6 @@ class RunFindings:
         forced = runner.set_modules(cell, code) if cell in runner.graph else frozenset()
         return frozenset(readers), forced
 
-
     def _own_calls_now(self, runner: Runner, code: str) -> frozenset[str]:
         """The names it reads that its calls of the notebook's own functions
         change in place, judged by the functions as its run left them: one it
