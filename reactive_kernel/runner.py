@@ -90,6 +90,8 @@ def _code_names(code: types.CodeType) -> str:
 #: Code that may bind names the analysis cannot list (see :meth:`Runner.binds_unseen`).
 _UNSEEN = re.compile(
     r"import\s*\*|\bexec\s*\(|\bglobals\s*\(|\.(?:run_cell|ex|push)\s*\(|\buser_ns\b"
+    # SymPy's ``var('x y')`` and ``init_session()`` bind names in the caller's globals.
+    r"|(?:\b(?:sympy|sym|sp)\.|(?<![.\w]))var\s*\(|\binit_session\s*\("
     r"|%(?:run|pylab|store)\b"
     r"|run_line_magic\(\s*['\"](?:run|pylab|store)['\"]")
 
@@ -331,7 +333,7 @@ class Runner:
     def binds_unseen(self, code: str, cell: CellId | None = None) -> bool:
         """Whether ``code`` may bind names the analysis cannot list: a star
         import, ``exec``, ``globals()``, the shell's ``run_cell``, ``ex``, ``push``
-        and ``user_ns``, ``%run``, ``%pylab``,
+        and ``user_ns``, SymPy's ``var(...)`` and ``init_session()``, ``%run``, ``%pylab``,
         ``%store -r``, a cell magic the analysis does not read (the notebook's
         own ``%%expect`` running its body), in it or in a cell defining a
         function it reads (``setx()`` with ``def setx(): globals()["x"] = 2``

@@ -1490,3 +1490,25 @@ def test_more_changes_in_place_of_the_standard_library(
     report = nb.run("c2", edited)
     assert report.restored == ["c1"]
     assert eval(expected, nb.ns)
+
+
+def test_audit_25_sympy_var_binds_names_the_analysis_cannot_list() -> None:
+    """Audit 25: jckantor/CBE20255 makes its symbols with ``sym.var(['n1', 'n2'])``,
+    which binds them in the caller's globals.  Edited (``positive=True``, or
+    another list of names), the cells reading them were left as they were: they
+    showed the old symbols, or names top to bottom no longer has."""
+    for edit, names in (("sym.var(['n1', 'n2'], positive=True)", ["v"]),
+                        ("from sympy import var\nvar('n1 n2', integer=True)", ["v"])):
+        cells = {"imp": "import sympy as sym", "var": "sym.var(['n1', 'n2'])",
+                 "show": "v = (n1.is_positive, n1.is_integer, str(n1 + n2))"}
+        nb = Notebook.of(cells)
+        cells["var"] = edit
+        report = nb.run("var", edit)
+        assert report.ran == ["var", "show"], edit
+        top = _top_to_bottom(cells)
+        assert [nb.ns[n] for n in names] == [top[n] for n in names], edit
+    cells = {"imp": "import sympy as sym", "var": "sym.var(['n1', 'n2'])",
+             "show": "v = str(n1 + n2)"}
+    nb = Notebook.of(cells)
+    nb.run("var", "sym.var(['n1', 'n3'])")
+    assert "n2" not in nb.ns
