@@ -18,8 +18,10 @@ For each notebook (run in its own directory, so relative data paths work):
   cell is compared with stock ipykernel running the edited notebook top to
   bottom.
 
-It prints, per notebook, the cells that differ from stock and why, and a
-summary.  The notebooks are inputs: nothing of them is kept.
+Images are compared by a digest of their data (a plot showing something else
+differs); a plot that differs between the two stock runs is left out like any
+nondeterministic output.  It prints, per notebook, the cells that differ from
+stock and why, and a summary.  The notebooks are inputs: nothing of them is kept.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def plain_run(kernel_name: str, path: Path, cells: list[str]) -> tuple[list[str]
     kernel = Kernel(kernel_name, path.parent)
     try:
         started = time.perf_counter()
-        outputs = [render(kernel.execute(code)[1]) for code in cells]
+        outputs = [render(kernel.execute(code)[1], digests=True) for code in cells]
         return outputs, time.perf_counter() - started
     finally:
         kernel.close()
@@ -93,12 +95,12 @@ def reactive_with_ids(path: Path, cells: list[str],
             shown.take(cell, messages)
             refused += reply["content"].get("ename") == "CycleError"
         seconds = time.perf_counter() - started
-        first = shown.render(ids)
+        first = shown.render(ids, digests=True)
         after = None
         if edit is not None:
             index, code = edit
             shown.take(ids[index], kernel.execute(code, ids[index])[1])
-            after = shown.render(ids)
+            after = shown.render(ids, digests=True)
         return first, refused, seconds, after
     finally:
         kernel.close()

@@ -6,6 +6,7 @@ Shared by the tests that compare notebooks with stock ipykernel and by
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import re
 import time
@@ -26,8 +27,10 @@ def normalise(text: str) -> str:
     return _WALL.sub("<timing>", text)
 
 
-def render(messages: list[dict[str, Any]]) -> str:
-    """A cell's visible output as text: streams, results, displays, errors."""
+def render(messages: list[dict[str, Any]], digests: bool = False) -> str:
+    """A cell's visible output as text: streams, results, displays, errors.
+    An image shows as its MIME type, or with ``digests`` as its type and a digest
+    of its data (so a plot that shows something else differs)."""
     parts: list[str] = []
     streaming = False
     for m in messages:
@@ -46,11 +49,18 @@ def render(messages: list[dict[str, Any]]) -> str:
         elif kind in ("execute_result", "display_data"):
             data = content.get("data", {})
             images = sorted(k for k in data if k.startswith("image/"))
+            if digests:
+                images = [f"{k}:{_digest(data[k])}" for k in images]
             parts.append(f"<{','.join(images)}>" if images else data.get("text/plain", ""))
         elif kind == "error":
             parts.append(f"{content['ename']}: {content['evalue']}")
         streaming = False
     return normalise("\n".join(parts))
+
+
+def _digest(data: Any) -> str:
+    text = "".join(data) if isinstance(data, list) else str(data)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 class Kernel:
@@ -119,8 +129,8 @@ class Shown:
             if owner in self.messages and m["msg_type"] in self.OUTPUTS:
                 self.messages[owner].append(m)
 
-    def render(self, cells: list[str]) -> list[str]:
-        return [render(self.messages.get(c, [])) for c in cells]
+    def render(self, cells: list[str], digests: bool = False) -> list[str]:
+        return [render(self.messages.get(c, []), digests) for c in cells]
 
 
 def run_stock(kernel: Kernel, cells: list[str]) -> list[str]:
