@@ -393,17 +393,25 @@ def test_save_conflict_shows_a_banner_and_keeps_edits(page: Page, server: Server
     assert "".join(saved["cells"][0]["source"]) == "x = 'mine'"
 
 
-def test_tab_completes_and_shift_tab_inspects(page: Page, server: ServerProcess) -> None:
+def completion_list(page: Page, server: ServerProcess, name: str) -> tuple[Locator, Locator]:
+    """A new notebook whose cell defines ``name``, and the completion list opened
+    (Tab: a complete_request) on a new line of it typing the start of ``name``:
+    the editor and the list's option for ``name``."""
     new_notebook(page, server)
-    type_cells(page, ["completion_target_value = 41"])
+    type_cells(page, [f"{name} = 41"])
     editor = cell(page, 0).locator(".cm-content")
     editor.click()
     page.keyboard.press("End")
     page.keyboard.press("Enter")
-    page.keyboard.type("completion_tar")
-    page.keyboard.press("Tab")  # asks the kernel: complete_request
-    option = page.locator(".cm-tooltip-autocomplete li", has_text="completion_target_value")
+    page.keyboard.type(name[:-5])
+    page.keyboard.press("Tab")
+    option = page.locator(".cm-tooltip-autocomplete li", has_text=name)
     expect(option).to_be_visible(timeout=WAIT)
+    return editor, option
+
+
+def test_tab_completes_and_shift_tab_inspects(page: Page, server: ServerProcess) -> None:
+    editor, option = completion_list(page, server, "completion_target_value")
     # A click, not Enter: CodeMirror ignores Enter for 75 ms after the list opens
     # (interactionDelay), so an immediate Enter would insert a newline instead.
     option.click()
@@ -1991,21 +1999,12 @@ def test_escape_closes_the_completion_list_and_keeps_editing(page: Page,
     """As in JupyterLab, Escape with the completion list open closes the list only: the
     cell stays in edit mode, so the next keys are text, not notebook commands (a typed
     "x" would cut the cell, "d", "d" delete it)."""
-    new_notebook(page, server)
-    type_cells(page, ["escape_target_value = 1"])
-    editor = cell(page, 0).locator(".cm-content")
-    editor.click()
-    page.keyboard.press("End")
-    page.keyboard.press("Enter")
-    page.keyboard.type("escape_tar")
-    page.keyboard.press("Tab")
-    option = page.locator(".cm-tooltip-autocomplete li", has_text="escape_target_value")
-    expect(option).to_be_visible(timeout=WAIT)
+    editor, option = completion_list(page, server, "escape_target_value")
     page.keyboard.press("Escape")
     expect(option).to_have_count(0)
     page.keyboard.type("x")
     expect(page.locator(".rk-cell")).to_have_count(2)
-    expect(editor).to_have_text(re.compile(r"escape_target_value = 1\s*escape_tarx\s*$"))
+    expect(editor).to_have_text(re.compile(r"escape_target_value = 41\s*escape_target_x\s*$"))
     page.keyboard.press("Escape")  # with no list open, Escape leaves edit mode
     expect(cell(page, 0)).to_be_focused()
 
