@@ -9,8 +9,10 @@ the interpreter.  In stock a request's reply and the next request's round trip
 pass before another cell runs; in a cascade the next cell starts at once, and
 the text went to it, or after the cell's result.
 
-An audit hook (public: :func:`sys.addaudithook`) counts the child processes
-started; after one, or when a pipe holds text, :func:`settle` lets the reading
+The resources the ended child processes used (public:
+:func:`resource.getrusage` of ``RUSAGE_CHILDREN``, one system call) tell that
+one ended since the last look (``os.system``, ``subprocess.run``: waited for);
+after one, or when a pipe holds text, :func:`settle` lets the reading
 threads run until the pipes are empty, bounded, before the cell's result is
 shown and before the next cell runs.  Without the private attributes it does
 nothing (the text is still shown, as before, maybe in the next cell).
@@ -21,38 +23,43 @@ from __future__ import annotations
 import sys
 import time
 from array import array
-from typing import Any
 
 try:
     import fcntl
     import termios
 except ImportError:  # not on Windows: the pipes are only waited for a moment
     fcntl = termios = None  # type: ignore[assignment]
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
 
-#: The audit events of a child process starting.
-_SPAWNS = frozenset({"os.system", "subprocess.Popen", "os.posix_spawn", "os.spawn",
-                     "os.fork", "os.forkpty", "os.exec", "pty.spawn"})
 #: How long a cell's end waits at most for its children's text.
 TIMEOUT = 0.2
 
-_started = 0
-_settled = 0
-_installed = False
+#: What the ended child processes used, at the last look.
+_seen: tuple[float, ...] = ()
 
 
-def _hook(event: str, args: Any) -> None:
-    global _started
-    if event in _SPAWNS:
-        _started += 1
+def _children() -> tuple[float, ...]:
+    """What the child processes waited for used, all told (a child that ran
+    adds page faults at least).  Not an audit hook: a Python one runs for
+    every audited call (each ``id()``, ``sys._getframe()``, ``exec``) and made
+    them several times slower."""
+    if resource is None:
+        return ()
+    try:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    except (OSError, ValueError):
+        return ()
+    return (usage.ru_utime, usage.ru_stime, usage.ru_minflt, usage.ru_majflt,
+            usage.ru_nvcsw, usage.ru_nivcsw)
 
 
 def install() -> None:
-    """Count child processes from now on (an audit hook cannot be removed: once
-    per process)."""
-    global _installed
-    if not _installed:
-        _installed = True
-        sys.addaudithook(_hook)
+    """Look at what child processes used from now on."""
+    global _seen
+    _seen = _children()
 
 
 def _pipes() -> list[int]:
@@ -80,12 +87,12 @@ def _waiting(fid: int) -> int:
 def settle() -> None:
     """Wait until ipykernel's threads have taken what was written to the file
     descriptors (the pipes are empty, and the interpreter was left to those
-    threads once more to write the last of it): after a child process started,
+    threads once more to write the last of it): after a child process ended,
     at most :data:`TIMEOUT`; else only if a pipe holds text (the cell wrote to
     the descriptor itself, or a library's C code did), at most a few ms."""
-    global _settled
-    spawned = _settled != _started
-    _settled = _started
+    global _seen
+    now = _children()
+    spawned, _seen = now != _seen, now
     pipes = _pipes()
     if not pipes or not (spawned or any(_waiting(fid) for fid in pipes)):
         return
