@@ -45,7 +45,7 @@ def star_imported(code: str, namespace: Mapping[str, object],
     except SyntaxError:
         return {}
     found: dict[str, object] = {}
-    nodes = ast.walk(tree) if before is None else (
+    nodes = _surely_ran(tree.body) if before is None else (
         node for node in tree.body if (node.end_lineno or before) < before)
     for node in nodes:
         if not isinstance(node, ast.ImportFrom) or node.level or node.module is None \
@@ -64,6 +64,21 @@ def star_imported(code: str, namespace: Mapping[str, object],
                     found[name] = value
         except Exception:  # a module answering attribute lookups its own way
             continue
+    return found
+
+
+def _surely_ran(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of a run without an error that surely ran: the top level,
+    the bodies of ``with``, the first statement of a ``try`` (not a branch, a
+    loop's body or a handler: ``if flag: from numpy import *`` binds nothing
+    when ``flag`` is false)."""
+    found: list[ast.stmt] = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            found.extend(_surely_ran(node.body))
+        elif isinstance(node, ast.Try) and node.body:
+            found.extend(_surely_ran(node.body[:1]))
     return found
 
 

@@ -193,6 +193,11 @@ FOUND = [
     # A function giving what it is given on to one the calling cell defines itself first:
     # not there to look at when the cell was registered, so the call was no change of
     # ``lst``, and the cell edited away left ``lst`` changed.
+    # A star import in a branch that did not run was taken as binding its module's
+    # names: with the one above deleted, ``pow`` still read math's (review 27).
+    (0, ["from math import *", "if len('') > 0:\n    from math import *\nb = 1",
+         "print('pow', pow(2, 3))"],
+     [Edit("delete", 0)]),
     (0, ["def grow2(v, x):\n    grow(v, x + 1)", "lst = [0]",
          "def grow(v, x):\n    v.append(x)\ngrow2(lst, 0)", "print('lst', lst)"],
      [Edit("edit", 2, code="a = 0")]),
