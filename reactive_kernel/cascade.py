@@ -339,9 +339,11 @@ class Cascade:
             # gave the same objects (``from math import *`` twice): the names are
             # its too, and stay if the one above goes.  (A failed run's only if
             # it ran before the statement that failed.)
-            failed = outcome.failed_at
-            starred = star_imported(code, namespace) if outcome.status == "ok" \
-                else star_imported(code, namespace, before=failed[0]) if failed else {}
+            # (Of the code as Python: a magic line above it, ``%precision 3``, did
+            # not parse.)
+            failed, python = outcome.failed_at, runner.python(code)
+            starred = star_imported(python, namespace) if outcome.status == "ok" \
+                else star_imported(python, namespace, before=failed[0]) if failed else {}
             for n, v in starred.items():
                 if n not in defs and not is_private(n):
                     rebound.setdefault(n, v)

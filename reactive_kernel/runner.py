@@ -372,6 +372,16 @@ class Runner:
         found = bound_before(code, line, column, self._transform, self._cell_magics)
         return found or frozenset()
 
+    def python(self, code: str) -> str:
+        """``code`` as Python: IPython syntax (``%precision 3``) turned into
+        calls by the shell's input transformer, as it runs."""
+        if self._transform is None:
+            return code
+        try:
+            return self._transform(code)
+        except Exception:  # a transformer failing on odd input: as it is
+            return code
+
     def parses(self, code: str) -> bool:
         try:
             self.analyse(code)

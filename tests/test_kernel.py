@@ -1813,3 +1813,19 @@ def test_builtin_calls_an_audit_event_raises_cost_what_they_cost_in_stock(
         "_ratio = min(_loop(id) / _loop(abs) for _ in range(3))", cell)
     ratio = float(kernel.value("_ratio"))
     assert ratio < 2.5, ratio
+
+
+def test_a_star_import_below_a_magic_line_binds_its_modules_names(
+        kernel: KernelHarness) -> None:
+    """``%precision 3`` above ``from math import *`` in a cell below another star
+    import of math: the names are that cell's too (the code is read as Python,
+    as it runs), so with the cell above removed, ``pow`` is still math's, as top
+    to bottom (the review of 2026-12-06: the cell did not parse, was taken as
+    binding nothing, and ``pow`` went back to the builtin)."""
+    a, b, c = ids("a", "b", "c")
+    graph_request(kernel, order=[a, b, c])
+    kernel.ok("from math import *", a)
+    kernel.ok("%precision 3\nfrom math import *", b)
+    assert kernel.ok("print('pow', pow(2, 3))", c).text(c) == "pow 8.0\n"
+    graph_request(kernel, remove=[a])
+    assert kernel.ok("print('pow', pow(2, 3))", c).text(c) == "pow 8.0\n"
