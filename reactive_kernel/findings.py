@@ -61,8 +61,9 @@ class RunFindings:
         # (Also one it reads and then binds anew: ``res = addto(0)`` above a new
         # ``def addto``, which changed the one above it before it went.)
         node = runner.graph.cell(cell)
+        self.rebinds = node.refs & node.declared_defs
         self.functions = {
-            n: (value, state) for n in candidates | (node.refs & node.declared_defs)
+            n: (value, state) for n in candidates | self.rebinds
             if is_a(value := namespace.get(n), types.FunctionType)
             and value.__globals__ is namespace and (state := function_state(value)) is not None}
 
@@ -129,8 +130,10 @@ class RunFindings:
             return frozenset()
         if not (analysis.attribute_calls or analysis.passed):
             return frozenset()
+        # (Also one it reads and then binds anew: ``grow2(lst, 0)`` above ``lst =
+        # lst + [9]`` changed the list above before it went.)
         return runner.own_calls.changed(analysis.attribute_calls, analysis.passed) \
-            & self.candidates
+            & (self.candidates | self.rebinds)
 
 
 #: Items past which a function's state is taken by identity alone.

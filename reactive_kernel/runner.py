@@ -636,7 +636,7 @@ class Runner:
         and module functions change in place (``spectrum.scale(2)``), judged by
         what the objects are now (see :mod:`.owncalls`)."""
         changed = self.own_calls.changed(analysis.attribute_calls, analysis.passed) \
-            - analysis.defs
+            - (analysis.defs - analysis.refs)
         if not changed:
             return analysis
         return replace(_changing(analysis, changed), shows_only=False, binds_only=False,

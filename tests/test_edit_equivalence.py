@@ -193,6 +193,16 @@ FOUND = [
     # A function giving what it is given on to one the calling cell defines itself first:
     # not there to look at when the cell was registered, so the call was no change of
     # ``lst``, and the cell edited away left ``lst`` changed.
+    # A call of the notebook's own function changing a list in a cell that then binds
+    # the name anew (``lst = lst + [9]``) was no change of the list above: with that cell
+    # edited away, ``lst`` kept the item (review 27), the function defined above ...
+    (1 << 30, ["lst = [0]", "def grow(v, x):\n    v.append(x)", "def grow2(v):\n    grow(v, 1)",
+               "grow2(lst)\nlst = lst + [9]", "print(lst)"],
+     [Edit("edit", 0, code="lst = [3]"), Edit("edit", 3, code="a = 0")]),
+    # ... or in the cell itself, before the call.
+    (1 << 30, ["lst = [0]", "def grow2(v):\n    grow(v, 1)",
+               "def grow(v, x):\n    v.append(x)\ngrow2(lst)\nlst = lst + [9]", "print(lst)"],
+     [Edit("edit", 0, code="lst = [3]"), Edit("edit", 2, code="a = 0")]),
     # A star import in a branch that did not run was taken as binding its module's
     # names: with the one above deleted, ``pow`` still read math's (review 27).
     (0, ["from math import *", "if len('') > 0:\n    from math import *\nb = 1",
