@@ -1816,12 +1816,14 @@ def test_builtin_calls_an_audit_event_raises_cost_what_they_cost_in_stock(
 
 
 def test_a_star_import_below_a_magic_line_binds_its_modules_names(
-        kernel: KernelHarness) -> None:
+        fresh_kernel: KernelHarness) -> None:
     """``%precision 3`` above ``from math import *`` in a cell below another star
     import of math: the names are that cell's too (the code is read as Python,
     as it runs), so with the cell above removed, ``pow`` is still math's, as top
     to bottom (the review of 2026-12-06: the cell did not parse, was taken as
-    binding nothing, and ``pow`` went back to the builtin)."""
+    binding nothing, and ``pow`` went back to the builtin).  A kernel of its own:
+    the setting and math's names would stay in a shared one."""
+    kernel = fresh_kernel
     a, b, c = ids("a", "b", "c")
     graph_request(kernel, order=[a, b, c])
     kernel.ok("from math import *", a)
