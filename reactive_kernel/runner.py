@@ -1069,6 +1069,7 @@ class Runner:
         """``cell``, running, drew a matplotlib figure (see :meth:`showed`)."""
         if cell in self.graph:
             self._figured.add(cell)
+            self.settings.drew(cell)
 
     def showed_float(self, cell: CellId) -> None:
         """``cell``, running, showed a float through IPython's plain-text

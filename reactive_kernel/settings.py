@@ -544,6 +544,26 @@ def default_settings() -> list[Setting]:
 FIGURES = "<figures>"
 _PLOTTING = frozenset({"matplotlib", "seaborn"})
 
+_INLINE = "matplotlib_inline.backend_inline"
+
+
+def _open_figures() -> frozenset[int]:
+    """The open matplotlib figures (their managers' ids)."""
+    helpers = sys.modules.get("matplotlib._pylab_helpers")
+    try:
+        return frozenset(id(m) for m in helpers.Gcf.get_all_fig_managers())  # type: ignore[union-attr]
+    except Exception:
+        return frozenset()
+
+
+def _interactive() -> bool | None:
+    """``rcParams['interactive']`` (None: matplotlib not loaded)."""
+    params = getattr(sys.modules.get("matplotlib"), "rcParams", None)
+    return bool(dict.get(params, "interactive", False)) if isinstance(params, dict) else None
+
+
+_MATPLOTLIB_MAGIC = re.compile(r"^\s*%(matplotlib|pylab)\b", re.MULTILINE)
+
 #: Code that may set a setting itself (see :meth:`Settings._load_time`).
 _SETTERS = re.compile(
     r"rcParams|\brc\(|\.use\(|\bset_\w*\(|\.set\(|%precision|%cd\b|chdir|%config|%matplotlib"
@@ -580,6 +600,12 @@ class Settings:
         #: seaborn's settings, the inline backend's formats), seen or not, loading
         #: the library or not: definers of :data:`FIGURES`.
         self.figure_setters: set[CellId] = set()
+        #: Cells whose latest run started the inline backend or would have, top
+        #: to bottom: drew a figure, ran ``%matplotlib`` or turned ``interactive``
+        #: on (see :meth:`_inline_started`).
+        self.inline_starts: set[CellId] = set()
+        self._interactive: bool | None = None
+        self._figures: frozenset[int] = frozenset()
         self._count = len(sys.modules)
 
     def own_module(self, module: str) -> bool:
@@ -596,6 +622,7 @@ class Settings:
         """``cell`` is about to run; with ``place``, at its position: the settings
         become what the cells above it leave."""
         self._count = len(sys.modules)
+        self.inline_starts.discard(cell)
         for name, setting in self.settings.items():
             if name not in self.current:
                 state = setting.read()  # loaded since: as no cell changed it
@@ -604,6 +631,9 @@ class Settings:
                     self.current[name] = state
         if place and cell in self.graph:
             self._apply(self.graph.position(cell))
+            self._show_figures(cell, below=False)
+        self._interactive = _interactive()
+        self._figures = _open_figures()
 
     def after(self, cell: CellId | None, code: str, reach: str | None = None) -> frozenset[str]:
         """``cell`` ran ``code`` (None: no cell of the graph): note what it changed.
@@ -613,6 +643,8 @@ class Settings:
         touched: set[str] = set()
         figures = False
         reach = code if reach is None else reach
+        if cell is not None and cell in self.graph:
+            self._inline_started(cell, code)
         for name, setting in self.settings.items():
             if setting.gate is not None and setting.gate.search(reach) is None:
                 continue  # taken as unchanged
@@ -682,6 +714,47 @@ class Settings:
             if other is not None and other is not state and _changes(other, state):
                 packages |= self.settings[name].packages
         return frozenset(packages)
+
+    def drew(self, cell: CellId) -> None:
+        """``cell``, running, has figures open with the inline backend: if one
+        is new (not one left open by a cell before), it drew it."""
+        if _open_figures() - self._figures:
+            self.inline_starts.add(cell)
+
+    def _inline_started(self, cell: CellId, code: str) -> None:
+        """``cell`` ran: note whether it started the inline backend (turned
+        ``interactive`` on, or ran ``%matplotlib``), and see
+        that it leaves figures shown if it ran above the start (see
+        :meth:`_show_figures`)."""
+        if (self._interactive is False and _interactive()) or _MATPLOTLIB_MAGIC.search(code):
+            self.inline_starts.add(cell)
+        self._show_figures(cell, below=True)
+
+    def _show_figures(self, cell: CellId, below: bool) -> None:
+        """The inline backend turns ``rcParams['interactive']`` on when it starts
+        (at the notebook's first figure, or ``%matplotlib``) and shows figures
+        only with it on.  A cell above where it starts that turns it off
+        (``plt.rcParams.update(plt.rcParamsDefault)``, seaborn's ``reset_orig()``)
+        runs, top to bottom, before the start, which turns it on again: the
+        figures are shown.  A cell re-run after the start, above it or the
+        start itself (``below``: only above it), gets it on, as the start
+        would, not off as a reset below it left it.  (Below the start, a reset
+        turns it off, as in stock: the figures below are not shown.)"""
+        matplotlib = sys.modules.get("matplotlib")
+        params = getattr(matplotlib, "rcParams", None)
+        if not isinstance(params, dict) or _INLINE not in sys.modules \
+                or "inline" not in str(dict.get(params, "backend", "")) \
+                or dict.get(params, "interactive", True):
+            return
+        at = self.graph.position(cell)
+        if any(c in self.graph and (self.graph.position(c) <= at if below
+                                    else self.graph.position(c) < at)
+               for c in self.inline_starts):
+            return
+        try:
+            matplotlib.interactive(True)  # type: ignore[union-attr]
+        except Exception:
+            pass
 
     def _load_time(self, cell: CellId, code: str, changed: dict[str, State],
                    ) -> dict[str, State]:

@@ -915,3 +915,43 @@ def test_a_setting_in_a_module_loaded_again_from_its_rewritten_file_is_undone(
     undone = kernel.ok("pass", c[4])
     assert undone.text(c[5]) == "z\n"
     kernel.ok("pass", c[0])
+
+
+def test_a_reset_of_all_rc_params_above_the_first_plot_leaves_the_plots_shown(
+        fresh_kernel: KernelHarness) -> None:
+    """``plt.rcParams.update(plt.rcParamsDefault)`` or seaborn's ``reset_orig()``
+    set ``interactive`` off too.  Top to bottom, above the first figure, that
+    changes nothing: the inline backend starts at the first figure and turns it
+    on; so an edit making the cell above the plots such a reset re-runs them
+    showing their figures, not nothing (audit 26).  Below a figure, it turns
+    the inline backend's showing off, in stock as here."""
+    k, c = fresh_kernel, ids("1", "2", "3", "4", "5")
+    k.ok("import matplotlib.pyplot as plt", c[0])
+    k.ok("ar_n = 1", c[1])
+    assert mimes(k.ok("plt.plot([1, ar_n]);", c[2]), c[2]) == ["image/png"]
+    edit = k.ok("ar_n = 2\nplt.rcParams.update(plt.rcParamsDefault)", c[1])
+    assert edit.reactive["ran"] == [c[1], c[2]]
+    assert mimes(edit, c[2]) == ["image/png"]
+    assert k.value("plt.get_fignums()") == "[]"
+    # Below the first figure it is stock's: the figures below are not shown.
+    k.ok("plt.rcParams.update(plt.rcParamsDefault)", c[3])
+    assert mimes(k.ok("plt.plot([2, 1]);", c[4]), c[4]) == []
+
+
+def test_a_plot_above_a_reset_of_all_rc_params_is_shown_when_re_run(
+        fresh_kernel: KernelHarness) -> None:
+    """``saved = plt.rcParams.copy()`` before the first figure keeps ``interactive``
+    off; ``plt.rcParams.update(saved)`` below a plot turns it off, hiding the
+    plots below it, in stock too.  The first plot, re-run for an edited style
+    above it, is drawn with it on, as top to bottom (the backend starting
+    there turns it on), not hidden by what the cell below left."""
+    k, c = fresh_kernel, ids("1", "2", "3", "4")
+    k.ok("import matplotlib.pyplot as plt\nsaved = plt.rcParams.copy()", c[0])
+    k.ok("plt.style.use('ggplot')", c[1])
+    assert mimes(k.ok("plt.plot([1, 2]);", c[2]), c[2]) == ["image/png"]
+    k.ok("plt.rcParams.update(saved)\nrs_off = not plt.isinteractive()", c[3])
+    assert k.value("rs_off") == "True"
+    edit = k.ok("plt.style.use('bmh')", c[1])
+    assert c[2] in edit.reactive["ran"]
+    assert mimes(edit, c[2]) == ["image/png"]
+    assert k.value("plt.get_fignums()") == "[]"
