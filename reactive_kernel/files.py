@@ -19,7 +19,8 @@ from above only: a cell above the writer reads the file as it was before.  A
 file, like a database table, holds one version: the last writer's.  A module the
 notebook writes (``%%writefile helper.py``) is read by the cells importing it
 (:func:`imports`: ``import helper``, ``from helper import f``, and a
-``%%writefile`` of a script importing it); the kernel imports it anew when such a
+``%%writefile`` of a script importing it) and by the cells reloading it
+(:func:`reloads`: ``importlib.reload(helper)``); the kernel imports it anew when such a
 cell runs again (see :meth:`.runner.Runner.fresh_imports`), as a run from the top
 would load the file as it then is.
 """
@@ -163,6 +164,29 @@ def imports(code: str, transform: Callable[[str], str] | None = None) -> frozens
             found.update(alias.name.partition(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             found.add(node.module.partition(".")[0])
+    return frozenset(found)
+
+
+def reloads(code: str, transform: Callable[[str], str] | None = None) -> frozenset[str]:
+    """The modules ``code`` reloads by name (``importlib.reload(helper)``,
+    ``reload(helper)``, ``imp.reload(helper)``): such a cell loads the module's
+    file again, as it then is."""
+    if "reload" not in code:
+        return frozenset()
+    try:
+        tree = ast.parse(transform(code) if transform is not None else code)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and (
+                (isinstance(node.func, ast.Name) and node.func.id == "reload")
+                or (isinstance(node.func, ast.Attribute) and node.func.attr == "reload")):
+            target = node.args[0]
+            while isinstance(target, ast.Attribute):
+                target = target.value
+            if isinstance(target, ast.Name):
+                found.add(target.id)
     return frozenset(found)
 
 

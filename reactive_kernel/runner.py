@@ -505,6 +505,11 @@ class Runner:
         if imported:
             # ``import helper`` below ``%%writefile helper.py``: it loads that file.
             reads |= {files.pseudo_name(modules[m]) for m in imported}
+        if modules:
+            # ``importlib.reload(helper)``: it loads the file again, as it then is
+            # (in the module it is given: not one to import anew).
+            reads |= {files.pseudo_name(modules[m])
+                      for m in files.reloads(code, self._transform) & modules.keys()}
         for path in {files.path_of(name) for name in reads} - own.keys():
             if files.module_of(path) is not None:
                 # ``%run script.py``: what the script imports of the notebook's

@@ -416,6 +416,37 @@ def test_a_module_the_notebook_writes_is_imported_anew_when_its_file_changes(
     kernel.ok("pass", c[0])
 
 
+def test_a_cell_reloading_a_module_the_notebook_writes_reads_its_file(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """``importlib.reload(helper)`` below ``%%writefile helper.py`` loads the
+    file again: an edit of the writer above it re-runs it, and a re-run for an
+    edit of a writer further up reloads the file of the nearest writer above,
+    as a run from the top (it read no file: it kept showing the old code, or
+    reloaded the upper writer's file)."""
+    c = ids("0", "1", "2", "3", "4")
+    kernel.ok(f"import os\nos.chdir({str(tmp_path)!r})", c[0])
+    kernel.ok("%%writefile rl_helper.py\ndef f():\n    return 1", c[1])
+    kernel.ok("import rl_helper", c[2])
+    kernel.ok("%%writefile rl_helper.py\ndef f():\n    return 2", c[3])
+    reload = "import importlib\nimportlib.reload(rl_helper)\nprint('reload', rl_helper.f())"
+    assert kernel.ok(reload, c[4]).text(c[4]) == "reload 2\n"
+    edit = kernel.ok("%%writefile rl_helper.py\ndef f():\n    return 3", c[3])
+    assert edit.text(c[4]) == "reload 3\n"
+    edit = kernel.ok("%%writefile rl_helper.py\ndef f():\n    return 5", c[1])
+    assert c[4] in edit.reactive["ran"]
+    assert edit.text(c[4]) == "reload 3\n"
+    kernel.ok("pass", c[0])
+
+
+def test_the_modules_a_cell_reloads() -> None:
+    from reactive_kernel.files import reloads
+
+    assert reloads("import importlib\nimportlib.reload(helper)") == {"helper"}
+    assert reloads("from importlib import reload\nreload(pkg.sub)") == {"pkg"}
+    assert reloads("x = 'reload(helper)'") == frozenset()
+    assert reloads("reload()") == frozenset()
+
+
 def test_the_modules_a_cell_imports() -> None:
     from reactive_kernel.files import imports, module_of
 
