@@ -450,6 +450,14 @@ class Runner:
                                refs=analysis.refs | {CWD}, weak=analysis.weak | {CWD})
         if analysis.imported:
             analysis = self._settings_through_imports(cell, analysis)
+            if CWD not in analysis.refs and "os" in files.imports(code, self._transform) \
+                    and (self.graph.definer_above(cell, CWD) if cell in self.graph
+                         else self.graph.definers(CWD)):
+                # ``import os`` below ``%cd sub`` (with no cell above binding ``os``
+                # for the setting to change): the working directory it may read
+                # (``os.getcwd()``) is the one the ``%cd`` cells above leave.
+                analysis = replace(analysis, refs=analysis.refs | {CWD},
+                                   weak=analysis.weak | {CWD})
         written = self._written.get(cell)
         analysis, refresh = self._files(cell, code, analysis)
         try:

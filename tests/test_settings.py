@@ -202,6 +202,30 @@ def test_a_relative_cd_below_an_edited_cd_lands_where_top_to_bottom_does(
     assert kernel.value(where) == home
 
 
+def test_a_cell_importing_os_itself_follows_an_edited_cd_above(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """``import os; print(os.getcwd())`` below ``%cd`` cells, with no cell
+    above binding ``os``: taking out or editing a ``%cd`` above re-runs it, and
+    it shows where a run from the top is (it read no setting: it kept showing
+    the directory of its first run)."""
+    (tmp_path / "sub").mkdir()
+    c = ids("0", "1", "2")
+    where = "__import__('os').getcwd()"
+    home = kernel.value(where)
+    kernel.ok(f"%cd {tmp_path}/sub", c[0])
+    kernel.ok(f"%cd {tmp_path}", c[1])
+    show = "import os as cw_os\nprint('cwd', cw_os.getcwd())"
+    assert kernel.ok(show, c[2]).text(c[2]) == f"cwd {tmp_path}\n"
+    edit = kernel.ok("pass", c[1])
+    assert c[2] in edit.reactive["ran"]
+    assert edit.text(c[2]) == f"cwd {tmp_path / 'sub'}\n"
+    edit = kernel.ok(f"%cd {tmp_path}", c[0])
+    assert edit.text(c[2]) == f"cwd {tmp_path}\n"
+    kernel.ok("pass", c[2])
+    kernel.ok("pass", c[0])
+    assert kernel.value(where) == home
+
+
 def test_display_options_below_do_not_reach_a_re_run_cell_above(
         kernel: KernelHarness) -> None:
     c = ids("1", "2", "3", "4")
