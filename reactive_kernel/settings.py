@@ -4,8 +4,8 @@ A cell may change state no name holds: the working directory (``os.chdir``,
 ``%cd``), matplotlib's ``rcParams`` (``plt.style.use``, ``sns.set_theme()``,
 ``plt.rcParams[...] = ...``), the inline backend's figure formats (``%config
 InlineBackend.figure_format = 'svg'``), seaborn's objects theme, numpy's print
-options, pandas' display options, IPython's ``%precision`` and the globals of the
-notebook's own modules (:class:`LocalModules`).  Run top to
+options, pandas' display options, IPython's ``%precision``, the ``warnings``
+filters and the globals of the notebook's own modules (:class:`LocalModules`).  Run top to
 bottom, a cell sees the settings the cells above it left; re-run in a cascade,
 it would see what the cells below left.
 
@@ -532,10 +532,30 @@ class LocalModules(Setting):
                          if key in before and before[key] is not value)
 
 
+class WarningFilters(Setting):
+    """The ``warnings`` module's filters (``warnings.simplefilter('ignore')``,
+    ``filterwarnings(...)``, ``resetwarnings()``): taken out of its cell, a
+    filter is undone, as a run from the top would not set it."""
+
+    name = "warnings"
+    packages = frozenset({"warnings"})
+
+    def read(self) -> State | None:
+        return {"filters": tuple(warnings.filters)}
+
+    def write(self, changes: State, target: State) -> None:
+        filters = target.get("filters")
+        if isinstance(filters, tuple):
+            warnings.filters[:] = list(filters)  # type: ignore[index]
+            mutated = getattr(warnings, "_filters_mutated", None)
+            if mutated is not None:  # (the "once"/"default" records start again)
+                mutated()
+
+
 def default_settings() -> list[Setting]:
     # (``%precision`` before numpy's options: IPython sets numpy's precision with it.)
     return [WorkingDirectory(), Precision(), NumpyPrinting(), MatplotlibRc(), InlineFigures(),
-            SeabornObjects(), PandasDisplay(), LocalModules()]
+            SeabornObjects(), PandasDisplay(), LocalModules(), WarningFilters()]
 
 
 #: A pseudo-name for how figures are drawn: defined by the cells changing

@@ -254,6 +254,26 @@ def test_a_warning_filter_edited_above_reruns_the_cells_that_warned(
                   "warnings.simplefilter('ignore', ImportWarning, append=True)", c[3])
 
 
+def test_a_warning_filter_taken_out_above_is_undone(kernel: KernelHarness) -> None:
+    """``warnings.simplefilter('ignore')`` taken out of its cell (or the cell
+    edited to another filter) is undone, as a run from the top would not set
+    it: the cells below that warn show their warning again (the filter stayed,
+    and they kept showing nothing)."""
+    c = ids("1", "2", "3")
+    kernel.ok("import warnings as wt_warnings", c[0])
+    kernel.ok("wt_warnings.simplefilter('ignore', UserWarning)", c[1])
+    first = kernel.ok("wt_warnings.warn('wt careful')\nprint('wt')", c[2])
+    assert first.text(c[2]) == "wt\n"
+    edit = kernel.ok("pass", c[1])
+    assert c[2] in edit.reactive["ran"]
+    assert "UserWarning: wt careful" in edit.text(c[2])
+    edit = kernel.ok("wt_warnings.simplefilter('ignore', UserWarning)", c[1])
+    assert edit.text(c[2]) == "wt\n"
+    edit = kernel.ok("wt_warnings.simplefilter('always', UserWarning)", c[1])
+    assert "UserWarning: wt careful" in edit.text(c[2])
+    kernel.ok("pass", c[1])
+
+
 def test_readers_of_unchanged_values_need_no_fresh_inputs(kernel: KernelHarness) -> None:
     """Re-running a cell whose values do not change re-runs nothing below it, even
     cells that would need a fresh object to run (numpy views changed in place)."""
