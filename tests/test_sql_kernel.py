@@ -9,6 +9,7 @@ import pytest
 
 from .conftest import KernelHarness
 from .postgres import PASSWORD, USER, PostgresServer
+from .test_kernel import graph_request
 
 
 def ids(*names: str) -> list[str]:
@@ -54,6 +55,25 @@ def test_placeholders_are_bound_not_spliced(kernel: KernelHarness) -> None:
     missing = kernel.run("%%sql\nSELECT {sq_not_defined_anywhere}", KernelHarness.unique())
     assert missing.status == "error"
     assert "sq_not_defined_anywhere" in missing.reply["content"]["evalue"]
+
+
+def test_a_frame_changed_in_place_is_queried_as_it_now_is(kernel: KernelHarness) -> None:
+    """A DataFrame a SQL cell queried, then changed in place (a column given
+    anew), is scanned as it now is by the SQL cells after it: below the change,
+    and the first one once the change is moved above it (it was scanned as
+    when first registered: the same object, so not registered again)."""
+    frame, first, change, second = ids("frame", "first", "change", "second")
+    kernel.ok("import pandas as sq_pd\nsq_live = sq_pd.DataFrame({'x': [1.0, 2.0]})", frame)
+    kernel.ok("%%sql sq_live1\nSELECT sum(x) AS s FROM sq_live", first)
+    assert kernel.value("float(sq_live1.s[0])") == "3.0"
+    kernel.ok("sq_live['x'] = sq_live['x'] + 1", change)
+    kernel.ok("%%sql sq_live2\nSELECT sum(x) AS s FROM sq_live", second)
+    assert kernel.value("float(sq_live2.s[0])") == "5.0"
+    mine = (frame, first, change, second)
+    others = [c for c in graph_request(kernel)["notebook_order"] if c not in mine]
+    moved = graph_request(kernel, order=[*others, frame, change, first, second])
+    assert first in moved["reactive"]["ran"]
+    assert kernel.value("float(sq_live1.s[0])") == "5.0"
 
 
 def test_dataframe_placeholder_and_arrow_frames(kernel: KernelHarness) -> None:

@@ -211,13 +211,15 @@ class DuckDBEngine(Engine):
                 # something else now: its old frame is not queryable any more.
                 self.connection.unregister(name)
                 del self._registered[name]
+        # Registered again even when the variable holds the same frame: a frame
+        # changed in place since (``df['x'] = df['x'] + 1`` gives it a new column
+        # array) would otherwise be scanned as it was when first registered.
         wanted = {
             name: value for name in names
             if is_dataframe(value := namespace.get(name))
-            and self._registered.get(name) is not value
         }
         if not wanted:
-            return  # nothing new to register (the common re-run case)
+            return
         existing = {
             row[0]
             for row in self.connection.execute(
