@@ -4,8 +4,9 @@ A cell may change state no name holds: the working directory (``os.chdir``,
 ``%cd``), matplotlib's ``rcParams`` (``plt.style.use``, ``sns.set_theme()``,
 ``plt.rcParams[...] = ...``), the inline backend's figure formats (``%config
 InlineBackend.figure_format = 'svg'``), seaborn's objects theme, numpy's print
-options, pandas' display options, IPython's ``%precision``, the ``warnings``
-filters and the globals of the notebook's own modules (:class:`LocalModules`).  Run top to
+options and error handling (``np.seterr``), pandas' display options, IPython's
+``%precision``, the ``warnings`` filters and the globals of the notebook's own
+modules (:class:`LocalModules`).  Run top to
 bottom, a cell sees the settings the cells above it left; re-run in a cascade,
 it would see what the cells below left.
 
@@ -150,6 +151,35 @@ class NumpyPrinting(Setting):
         try:
             # Every option: one left out may be reset (``formatter``).
             numpy.set_printoptions(**target)  # type: ignore[union-attr]
+        except Exception:
+            pass
+
+
+class NumpyErrors(Setting):
+    """numpy's floating-point error handling (``np.seterr(all='ignore')``)."""
+
+    name = "numpy.seterr"
+    packages = frozenset({"numpy"})
+
+    def pristine(self) -> State | None:
+        if sys.modules.get("numpy") is None:
+            return None
+        return {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+    def read(self) -> State | None:
+        numpy = sys.modules.get("numpy")
+        get = getattr(numpy, "geterr", None)
+        if get is None:
+            return None
+        try:
+            return dict(get())
+        except Exception:
+            return None
+
+    def write(self, changes: State, target: State) -> None:
+        numpy = sys.modules.get("numpy")
+        try:
+            numpy.seterr(**target)  # type: ignore[union-attr]
         except Exception:
             pass
 
@@ -554,8 +584,8 @@ class WarningFilters(Setting):
 
 def default_settings() -> list[Setting]:
     # (``%precision`` before numpy's options: IPython sets numpy's precision with it.)
-    return [WorkingDirectory(), Precision(), NumpyPrinting(), MatplotlibRc(), InlineFigures(),
-            SeabornObjects(), PandasDisplay(), LocalModules(), WarningFilters()]
+    return [WorkingDirectory(), Precision(), NumpyPrinting(), NumpyErrors(), MatplotlibRc(),
+            InlineFigures(), SeabornObjects(), PandasDisplay(), LocalModules(), WarningFilters()]
 
 
 #: A pseudo-name for how figures are drawn: defined by the cells changing

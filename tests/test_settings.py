@@ -226,6 +226,23 @@ def test_a_cell_importing_os_itself_follows_an_edited_cd_above(
     assert kernel.value(where) == home
 
 
+def test_numpy_error_handling_taken_out_is_undone(kernel: KernelHarness) -> None:
+    """``np.seterr(all='ignore')`` taken out of its cell is undone: the cell
+    below dividing by zero warns again, as top to bottom (it stayed ignored)."""
+    c = ids("0", "1", "2")
+    kernel.ok("import numpy as se_np", c[0])
+    kernel.ok("se_np.seterr(all='ignore');", c[1])
+    show = "se_w = se_np.log(se_np.array([-1.0]))\nprint('w', se_w)"
+    assert kernel.ok(show, c[2]).text(c[2]) == "w [nan]\n"
+    edit = kernel.ok("pass", c[1])
+    assert "RuntimeWarning" in edit.text(c[2])
+    assert kernel.value("se_np.geterr()['invalid']") == "'warn'"
+    edit = kernel.ok("se_np.seterr(invalid='ignore');", c[1])
+    assert edit.text(c[2]) == "w [nan]\n"
+    kernel.ok("pass", c[1])
+    assert kernel.value("se_np.geterr()['invalid']") == "'warn'"
+
+
 def test_display_options_below_do_not_reach_a_re_run_cell_above(
         kernel: KernelHarness) -> None:
     c = ids("1", "2", "3", "4")
