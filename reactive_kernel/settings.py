@@ -94,6 +94,14 @@ class Setting:
         differ from what is in force)."""
         raise NotImplementedError
 
+    def loaded(self, before: State, state: State, base: State) -> State | None:
+        """A cell loaded modules, and its code names nothing that sets these
+        settings: if what changed ``before`` to ``state`` is what a library does
+        when imported (pandas adds warnings filters), the settings before every
+        cell with that change (a re-run importing it from the cache keeps it);
+        None: the change is the cell's."""
+        return None
+
 
 #: A pseudo-name for the working directory: defined by the cells changing it
 #: (``%cd``, ``os.chdir(...)``), read by them too (``%cd ..`` lands where the
@@ -569,6 +577,24 @@ class WarningFilters(Setting):
 
     name = "warnings"
     packages = frozenset({"warnings"})
+    #: Code that sets filters itself (else a module it loaded added them).
+    setters = re.compile(r"filterwarnings|simplefilter|resetwarnings|catch_warnings"
+                         r"|\bfilters\s*(?:\[[^\]]*\]\s*=(?!=)|\.\w+\(|=(?!=))")
+
+    def loaded(self, before: State, state: State, base: State) -> State | None:
+        old, new, first = before.get("filters"), state.get("filters"), base.get("filters")
+        if not (isinstance(old, tuple) and isinstance(new, tuple) and isinstance(first, tuple)):
+            return None
+        try:
+            added = [f for f in new if f not in old]
+            if not added or any(f not in new for f in old):
+                return None  # (one went: not an import's)
+            start = new.index(old[0]) if old else len(new)
+            front = tuple(f for f in added if new.index(f) < start and f not in first)
+            back = tuple(f for f in added if new.index(f) >= start and f not in first)
+        except Exception:  # a filter that cannot be compared
+            return None
+        return {"filters": front + first + back}
 
     def read(self) -> State | None:
         return {"filters": tuple(warnings.filters)}
@@ -708,6 +734,24 @@ class Settings:
                 # the library's defaults.
                 before = self.base.setdefault(name, setting.pristine() or state)
             made = _changes(before, state)
+            if made and not loaded and len(sys.modules) > self._count \
+                    and isinstance(setting, WarningFilters) \
+                    and setting.setters.search(reach) is None and name in self.base:
+                base = setting.loaded(before, state, self.base[name])
+                if base is not None:
+                    # A module the cell loaded changed them: as if before every
+                    # cell, and in what the cells setting them left.
+                    self.base[name] = base
+                    for made_by in self.changes.values():
+                        theirs = made_by.get(name)
+                        if theirs is None:
+                            continue
+                        mended = setting.loaded(before, state, theirs)
+                        if mended is not None:
+                            made_by[name] = {**theirs, **mended}
+                    self.current[name] = state
+                    self._targets.clear()
+                    continue
             if made:
                 figures = figures or bool(setting.packages & _PLOTTING)
                 self.current[name] = state

@@ -274,6 +274,26 @@ def test_a_warning_filter_taken_out_above_is_undone(kernel: KernelHarness) -> No
     kernel.ok("pass", c[1])
 
 
+def test_warnings_filters_a_module_adds_when_imported_stay_when_its_import_re_runs(
+        kernel: KernelHarness, tmp_path: Path) -> None:
+    """A library that adds warnings filters when imported (pandas adds four): run
+    again, the cell imports it from the cache and adds nothing, yet top to bottom
+    the filters are there: they stay (they were taken as the cell's, and its
+    re-run left the filters of the cells above it)."""
+    installed = tmp_path / "site-packages"  # (an installed library's, not the notebook's)
+    installed.mkdir()
+    (installed / "wl_quiet_lib.py").write_text(
+        "import warnings\nwarnings.filterwarnings('ignore', message='wl hush')\n")
+    c = ids("1", "2", "3")
+    kernel.ok(f"import sys, warnings as wl_w\nsys.path.insert(0, {str(installed)!r})", c[0])
+    kernel.ok("import wl_quiet_lib", c[1])
+    warn = "wl_w.warn('wl hush')\nprint('wl')"
+    assert kernel.ok(warn, c[2]).text(c[2]) == "wl\n"
+    kernel.ok("import wl_quiet_lib", c[1])
+    assert kernel.ok(warn, c[2]).text(c[2]) == "wl\n"
+    kernel.ok(f"import sys\nsys.path.remove({str(installed)!r})", c[0])
+
+
 def test_readers_of_unchanged_values_need_no_fresh_inputs(kernel: KernelHarness) -> None:
     """Re-running a cell whose values do not change re-runs nothing below it, even
     cells that would need a fresh object to run (numpy views changed in place)."""
