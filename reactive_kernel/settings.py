@@ -129,13 +129,37 @@ class WorkingDirectory(Setting):
                 pass  # gone since: the cell runs where it is, as it would fail anyway
 
 
-class NumpyPrinting(Setting):
-    name = "numpy"
+class _NumpyOptions(Setting):
+    """numpy options read and set as a whole through a pair of its functions."""
+
     packages = frozenset({"numpy"})
+    getter = ""
+    setter = ""
+
+    def read(self) -> State | None:
+        get = getattr(sys.modules.get("numpy"), self.getter, None)
+        if get is None:
+            return None
+        try:
+            return dict(get())
+        except Exception:
+            return None
+
+    def write(self, changes: State, target: State) -> None:
+        try:
+            # Every option: one left out may be reset (``formatter``).
+            getattr(sys.modules.get("numpy"), self.setter)(**target)
+        except Exception:
+            pass
+
+
+class NumpyPrinting(_NumpyOptions):
+    name = "numpy"
+    getter = "get_printoptions"
+    setter = "set_printoptions"
 
     def pristine(self) -> State | None:
-        numpy = sys.modules.get("numpy")
-        get = getattr(numpy, "get_printoptions", None)
+        get = getattr(sys.modules.get("numpy"), self.getter, None)
         if get is None:
             return None
         try:
@@ -144,52 +168,18 @@ class NumpyPrinting(Setting):
         except Exception:
             return None
 
-    def read(self) -> State | None:
-        numpy = sys.modules.get("numpy")
-        get = getattr(numpy, "get_printoptions", None)
-        if get is None:
-            return None
-        try:
-            return dict(get())
-        except Exception:
-            return None
 
-    def write(self, changes: State, target: State) -> None:
-        numpy = sys.modules.get("numpy")
-        try:
-            # Every option: one left out may be reset (``formatter``).
-            numpy.set_printoptions(**target)  # type: ignore[union-attr]
-        except Exception:
-            pass
-
-
-class NumpyErrors(Setting):
+class NumpyErrors(_NumpyOptions):
     """numpy's floating-point error handling (``np.seterr(all='ignore')``)."""
 
     name = "numpy.seterr"
-    packages = frozenset({"numpy"})
+    getter = "geterr"
+    setter = "seterr"
 
     def pristine(self) -> State | None:
         if sys.modules.get("numpy") is None:
             return None
         return {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
-
-    def read(self) -> State | None:
-        numpy = sys.modules.get("numpy")
-        get = getattr(numpy, "geterr", None)
-        if get is None:
-            return None
-        try:
-            return dict(get())
-        except Exception:
-            return None
-
-    def write(self, changes: State, target: State) -> None:
-        numpy = sys.modules.get("numpy")
-        try:
-            numpy.seterr(**target)  # type: ignore[union-attr]
-        except Exception:
-            pass
 
 
 class MatplotlibRc(Setting):
