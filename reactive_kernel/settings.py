@@ -78,6 +78,10 @@ class Setting:
     #: Code that sets every one of these settings, changed or not (``%precision 2``
     #: below another ``%precision 2``): the cell keeps them all.
     sets: re.Pattern[str] | None = None
+    #: Code that sets these settings itself: a cell that loaded modules and
+    #: matches nothing of it had them changed by what it loaded, which
+    #: :meth:`loaded` may take as a library's import-time change (None: never).
+    setters: re.Pattern[str] | None = None
 
     def read(self) -> State | None:
         """The settings now (None: the library is not loaded)."""
@@ -101,6 +105,11 @@ class Setting:
         cell with that change (a re-run importing it from the cache keeps it);
         None: the change is the cell's."""
         return None
+
+    def touched(self, before: State, state: State) -> frozenset[str]:
+        """A cell changed ``before`` to ``state`` (both read, not loaded): the
+        top-level packages whose modules it changed."""
+        return self.packages
 
 
 #: A pseudo-name for the working directory: defined by the cells changing it
@@ -559,6 +568,9 @@ class LocalModules(Setting):
         return frozenset(key.partition(":")[0] for key, value in after.items()
                          if key in before and before[key] is not value)
 
+    def touched(self, before: State, state: State) -> frozenset[str]:
+        return frozenset(m.partition(".")[0] for m in self.changed(before, state))
+
 
 class WarningFilters(Setting):
     """The ``warnings`` module's filters (``warnings.simplefilter('ignore')``,
@@ -567,7 +579,6 @@ class WarningFilters(Setting):
 
     name = "warnings"
     packages = frozenset({"warnings"})
-    #: Code that sets filters itself (else a module it loaded added them).
     setters = re.compile(r"filterwarnings|simplefilter|resetwarnings|catch_warnings"
                          r"|\bfilters\s*(?:\[[^\]]*\]\s*=(?!=)|\.\w+\(|=(?!=))")
 
@@ -725,7 +736,7 @@ class Settings:
                 before = self.base.setdefault(name, setting.pristine() or state)
             made = _changes(before, state)
             if made and not loaded and len(sys.modules) > self._count \
-                    and isinstance(setting, WarningFilters) \
+                    and setting.setters is not None \
                     and setting.setters.search(reach) is None and name in self.base:
                 base = setting.loaded(before, state, self.base[name])
                 if base is not None:
@@ -745,10 +756,8 @@ class Settings:
             if made:
                 figures = figures or bool(setting.packages & _PLOTTING)
                 self.current[name] = state
-                if isinstance(setting, LocalModules):
-                    touched |= {m.partition(".")[0] for m in setting.changed(before, state)}
-                elif not loaded:
-                    touched |= setting.packages
+                if not loaded:
+                    touched |= setting.touched(before, state)
             else:
                 self.current[name] = before  # the same: the same object
             if setting.sets is not None and setting.sets.search(code) is not None:
