@@ -28,7 +28,7 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
 from .kernels import ClientConnection, KernelBusy, KernelGone, KernelHub, KernelStartFailed
-from .notebooks import NotebookStore, StoreError
+from .notebooks import NotebookStore, StoreError, kernel_registration
 from .protocol import (
     BATCH_SUBPROTOCOL,
     CLIENT_CHANNELS,
@@ -180,9 +180,11 @@ class APIHandler(web.RequestHandler):
         return model
 
     def tell_kernel(self, path: str, model: dict[str, Any],
-                    remove: list[str] | None = None) -> None:
+                    remove: list[str] | None = None,
+                    register: list[dict[str, Any]] | None = None) -> None:
         """After a structural change through the REST API: the notebook's kernel
-        takes its new cell order (reads bind to the nearest definer above)."""
+        takes its new cell order (reads bind to the nearest definer above), without
+        the cells in ``remove`` and with the code cells in ``register`` (not run)."""
         kernel_id = self.hub.notebook_kernels.get(path)
         if kernel_id is None or not self.hub.has(kernel_id):
             return
@@ -190,6 +192,8 @@ class APIHandler(web.RequestHandler):
         content: dict[str, Any] = {"order": order}
         if remove:
             content["remove"] = remove
+        if register:
+            content["register"] = kernel_registration({"cells": register})["register"]
         # Queued in the kernel behind whatever it runs: the reply is not awaited, so
         # a busy kernel does not hold up the REST answer.
         task = asyncio.ensure_future(self.hub.request(kernel_id, "reactive_graph_request",
@@ -408,6 +412,14 @@ class CellHandler(APIHandler):
                 self.text_of(body, key, "")
         model = await self.store_call(self.store.update_cell, path, body.get("version"),
                                       cell_id, **allowed)
+        if "cell_type" in allowed:
+            # A code cell made Markdown or raw leaves the graph, as a deleted one does
+            # (its readers re-run); one made code goes in, not run, as on page load.
+            cell = next(c for c in model["notebook"]["cells"] if c["id"] == cell_id)
+            if cell["cell_type"] == "code":
+                self.tell_kernel(path, model, register=[cell])
+            else:
+                self.tell_kernel(path, model, remove=[cell_id])
         await self.reply_notebook(self.changed(path, model))
 
     async def delete(self, path: str, cell_id: str) -> None:

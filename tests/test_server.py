@@ -628,3 +628,66 @@ def test_a_large_notebook_round_trips_and_is_sent_uncompressed(server: ServerPro
     assert status == 200, model
     small = fetch("/api/notebooks/large.ipynb")
     assert small.headers.get("Content-Encoding") == "gzip"
+
+
+def test_a_cell_made_markdown_through_rest_leaves_the_kernels_graph(
+        server: ServerProcess) -> None:
+    """As deleting it does: a code cell turned into Markdown by
+    ``PATCH /api/notebooks/{path}/cells/{id}`` is no definition any more, so the
+    cells reading it re-run (here: fail with NameError), instead of binding to
+    code the notebook no longer has; turned back into code, it is registered
+    again (nothing runs)."""
+    created = server.http("POST", "/api/notebooks", {"path": "retype.ipynb"})[1]
+    notebook = created["notebook"]
+    template = notebook["cells"][0]
+    notebook["cells"] = [{**template, "id": cid, "source": src, "outputs": [],
+                          "execution_count": None}
+                         for cid, src in (("definer", "retyped = 1"),
+                                          ("reader", "print('sum', retyped + 1)"))]
+    saved = server.http("PUT", "/api/notebooks/retype.ipynb",
+                        {"notebook": notebook, "version": created["version"]})[1]
+    opened = server.http("POST", "/api/notebooks/retype.ipynb/kernel")[1]
+    assert opened["graph"]["cells"]["reader"]["parents"] == {"definer": ["retyped"]}
+
+    async def scenario() -> None:
+        tab = await WSClient.connect(server, opened["kernel"]["id"])
+        try:
+            for cid, src in (("definer", "retyped = 1"),
+                             ("reader", "print('sum', retyped + 1)")):
+                reply = await tab.run(execute(src, cid))
+                assert reply["content"]["status"] == "ok"
+            assert "sum 2" in tab.texts("reader")
+            await tab.send({**execute(""), "header": {**execute("")["header"],
+                                                     "msg_type": "comm_open"},
+                            "content": {"comm_id": "state", "target_name": "reactive",
+                                        "data": {}}})
+            await tab.until(lambda m: m.get("msg_type") == "comm_msg"
+                            and m["content"]["data"].get("type") == "snapshot")
+            tab.received.clear()  # what comes from here on
+            status, changed = await asyncio.to_thread(
+                server.http, "PATCH", "/api/notebooks/retype.ipynb/cells/definer",
+                {"version": saved["version"], "cell_type": "markdown"})
+            assert status == 200, changed
+            gone = await tab.until(lambda m: m.get("msg_type") == "comm_msg"
+                                   and "definer" in (m["content"]["data"].get("cells") or {}))
+            assert gone["content"]["data"]["cells"]["definer"] is None
+            failed = await tab.until(lambda m: m.get("msg_type") == "error"
+                                     and m["metadata"].get("cellId") == "reader")
+            assert failed["content"]["ename"] == "NameError"
+            tab.received.clear()
+            # Back to code: in the graph again (not run), the reader reads it.
+            status, back = await asyncio.to_thread(
+                server.http, "PATCH", "/api/notebooks/retype.ipynb/cells/definer",
+                {"version": changed["version"], "cell_type": "code"})
+            assert status == 200, back
+            graph = await tab.until(
+                lambda m: m.get("msg_type") == "comm_msg"
+                and m["content"]["data"].get("type") == "graph"
+                and "definer" in m["content"]["data"]["cells"])
+            cells = graph["content"]["data"]["cells"]
+            assert cells["reader"]["parents"] == {"definer": ["retyped"]}
+            assert cells["definer"]["status"] == "idle"  # registered, not run
+        finally:
+            tab.close()
+
+    run(scenario())
