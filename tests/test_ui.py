@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -2026,3 +2027,45 @@ def test_load_magic_puts_the_file_in_the_cell(page: Page, server: ServerProcess)
     expect(page.locator(".rk-cell")).to_have_count(3, timeout=WAIT)
     expect(cell(page, 2).locator(".cm-content")).to_have_text("made_below = 1")
     expect(badge(page, 2)).to_have_text("")
+
+
+def test_a_request_aborted_while_the_page_was_away_is_not_queued_for_ever(
+        page: Page, server: ServerProcess) -> None:
+    """Run all, and the network drops while its first cell runs: the cell fails and
+    the kernel aborts the requests behind it (stop_on_error); their replies went to
+    the socket that broke.  Back, the page must not show those cells "queued" for
+    ever: the kernel's snapshot says they are not."""
+    path = "away-abort.ipynb"
+    status, model = rest(server, "POST", "/api/notebooks", {"path": path})
+    assert status == 201
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"id": f"aa{i}", "cell_type": "code", "metadata": {}, "source": source,
+         "outputs": [], "execution_count": None} for i, source in enumerate([
+             "import time\ntime.sleep(1.5)\nraise ValueError('late')",
+             "print('aborted one')"])]}
+    assert rest(server, "PUT", f"/api/notebooks/{path}",
+                {"notebook": notebook, "version": model["version"]})[0] == 200
+    link = CuttableLink(server)
+    try:
+        open_notebook(page, link, path)
+        wait_current(page)
+        page.get_by_role("button", name="Run all", exact=True).click()
+        expect(badge(page, 0)).to_contain_text("running", timeout=WAIT)
+        expect(badge(page, 1)).to_have_text("queued")
+        cut_off(page, link)
+        # The first cell fails meanwhile and the second is aborted: a graph request
+        # answered after the first one's error comes after the abort (one queue).
+        deadline = time.monotonic() + 60
+        while kernel_graph(server, path)["cells"]["aa0"]["status"] != "error":
+            assert time.monotonic() < deadline, "the first cell never failed"
+        kernel_graph(server, path)
+        reconnect(page, link)
+        expect(badge(page, 0)).to_have_text("error", timeout=WAIT)
+        expect(badge(page, 1)).not_to_have_text("queued", timeout=WAIT)
+        expect(output(page, 1)).to_have_text("")
+        # And it runs when asked.
+        cell(page, 1).locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        expect(output(page, 1)).to_have_text("aborted one", timeout=WAIT)
+    finally:
+        link.close()

@@ -432,6 +432,21 @@ function onKernelState(data) {
     setState(cell, after.status, { duration: after.durationMs, error: after.error,
       skippedBecause: after.skippedBecause });
   }
+  if (resync) {
+    // Cells this page marked queued when it sent their requests, on the socket that
+    // broke: whatever became of a request (run: its runs changed above; aborted behind
+    // a failure, or lost with the socket: its reply went nowhere), the kernel's state
+    // is the cell's now, not "queued" for ever.
+    for (const cell of S.cells) {
+      if (cell.type !== "code" || cell.st.status !== "queued" || changed.has(cell.id)) continue;
+      const record = state.cells.get(cell.id);
+      if (record && ["queued", "running"].includes(record.status)) continue;
+      cell.execution_count = record ? record.executionCount : null;
+      updateCellChrome(cell);
+      setState(cell, record ? record.status : "idle", { duration: record ? record.durationMs : null,
+        error: record ? record.error : null, skippedBecause: record ? record.skippedBecause : null });
+    }
+  }
   // Cells the kernel still knows but did not mention keep their run counts.
   if (resync) S.interrupted = null;
   if (graph) {
