@@ -736,9 +736,10 @@ class NotebookStore:
     def rename(self, path: str, new_path: str) -> JSONDict:
         """Rename (or move) a notebook and return its model under the new path.
 
-        A symlink is renamed as a link. Raises :class:`NotFound` if ``path`` does not exist
-        or the new parent directory is missing, :class:`AlreadyExists` if something
-        exists at ``new_path``. Renaming to the same path changes nothing.
+        A symlink is renamed as a link, to the same file. Raises :class:`NotFound` if
+        ``path`` does not exist or the new parent directory is missing,
+        :class:`AlreadyExists` if something exists at ``new_path``. Renaming to the
+        same path changes nothing.
         """
         loc = self._locate(path)
         new = self._locate(new_path)
@@ -749,7 +750,13 @@ class NotebookStore:
             raise AlreadyExists(f"{new.rel!r} already exists")
         if not new.entry.parent.is_dir():
             raise NotFound(f"the directory of {new.rel!r} does not exist")
-        os.rename(loc.entry, new.entry)
+        if loc.entry.is_symlink() and not os.path.isabs(os.readlink(loc.entry)):
+            # A relative link moved as it is would lead elsewhere from its new
+            # directory (nowhere, or out of the root): it is made anew, to its file.
+            os.symlink(os.path.relpath(loc.real, new.entry.parent), new.entry)
+            os.unlink(loc.entry)
+        else:
+            os.rename(loc.entry, new.entry)
         return self.get(new.rel)
 
     def delete(self, path: str) -> None:

@@ -792,3 +792,24 @@ def test_unicode_and_spaces_in_paths(store: NotebookStore, root: Path) -> None:
     model = store.create("dossier été/mon carnet ✓.ipynb")
     assert model["path"] == "dossier été/mon carnet ✓.ipynb"
     assert [e["path"] for e in store.list()] == ["dossier été/mon carnet ✓.ipynb"]
+
+
+def test_a_renamed_relative_link_still_leads_to_its_notebook(store: NotebookStore,
+                                                             root: Path) -> None:
+    """A symlinked notebook is renamed as a link; moved to another directory, its
+    relative target must still name the same file (it dangled: the rename answered
+    404 and the notebook was gone from the list)."""
+    (root / "real").mkdir()
+    created = store.create("real/target.ipynb")
+    (root / "alias.ipynb").symlink_to(Path("real") / "target.ipynb")
+    moved = store.rename("alias.ipynb", "real/alias.ipynb")
+    assert moved == {**created, "path": "real/alias.ipynb"}
+    assert (root / "real" / "alias.ipynb").is_symlink()
+    assert not os.path.lexists(root / "alias.ipynb")
+    assert [n["path"] for n in store.list()] == ["real/alias.ipynb", "real/target.ipynb"]
+    # Back to the root, and an absolute link moves as it is.
+    assert store.rename("real/alias.ipynb", "alias.ipynb")["path"] == "alias.ipynb"
+    assert store.get("alias.ipynb") == {**created, "path": "alias.ipynb"}
+    (root / "abs.ipynb").symlink_to(root / "real" / "target.ipynb")
+    assert store.rename("abs.ipynb", "real/abs.ipynb")["version"] == created["version"]
+    assert os.readlink(root / "real" / "abs.ipynb") == str(root / "real" / "target.ipynb")
