@@ -305,6 +305,12 @@ class Runner:
             changed, self.changed = self.changed, set()
         return changed
 
+    def keep_changes(self, cells: set[CellId]) -> None:
+        """``cells`` taken by :meth:`take_changes` were not sent: they are
+        changes again."""
+        with self._changes_lock:
+            self.changed |= cells
+
     def label(self, cell: CellId) -> str:
         """A cell as users see it: ``In [5] `df = load()``` (its first line)."""
         code = self.graph.cell(cell).code if cell in self.graph else ""

@@ -157,8 +157,17 @@ class StatePublisher:
             changed = self.runner.take_changes()
             if not self._listening() or not changed:
                 return
+            try:
+                cells = {cell: cell_state(self.runner, cell) for cell in sorted(changed)}
+            except Exception:
+                if threading.current_thread() is threading.main_thread():
+                    raise
+                # The timer's thread, while the main thread changes the graph:
+                # these go with the next send (an exception here would end in
+                # the running cell's output, through the thread's stderr).
+                self.runner.keep_changes(changed)
+                return
             self._last = time.monotonic()
-            cells = {cell: cell_state(self.runner, cell) for cell in sorted(changed)}
             self._send({"type": "cells", "cells": cells})
 
     def finish(self) -> None:

@@ -285,3 +285,48 @@ def test_code_hash_of_a_lone_surrogate_is_the_browsers() -> None:
     replaced = "a = '\ufffd'".encode()
     assert code_hash("a = '\ud800'") == f"{zlib.crc32(replaced):08x}"
     assert code_hash("é") == f"{zlib.crc32('é'.encode()):08x}"
+
+
+class _Comm:
+    """What the publisher needs of an open ipykernel comm: an id, its messages."""
+
+    def __init__(self) -> None:
+        self.comm_id = "pure"
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, data: dict[str, Any]) -> None:
+        self.sent.append(data)
+
+    def on_close(self, _callback: Any) -> None:
+        pass
+
+
+def test_a_send_failing_on_the_timers_thread_keeps_its_changes() -> None:
+    import threading
+
+    from reactive_kernel.runner import Runner
+    from reactive_kernel.statecomm import StatePublisher
+
+    runner = Runner({})
+    opened: list[Any] = []
+    publisher = StatePublisher(runner, lambda _target, callback: opened.append(callback))
+    comm = _Comm()
+    opened[0](comm, {})
+    runner.load([("a", "x = 1")])
+    real_label = runner.label
+    failures = []
+
+    def label(cell: str) -> str:
+        if threading.current_thread() is not threading.main_thread():
+            # (As when the main thread changes the graph meanwhile.)
+            failures.append(cell)
+            raise KeyError(cell)
+        return real_label(cell)
+
+    runner.label = label  # type: ignore[method-assign]
+    timer = threading.Thread(target=publisher.flush)
+    timer.start()
+    timer.join(DEFAULT_TIMEOUT)
+    assert failures == ["a"] and [m["type"] for m in comm.sent] == ["snapshot"]
+    publisher.flush()  # the next send has them
+    assert comm.sent[-1]["type"] == "cells" and "a" in comm.sent[-1]["cells"], comm.sent
