@@ -394,6 +394,39 @@ def test_save_conflict_shows_a_banner_and_keeps_edits(page: Page, server: Server
     assert "".join(saved["cells"][0]["source"]) == "x = 'mine'"
 
 
+def test_overwrite_chosen_while_a_save_is_in_flight_is_done_after_it(
+        page: Page, server: ServerProcess) -> None:
+    """The user settles a conflict (overwrite) while a save refused for it is still on
+    its way: once that save answers, the page saves over the file as chosen."""
+    path = new_notebook(page, server)
+    type_cells(page, ["y = 1"])
+    wait_saved(page)
+    file = server.root / path
+    doc = json.loads(file.read_text())
+    doc["cells"][0]["source"] = "y = 'theirs'"
+    file.write_text(json.dumps(doc))
+    replace_source(page, 0, "y = 'mine'")
+    page.keyboard.press("Control+s")
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text("changed", timeout=WAIT)
+    held: list[Any] = []
+    page.route(f"**/api/notebooks/{path}", lambda route: held.append(route)
+               if route.request.method == "PUT" and not held else route.fallback())
+    with page.expect_request(lambda r: r.method == "PUT" and r.url.endswith(path)):
+        page.keyboard.press("Control+s")  # refused again, once it answers
+    banner.get_by_role("button", name="Overwrite with mine").click()
+    for _ in range(100):  # the route handler runs with Playwright's next events
+        if held:
+            break
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.unroute(f"**/api/notebooks/{path}")
+    expect(banner).to_be_hidden(timeout=WAIT)
+    wait_saved(page)
+    saved = json.loads(file.read_text())
+    assert "".join(saved["cells"][0]["source"]) == "y = 'mine'"
+
+
 def completion_list(page: Page, server: ServerProcess, name: str) -> tuple[Locator, Locator]:
     """A new notebook whose cell defines ``name``, and the completion list opened
     (Tab: a complete_request) on a new line of it typing the start of ``name``:
