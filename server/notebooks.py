@@ -147,10 +147,11 @@ class InvalidNotebook(StoreError):
 
 
 class WriteFailed(StoreError):
-    """The file system refused the write (the disk or a quota is full, the directory
-    is read-only): nothing was written, the old file is intact.  ``status`` is 507
-    for a lack of space, 403 for a lack of permission, 500 otherwise; the message
-    says which, without a traceback."""
+    """The file system refused the write, rename, delete or read (the disk or a
+    quota is full, the directory is read-only, the file unreadable): nothing
+    changed, the old file is intact.  ``status`` is 507 for a lack of space, 403
+    for a lack of permission, 500 otherwise; the message says which, without a
+    traceback."""
 
     status: ClassVar[int] = 500
 
@@ -161,6 +162,17 @@ class WriteFailed(StoreError):
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _NO_PERMISSION = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _refused(err: OSError, what: str) -> WriteFailed:
+    """The file system refused ``what`` (``'a.ipynb' was not saved``): the error
+    for the client, saying why."""
+    reason = err.strerror or str(err) or type(err).__name__
+    if err.errno in _NO_SPACE:
+        return WriteFailed(f"{what}: not enough space on the disk ({reason}); the file on "
+                           "disk is unchanged", 507)
+    status = 403 if err.errno in _NO_PERMISSION else 500
+    return WriteFailed(f"{what} ({reason}); the file on disk is unchanged", status)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -583,6 +595,8 @@ class NotebookStore:
             return loc.real.read_bytes()
         except (FileNotFoundError, IsADirectoryError):
             raise NotFound(f"notebook {loc.rel!r} does not exist") from None
+        except OSError as err:
+            raise _refused(err, f"{loc.rel!r} could not be read") from None
 
     @staticmethod
     def _check_version(loc: _Location, data: bytes, version: str | None) -> None:
@@ -617,13 +631,7 @@ class NotebookStore:
         try:
             _write_atomically(loc.real, data)
         except OSError as err:
-            reason = err.strerror or str(err) or type(err).__name__
-            if err.errno in _NO_SPACE:
-                raise WriteFailed(f"{loc.rel!r} was not saved: not enough space on the "
-                                  f"disk ({reason}); the file on disk is unchanged", 507) from None
-            status = 403 if err.errno in _NO_PERMISSION else 500
-            raise WriteFailed(f"{loc.rel!r} was not saved ({reason}); the file on disk is "
-                              "unchanged", status) from None
+            raise _refused(err, f"{loc.rel!r} was not saved") from None
         return self._model(loc.rel, data, _decode(data))
 
     def list(self) -> builtins.list[JSONDict]:
@@ -750,13 +758,20 @@ class NotebookStore:
             raise AlreadyExists(f"{new.rel!r} already exists")
         if not new.entry.parent.is_dir():
             raise NotFound(f"the directory of {new.rel!r} does not exist")
-        if loc.entry.is_symlink() and not os.path.isabs(os.readlink(loc.entry)):
-            # A relative link moved as it is would lead elsewhere from its new
-            # directory (nowhere, or out of the root): it is made anew, to its file.
-            os.symlink(os.path.relpath(loc.real, new.entry.parent), new.entry)
-            os.unlink(loc.entry)
-        else:
-            os.rename(loc.entry, new.entry)
+        try:
+            if loc.entry.is_symlink() and not os.path.isabs(os.readlink(loc.entry)):
+                # A relative link moved as it is would lead elsewhere from its new
+                # directory (nowhere, or out of the root): it is made anew, to its file.
+                os.symlink(os.path.relpath(loc.real, new.entry.parent), new.entry)
+                try:
+                    os.unlink(loc.entry)
+                except OSError:
+                    os.unlink(new.entry)  # (the old one stays: one link, not two)
+                    raise
+            else:
+                os.rename(loc.entry, new.entry)
+        except OSError as err:
+            raise _refused(err, f"{loc.rel!r} was not renamed to {new.rel!r}") from None
         return self.get(new.rel)
 
     def delete(self, path: str) -> None:
@@ -767,6 +782,8 @@ class NotebookStore:
             os.unlink(loc.entry)
         except FileNotFoundError:
             raise NotFound(f"notebook {loc.rel!r} does not exist") from None
+        except OSError as err:
+            raise _refused(err, f"{loc.rel!r} was not deleted") from None
 
     # ----------------------------------------------------------------- cells
 

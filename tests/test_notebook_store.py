@@ -813,3 +813,40 @@ def test_a_renamed_relative_link_still_leads_to_its_notebook(store: NotebookStor
     (root / "abs.ipynb").symlink_to(root / "real" / "target.ipynb")
     assert store.rename("abs.ipynb", "real/abs.ipynb")["version"] == created["version"]
     assert os.readlink(root / "real" / "abs.ipynb") == str(root / "real" / "target.ipynb")
+
+
+def test_a_rename_delete_or_read_the_file_system_refuses_says_why(
+    store: NotebookStore, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory the server may not write to, a file it may not read (as a user
+    other than root meets them): a clear error with its status, nothing changed."""
+    store.create("a.ipynb")
+    os.symlink("a.ipynb", root / "link.ipynb")
+    (root / "sub").mkdir()
+    before = snapshot(root)
+    real_unlink = os.unlink
+
+    def denied(*_args: Any, **_kwargs: Any) -> Any:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "rename", denied)
+    with pytest.raises(WriteFailed, match=r"'a.ipynb' was not renamed to 'b.ipynb' "
+                                          r"\(Permission denied\)") as failed:
+        store.rename("a.ipynb", "b.ipynb")
+    assert failed.value.status == 403
+    monkeypatch.setattr(os, "unlink", denied)
+    with pytest.raises(WriteFailed, match="was not deleted") as failed:
+        store.delete("a.ipynb")
+    assert failed.value.status == 403
+    # A relative link made anew in the other directory: the old one cannot go,
+    # so the new one does not stay.
+    monkeypatch.setattr(os, "unlink", lambda p, *a, **k: denied() if str(p) == str(
+        root / "link.ipynb") else real_unlink(p, *a, **k))
+    with pytest.raises(WriteFailed, match="was not renamed"):
+        store.rename("link.ipynb", "sub/link.ipynb")
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(WriteFailed, match=r"'a.ipynb' could not be read") as failed:
+        store.get("a.ipynb")
+    assert failed.value.status == 403
+    monkeypatch.undo()
+    assert snapshot(root) == before
