@@ -660,6 +660,69 @@ def test_an_open_notebook_follows_a_rename(page: Page, server: ServerProcess) ->
     expect(page.locator("#banner")).to_be_hidden()
 
 
+def test_a_save_crossing_a_rename_lands_in_the_renamed_file(
+        page: Page, server: ServerProcess) -> None:
+    """A save on its way while another tab renames the notebook finds the old name
+    gone: the page, told of the rename before or after that answer, saves under the
+    new name; it never leaves the notebook shown as deleted."""
+    sockets: list[Any] = []
+    held_notices: list[str] = []
+    hold_notices = [False]
+
+    def relay(ws: Any) -> None:
+        sockets.append(ws)
+        server_side = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            if hold_notices[0] and isinstance(message, str) and "notebook_renamed" in message:
+                held_notices.append(message)
+            else:
+                ws.send(message)
+        server_side.on_message(to_page)
+
+    page.route_web_socket(re.compile(r".*/channels.*"), relay)
+    path = new_notebook(page, server)
+    type_cells(page, ["crossed = 1"])
+    wait_saved(page)
+    banner = page.locator("#banner")
+    held: list[Any] = []  # (a handler taking two arguments gets the request too)
+    for step, told_first in enumerate([True, False]):
+        renamed = f"crossing-{step}-{path}"
+        held.clear()
+        page.route(f"**/api/notebooks/{path}", lambda route: held.append(route)
+                   if route.request.method == "PUT" and not held else route.fallback())
+        replace_source(page, 0, f"crossed = {step + 2}")
+        with page.expect_request(lambda r, p=path: r.method == "PUT" and r.url.endswith(p)):
+            page.keyboard.press("Control+s")
+        hold_notices[0] = not told_first
+        status, _ = rest(server, "PATCH", f"/api/notebooks/{path}", {"path": renamed})
+        assert status == 200
+        if told_first:
+            expect(page.locator("#nb-title")).to_have_text(renamed, timeout=WAIT)
+        for _ in range(100):  # the route handler runs with Playwright's next events
+            if held:
+                break
+            page.wait_for_timeout(20)
+        held[0].continue_()  # to the old name: 404
+        page.unroute(f"**/api/notebooks/{path}")
+        if not told_first:
+            expect(banner).to_contain_text("deleted on disk", timeout=WAIT)
+            for _ in range(100):
+                if held_notices:
+                    break
+                page.wait_for_timeout(20)
+            hold_notices[0] = False
+            assert len(held_notices) == 1 and sockets
+            sockets[-1].send(held_notices.pop())
+            expect(page.locator("#nb-title")).to_have_text(renamed, timeout=WAIT)
+        expect(banner).to_be_hidden(timeout=WAIT)
+        wait_saved(page)
+        saved = json.loads((server.root / renamed).read_text())
+        assert "".join(saved["cells"][0]["source"]) == f"crossed = {step + 2}"
+        assert not (server.root / path).exists()
+        path = renamed
+
+
 def test_list_page_renames_and_deletes(page: Page, server: ServerProcess) -> None:
     for name in ("list-alpha.ipynb", "list-beta.ipynb"):
         status, _ = rest(server, "POST", "/api/notebooks", {"path": name})

@@ -9,7 +9,7 @@ import { kernelBack, onKernelRestarted, reconcile, setKernelState } from "./life
 import { el, renderOutput } from "./render.js";
 import { settleEditorWhenIdle, updateModeSwitch, updateRunStale } from "./run.js";
 import { askInput, closeInput } from "./stdin.js";
-import { loadModel, reloadNotebook, sameCellsAsSaved, save, scheduleAutosave, updateSaveState } from "./saving.js";
+import { followRename, loadModel, reloadNotebook, sameCellsAsSaved, save, scheduleAutosave, updateSaveState } from "./saving.js";
 import { $, S, api, nbUrl, setBanner, toast } from "./store.js";
 import { onWidgetMessage } from "./widgets.js";
 
@@ -589,7 +589,7 @@ function onServerMessage(type, content) {
     if (content.path !== S.path || typeof content.new_path !== "string") return;
     // Renamed elsewhere (the list page, another tab): this tab follows, so its saves
     // go to the file under its new name instead of failing on the old one.
-    S.path = content.new_path;
+    followRename(content.new_path);
     showPath();
     const url = `/notebooks/${encodePath(S.path)}`;
     history.replaceState(null, "", url + location.hash);

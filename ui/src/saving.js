@@ -92,13 +92,25 @@ function showConflict(version, message) {
 }
 
 /** The file is gone (deleted, or renamed by another program): the page keeps the
- * cells, and saving writes the file anew, as JupyterLab's save does, once asked to. */
+ * cells, and saving writes the file anew, as JupyterLab's save does, once asked to.
+ * (A rename in this server is announced: ``followRename``.) */
 export function showGone() {
   S.gone = true;
   setBanner("error", "This notebook was deleted on disk (by another tab or program). Your cells are still here.", [
     ["Save to recreate it", () => recreate(), true],
   ], "file");
   updateSaveState();
+}
+
+/** The notebook was renamed to ``path`` by another tab or the list page: this tab's
+ * saves go there; a save that found the old name gone meanwhile was no deletion. */
+export function followRename(path) {
+  S.path = path;
+  if (!S.gone) return;
+  S.gone = false;
+  if (S.bannerTopic === "file") setBanner(null);
+  updateSaveState();
+  if (S.dirty && !S.conflict) save();
 }
 
 async function recreate() {
@@ -119,6 +131,7 @@ export async function save(opts = {}) {
   }
   S.saving = true;
   updateSaveState();
+  const path = S.path;
   const version = opts.recreate ? null : opts.force || S.version;
   await saveWidgetState();
   const snapshot = toNotebook();
@@ -145,6 +158,8 @@ export async function save(opts = {}) {
       S.gone = false;
       showConflict(error.body && error.body.version,
         "Could not save: the file changed on disk since you opened it (another tab or program). Your edits are still here.");
+    } else if (error.status === 404 && !opts.recreate && S.path !== path) {
+      S.saveAgain = true;  // renamed elsewhere meanwhile: saved under the new name
     } else if (error.status === 404 && !opts.recreate) {
       showGone();
     } else {
