@@ -495,7 +495,7 @@ class Cascade:
         for name in sorted(node.refs - cut, reverse=True):
             definer = runner.values.through_failed(graph.binding(cell, name), name)
             if (definer is None or definer == cell or definer in self.done
-                    or definer in runner.batch):
+                    or definer in runner.batch or self._absent_anyway(cell, definer, name)):
                 continue
             if runner.state(definer).status is Status.STALE or not runner.values.available(
                     definer, name, changed_ok=self.plan.as_they_are):
@@ -525,6 +525,17 @@ class Cascade:
             at = found.index(definer) if definer in found else len(found)
             found.insert(at, source)
         return found
+
+    def _absent_anyway(self, cell: CellId, definer: CellId, name: str) -> bool:
+        """Whether ``cell`` reads table ``name`` only to know it is not there
+        (``CREATE TABLE t`` without ``OR REPLACE``, ``DROP TABLE IF EXISTS t``:
+        a weak read) from a ``definer`` that drops it: the table is dropped
+        before the cell runs (``Runner.table_left_over``), with no need to run
+        the drop again."""
+        if name.isidentifier() or name not in self.graph.cell(cell).weak:
+            return False
+        analysis = self.runner.calls.analysis(definer)
+        return analysis is not None and name in analysis.deletes
 
     def _readers_between(self, definer: CellId, cell: CellId, name: str) -> list[CellId]:
         """Cells strictly between ``definer`` and ``cell`` (below it) that ran in

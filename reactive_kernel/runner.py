@@ -134,6 +134,13 @@ def _changing(analysis: CellAnalysis, names: frozenset[str]) -> CellAnalysis:
                    refs=analysis.refs | names, weak=analysis.weak | (names - analysis.refs))
 
 
+def _creates(analysis: CellAnalysis, table: str) -> bool:
+    """Whether a cell defining ``table`` (``sql:<table>``) makes it rather than
+    changes the one above: it does not read it, or reads it only weakly (``CREATE
+    TABLE t`` without ``OR REPLACE`` reads whether a cell above made one)."""
+    return table not in analysis.refs or table in analysis.weak
+
+
 def _draws_only(analysis: CellAnalysis) -> bool:
     """A cell binding nothing but by imports (and files it writes: a figure
     saved), changing nothing in place: drawing a figure, it only shows (see
@@ -280,7 +287,7 @@ class Runner:
             analysis = self.calls.analysis(above)
             if analysis is not None and name in analysis.deletes:
                 return True
-            if analysis is not None and name not in analysis.refs:
+            if analysis is not None and _creates(analysis, name):
                 return False  # it creates the table
             above = graph.definer_above(above, name)
         if creating:
@@ -288,7 +295,7 @@ class Runner:
         below = graph.definer_below(cell, name)
         while below is not None:
             analysis = self.calls.analysis(below)
-            if analysis is not None and name not in analysis.refs \
+            if analysis is not None and _creates(analysis, name) \
                     and name not in analysis.deletes:
                 return False  # a cell below creates it: a read from below
             below = graph.definer_below(below, name)

@@ -122,12 +122,31 @@ def test_changes_and_drops_of_tables_are_definitions_and_reads() -> None:
         names = analyse_sql("", body)
         assert "sql:t" in names.defs and "sql:t" in names.refs, body
         assert names.weak == set() and names.deletes == ({"sql:t"} if "DROP" in body else set())
-    # Made in the same cell: not a read of the table above.
-    names = analyse_sql("", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1)")
+    # Made in the same cell: the insert reads no table above (the plain CREATE
+    # reads whether one exists, weakly: see below).
+    names = analyse_sql("", "CREATE OR REPLACE TABLE t (x INT); INSERT INTO t VALUES (1)")
     assert names.defs == {"sql:t"} and names.refs == set()
+    names = analyse_sql("", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1)")
+    assert names.defs == {"sql:t"} and names.refs == names.weak == {"sql:t"}
     # Copied out: a read only.
     names = analyse_sql("", "COPY t TO 'f.csv'")
     assert names.defs == set() and "sql:t" in names.refs
+
+
+def test_a_plain_create_reads_whether_a_table_was_made_above() -> None:
+    """``CREATE TABLE t`` fails (``IF NOT EXISTS``: does nothing) when a cell above
+    made ``t``: a weak read of it, so it runs again when that cell stops making
+    it; ``OR REPLACE``, or a drop or a create before it in the cell, needs none."""
+    for body in ("CREATE TABLE t AS SELECT 1", "CREATE TABLE IF NOT EXISTS t (x INT)",
+                 "CREATE VIEW t AS SELECT 1", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1)"):
+        names = analyse_sql("", body)
+        assert names.defs == names.refs == names.weak == {"sql:t"}, body
+        assert names.deletes == set(), body
+    for body in ("CREATE OR REPLACE TABLE t AS SELECT 1",
+                 "DROP TABLE IF EXISTS t; CREATE TABLE t (x INT)",
+                 "CREATE OR REPLACE TABLE t (x INT); CREATE TABLE IF NOT EXISTS t (x INT)"):
+        names = analyse_sql("", body)
+        assert names.defs == {"sql:t"} and names.refs == names.weak == set(), body
 
 
 def test_a_drop_if_exists_reads_only_a_table_made_above() -> None:

@@ -164,6 +164,28 @@ def test_deleting_the_cell_that_made_a_table_or_a_frame_deletes_it(
         assert run.status == "error" and "does not exist" in run.reply["content"]["evalue"]
 
 
+def test_a_create_that_found_the_table_made_above_runs_again_when_that_cell_stops(
+        kernel: KernelHarness) -> None:
+    """A plain ``CREATE TABLE t`` below a cell making ``t`` fails (``already
+    exists``), as top to bottom; when that cell stops making it (edited, deleted),
+    it runs again and makes it, and its readers read its table, not the one the
+    cell above left (found by tests/test_edit_equivalence_kernel3.py)."""
+    for way in ("edit", "delete"):
+        first, second, read = ids("first", "second", "read")
+        kernel.ok("%%sql\nCREATE TABLE sq_twice AS SELECT 5 AS a", first)
+        assert kernel.run("%%sql\nCREATE TABLE sq_twice AS SELECT 9 AS a",
+                          second).status == "error"
+        kernel.ok("%%sql sq_twice_s\nSELECT sum(a) AS s FROM sq_twice", read)
+        assert kernel.value("int(sq_twice_s.s[0])") == "5"
+        if way == "edit":
+            run = kernel.ok("sq_twice_x = 1", first)
+            assert second in run.reactive["ran"] and not run.reactive["errors"], way
+        else:
+            graph_request(kernel, remove=[first])
+        assert kernel.value("int(sq_twice_s.s[0])") == "9", way
+        graph_request(kernel, remove=[first, second, read])
+
+
 def test_a_drop_if_exists_above_the_table_s_cell_resets_it(kernel: KernelHarness) -> None:
     """``DROP TABLE IF EXISTS`` above the cell making the table (a notebook's
     reset idiom) needs no table from below: editing the cell below never re-runs

@@ -77,6 +77,11 @@ class TableUse:
     #: Unquoted, unqualified table names as written: candidates for Python
     #: DataFrames queried by variable name.
     python_names: frozenset[str] = frozenset()
+    #: Those of ``creates`` made by a ``CREATE`` without ``OR REPLACE`` (and not
+    #: made or dropped by a statement above it in the cell): whether one exists
+    #: already decides what it does (``already exists``; ``IF NOT EXISTS`` does
+    #: nothing).
+    creates_new: frozenset[str] = frozenset()
 
 
 def parse_header(line: str) -> tuple[str | None, str | None]:
@@ -229,9 +234,13 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
     needed: set[str] = set()  # dropped without IF EXISTS
     python_names: set[str] = set()
     made: set[str] = set()
+    creates_new: set[str] = set()
     for tree in sqlglot.parse(protected, read=dialect):
         if tree is None:
             continue
+        # (Made or dropped by a statement above in the cell: no table to find.)
+        settled = made | drops
+        new: set[str] = set()
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         targets: set[int] = set()
         kind = str(tree.args.get("kind", "")).upper()
@@ -239,6 +248,8 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
             # ``CREATE INDEX idx ON t (x)``: makes ``idx``, changes ``t``.
             if isinstance(tree.this.this, exp.Identifier):
                 creates.add(tree.this.this.this.lower())
+                if not tree.args.get("replace"):
+                    new.add(tree.this.this.this.lower())
             table = tree.this.args.get("table")
             if isinstance(table, exp.Table):
                 changes.add(table_key(table))
@@ -248,6 +259,8 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
             if target is not None:
                 creates.add(table_key(target))
                 targets.add(id(target))
+                if not tree.args.get("replace"):
+                    new.add(table_key(target))
         elif isinstance(tree, exp.Alter) and any(
                 isinstance(a, exp.AlterRename) for a in tree.args.get("actions") or ()):
             # ``ALTER TABLE t RENAME TO u``: ``t`` goes, ``u`` comes.
@@ -298,9 +311,11 @@ def tables_of(body: str, dialect: str = "duckdb") -> TableUse:
                 reads.add(name)
         # (A statement reads before it makes: ``CREATE OR REPLACE TABLE t AS
         # SELECT ... FROM t`` reads the ``t`` above.)
+        creates_new |= new - settled
         made |= creates
     return TableUse(frozenset(creates), frozenset(reads), frozenset(drops),
-                    frozenset(changes), frozenset(drops - needed), frozenset(python_names))
+                    frozenset(changes), frozenset(drops - needed), frozenset(python_names),
+                    frozenset(creates_new))
 
 
 #: What ``CREATE`` and ``DROP`` make or remove in the catalog, named like tables.
@@ -342,6 +357,11 @@ def analyse_sql(line: str, body: str) -> MagicNames:
     # ``DROP TABLE IF EXISTS t`` needs none, so it never reads one made below.
     refs |= {TABLE_PREFIX + t for t in (use.changes | use.drops) - use.creates}
     weak = {TABLE_PREFIX + t for t in use.drops_if_exists - use.creates - use.changes}
+    # ``CREATE TABLE t`` (no ``OR REPLACE``) fails, or does nothing, when a cell
+    # above made ``t``: it reads that one (only above: none needed), so it runs
+    # again when that cell stops making it.
+    refs |= {TABLE_PREFIX + t for t in use.creates_new}
+    weak |= {TABLE_PREFIX + t for t in use.creates_new}
     # Dropped and not made again: the cell leaves the table gone.
     deletes = {TABLE_PREFIX + t for t in use.drops - use.creates}
     return MagicNames(frozenset(defs), frozenset(refs), frozenset(weak), frozenset(deletes))
