@@ -31,9 +31,8 @@ from pathlib import Path
 
 import nbformat
 from playwright.sync_api import Page, expect, sync_playwright
-from real_notebooks import compare, find_edit, stock_reference
 
-from tests.notebook_runs import render_saved
+from tests.notebook_runs import compare, find_edit, render_saved, stock_reference
 from tests.server_harness import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
