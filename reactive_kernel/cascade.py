@@ -23,7 +23,7 @@ from ._compat.pandas import release_copies
 from .analysis import is_private
 from .files import is_file_name
 from .findings import RunFindings
-from .generators import is_generator_name, is_generator_object, same_state
+from .generators import GLOBAL_GENERATORS, is_generator_name, is_generator_object, same_state
 from .graph import CellId
 from .settings import CWD, FIGURES, PRECISION
 from .state import CascadeReport, CellState, Executor, Outcome, Plan, Status
@@ -269,13 +269,20 @@ class Cascade:
         name its parent failed before binding is read from above that parent).
         Weak reads do not count: the cell may bind the name before reading it
         (``x = 5; print(f())`` with ``f`` reading ``x``); if it does not, it
-        reads what the failed cell passes on, as a run from the top would."""
+        reads what the failed cell passes on, as a run from the top would.  But
+        a skipped cell passes on nothing of this run: a global generator it
+        draws from, or an object it changes in place, is as its last run left
+        it, and a cell drawing from that generator or changing that object
+        (``add(7)`` with ``add`` appending to ``total``: weak reads) would use
+        that state as current."""
         if cell not in self.graph:
             return None
         failing = self.runner.values.failing
         weak = self.graph.cell(cell).weak
+        used = (GLOBAL_GENERATORS | self.runner.changes(cell)) & weak
         for parent, names in self._parents(cell).items():
-            names = names - weak
+            skipped = parent in self.failed and parent not in self.done
+            names = names - (weak - used) if skipped else names - weak
             if not names:
                 continue
             if parent in self.failed and parent not in self.failed_restores:

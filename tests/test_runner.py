@@ -461,6 +461,40 @@ def test_a_skipped_cell_leaves_the_names_as_the_cells_above_left_them() -> None:
     assert report.skipped == ["c"] and nb.ns["x"] == 1
 
 
+def test_a_cell_drawing_or_changing_in_place_below_a_skipped_one_is_skipped() -> None:
+    """Audit 27: a cell drawing from ``np.random`` (or ``random``) below a skipped
+    drawer, and a cell changing in place through a function (``add(7)`` with
+    ``add`` appending to ``total``) below a skipped changer, read weakly: they
+    were left as they were, showing numbers from the old stream and a list
+    holding what the skipped cell appended, as if current.  A skipped cell
+    passes nothing on: they are skipped too."""
+    cells = {"imp": "import numpy as np\nimport random\nnp.random.seed(0)\nrandom.seed(0)",
+             "n": "n = 3", "r": "r = np.random.rand(n)\nq = 1 / (n - 2)",
+             "s": "s = q + np.random.rand()", "b": "b = np.random.rand()",
+             "p": "p = [random.random() for _ in range(n)]\nq2 = 1 / (n - 2)",
+             "t": "t = q2 + random.random()", "u": "u = random.random()"}
+    nb = Notebook.of(cells)
+    report = nb.run("n", "n = 2")
+    assert report.skipped == ["s", "b", "t", "u"] and not report.unchanged
+    assert report.skipped_because == {"s": "r", "b": "r", "t": "p", "u": "p"}
+    cells = {"t": "total = []", "f": "def add(v):\n    total.append(v)", "k": "k = 1",
+             "q": "q = 1 / k", "a": "add(q)", "b": "add(7)", "show": "shown = list(total)"}
+    nb = Notebook.of(cells)
+    assert nb.ns["shown"] == [1.0, 7]
+    report = nb.run("k", "k = 0")
+    assert report.skipped == ["a", "b", "show"] and not report.unchanged
+    # A failed drawer (not skipped) passes on the state its draws left, as from
+    # the top: the drawer below runs from it.
+    cells = {"imp": "import numpy as np\nnp.random.seed(0)", "n": "n = 3",
+             "r": "r = np.random.rand(n)\n1 / (n - 2)", "b": "b = np.random.rand()"}
+    nb = Notebook.of(cells)
+    cells["n"] = "n = 2"
+    report = nb.run("n", cells["n"])
+    assert report.ran == ["n", "r", "b"] and not report.skipped
+    cells["r"] = "r = np.random.rand(n)"  # what ran of it, from the top
+    assert nb.ns["b"] == _top_to_bottom(cells)["b"]
+
+
 def test_a_deletion_that_leaves_a_cycle_runs_the_cells_top_to_bottom() -> None:
     """b reads x from c below once a is gone, and c reads b's y: on that cycle, a
     read of a cell below is unbound, as running the notebook top to bottom."""
