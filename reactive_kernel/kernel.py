@@ -471,7 +471,7 @@ class ReactiveKernel(IPythonKernel):
                     interactive=self.anonymous_mode(allow_stdin) == "interactive",
                 )
             except GraphError as err:
-                return self._refuse(err, parent)
+                return self._refuse(err, parent, code, store_history)
             except BaseException:
                 if known is not None:
                     known.execution_count = shown
@@ -500,10 +500,11 @@ class ReactiveKernel(IPythonKernel):
         except Exception as err:  # a bug of ours: still reply, and say so
             self.log.exception("Reactive kernel failed on a request")
             self._restore_parent(parent)
-            return self._refuse(err, parent)
+            return self._refuse(err, parent, code, store_history,
+                                counted=trigger_reply.get("execution_count"))
         self._reports[request_id] = report
         if not trigger_reply:
-            return self._interrupted_reply(store_history)
+            return self._interrupted_reply(code, store_history)
         return trigger_reply
 
     async def widget_cascade(self, sources: dict[CellId, set[str]],
@@ -703,17 +704,19 @@ class ReactiveKernel(IPythonKernel):
         if self.get_parent("shell") is not parent:
             self._switch_parent(parent)
 
-    def _refuse(self, err: Exception, parent: dict[str, Any]) -> dict[str, Any]:
+    def _refuse(self, err: Exception, parent: dict[str, Any], code: str,
+                store_history: bool, counted: int | None = None) -> dict[str, Any]:
         """A cycle: publish the error, run nothing.
 
         Also the last resort for an unexpected failure of the kernel itself,
-        so a request is never left without a reply."""
+        so a request is never left without a reply (``counted``: the count
+        its cell's run already used, if it ran)."""
         assert self.shell is not None and self.session is not None
         given = (parent.get("metadata") or {}).get("cellId")
         if isinstance(given, str):
             self._route(parent["header"]["msg_id"], CellId(given))
-        count = self.shell.execution_count
-        self.shell.execution_count += 1  # as a failed run would
+        # As a failed run would: the count used up, the input in the history.
+        count = counted if counted is not None else self._count_input(code, store_history)
         name = type(err).__name__
         content = {
             "ename": name,
@@ -735,14 +738,11 @@ class ReactiveKernel(IPythonKernel):
         return {"status": "error", "execution_count": count, "user_expressions": {},
                 "payload": [], **content}
 
-    def _interrupted_reply(self, store_history: bool) -> dict[str, Any]:
+    def _interrupted_reply(self, code: str, store_history: bool) -> dict[str, Any]:
         """The reply of a request whose own cell never ran (the cascade stopped
         before it): with the count its execute_input announced, used up as an
         interrupted cell's is."""
-        assert self.shell is not None
-        count = self.shell.execution_count
-        if store_history:
-            self.shell.execution_count += 1
+        count = self._count_input(code, store_history)
         return {
             "status": "error",
             "ename": "KeyboardInterrupt",
@@ -752,6 +752,19 @@ class ReactiveKernel(IPythonKernel):
             "user_expressions": {},
             "payload": [],
         }
+
+    def _count_input(self, code: str, store_history: bool) -> int:
+        """The count of a request whose code does not run through IPython
+        (refused, or interrupted before its cell ran), used up as IPython uses
+        a run's: with ``store_history`` the input goes into the history under
+        it and the count moves on, so ``In[n]``, ``_i<n>`` and ``%history``
+        keep the numbers the frontend shows."""
+        assert self.shell is not None
+        count: int = self.shell.execution_count
+        if store_history:
+            self.shell.history_manager.store_inputs(count, self.reruns.prepared(code)[0], code)
+            self.shell.execution_count += 1
+        return count
 
     def finish_metadata(
         self, parent: dict[str, Any], metadata: dict[str, Any], reply_content: dict[str, Any]

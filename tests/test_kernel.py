@@ -5,6 +5,7 @@ Each test uses its own cell ids and variable names, so most share one kernel.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import hmac
 import os
@@ -358,6 +359,25 @@ def test_cycle_is_refused_and_shows_the_cycle(kernel: KernelHarness) -> None:
     assert f"`cy_x = cy_y + 1` reads cy_y from In [{count}]" in content["evalue"]
     assert refused.reactive["ran"] == []
     assert refused.reactive["errors"][a].startswith("CycleError: ")
+
+
+def test_a_refused_cell_keeps_its_number_in_the_input_history(kernel: KernelHarness) -> None:
+    """A refused cell used up a count without going into IPython's history, so
+    every later input sat one place early in ``In`` (``In[n]`` gave the input
+    before the one shown as ``In [n]``, ``%history -n`` and ``%recall n``
+    numbered them so), and ``_i<n>`` of the refused cell was missing."""
+    a, b, c = ids("a", "b", "c")
+    kernel.ok("hy_x = 1", a)
+    kernel.ok("hy_y = hy_x + 1", b)
+    refused = kernel.run("hy_x = hy_y + 1", a)
+    assert refused.reply["content"]["ename"] == "CycleError"
+    count = refused.reply["content"]["execution_count"]
+    after = kernel.ok("hy_seen = (In[-2], In[-1], len(In), _i)", c)
+    assert after.reply["content"]["execution_count"] == count + 1
+    assert ast.literal_eval(kernel.value("hy_seen")) == (
+        "hy_x = hy_y + 1", "hy_seen = (In[-2], In[-1], len(In), _i)", count + 2,
+        "hy_x = hy_y + 1")
+    assert kernel.value(f"(In[{count}], _i{count})") == repr(("hy_x = hy_y + 1",) * 2)
 
 
 def test_a_read_from_below_that_would_close_a_cycle_fails_as_top_to_bottom(
@@ -782,6 +802,8 @@ def test_a_request_interrupted_before_its_own_cell_runs_answers_on_its_own_paren
             if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == own]
     assert said == ["Not run: the cascade was interrupted.\n"]
     assert k.ok("1", ids("n")[0]).reply["content"]["execution_count"] == counts[0] + 1
+    # Its input is in the history under that count, as an interrupted cell's is.
+    assert k.value(f"(In[{counts[0]}], In[{counts[0] + 1}])") == repr(("print(ib)", "1"))
 
 
 def test_input_in_a_rerun_is_refused_and_input_works_after(kernel: KernelHarness) -> None:
