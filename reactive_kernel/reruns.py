@@ -119,7 +119,8 @@ class Reruns:
             hook.source = self.prepared(code)[0]  # its own ';', not the trigger's
             hook.uncounted = execution_count is None
         try:
-            return await self._run_quietly(cell, code)
+            with own_payloads(shell):
+                return await self._run_quietly(cell, code)
         finally:
             if isinstance(hook, ReactiveDisplayHook):
                 hook.source = None
@@ -164,6 +165,33 @@ class Reruns:
             shell.events.trigger("post_execute")
             shell.events.trigger("post_run_cell", result)
         return outcome_of(result, shell.user_global_ns)
+
+
+@contextmanager
+def own_payloads(shell: Any) -> Iterator[None]:
+    """Payloads a re-run writes (``obj?`` paging help, ``set_next_input``,
+    ``exit()``) are its own: there is no reply of its own to carry them, and
+    left in the shell's payload manager they went on the reply of the next
+    request (JupyterLab paged a re-run's help under that cell, and inserted
+    the cell a re-run's ``set_next_input`` made below it).  A page is shown in
+    the re-run's output, where JupyterLab shows the page of a cell run by hand;
+    the others, which act on the notebook or the kernel, are dropped."""
+    manager = shell.payload_manager
+    before = list(manager.read_payload())
+    manager.clear_payload()
+    try:
+        yield
+    finally:
+        own = list(manager.read_payload())
+        manager.clear_payload()
+        for payload in before:
+            manager.write_payload(payload, single=False)
+        pages = [p for p in own if p.get("source") == "page" and isinstance(p.get("data"), dict)]
+        if pages:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()  # the page comes after the cell's text, as in stock
+            for page in pages:
+                shell.display_pub.publish(data=page["data"], metadata={})
 
 
 def _no_input(prompt: str = "", stream: Any = None) -> str:

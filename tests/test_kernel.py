@@ -830,6 +830,32 @@ def test_input_in_a_rerun_is_refused_and_input_works_after(kernel: KernelHarness
     assert again.status == "ok" and again.text(c).endswith("cd\n")
 
 
+def test_a_reruns_payloads_stay_with_it(kernel: KernelHarness) -> None:
+    """A re-run's payloads (``obj?`` paging help, ``set_next_input``) stayed in
+    the shell's payload manager and went out on the reply of the next request:
+    JupyterLab paged the help under an unrelated cell and inserted a cell below
+    it.  The page shows in the re-run's own output, as JupyterLab shows a page;
+    the rest, which has no reply of its own to go on, is dropped."""
+    a, b, c, d, e, f = ids("a", "b", "c", "d", "e", "f")
+    kernel.ok("pl_a = 1", a)
+    first = kernel.ok("pl_b = str(pl_a)\npl_b?", b)
+    assert [p["source"] for p in first.reply["content"]["payload"]] == ["page"]
+    kernel.ok("get_ipython().set_next_input(f'# {pl_a}')", c)
+    edit = kernel.ok("pl_a = 2", a)
+    assert edit.reactive["ran"] == [a, b, c]
+    assert edit.reply["content"]["payload"] == []
+    pages = [m["content"]["data"]["text/plain"] for m in edit.outputs(b)
+             if m["msg_type"] == "display_data"]
+    assert len(pages) == 1 and "String form:" in pages[0]
+    assert kernel.ok("print('pl')", d).reply["content"]["payload"] == []
+    # A cell run first because the one asked for needs it: its page is its own too.
+    graph_request(kernel, register=[{"cellId": e, "code": "pl_e = pl_a\npl_e?"}])
+    needs = kernel.ok("print(pl_e)", f)
+    assert needs.reactive["restored"] == [e]
+    assert needs.reply["content"]["payload"] == []
+    assert [m["msg_type"] for m in needs.outputs(e)] == ["clear_output", "display_data"]
+
+
 @pytest.mark.parametrize("code", ["1 +", "undefined_name_xyz"])
 def test_errors_always_get_a_reply(kernel: KernelHarness, code: str) -> None:
     result = kernel.run(code, KernelHarness.unique())
