@@ -10,7 +10,8 @@ is looked for there.
 
 A cell this kernel never counted (an upstream cell run before the one asked
 for, in a new kernel) has no number of its own: its result is published with
-``execution_count`` null (``Out[ ]``), never with another cell's number.
+``execution_count`` null (``Out[ ]``), never with another cell's number,
+and kept in no ``Out[n]`` (``_`` is still its result).
 """
 
 from __future__ import annotations
@@ -34,6 +35,22 @@ class ReactiveDisplayHook(ZMQShellDisplayHook):
         super().write_output_prompt()
         if self.uncounted and self.msg:
             self.msg["content"]["execution_count"] = None
+
+    def update_user_ns(self, result: object) -> None:
+        if not self.uncounted:
+            super().update_user_ns(result)  # type: ignore[no-untyped-call]
+            return
+        # ``_`` as for any result, but no ``Out[n]`` / ``_n``: the count at hand
+        # is another cell's (the one asked for, or the one before it).
+        full, self.do_full_cache = self.do_full_cache, 0
+        try:
+            super().update_user_ns(result)  # type: ignore[no-untyped-call]
+        finally:
+            self.do_full_cache = full
+
+    def log_output(self, format_dict: dict[str, str]) -> None:
+        if not self.uncounted:
+            super().log_output(format_dict)  # type: ignore[no-untyped-call]
 
     def finish_displayhook(self) -> None:
         # The text child processes of the cell wrote comes before its result.

@@ -109,6 +109,21 @@ def test_an_upstream_cell_never_counted_here_shows_no_number(kernel: KernelHarne
     assert graph_request(kernel)["cells"][a]["execution_count"] is None
 
 
+def test_an_upstream_cell_never_counted_here_takes_no_other_cells_out_slot(
+        kernel: KernelHarness) -> None:
+    """Its result has no number, so it goes in no ``Out[n]``: it went in the
+    slot of the cell counted before (``Out[n - 1]``, ``_<n - 1>``, over that
+    cell's own result), or of the cell asked for when that one shows none."""
+    a, b, c = ids("a", "b", "c")
+    before = kernel.ok("'uo before'", a).reply["content"]["execution_count"]
+    graph_request(kernel, register=[{"cellId": b, "code": "uo_a = 'uo made'\nuo_a"}])
+    run = kernel.ok("print(uo_a)", c)
+    assert run.reactive["restored"] == [b]
+    count = run.reply["content"]["execution_count"]
+    assert kernel.value(f"(Out.get({before}), Out.get({count}), _{before}, _)") == repr(
+        ("uo before", None, "uo before", "uo made"))
+
+
 def test_a_rerun_ending_in_a_redefined_print_still_shows_its_result(
     fresh_kernel: KernelHarness,
 ) -> None:
