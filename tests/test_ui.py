@@ -371,20 +371,36 @@ def test_lazy_mode_marks_stale_and_runs_on_demand(page: Page, server: ServerProc
     expect(switch).to_have_attribute("aria-checked", "false", timeout=WAIT)
 
 
-def test_save_conflict_shows_a_banner_and_keeps_edits(page: Page, server: ServerProcess) -> None:
+def in_conflict(page: Page, server: ServerProcess, name: str) -> tuple[str, Locator]:
+    """A new notebook saved with ``{name} = 1``, rewritten on disk by another program
+    (``{name} = 'theirs'``) while the page edits it (``{name} = 'mine'``) and saves:
+    its path, and the conflict banner shown."""
     path = new_notebook(page, server)
-    type_cells(page, ["x = 1"])
+    type_cells(page, [f"{name} = 1"])
     wait_saved(page)
-    # Another program rewrites the file behind the page's back.
     file = server.root / path
     doc = json.loads(file.read_text())
-    doc["cells"][0]["source"] = "x = 'theirs'"
+    doc["cells"][0]["source"] = f"{name} = 'theirs'"
     file.write_text(json.dumps(doc))
-    replace_source(page, 0, "x = 'mine'")
+    replace_source(page, 0, f"{name} = 'mine'")
     page.keyboard.press("Control+s")
     banner = page.locator("#banner")
     expect(banner).to_be_visible(timeout=WAIT)
     expect(banner).to_contain_text("changed", timeout=WAIT)
+    return path, banner
+
+
+def wait_held(page: Page, held: list[Any]) -> None:
+    """Until a route handler holding a request (or a message) has it (the handler
+    runs with Playwright's next events)."""
+    for _ in range(100):
+        if held:
+            return
+        page.wait_for_timeout(20)
+
+
+def test_save_conflict_shows_a_banner_and_keeps_edits(page: Page, server: ServerProcess) -> None:
+    path, banner = in_conflict(page, server, "x")
     expect(cell(page, 0).locator(".cm-content")).to_have_text("x = 'mine'")
     shot(page, "conflict")
     banner.get_by_role("button", name="Overwrite with mine").click()
@@ -398,32 +414,19 @@ def test_overwrite_chosen_while_a_save_is_in_flight_is_done_after_it(
         page: Page, server: ServerProcess) -> None:
     """The user settles a conflict (overwrite) while a save refused for it is still on
     its way: once that save answers, the page saves over the file as chosen."""
-    path = new_notebook(page, server)
-    type_cells(page, ["y = 1"])
-    wait_saved(page)
-    file = server.root / path
-    doc = json.loads(file.read_text())
-    doc["cells"][0]["source"] = "y = 'theirs'"
-    file.write_text(json.dumps(doc))
-    replace_source(page, 0, "y = 'mine'")
-    page.keyboard.press("Control+s")
-    banner = page.locator("#banner")
-    expect(banner).to_contain_text("changed", timeout=WAIT)
+    path, banner = in_conflict(page, server, "y")
     held: list[Any] = []
     page.route(f"**/api/notebooks/{path}", lambda route: held.append(route)
                if route.request.method == "PUT" and not held else route.fallback())
     with page.expect_request(lambda r: r.method == "PUT" and r.url.endswith(path)):
         page.keyboard.press("Control+s")  # refused again, once it answers
     banner.get_by_role("button", name="Overwrite with mine").click()
-    for _ in range(100):  # the route handler runs with Playwright's next events
-        if held:
-            break
-        page.wait_for_timeout(20)
+    wait_held(page, held)
     held[0].continue_()
     page.unroute(f"**/api/notebooks/{path}")
     expect(banner).to_be_hidden(timeout=WAIT)
     wait_saved(page)
-    saved = json.loads(file.read_text())
+    saved = json.loads((server.root / path).read_text())
     assert "".join(saved["cells"][0]["source"]) == "y = 'mine'"
 
 
@@ -699,18 +702,12 @@ def test_a_save_crossing_a_rename_lands_in_the_renamed_file(
         assert status == 200
         if told_first:
             expect(page.locator("#nb-title")).to_have_text(renamed, timeout=WAIT)
-        for _ in range(100):  # the route handler runs with Playwright's next events
-            if held:
-                break
-            page.wait_for_timeout(20)
+        wait_held(page, held)
         held[0].continue_()  # to the old name: 404
         page.unroute(f"**/api/notebooks/{path}")
         if not told_first:
             expect(banner).to_contain_text("deleted on disk", timeout=WAIT)
-            for _ in range(100):
-                if held_notices:
-                    break
-                page.wait_for_timeout(20)
+            wait_held(page, held_notices)
             hold_notices[0] = False
             assert len(held_notices) == 1 and sockets
             sockets[-1].send(held_notices.pop())
@@ -1583,10 +1580,7 @@ def test_another_tabs_edit_is_taken_or_kept_in_conflict_never_saved_over(
         cell(page, 0).locator(".cm-content").click()
         page.keyboard.press("End")
         page.keyboard.type("  # mine")
-        for _ in range(100):  # the route handler runs with Playwright's next events
-            if held:
-                break
-            page.wait_for_timeout(20)
+        wait_held(page, held)
         held[0].continue_()
         page.unroute(f"**/api/notebooks/{path}")
         expect(banner).to_contain_text("changed cell #1", timeout=WAIT)
