@@ -1934,3 +1934,21 @@ def test_a_star_import_below_a_magic_line_binds_its_modules_names(
     assert kernel.ok("print('pow', pow(2, 3))", c).text(c) == "pow 8.0\n"
     graph_request(kernel, remove=[a])
     assert kernel.ok("print('pow', pow(2, 3))", c).text(c) == "pow 8.0\n"
+
+
+def test_precision_shows_a_numpy_float64_imported_before_the_first_result(
+        fresh_kernel: KernelHarness) -> None:
+    """``%precision 6`` and ``import numpy`` before the notebook's first result:
+    stock shows ``binom(9, 5)`` (a ``np.float64``) as ``126.000000``, since
+    IPython makes its printers, one for ``float64`` if NumPy is imported, at
+    their first use (ProbablyOverthinkingIt's binomial.ipynb, audit 28: the
+    kernel made them at start, before NumPy, and showed ``np.float64(126.0)``);
+    the printer reads the precision, so an edit of it re-runs the cell.  A kernel
+    of its own: the printers are made once per kernel."""
+    kernel = fresh_kernel
+    a, b = ids("a", "b")
+    graph_request(kernel, order=[a, b])
+    kernel.ok("%precision 6\nimport numpy as np", a)
+    assert kernel.ok("np.float64(126.0)", b).text(b) == "126.000000\n"
+    edit = kernel.ok("%precision 2\nimport numpy as np", a)
+    assert edit.text(b) == "126.00\n"
