@@ -82,6 +82,7 @@ typecheck: $(STAMP)
 		reactive_kernel/settings.py reactive_kernel/files.py reactive_kernel/views.py \
 		reactive_kernel/sql/cells.py reactive_kernel/_compat/__init__.py \
 		reactive_kernel/_compat/history.py reactive_kernel/_compat/fdoutput.py \
+		reactive_kernel/_compat/formatters.py \
 		reactive_kernel/widgets.py server/notebooks.py
 
 pytest: $(STAMP) ui system-deps

@@ -20,11 +20,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
-from IPython.core.formatters import PlainTextFormatter
-from traitlets import Bool, CaselessStrEnum, Float, Int, Type, default, observe
+from traitlets import Bool, CaselessStrEnum, Float, Int, Type, observe
 
 from . import __version__, _compat
-from ._compat import fdoutput
+from ._compat import fdoutput, formatters
 from ._compat.compiling import CachingCompilerProxy
 from ._compat.history import HistoryWriter
 from .analysis import MagicNames
@@ -581,15 +580,9 @@ class ReactiveKernel(IPythonKernel):
     def _note_floats(self) -> None:
         """A cell showing a float through IPython's plain-text formatter (its
         result ``1 / 3``, ``[x, y]``, ``display(x)``) shows it as ``%precision``
-        says: it reads the precision (:meth:`Runner.showed_float`).
-
-        IPython makes the formatter's printers when it is first used, with one
-        for NumPy's ``float64`` only if NumPy is imported by then (stock shows
-        ``np.float64(126.0)`` as ``126.000000`` under ``%precision 6`` if
-        ``import numpy`` came before the notebook's first result).  Making them
-        here, at start, would lose that printer: the formatter instead becomes
-        a subclass whose printers, made when stock makes them, note the floats
-        they show (the formatter's public ``for_type`` if it has them already)."""
+        says: it reads the precision (:meth:`Runner.showed_float`).  The float
+        printers pass through :func:`noting`, once IPython makes them
+        (:mod:`._compat.formatters`), or else through the public ``for_type``."""
         formatter = self.shell.display_formatter.formatters.get("text/plain")
         if formatter is None:
             return
@@ -602,21 +595,7 @@ class ReactiveKernel(IPythonKernel):
                 return printer(value, p, cycle)
             return show_float
 
-        base = type(formatter)
-        if isinstance(formatter, PlainTextFormatter) \
-                and not formatter.trait_has_value("type_printers"):
-
-            def made(self: Any) -> dict[Any, Any]:
-                printers: dict[Any, Any] = base._type_printers_default(self)
-                numpy = sys.modules.get("numpy")
-                for kind in (float, getattr(numpy, "float64", None)):
-                    if kind is not None and kind in printers:
-                        printers[kind] = noting(printers[kind])
-                return printers
-
-            formatter.__class__ = type(base.__name__, (base,), {
-                "__module__": base.__module__, "__qualname__": base.__qualname__,
-                "_type_printers_default": default("type_printers")(made)})
+        if formatters.wrap_when_made(formatter, noting):
             return
         try:
             printer = formatter.for_type(float)

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -1952,3 +1953,31 @@ def test_precision_shows_a_numpy_float64_imported_before_the_first_result(
     assert kernel.ok("np.float64(126.0)", b).text(b) == "126.000000\n"
     edit = kernel.ok("%precision 2\nimport numpy as np", a)
     assert edit.text(b) == "126.00\n"
+
+
+def test_float_printers_are_wrapped_when_made_or_left_to_for_type() -> None:
+    """:mod:`reactive_kernel._compat.formatters`: a formatter not used yet gets its
+    float printers (NumPy's ``float64`` too, imported by then) wrapped when IPython
+    makes them; one whose printers exist is left to the public ``for_type``."""
+    import numpy as np
+    from IPython.core.formatters import PlainTextFormatter
+
+    from reactive_kernel._compat.formatters import wrap_when_made
+
+    seen: list[object] = []
+
+    def wrap(printer: Any) -> Any:
+        def noted(value: object, p: Any, cycle: bool) -> Any:
+            seen.append(value)
+            return printer(value, p, cycle)
+        return noted
+
+    late = PlainTextFormatter()
+    assert wrap_when_made(late, wrap)
+    assert type(late).__name__ == "PlainTextFormatter" and isinstance(late, PlainTextFormatter)
+    late.float_precision = "%.2f"
+    assert (late(np.float64(1.5)), late(0.25), late("s")) == ("1.50", "0.25", "'s'")
+    assert seen == [1.5, 0.25]
+    used = PlainTextFormatter()
+    used.for_type(float)  # (its printers made)
+    assert not wrap_when_made(used, wrap) and type(used) is PlainTextFormatter

@@ -49,7 +49,10 @@ make pandas warn where stock would not; it does nothing on pandas 3.  And
 ipykernel's own: the pipes its threads read file descriptors 1 and 2 from
 (:mod:`.fdoutput`), so the text a cell's child processes wrote is the cell's
 even when the next cell of a cascade starts at once; without them that text
-may show in the next cell, as before.
+may show in the next cell, as before.  And IPython's default plain-text
+printers, made when stock makes them so that ``%precision`` reaches NumPy's
+``float64`` as in stock (:mod:`.formatters`); without that method the float
+printer is wrapped at start, and such floats show as their repr.
 """
 
 from __future__ import annotations
