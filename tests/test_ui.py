@@ -663,27 +663,41 @@ def test_an_open_notebook_follows_a_rename(page: Page, server: ServerProcess) ->
     expect(page.locator("#banner")).to_be_hidden()
 
 
+class RenameNotices:
+    """The page's WebSocket relayed through Playwright: while ``holding``, the
+    server's ``notebook_renamed`` notices are kept back until :meth:`release`."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.holding = False
+        self.held: list[str] = []
+        self.sockets: list[Any] = []
+        page.route_web_socket(re.compile(r".*/channels.*"), self._relay)
+
+    def _relay(self, ws: Any) -> None:
+        self.sockets.append(ws)
+        server_side = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            if self.holding and isinstance(message, str) and "notebook_renamed" in message:
+                self.held.append(message)
+            else:
+                ws.send(message)
+        server_side.on_message(to_page)
+
+    def release(self) -> None:
+        wait_held(self.page, self.held)
+        self.holding = False
+        assert len(self.held) == 1 and self.sockets, self.held
+        self.sockets[-1].send(self.held.pop())
+
+
 def test_a_save_crossing_a_rename_lands_in_the_renamed_file(
         page: Page, server: ServerProcess) -> None:
     """A save on its way while another tab renames the notebook finds the old name
     gone: the page, told of the rename before or after that answer, saves under the
     new name; it never leaves the notebook shown as deleted."""
-    sockets: list[Any] = []
-    held_notices: list[str] = []
-    hold_notices = [False]
-
-    def relay(ws: Any) -> None:
-        sockets.append(ws)
-        server_side = ws.connect_to_server()
-
-        def to_page(message: str | bytes) -> None:
-            if hold_notices[0] and isinstance(message, str) and "notebook_renamed" in message:
-                held_notices.append(message)
-            else:
-                ws.send(message)
-        server_side.on_message(to_page)
-
-    page.route_web_socket(re.compile(r".*/channels.*"), relay)
+    notices = RenameNotices(page)
     path = new_notebook(page, server)
     type_cells(page, ["crossed = 1"])
     wait_saved(page)
@@ -697,7 +711,7 @@ def test_a_save_crossing_a_rename_lands_in_the_renamed_file(
         replace_source(page, 0, f"crossed = {step + 2}")
         with page.expect_request(lambda r, p=path: r.method == "PUT" and r.url.endswith(p)):
             page.keyboard.press("Control+s")
-        hold_notices[0] = not told_first
+        notices.holding = not told_first
         status, _ = rest(server, "PATCH", f"/api/notebooks/{path}", {"path": renamed})
         assert status == 200
         if told_first:
@@ -707,10 +721,7 @@ def test_a_save_crossing_a_rename_lands_in_the_renamed_file(
         page.unroute(f"**/api/notebooks/{path}")
         if not told_first:
             expect(banner).to_contain_text("deleted on disk", timeout=WAIT)
-            wait_held(page, held_notices)
-            hold_notices[0] = False
-            assert len(held_notices) == 1 and sockets
-            sockets[-1].send(held_notices.pop())
+            notices.release()
             expect(page.locator("#nb-title")).to_have_text(renamed, timeout=WAIT)
         expect(banner).to_be_hidden(timeout=WAIT)
         wait_saved(page)
@@ -718,6 +729,37 @@ def test_a_save_crossing_a_rename_lands_in_the_renamed_file(
         assert "".join(saved["cells"][0]["source"]) == f"crossed = {step + 2}"
         assert not (server.root / path).exists()
         path = renamed
+
+
+
+def test_a_conflict_left_unsettled_survives_a_rename_crossing_a_save(
+        page: Page, server: ServerProcess) -> None:
+    """The page is in conflict with the file; a save (refused for that) crosses a
+    rename made elsewhere and finds the old name gone: told of the rename, the page
+    shows the conflict's choice again, and overwriting saves under the new name."""
+    notices = RenameNotices(page)
+    path, banner = in_conflict(page, server, "v")
+    held: list[Any] = []
+    page.route(f"**/api/notebooks/{path}", lambda route: held.append(route)
+               if route.request.method == "PUT" and not held else route.fallback())
+    with page.expect_request(lambda r: r.method == "PUT" and r.url.endswith(path)):
+        page.keyboard.press("Control+s")
+    notices.holding = True
+    renamed = "conflicted-" + path
+    status, _ = rest(server, "PATCH", f"/api/notebooks/{path}", {"path": renamed})
+    assert status == 200
+    wait_held(page, held)
+    held[0].continue_()  # to the old name: 404
+    page.unroute(f"**/api/notebooks/{path}")
+    expect(banner).to_contain_text("deleted on disk", timeout=WAIT)
+    notices.release()
+    expect(page.locator("#nb-title")).to_have_text(renamed, timeout=WAIT)
+    expect(banner).to_contain_text("changed", timeout=WAIT)
+    banner.get_by_role("button", name="Overwrite with mine").click()
+    expect(banner).to_be_hidden(timeout=WAIT)
+    wait_saved(page)
+    saved = json.loads((server.root / renamed).read_text())
+    assert "".join(saved["cells"][0]["source"]) == "v = 'mine'"
 
 
 def test_list_page_renames_and_deletes(page: Page, server: ServerProcess) -> None:

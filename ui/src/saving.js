@@ -81,6 +81,8 @@ export function scheduleAutosave() {
   autosaveTimer = setTimeout(() => { if (S.dirty && !S.conflict && !S.gone) save(); }, 300);
 }
 
+const CHANGED_ON_DISK = "Could not save: the file changed on disk since you opened it (another tab or program). Your edits are still here.";
+
 /** The file changed under this page's unsaved edits (``version``: the file's now).
  * Nothing is saved until the user chooses: their file, or this page over it. */
 function showConflict(version, message) {
@@ -108,7 +110,11 @@ export function followRename(path) {
   S.path = path;
   if (!S.gone) return;
   S.gone = false;
-  if (S.bannerTopic === "file") setBanner(null);
+  if (S.conflict) {  // a conflict not settled yet: its choice again
+    showConflict(S.conflict, CHANGED_ON_DISK);
+  } else if (S.bannerTopic === "file") {
+    setBanner(null);
+  }
   updateSaveState();
   if (S.dirty && !S.conflict) save();
 }
@@ -156,10 +162,10 @@ export async function save(opts = {}) {
   } catch (error) {
     if (error.status === 409) {
       S.gone = false;
-      showConflict(error.body && error.body.version,
-        "Could not save: the file changed on disk since you opened it (another tab or program). Your edits are still here.");
+      showConflict(error.body && error.body.version, CHANGED_ON_DISK);
     } else if (error.status === 404 && !opts.recreate && S.path !== path) {
       S.saveAgain = true;  // renamed elsewhere meanwhile: saved under the new name
+      if (opts.force) S.saveAgainOpts = opts;  // (an overwrite the user chose)
     } else if (error.status === 404 && !opts.recreate) {
       showGone();
     } else {
