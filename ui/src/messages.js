@@ -436,9 +436,12 @@ function onKernelState(data) {
     // Cells this page marked queued when it sent their requests, on the socket that
     // broke: whatever became of a request (run: its runs changed above; aborted behind
     // a failure, or lost with the socket: its reply went nowhere), the kernel's state
-    // is the cell's now, not "queued" for ever.
+    // is the cell's now, not "queued" for ever.  (Not a request sent on this socket,
+    // after the snapshot was taken: the page's requests pending since the reconnection.)
+    const sentSince = new Set(S.msgToCell.values());
     for (const cell of S.cells) {
-      if (cell.type !== "code" || cell.st.status !== "queued" || changed.has(cell.id)) continue;
+      if (cell.type !== "code" || cell.st.status !== "queued" || changed.has(cell.id)
+          || sentSince.has(cell.id)) continue;
       const record = state.cells.get(cell.id);
       if (record && ["queued", "running"].includes(record.status)) continue;
       cell.execution_count = record ? record.executionCount : null;
