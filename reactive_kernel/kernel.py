@@ -595,7 +595,8 @@ class ReactiveKernel(IPythonKernel):
                 return printer(value, p, cycle)
             return show_float
 
-        if formatters.wrap_when_made(formatter, noting):
+        if _compat.private_allowed(self.fast_paths) \
+                and formatters.wrap_when_made(formatter, noting):
             return
         try:
             printer = formatter.for_type(float)

@@ -51,8 +51,9 @@ ipykernel's own: the pipes its threads read file descriptors 1 and 2 from
 even when the next cell of a cascade starts at once; without them that text
 may show in the next cell, as before.  And IPython's default plain-text
 printers, made when stock makes them so that ``%precision`` reaches NumPy's
-``float64`` as in stock (:mod:`.formatters`); without that method the float
-printer is wrapped at start, and such floats show as their repr.
+``float64`` as in stock (:mod:`.formatters`); without that method, or with
+``REACTIVE_KERNEL_FAST_PATHS=0``, the float printer is wrapped at start through
+the public ``for_type``, and such floats show as their repr.
 """
 
 from __future__ import annotations
@@ -95,6 +96,14 @@ def wanted(setting: bool) -> set[str]:
     if value == "0":
         return set()
     return {name.strip() for name in value.split(",")} & set(FAST_PATHS)
+
+
+def private_allowed(setting: bool) -> bool:
+    """Whether the private internals used for correctness rather than speed
+    (:mod:`.formatters`) may be: not when every fast path is forced off
+    (``REACTIVE_KERNEL_FAST_PATHS=0``), so that CI's run of the kernel tests
+    that way takes their public paths too."""
+    return setting and os.environ.get("REACTIVE_KERNEL_FAST_PATHS", "1").strip() != "0"
 
 
 @dataclass
